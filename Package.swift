@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Tessera",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tesserad", targets: ["tesserad"]),
+        .executable(name: "tessera", targets: ["tessera"]),
+        .library(name: "TesseraClient", targets: ["TesseraClient"]),
+        .library(name: "TesseraProtocol", targets: ["TesseraProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries: each is imported by exactly one Swift module.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
+        // Storage: the only importer of CLMDB.
+        .target(name: "LMDBKit", dependencies: ["CLMDB"]),
+        // Cryptography: the only importer of CSodium.
+        .target(name: "SodiumKit", dependencies: ["CSodium"]),
+        // Wire protocol: frames and message codecs over ByteBuffer, no I/O.
+        .target(name: "TesseraProtocol", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // Domain: users, sessions, tokens, records on LMDBKit, hashing on SodiumKit.
+        .target(name: "TesseraCore", dependencies: [
+            "LMDBKit", "SodiumKit",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The Unix-socket server.
+        .target(name: "TesseraServer", dependencies: [
+            "TesseraCore", "TesseraProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The async client library that web processes link.
+        .target(name: "TesseraClient", dependencies: [
+            "TesseraProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "tesserad", dependencies: [
+            "TesseraServer", "TesseraCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "tessera", dependencies: [
+            "TesseraClient", "TesseraProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit"]),
+        .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
+        .testTarget(name: "TesseraProtocolTests", dependencies: [
+            "TesseraProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "LMDBKit", "SodiumKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "TesseraClient", "TesseraProtocol", "tesserad", "tessera",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+    ]
+)

@@ -1,0 +1,194 @@
+import CLMDB
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How an ``Environment`` is opened.
+public struct EnvironmentOptions: Sendable {
+    /// The map size to start with, in bytes. The map doubles when it fills up.
+    public var initialMapSize: Int = 256 << 20
+    /// The size the map never grows beyond; writes past it fail with ``LMDBError/storageFull(limit:)``.
+    public var maximumMapSize: Int = 64 << 30
+    /// The number of named databases the environment may hold.
+    public var maximumDatabases: UInt32 = 16
+    /// The number of reader slots (one per concurrently open read transaction).
+    public var maximumReaders: UInt32 = 512
+
+    public init() {}
+}
+
+/// One LMDB environment: a directory holding `data.mdb` and `lock.mdb`.
+///
+/// Opened with full durability: no `MDB_NOSYNC`, `MDB_NOMETASYNC`, `MDB_MAPASYNC` or
+/// `MDB_WRITEMAP`, so a committed write is on disk when ``write(_:)`` returns.
+/// `MDB_NOTLS` lets a reset read transaction be renewed on any thread.
+///
+/// Thread safety: reads may run on any thread concurrently; every write transaction begins and
+/// commits on the thread that called ``write(_:)``. A reader-writer lock keeps map growth
+/// (which needs no open transaction in the process) apart from every transaction.
+public final class Environment: @unchecked Sendable {
+    // @unchecked: `env` is used only under `lock` (shared for transactions, exclusive for
+    // growth and close); the reader pool is behind its own mutex.
+    private let env: OpaquePointer
+    private let lock = ReadWriteLock()
+    private let idleReaders = Mutex<[IdleReader]>([])
+    private let closedFlag = Atomic<Bool>(false)
+    private let maximumMapSize: Int
+    /// The directory holding the database files.
+    public let path: String
+
+    /// Opens (creating when absent) the environment in directory `path` with mode 0700.
+    public init(path: String, options: EnvironmentOptions = .init()) throws {
+        self.path = path
+        self.maximumMapSize = max(options.maximumMapSize, options.initialMapSize)
+        var info = stat()
+        if stat(path, &info) != 0 {
+            guard mkdir(path, 0o700) == 0 else { throw LMDBError.other(code: errno) }
+        } else if (info.st_mode & S_IFMT) != S_IFDIR {
+            throw LMDBError.other(code: ENOTDIR)
+        }
+        var handle: OpaquePointer?
+        try check(mdb_env_create(&handle))
+        guard let handle else { throw LMDBError.other(code: ENOMEM) }
+        do {
+            try check(mdb_env_set_maxdbs(handle, options.maximumDatabases))
+            try check(mdb_env_set_maxreaders(handle, options.maximumReaders))
+            try check(mdb_env_set_mapsize(handle, options.initialMapSize))
+            try check(mdb_env_open(handle, path, UInt32(MDB_NOTLS), 0o600))
+        } catch {
+            mdb_env_close(handle)
+            throw error
+        }
+        self.env = handle
+        var dead: Int32 = 0
+        _ = mdb_reader_check(handle, &dead)
+    }
+
+    deinit { close() }
+
+    /// Opens (creating when absent) the named databases in one write transaction.
+    public func openDatabases(_ names: [String]) throws -> [Database] {
+        try write { txn in
+            try names.map { name in
+                var dbi: MDB_dbi = 0
+                try check(mdb_dbi_open(txn.handle.pointer, name, UInt32(MDB_CREATE), &dbi))
+                return Database(dbi: dbi, name: name)
+            }
+        }
+    }
+
+    /// Runs `body` in a read-only snapshot. Cheap: a pooled transaction is renewed, not created.
+    @inline(__always)
+    public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+        try lock.withShared {
+            guard !closedFlag.load(ordering: .relaxed) else { throw LMDBError.closed }
+            let txn = try takeReader()
+            defer {
+                mdb_txn_reset(txn)
+                idleReaders.withLock { $0.append(IdleReader(txn: txn)) }
+            }
+            return try body(ReadTransaction(handle: TransactionHandle(pointer: txn)))
+        }
+    }
+
+    private func takeReader() throws -> OpaquePointer {
+        if let txn = idleReaders.withLock({ $0.popLast() })?.txn {
+            let rc = mdb_txn_renew(txn)
+            if rc == 0 { return txn }
+            mdb_txn_abort(txn)
+            try check(rc)
+        }
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn))
+        return txn!
+    }
+
+    /// Runs `body` in a write transaction on the calling thread and commits when it returns;
+    /// aborts when it throws. When the map fills up, the map grows and `body` runs again, so
+    /// `body` must only depend on the transaction and its captured inputs.
+    public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+        while true {
+            do {
+                return try lock.withShared {
+                    guard !closedFlag.load(ordering: .relaxed) else { throw LMDBError.closed }
+                    var txn: OpaquePointer?
+                    try check(mdb_txn_begin(env, nil, 0, &txn))
+                    let result: R
+                    do {
+                        result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!)))
+                    } catch {
+                        mdb_txn_abort(txn)
+                        throw error
+                    }
+                    try check(mdb_txn_commit(txn))
+                    return result
+                }
+            } catch LMDBError.mapFull {
+                try grow()
+            }
+        }
+    }
+
+    /// Runs `body` inside a child transaction of `parent`: its writes are kept when it returns
+    /// and discarded when it throws, leaving the parent's earlier writes intact.
+    public func nested<R>(in parent: WriteTransaction, _ body: (WriteTransaction) throws -> R) throws -> R {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, parent.handle.pointer, 0, &txn))
+        let result: R
+        do {
+            result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!)))
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        try check(mdb_txn_commit(txn))
+        return result
+    }
+
+    /// Doubles the map (up to the maximum) while no transaction of this process is open.
+    public func grow() throws {
+        try lock.withExclusive {
+            var info = MDB_envinfo()
+            try check(mdb_env_info(env, &info))
+            let current = info.me_mapsize
+            guard current < maximumMapSize else { throw LMDBError.storageFull(limit: maximumMapSize) }
+            try check(mdb_env_set_mapsize(env, min(current * 2, maximumMapSize)))
+        }
+    }
+
+    /// The current map size in bytes.
+    public var mapSize: Int {
+        var info = MDB_envinfo()
+        _ = mdb_env_info(env, &info)
+        return info.me_mapsize
+    }
+
+    /// Clears reader slots left by processes that died; returns how many were cleared.
+    @discardableResult
+    public func clearStaleReaders() -> Int {
+        var dead: Int32 = 0
+        _ = mdb_reader_check(env, &dead)
+        return Int(dead)
+    }
+
+    /// Closes the environment after every open transaction ended. Further use throws ``LMDBError/closed``.
+    public func close() {
+        lock.withExclusive {
+            guard !closedFlag.exchange(true, ordering: .relaxed) else { return }
+            idleReaders.withLock { readers in
+                for reader in readers { mdb_txn_abort(reader.txn) }
+                readers.removeAll()
+            }
+            mdb_env_close(env)
+        }
+    }
+}
+
+/// A reset read transaction waiting in the pool. Safe to move between threads because the
+/// environment is opened with `MDB_NOTLS`.
+private struct IdleReader: @unchecked Sendable {
+    let txn: OpaquePointer
+}

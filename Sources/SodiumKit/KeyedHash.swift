@@ -1,0 +1,49 @@
+import CSodium
+
+/// Keyed BLAKE2b-256 (`crypto_generichash` with a 32-byte key): the digest under which
+/// token secrets are stored, so the database never holds a token.
+public enum KeyedHash {
+    /// Digest and key length in bytes.
+    public static let length = 32
+
+    /// Writes BLAKE2b-256(`input`, key: `key`) into `output` (32 bytes).
+    @inline(__always)
+    public static func blake2b(
+        _ input: UnsafeRawBufferPointer,
+        key: UnsafeRawBufferPointer,
+        into output: UnsafeMutableRawBufferPointer
+    ) {
+        Sodium.ensureReady()
+        precondition(output.count >= length && key.count == length)
+        let rc = crypto_generichash(
+            output.baseAddress!.assumingMemoryBound(to: UInt8.self), length,
+            input.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(input.count),
+            key.baseAddress!.assumingMemoryBound(to: UInt8.self), length)
+        precondition(rc == 0, "crypto_generichash cannot fail with valid lengths")
+    }
+
+    /// Convenience returning a new array.
+    public static func blake2b(_ input: [UInt8], key: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: length)
+        input.withUnsafeBytes { i in key.withUnsafeBytes { k in out.withUnsafeMutableBytes { blake2b(i, key: k, into: $0) } } }
+        return out
+    }
+}
+
+/// Comparisons whose time does not depend on where the inputs differ (`sodium_memcmp`).
+public enum ConstantTime {
+    /// `true` when both buffers have the same length and bytes.
+    @inline(__always)
+    public static func equals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        Sodium.ensureReady()
+        guard a.count == b.count else { return false }
+        if a.count == 0 { return true }
+        return sodium_memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+    }
+
+    /// Overwrites `buffer` with zeros in a way the compiler cannot elide (`sodium_memzero`).
+    public static func zero(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        sodium_memzero(base, buffer.count)
+    }
+}

@@ -1,0 +1,118 @@
+import NIOCore
+
+/// Iterates the fields of a frame body.
+///
+/// ```
+///  0       1               3
+///  +-------+-------+-------+------------------ ... --+
+///  |  tag  | length (u16)  | value (length bytes)    |
+///  +-------+-------+-------+------------------ ... --+
+/// ```
+///
+/// Tag 0 is reserved. Unknown tags are skipped by every decoder, so a newer peer may add
+/// optional fields without breaking an older one.
+public struct FieldReader {
+    @usableFromInline var buffer: ByteBuffer
+
+    public init(_ body: ByteBuffer) {
+        buffer = body
+    }
+
+    /// The next field, or `nil` at the end of the body.
+    @inlinable
+    public mutating func next() throws -> (tag: UInt8, value: ByteBuffer)? {
+        guard buffer.readableBytes > 0 else { return nil }
+        guard let (tag, length) = buffer.readMultipleIntegers(as: (UInt8, UInt16).self) else {
+            throw ProtocolError.truncatedField(tag: buffer.getInteger(at: buffer.readerIndex) ?? 0)
+        }
+        guard tag != 0 else { throw ProtocolError.reservedTag }
+        guard let value = buffer.readSlice(length: Int(length)) else { throw ProtocolError.truncatedField(tag: tag) }
+        return (tag, value)
+    }
+}
+
+/// Tracks which singular fields a decoder has seen, to reject duplicates.
+@usableFromInline
+struct SeenTags {
+    @usableFromInline var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    @inlinable init() {}
+
+    @inlinable
+    mutating func insert(_ tag: UInt8) throws {
+        let bit = UInt64(1) << UInt64(tag & 63)
+        let duplicate: Bool
+        switch tag >> 6 {
+        case 0: duplicate = bits.0 & bit != 0; bits.0 |= bit
+        case 1: duplicate = bits.1 & bit != 0; bits.1 |= bit
+        case 2: duplicate = bits.2 & bit != 0; bits.2 |= bit
+        default: duplicate = bits.3 & bit != 0; bits.3 |= bit
+        }
+        if duplicate { throw ProtocolError.duplicateField(tag: tag) }
+    }
+}
+
+extension ByteBuffer {
+    // MARK: Field values
+
+    /// Decodes a big-endian fixed-width integer field.
+    @inlinable
+    func fieldInteger<T: FixedWidthInteger>(_ tag: UInt8, as: T.Type = T.self) throws -> T {
+        guard readableBytes == MemoryLayout<T>.size, let value = getInteger(at: readerIndex, as: T.self) else {
+            throw ProtocolError.badFieldLength(tag: tag, expected: MemoryLayout<T>.size, actual: readableBytes)
+        }
+        return value
+    }
+
+    /// Decodes a UTF-8 string field.
+    @inlinable
+    func fieldString(_ tag: UInt8) throws -> String {
+        let string = withUnsafeReadableBytes { String(validating: $0, as: UTF8.self) }
+        guard let string else { throw ProtocolError.invalidUTF8(tag: tag) }
+        return string
+    }
+
+    /// Decodes a bytes field.
+    @inlinable
+    func fieldBytes() -> [UInt8] {
+        getBytes(at: readerIndex, length: readableBytes) ?? []
+    }
+
+    // MARK: Writing fields
+
+    /// Writes a field whose value `writeValue` appends; the length is patched afterwards.
+    @inlinable
+    public mutating func writeField(_ tag: UInt8, _ writeValue: (inout ByteBuffer) -> Void) {
+        writeInteger(tag)
+        let lengthIndex = writerIndex
+        writeInteger(UInt16(0))
+        writeValue(&self)
+        let length = writerIndex - lengthIndex - 2
+        precondition(length <= Int(UInt16.max), "field \(tag) is longer than 65535 bytes")
+        setInteger(UInt16(length), at: lengthIndex)
+    }
+
+    /// Writes a UTF-8 string field.
+    @inlinable
+    public mutating func writeField(_ tag: UInt8, string: String) {
+        writeField(tag) { $0.writeString(string) }
+    }
+
+    /// Writes a bytes field.
+    @inlinable
+    public mutating func writeField<Bytes: Sequence>(_ tag: UInt8, bytes: Bytes) where Bytes.Element == UInt8 {
+        writeField(tag) { $0.writeBytes(bytes) }
+    }
+
+    /// Writes a bytes field from raw memory.
+    @inlinable
+    public mutating func writeField(_ tag: UInt8, rawBytes: UnsafeRawBufferPointer) {
+        writeField(tag) { $0.writeBytes(rawBytes) }
+    }
+
+    /// Writes a big-endian integer field.
+    @inlinable
+    public mutating func writeField<T: FixedWidthInteger>(_ tag: UInt8, integer: T) {
+        writeMultipleIntegers(tag, UInt16(MemoryLayout<T>.size), integer)
+    }
+}

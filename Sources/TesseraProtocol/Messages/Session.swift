@@ -1,0 +1,179 @@
+import NIOCore
+
+/// LOGIN request (opcode 0x20).
+public struct LoginRequest: WireMessage {
+    /// Tag 1, string: a username, or an email address (it contains `@`).
+    public var identifier: String
+    /// Tag 2, bytes.
+    public var password: [UInt8]
+    /// Tag 3, string, optional: the end user's IP address, kept with the session.
+    public var clientIP: String?
+    /// Tag 4, string, optional: the end user's User-Agent, kept with the session.
+    public var userAgent: String?
+    /// Tag 5, u32, optional: a shorter session lifetime in seconds (capped by the server).
+    public var lifetimeSeconds: UInt32?
+
+    public init(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil) {
+        self.identifier = identifier
+        self.password = password
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+        self.lifetimeSeconds = lifetimeSeconds
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        var identifier: String?, password: [UInt8]?, clientIP: String?, userAgent: String?, lifetimeSeconds: UInt32?
+        try decodeFields(body) { tag, value in
+            switch tag {
+            case 1: identifier = try value.fieldString(tag)
+            case 2: password = value.fieldBytes()
+            case 3: clientIP = try value.fieldString(tag)
+            case 4: userAgent = try value.fieldString(tag)
+            case 5: lifetimeSeconds = try value.fieldInteger(tag)
+            default: break
+            }
+        }
+        self.identifier = try required(identifier, "identifier")
+        self.password = try required(password, "password")
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+        self.lifetimeSeconds = lifetimeSeconds
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeField(1, string: identifier)
+        buffer.writeField(2, bytes: password)
+        if let clientIP { buffer.writeField(3, string: clientIP) }
+        if let userAgent { buffer.writeField(4, string: userAgent) }
+        if let lifetimeSeconds { buffer.writeField(5, integer: lifetimeSeconds) }
+    }
+}
+
+/// LOGIN reply.
+public struct LoginResponse: WireMessage {
+    /// Tag 1, string: the session token (68 characters of URL-safe Base64).
+    public var token: String
+    /// Tag 2, bytes (16): the session id, which is not a secret.
+    public var sessionID: [UInt8]
+    /// Tag 3, i64: absolute expiry, Unix time in milliseconds.
+    public var expiresAt: Int64
+    /// Tag 4, ``UserInfo``.
+    public var user: UserInfo
+
+    public init(token: String, sessionID: [UInt8], expiresAt: Int64, user: UserInfo) {
+        self.token = token
+        self.sessionID = sessionID
+        self.expiresAt = expiresAt
+        self.user = user
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        var token: String?, session: [UInt8]?, expires: Int64?, user: UserInfo?
+        try decodeFields(body) { tag, value in
+            switch tag {
+            case 1: token = try value.fieldString(tag)
+            case 2: session = value.fieldBytes()
+            case 3: expires = try value.fieldInteger(tag)
+            case 4: user = try UserInfo(decoding: value)
+            default: break
+            }
+        }
+        self.token = try required(token, "token")
+        self.sessionID = try required(session, "session_id")
+        self.expiresAt = try required(expires, "expires_at")
+        self.user = try required(user, "user")
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeField(1, string: token)
+        buffer.writeField(2, bytes: sessionID)
+        buffer.writeField(3, integer: expiresAt)
+        buffer.writeField(4) { user.encode(into: &$0) }
+    }
+}
+
+/// VERIFY (opcode 0x21) and LOGOUT (opcode 0x22) requests: tag 1 holds the token.
+public struct TokenRequest: WireMessage {
+    /// Tag 1, string.
+    public var token: String
+
+    public init(token: String) { self.token = token }
+
+    public init(decoding body: ByteBuffer) throws {
+        var token: String?
+        try decodeFields(body) { tag, value in
+            if tag == 1 { token = try value.fieldString(tag) }
+        }
+        self.token = try required(token, "token")
+    }
+
+    /// Finds the token field without copying it: the server's verify path uses this.
+    @inlinable
+    public static func tokenField(in body: ByteBuffer) throws -> ByteBuffer {
+        var reader = FieldReader(body)
+        var token: ByteBuffer?
+        while let (tag, value) = try reader.next() {
+            guard tag == 1 else { continue }
+            guard token == nil else { throw ProtocolError.duplicateField(tag: 1) }
+            token = value
+        }
+        return try required(token, "token")
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeField(1, string: token)
+    }
+}
+
+/// VERIFY reply: who the token belongs to.
+public struct VerifyResponse: WireMessage {
+    /// Tag 1, u64.
+    public var userID: UInt64
+    /// Tag 2, bytes (16).
+    public var sessionID: [UInt8]
+    /// Tag 3, i64: absolute expiry, Unix time in milliseconds.
+    public var expiresAt: Int64
+    /// Tag 4, string, repeated.
+    public var roles: [String]
+
+    public init(userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String]) {
+        self.userID = userID
+        self.sessionID = sessionID
+        self.expiresAt = expiresAt
+        self.roles = roles
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        var user: UInt64?, session: [UInt8]?, expires: Int64?
+        var roles: [String] = []
+        try decodeFields(body, repeated: [4]) { tag, value in
+            switch tag {
+            case 1: user = try value.fieldInteger(tag)
+            case 2: session = value.fieldBytes()
+            case 3: expires = try value.fieldInteger(tag)
+            case 4: roles.append(try value.fieldString(tag))
+            default: break
+            }
+        }
+        self.userID = try required(user, "user_id")
+        self.sessionID = try required(session, "session_id")
+        self.expiresAt = try required(expires, "expires_at")
+        self.roles = roles
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeField(1, integer: userID)
+        buffer.writeField(2, bytes: sessionID)
+        buffer.writeField(3, integer: expiresAt)
+        for role in roles { buffer.writeField(4, string: role) }
+    }
+}
+
+/// An empty body (LOGOUT's reply).
+public struct EmptyMessage: WireMessage {
+    public init() {}
+    public init(decoding body: ByteBuffer) throws {
+        try decodeFields(body) { _, _ in }
+    }
+    public func encode(into buffer: inout ByteBuffer) {}
+}

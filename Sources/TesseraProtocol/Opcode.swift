@@ -1,0 +1,22 @@
+/// The operations of protocol version 1. See `Protocol/PROTOCOL.md` for each one's fields.
+public enum Opcode: UInt8, Sendable, CaseIterable {
+    /// Version and limits exchange.
+    case hello = 0x01
+    /// Liveness check; echoes its payload.
+    case ping = 0x02
+    /// Create a user with a password.
+    case createUser = 0x10
+    /// Read a user by id, username or email.
+    case getUser = 0x11
+    /// Check a password and open a session.
+    case login = 0x20
+    /// Check a session token: the per-request hot path.
+    case verify = 0x21
+    /// End the session of a token.
+    case logout = 0x22
+}
+
+/// The protocol version this library speaks.
+public enum ProtocolVersion {
+    public static let current: UInt16 = 1
+}
