@@ -1,1 +1,127 @@
-print("x")
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import SodiumKit
+import TesseraCore
+import TesseraServer
+import LMDBKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@main
+struct Tesserad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tesserad",
+        abstract: "The Tessera session and credential daemon.",
+        discussion: """
+        Serves the Tessera protocol on a Unix domain socket (mode 0660) and keeps users and sessions \
+        in an LMDB environment. With no options it runs on ./tessera.sock with data in ./tessera-data.
+        SIGTERM or SIGINT stops it gracefully: no new connections, in-flight requests finish, the \
+        database is closed cleanly.
+        """)
+
+    @Option(name: .long, help: "Path of the Unix domain socket.")
+    var socket = "tessera.sock"
+
+    @Option(name: .long, help: "Directory of the LMDB environment (created with mode 0700).")
+    var data = "tessera-data"
+
+    @Option(name: .customLong("argon2-ops"), help: "argon2id passes (opslimit). Default: libsodium INTERACTIVE (2).")
+    var argon2Ops: UInt64 = PasswordHasher.interactive.opsLimit
+
+    @Option(name: .customLong("argon2-mem-kib"), help: "argon2id memory in KiB (memlimit). Default: libsodium INTERACTIVE (65536).")
+    var argon2MemKiB: Int = PasswordHasher.interactive.memLimit / 1024
+
+    @Option(name: .customLong("hash-threads"), help: "Threads hashing passwords, at most one argon2id each. Default: one per core.")
+    var hashThreads: Int = System.coreCount
+
+    @Option(name: .customLong("hash-queue"), help: "Password hashes that may wait for a thread; more get 'busy'.")
+    var hashQueue: Int = 64
+
+    @Option(name: .customLong("session-lifetime"), help: "Session lifetime in seconds; a login may ask for less.")
+    var sessionLifetime: UInt32 = 24 * 3600
+
+    @Option(name: .customLong("min-password-length"), help: "Shortest password accepted for new users, in bytes.")
+    var minimumPasswordLength: Int = 8
+
+    @Option(name: .customLong("max-frame"), help: "Largest accepted frame, in bytes.")
+    var maximumFrame: UInt32 = 16 * 1024
+
+    @Option(name: .customLong("max-map-mib"), help: "Largest size the database may grow to, in MiB.")
+    var maximumMapMiB: Int = 64 * 1024
+
+    @Option(name: .customLong("initial-map-mib"), help: "Map size to start with, in MiB; it doubles when full.")
+    var initialMapMiB: Int = 256
+
+    @Option(name: .customLong("event-loop-threads"), help: "Socket threads. Default: one per core.")
+    var eventLoopThreads: Int = System.coreCount
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard PasswordHasher(opsLimit: argon2Ops, memLimit: argon2MemKiB * 1024).isValid else {
+            throw ValidationError("argon2id needs --argon2-ops >= 1 and --argon2-mem-kib >= 8")
+        }
+        guard hashThreads >= 1, hashQueue >= 0 else { throw ValidationError("--hash-threads must be at least 1 and --hash-queue at least 0") }
+        guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
+        guard (1...1024).contains(minimumPasswordLength) else { throw ValidationError("--min-password-length must be between 1 and 1024") }
+        guard (256...(16 << 20)).contains(maximumFrame) else { throw ValidationError("--max-frame must be between 256 bytes and 16 MiB") }
+        guard initialMapMiB >= 1, maximumMapMiB >= initialMapMiB else { throw ValidationError("--initial-map-mib must be >= 1 and <= --max-map-mib") }
+    }
+
+    func run() async throws {
+        Self.reserveStandardDescriptors()
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tesserad")
+
+        var auth = AuthConfiguration()
+        auth.passwordHasher = PasswordHasher(opsLimit: argon2Ops, memLimit: argon2MemKiB * 1024)
+        auth.hashingThreads = hashThreads
+        auth.hashingQueueLimit = hashQueue
+        auth.sessionLifetimeSeconds = sessionLifetime
+        auth.minimumPasswordLength = minimumPasswordLength
+
+        var storage = EnvironmentOptions()
+        storage.initialMapSize = initialMapMiB << 20
+        storage.maximumMapSize = maximumMapMiB << 20
+
+        let store: TesseraStore
+        do {
+            store = try TesseraStore(directory: data, options: storage)
+        } catch {
+            throw ValidationError("cannot open the data directory \(data): \(error)")
+        }
+        let service = AuthService(store: store, configuration: auth, logger: Logger(label: "tessera.auth"))
+
+        var server = ServerConfiguration(socketPath: socket, eventLoopThreads: eventLoopThreads)
+        server.maximumFrameLength = maximumFrame
+        let tesseraServer = TesseraServer(service: service, configuration: server, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: tesseraServer)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("starting", metadata: [
+            "data.path": "\(data)", "argon2.ops": "\(argon2Ops)", "argon2.mem_kib": "\(argon2MemKiB)",
+            "hash.threads": "\(hashThreads)",
+        ])
+        try await group.run()
+    }
+
+    /// Makes sure fds 0–2 are open (on /dev/null) so no database or socket descriptor can
+    /// land on them and receive stray writes meant for standard output or error.
+    static func reserveStandardDescriptors() {
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 {
+            _ = open("/dev/null", O_RDWR)
+        }
+    }
+}

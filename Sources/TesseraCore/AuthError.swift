@@ -1,0 +1,35 @@
+/// The domain's errors, each with a stable code shared by the protocol, the client and the CLI.
+public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Unknown user or wrong password: deliberately indistinguishable.
+    case badCredentials
+    /// The token is well formed but past its expiry.
+    case tokenExpired
+    /// The token is malformed, unknown, or signed by an unknown key.
+    case tokenInvalid
+    /// The requested user (or other object) does not exist.
+    case notFound(String)
+    /// A unique value (username, email) is already taken.
+    case conflict(String)
+    /// The input breaks a rule; the message says which.
+    case invalidArgument(String)
+    /// Too much work is queued; retry later.
+    case busy
+    /// The database reached its maximum size; reads still work.
+    case storageFull
+    /// An unexpected failure; details are in the daemon's log.
+    case `internal`(String)
+
+    public var description: String {
+        switch self {
+        case .badCredentials: "the username or password is wrong"
+        case .tokenExpired: "the token has expired; log in again"
+        case .tokenInvalid: "the token is not valid"
+        case .notFound(let what): "\(what) was not found"
+        case .conflict(let why): why
+        case .invalidArgument(let why): why
+        case .busy: "the server is busy; retry shortly"
+        case .storageFull: "the database is full; writes are refused until space is freed or the maximum map size raised"
+        case .internal(let why): "internal error: \(why)"
+        }
+    }
+}

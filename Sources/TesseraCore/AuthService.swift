@@ -1,0 +1,206 @@
+import LMDBKit
+import Logging
+import SodiumKit
+import Synchronization
+
+/// The domain: users, passwords, sessions. Knows nothing of sockets or frames.
+///
+/// Fast operations (``withSnapshot(_:)`` + ``ReadSnapshot/verify(token:now:_:)``, ``user(_:)``)
+/// run on the caller's thread against an LMDB snapshot. Slow ones go elsewhere: argon2id to the
+/// ``HashingPool``, every write to the ``CommitQueue``; their `async` methods return once the
+/// write is durable.
+public final class AuthService: Sendable {
+    public let store: TesseraStore
+    public let configuration: AuthConfiguration
+    public let clock: any Clock
+    let hashingPool: HashingPool
+    let commitQueue: CommitQueue
+    private let dummyHash = Mutex<String?>(nil)
+    private let logger: Logger
+
+    public init(store: TesseraStore, configuration: AuthConfiguration, clock: any Clock = SystemClock(), logger: Logger = Logger(label: "tessera.auth")) {
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        hashingPool = HashingPool(threads: configuration.hashingThreads, queueLimit: configuration.hashingQueueLimit)
+        commitQueue = CommitQueue(environment: store.environment)
+    }
+
+    /// Stops taking work, finishes queued hashes and writes, and closes the store.
+    public func shutdown() {
+        hashingPool.shutdown()
+        commitQueue.shutdown()
+        store.close()
+    }
+
+    // MARK: Users
+
+    /// Creates a user. The password is hashed on the hashing pool, then the user is committed.
+    public func createUser(_ request: NewUser) async throws -> UserProfile {
+        try Validation.username(request.username)
+        if let email = request.email { try Validation.email(email) }
+        if let name = request.displayName { try Validation.displayName(name) }
+        try Validation.roles(request.roles)
+        try Validation.password(request.password.count, minimum: configuration.minimumPasswordLength)
+        let hasher = configuration.passwordHasher
+        let password = request.password
+        // Fail fast on a taken name before spending a hash on it; the commit checks again.
+        try store.environment.read { txn in try checkUnique(username: request.username, email: request.email, in: txn) }
+        let hash = try await hashingPool.run { try hasher.hash(password) }
+        let now = clock.now()
+        let store = self.store
+        let profile = try await commit { txn -> UserProfile in
+            try self.checkUnique(username: request.username, email: request.email, in: txn)
+            let id = try Self.nextUserID(store: store, in: txn)
+            let record = UserRecord(id: id, createdAt: now, updatedAt: now, state: .active, passwordHash: hash,
+                                    username: request.username, email: request.email, displayName: request.displayName,
+                                    roles: request.roles)
+            try txn.put(record.encoded(), forKey: TesseraStore.key(id), in: store.users, overwrite: false)
+            try txn.put(TesseraStore.key(id), forKey: TesseraStore.normalized(request.username), in: store.usernames, overwrite: false)
+            if let email = request.email {
+                try txn.put(TesseraStore.key(id), forKey: TesseraStore.normalized(email), in: store.emails, overwrite: false)
+            }
+            return record.profile
+        }
+        logger.info("user created", metadata: ["user.id": "\(profile.id)"])
+        return profile
+    }
+
+    private func checkUnique(username: String, email: String?, in txn: some ReadableTransaction) throws {
+        if try store.userID(index: store.usernames, name: username, in: txn) != nil {
+            throw AuthError.conflict("username is already taken")
+        }
+        if let email, try store.userID(index: store.emails, name: email, in: txn) != nil {
+            throw AuthError.conflict("email is already registered")
+        }
+    }
+
+    private static func nextUserID(store: TesseraStore, in txn: WriteTransaction) throws -> UInt64 {
+        let current = try txn.value(forKey: TesseraStore.nextUserIDKey, in: store.meta)
+            .flatMap { $0.count == 8 ? $0.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } : nil } ?? 1
+        try txn.put(TesseraStore.key(current + 1), forKey: TesseraStore.nextUserIDKey, in: store.meta)
+        return current
+    }
+
+    /// Reads a user.
+    public func user(_ lookup: UserLookup) throws -> UserProfile {
+        let record: UserRecord? = try store.environment.read { txn in
+            switch lookup {
+            case .id(let id): try store.user(id: id, in: txn)
+            case .username(let name): try store.userID(index: store.usernames, name: name, in: txn).flatMap { try store.user(id: $0, in: txn) }
+            case .email(let email): try store.userID(index: store.emails, name: email, in: txn).flatMap { try store.user(id: $0, in: txn) }
+            }
+        }
+        guard let record else { throw AuthError.notFound("user") }
+        return record.profile
+    }
+
+    // MARK: Sessions
+
+    /// Checks a password and opens a session. Unknown user and wrong password fail the same
+    /// way, after the same amount of argon2id work.
+    public func login(_ attempt: LoginAttempt) async throws -> LoginResult {
+        try Validation.loginIdentifier(attempt.identifier)
+        try Validation.password(attempt.password.count, minimum: 1)
+        try Validation.sessionMetadata(clientIP: attempt.clientIP, userAgent: attempt.userAgent)
+        let found = try self.store.environment.read { txn in try self.store.user(identifier: attempt.identifier, in: txn) }
+        let hasher = configuration.passwordHasher
+        let password = attempt.password
+        let storedHash = found?.passwordHash
+        let passwordMatches = try await hashingPool.run { [self] in
+            guard let storedHash else {
+                // Same work as a real check, so timing does not reveal that the user is unknown.
+                _ = hasher.verify(password, against: try self.dummyPasswordHash())
+                return false
+            }
+            return hasher.verify(password, against: storedHash)
+        }
+        guard passwordMatches, let user = found else { throw AuthError.badCredentials }
+
+        let now = clock.now()
+        let lifetime = min(attempt.lifetimeSeconds ?? configuration.sessionLifetimeSeconds, configuration.sessionLifetimeSeconds)
+        guard lifetime > 0 else { throw AuthError.invalidArgument("session lifetime must be at least one second") }
+        let key = store.keyRing.active
+        let token = SessionToken.generate(keyID: key.id)
+        let record = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetime) * 1000, keyID: key.id,
+                                   digest: token.digest(with: key), roles: user.roles,
+                                   clientIP: attempt.clientIP, userAgent: attempt.userAgent)
+        let store = self.store
+        let sessionID = token.sessionID
+        try await commit { txn in
+            // The user may have been deleted while the password was being checked.
+            guard try txn.value(forKey: TesseraStore.key(user.id), in: store.users) != nil else { throw AuthError.badCredentials }
+            try sessionID.withUnsafeBytes { id in
+                try record.encoded().withUnsafeBytes { try txn.put($0, forKey: id, in: store.sessions, overwrite: false) }
+            }
+            try txn.put([], forKey: TesseraStore.userSessionKey(user.id, sessionID), in: store.userSessions)
+        }
+        logger.debug("session opened", metadata: ["user.id": "\(user.id)", "session.id": "\(sessionID)"])
+        return LoginResult(token: token.text, sessionID: sessionID, expiresAt: record.expiresAt, user: user.profile)
+    }
+
+    /// Ends the session of `token`. An expired session is removed too; an unknown or forged
+    /// token fails with ``AuthError/tokenInvalid``.
+    public func logout(token text: String) async throws {
+        guard let token = SessionToken.parse(text), let key = store.keyRing.key(id: token.keyID) else { throw AuthError.tokenInvalid }
+        let digest = token.digest(with: key)
+        let store = self.store
+        let sessionID = token.sessionID
+        try await commit { txn in
+            let userID: UInt64? = try sessionID.withUnsafeBytes { id in
+                try txn.withValue(forKey: id, in: store.sessions) { bytes -> UInt64? in
+                    let view = try SessionRecordView(bytes)
+                    let matches = digest.withUnsafeBytes { ConstantTime.equals($0, view.digest) } && view.keyID == token.keyID
+                    return matches ? view.userID : nil
+                } ?? nil
+            }
+            guard let userID else { throw AuthError.tokenInvalid }
+            try txn.delete(sessionID.bytes, in: store.sessions)
+            try txn.delete(TesseraStore.userSessionKey(userID, sessionID), in: store.userSessions)
+        }
+    }
+
+    // MARK: Verify
+
+    /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
+    @inline(__always)
+    public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
+        try store.environment.read { txn in try body(ReadSnapshot(txn: txn, store: store)) }
+    }
+
+    /// Verifies one token in its own snapshot and copies the result out.
+    public func verify(token: String) throws -> VerifiedSessionInfo {
+        let now = clock.now()
+        var text = token
+        return try text.withUTF8 { utf8 in
+            try withSnapshot { snapshot in
+                try snapshot.verify(token: UnsafeRawBufferPointer(utf8), now: now) { VerifiedSessionInfo($0) }
+            }
+        }
+    }
+
+    // MARK: Plumbing
+
+    private func commit<T: Sendable>(_ work: @escaping @Sendable (WriteTransaction) throws -> T) async throws -> T {
+        do {
+            return try await commitQueue.write(work)
+        } catch let error as AuthError {
+            throw error
+        } catch LMDBError.storageFull {
+            throw AuthError.storageFull
+        } catch {
+            logger.error("write failed", metadata: ["error": "\(error)"])
+            throw AuthError.internal("the write could not be committed")
+        }
+    }
+
+    /// A hash of a random password at the current parameters, made once on first use.
+    private func dummyPasswordHash() throws -> String {
+        if let hash = dummyHash.withLock({ $0 }) { return hash }
+        var random = SecureRandom.bytes(32)
+        let hash = try configuration.passwordHasher.hash(SecretBytes(wiping: &random))
+        dummyHash.withLock { $0 = hash }
+        return hash
+    }
+}

@@ -1,0 +1,31 @@
+import SodiumKit
+
+/// The rules the domain enforces, with the defaults a serious deployment starts from.
+public struct AuthConfiguration: Sendable {
+    /// argon2id parameters for new hashes. Default: libsodium INTERACTIVE (t=2, m=64 MiB).
+    public var passwordHasher: PasswordHasher = .interactive
+    /// Shortest accepted password, in bytes (OWASP: at least 8).
+    public var minimumPasswordLength = 8
+    /// Session lifetime when the login does not ask for less. Default: 24 hours.
+    public var sessionLifetimeSeconds: UInt32 = 24 * 3600
+    /// Hashing threads (at most one argon2id each). Default: one per core.
+    public var hashingThreads = System.coreCount
+    /// Hash requests that may wait for a thread before new ones get `busy`.
+    public var hashingQueueLimit = 64
+
+    public init() {}
+}
+
+/// Facts about the machine.
+public enum System {
+    /// Online processor cores.
+    public static var coreCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

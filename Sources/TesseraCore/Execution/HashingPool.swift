@@ -1,0 +1,73 @@
+import Foundation
+
+/// A fixed set of threads for argon2id, with a bounded queue.
+///
+/// Each thread runs at most one hash at a time, so memory stays within
+/// `threads × memlimit`. When ``queueLimit`` jobs already wait, new work is refused at once
+/// with ``AuthError/busy`` instead of queueing without bound.
+public final class HashingPool: @unchecked Sendable {
+    // @unchecked: `jobs` and `stopping` are only touched under `condition`.
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+    private var stopping = false
+    private var threads: [Thread] = []
+    private var running = 0
+    /// Jobs allowed to wait for a thread.
+    public let queueLimit: Int
+    /// Number of hashing threads.
+    public let threadCount: Int
+
+    public init(threads: Int, queueLimit: Int) {
+        threadCount = max(1, threads)
+        self.queueLimit = max(0, queueLimit)
+        for index in 0..<threadCount {
+            let thread = Thread { [unowned self] in self.work() }
+            thread.name = "tessera-hash-\(index)"
+            self.threads.append(thread)
+            thread.start()
+        }
+    }
+
+    /// Runs `job` on a hashing thread. Throws ``AuthError/busy`` when the queue is full.
+    public func run<T: Sendable>(_ job: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = enqueue { continuation.resume(with: Result { try job() }) }
+            if !accepted { continuation.resume(throwing: AuthError.busy) }
+        }
+    }
+
+    private func enqueue(_ job: @escaping () -> Void) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping, jobs.count < queueLimit || (jobs.isEmpty && running < threadCount) else { return false }
+        jobs.append(job)
+        condition.signal()
+        return true
+    }
+
+    /// Finishes queued jobs, then stops the threads.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty && stopping {
+                condition.unlock()
+                return
+            }
+            let job = jobs.removeFirst()
+            running += 1
+            condition.unlock()
+            job()
+            condition.lock()
+            running -= 1
+            condition.unlock()
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import LMDBKit
+
+/// Tessera's LMDB environment and its named databases.
+///
+/// | database        | key                                | value                 |
+/// |-----------------|------------------------------------|-----------------------|
+/// | `users`         | user id (u64 BE)                   | ``UserRecord``        |
+/// | `usernames`     | lower-cased username (UTF-8)       | user id (u64 BE)      |
+/// | `emails`        | lower-cased email (UTF-8)          | user id (u64 BE)      |
+/// | `sessions`      | session id (16 bytes)              | `SessionRecord`       |
+/// | `user_sessions` | user id (u64 BE) ‖ session id      | empty                 |
+/// | `token_keys`    | key id (u16 BE)                    | ``TokenKey``          |
+/// | `meta`          | name (UTF-8)                       | per name              |
+public final class TesseraStore: Sendable {
+    public let environment: Environment
+    let users: Database
+    let usernames: Database
+    let emails: Database
+    let sessions: Database
+    let userSessions: Database
+    let tokenKeys: Database
+    let meta: Database
+    /// The token keys, loaded at open.
+    public let keyRing: TokenKeyRing
+
+    static let nextUserIDKey = Array("next_user_id".utf8)
+    static let schemaKey = Array("schema".utf8)
+    static let schemaVersion: UInt8 = 1
+
+    /// Opens (creating when absent) the store in `directory`.
+    public init(directory: String, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock()) throws {
+        environment = try Environment(path: directory, options: options)
+        let databases = try environment.openDatabases(["users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta"])
+        (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
+            (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
+        let (tokenKeys, meta) = (self.tokenKeys, self.meta)
+        keyRing = try environment.write { txn in
+            if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {
+                guard schema.first == Self.schemaVersion else {
+                    throw AuthError.internal("the data directory holds schema \(schema.first ?? 0); this build reads schema \(Self.schemaVersion)")
+                }
+            } else {
+                try txn.put([Self.schemaVersion], forKey: Self.schemaKey, in: meta)
+            }
+            return try TokenKeyRing.loadOrCreate(in: txn, database: tokenKeys, now: clock.now())
+        }
+    }
+
+    /// Closes the environment. Call after every reader and the commit queue stopped.
+    public func close() {
+        environment.close()
+    }
+
+    // MARK: Keys
+
+    static func key(_ id: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: id.bigEndian) { Array($0) }
+    }
+
+    static func userSessionKey(_ user: UInt64, _ session: SessionID) -> [UInt8] {
+        key(user) + session.bytes
+    }
+
+    static func normalized(_ text: String) -> [UInt8] {
+        Array(text.lowercased().utf8)
+    }
+
+    // MARK: Reads
+
+    func user(id: UInt64, in txn: some ReadableTransaction) throws -> UserRecord? {
+        try Self.key(id).withUnsafeBytes { key in
+            try txn.withValue(forKey: key, in: users) { try UserRecord(decoding: $0) }
+        }
+    }
+
+    func userID(index: Database, name: String, in txn: some ReadableTransaction) throws -> UInt64? {
+        try Self.normalized(name).withUnsafeBytes { key in
+            try txn.withValue(forKey: key, in: index) { value -> UInt64? in
+                value.count == 8 ? UInt64(bigEndian: value.loadUnaligned(as: UInt64.self)) : nil
+            } ?? nil
+        }
+    }
+
+    /// Resolves a login identifier: an email when it contains `@`, a username otherwise.
+    func user(identifier: String, in txn: some ReadableTransaction) throws -> UserRecord? {
+        let index = identifier.contains("@") ? emails : usernames
+        guard let id = try userID(index: index, name: identifier, in: txn) else { return nil }
+        return try user(id: id, in: txn)
+    }
+}

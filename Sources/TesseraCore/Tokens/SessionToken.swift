@@ -1,0 +1,84 @@
+import SodiumKit
+
+/// A session token: what the client holds and presents on every request.
+///
+/// Binary layout (51 bytes), sent as 68 characters of URL-safe Base64 without padding:
+/// ```
+///  0         1              3                         19                          51
+///  +---------+--------------+-------------------------+---------------------------+
+///  | version | key id (u16) |   session id (16 bytes) |   secret (32 bytes)       |
+///  +---------+--------------+-------------------------+---------------------------+
+/// ```
+/// The secret holds 256 bits from libsodium's CSPRNG. The database keeps only
+/// BLAKE2b-256(secret, key: token key `key id`), so neither a copy of the file nor a backup
+/// yields a usable token. The key id lets keys rotate without changing clients.
+public struct SessionToken: Sendable {
+    public static let version: UInt8 = 1
+    public static let binaryLength = 51
+    public static let textLength = 68
+    public static let secretLength = 32
+
+    public var keyID: UInt16
+    public var sessionID: SessionID
+    /// The 32-byte secret as four words (kept off the heap).
+    var secret: (UInt64, UInt64, UInt64, UInt64)
+
+    /// A new token with a random session id and secret under key `keyID`.
+    static func generate(keyID: UInt16) -> SessionToken {
+        var secret = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &secret) { SecureRandom.fill($0) }
+        return SessionToken(keyID: keyID, sessionID: .random(), secret: secret)
+    }
+
+    /// Parses the 68-character text form. `nil` for anything else: wrong length, bad Base64,
+    /// unknown version. Never allocates.
+    @inline(__always)
+    public static func parse(_ text: UnsafeRawBufferPointer) -> SessionToken? {
+        guard text.count == textLength else { return nil }
+        var raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &raw) { buffer -> SessionToken? in
+            guard Base64URL.decode(text, into: buffer) == binaryLength, buffer[0] == version else { return nil }
+            let keyID = UInt16(buffer[1]) << 8 | UInt16(buffer[2])
+            let session = SessionID(raw: UnsafeRawBufferPointer(rebasing: buffer[3..<19]))
+            var secret = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+            withUnsafeMutableBytes(of: &secret) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[19..<51])) }
+            ConstantTime.zero(buffer)
+            return SessionToken(keyID: keyID, sessionID: session, secret: secret)
+        }
+    }
+
+    /// Parses the text form.
+    public static func parse(_ text: String) -> SessionToken? {
+        var text = text
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The 68-character text form.
+    public var text: String {
+        var bytes = [UInt8](repeating: 0, count: Self.binaryLength)
+        bytes[0] = Self.version
+        bytes[1] = UInt8(keyID >> 8)
+        bytes[2] = UInt8(keyID & 0xff)
+        sessionID.withUnsafeBytes { id in for i in 0..<16 { bytes[3 + i] = id[i] } }
+        var secret = self.secret
+        withUnsafeBytes(of: &secret) { s in for i in 0..<32 { bytes[19 + i] = s[i] } }
+        defer { bytes.withUnsafeMutableBytes { ConstantTime.zero($0) } }
+        return Base64URL.encode(bytes)
+    }
+
+    /// Writes BLAKE2b-256(secret, key) into `output`.
+    @inline(__always)
+    func digest(with key: TokenKey, into output: UnsafeMutableRawBufferPointer) {
+        var secret = self.secret
+        withUnsafeBytes(of: &secret) { s in
+            key.material.withUnsafeBytes { k in KeyedHash.blake2b(s, key: k, into: output) }
+        }
+    }
+
+    /// The digest as an array (for storing).
+    func digest(with key: TokenKey) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        out.withUnsafeMutableBytes { digest(with: key, into: $0) }
+        return out
+    }
+}

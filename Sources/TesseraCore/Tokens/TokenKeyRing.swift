@@ -1,0 +1,80 @@
+import LMDBKit
+import SodiumKit
+
+/// A key for the keyed digest of token secrets.
+public struct TokenKey: Sendable {
+    /// The id written into every token made under this key.
+    public var id: UInt16
+    /// 32 random bytes.
+    var material: [UInt8]
+    public var createdAt: Timestamp
+    public var state: State
+
+    /// Where a key is in its life.
+    public enum State: UInt8, Sendable {
+        /// New tokens are made under it; at most one key is active.
+        case active = 1
+        /// Tokens made under it still verify; no new ones are made.
+        case verifyOnly = 2
+    }
+
+    static let recordVersion: UInt8 = 1
+
+    /// Stored layout: `u8 version=1 | u8 state | i64 created_at | 32 bytes key`.
+    func encoded() -> [UInt8] {
+        var writer = RecordWriter(version: Self.recordVersion)
+        writer.write(state.rawValue)
+        writer.write(createdAt)
+        writer.write(raw: material)
+        return writer.bytes
+    }
+
+    init(id: UInt16, material: [UInt8], createdAt: Timestamp, state: State) {
+        self.id = id
+        self.material = material
+        self.createdAt = createdAt
+        self.state = state
+    }
+
+    init(id: UInt16, decoding bytes: UnsafeRawBufferPointer) throws {
+        var reader = RecordReader(bytes)
+        _ = try reader.read(UInt8.self)
+        self.id = id
+        state = State(rawValue: try reader.read()) ?? .verifyOnly
+        createdAt = try reader.read()
+        material = Array(try reader.read(raw: 32))
+    }
+}
+
+/// The token keys in use: one active key for new tokens, older ones for verifying.
+public struct TokenKeyRing: Sendable {
+    public private(set) var keys: [TokenKey]
+
+    /// The key new tokens are made under.
+    public var active: TokenKey {
+        keys.first { $0.state == .active }!
+    }
+
+    @inline(__always)
+    func key(id: UInt16) -> TokenKey? {
+        for key in keys where key.id == id { return key }
+        return nil
+    }
+
+    /// Loads the ring from `keys`, creating the first key when there is none.
+    static func loadOrCreate(in txn: WriteTransaction, database: Database, now: Timestamp) throws -> TokenKeyRing {
+        var keys: [TokenKey] = []
+        try txn.forEach(in: database) { key, value in
+            let id = UInt16(key[0]) << 8 | UInt16(key[1])
+            keys.append(try TokenKey(id: id, decoding: value))
+            return true
+        }
+        if !keys.contains(where: { $0.state == .active }) {
+            let id = (keys.map(\.id).max() ?? 0) + 1
+            let key = TokenKey(id: id, material: SecureRandom.bytes(32), createdAt: now, state: .active)
+            try txn.put(key.encoded(), forKey: [UInt8(id >> 8), UInt8(id & 0xff)], in: database)
+            keys.append(key)
+        }
+        return TokenKeyRing(keys: keys)
+    }
+}

@@ -1,0 +1,53 @@
+import SodiumKit
+
+/// Input of ``AuthService/createUser(_:)``.
+public struct NewUser: Sendable {
+    public var username: String
+    public var password: SecretBytes
+    public var email: String?
+    public var displayName: String?
+    public var roles: [String]
+
+    public init(username: String, password: SecretBytes, email: String? = nil, displayName: String? = nil, roles: [String] = []) {
+        self.username = username
+        self.password = password
+        self.email = email
+        self.displayName = displayName
+        self.roles = roles
+    }
+}
+
+/// How ``AuthService/user(_:)`` finds a user.
+public enum UserLookup: Sendable {
+    case id(UInt64)
+    case username(String)
+    case email(String)
+}
+
+/// Input of ``AuthService/login(_:)``.
+public struct LoginAttempt: Sendable {
+    /// A username, or an email when it contains `@`.
+    public var identifier: String
+    public var password: SecretBytes
+    public var clientIP: String?
+    public var userAgent: String?
+    /// A shorter lifetime than the configured one; longer requests are capped.
+    public var lifetimeSeconds: UInt32?
+
+    public init(identifier: String, password: SecretBytes, clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil) {
+        self.identifier = identifier
+        self.password = password
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+        self.lifetimeSeconds = lifetimeSeconds
+    }
+}
+
+/// Output of ``AuthService/login(_:)``.
+public struct LoginResult: Sendable {
+    /// The token to hand to the end user. Never logged, never stored.
+    public var token: String
+    public var sessionID: SessionID
+    public var expiresAt: Timestamp
+    public var user: UserProfile
+}

@@ -1,0 +1,59 @@
+/// Input rules. Each failure names the field and the rule, so the caller knows what to fix.
+enum Validation {
+    static let maximumUsername = 64
+    static let maximumEmail = 254
+    static let maximumDisplayName = 128
+    static let maximumRoles = 32
+    static let maximumRole = 64
+    static let maximumClientIP = 64
+    static let maximumUserAgent = 512
+
+    static func username(_ value: String) throws(AuthError) {
+        let utf8 = value.utf8
+        guard !utf8.isEmpty else { throw .invalidArgument("username must not be empty") }
+        guard utf8.count <= maximumUsername else { throw .invalidArgument("username must be at most \(maximumUsername) bytes") }
+        for byte in utf8 {
+            let ok = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x2e || byte == 0x5f || byte == 0x2d
+            guard ok else { throw .invalidArgument("username may contain only letters, digits, '.', '_' and '-'") }
+        }
+    }
+
+    static func email(_ value: String) throws(AuthError) {
+        let utf8 = Array(value.utf8)
+        guard !utf8.isEmpty, utf8.count <= maximumEmail else { throw .invalidArgument("email must be 1 to \(maximumEmail) bytes") }
+        let at = utf8.indices.filter { utf8[$0] == 0x40 }
+        guard at.count == 1, at[0] > 0, at[0] < utf8.count - 1 else {
+            throw .invalidArgument("email must have the form local@domain")
+        }
+        guard !utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else { throw .invalidArgument("email must not contain spaces or control characters") }
+    }
+
+    static func displayName(_ value: String) throws(AuthError) {
+        guard value.utf8.count <= maximumDisplayName else { throw .invalidArgument("name must be at most \(maximumDisplayName) bytes") }
+        guard !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { throw .invalidArgument("name must not contain control characters") }
+    }
+
+    static func roles(_ values: [String]) throws(AuthError) {
+        guard values.count <= maximumRoles else { throw .invalidArgument("a user may have at most \(maximumRoles) roles") }
+        for role in values {
+            guard !role.isEmpty, role.utf8.count <= maximumRole, role.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+                throw .invalidArgument("each role must be 1 to \(maximumRole) printable ASCII characters without spaces")
+            }
+        }
+    }
+
+    static func password(_ count: Int, minimum: Int) throws(AuthError) {
+        guard count >= minimum else { throw .invalidArgument("password must be at least \(minimum) bytes") }
+        guard count <= 1024 else { throw .invalidArgument("password must be at most 1024 bytes") }
+    }
+
+    static func loginIdentifier(_ value: String) throws(AuthError) {
+        guard !value.isEmpty, value.utf8.count <= maximumEmail else { throw .invalidArgument("identifier must be 1 to \(maximumEmail) bytes") }
+    }
+
+    static func sessionMetadata(clientIP: String?, userAgent: String?) throws(AuthError) {
+        if let clientIP, clientIP.utf8.count > maximumClientIP { throw .invalidArgument("client IP must be at most \(maximumClientIP) bytes") }
+        if let userAgent, userAgent.utf8.count > maximumUserAgent { throw .invalidArgument("user agent must be at most \(maximumUserAgent) bytes") }
+    }
+}

@@ -1,0 +1,123 @@
+import NIOCore
+import SodiumKit
+import TesseraCore
+import TesseraProtocol
+
+/// Translates request frames into domain calls and their results into reply bodies.
+///
+/// Knows frames and the domain; knows nothing of channels. Fast operations answer inline,
+/// slow ones are `async` and run off the event loop.
+struct RequestDispatcher: Sendable {
+    let service: AuthService
+    let configuration: ServerConfiguration
+
+    /// What the connection must do with a request.
+    enum Route {
+        /// Answer at the end of the read burst, with the other verifies, in one snapshot.
+        case verify
+        /// Answered on the event loop now (cheap).
+        case inline
+        /// Runs off the event loop (argon2id or a durable write).
+        case slow
+        /// Not an opcode of this protocol version.
+        case unknown
+    }
+
+    static func route(_ opcode: UInt8) -> Route {
+        switch Opcode(rawValue: opcode) {
+        case .verify: .verify
+        case .hello, .ping, .getUser: .inline
+        case .login, .createUser, .logout: .slow
+        case nil: .unknown
+        }
+    }
+
+    /// Answers a cheap request into `out`.
+    func answerInline(_ frame: Frame, into out: inout ByteBuffer) throws {
+        switch Opcode(rawValue: frame.opcode) {
+        case .hello:
+            let hello = try HelloRequest(decoding: frame.body)
+            guard hello.protocolVersion >= 1 else {
+                throw RequestFailure(status: .unsupportedVersion, message: "this server speaks protocol version \(ProtocolVersion.current)")
+            }
+            let reply = HelloResponse(protocolVersion: min(hello.protocolVersion, ProtocolVersion.current),
+                                      serverName: ServerConfiguration.serverName,
+                                      maximumFrameLength: configuration.maximumFrameLength,
+                                      maximumInFlight: configuration.maximumInFlight)
+            out.writeReply(frame) { reply.encode(into: &$0) }
+        case .ping:
+            let ping = try PingMessage(decoding: frame.body)
+            out.writeReply(frame) { ping.encode(into: &$0) }
+        case .getUser:
+            let lookup: UserLookup = switch try GetUserRequest(decoding: frame.body) {
+            case .id(let id): .id(id)
+            case .username(let name): .username(name)
+            case .email(let email): .email(email)
+            }
+            let user = try service.user(lookup)
+            out.writeReply(frame) { UserResponse(user: UserInfo(user)).encode(into: &$0) }
+        default:
+            preconditionFailure("not an inline opcode")
+        }
+    }
+
+    /// Runs a slow request and returns its encoded reply body.
+    func answerSlow(_ frame: Frame) async throws -> ByteBuffer {
+        var out = ByteBuffer()
+        switch Opcode(rawValue: frame.opcode) {
+        case .createUser:
+            var request = try CreateUserRequest(decoding: frame.body)
+            let password = SecretBytes(wiping: &request.password)
+            let user = try await service.createUser(NewUser(username: request.username, password: password, email: request.email,
+                                                            displayName: request.displayName, roles: request.roles))
+            UserResponse(user: UserInfo(user)).encode(into: &out)
+        case .login:
+            var request = try LoginRequest(decoding: frame.body)
+            let password = SecretBytes(wiping: &request.password)
+            let result = try await service.login(LoginAttempt(identifier: request.identifier, password: password,
+                                                              clientIP: request.clientIP, userAgent: request.userAgent,
+                                                              lifetimeSeconds: request.lifetimeSeconds))
+            LoginResponse(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt,
+                          user: UserInfo(result.user)).encode(into: &out)
+        case .logout:
+            let request = try TokenRequest(decoding: frame.body)
+            try await service.logout(token: request.token)
+        default:
+            preconditionFailure("not a slow opcode")
+        }
+        return out
+    }
+
+    /// Verifies one token inside `snapshot` and writes the reply (or the error) into `out`.
+    @inline(__always)
+    func answerVerify(_ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer) throws {
+        let tokenField = try TokenRequest.tokenField(in: frame.body)
+        try tokenField.withUnsafeReadableBytes { token in
+            try snapshot.verify(token: token, now: now) { session in
+                out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
+                    buffer.writeField(1, integer: session.userID)
+                    buffer.writeField(2) { b in
+                        b.writeMultipleIntegers(session.sessionID.high, session.sessionID.low)
+                    }
+                    buffer.writeField(3, integer: session.expiresAt)
+                    session.forEachRole { role in buffer.writeField(4, rawBytes: role) }
+                }
+            }
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Writes a successful reply to `request`.
+    @inline(__always)
+    mutating func writeReply(_ request: Frame, _ body: (inout ByteBuffer) -> Void) {
+        writeFrame(opcode: request.opcode, flags: .response, requestID: request.requestID, body)
+    }
+}
+
+extension UserInfo {
+    init(_ profile: UserProfile) {
+        self.init(id: profile.id, username: profile.username, email: profile.email, displayName: profile.displayName,
+                  createdAt: profile.createdAt, roles: profile.roles)
+    }
+}

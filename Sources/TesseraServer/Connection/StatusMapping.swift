@@ -1,0 +1,70 @@
+import TesseraCore
+import TesseraProtocol
+import SodiumKit
+
+extension AuthError {
+    /// The wire status for this error.
+    var status: Status {
+        switch self {
+        case .badCredentials: .badCredentials
+        case .tokenExpired: .tokenExpired
+        case .tokenInvalid: .tokenInvalid
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .invalidArgument: .invalidArgument
+        case .busy: .busy
+        case .storageFull: .storageFull
+        case .internal: .internal
+        }
+    }
+}
+
+/// A failed request, ready to be written as an error frame.
+struct RequestFailure: Error {
+    var status: Status
+    var message: String
+    var retryAfterSeconds: UInt32?
+
+    init(status: Status, message: String, retryAfterSeconds: UInt32? = nil) {
+        self.status = status
+        self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    init(_ error: any Error) {
+        switch error {
+        case let failure as RequestFailure: self = failure
+        case let auth as AuthError:
+            // Internal details stay in the log; the client gets a generic message.
+            let message = if case .internal = auth { "internal error; see the daemon log for the trace id" } else { auth.description }
+            self.init(status: auth.status, message: message, retryAfterSeconds: auth == .busy ? 1 : nil)
+        case let proto as ProtocolError: self.init(status: proto.status, message: proto.description)
+        default: self.init(status: .internal, message: "internal error; see the daemon log for the trace id")
+        }
+    }
+}
+
+/// Trace ids: 16 hex digits, random, quoted in the error reply and in the daemon's log line.
+enum TraceID {
+    static func make() -> String {
+        let bytes = SecureRandom.bytes(8)
+        return bytes.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+extension ByteBuffer {
+    /// Writes an error reply frame.
+    mutating func writeErrorFrame(opcode: UInt8, requestID: UInt32, failure: RequestFailure, traceID: String, closing: Bool = false) {
+        var flags: FrameFlags = .response
+        if closing || failure.status.closesConnection { flags.insert(.closing) }
+        writeFrame(opcode: opcode, flags: flags, status: failure.status.rawValue, requestID: requestID) { buffer in
+            ErrorBody(name: failure.status.name, message: failure.message, traceID: traceID,
+                      retryAfterSeconds: failure.retryAfterSeconds).encode(into: &buffer)
+        }
+    }
+}
+
+import NIOCore

@@ -1,0 +1,21 @@
+/// Settings of the socket server.
+public struct ServerConfiguration: Sendable {
+    /// Path of the Unix domain socket. Created with mode 0660.
+    public var socketPath: String
+    /// Largest accepted value of a frame's length field. Checked before buffering.
+    public var maximumFrameLength: UInt32 = 16 * 1024
+    /// Slow requests (login, create user, logout) one connection may have in flight; more get `busy`.
+    public var maximumInFlight: UInt32 = 256
+    /// Event-loop threads. Default: one per core.
+    public var eventLoopThreads: Int
+    /// How long a graceful shutdown waits for in-flight requests before closing connections.
+    public var drainTimeoutSeconds: Int64 = 10
+
+    public init(socketPath: String, eventLoopThreads: Int) {
+        self.socketPath = socketPath
+        self.eventLoopThreads = eventLoopThreads
+    }
+
+    /// The name the server reports in HELLO.
+    public static let serverName = "tesserad/0.1.0"
+}

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why the socket path cannot be used.
+public struct SocketPathError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Prepares the socket path for binding.
+///
+/// Nothing there: fine. A socket nobody listens on (left by a crashed run): removed. A socket
+/// with a live listener: refused, another daemon owns it. A symlink, a regular file or anything
+/// else: refused, so the daemon never follows or clobbers what it did not create.
+enum SocketPath {
+    static func prepare(_ path: String) throws {
+        guard path.utf8.count < 108 else {
+            throw SocketPathError(description: "socket path \(path) is longer than the 107 bytes a Unix socket address holds")
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw SocketPathError(description: "cannot inspect socket path \(path): \(String(cString: strerror(errno)))")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFSOCK:
+            if isListening(path) {
+                throw SocketPathError(description: "another process is listening on \(path); stop it or choose another --socket")
+            }
+            guard unlink(path) == 0 else {
+                throw SocketPathError(description: "cannot remove stale socket \(path): \(String(cString: strerror(errno)))")
+            }
+        case S_IFLNK:
+            throw SocketPathError(description: "\(path) is a symbolic link; refusing to use it as the socket path")
+        default:
+            throw SocketPathError(description: "\(path) exists and is not a socket; refusing to replace it")
+        }
+    }
+
+    private static func isListening(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return rc == 0
+    }
+}
