@@ -1,0 +1,134 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+import TesseraProtocol
+
+/// The async client a web process links to talk to `tesserad` over its Unix socket.
+///
+/// One client holds one connection and pipelines every request on it: each carries a request
+/// id and its reply may come back in any order, so a verify is never stuck behind a login.
+/// When the daemon restarts, the next request reconnects. Safe to share between tasks.
+///
+/// ```swift
+/// let tessera = TesseraClient(socketPath: "/run/tessera/tessera.sock")
+/// let login = try await tessera.login(identifier: "alice", password: Array("s3cret-pass".utf8))
+/// let session = try await tessera.verify(token: login.token)
+/// ```
+public final class TesseraClient: Sendable {
+    /// The socket the client connects to.
+    public let socketPath: String
+    private let group: any EventLoopGroup
+    private let connection = Mutex<EventLoopFuture<any Channel>?>(nil)
+    private let nextRequestID = Atomic<UInt32>(1)
+    private static let maximumReplyLength: UInt32 = 16 << 20
+
+    public init(socketPath: String, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.socketPath = socketPath
+        self.group = eventLoopGroup
+    }
+
+    // MARK: Operations
+
+    /// Exchanges versions and learns the server's limits.
+    public func hello(clientName: String? = nil) async throws -> HelloResponse {
+        try await call(.hello, HelloRequest(clientName: clientName))
+    }
+
+    /// Round trip with an optional payload, echoed back.
+    public func ping(payload: [UInt8] = []) async throws -> PingMessage {
+        try await call(.ping, PingMessage(payload: payload))
+    }
+
+    /// Creates a user.
+    public func createUser(username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = []) async throws -> UserInfo {
+        let reply: UserResponse = try await call(.createUser, CreateUserRequest(username: username, password: password, email: email, displayName: displayName, roles: roles))
+        return reply.user
+    }
+
+    /// Reads a user by id, username or email.
+    public func user(_ lookup: GetUserRequest) async throws -> UserInfo {
+        let reply: UserResponse = try await call(.getUser, lookup)
+        return reply.user
+    }
+
+    /// Checks a password and opens a session.
+    public func login(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil) async throws -> LoginResponse {
+        try await call(.login, LoginRequest(identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent, lifetimeSeconds: lifetimeSeconds))
+    }
+
+    /// Checks a token: whose session it is, its roles and expiry.
+    public func verify(token: String) async throws -> VerifyResponse {
+        try await call(.verify, TokenRequest(token: token))
+    }
+
+    /// Ends the session of a token.
+    public func logout(token: String) async throws {
+        let _: EmptyMessage = try await call(.logout, TokenRequest(token: token))
+    }
+
+    /// Closes the connection; the next request opens a new one.
+    public func close() async {
+        let current = connection.withLock { current -> EventLoopFuture<any Channel>? in
+            defer { current = nil }
+            return current
+        }
+        if let channel = try? await current?.get() { try? await channel.close() }
+    }
+
+    // MARK: Frames
+
+    /// Sends one request frame and waits for its reply frame (successful or not).
+    public func roundTrip(opcode: UInt8, body: ByteBuffer) async throws -> Frame {
+        let channel = try await channel()
+        let id = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let promise = channel.eventLoop.makePromise(of: Frame.self)
+        let request = OutboundRequest(frame: Frame(opcode: opcode, requestID: id == 0 ? 1 : id, body: body), promise: promise)
+        channel.writeAndFlush(request).whenFailure { error in promise.fail(TesseraClientError.connectionClosed) }
+        return try await promise.futureResult.get()
+    }
+
+    private func call<Request: WireMessage, Reply: WireMessage>(_ opcode: Opcode, _ request: Request) async throws -> Reply {
+        let frame = try await roundTrip(opcode: opcode.rawValue, body: request.encoded())
+        guard frame.status == 0 else { throw try ClientReply.serverError(frame) }
+        do {
+            return try Reply(decoding: frame.body)
+        } catch {
+            throw TesseraClientError.malformedReply("\(error)")
+        }
+    }
+
+    private func channel() async throws -> any Channel {
+        var replaced = false
+        while true {
+            let future = connection.withLock { current -> EventLoopFuture<any Channel> in
+                if let current { return current }
+                let fresh = connect()
+                current = fresh
+                return fresh
+            }
+            do {
+                let channel = try await future.get()
+                if channel.isActive { return channel }
+            } catch {
+                connection.withLock { if $0 === future { $0 = nil } }
+                throw TesseraClientError.cannotConnect(path: socketPath, reason: "\(error)")
+            }
+            // The daemon closed this connection (a restart, say): connect once more.
+            connection.withLock { if $0 === future { $0 = nil } }
+            guard !replaced else { throw TesseraClientError.connectionClosed }
+            replaced = true
+        }
+    }
+
+    private func connect() -> EventLoopFuture<any Channel> {
+        let maximum = Self.maximumReplyLength
+        return ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumLength: maximum)))
+                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler())
+                }
+            }
+            .connect(unixDomainSocketPath: socketPath)
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import TesseraProtocol
+
+/// Text and JSON output of the CLI.
+enum Output {
+    static func json(_ object: [String: Any]) {
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func user(_ user: UserInfo) -> [String: Any] {
+        var object: [String: Any] = ["id": Int(user.id), "username": user.username, "created_at": iso8601(user.createdAt), "roles": user.roles]
+        if let email = user.email { object["email"] = email }
+        if let name = user.displayName { object["name"] = name }
+        return object
+    }
+
+    static func show(_ user: UserInfo, json: Bool) {
+        if json { self.json(self.user(user)); return }
+        print("id:       \(user.id)")
+        print("username: \(user.username)")
+        if let email = user.email { print("email:    \(email)") }
+        if let name = user.displayName { print("name:     \(name)") }
+        if !user.roles.isEmpty { print("roles:    \(user.roles.joined(separator: ", "))") }
+        print("created:  \(iso8601(user.createdAt))")
+    }
+
+    static func iso8601(_ milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Secrets from standard input.
+enum Password {
+    /// Reads a password: with a prompt and no echo on a terminal, else the first line of standard input.
+    static func read(prompt: String) throws -> [UInt8] {
+        let terminal = isatty(STDIN_FILENO) == 1
+        var saved = termios()
+        if terminal {
+            FileHandle.standardError.write(Data(prompt.utf8))
+            tcgetattr(STDIN_FILENO, &saved)
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        }
+        defer {
+            if terminal {
+                tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+        }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while Foundation.read(STDIN_FILENO, &byte, 1) == 1 {
+            if byte == 0x0a { break }
+            bytes.append(byte)
+            if bytes.count > 4096 { throw ValidationError("password longer than 4096 bytes") }
+        }
+        if bytes.last == 0x0d { bytes.removeLast() }
+        guard !bytes.isEmpty else { throw ValidationError("no password on standard input") }
+        return bytes
+    }
+
+    /// A token argument, or the first line of standard input for "-".
+    static func tokenArgument(_ argument: String) throws -> String {
+        guard argument == "-" else { return argument }
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no token on standard input") }
+        return line
+    }
+}

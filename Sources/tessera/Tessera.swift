@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import TesseraClient
+import TesseraProtocol
+
+@main
+struct Tessera: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera",
+        abstract: "Administer a running tesserad over its Unix socket.",
+        discussion: """
+        Passwords are read from standard input (a terminal gets a prompt without echo), never from \
+        the command line. Errors print one line and exit with a non-zero status; --json prints \
+        machine-readable output for scripts.
+        """,
+        subcommands: [Ping.self, UserCommand.self, Login.self, Verify.self, Logout.self])
+}
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of tesserad's socket (default: $TESSERA_SOCKET or ./tessera.sock).")
+    var socket: String = ProcessInfo.processInfo.environment["TESSERA_SOCKET"] ?? "tessera.sock"
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    func client() -> TesseraClient { TesseraClient(socketPath: socket) }
+
+    /// Runs `body`, turning any failure into one line on standard error and exit status 1.
+    func run(_ body: (TesseraClient) async throws -> Void) async throws {
+        let client = client()
+        do {
+            try await body(client)
+            await client.close()
+        } catch let error as TesseraClientError {
+            await client.close()
+            if json {
+                Output.json(["error": error.name, "message": "\(error)"])
+            } else {
+                FileHandle.standardError.write(Data("tessera: \(error)\n".utf8))
+            }
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Ping: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check that tesserad answers; prints its version and limits.")
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        try await options.run { client in
+            let started = ContinuousClock.now
+            let hello = try await client.hello(clientName: "tessera-cli")
+            _ = try await client.ping()
+            let elapsed = ContinuousClock.now - started
+            let micros = elapsed.components.attoseconds / 1_000_000_000_000 + elapsed.components.seconds * 1_000_000
+            if options.json {
+                Output.json(["server": hello.serverName, "protocol_version": Int(hello.protocolVersion),
+                             "max_frame_length": Int(hello.maximumFrameLength), "round_trip_us": Int(micros)])
+            } else {
+                print("\(hello.serverName) protocol \(hello.protocolVersion), max frame \(hello.maximumFrameLength) bytes, \(micros) µs")
+            }
+        }
+    }
+}
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Log in as a user (password from standard input); prints the token and its expiry.")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "Username or email.") var identifier: String
+    @Option(help: "Session lifetime in seconds (capped by the daemon).") var lifetime: UInt32?
+
+    func run() async throws {
+        var password = try Password.read(prompt: "Password for \(identifier): ")
+        defer { password.resetBytes(in: 0..<password.count) }
+        try await options.run { client in
+            let reply = try await client.login(identifier: identifier, password: password, userAgent: "tessera-cli", lifetimeSeconds: lifetime)
+            if options.json {
+                Output.json(["token": reply.token, "session_id": Output.hex(reply.sessionID),
+                             "expires_at": Output.iso8601(reply.expiresAt), "user": Output.user(reply.user)])
+            } else {
+                print(reply.token)
+                print("expires \(Output.iso8601(reply.expiresAt)), session \(Output.hex(reply.sessionID)), user \(reply.user.username) (id \(reply.user.id))")
+            }
+        }
+    }
+}
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a token; exits 0 only when it is valid.")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The token, or '-' to read it from standard input.") var token: String
+
+    func run() async throws {
+        let token = try Password.tokenArgument(token)
+        try await options.run { client in
+            let reply = try await client.verify(token: token)
+            if options.json {
+                Output.json(["valid": true, "user_id": Int(reply.userID), "session_id": Output.hex(reply.sessionID),
+                             "expires_at": Output.iso8601(reply.expiresAt), "roles": reply.roles])
+            } else {
+                print("valid: user \(reply.userID), session \(Output.hex(reply.sessionID)), expires \(Output.iso8601(reply.expiresAt))"
+                      + (reply.roles.isEmpty ? "" : ", roles \(reply.roles.joined(separator: ","))"))
+            }
+        }
+    }
+}
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "End the session of a token.")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The token, or '-' to read it from standard input.") var token: String
+
+    func run() async throws {
+        let token = try Password.tokenArgument(token)
+        try await options.run { client in
+            try await client.logout(token: token)
+            if options.json { Output.json(["logged_out": true]) } else { print("logged out") }
+        }
+    }
+}
