@@ -34,8 +34,10 @@ public final class CommitQueue: @unchecked Sendable {
     public init(environment: Environment, maximumBatch: Int = 1024) {
         self.environment = environment
         self.maximumBatch = maximumBatch
-        let thread = Thread { [unowned self] in self.loop() }
-        thread.name = "tessera-writer"
+        let thread = Thread { [unowned self] in
+            Thread.current.name = "tessera-writer"
+            self.loop()
+        }
         self.thread = thread
         thread.start()
     }

@@ -21,8 +21,10 @@ public final class HashingPool: @unchecked Sendable {
         threadCount = max(1, threads)
         self.queueLimit = max(0, queueLimit)
         for index in 0..<threadCount {
-            let thread = Thread { [unowned self] in self.work() }
-            thread.name = "tessera-hash-\(index)"
+            let thread = Thread { [unowned self] in
+                Thread.current.name = "tessera-hash-\(index)"
+                self.work()
+            }
             self.threads.append(thread)
             thread.start()
         }

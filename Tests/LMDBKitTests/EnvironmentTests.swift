@@ -1,0 +1,115 @@
+import Foundation
+import LMDBKit
+import XCTest
+
+final class EnvironmentTests: XCTestCase {
+    var directory: TemporaryDirectory!
+
+    override func setUp() { directory = TemporaryDirectory() }
+    override func tearDown() { directory.remove() }
+
+    func testPutGetDeleteAcrossReopen() throws {
+        var env: Environment? = try Environment(path: directory.path)
+        let db = try env!.openDatabases(["items"])[0]
+        try env!.write { txn in
+            try txn.put([1, 2, 3], forKey: [9], in: db)
+            try txn.put([4], forKey: [8], in: db)
+        }
+        XCTAssertEqual(try env!.read { try $0.value(forKey: [9], in: db) }, [1, 2, 3])
+        try env!.write { txn in XCTAssertTrue(try txn.delete([8], in: db)); XCTAssertFalse(try txn.delete([8], in: db)) }
+        env!.close()
+        env = nil
+
+        let reopened = try Environment(path: directory.path)
+        let db2 = try reopened.openDatabases(["items"])[0]
+        XCTAssertEqual(try reopened.read { try $0.value(forKey: [9], in: db2) }, [1, 2, 3])
+        XCTAssertNil(try reopened.read { try $0.value(forKey: [8], in: db2) })
+    }
+
+    func testDataDirectoryIsPrivate() throws {
+        let env = try Environment(path: directory.path)
+        defer { env.close() }
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o700)
+        let data = try FileManager.default.attributesOfItem(atPath: directory.path + "/data.mdb")
+        XCTAssertEqual((data[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+    }
+
+    func testAbortedWriteLeavesNothing() throws {
+        let env = try Environment(path: directory.path)
+        defer { env.close() }
+        let db = try env.openDatabases(["items"])[0]
+        struct Boom: Error {}
+        XCTAssertThrowsError(try env.write { txn in
+            try txn.put([1], forKey: [1], in: db)
+            throw Boom()
+        })
+        XCTAssertNil(try env.read { try $0.value(forKey: [1], in: db) })
+    }
+
+    func testNoOverwriteReportsKeyExists() throws {
+        let env = try Environment(path: directory.path)
+        defer { env.close() }
+        let db = try env.openDatabases(["items"])[0]
+        try env.write { try $0.put([1], forKey: [1], in: db, overwrite: false) }
+        XCTAssertThrowsError(try env.write { try $0.put([2], forKey: [1], in: db, overwrite: false) }) {
+            XCTAssertEqual($0 as? LMDBError, .keyExists)
+        }
+    }
+
+    func testMapGrowsWhenFullThenReportsStorageFullAtTheMaximum() throws {
+        var options = EnvironmentOptions()
+        options.initialMapSize = 64 << 10
+        options.maximumMapSize = 1 << 20
+        let env = try Environment(path: directory.path, options: options)
+        defer { env.close() }
+        let db = try env.openDatabases(["items"])[0]
+        let value = [UInt8](repeating: 7, count: 1000)
+        var written = 0
+        var sawStorageFull = false
+        for i in 0..<5000 {
+            do {
+                try env.write { try $0.put(value, forKey: withUnsafeBytes(of: UInt32(i).bigEndian) { Array($0) }, in: db) }
+                written += 1
+            } catch LMDBError.storageFull {
+                sawStorageFull = true
+                break
+            }
+        }
+        XCTAssertTrue(sawStorageFull)
+        XCTAssertGreaterThan(env.mapSize, 64 << 10, "the map grew")
+        XCTAssertGreaterThan(written, 100)
+        // Reads keep working after storage is full.
+        XCTAssertEqual(try env.read { try $0.value(forKey: withUnsafeBytes(of: UInt32(0).bigEndian) { Array($0) }, in: db) }, value)
+        XCTAssertEqual(try env.read { try $0.count(of: db) }, written)
+    }
+
+    func testCursorVisitsInKeyOrderFromAStartKey() throws {
+        let env = try Environment(path: directory.path)
+        defer { env.close() }
+        let db = try env.openDatabases(["items"])[0]
+        try env.write { txn in for k: UInt8 in [5, 1, 3, 9] { try txn.put([k], forKey: [k], in: db) } }
+        var seen: [UInt8] = []
+        try env.read { txn in try txn.forEach(in: db, from: [2]) { key, _ in seen.append(key[0]); return true } }
+        XCTAssertEqual(seen, [3, 5, 9])
+    }
+
+    func testConcurrentReadersSeeConsistentSnapshots() throws {
+        let env = try Environment(path: directory.path)
+        defer { env.close() }
+        let db = try env.openDatabases(["items"])[0]
+        try env.write { txn in try txn.put([0], forKey: [1], in: db); try txn.put([0], forKey: [2], in: db) }
+        let stop = DispatchSemaphore(value: 0)
+        let writer = Thread {
+            for i in 1...200 { try! env.write { txn in try txn.put([UInt8(i % 256)], forKey: [1], in: db); try txn.put([UInt8(i % 256)], forKey: [2], in: db) } }
+            stop.signal()
+        }
+        writer.start()
+        DispatchQueue.concurrentPerform(iterations: 2000) { _ in
+            try! env.read { txn in
+                XCTAssertEqual(try txn.value(forKey: [1], in: db), try txn.value(forKey: [2], in: db))
+            }
+        }
+        stop.wait()
+    }
+}
