@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+
+/// The `tessera` CLI against the real daemon.
+final class CLIEndToEndTests: XCTestCase {
+    var daemon: DaemonProcess!
+    override func setUpWithError() throws {
+        daemon = DaemonProcess()
+        try daemon.start()
+    }
+    override func tearDown() { daemon.tearDown() }
+
+    private func tessera(_ arguments: [String], input: String? = nil) throws -> CommandResult {
+        try runCommand(DaemonProcess.tessera, arguments + ["--socket", daemon.socketPath], input: input)
+    }
+
+    func testUserLoginVerifyLogoutRoundTrip() throws {
+        let add = try tessera(["user", "add", "alice", "--email", "alice@example.com", "--name", "Alice", "--role", "admin"], input: "correct horse\n")
+        XCTAssertEqual(add.status, 0, add.stderr)
+        XCTAssertTrue(add.stdout.contains("username: alice"))
+
+        let show = try tessera(["user", "show", "alice", "--json"])
+        XCTAssertEqual(show.status, 0, show.stderr)
+        let user = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(user["username"] as? String, "alice")
+        XCTAssertEqual(user["email"] as? String, "alice@example.com")
+        XCTAssertEqual(user["roles"] as? [String], ["admin"])
+
+        let login = try tessera(["login", "alice", "--json"], input: "correct horse\n")
+        XCTAssertEqual(login.status, 0, login.stderr)
+        let reply = try JSONSerialization.jsonObject(with: Data(login.stdout.utf8)) as! [String: Any]
+        let token = try XCTUnwrap(reply["token"] as? String)
+        XCTAssertEqual(token.count, 68)
+        XCTAssertNotNil(reply["expires_at"] as? String)
+
+        let verify = try tessera(["verify", token])
+        XCTAssertEqual(verify.status, 0, verify.stderr)
+        XCTAssertTrue(verify.stdout.hasPrefix("valid: user 1"))
+
+        let viaStdin = try tessera(["verify", "-"], input: token + "\n")
+        XCTAssertEqual(viaStdin.status, 0, viaStdin.stderr)
+
+        XCTAssertEqual(try tessera(["logout", token]).status, 0)
+        let rejected = try tessera(["verify", token])
+        XCTAssertNotEqual(rejected.status, 0)
+        XCTAssertEqual(rejected.stderr.split(separator: "\n").count, 1, "one line: \(rejected.stderr)")
+        XCTAssertTrue(rejected.stderr.contains("token-invalid"))
+    }
+
+    func testFailuresPrintOneLineAndExitNonZero() throws {
+        XCTAssertEqual(try tessera(["user", "add", "alice"], input: "correct horse\n").status, 0)
+        let cases: [([String], String?, String)] = [
+            (["login", "alice"], "wrong password\n", "bad-credentials"),
+            (["user", "add", "alice"], "correct horse\n", "conflict"),
+            (["user", "show", "nobody"], nil, "not-found"),
+            (["verify", "garbage"], nil, "token-invalid"),
+            (["user", "add", "bob"], "", "no password"),
+        ]
+        for (arguments, input, expected) in cases {
+            let result = try tessera(arguments, input: input)
+            XCTAssertNotEqual(result.status, 0, "\(arguments)")
+            XCTAssertTrue(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
+        }
+        let json = try tessera(["verify", "garbage", "--json"])
+        XCTAssertNotEqual(json.status, 0)
+        let error = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(error["error"] as? String, "token-invalid")
+    }
+
+    func testPingAndUnreachableDaemon() throws {
+        let ping = try tessera(["ping"])
+        XCTAssertEqual(ping.status, 0)
+        XCTAssertTrue(ping.stdout.contains("tesserad/"))
+        let missing = try runCommand(DaemonProcess.tessera, ["ping", "--socket", daemon.directory + "/nope.sock"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("cannot connect"), missing.stderr)
+    }
+
+    func testPasswordNeverOnTheCommandLine() throws {
+        let help = try runCommand(DaemonProcess.tessera, ["user", "add", "--help"])
+        XCTAssertFalse(help.stdout.contains("--password"))
+        XCTAssertTrue(help.stdout.contains("standard input"))
+    }
+}

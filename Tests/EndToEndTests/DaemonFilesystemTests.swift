@@ -1,0 +1,93 @@
+import Foundation
+import TesseraClient
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the daemon does with the socket path and the data directory.
+final class DaemonFilesystemTests: XCTestCase {
+    var daemon: DaemonProcess!
+    override func setUp() { daemon = DaemonProcess() }
+    override func tearDown() { daemon.tearDown() }
+
+    func testSocketIsGroupOnlyAndDataDirectoryPrivate() throws {
+        try daemon.start()
+        var info = stat()
+        XCTAssertEqual(lstat(daemon.socketPath, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o660)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFSOCK)
+        XCTAssertEqual(stat(daemon.dataPath, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700)
+    }
+
+    func testStaleSocketFromACrashIsReplaced() throws {
+        try daemon.start()
+        daemon.stop(signal: SIGKILL)
+        var info = stat()
+        XCTAssertEqual(lstat(daemon.socketPath, &info), 0, "a killed daemon leaves its socket file")
+        try daemon.start()
+        XCTAssertTrue(RawConnection.canConnect(daemon.socketPath))
+    }
+
+    func testSecondDaemonOnALiveSocketIsRefused() throws {
+        try daemon.start()
+        let second = try runCommand(DaemonProcess.tesserad, ["--socket", daemon.socketPath, "--data", daemon.directory + "/other"])
+        XCTAssertNotEqual(second.status, 0)
+        XCTAssertTrue(second.stderr.contains("another process is listening"), second.stderr)
+        XCTAssertTrue(RawConnection.canConnect(daemon.socketPath), "the first daemon keeps its socket")
+    }
+
+    func testSymlinkOrRegularFileAtTheSocketPathIsRefused() throws {
+        let target = daemon.directory + "/target"
+        FileManager.default.createFile(atPath: target, contents: Data("keep me".utf8))
+        XCTAssertEqual(symlink(target, daemon.socketPath), 0)
+        let viaLink = try runCommand(DaemonProcess.tesserad, ["--socket", daemon.socketPath, "--data", daemon.dataPath])
+        XCTAssertNotEqual(viaLink.status, 0)
+        XCTAssertTrue(viaLink.stderr.contains("symbolic link"), viaLink.stderr)
+        unlink(daemon.socketPath)
+
+        FileManager.default.createFile(atPath: daemon.socketPath, contents: Data("not a socket".utf8))
+        let overFile = try runCommand(DaemonProcess.tesserad, ["--socket", daemon.socketPath, "--data", daemon.dataPath])
+        XCTAssertNotEqual(overFile.status, 0)
+        XCTAssertTrue(overFile.stderr.contains("not a socket"), overFile.stderr)
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "keep me")
+        XCTAssertEqual(try String(contentsOfFile: daemon.socketPath, encoding: .utf8), "not a socket")
+    }
+
+    func testBadOptionsAreExplained() throws {
+        let result = try runCommand(DaemonProcess.tesserad, ["--argon2-ops", "0"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("--argon2-ops"), result.stderr)
+        let help = try runCommand(DaemonProcess.tesserad, ["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("--socket"))
+    }
+
+    /// `mdb_dump` of the data directory after a login shows no raw token and no secret.
+    func testDatabaseDumpHoldsNoRawToken() async throws {
+        let dump = ["/usr/bin/mdb_dump", "/usr/local/bin/mdb_dump"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let mdbDump = try XCTUnwrap(dump, "mdb_dump (Debian's lmdb-utils) is installed by scripts/install-deps")
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        let login = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
+        await client.close()
+        daemon.stop()
+
+        let result = try runCommand(mdbDump, ["-a", daemon.dataPath])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("database=sessions"))
+        var raw = [UInt8](repeating: 0, count: 51)
+        let decoded = Data(base64Encoded: login.token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "=")!
+        raw = Array(decoded)
+        let secretHex = raw[19..<51].map { String(format: "%02x", $0) }.joined()
+        let sessionHex = raw[3..<19].map { String(format: "%02x", $0) }.joined()
+        let tokenHex = Array(login.token.utf8).map { String(format: "%02x", $0) }.joined()
+        let dumpHex = result.stdout.replacingOccurrences(of: "\n ", with: "")
+        XCTAssertTrue(dumpHex.contains(sessionHex), "the session id names the record")
+        XCTAssertFalse(dumpHex.contains(secretHex), "the token's secret is not stored")
+        XCTAssertFalse(dumpHex.contains(tokenHex), "the token text is not stored")
+        XCTAssertFalse(result.stdout.contains(login.token))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import NIOCore
+import TesseraProtocol
+import XCTest
+
+/// Raw bytes at the real daemon: every bad frame gets a clear answer and nobody else suffers.
+final class HostileInputTests: XCTestCase {
+    var daemon: DaemonProcess!
+    override func setUpWithError() throws {
+        daemon = DaemonProcess()
+        try daemon.start()
+    }
+    override func tearDown() { daemon.tearDown() }
+
+    private func assertOthersStillServed(file: StaticString = #filePath, line: UInt = #line) throws {
+        let other = try RawConnection(path: daemon.socketPath)
+        other.send(.ping, requestID: 77, PingMessage(payload: [1, 2, 3]))
+        let reply = try XCTUnwrap(other.readFrame(), "another connection is still served", file: file, line: line)
+        XCTAssertEqual(reply.requestID, 77, file: file, line: line)
+        XCTAssertEqual(try PingMessage(decoding: reply.body).payload, [1, 2, 3], file: file, line: line)
+    }
+
+    func testHostileLengthsGetAnErrorFrameAndAClose() throws {
+        for (length, status) in [(UInt32(0), Status.malformedFrame), (7, .malformedFrame), (16385, .frameTooLarge),
+                                 (1 << 31, .frameTooLarge), (0xFFFF_FFFF, .frameTooLarge)] {
+            let connection = try RawConnection(path: daemon.socketPath)
+            var bytes: [UInt8] = []
+            withUnsafeBytes(of: length.bigEndian) { bytes.append(contentsOf: $0) }
+            connection.send(bytes)
+            let reply = try XCTUnwrap(connection.readFrame(), "length \(length)")
+            XCTAssertEqual(reply.status, status.rawValue, "length \(length)")
+            XCTAssertTrue(reply.flags.contains(.closing))
+            XCTAssertEqual(reply.requestID, 0)
+            XCTAssertEqual(try ErrorBody(decoding: reply.body).name, status.name)
+            XCTAssertTrue(connection.isClosedByPeer(), "length \(length): the server closes")
+            try assertOthersStillServed()
+        }
+    }
+
+    func testUnknownOpcodeKeepsTheConnectionOpen() throws {
+        let connection = try RawConnection(path: daemon.socketPath)
+        connection.send(opcode: 0x7f, requestID: 5)
+        let reply = try XCTUnwrap(connection.readFrame())
+        XCTAssertEqual(reply.status, Status.unknownOpcode.rawValue)
+        XCTAssertEqual(reply.requestID, 5)
+        XCTAssertFalse(reply.flags.contains(.closing))
+        connection.send(.ping, requestID: 6, PingMessage())
+        XCTAssertEqual(connection.readFrame()?.requestID, 6)
+    }
+
+    func testMalformedBodiesAreInvalidArgumentAndTheConnectionStays() throws {
+        let connection = try RawConnection(path: daemon.socketPath)
+        var truncatedField = ByteBuffer()
+        truncatedField.writeMultipleIntegers(UInt8(1), UInt16(500), UInt8(0x41))
+        var badUTF8 = ByteBuffer()
+        badUTF8.writeField(1, bytes: [0xff, 0xfe, 0xfd])
+        var hugeUsername = ByteBuffer()
+        hugeUsername.writeField(1, string: String(repeating: "u", count: 10_000))
+        hugeUsername.writeField(2, string: "correct horse")
+        // A verify token that is not valid UTF-8 cannot be a token: token-invalid, like any other non-token.
+        let cases: [(Opcode, ByteBuffer, Status)] = [
+            (.verify, truncatedField, .invalidArgument), (.verify, badUTF8, .tokenInvalid), (.verify, ByteBuffer(), .invalidArgument),
+            (.login, ByteBuffer(), .invalidArgument), (.createUser, hugeUsername, .invalidArgument), (.hello, ByteBuffer(), .invalidArgument),
+        ]
+        for (index, (opcode, body, expected)) in cases.enumerated() {
+            connection.send(opcode: opcode.rawValue, requestID: UInt32(100 + index), body: body)
+            let reply = try XCTUnwrap(connection.readFrame(), "case \(index)")
+            XCTAssertEqual(reply.requestID, UInt32(100 + index))
+            XCTAssertEqual(reply.status, expected.rawValue, "case \(index): \(String(describing: try? ErrorBody(decoding: reply.body)))")
+            XCTAssertFalse(reply.flags.contains(.closing))
+        }
+        try assertOthersStillServed()
+    }
+
+    func testTruncatedFrameThenHangUpLeavesTheDaemonServing() throws {
+        do {
+            let connection = try RawConnection(path: daemon.socketPath)
+            var buffer = ByteBuffer()
+            buffer.writeFrame(opcode: Opcode.ping.rawValue, requestID: 1) { $0.writeField(1, bytes: [1, 2, 3, 4]) }
+            connection.send(Array(buffer.readableBytesView.dropLast(3)))
+        }
+        try assertOthersStillServed()
+    }
+
+    func testManyPipelinedVerifiesInOneWriteAreAllAnswered() throws {
+        let connection = try RawConnection(path: daemon.socketPath)
+        var burst = ByteBuffer()
+        for id in 0..<500 as Range<UInt32> {
+            burst.writeFrame(opcode: Opcode.verify.rawValue, requestID: id) { TokenRequest(token: "x\(id)").encode(into: &$0) }
+        }
+        connection.send(Array(burst.readableBytesView))
+        var seen = Set<UInt32>()
+        for _ in 0..<500 {
+            let reply = try XCTUnwrap(connection.readFrame())
+            XCTAssertEqual(reply.status, Status.tokenInvalid.rawValue)
+            seen.insert(reply.requestID)
+        }
+        XCTAssertEqual(seen, Set(0..<500))
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import SodiumKit
+@testable import TesseraCore
+
+/// A service over a fresh data directory, with cheap argon2id and a manual clock.
+final class CoreFixture {
+    let directory = NSTemporaryDirectory() + "tessera-core-\(UUID().uuidString)"
+    let clock = ManualClock()
+    let service: AuthService
+
+    init(configure: (inout AuthConfiguration) -> Void = { _ in }) throws {
+        var configuration = AuthConfiguration()
+        configuration.passwordHasher = PasswordHasher(opsLimit: 1, memLimit: 64 * 1024)
+        configuration.hashingThreads = 2
+        configure(&configuration)
+        service = AuthService(store: try TesseraStore(directory: directory, clock: clock), configuration: configuration, clock: clock)
+    }
+
+    func tearDown() {
+        service.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static func secret(_ text: String) -> SecretBytes {
+        var bytes = Array(text.utf8)
+        return SecretBytes(wiping: &bytes)
+    }
+
+    @discardableResult
+    func createUser(_ name: String, password: String = "correct horse", email: String? = nil, roles: [String] = []) async throws -> UserProfile {
+        try await service.createUser(NewUser(username: name, password: Self.secret(password), email: email, roles: roles))
+    }
+
+    func login(_ identifier: String, password: String = "correct horse", lifetime: UInt32? = nil) async throws -> LoginResult {
+        try await service.login(LoginAttempt(identifier: identifier, password: Self.secret(password), lifetimeSeconds: lifetime))
+    }
+}
