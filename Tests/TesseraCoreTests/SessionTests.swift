@@ -180,10 +180,12 @@ final class HashingPoolTests: XCTestCase {
     func testFullQueueAnswersBusyAtOnce() async throws {
         let pool = HashingPool(threads: 1, queueLimit: 1)
         defer { pool.shutdown() }
+        let started = DispatchSemaphore(value: 0)
         let gate = DispatchSemaphore(value: 0)
-        async let first: Void = pool.run { gate.wait() }
-        async let second: Void = pool.run { }
-        try await Task.sleep(nanoseconds: 100_000_000)
+        let first = Task { try await pool.run { started.signal(); gate.wait() } }
+        started.wait()  // the only thread is now busy
+        let second = Task { try await pool.run { } }
+        while pool.waiting < 1 { try await Task.sleep(nanoseconds: 1_000_000) }  // the queue is now full
         do {
             try await pool.run { }
             XCTFail("a third job must be refused")
@@ -191,6 +193,7 @@ final class HashingPoolTests: XCTestCase {
             XCTAssertEqual(error as? AuthError, .busy)
         }
         gate.signal()
-        _ = try await (first, second)
+        try await first.value
+        try await second.value
     }
 }

@@ -47,6 +47,13 @@ public final class HashingPool: @unchecked Sendable {
         return true
     }
 
+    /// Jobs waiting for a thread right now.
+    public var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count
+    }
+
     /// Finishes queued jobs, then stops the threads.
     public func shutdown() {
         condition.lock()
