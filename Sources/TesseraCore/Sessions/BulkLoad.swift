@@ -1,0 +1,37 @@
+import LMDBKit
+
+extension TesseraStore {
+    /// Writes `count` live sessions for user `userID` straight into the store, many per
+    /// transaction: the fast path that seeds benchmark data sets (a million logins would spend
+    /// hours in argon2id). Calls `token` with each session's token text.
+    ///
+    /// Use on a store no daemon has open. The sessions are ordinary: verify and logout treat
+    /// them like any other.
+    public func bulkLoadSessions(
+        count: Int, userID: UInt64, lifetimeSeconds: UInt32, now: Timestamp,
+        transactionSize: Int = 20_000, token: (String) -> Void
+    ) throws {
+        guard let user = try environment.read({ txn in try self.user(id: userID, in: txn) }) else {
+            throw AuthError.notFound("user \(userID)")
+        }
+        let key = keyRing.active
+        var remaining = count
+        while remaining > 0 {
+            let batch = min(remaining, transactionSize)
+            var tokens: [SessionToken] = []
+            tokens.reserveCapacity(batch)
+            for _ in 0..<batch { tokens.append(SessionToken.generate(keyID: key.id)) }
+            try environment.write { txn in
+                for generated in tokens {
+                    let record = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetimeSeconds) * 1000,
+                                               keyID: key.id, digest: generated.digest(with: key), roles: user.roles,
+                                               clientIP: nil, userAgent: "bulk-load")
+                    try txn.put(record.encoded(), forKey: generated.sessionID.bytes, in: sessions, overwrite: false)
+                    try txn.put([], forKey: Self.userSessionKey(user.id, generated.sessionID), in: userSessions)
+                }
+            }
+            for generated in tokens { token(generated.text) }
+            remaining -= batch
+        }
+    }
+}
