@@ -81,17 +81,37 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Runs `body` in a read-only snapshot. Cheap: a pooled transaction is renewed, not created.
-    @inline(__always)
+    ///
+    /// Inlinable so callers get a specialised copy: the verify path pays no generic dispatch.
+    @inlinable
     public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
-        try lock.withShared {
-            guard !closedFlag.load(ordering: .relaxed) else { throw LMDBError.closed }
-            let txn = try takeReader()
-            defer {
-                mdb_txn_reset(txn)
-                idleReaders.withLock { $0.append(IdleReader(txn: txn)) }
-            }
-            return try body(ReadTransaction(handle: TransactionHandle(pointer: txn)))
+        let handle = try _beginRead()
+        defer { _endRead(handle) }
+        return try body(ReadTransaction(handle: handle))
+    }
+
+    /// Takes the shared lock and a renewed reader. Pair with ``_endRead(_:)``.
+    @usableFromInline
+    func _beginRead() throws -> TransactionHandle {
+        lock.lockShared()
+        guard !closedFlag.load(ordering: .relaxed) else {
+            lock.unlock()
+            throw LMDBError.closed
         }
+        do {
+            return TransactionHandle(pointer: try takeReader())
+        } catch {
+            lock.unlock()
+            throw error
+        }
+    }
+
+    /// Resets the reader, returns it to the pool and releases the shared lock.
+    @usableFromInline
+    func _endRead(_ handle: TransactionHandle) {
+        mdb_txn_reset(handle.pointer)
+        idleReaders.withLock { $0.append(IdleReader(txn: handle.pointer)) }
+        lock.unlock()
     }
 
     private func takeReader() throws -> OpaquePointer {

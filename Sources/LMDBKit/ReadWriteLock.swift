@@ -29,6 +29,12 @@ final class ReadWriteLock: @unchecked Sendable {
     }
 
     @inline(__always)
+    func lockShared() { pthread_rwlock_rdlock(lock) }
+
+    @inline(__always)
+    func unlock() { pthread_rwlock_unlock(lock) }
+
+    @inline(__always)
     func withShared<R>(_ body: () throws -> R) rethrows -> R {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }

@@ -2,7 +2,8 @@ import CLMDB
 
 /// An opaque reference to an open LMDB transaction; it never leaves this module's API as a C type.
 public struct TransactionHandle {
-    let pointer: OpaquePointer
+    @usableFromInline let pointer: OpaquePointer
+    @usableFromInline init(pointer: OpaquePointer) { self.pointer = pointer }
 }
 
 /// Operations shared by read-only and read-write transactions.
@@ -92,6 +93,7 @@ func _withValue<R>(
 /// A read-only snapshot. Obtained only through ``Environment/read(_:)``.
 public struct ReadTransaction: ReadableTransaction {
     public let handle: TransactionHandle
+    @usableFromInline init(handle: TransactionHandle) { self.handle = handle }
 }
 
 /// A read-write transaction. Obtained only through ``Environment/write(_:)`` or a

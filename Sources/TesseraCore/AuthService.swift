@@ -164,7 +164,7 @@ public final class AuthService: Sendable {
     // MARK: Verify
 
     /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
-    @inline(__always)
+    @inlinable
     public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
         try store.environment.read { txn in try body(ReadSnapshot(txn: txn, store: store)) }
     }
@@ -175,7 +175,7 @@ public final class AuthService: Sendable {
         var text = token
         return try text.withUTF8 { utf8 in
             try withSnapshot { snapshot in
-                try snapshot.verify(token: UnsafeRawBufferPointer(utf8), now: now) { VerifiedSessionInfo($0) }
+                VerifiedSessionInfo(try snapshot.verify(token: UnsafeRawBufferPointer(utf8), now: now))
             }
         }
     }

@@ -3,42 +3,43 @@ import SodiumKit
 
 /// A consistent read view of the store; verify runs here.
 public struct ReadSnapshot {
-    let txn: ReadTransaction
-    let store: TesseraStore
+    @usableFromInline let txn: ReadTransaction
+    @usableFromInline let store: TesseraStore
 
-    /// Checks `token` (its 68-byte text form) and calls `body` with the session it opens.
+    @usableFromInline
+    init(txn: ReadTransaction, store: TesseraStore) {
+        self.txn = txn
+        self.store = store
+    }
+
+    /// Checks `token` (its 68-byte text form) and returns the session it opens, viewed in
+    /// place: valid until the snapshot ends.
     ///
-    /// The cost is one keyed BLAKE2b of the secret, one LMDB lookup by session id, and a
-    /// constant-time comparison of digests. Nothing is allocated.
-    @inline(__always)
-    public func verify<R>(token text: UnsafeRawBufferPointer, now: Timestamp, _ body: (VerifiedSession) -> R) throws(AuthError) -> R {
+    /// The cost is one Base64 decode, one keyed BLAKE2b of the secret, one LMDB lookup by
+    /// session id, and a constant-time comparison of digests. Nothing is allocated.
+    public func verify(token text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
         guard let token = SessionToken.parse(text), let key = store.keyRing.key(id: token.keyID) else { throw .tokenInvalid }
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        return try withUnsafeMutableBytes(of: &digest) { digestBytes throws(AuthError) -> R in
-            token.digest(with: key, into: digestBytes)
-            let outcome: Result<R, AuthError>?
-            do {
-                outcome = try token.sessionID.withUnsafeBytes { id in
-                    try txn.withValue(forKey: id, in: store.sessions) { bytes -> Result<R, AuthError> in
-                        let view = try SessionRecordView(bytes)
-                        guard view.keyID == token.keyID, ConstantTime.equals(UnsafeRawBufferPointer(digestBytes), view.digest) else {
-                            return .failure(.tokenInvalid)
-                        }
-                        guard view.expiresAt > now else { return .failure(.tokenExpired) }
-                        return .success(body(VerifiedSession(
-                            userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt, rawRoles: view.rawRoles)))
-                    }
+        let view: SessionRecordView?
+        do {
+            view = try withUnsafeMutableBytes(of: &digest) { digestBytes in
+                token.digest(with: key, into: digestBytes)
+                return try token.sessionID.withUnsafeBytes { id in
+                    try txn.withValue(forKey: id, in: store.sessions) { try SessionRecordView($0) }
                 }
-            } catch {
-                throw .internal("session record unreadable")
             }
-            guard let outcome else { throw .tokenInvalid }
-            return try outcome.get()
+        } catch {
+            throw .internal("session record unreadable")
         }
+        guard let view else { throw .tokenInvalid }
+        let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals($0, view.digest) }
+        guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
+        guard view.expiresAt > now else { throw .tokenExpired }
+        return VerifiedSession(userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt, rawRoles: view.rawRoles)
     }
 }
 
-/// A verified session, viewed in place in the snapshot. Valid only inside the `verify` closure.
+/// A verified session, viewed in place in the snapshot. Valid only while the snapshot is open.
 public struct VerifiedSession {
     public let userID: UInt64
     public let sessionID: SessionID

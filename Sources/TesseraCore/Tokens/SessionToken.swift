@@ -37,7 +37,7 @@ public struct SessionToken: Sendable {
         guard text.count == textLength else { return nil }
         var raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &raw) { buffer -> SessionToken? in
-            guard Base64URL.decode(text, into: buffer) == binaryLength, buffer[0] == version else { return nil }
+            guard TokenText.decode(text, into: buffer), buffer[0] == version else { return nil }
             let keyID = UInt16(buffer[1]) << 8 | UInt16(buffer[2])
             let session = SessionID(raw: UnsafeRawBufferPointer(rebasing: buffer[3..<19]))
             var secret = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))

@@ -78,3 +78,9 @@ public struct TokenKeyRing: Sendable {
         return TokenKeyRing(keys: keys)
     }
 }
+
+extension TokenKey {
+    /// The key bytes, for the in-process benchmark that computes the same digest directly.
+    /// Not for application use: the key must never leave the daemon.
+    public var materialForBenchmarks: [UInt8] { material }
+}

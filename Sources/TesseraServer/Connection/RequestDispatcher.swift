@@ -92,17 +92,14 @@ struct RequestDispatcher: Sendable {
     @inline(__always)
     func answerVerify(_ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer) throws {
         let tokenField = try TokenRequest.tokenField(in: frame.body)
-        try tokenField.withUnsafeReadableBytes { token in
-            try snapshot.verify(token: token, now: now) { session in
-                out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
-                    buffer.writeField(1, integer: session.userID)
-                    buffer.writeField(2) { b in
-                        b.writeMultipleIntegers(session.sessionID.high, session.sessionID.low)
-                    }
-                    buffer.writeField(3, integer: session.expiresAt)
-                    session.forEachRole { role in buffer.writeField(4, rawBytes: role) }
-                }
+        let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
+        out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
+            buffer.writeField(1, integer: session.userID)
+            buffer.writeField(2) { b in
+                b.writeMultipleIntegers(session.sessionID.high, session.sessionID.low)
             }
+            buffer.writeField(3, integer: session.expiresAt)
+            session.forEachRole { role in buffer.writeField(4, rawBytes: role) }
         }
     }
 }

@@ -1,0 +1,140 @@
+import Benchmark
+import Foundation
+import LMDBKit
+import NIOCore
+import SodiumKit
+import TesseraCore
+import TesseraProtocol
+
+/// The verify path and its floors over one data set (TESSERA_BENCH_SESSIONS sessions, default
+/// 1,000,000, seeded once into /tmp and reused): the keyed hash alone, the LMDB read alone, the
+/// two together, then Tessera's verify on the same tokens; plus the codec and argon2id.
+let benchmarks: @Sendable () -> Void = {
+    let sessions = Int(ProcessInfo.processInfo.environment["TESSERA_BENCH_SESSIONS"] ?? "") ?? 1_000_000
+    let fixture = try! Fixture(sessions: sessions)
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxDuration: .seconds(3))
+
+    Benchmark("floor: keyed BLAKE2b-256 of a token secret") { benchmark in
+        var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        for i in benchmark.scaledIterations {
+            fixture.secrets[i % fixture.count].withUnsafeBytes { s in
+                fixture.key.withUnsafeBytes { k in withUnsafeMutableBytes(of: &digest) { KeyedHash.blake2b(s, key: k, into: $0) } }
+            }
+            blackHole(digest)
+        }
+    }
+    Benchmark("floor: LMDB renew + get + reset of a session record") { benchmark in
+        for i in benchmark.scaledIterations {
+            let found = try fixture.ids[i % fixture.count].withUnsafeBytes { id in
+                try fixture.environment.read { try $0.withValue(forKey: id, in: fixture.sessions) { $0.count } }
+            }
+            blackHole(found)
+        }
+    }
+    Benchmark("floor: hash + LMDB get") { benchmark in
+        var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        for i in benchmark.scaledIterations {
+            let n = i % fixture.count
+            fixture.secrets[n].withUnsafeBytes { s in
+                fixture.key.withUnsafeBytes { k in withUnsafeMutableBytes(of: &digest) { KeyedHash.blake2b(s, key: k, into: $0) } }
+            }
+            let found = try fixture.ids[n].withUnsafeBytes { id in
+                try fixture.environment.read { try $0.withValue(forKey: id, in: fixture.sessions) { $0.count } }
+            }
+            blackHole((digest, found))
+        }
+    }
+    Benchmark("Tessera verify") { benchmark in
+        let now = SystemClock().now()
+        for i in benchmark.scaledIterations {
+            let user = try fixture.tokens[i % fixture.count].withUnsafeBytes { token in
+                try fixture.service.withSnapshot { try $0.verify(token: token, now: now).userID }
+            }
+            blackHole(user)
+        }
+    }
+    Benchmark("codec: decode a verify request, encode its reply") { benchmark in
+        var request = ByteBuffer()
+        request.writeFrame(opcode: Opcode.verify.rawValue, requestID: 7) { TokenRequest(token: String(decoding: fixture.tokens[0], as: UTF8.self)).encode(into: &$0) }
+        var out = ByteBuffer()
+        out.reserveCapacity(1 << 16)
+        for _ in benchmark.scaledIterations {
+            var input = request
+            let frame = try FrameDecoder.decodeFrame(from: &input, maximumLength: 16384)!
+            let token = try TokenRequest.tokenField(in: frame.body)
+            out.clear()
+            out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { b in
+                b.writeField(1, integer: UInt64(1))
+                b.writeField(2) { $0.writeMultipleIntegers(UInt64(1), UInt64(2)) }
+                b.writeField(3, integer: Int64(1_767_312_000_000))
+                b.writeField(4, rawBytes: UnsafeRawBufferPointer(start: nil, count: 0))
+            }
+            blackHole((token.readableBytes, out.readableBytes))
+        }
+    }
+    Benchmark("argon2id verify, libsodium INTERACTIVE", configuration: .init(maxDuration: .seconds(3), maxIterations: 20)) { benchmark in
+        let hasher = PasswordHasher.interactive
+        var bytes = Array("bench-password-1".utf8)
+        let password = SecretBytes(wiping: &bytes)
+        let hash = try hasher.hash(password)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(hasher.verify(password, against: hash)) }
+    }
+}
+
+/// A seeded store and its tokens, reused between runs.
+final class Fixture: @unchecked Sendable {
+    let environment: Environment
+    let service: AuthService
+    let sessions: Database
+    let key: [UInt8]
+    let tokens: [[UInt8]]
+    let secrets: [[UInt8]]
+    let ids: [[UInt8]]
+    var count: Int { tokens.count }
+
+    init(sessions count: Int) throws {
+        let directory = NSTemporaryDirectory() + "tessera-inprocess-\(count)"
+        let tokenFile = directory + ".tokens"
+        let seeded = FileManager.default.fileExists(atPath: tokenFile)
+        if !seeded { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try TesseraStore(directory: directory)
+        var configuration = AuthConfiguration()
+        configuration.passwordHasher = PasswordHasher(opsLimit: 1, memLimit: 64 * 1024)
+        service = AuthService(store: store, configuration: configuration)
+        if !seeded {
+            var password = Array("bench-password-1".utf8)
+            let user = try blockingAwait { try await self.service.createUser(NewUser(username: "bench", password: SecretBytes(wiping: &password))) }
+            var lines: [String] = []
+            lines.reserveCapacity(count)
+            try store.bulkLoadSessions(count: count, userID: user.id, lifetimeSeconds: 30 * 24 * 3600, now: SystemClock().now()) { lines.append($0) }
+            try lines.joined(separator: "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        }
+        let texts = try String(contentsOfFile: tokenFile, encoding: .utf8).split(separator: "\n").map(String.init).shuffled()
+        environment = store.environment
+        self.sessions = try environment.openDatabases(["sessions"])[0]
+        key = store.keyRing.active.materialForBenchmarks
+        tokens = texts.map { Array($0.utf8) }
+        var secrets: [[UInt8]] = [], ids: [[UInt8]] = []
+        for text in tokens {
+            var raw = [UInt8](repeating: 0, count: 51)
+            _ = text.withUnsafeBytes { t in raw.withUnsafeMutableBytes { Base64URL.decode(t, into: $0) } }
+            ids.append(Array(raw[3..<19]))
+            secrets.append(Array(raw[19..<51]))
+        }
+        self.secrets = secrets
+        self.ids = ids
+    }
+}
+
+/// Runs async set-up code from the synchronous benchmark registration.
+func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let semaphore = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var result: Result<T, Error>!
+    Task {
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return try result.get()
+}

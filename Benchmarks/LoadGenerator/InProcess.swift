@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import LMDBKit
+import SodiumKit
+import TesseraCore
+
+/// Verify in process against its floors, side by side, in one run.
+struct InProcess: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "in-process",
+        abstract: "Tessera's verify against the keyed-hash + LMDB-get floor on the same records, interleaved rounds; prints the ratio.")
+    @Option(help: "Data directory seeded by 'seed' (no daemon running on it).") var data: String
+    @Option(help: "Token file written by 'seed'.") var tokens: String
+    @Option(help: "Lookups per round.") var lookups: Int = 200_000
+    @Option(help: "Rounds (each runs every variant once).") var rounds: Int = 5
+
+    func run() async throws {
+        let texts = try String(contentsOfFile: tokens, encoding: .utf8).split(separator: "\n").map(String.init)
+        let store = try TesseraStore(directory: data)
+        let service = AuthService(store: store, configuration: AuthConfiguration())
+        defer { service.shutdown() }
+        let sessions = store.environment
+        let db = try sessions.openDatabases(["sessions"])[0]
+        let key = store.keyRing.active
+        var rng = SystemRandomNumberGenerator()
+        let picks = (0..<lookups).map { _ in Int.random(in: 0..<texts.count, using: &rng) }
+        let parsed = picks.map { SessionToken.parse(texts[$0])! }
+        let utf8 = picks.map { Array(texts[$0].utf8) }
+        let secrets: [[UInt8]] = picks.map { i in
+            // The secret is bytes 19..<51 of the decoded token.
+            var out = [UInt8](repeating: 0, count: 51)
+            var text = Array(texts[i].utf8)
+            _ = text.withUnsafeMutableBytes { t in out.withUnsafeMutableBytes { Base64URL.decode(UnsafeRawBufferPointer(t), into: $0) } }
+            return Array(out[19..<51])
+        }
+        let ids = parsed.map { $0.sessionID.bytes }
+        let keyBytes = key.materialForBenchmarks
+        let now = SystemClock().now()
+
+        var best: [String: Double] = [:]
+        func measure(_ name: String, _ body: () throws -> Int) rethrows {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let checked = try body()
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
+            precondition(checked == lookups, "\(name): only \(checked) of \(lookups) lookups succeeded")
+            best[name] = min(best[name] ?? .infinity, elapsed / Double(lookups))
+        }
+        var digest = [UInt8](repeating: 0, count: 32)
+        for _ in 0..<rounds {
+            try measure("hash") {
+                var n = 0
+                for s in secrets {
+                    s.withUnsafeBytes { sb in keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2b(sb, key: kb, into: $0) } } }
+                    n += Int(digest[0] & 0) + 1
+                }
+                return n
+            }
+            try measure("lmdb") {
+                var n = 0
+                for id in ids {
+                    n += try sessions.read { txn in try id.withUnsafeBytes { try txn.withValue(forKey: $0, in: db) { $0.count > 0 ? 1 : 0 } } } ?? 0
+                }
+                return n
+            }
+            try measure("hash+lmdb") {
+                var n = 0
+                for (s, id) in zip(secrets, ids) {
+                    s.withUnsafeBytes { sb in keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2b(sb, key: kb, into: $0) } } }
+                    n += try sessions.read { txn in try id.withUnsafeBytes { try txn.withValue(forKey: $0, in: db) { $0.count > Int(digest[0] & 0) ? 1 : 0 } } } ?? 0
+                }
+                return n
+            }
+            try measure("parse") {
+                var n = 0
+                for token in utf8 { n += token.withUnsafeBytes { SessionToken.parse($0) != nil ? 1 : 0 } }
+                return n
+            }
+            try measure("verify") {
+                var n = 0
+                for token in utf8 {
+                    n += try token.withUnsafeBytes { bytes in
+                        try service.withSnapshot { snapshot in try snapshot.verify(token: bytes, now: now).userID > 0 ? 1 : 0 }
+                    }
+                }
+                return n
+            }
+        }
+        let floor = best["hash+lmdb"]!
+        print(String(format: "keyed BLAKE2b-256:        %7.0f ns", best["hash"]!))
+        print(String(format: "LMDB renew+get+reset:     %7.0f ns", best["lmdb"]!))
+        print(String(format: "floor hash + LMDB get:    %7.0f ns", floor))
+        print(String(format: "token parse (Base64url):  %7.0f ns", best["parse"]!))
+        print(String(format: "Tessera verify:           %7.0f ns", best["verify"]!))
+        print(String(format: "verify throughput / floor throughput = %.2f (goal >= 0.90), %d records, best of %d rounds",
+                     floor / best["verify"]!, texts.count, rounds))
+    }
+}

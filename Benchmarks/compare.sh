@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Tessera against its floors and against Redis, from nothing, in one run.
+#
+#   Benchmarks/compare.sh                 # 1,000,000 sessions, 10 s per cell
+#   SESSIONS=100000 SECONDS_PER_RUN=3 Benchmarks/compare.sh
+#
+# Installs redis-server when missing, builds in release mode, seeds a data directory through
+# the bulk-load path, starts tesserad and a non-persistent Redis on temporary Unix sockets,
+# loads the same keys into Redis, then runs the same closed-loop client against both and
+# prints one table with ratios. Every reply is checked; a wrong answer fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SESSIONS=${SESSIONS:-1000000}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+ARGON2_OPS=${ARGON2_OPS:-2}
+ARGON2_MEM_KIB=${ARGON2_MEM_KIB:-65536}
+CORES=$(nproc)
+
+scripts/install-deps --bench
+swift build -c release --product tesserad >&2
+swift build -c release --product tessera-load >&2
+BIN=$(swift build -c release --show-bin-path)
+
+WORK=$(mktemp -d /tmp/tessera-bench.XXXXXX)
+TESSERA_SOCK=$WORK/tessera.sock
+REDIS_SOCK=$WORK/redis.sock
+cleanup() {
+  [ -n "${TESSERAD_PID:-}" ] && kill "$TESSERAD_PID" 2>/dev/null || true
+  [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "# seeding $SESSIONS sessions" >&2
+"$BIN/tessera-load" seed --data "$WORK/data" --sessions "$SESSIONS" --tokens "$WORK/tokens" \
+  --argon2-ops "$ARGON2_OPS" --argon2-mem-kib "$ARGON2_MEM_KIB" >&2
+FIRST_TOKEN=$(head -1 "$WORK/tokens")
+
+# Start: time from exec to the first verify answered, with the sessions on disk.
+START_NS=$(date +%s%N)
+"$BIN/tesserad" --socket "$TESSERA_SOCK" --data "$WORK/data" --log-level warning \
+  --argon2-ops "$ARGON2_OPS" --argon2-mem-kib "$ARGON2_MEM_KIB" &
+TESSERAD_PID=$!
+FIRST_VERIFY=$("$BIN/tessera-load" first-verify --socket "$TESSERA_SOCK" --token "$FIRST_TOKEN" --since-ns "$START_NS")
+
+redis-server --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --port 0 --save "" --appendonly no \
+  --daemonize no --loglevel warning >/dev/null &
+REDIS_PID=$!
+for _ in $(seq 100); do [ -S "$REDIS_SOCK" ] && break; sleep 0.05; done
+"$BIN/tessera-load" redis-load --socket "$REDIS_SOCK" --tokens "$WORK/tokens" >&2
+
+run() { "$BIN/tessera-load" run --json --seconds "$SECONDS_PER_RUN" "$@"; }
+field() { python3 -c "import json,sys; rows=[json.loads(l) for l in sys.stdin if l.startswith('{')]; r=[x for x in rows if x['op']=='$1'][0]; print(r['$2'])"; }
+
+declare -A T R
+for cell in "1 1" "50 1" "50 16"; do
+  set -- $cell
+  T[$1x$2]=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c "$1" -d "$2")
+  R[$1x$2]=$(run --target redis --socket "$REDIS_SOCK" --tokens "$WORK/tokens" -c "$1" -d "$2")
+done
+
+# Memory beyond the mapped database: anonymous resident memory of tesserad after the load.
+RSS_ANON_KIB=$(awk '/RssAnon/ {print $2}' /proc/$TESSERAD_PID/status)
+RSS_FILE_KIB=$(awk '/RssFile/ {print $2}' /proc/$TESSERAD_PID/status)
+
+# Login throughput against the raw argon2id rate of the pool, measured now.
+LOGIN=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c $((CORES * 4)) -d 1 --mix login:100)
+ARGON2_FLOOR=$("$BIN/tessera-load" floor-argon2 --threads "$CORES" --seconds "$SECONDS_PER_RUN" --argon2-ops "$ARGON2_OPS" --argon2-mem-kib "$ARGON2_MEM_KIB")
+
+# Verify p99 alone, then while logins saturate the hashing pool.
+IDLE=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c 50 -d 1)
+run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c $((CORES * 4)) -d 1 --mix login:100 --seconds $((SECONDS_PER_RUN + 2)) >/dev/null &
+STORM_PID=$!
+sleep 1
+STORM=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c 50 -d 1)
+wait $STORM_PID || true
+
+# Durable writes: logout (each reply after its commit) against one fsync per write.
+LOGOUTS=$((SESSIONS / 4))
+WRITES=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c 50 -d 16 --mix logout:100 --logout-tokens "$LOGOUTS")
+WRITE_FLOOR=$("$BIN/tessera-load" floor-write --dir "$WORK/floor" --seconds "$SECONDS_PER_RUN")
+
+python3 - "$SESSIONS" "$FIRST_VERIFY" "$RSS_ANON_KIB" "$RSS_FILE_KIB" "$ARGON2_FLOOR" "$CORES" <<PY
+import json, re, sys
+sessions, first, anon, filekib, argon2, cores = sys.argv[1:7]
+def rows(text): return {r['op']: r for r in (json.loads(l) for l in text.splitlines() if l.startswith('{'))}
+T = {"1x1": rows('''${T[1x1]}'''), "50x1": rows('''${T[50x1]}'''), "50x16": rows('''${T[50x16]}''')}
+R = {"1x1": rows('''${R[1x1]}'''), "50x1": rows('''${R[50x1]}'''), "50x16": rows('''${R[50x16]}''')}
+print(f"\nTessera vs Redis GET, {int(sessions):,} sessions, Unix sockets, same client, every reply checked\n")
+print("| load (conns x in flight) | Tessera verify/s | Redis GET/s | ratio | Tessera p99 µs | Redis p99 µs |")
+print("|---|---:|---:|---:|---:|---:|")
+for cell in ["1x1", "50x1", "50x16"]:
+    t, r = T[cell]["verify"], R[cell]["redis-get"]
+    print(f"| {cell} | {t['ops_per_sec']:,.0f} | {r['ops_per_sec']:,.0f} | {t['ops_per_sec']/r['ops_per_sec']:.2f} | {t['p99_us']:.0f} | {r['p99_us']:.0f} |")
+login = rows('''$LOGIN''')["login"]
+floor = float(re.search(r": ([0-9.]+) /s", '''$ARGON2_FLOOR''').group(1))
+idle, storm = rows('''$IDLE''')["verify"], rows('''$STORM''')["verify"]
+writes = rows('''$WRITES''')["logout"]
+wfloor = float(re.search(r": ([0-9.]+) /s", '''$WRITE_FLOOR''').group(1))
+print()
+print("| measure | Tessera | floor / baseline | ratio | goal |")
+print("|---|---:|---:|---:|---|")
+print(f"| login/s vs raw argon2id verify on {cores} threads | {login['ops_per_sec']:.1f} | {floor:.1f} | {login['ops_per_sec']/floor:.2f} | >= 0.95 |")
+print(f"| verify p99 µs under a login storm vs idle (50x1) | {storm['p99_us']:.0f} | {idle['p99_us']:.0f} | {storm['p99_us']/idle['p99_us']:.2f} | <= 2 |")
+print(f"| durable logouts/s vs one fsync per write | {writes['ops_per_sec']:,.0f} | {wfloor:,.0f} | {writes['ops_per_sec']/wfloor:.1f} | >= 20 |")
+print(f"| {first} | | | | < 50 ms |")
+print(f"| resident anonymous memory (RssAnon) after the runs | {int(anon)/1024:.1f} MiB | mapped file resident: {int(filekib)/1024:.1f} MiB | | <= 32 MiB + pool x memlimit |")
+for name, t in [("login", login), ("storm verify", storm), ("logout", writes)]:
+    if t["failed"]:
+        print(f"!! {name}: {t['failed']} failed replies")
+PY
