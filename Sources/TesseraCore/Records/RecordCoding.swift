@@ -68,7 +68,7 @@ struct RecordReader {
     mutating func read(raw count: Int) throws(RecordError) -> UnsafeRawBufferPointer {
         guard offset + count <= bytes.count else { throw RecordError.truncated }
         defer { offset += count }
-        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+        return UnsafeRawBufferPointer(start: bytes.baseAddress! + offset, count: count)
     }
 
     mutating func readString() throws(RecordError) -> String? {
@@ -85,7 +85,7 @@ struct RecordReader {
             let length = Int(try read(UInt8.self))
             _ = try read(raw: length)
         }
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
+        return UnsafeRawBufferPointer(start: bytes.baseAddress! + start, count: offset - start)
     }
 
     mutating func readShortStrings() throws(RecordError) -> [String] {
@@ -114,7 +114,7 @@ func forEachShortString(_ raw: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferP
     var offset = 1
     for _ in 0..<Int(raw[0]) {
         let length = Int(raw[offset])
-        body(UnsafeRawBufferPointer(rebasing: raw[offset + 1..<offset + 1 + length]))
+        body(UnsafeRawBufferPointer(start: raw.baseAddress! + offset + 1, count: length))
         offset += 1 + length
     }
 }

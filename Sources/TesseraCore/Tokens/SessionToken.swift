@@ -39,9 +39,10 @@ public struct SessionToken: Sendable {
         return withUnsafeMutableBytes(of: &raw) { buffer -> SessionToken? in
             guard TokenText.decode(text, into: buffer), buffer[0] == version else { return nil }
             let keyID = UInt16(buffer[1]) << 8 | UInt16(buffer[2])
-            let session = SessionID(raw: UnsafeRawBufferPointer(rebasing: buffer[3..<19]))
+            let base = UnsafeRawPointer(buffer.baseAddress!)
+            let session = SessionID(raw: UnsafeRawBufferPointer(start: base + 3, count: 16))
             var secret = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-            withUnsafeMutableBytes(of: &secret) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[19..<51])) }
+            withUnsafeMutableBytes(of: &secret) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + 19, count: 32)) }
             ConstantTime.zero(buffer)
             return SessionToken(keyID: keyID, sessionID: session, secret: secret)
         }

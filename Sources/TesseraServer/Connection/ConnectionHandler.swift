@@ -64,27 +64,38 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func answerPendingVerifies() {
         let now = clock.now()
+        // Work on locals: class properties touched per frame would pay a dynamic exclusivity
+        // check each time.
+        var out = replies
+        replies = ByteBuffer()
+        var frames: [Frame] = []
+        swap(&frames, &pendingVerifies)
+        var failures: [(Frame, any Error)] = []
         do {
             try dispatcher.service.withSnapshot { snapshot in
-                for frame in pendingVerifies {
+                for frame in frames {
                     do {
-                        try dispatcher.answerVerify(frame, in: snapshot, now: now, into: &replies)
+                        try dispatcher.answerVerify(frame, in: snapshot, now: now, into: &out)
                     } catch {
-                        writeError(error, for: frame)
+                        failures.append((frame, error))
                     }
                 }
             }
         } catch {
-            for frame in pendingVerifies { writeError(error, for: frame) }
+            failures = frames.map { ($0, error) }
         }
-        pendingVerifies.removeAll(keepingCapacity: true)
+        replies = out
+        for (frame, error) in failures { writeError(error, for: frame) }
+        frames.removeAll(keepingCapacity: true)  // uniquely held again: no reallocation
+        swap(&frames, &pendingVerifies)
     }
 
     private func flushReplies(context: ChannelHandlerContext) {
         guard replies.readableBytes > 0 else { return }
-        let buffer = replies
-        replies = context.channel.allocator.buffer(capacity: 4096)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(replies), promise: nil)
+        // When the socket took the bytes at once, NIO has let go of the buffer and `clear()`
+        // reuses it; only a write left pending makes the next reply allocate.
+        replies.clear()
     }
 
     private func startSlow(_ frame: Frame, context: ChannelHandlerContext) {
