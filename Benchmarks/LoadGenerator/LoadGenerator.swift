@@ -130,6 +130,7 @@ struct Run: AsyncParsableCommand {
         }
         try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
         let stopAt = Clock.nanoseconds()
+        var lastReply = started
         var merged: [LoadOperation: OperationStats] = [:]
         for (channel, handler) in handlers {
             let boxed = UncheckedBox(handler)
@@ -137,12 +138,13 @@ struct Run: AsyncParsableCommand {
                 boxed.value.stop(context: try channel.pipeline.syncOperations.context(handler: boxed.value))
             }.get()
             _ = try? await handler.done.futureResult.get()
-            let stats = try await channel.eventLoop.submit { UncheckedBox(boxed.value.stats) }.get().value
+            let (stats, last) = try await channel.eventLoop.submit { UncheckedBox((boxed.value.stats, boxed.value.lastReplyAt)) }.get().value
             for (op, s) in stats { merged[op, default: .init()].merge(s) }
+            lastReply = max(lastReply, last)
             try? await channel.close()
         }
-        _ = started
-        return (merged, Double(stopAt - started) / 1e9)
+        _ = stopAt
+        return (merged, Double(lastReply - started) / 1e9)
     }
 
     private func runRedis(group: MultiThreadedEventLoopGroup, tokens: [String]) async throws -> ([LoadOperation: OperationStats], Double) {
@@ -164,6 +166,7 @@ struct Run: AsyncParsableCommand {
         }
         try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
         let stopAt = Clock.nanoseconds()
+        var lastReply = started
         var merged = OperationStats()
         for (channel, handler) in handlers {
             let boxed = UncheckedBox(handler)
@@ -171,10 +174,13 @@ struct Run: AsyncParsableCommand {
                 boxed.value.stop(context: try channel.pipeline.syncOperations.context(handler: boxed.value))
             }.get()
             _ = try? await handler.done.futureResult.get()
-            merged.merge(try await channel.eventLoop.submit { UncheckedBox(boxed.value.stats) }.get().value)
+            let (stats, last) = try await channel.eventLoop.submit { UncheckedBox((boxed.value.stats, boxed.value.lastReplyAt)) }.get().value
+            merged.merge(stats)
+            lastReply = max(lastReply, last)
             try? await channel.close()
         }
-        return ([.redisGet: merged], Double(stopAt - started) / 1e9)
+        _ = stopAt
+        return ([.redisGet: merged], Double(lastReply - started) / 1e9)
     }
 }
 

@@ -17,6 +17,8 @@ final class RedisLoadHandler: ChannelInboundHandler {
     private var buffer = ByteBuffer()
     private var out = ByteBuffer()
     private var running = true
+    /// When the last reply arrived: the end of the measured interval.
+    private(set) var lastReplyAt: UInt64 = 0
     private(set) var stats = OperationStats()
     let done: EventLoopPromise<Void>
 
@@ -69,6 +71,7 @@ final class RedisLoadHandler: ChannelInboundHandler {
                 let matches = buffer.withVeryUnsafeBytes { storage in storage[range].elementsEqual(token.utf8.prefix(64)) }
                 if matches {
                     stats.record(nanoseconds: now - sentAt[head])
+                    lastReplyAt = now
                 } else {
                     stats.fail("redis: wrong value")
                 }

@@ -44,6 +44,8 @@ final class TesseraLoadHandler: ChannelInboundHandler {
     private var out = ByteBuffer()
     private(set) var stats: [LoadOperation: OperationStats] = [:]
     private var running = true
+    /// When the last reply arrived: the end of the measured interval.
+    private(set) var lastReplyAt: UInt64 = 0
     private var inFlight = 0
     let done: EventLoopPromise<Void>
 
@@ -120,6 +122,7 @@ final class TesseraLoadHandler: ChannelInboundHandler {
         } else {
             stats[operation, default: .init()].record(nanoseconds: now - sentAt[slot])
         }
+        lastReplyAt = now
         send(slot: slot)
         if !running && inFlight == 0 { done.succeed() }
     }

@@ -7,17 +7,18 @@ import TesseraCore
 import TesseraProtocol
 
 /// The verify path and its floors over one data set (TESSERA_BENCH_SESSIONS sessions, default
-/// 1,000,000, seeded once into /tmp and reused): the keyed hash alone, the LMDB read alone, the
+/// 1,000,000, seeded once into /tmp and reused; TESSERA_BENCH_SECONDS per benchmark, default 3): the keyed hash alone, the LMDB read alone, the
 /// two together, then Tessera's verify on the same tokens; plus the codec and argon2id.
 let benchmarks: @Sendable () -> Void = {
     let sessions = Int(ProcessInfo.processInfo.environment["TESSERA_BENCH_SESSIONS"] ?? "") ?? 1_000_000
     let fixture = try! Fixture(sessions: sessions)
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxDuration: .seconds(3))
+    let seconds = Int(ProcessInfo.processInfo.environment["TESSERA_BENCH_SECONDS"] ?? "") ?? 3
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxDuration: .seconds(seconds))
 
     Benchmark("floor: keyed BLAKE2b-256 of a token secret") { benchmark in
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         for i in benchmark.scaledIterations {
-            fixture.secrets[i % fixture.count].withUnsafeBytes { s in
+            fixture.secrets[fixture.next(i)].withUnsafeBytes { s in
                 fixture.key.withUnsafeBytes { k in withUnsafeMutableBytes(of: &digest) { KeyedHash.blake2b(s, key: k, into: $0) } }
             }
             blackHole(digest)
@@ -25,7 +26,7 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("floor: LMDB renew + get + reset of a session record") { benchmark in
         for i in benchmark.scaledIterations {
-            let found = try fixture.ids[i % fixture.count].withUnsafeBytes { id in
+            let found = try fixture.ids[fixture.next(i)].withUnsafeBytes { id in
                 try fixture.environment.read { try $0.withValue(forKey: id, in: fixture.sessions) { $0.count } }
             }
             blackHole(found)
@@ -34,7 +35,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("floor: hash + LMDB get") { benchmark in
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         for i in benchmark.scaledIterations {
-            let n = i % fixture.count
+            let n = fixture.next(i)
             fixture.secrets[n].withUnsafeBytes { s in
                 fixture.key.withUnsafeBytes { k in withUnsafeMutableBytes(of: &digest) { KeyedHash.blake2b(s, key: k, into: $0) } }
             }
@@ -47,7 +48,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Tessera verify") { benchmark in
         let now = SystemClock().now()
         for i in benchmark.scaledIterations {
-            let user = try fixture.tokens[i % fixture.count].withUnsafeBytes { token in
+            let user = try fixture.tokens[fixture.next(i)].withUnsafeBytes { token in
                 try fixture.service.withSnapshot { try $0.verify(token: token, now: now).userID }
             }
             blackHole(user)
@@ -72,7 +73,7 @@ let benchmarks: @Sendable () -> Void = {
             blackHole((token.readableBytes, out.readableBytes))
         }
     }
-    Benchmark("argon2id verify, libsodium INTERACTIVE", configuration: .init(maxDuration: .seconds(3), maxIterations: 20)) { benchmark in
+    Benchmark("argon2id verify, libsodium INTERACTIVE", configuration: .init(maxDuration: .seconds(seconds), maxIterations: 20)) { benchmark in
         let hasher = PasswordHasher.interactive
         var bytes = Array("bench-password-1".utf8)
         let password = SecretBytes(wiping: &bytes)
@@ -92,6 +93,14 @@ final class Fixture: @unchecked Sendable {
     let secrets: [[UInt8]]
     let ids: [[UInt8]]
     var count: Int { tokens.count }
+    private var cursor = 0
+
+    /// A different record on every call (each sample runs a single iteration, so the
+    /// iteration number alone would hit one record over and over).
+    func next(_ iteration: Int) -> Int {
+        cursor = (cursor &+ 1 &+ iteration) % tokens.count
+        return cursor
+    }
 
     init(sessions count: Int) throws {
         let directory = NSTemporaryDirectory() + "tessera-inprocess-\(count)"
@@ -103,8 +112,10 @@ final class Fixture: @unchecked Sendable {
         configuration.passwordHasher = PasswordHasher(opsLimit: 1, memLimit: 64 * 1024)
         service = AuthService(store: store, configuration: configuration)
         if !seeded {
-            var password = Array("bench-password-1".utf8)
-            let user = try blockingAwait { try await self.service.createUser(NewUser(username: "bench", password: SecretBytes(wiping: &password))) }
+            var bytes = Array("bench-password-1".utf8)
+            let password = SecretBytes(wiping: &bytes)
+            let service = self.service
+            let user = try blockingAwait { try await service.createUser(NewUser(username: "bench", password: password)) }
             var lines: [String] = []
             lines.reserveCapacity(count)
             try store.bulkLoadSessions(count: count, userID: user.id, lifetimeSeconds: 30 * 24 * 3600, now: SystemClock().now()) { lines.append($0) }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# A few-second run of every benchmark, for CI: they must build and run; no timing is asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The socket comparison end to end (Redis included), on a small data set.
+SESSIONS=2000 SECONDS_PER_RUN=1 ARGON2_OPS=1 ARGON2_MEM_KIB=64 Benchmarks/compare.sh
+
+# Verify in process against its floors.
+WORK=$(mktemp -d /tmp/tessera-smoke.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+BIN=$(swift build -c release --show-bin-path)
+"$BIN/tessera-load" seed --data "$WORK/data" --sessions 2000 --tokens "$WORK/tokens" --argon2-ops 1 --argon2-mem-kib 64
+"$BIN/tessera-load" in-process --data "$WORK/data" --tokens "$WORK/tokens" --lookups 2000 --rounds 1
+
+# package-benchmark: build and one short pass.
+(cd Benchmarks/InProcess && TESSERA_BENCH_SESSIONS=2000 TESSERA_BENCH_SECONDS=1 \
+  swift package --allow-writing-to-package-directory benchmark --no-progress)
