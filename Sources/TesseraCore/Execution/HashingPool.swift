@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A fixed set of threads for argon2id, with a bounded queue.
 ///
@@ -23,6 +26,7 @@ public final class HashingPool: @unchecked Sendable {
         for index in 0..<threadCount {
             let thread = Thread { [unowned self] in
                 Thread.current.name = "tessera-hash-\(index)"
+                Self.yieldToEventLoops()
                 self.work()
             }
             self.threads.append(thread)
@@ -60,6 +64,14 @@ public final class HashingPool: @unchecked Sendable {
         stopping = true
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Lowers this thread's scheduling priority (nice 10 on Linux, where nice is per thread),
+    /// so event loops answering verifies preempt argon2id when both want a core.
+    private static func yieldToEventLoops() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)  // who = 0: the calling thread on Linux
+        #endif
     }
 
     private func work() {
