@@ -66,6 +66,36 @@ public final class TesseraClient: Sendable {
         let _: EmptyMessage = try await call(.logout, TokenRequest(token: token))
     }
 
+    // MARK: Administration
+
+    /// Sets an account's state: 0 active, 1 unvalidated, 2 disabled. Leaving active ends its sessions.
+    public func setUserState(_ user: GetUserRequest, state: UInt8) async throws -> UserInfo {
+        let reply: UserResponse = try await call(.setUserState, SetUserStateRequest(user: user, state: state))
+        return reply.user
+    }
+
+    /// Clears an account's failed-login count and lock.
+    public func unlockUser(_ user: GetUserRequest) async throws {
+        let _: EmptyMessage = try await call(.unlockUser, user)
+    }
+
+    /// A user's sessions, oldest first.
+    public func sessions(of user: GetUserRequest) async throws -> [SessionInfo] {
+        let reply: SessionListResponse = try await call(.listSessions, user)
+        return reply.sessions
+    }
+
+    /// Ends one session by its 16-byte id.
+    public func revokeSession(id: [UInt8]) async throws {
+        let _: EmptyMessage = try await call(.revokeSession, SessionIDRequest(sessionID: id))
+    }
+
+    /// Ends every session of a user, or all but `except`; returns how many ended.
+    public func revokeAllSessions(of user: GetUserRequest, except: [UInt8]? = nil) async throws -> UInt32 {
+        let reply: CountResponse = try await call(.revokeAllSessions, RevokeAllSessionsRequest(user: user, exceptSessionID: except))
+        return reply.count
+    }
+
     /// Closes the connection; the next request opens a new one.
     public func close() async {
         let current = connection.withLock { current -> EventLoopFuture<any Channel>? in

@@ -2,6 +2,12 @@
 public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Unknown user or wrong password: deliberately indistinguishable.
     case badCredentials
+    /// The password was right but the account has not been validated yet.
+    case accountNotValidated
+    /// The password was right but the account is disabled.
+    case inactiveAccount
+    /// Too many failed logins: retry after this many seconds.
+    case locked(retryAfterSeconds: UInt32)
     /// The token is well formed but past its expiry.
     case tokenExpired
     /// The token is malformed, unknown, or signed by an unknown key.
@@ -22,6 +28,9 @@ public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badCredentials: "the username or password is wrong"
+        case .accountNotValidated: "the account has not been validated yet"
+        case .inactiveAccount: "the account is disabled"
+        case .locked(let seconds): "too many failed logins; retry in \(seconds) s"
         case .tokenExpired: "the token has expired; log in again"
         case .tokenInvalid: "the token is not valid"
         case .notFound(let what): "\(what) was not found"

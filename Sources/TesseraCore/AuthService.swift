@@ -85,38 +85,59 @@ public final class AuthService: Sendable {
 
     /// Reads a user.
     public func user(_ lookup: UserLookup) throws -> UserProfile {
-        let record: UserRecord? = try store.environment.read { txn in
-            switch lookup {
-            case .id(let id): try store.user(id: id, in: txn)
-            case .username(let name): try store.userID(index: store.usernames, name: name, in: txn).flatMap { try store.user(id: $0, in: txn) }
-            case .email(let email): try store.userID(index: store.emails, name: email, in: txn).flatMap { try store.user(id: $0, in: txn) }
-            }
-        }
+        let record: UserRecord? = try store.environment.read { txn in try store.user(lookup, in: txn) }
         guard let record else { throw AuthError.notFound("user") }
         return record.profile
     }
 
     // MARK: Sessions
 
-    /// Checks a password and opens a session. Unknown user and wrong password fail the same
-    /// way, after the same amount of argon2id work.
+    /// Checks a password and opens a session.
+    ///
+    /// The policy, in order: a locked account (or locked unknown identifier) answers `locked`
+    /// at once; an unknown user and a wrong password both cost one argon2id verify, record a
+    /// failure durably and answer `bad-credentials`; only after a correct password is the
+    /// account's state revealed (`account-not-validated`, `inactive-account`). A success clears
+    /// the failure count and, when the configured argon2id parameters changed since the hash
+    /// was made, stores a fresh hash.
     public func login(_ attempt: LoginAttempt) async throws -> LoginResult {
         try Validation.loginIdentifier(attempt.identifier)
         try Validation.password(attempt.password.count, minimum: 1)
         try Validation.sessionMetadata(clientIP: attempt.clientIP, userAgent: attempt.userAgent)
-        let found = try self.store.environment.read { txn in try self.store.user(identifier: attempt.identifier, in: txn) }
+        let store = self.store
+        let (found, throttleKey, throttle) = try store.environment.read { txn in
+            let user = try store.user(identifier: attempt.identifier, in: txn)
+            let key = TesseraStore.throttleKey(userID: user?.id, identifier: attempt.identifier)
+            return (user, key, try store.throttleState(key, in: txn))
+        }
+        if let retry = throttle.retryAfter(now: clock.now()) { throw AuthError.locked(retryAfterSeconds: retry) }
+
         let hasher = configuration.passwordHasher
         let password = attempt.password
         let storedHash = found?.passwordHash
-        let passwordMatches = try await hashingPool.run { [self] in
+        let (passwordMatches, freshHash) = try await hashingPool.run { [self] () throws -> (Bool, String?) in
             guard let storedHash else {
                 // Same work as a real check, so timing does not reveal that the user is unknown.
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())
-                return false
+                return (false, nil)
             }
-            return hasher.verify(password, against: storedHash)
+            guard hasher.verify(password, against: storedHash) else { return (false, nil) }
+            return (true, hasher.needsRehash(storedHash) ? try hasher.hash(password) : nil)
         }
-        guard passwordMatches, let user = found else { throw AuthError.badCredentials }
+        guard passwordMatches, let user = found else {
+            let policy = configuration.lockout
+            let failedAt = clock.now()
+            try await commit { txn in
+                let next = policy.recordingFailure(try store.throttleState(throttleKey, in: txn), now: failedAt)
+                try txn.put(next.encoded(), forKey: throttleKey, in: store.throttle)
+            }
+            throw AuthError.badCredentials
+        }
+        switch user.state {
+        case .active: break
+        case .unvalidated: throw AuthError.accountNotValidated
+        case .disabled: throw AuthError.inactiveAccount
+        }
 
         let now = clock.now()
         let lifetime = min(attempt.lifetimeSeconds ?? configuration.sessionLifetimeSeconds, configuration.sessionLifetimeSeconds)
@@ -126,18 +147,99 @@ public final class AuthService: Sendable {
         let record = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetime) * 1000, keyID: key.id,
                                    digest: token.digest(with: key), roles: user.roles,
                                    clientIP: attempt.clientIP, userAgent: attempt.userAgent)
-        let store = self.store
         let sessionID = token.sessionID
+        let clearThrottle = throttle.failures > 0
         try await commit { txn in
-            // The user may have been deleted while the password was being checked.
-            guard try txn.value(forKey: TesseraStore.key(user.id), in: store.users) != nil else { throw AuthError.badCredentials }
+            // The user may have been deleted or disabled while the password was being checked.
+            guard var current = try store.user(id: user.id, in: txn), current.state == .active else { throw AuthError.badCredentials }
             try sessionID.withUnsafeBytes { id in
                 try record.encoded().withUnsafeBytes { try txn.put($0, forKey: id, in: store.sessions, overwrite: false) }
             }
             try txn.put([], forKey: TesseraStore.userSessionKey(user.id, sessionID), in: store.userSessions)
+            if clearThrottle { try txn.delete(throttleKey, in: store.throttle) }
+            if let freshHash, current.passwordHash == storedHash {
+                current.passwordHash = freshHash
+                current.updatedAt = now
+                try txn.put(current.encoded(), forKey: TesseraStore.key(user.id), in: store.users)
+            }
         }
-        logger.debug("session opened", metadata: ["user.id": "\(user.id)", "session.id": "\(sessionID)"])
+        logger.debug("session opened", metadata: ["user.id": "\(user.id)", "session.id": "\(sessionID)", "password.rehashed": "\(freshHash != nil)"])
         return LoginResult(token: token.text, sessionID: sessionID, expiresAt: record.expiresAt, user: user.profile)
+    }
+
+    // MARK: Administration
+
+    /// Sets an account's state. Leaving `active` ends every session of the account.
+    public func setState(_ lookup: UserLookup, to state: AccountState) async throws -> UserProfile {
+        let store = self.store
+        let now = clock.now()
+        return try await commit { txn in
+            guard var user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            user.state = state
+            user.updatedAt = now
+            try txn.put(user.encoded(), forKey: TesseraStore.key(user.id), in: store.users)
+            if state != .active { _ = try Self.deleteSessions(ofUser: user.id, except: nil, store: store, in: txn) }
+            return user.profile
+        }
+    }
+
+    /// Clears an account's failed-login count and lock.
+    public func unlock(_ lookup: UserLookup) async throws {
+        let store = self.store
+        try await commit { txn in
+            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            try txn.delete(TesseraStore.throttleKey(userID: user.id, identifier: ""), in: store.throttle)
+        }
+    }
+
+    /// The failed-login state of an account.
+    public func throttleState(_ lookup: UserLookup) throws -> ThrottleState {
+        try store.environment.read { txn in
+            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            return try store.throttleState(TesseraStore.throttleKey(userID: user.id, identifier: ""), in: txn)
+        }
+    }
+
+    /// A user's sessions (live and expired but not yet removed), oldest first.
+    public func sessions(of lookup: UserLookup) throws -> [SessionSummary] {
+        try store.environment.read { txn in
+            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            return try store.sessionIDs(ofUser: user.id, in: txn).compactMap { id in
+                try id.withUnsafeBytes { key in
+                    try txn.withValue(forKey: key, in: store.sessions) { try SessionRecord(decoding: $0) }
+                }.map { SessionSummary(id: id, createdAt: $0.createdAt, expiresAt: $0.expiresAt, clientIP: $0.clientIP, userAgent: $0.userAgent) }
+            }.sorted { $0.createdAt < $1.createdAt }
+        }
+    }
+
+    /// Ends one session by its id.
+    public func revokeSession(_ id: SessionID) async throws {
+        let store = self.store
+        try await commit { txn in
+            let record = try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: store.sessions) { try SessionRecordView($0).userID } }
+            guard let userID = record else { throw AuthError.notFound("session") }
+            try txn.delete(id.bytes, in: store.sessions)
+            try txn.delete(TesseraStore.userSessionKey(userID, id), in: store.userSessions)
+        }
+    }
+
+    /// Ends every session of a user, or every one but `except`. Returns how many ended.
+    public func revokeAllSessions(_ lookup: UserLookup, except: SessionID? = nil) async throws -> Int {
+        let store = self.store
+        return try await commit { txn in
+            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            return try Self.deleteSessions(ofUser: user.id, except: except, store: store, in: txn)
+        }
+    }
+
+    private static func deleteSessions(ofUser userID: UInt64, except: SessionID?, store: TesseraStore, in txn: WriteTransaction) throws -> Int {
+        var count = 0
+        for id in try store.sessionIDs(ofUser: userID, in: txn) where id != except {
+            try txn.delete(id.bytes, in: store.sessions)
+            try txn.delete(TesseraStore.userSessionKey(userID, id), in: store.userSessions)
+            count += 1
+        }
+        return count
     }
 
     /// Ends the session of `token`. An expired session is removed too; an unknown or forged

@@ -8,6 +8,8 @@ public struct AuthConfiguration: Sendable {
     public var minimumPasswordLength = 8
     /// Session lifetime when the login does not ask for less. Default: 24 hours.
     public var sessionLifetimeSeconds: UInt32 = 24 * 3600
+    /// The login throttle: consecutive failures before delays start, and the delays.
+    public var lockout = LockoutPolicy()
     /// Hashing threads (at most one argon2id each). Default: one per core.
     public var hashingThreads = System.coreCount
     /// Hash requests that may wait for a thread before new ones get `busy`.

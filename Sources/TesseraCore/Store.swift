@@ -10,6 +10,7 @@ import LMDBKit
 /// | `sessions`      | session id (16 bytes)              | `SessionRecord`       |
 /// | `user_sessions` | user id (u64 BE) ‖ session id      | empty                 |
 /// | `token_keys`    | key id (u16 BE)                    | ``TokenKey``          |
+/// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased unknown identifier | ``ThrottleState`` |
 /// | `meta`          | name (UTF-8)                       | per name              |
 public final class TesseraStore: Sendable {
     public let environment: Environment
@@ -20,6 +21,7 @@ public final class TesseraStore: Sendable {
     let userSessions: Database
     let tokenKeys: Database
     let meta: Database
+    let throttle: Database
     /// The token keys, loaded at open.
     public let keyRing: TokenKeyRing
 
@@ -30,9 +32,10 @@ public final class TesseraStore: Sendable {
     /// Opens (creating when absent) the store in `directory`.
     public init(directory: String, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock()) throws {
         environment = try Environment(path: directory, options: options)
-        let databases = try environment.openDatabases(["users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta"])
+        let databases = try environment.openDatabases(["users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle"])
         (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
             (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
+        throttle = databases[7]
         let (tokenKeys, meta) = (self.tokenKeys, self.meta)
         keyRing = try environment.write { txn in
             if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {
@@ -65,7 +68,37 @@ public final class TesseraStore: Sendable {
         Array(text.lowercased().utf8)
     }
 
+    /// The throttle key: the account when the identifier names one, else the identifier itself.
+    static func throttleKey(userID: UInt64?, identifier: String) -> [UInt8] {
+        if let userID { return [0x01] + key(userID) }
+        return [0x02] + normalized(identifier)
+    }
+
     // MARK: Reads
+
+    func throttleState(_ key: [UInt8], in txn: some ReadableTransaction) throws -> ThrottleState {
+        try key.withUnsafeBytes { k in try txn.withValue(forKey: k, in: throttle) { try ThrottleState(decoding: $0) } } ?? ThrottleState()
+    }
+
+    func user(_ lookup: UserLookup, in txn: some ReadableTransaction) throws -> UserRecord? {
+        switch lookup {
+        case .id(let id): try user(id: id, in: txn)
+        case .username(let name): try userID(index: usernames, name: name, in: txn).flatMap { try user(id: $0, in: txn) }
+        case .email(let email): try userID(index: emails, name: email, in: txn).flatMap { try user(id: $0, in: txn) }
+        }
+    }
+
+    /// The session ids of a user, from the `user_sessions` index.
+    func sessionIDs(ofUser id: UInt64, in txn: some ReadableTransaction) throws -> [SessionID] {
+        let prefix = Self.key(id)
+        var ids: [SessionID] = []
+        try txn.forEach(in: userSessions, from: prefix) { key, _ in
+            guard key.count == 24, key.starts(with: prefix) else { return false }
+            ids.append(SessionID(raw: UnsafeRawBufferPointer(start: key.baseAddress! + 8, count: 16)))
+            return true
+        }
+        return ids
+    }
 
     func user(id: UInt64, in txn: some ReadableTransaction) throws -> UserRecord? {
         try Self.key(id).withUnsafeBytes { key in

@@ -8,12 +8,22 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case createUser = 0x10
     /// Read a user by id, username or email.
     case getUser = 0x11
+    /// Set an account's state (active, unvalidated, disabled).
+    case setUserState = 0x12
+    /// Clear an account's failed-login count and lock.
+    case unlockUser = 0x13
     /// Check a password and open a session.
     case login = 0x20
     /// Check a session token: the per-request hot path.
     case verify = 0x21
     /// End the session of a token.
     case logout = 0x22
+    /// List a user's sessions.
+    case listSessions = 0x30
+    /// End one session by its id.
+    case revokeSession = 0x31
+    /// End every session of a user, optionally but one.
+    case revokeAllSessions = 0x32
 }
 
 /// The protocol version this library speaks.

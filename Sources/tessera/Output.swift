@@ -13,6 +13,7 @@ enum Output {
         var object: [String: Any] = ["id": Int(user.id), "username": user.username, "created_at": iso8601(user.createdAt), "roles": user.roles]
         if let email = user.email { object["email"] = email }
         if let name = user.displayName { object["name"] = name }
+        if let state = AccountStateName.name(user.state) { object["state"] = state }
         return object
     }
 
@@ -23,6 +24,7 @@ enum Output {
         if let email = user.email { print("email:    \(email)") }
         if let name = user.displayName { print("name:     \(name)") }
         if !user.roles.isEmpty { print("roles:    \(user.roles.joined(separator: ", "))") }
+        if let state = AccountStateName.name(user.state) { print("state:    \(state)") }
         print("created:  \(iso8601(user.createdAt))")
     }
 

@@ -13,7 +13,7 @@ struct Tessera: AsyncParsableCommand {
         the command line. Errors print one line and exit with a non-zero status; --json prints \
         machine-readable output for scripts.
         """,
-        subcommands: [Ping.self, UserCommand.self, Login.self, Verify.self, Logout.self])
+        subcommands: [Ping.self, UserCommand.self, SessionsCommand.self, Login.self, Verify.self, Logout.self])
 }
 
 /// Options every subcommand takes.

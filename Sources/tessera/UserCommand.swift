@@ -5,7 +5,7 @@ import TesseraProtocol
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Create and inspect users.",
-        subcommands: [Add.self, Show.self])
+        subcommands: [Add.self, Show.self, SetState.self, Unlock.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; the password is read from standard input.")
@@ -25,6 +25,37 @@ struct UserCommand: AsyncParsableCommand {
         }
     }
 
+    struct SetState: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-state", abstract: "Set an account's state; leaving 'active' ends its sessions.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Username or email.") var identifier: String
+        @Argument(help: "active, unvalidated or disabled.") var state: String
+
+        func validate() throws {
+            guard AccountStateName.value(state) != nil else { throw ValidationError("state must be active, unvalidated or disabled") }
+        }
+
+        func run() async throws {
+            try await options.run { client in
+                Output.show(try await client.setUserState(.lookup(identifier), state: AccountStateName.value(state)!), json: options.json)
+            }
+        }
+    }
+
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Clear an account's failed-login count and lock.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Username or email.") var identifier: String
+
+        func run() async throws {
+            try await options.run { client in
+                try await client.unlockUser(.lookup(identifier))
+                if options.json { Output.json(["unlocked": true]) } else { print("unlocked \(identifier)") }
+            }
+        }
+    }
+
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a user by username, email (contains '@') or --id.")
         @OptionGroup var options: GlobalOptions
@@ -36,10 +67,24 @@ struct UserCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let lookup: GetUserRequest = if let id { .id(id) } else if identifier!.contains("@") { .email(identifier!) } else { .username(identifier!) }
+            let lookup: GetUserRequest = if let id { .id(id) } else { .lookup(identifier!) }
             try await options.run { client in
                 Output.show(try await client.user(lookup), json: options.json)
             }
         }
     }
+}
+
+extension GetUserRequest {
+    /// An email when the text contains '@', a username otherwise.
+    static func lookup(_ identifier: String) -> GetUserRequest {
+        identifier.contains("@") ? .email(identifier) : .username(identifier)
+    }
+}
+
+/// Account state names of the CLI and their wire values.
+enum AccountStateName {
+    static let names = ["active", "unvalidated", "disabled"]
+    static func value(_ name: String) -> UInt8? { names.firstIndex(of: name).map(UInt8.init) }
+    static func name(_ value: UInt8?) -> String? { value.flatMap { Int($0) < names.count ? names[Int($0)] : nil } }
 }

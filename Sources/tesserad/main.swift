@@ -44,6 +44,15 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("session-lifetime"), help: "Session lifetime in seconds; a login may ask for less.")
     var sessionLifetime: UInt32 = 24 * 3600
 
+    @Option(name: .customLong("lockout-threshold"), help: "Consecutive failed logins before an account is delayed (0 disables).")
+    var lockoutThreshold: UInt32 = 10
+
+    @Option(name: .customLong("lockout-delay"), help: "First lockout delay in seconds; it doubles with each further failure.")
+    var lockoutDelay: UInt32 = 30
+
+    @Option(name: .customLong("lockout-max-delay"), help: "Longest lockout delay in seconds.")
+    var lockoutMaxDelay: UInt32 = 15 * 60
+
     @Option(name: .customLong("min-password-length"), help: "Shortest password accepted for new users, in bytes.")
     var minimumPasswordLength: Int = 8
 
@@ -68,6 +77,7 @@ struct Tesserad: AsyncParsableCommand {
             throw ValidationError("argon2id needs --argon2-ops >= 1 and --argon2-mem-kib >= 8")
         }
         guard hashThreads >= 1, hashQueue >= 0 else { throw ValidationError("--hash-threads must be at least 1 and --hash-queue at least 0") }
+        guard lockoutDelay >= 1, lockoutMaxDelay >= lockoutDelay else { throw ValidationError("--lockout-delay must be at least 1 and at most --lockout-max-delay") }
         guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
         guard (1...1024).contains(minimumPasswordLength) else { throw ValidationError("--min-password-length must be between 1 and 1024") }
         guard (256...(16 << 20)).contains(maximumFrame) else { throw ValidationError("--max-frame must be between 256 bytes and 16 MiB") }
@@ -90,6 +100,7 @@ struct Tesserad: AsyncParsableCommand {
         auth.hashingQueueLimit = hashQueue
         auth.sessionLifetimeSeconds = sessionLifetime
         auth.minimumPasswordLength = minimumPasswordLength
+        auth.lockout = LockoutPolicy(threshold: lockoutThreshold, baseDelaySeconds: lockoutDelay, maximumDelaySeconds: lockoutMaxDelay)
 
         var storage = EnvironmentOptions()
         storage.initialMapSize = initialMapMiB << 20

@@ -8,7 +8,7 @@
 /// | u8 count + (u8 len + role)* | u16 len + client IP | u16 len + user agent
 /// ```
 /// Roles are copied from the user at login, so verify answers from this one record.
-struct SessionRecord: Equatable {
+struct SessionRecord: Equatable, Sendable {
     static let version: UInt8 = 1
 
     var userID: UInt64
@@ -19,6 +19,32 @@ struct SessionRecord: Equatable {
     var roles: [String]
     var clientIP: String?
     var userAgent: String?
+
+    init(userID: UInt64, createdAt: Timestamp, expiresAt: Timestamp, keyID: UInt16, digest: [UInt8], roles: [String],
+         clientIP: String?, userAgent: String?) {
+        self.userID = userID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.keyID = keyID
+        self.digest = digest
+        self.roles = roles
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+    }
+
+    init(decoding bytes: UnsafeRawBufferPointer) throws(RecordError) {
+        var reader = RecordReader(bytes)
+        let version = try reader.read(UInt8.self)
+        guard version >= 1 else { throw RecordError.unknownVersion(version) }
+        userID = try reader.read()
+        createdAt = try reader.read()
+        expiresAt = try reader.read()
+        keyID = try reader.read()
+        digest = Array(try reader.read(raw: 32))
+        roles = try reader.readShortStrings()
+        clientIP = try reader.readString()
+        userAgent = try reader.readString()
+    }
 
     func encoded() -> [UInt8] {
         var writer = RecordWriter(version: Self.version)

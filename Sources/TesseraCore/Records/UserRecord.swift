@@ -64,7 +64,7 @@ public struct UserRecord: Sendable, Equatable {
 
     /// The user as reported to clients (no hash).
     public var profile: UserProfile {
-        UserProfile(id: id, username: username, email: email, displayName: displayName, createdAt: createdAt, roles: roles)
+        UserProfile(id: id, username: username, email: email, displayName: displayName, createdAt: createdAt, roles: roles, state: state)
     }
 }
 
@@ -83,4 +83,5 @@ public struct UserProfile: Sendable, Equatable {
     public var displayName: String?
     public var createdAt: Timestamp
     public var roles: [String]
+    public var state: AccountState
 }

@@ -14,18 +14,21 @@ public struct UserInfo: WireMessage {
     public var createdAt: Int64
     /// Tag 6, string, repeated.
     public var roles: [String]
+    /// Tag 7, u8, optional: 0 active, 1 unvalidated, 2 disabled.
+    public var state: UInt8?
 
-    public init(id: UInt64, username: String, email: String? = nil, displayName: String? = nil, createdAt: Int64, roles: [String] = []) {
+    public init(id: UInt64, username: String, email: String? = nil, displayName: String? = nil, createdAt: Int64, roles: [String] = [], state: UInt8? = nil) {
         self.id = id
         self.username = username
         self.email = email
         self.displayName = displayName
         self.createdAt = createdAt
         self.roles = roles
+        self.state = state
     }
 
     public init(decoding body: ByteBuffer) throws {
-        var id: UInt64?, username: String?, created: Int64?, email: String?, displayName: String?
+        var id: UInt64?, username: String?, created: Int64?, email: String?, displayName: String?, state: UInt8?
         var roles: [String] = []
         try decodeFields(body, repeated: [6]) { tag, value in
             switch tag {
@@ -35,9 +38,11 @@ public struct UserInfo: WireMessage {
             case 4: displayName = try value.fieldString(tag)
             case 5: created = try value.fieldInteger(tag)
             case 6: roles.append(try value.fieldString(tag))
+            case 7: state = try value.fieldInteger(tag)
             default: break
             }
         }
+        self.state = state
         self.id = try required(id, "id")
         self.username = try required(username, "username")
         self.createdAt = try required(created, "created_at")
@@ -53,6 +58,7 @@ public struct UserInfo: WireMessage {
         if let displayName { buffer.writeField(4, string: displayName) }
         buffer.writeField(5, integer: createdAt)
         for role in roles { buffer.writeField(6, string: role) }
+        if let state { buffer.writeField(7, integer: state) }
     }
 }
 

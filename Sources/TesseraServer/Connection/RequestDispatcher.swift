@@ -26,8 +26,8 @@ struct RequestDispatcher: Sendable {
     static func route(_ opcode: UInt8) -> Route {
         switch Opcode(rawValue: opcode) {
         case .verify: .verify
-        case .hello, .ping, .getUser: .inline
-        case .login, .createUser, .logout: .slow
+        case .hello, .ping, .getUser, .listSessions: .inline
+        case .login, .createUser, .logout, .setUserState, .unlockUser, .revokeSession, .revokeAllSessions: .slow
         case nil: .unknown
         }
     }
@@ -49,13 +49,14 @@ struct RequestDispatcher: Sendable {
             let ping = try PingMessage(decoding: frame.body)
             out.writeReply(frame) { ping.encode(into: &$0) }
         case .getUser:
-            let lookup: UserLookup = switch try GetUserRequest(decoding: frame.body) {
-            case .id(let id): .id(id)
-            case .username(let name): .username(name)
-            case .email(let email): .email(email)
-            }
-            let user = try service.user(lookup)
+            let user = try service.user(UserLookup(try GetUserRequest(decoding: frame.body)))
             out.writeReply(frame) { UserResponse(user: UserInfo(user)).encode(into: &$0) }
+        case .listSessions:
+            let sessions = try service.sessions(of: UserLookup(try GetUserRequest(decoding: frame.body)))
+            let reply = SessionListResponse(sessions: sessions.map {
+                SessionInfo(sessionID: $0.id.bytes, createdAt: $0.createdAt, expiresAt: $0.expiresAt, clientIP: $0.clientIP, userAgent: $0.userAgent)
+            })
+            out.writeReply(frame) { reply.encode(into: &$0) }
         default:
             preconditionFailure("not an inline opcode")
         }
@@ -82,6 +83,19 @@ struct RequestDispatcher: Sendable {
         case .logout:
             let request = try TokenRequest(decoding: frame.body)
             try await service.logout(token: request.token)
+        case .setUserState:
+            let request = try SetUserStateRequest(decoding: frame.body)
+            let user = try await service.setState(UserLookup(request.user), to: AccountState(rawValue: request.state)!)
+            UserResponse(user: UserInfo(user)).encode(into: &out)
+        case .unlockUser:
+            try await service.unlock(UserLookup(try GetUserRequest(decoding: frame.body)))
+        case .revokeSession:
+            let request = try SessionIDRequest(decoding: frame.body)
+            try await service.revokeSession(SessionID(bytes: request.sessionID)!)
+        case .revokeAllSessions:
+            let request = try RevokeAllSessionsRequest(decoding: frame.body)
+            let count = try await service.revokeAllSessions(UserLookup(request.user), except: request.exceptSessionID.flatMap { SessionID(bytes: $0) })
+            CountResponse(count: UInt32(count)).encode(into: &out)
         default:
             preconditionFailure("not a slow opcode")
         }
@@ -115,6 +129,16 @@ extension ByteBuffer {
 extension UserInfo {
     init(_ profile: UserProfile) {
         self.init(id: profile.id, username: profile.username, email: profile.email, displayName: profile.displayName,
-                  createdAt: profile.createdAt, roles: profile.roles)
+                  createdAt: profile.createdAt, roles: profile.roles, state: profile.state.rawValue)
+    }
+}
+
+extension UserLookup {
+    init(_ request: GetUserRequest) {
+        switch request {
+        case .id(let id): self = .id(id)
+        case .username(let name): self = .username(name)
+        case .email(let email): self = .email(email)
+        }
     }
 }

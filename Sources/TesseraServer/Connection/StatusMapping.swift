@@ -7,6 +7,9 @@ extension AuthError {
     var status: Status {
         switch self {
         case .badCredentials: .badCredentials
+        case .accountNotValidated: .accountNotValidated
+        case .inactiveAccount: .inactiveAccount
+        case .locked: .locked
         case .tokenExpired: .tokenExpired
         case .tokenInvalid: .tokenInvalid
         case .notFound: .notFound
@@ -37,7 +40,12 @@ struct RequestFailure: Error {
         case let auth as AuthError:
             // Internal details stay in the log; the client gets a generic message.
             let message = if case .internal = auth { "internal error; see the daemon log for the trace id" } else { auth.description }
-            self.init(status: auth.status, message: message, retryAfterSeconds: auth == .busy ? 1 : nil)
+            let retryAfter: UInt32? = switch auth {
+            case .busy: 1
+            case .locked(let seconds): seconds
+            default: nil
+            }
+            self.init(status: auth.status, message: message, retryAfterSeconds: retryAfter)
         case let proto as ProtocolError: self.init(status: proto.status, message: proto.description)
         default: self.init(status: .internal, message: "internal error; see the daemon log for the trace id")
         }

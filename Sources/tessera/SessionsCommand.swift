@@ -1,0 +1,80 @@
+import ArgumentParser
+import TesseraClient
+import TesseraProtocol
+
+struct SessionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessions", abstract: "List and end a user's sessions.",
+        subcommands: [List.self, Revoke.self, RevokeAll.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's sessions (never their tokens).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Username or email.") var identifier: String
+
+        func run() async throws {
+            try await options.run { client in
+                let sessions = try await client.sessions(of: .lookup(identifier))
+                if options.json {
+                    Output.json(["sessions": sessions.map { session -> [String: Any] in
+                        var object: [String: Any] = ["id": Output.hex(session.sessionID), "created_at": Output.iso8601(session.createdAt),
+                                                     "expires_at": Output.iso8601(session.expiresAt)]
+                        if let ip = session.clientIP { object["client_ip"] = ip }
+                        if let agent = session.userAgent { object["user_agent"] = agent }
+                        return object
+                    }])
+                } else {
+                    for session in sessions {
+                        print("\(Output.hex(session.sessionID))  created \(Output.iso8601(session.createdAt))  expires \(Output.iso8601(session.expiresAt))  \(session.clientIP ?? "-")  \(session.userAgent ?? "-")")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End one session by its id (32 hex digits, from 'sessions list').")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Session id.") var sessionID: String
+
+        func validate() throws {
+            guard Self.bytes(sessionID) != nil else { throw ValidationError("a session id is 32 hexadecimal digits") }
+        }
+
+        static func bytes(_ hex: String) -> [UInt8]? {
+            let chars = Array(hex.utf8)
+            guard chars.count == 32 else { return nil }
+            var out: [UInt8] = []
+            for i in stride(from: 0, to: 32, by: 2) {
+                guard let byte = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+                out.append(byte)
+            }
+            return out
+        }
+
+        func run() async throws {
+            try await options.run { client in
+                try await client.revokeSession(id: Self.bytes(sessionID)!)
+                if options.json { Output.json(["revoked": 1]) } else { print("revoked \(sessionID)") }
+            }
+        }
+    }
+
+    struct RevokeAll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke-all", abstract: "End every session of a user.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Username or email.") var identifier: String
+        @Option(help: "A session id to keep.") var except: String?
+
+        func validate() throws {
+            if let except, Revoke.bytes(except) == nil { throw ValidationError("--except takes a session id of 32 hexadecimal digits") }
+        }
+
+        func run() async throws {
+            try await options.run { client in
+                let count = try await client.revokeAllSessions(of: .lookup(identifier), except: except.flatMap(Revoke.bytes))
+                if options.json { Output.json(["revoked": Int(count)]) } else { print("revoked \(count) session(s)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import TesseraClient
+import TesseraProtocol
+import XCTest
+
+/// The login policy and the session administration through the real daemon and the CLI.
+final class PolicyEndToEndTests: XCTestCase {
+    var daemon: DaemonProcess!
+    override func tearDown() { daemon?.tearDown() }
+
+    private func loginError(_ client: TesseraClient, _ password: String) async -> ServerError? {
+        do {
+            _ = try await client.login(identifier: "alice", password: Array(password.utf8))
+            return nil
+        } catch let TesseraClientError.server(error) {
+            return error
+        } catch {
+            XCTFail("\(error)")
+            return nil
+        }
+    }
+
+    func testLockoutSurvivesARestartAndAnAdminUnlockLiftsIt() async throws {
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--lockout-threshold", "2", "--lockout-delay", "600"])
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        let first = await loginError(client, "wrong one")
+        let second = await loginError(client, "wrong two")
+        XCTAssertEqual(first?.status, .badCredentials)
+        XCTAssertEqual(second?.status, .badCredentials)
+        let locked = await loginError(client, "correct horse")
+        XCTAssertEqual(locked?.status, .locked)
+        XCTAssertEqual(locked?.retryAfterSeconds.map { $0 > 590 && $0 <= 600 }, true)
+
+        try daemon.restart()
+        let stillLocked = await loginError(client, "correct horse")
+        XCTAssertEqual(stillLocked?.status, .locked, "the lock is in LMDB, not in memory")
+
+        let unlock = try runCommand(DaemonProcess.tessera, ["user", "unlock", "alice", "--socket", daemon.socketPath])
+        XCTAssertEqual(unlock.status, 0, unlock.stderr)
+        _ = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
+    }
+
+    func testStatesAndSessionAdministrationFromTheCLI() async throws {
+        daemon = DaemonProcess()
+        try daemon.start()
+        let socket = ["--socket", daemon.socketPath]
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["user", "add", "alice"] + socket, input: "correct horse\n").status, 0)
+        var tokens: [String] = []
+        for _ in 0..<3 {
+            let login = try runCommand(DaemonProcess.tessera, ["login", "alice", "--json"] + socket, input: "correct horse\n")
+            XCTAssertEqual(login.status, 0, login.stderr)
+            tokens.append((try JSONSerialization.jsonObject(with: Data(login.stdout.utf8)) as! [String: Any])["token"] as! String)
+        }
+        let list = try runCommand(DaemonProcess.tessera, ["sessions", "list", "alice", "--json"] + socket)
+        XCTAssertEqual(list.status, 0, list.stderr)
+        let sessions = (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [String: Any])["sessions"] as! [[String: Any]]
+        XCTAssertEqual(sessions.count, 3)
+        XCTAssertFalse(list.stdout.contains(tokens[0]), "a session list never shows tokens")
+        let ids = sessions.map { $0["id"] as! String }
+
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["sessions", "revoke", ids[0]] + socket).status, 0)
+        XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["verify", tokens[0]] + socket).status, 0)
+        let all = try runCommand(DaemonProcess.tessera, ["sessions", "revoke-all", "alice", "--except", ids[2], "--json"] + socket)
+        XCTAssertEqual(all.status, 0, all.stderr)
+        XCTAssertTrue(all.stdout.contains("\"revoked\":1"), all.stdout)
+        XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["verify", tokens[1]] + socket).status, 0)
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["verify", tokens[2]] + socket).status, 0)
+
+        let disable = try runCommand(DaemonProcess.tessera, ["user", "set-state", "alice", "disabled", "--json"] + socket)
+        XCTAssertEqual(disable.status, 0, disable.stderr)
+        XCTAssertTrue(disable.stdout.contains("\"state\":\"disabled\""), disable.stdout)
+        XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["verify", tokens[2]] + socket).status, 0, "disabling ends sessions")
+        let refused = try runCommand(DaemonProcess.tessera, ["login", "alice"] + socket, input: "correct horse\n")
+        XCTAssertTrue(refused.stderr.contains("inactive-account"), refused.stderr)
+        let wrong = try runCommand(DaemonProcess.tessera, ["login", "alice"] + socket, input: "wrong password\n")
+        XCTAssertTrue(wrong.stderr.contains("bad-credentials"), "the state is not revealed without the password: \(wrong.stderr)")
+        XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["user", "set-state", "alice", "frozen"] + socket).status, 0)
+    }
+}

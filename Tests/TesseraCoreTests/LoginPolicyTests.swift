@@ -1,0 +1,158 @@
+import Foundation
+import SodiumKit
+@testable import TesseraCore
+import XCTest
+
+final class LockoutPolicyTests: XCTestCase {
+    let policy = LockoutPolicy(threshold: 3, baseDelaySeconds: 30, maximumDelaySeconds: 120)
+
+    func testDelayDoublesFromTheThresholdUpToTheCap() {
+        XCTAssertNil(policy.delay(afterFailures: 0))
+        XCTAssertNil(policy.delay(afterFailures: 2))
+        XCTAssertEqual(policy.delay(afterFailures: 3), 30_000)
+        XCTAssertEqual(policy.delay(afterFailures: 4), 60_000)
+        XCTAssertEqual(policy.delay(afterFailures: 5), 120_000)
+        XCTAssertEqual(policy.delay(afterFailures: 6), 120_000)
+        XCTAssertEqual(policy.delay(afterFailures: .max), 120_000, "no overflow however many failures")
+        XCTAssertNil(LockoutPolicy(threshold: 0, baseDelaySeconds: 30, maximumDelaySeconds: 60).delay(afterFailures: 100), "threshold 0 disables")
+    }
+
+    func testRetryAfterRoundsUpToWholeSeconds() {
+        let state = ThrottleState(failures: 3, lockedUntil: 10_000)
+        XCTAssertEqual(state.retryAfter(now: 9_999), 1)
+        XCTAssertEqual(state.retryAfter(now: 8_999), 2)
+        XCTAssertEqual(state.retryAfter(now: 9_000), 1)
+        XCTAssertNil(state.retryAfter(now: 10_000), "the lock ends exactly at locked_until")
+    }
+}
+
+final class LoginPolicyTests: XCTestCase {
+    var fixture: CoreFixture!
+    override func setUp() async throws {
+        fixture = try CoreFixture { $0.lockout = LockoutPolicy(threshold: 3, baseDelaySeconds: 30, maximumDelaySeconds: 120) }
+    }
+    override func tearDown() { fixture.tearDown() }
+
+    private func expectFailure(_ expected: AuthError, _ identifier: String, password: String = "wrong password", _ message: String = "",
+                               file: StaticString = #filePath, line: UInt = #line) async {
+        let got = await failure(identifier, password: password)
+        XCTAssertEqual(got, expected, message, file: file, line: line)
+    }
+
+    private func failure(_ identifier: String, password: String = "wrong password") async -> AuthError? {
+        do {
+            _ = try await fixture.login(identifier, password: password)
+            return nil
+        } catch {
+            return error as? AuthError
+        }
+    }
+
+    func testLockoutBackoffAndReset() async throws {
+        try await fixture.createUser("alice")
+        let start = fixture.clock.now()
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.badCredentials, "alice", "the third failure still reads bad-credentials; it sets the lock")
+        // Locked: even the right password is refused, with the time to wait.
+        await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: "correct horse")
+        fixture.clock.set(start + 29_001)
+        await expectFailure(.locked(retryAfterSeconds: 1), "alice", password: "correct horse")
+        fixture.clock.set(start + 30_000)
+        // The lock passed; one more failure doubles the delay.
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.locked(retryAfterSeconds: 60), "alice")
+        fixture.clock.advance(by: 60_000)
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.locked(retryAfterSeconds: 120), "alice")
+        fixture.clock.advance(by: 120_000)
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.locked(retryAfterSeconds: 120), "alice", "capped")
+        fixture.clock.advance(by: 120_000)
+        // A success resets the count: two more failures do not lock.
+        _ = try await fixture.login("alice")
+        XCTAssertEqual(try fixture.service.throttleState(.username("alice")), ThrottleState())
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.badCredentials, "alice")
+        _ = try await fixture.login("alice")
+    }
+
+    func testUnknownIdentifiersAreThrottledTheSameWay() async throws {
+        for _ in 0..<3 { await expectFailure(.badCredentials, "ghost") }
+        await expectFailure(.locked(retryAfterSeconds: 30), "ghost")
+        await expectFailure(.locked(retryAfterSeconds: 30), "GHOST", "identifiers are matched ignoring case")
+    }
+
+    func testAdminUnlockClearsTheLock() async throws {
+        try await fixture.createUser("alice")
+        for _ in 0..<3 { _ = await failure("alice") }
+        await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: "correct horse")
+        try await fixture.service.unlock(.username("alice"))
+        _ = try await fixture.login("alice")
+    }
+
+    func testStateIsRevealedOnlyAfterTheRightPassword() async throws {
+        try await fixture.createUser("alice")
+        _ = try await fixture.service.setState(.username("alice"), to: .unvalidated)
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.accountNotValidated, "alice", password: "correct horse")
+        _ = try await fixture.service.setState(.username("alice"), to: .disabled)
+        await expectFailure(.inactiveAccount, "alice", password: "correct horse")
+        _ = try await fixture.service.setState(.username("alice"), to: .active)
+        _ = try await fixture.login("alice")
+    }
+
+    func testDisablingAnAccountEndsItsSessions() async throws {
+        try await fixture.createUser("alice")
+        let login = try await fixture.login("alice")
+        let profile = try await fixture.service.setState(.username("alice"), to: .disabled)
+        XCTAssertEqual(profile.state, .disabled)
+        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+    }
+
+    func testOutdatedHashIsReplacedOnSuccessfulLogin() async throws {
+        try await fixture.createUser("alice")
+        let before = try fixture.service.store.environment.read { try fixture.service.store.user(identifier: "alice", in: $0)!.passwordHash }
+        XCTAssertTrue(before.contains("t=1"))
+        fixture.service.shutdown()
+        var stronger = fixture.service.configuration
+        stronger.passwordHasher = PasswordHasher(opsLimit: 2, memLimit: 128 * 1024)
+        let upgraded = AuthService(store: try TesseraStore(directory: fixture.directory, clock: fixture.clock), configuration: stronger, clock: fixture.clock)
+        defer { upgraded.shutdown() }
+        var password = Array("correct horse".utf8)
+        _ = try await upgraded.login(LoginAttempt(identifier: "alice", password: SecretBytes(wiping: &password)))
+        let after = try upgraded.store.environment.read { try upgraded.store.user(identifier: "alice", in: $0)!.passwordHash }
+        XCTAssertTrue(after.hasPrefix("$argon2id$v=19$m=128,t=2,p=1$"), after)
+        XCTAssertFalse(stronger.passwordHasher.needsRehash(after))
+        var again = Array("correct horse".utf8)
+        _ = try await upgraded.login(LoginAttempt(identifier: "alice", password: SecretBytes(wiping: &again)))
+    }
+
+    func testListRevokeAndRevokeAllButOne() async throws {
+        try await fixture.createUser("alice")
+        let first = try await fixture.service.login(LoginAttempt(identifier: "alice", password: CoreFixture.secret("correct horse"),
+                                                                 clientIP: "203.0.113.1", userAgent: "ua-1"))
+        fixture.clock.advance(by: 1000)
+        let second = try await fixture.login("alice")
+        fixture.clock.advance(by: 1000)
+        let third = try await fixture.login("alice")
+        let listed = try fixture.service.sessions(of: .username("alice"))
+        XCTAssertEqual(listed.map(\.id), [first.sessionID, second.sessionID, third.sessionID])
+        XCTAssertEqual(listed[0].clientIP, "203.0.113.1")
+        XCTAssertEqual(listed[0].userAgent, "ua-1")
+
+        try await fixture.service.revokeSession(second.sessionID)
+        XCTAssertThrowsError(try fixture.service.verify(token: second.token))
+        do {
+            try await fixture.service.revokeSession(second.sessionID)
+            XCTFail("already revoked")
+        } catch {
+            XCTAssertEqual(error as? AuthError, .notFound("session"))
+        }
+        let ended = try await fixture.service.revokeAllSessions(.username("alice"), except: third.sessionID)
+        XCTAssertEqual(ended, 1)
+        XCTAssertThrowsError(try fixture.service.verify(token: first.token))
+        XCTAssertNoThrow(try fixture.service.verify(token: third.token))
+        XCTAssertEqual(try fixture.service.sessions(of: .username("alice")).map(\.id), [third.sessionID])
+    }
+}
