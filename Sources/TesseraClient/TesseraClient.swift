@@ -52,8 +52,10 @@ public final class TesseraClient: Sendable {
     }
 
     /// Checks a password and opens a session.
-    public func login(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil) async throws -> LoginResponse {
-        try await call(.login, LoginRequest(identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent, lifetimeSeconds: lifetimeSeconds))
+    public func login(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
+                      idleTimeoutSeconds: UInt32? = nil) async throws -> LoginResponse {
+        try await call(.login, LoginRequest(identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
+                                            lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds))
     }
 
     /// Checks a token: whose session it is, its roles and expiry.

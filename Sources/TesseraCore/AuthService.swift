@@ -145,8 +145,8 @@ public final class AuthService: Sendable {
         let key = store.keyRing.active
         let token = SessionToken.generate(keyID: key.id)
         let record = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetime) * 1000, keyID: key.id,
-                                   digest: token.digest(with: key), roles: user.roles,
-                                   clientIP: attempt.clientIP, userAgent: attempt.userAgent)
+                                   digest: token.digest(with: key), idleSeconds: effectiveIdleTimeout(attempt.idleTimeoutSeconds),
+                                   roles: user.roles, clientIP: attempt.clientIP, userAgent: attempt.userAgent)
         let sessionID = token.sessionID
         let clearThrottle = throttle.failures > 0
         try await commit { txn in
@@ -165,6 +165,15 @@ public final class AuthService: Sendable {
         }
         logger.debug("session opened", metadata: ["user.id": "\(user.id)", "session.id": "\(sessionID)", "password.rehashed": "\(freshHash != nil)"])
         return LoginResult(token: token.text, sessionID: sessionID, expiresAt: record.expiresAt, user: user.profile)
+    }
+
+    /// A login's idle timeout: what it asked for, never longer than the configured one
+    /// (and never "none" when one is configured).
+    func effectiveIdleTimeout(_ requested: UInt32?) -> UInt32 {
+        let configured = configuration.idleTimeoutSeconds
+        guard configured > 0 else { return requested ?? 0 }
+        guard let requested, requested > 0 else { return configured }
+        return min(requested, configured)
     }
 
     // MARK: Administration
@@ -268,18 +277,46 @@ public final class AuthService: Sendable {
     /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
     @inlinable
     public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
-        try store.environment.read { txn in try body(ReadSnapshot(txn: txn, store: store)) }
+        try store.environment.read { txn in
+            try body(ReadSnapshot(txn: txn, store: store, touchInterval: Int64(configuration.lastSeenIntervalSeconds) * 1000))
+        }
     }
 
-    /// Verifies one token in its own snapshot and copies the result out.
+    /// Records that the sessions `ids` were used at `now`, extending their idle deadlines. One
+    /// commit for the whole batch, and a session is written at most about once per
+    /// `lastSeenIntervalSeconds` however often it is verified. Failures are logged, not thrown:
+    /// the verifies that asked for the touch have already been answered.
+    public func touch(_ ids: [SessionID], at now: Timestamp) {
+        guard !ids.isEmpty else { return }
+        let store = self.store
+        let halfInterval = Int64(configuration.lastSeenIntervalSeconds) * 500
+        let logger = self.logger
+        commitQueue.submit({ txn in
+            for id in ids {
+                try id.withUnsafeBytes { key in
+                    guard var record = try txn.withValue(forKey: key, in: store.sessions, { try SessionRecord(decoding: $0) }),
+                          now - record.lastSeen >= halfInterval, record.deadline() > now else { return }
+                    record.lastSeen = now
+                    try record.encoded().withUnsafeBytes { try txn.put($0, forKey: key, in: store.sessions) }
+                }
+            }
+        }, completion: { result in
+            if case .failure(let error) = result { logger.warning("last-seen update failed", metadata: ["error": "\(error)"]) }
+        })
+    }
+
+    /// Verifies one token in its own snapshot and copies the result out; records the use
+    /// when the session's idle deadline needs extending.
     public func verify(token: String) throws -> VerifiedSessionInfo {
         let now = clock.now()
         var text = token
-        return try text.withUTF8 { utf8 in
+        let info = try text.withUTF8 { utf8 in
             try withSnapshot { snapshot in
                 VerifiedSessionInfo(try snapshot.verify(token: UnsafeRawBufferPointer(utf8), now: now))
             }
         }
+        if info.touchDue { touch([info.sessionID], at: now) }
+        return info
     }
 
     // MARK: Plumbing

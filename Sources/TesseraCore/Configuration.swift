@@ -10,6 +10,10 @@ public struct AuthConfiguration: Sendable {
     public var sessionLifetimeSeconds: UInt32 = 24 * 3600
     /// The login throttle: consecutive failures before delays start, and the delays.
     public var lockout = LockoutPolicy()
+    /// Idle timeout: a session not verified for this long ends. 0 disables. Default: 30 minutes.
+    public var idleTimeoutSeconds: UInt32 = 30 * 60
+    /// A verify writes the session's last-seen time only when the stored one is older than this.
+    public var lastSeenIntervalSeconds: UInt32 = 60
     /// Hashing threads (at most one argon2id each). Default: one per core.
     public var hashingThreads = System.coreCount
     /// Hash requests that may wait for a thread before new ones get `busy`.

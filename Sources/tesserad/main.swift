@@ -53,6 +53,12 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("lockout-max-delay"), help: "Longest lockout delay in seconds.")
     var lockoutMaxDelay: UInt32 = 15 * 60
 
+    @Option(name: .customLong("session-idle-timeout"), help: "Seconds without a verify after which a session ends (0: no idle timeout).")
+    var sessionIdleTimeout: UInt32 = 30 * 60
+
+    @Option(name: .customLong("last-seen-interval"), help: "A verify writes a session's last-seen time at most this often, in seconds.")
+    var lastSeenInterval: UInt32 = 60
+
     @Option(name: .customLong("min-password-length"), help: "Shortest password accepted for new users, in bytes.")
     var minimumPasswordLength: Int = 8
 
@@ -78,6 +84,7 @@ struct Tesserad: AsyncParsableCommand {
         }
         guard hashThreads >= 1, hashQueue >= 0 else { throw ValidationError("--hash-threads must be at least 1 and --hash-queue at least 0") }
         guard lockoutDelay >= 1, lockoutMaxDelay >= lockoutDelay else { throw ValidationError("--lockout-delay must be at least 1 and at most --lockout-max-delay") }
+        guard lastSeenInterval >= 1 else { throw ValidationError("--last-seen-interval must be at least 1 second") }
         guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
         guard (1...1024).contains(minimumPasswordLength) else { throw ValidationError("--min-password-length must be between 1 and 1024") }
         guard (256...(16 << 20)).contains(maximumFrame) else { throw ValidationError("--max-frame must be between 256 bytes and 16 MiB") }
@@ -100,6 +107,8 @@ struct Tesserad: AsyncParsableCommand {
         auth.hashingQueueLimit = hashQueue
         auth.sessionLifetimeSeconds = sessionLifetime
         auth.minimumPasswordLength = minimumPasswordLength
+        auth.idleTimeoutSeconds = sessionIdleTimeout
+        auth.lastSeenIntervalSeconds = lastSeenInterval
         auth.lockout = LockoutPolicy(threshold: lockoutThreshold, baseDelaySeconds: lockoutDelay, maximumDelaySeconds: lockoutMaxDelay)
 
         var storage = EnvironmentOptions()

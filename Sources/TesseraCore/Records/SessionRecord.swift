@@ -2,31 +2,40 @@
 ///
 /// The token's secret is not stored: only its keyed BLAKE2b-256 digest.
 ///
-/// Layout, version 1:
+/// Layout, version 2 (fixed fields first, so verify reads them at fixed offsets):
 /// ```
-/// u8 version=1 | u64 user id | i64 created_at | i64 expires_at | u16 key id | 32 bytes digest
+/// u8 version=2 | u64 user id | i64 created_at | i64 expires_at | u16 key id | 32 bytes digest
+/// | i64 last_seen | u32 idle_seconds (0 = no idle timeout) | 16 bytes refresh family (zeros = none)
 /// | u8 count + (u8 len + role)* | u16 len + client IP | u16 len + user agent
 /// ```
-/// Roles are copied from the user at login, so verify answers from this one record.
+/// Version 1 records (no last_seen, idle or family) are still read: last_seen = created_at,
+/// no idle timeout, no family. Roles are copied from the user at login, so verify answers from
+/// this one record.
 struct SessionRecord: Equatable, Sendable {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
     var userID: UInt64
     var createdAt: Timestamp
     var expiresAt: Timestamp
     var keyID: UInt16
     var digest: [UInt8]
+    var lastSeen: Timestamp
+    var idleSeconds: UInt32
+    var familyID: SessionID?
     var roles: [String]
     var clientIP: String?
     var userAgent: String?
 
-    init(userID: UInt64, createdAt: Timestamp, expiresAt: Timestamp, keyID: UInt16, digest: [UInt8], roles: [String],
-         clientIP: String?, userAgent: String?) {
+    init(userID: UInt64, createdAt: Timestamp, expiresAt: Timestamp, keyID: UInt16, digest: [UInt8], idleSeconds: UInt32 = 0,
+         familyID: SessionID? = nil, roles: [String], clientIP: String?, userAgent: String?) {
         self.userID = userID
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.keyID = keyID
         self.digest = digest
+        self.lastSeen = createdAt
+        self.idleSeconds = idleSeconds
+        self.familyID = familyID
         self.roles = roles
         self.clientIP = clientIP
         self.userAgent = userAgent
@@ -41,6 +50,16 @@ struct SessionRecord: Equatable, Sendable {
         expiresAt = try reader.read()
         keyID = try reader.read()
         digest = Array(try reader.read(raw: 32))
+        if version >= 2 {
+            lastSeen = try reader.read()
+            idleSeconds = try reader.read()
+            let family = SessionID(raw: try reader.read(raw: 16))
+            familyID = family == SessionID(high: 0, low: 0) ? nil : family
+        } else {
+            lastSeen = createdAt
+            idleSeconds = 0
+            familyID = nil
+        }
         roles = try reader.readShortStrings()
         clientIP = try reader.readString()
         userAgent = try reader.readString()
@@ -53,10 +72,19 @@ struct SessionRecord: Equatable, Sendable {
         writer.write(expiresAt)
         writer.write(keyID)
         writer.write(raw: digest)
+        writer.write(lastSeen)
+        writer.write(idleSeconds)
+        let family = familyID ?? SessionID(high: 0, low: 0)
+        family.withUnsafeBytes { writer.write(raw: $0) }
         writer.write(shortStrings: roles)
         writer.write(string: clientIP)
         writer.write(string: userAgent)
         return writer.bytes
+    }
+
+    /// The instant the session ends: its absolute expiry, or sooner when idle.
+    func deadline() -> Timestamp {
+        idleSeconds == 0 ? expiresAt : min(expiresAt, lastSeen + Int64(idleSeconds) * 1000)
     }
 }
 
@@ -68,6 +96,8 @@ struct SessionRecordView {
     let expiresAt: Timestamp
     let keyID: UInt16
     let digest: UnsafeRawBufferPointer
+    let lastSeen: Timestamp
+    let idleSeconds: UInt32
     let rawRoles: UnsafeRawBufferPointer
 
     @inline(__always)
@@ -80,6 +110,20 @@ struct SessionRecordView {
         expiresAt = try reader.read()
         keyID = try reader.read()
         digest = try reader.read(raw: 32)
+        if version >= 2 {
+            lastSeen = try reader.read()
+            idleSeconds = try reader.read()
+            _ = try reader.read(raw: 16)
+        } else {
+            lastSeen = createdAt
+            idleSeconds = 0
+        }
         rawRoles = try reader.readShortStringsRaw()
+    }
+
+    /// The instant the session ends: its absolute expiry, or sooner when idle.
+    @inline(__always)
+    var deadline: Timestamp {
+        idleSeconds == 0 ? expiresAt : min(expiresAt, lastSeen + Int64(idleSeconds) * 1000)
     }
 }

@@ -5,8 +5,8 @@ extension TesseraStore {
     /// transaction: the fast path that seeds benchmark data sets (a million logins would spend
     /// hours in argon2id). Calls `token` with each session's token text.
     ///
-    /// Use on a store no daemon has open. The sessions are ordinary: verify and logout treat
-    /// them like any other.
+    /// Use on a store no daemon has open. The sessions have no idle timeout (so a benchmark
+    /// measures verify, not last-seen writes); otherwise verify and logout treat them like any other.
     public func bulkLoadSessions(
         count: Int, userID: UInt64, lifetimeSeconds: UInt32, now: Timestamp,
         transactionSize: Int = 20_000, token: (String) -> Void
@@ -24,7 +24,7 @@ extension TesseraStore {
             try environment.write { txn in
                 for generated in tokens {
                     let record = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetimeSeconds) * 1000,
-                                               keyID: key.id, digest: generated.digest(with: key), roles: user.roles,
+                                               keyID: key.id, digest: generated.digest(with: key), idleSeconds: 0, roles: user.roles,
                                                clientIP: nil, userAgent: "bulk-load")
                     try txn.put(record.encoded(), forKey: generated.sessionID.bytes, in: sessions, overwrite: false)
                     try txn.put([], forKey: Self.userSessionKey(user.id, generated.sessionID), in: userSessions)

@@ -5,11 +5,14 @@ import SodiumKit
 public struct ReadSnapshot {
     @usableFromInline let txn: ReadTransaction
     @usableFromInline let store: TesseraStore
+    /// How stale a session's last-seen time may get before a verify asks for it to be written.
+    @usableFromInline let touchInterval: Int64
 
     @usableFromInline
-    init(txn: ReadTransaction, store: TesseraStore) {
+    init(txn: ReadTransaction, store: TesseraStore, touchInterval: Int64) {
         self.txn = txn
         self.store = store
+        self.touchInterval = touchInterval
     }
 
     /// Checks `token` (its 68-byte text form) and returns the session it opens, viewed in
@@ -34,8 +37,9 @@ public struct ReadSnapshot {
         guard let view else { throw .tokenInvalid }
         let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals($0, view.digest) }
         guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
-        guard view.expiresAt > now else { throw .tokenExpired }
-        return VerifiedSession(userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt, rawRoles: view.rawRoles)
+        guard view.deadline > now else { throw .tokenExpired }
+        return VerifiedSession(userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt,
+                               touchDue: view.idleSeconds > 0 && now - view.lastSeen >= touchInterval, rawRoles: view.rawRoles)
     }
 }
 
@@ -44,6 +48,9 @@ public struct VerifiedSession {
     public let userID: UInt64
     public let sessionID: SessionID
     public let expiresAt: Timestamp
+    /// The session has an idle timeout and its stored last-seen time is older than the touch
+    /// interval: pass its id to ``AuthService/touch(_:at:)`` (batched; not every verify writes).
+    public let touchDue: Bool
     let rawRoles: UnsafeRawBufferPointer
 
     /// Calls `body` with each role's UTF-8 bytes, without allocating.
@@ -59,11 +66,13 @@ public struct VerifiedSessionInfo: Sendable, Equatable {
     public var sessionID: SessionID
     public var expiresAt: Timestamp
     public var roles: [String]
+    var touchDue: Bool
 
     init(_ session: VerifiedSession) {
         userID = session.userID
         sessionID = session.sessionID
         expiresAt = session.expiresAt
+        touchDue = session.touchDue
         var roles: [String] = []
         session.forEachRole { roles.append(String(decoding: $0, as: UTF8.self)) }
         self.roles = roles

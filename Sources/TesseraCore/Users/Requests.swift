@@ -33,8 +33,12 @@ public struct LoginAttempt: Sendable {
     public var userAgent: String?
     /// A shorter lifetime than the configured one; longer requests are capped.
     public var lifetimeSeconds: UInt32?
+    /// A shorter idle timeout than the configured one; longer requests are capped.
+    public var idleTimeoutSeconds: UInt32?
 
-    public init(identifier: String, password: SecretBytes, clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil) {
+    public init(identifier: String, password: SecretBytes, clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
+                idleTimeoutSeconds: UInt32? = nil) {
+        self.idleTimeoutSeconds = idleTimeoutSeconds
         self.identifier = identifier
         self.password = password
         self.clientIP = clientIP

@@ -12,8 +12,12 @@ public struct LoginRequest: WireMessage {
     public var userAgent: String?
     /// Tag 5, u32, optional: a shorter session lifetime in seconds (capped by the server).
     public var lifetimeSeconds: UInt32?
+    /// Tag 6, u32, optional: a shorter idle timeout in seconds (capped by the server).
+    public var idleTimeoutSeconds: UInt32?
 
-    public init(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil) {
+    public init(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
+                idleTimeoutSeconds: UInt32? = nil) {
+        self.idleTimeoutSeconds = idleTimeoutSeconds
         self.identifier = identifier
         self.password = password
         self.clientIP = clientIP
@@ -22,7 +26,7 @@ public struct LoginRequest: WireMessage {
     }
 
     public init(decoding body: ByteBuffer) throws {
-        var identifier: String?, password: [UInt8]?, clientIP: String?, userAgent: String?, lifetimeSeconds: UInt32?
+        var identifier: String?, password: [UInt8]?, clientIP: String?, userAgent: String?, lifetimeSeconds: UInt32?, idle: UInt32?
         try decodeFields(body) { tag, value in
             switch tag {
             case 1: identifier = try value.fieldString(tag)
@@ -30,9 +34,11 @@ public struct LoginRequest: WireMessage {
             case 3: clientIP = try value.fieldString(tag)
             case 4: userAgent = try value.fieldString(tag)
             case 5: lifetimeSeconds = try value.fieldInteger(tag)
+            case 6: idle = try value.fieldInteger(tag)
             default: break
             }
         }
+        self.idleTimeoutSeconds = idle
         self.identifier = try required(identifier, "identifier")
         self.password = try required(password, "password")
         self.clientIP = clientIP
@@ -46,6 +52,7 @@ public struct LoginRequest: WireMessage {
         if let clientIP { buffer.writeField(3, string: clientIP) }
         if let userAgent { buffer.writeField(4, string: userAgent) }
         if let lifetimeSeconds { buffer.writeField(5, integer: lifetimeSeconds) }
+        if let idleTimeoutSeconds { buffer.writeField(6, integer: idleTimeoutSeconds) }
     }
 }
 

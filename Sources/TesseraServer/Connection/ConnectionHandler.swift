@@ -71,11 +71,12 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         var frames: [Frame] = []
         swap(&frames, &pendingVerifies)
         var failures: [(Frame, any Error)] = []
+        var touches: [SessionID] = []
         do {
             try dispatcher.service.withSnapshot { snapshot in
                 for frame in frames {
                     do {
-                        try dispatcher.answerVerify(frame, in: snapshot, now: now, into: &out)
+                        if let due = try dispatcher.answerVerify(frame, in: snapshot, now: now, into: &out) { touches.append(due) }
                     } catch {
                         failures.append((frame, error))
                     }
@@ -86,6 +87,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         replies = out
         for (frame, error) in failures { writeError(error, for: frame) }
+        dispatcher.service.touch(touches, at: now)
         frames.removeAll(keepingCapacity: true)  // uniquely held again: no reallocation
         swap(&frames, &pendingVerifies)
     }

@@ -77,7 +77,7 @@ struct RequestDispatcher: Sendable {
             let password = SecretBytes(wiping: &request.password)
             let result = try await service.login(LoginAttempt(identifier: request.identifier, password: password,
                                                               clientIP: request.clientIP, userAgent: request.userAgent,
-                                                              lifetimeSeconds: request.lifetimeSeconds))
+                                                              lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds))
             LoginResponse(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt,
                           user: UserInfo(result.user)).encode(into: &out)
         case .logout:
@@ -102,9 +102,10 @@ struct RequestDispatcher: Sendable {
         return out
     }
 
-    /// Verifies one token inside `snapshot` and writes the reply (or the error) into `out`.
+    /// Verifies one token inside `snapshot` and writes the reply into `out`. Returns the session
+    /// id when its last-seen time is due to be written.
     @inline(__always)
-    func answerVerify(_ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer) throws {
+    func answerVerify(_ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer) throws -> SessionID? {
         let tokenField = try TokenRequest.tokenField(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
@@ -115,6 +116,7 @@ struct RequestDispatcher: Sendable {
             buffer.writeField(3, integer: session.expiresAt)
             session.forEachRole { role in buffer.writeField(4, rawBytes: role) }
         }
+        return session.touchDue ? session.sessionID : nil
     }
 }
 
