@@ -5,7 +5,7 @@ import XCTest
 
 final class SessionTests: XCTestCase {
     var fixture: CoreFixture!
-    override func setUp() async throws { fixture = try CoreFixture { $0.sessionLifetimeSeconds = 3600 } }
+    override func setUp() async throws { fixture = try CoreFixture { $0.sessionLifetimeSeconds = 3600; $0.idleTimeoutSeconds = 0 } }
     override func tearDown() { fixture.tearDown() }
 
     func testLoginThenVerifyReturnsTheUserAndRoles() async throws {
