@@ -58,6 +58,13 @@ public final class TesseraClient: Sendable {
                                             lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds))
     }
 
+    /// Exchanges a refresh token for a new access token and refresh token. A retry within the
+    /// server's grace window returns the same pair; a replay after it fails with `refresh-reused`
+    /// and ends every session of the family.
+    public func refresh(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResponse {
+        try await call(.refresh, RefreshRequest(refreshToken: refreshToken, clientIP: clientIP, userAgent: userAgent))
+    }
+
     /// Checks a token: whose session it is, its roles and expiry.
     public func verify(token: String) async throws -> VerifyResponse {
         try await call(.verify, TokenRequest(token: token))

@@ -10,6 +10,10 @@ public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
     case locked(retryAfterSeconds: UInt32)
     /// The token is well formed but past its expiry.
     case tokenExpired
+    /// The session was ended (its refresh family was revoked).
+    case tokenRevoked
+    /// A retired refresh token was presented after its grace window: the family is revoked.
+    case refreshReused
     /// The token is malformed, unknown, or signed by an unknown key.
     case tokenInvalid
     /// The requested user (or other object) does not exist.
@@ -33,6 +37,8 @@ public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
         case .locked(let seconds): "too many failed logins; retry in \(seconds) s"
         case .tokenExpired: "the token has expired; log in again"
         case .tokenInvalid: "the token is not valid"
+        case .tokenRevoked: "the session was revoked; log in again"
+        case .refreshReused: "this refresh token was already used; every session it led to has been revoked"
         case .notFound(let what): "\(what) was not found"
         case .conflict(let why): why
         case .invalidArgument(let why): why

@@ -144,9 +144,14 @@ public final class AuthService: Sendable {
         guard lifetime > 0 else { throw AuthError.invalidArgument("session lifetime must be at least one second") }
         let key = store.keyRing.active
         let token = SessionToken.generate(keyID: key.id)
+        let refresh = SessionToken.generate(keyID: key.id, kind: SessionToken.refreshVersion)
+        let familyID = SessionID.random()
         let record = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetime) * 1000, keyID: key.id,
                                    digest: token.digest(with: key), idleSeconds: effectiveIdleTimeout(attempt.idleTimeoutSeconds),
-                                   roles: user.roles, clientIP: attempt.clientIP, userAgent: attempt.userAgent)
+                                   familyID: familyID, roles: user.roles, clientIP: attempt.clientIP, userAgent: attempt.userAgent)
+        let refreshRecord = RefreshRecord(userID: user.id, familyID: familyID, sessionID: token.sessionID, createdAt: now,
+                                          expiresAt: now + Int64(configuration.refreshLifetimeSeconds) * 1000, keyID: key.id,
+                                          digest: refresh.digest(with: key))
         let sessionID = token.sessionID
         let clearThrottle = throttle.failures > 0
         try await commit { txn in
@@ -156,6 +161,9 @@ public final class AuthService: Sendable {
                 try record.encoded().withUnsafeBytes { try txn.put($0, forKey: id, in: store.sessions, overwrite: false) }
             }
             try txn.put([], forKey: TesseraStore.userSessionKey(user.id, sessionID), in: store.userSessions)
+            try txn.put(refreshRecord.encoded(), forKey: refresh.sessionID.bytes, in: store.refreshTokens, overwrite: false)
+            try txn.put(RefreshFamily(userID: user.id, state: .active, current: refresh.sessionID, createdAt: now).encoded(),
+                        forKey: familyID.bytes, in: store.refreshFamilies, overwrite: false)
             if clearThrottle { try txn.delete(throttleKey, in: store.throttle) }
             if let freshHash, current.passwordHash == storedHash {
                 current.passwordHash = freshHash
@@ -164,7 +172,8 @@ public final class AuthService: Sendable {
             }
         }
         logger.debug("session opened", metadata: ["user.id": "\(user.id)", "session.id": "\(sessionID)", "password.rehashed": "\(freshHash != nil)"])
-        return LoginResult(token: token.text, sessionID: sessionID, expiresAt: record.expiresAt, user: user.profile)
+        return LoginResult(token: token.text, sessionID: sessionID, expiresAt: record.expiresAt, user: user.profile,
+                           refreshToken: refresh.text, refreshExpiresAt: refreshRecord.expiresAt)
     }
 
     /// A login's idle timeout: what it asked for, never longer than the configured one
@@ -225,10 +234,7 @@ public final class AuthService: Sendable {
     public func revokeSession(_ id: SessionID) async throws {
         let store = self.store
         try await commit { txn in
-            let record = try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: store.sessions) { try SessionRecordView($0).userID } }
-            guard let userID = record else { throw AuthError.notFound("session") }
-            try txn.delete(id.bytes, in: store.sessions)
-            try txn.delete(TesseraStore.userSessionKey(userID, id), in: store.userSessions)
+            guard try store.endSession(id, in: txn) else { throw AuthError.notFound("session") }
         }
     }
 
@@ -244,9 +250,7 @@ public final class AuthService: Sendable {
     private static func deleteSessions(ofUser userID: UInt64, except: SessionID?, store: TesseraStore, in txn: WriteTransaction) throws -> Int {
         var count = 0
         for id in try store.sessionIDs(ofUser: userID, in: txn) where id != except {
-            try txn.delete(id.bytes, in: store.sessions)
-            try txn.delete(TesseraStore.userSessionKey(userID, id), in: store.userSessions)
-            count += 1
+            if try store.endSession(id, in: txn) { count += 1 }
         }
         return count
     }
@@ -266,9 +270,8 @@ public final class AuthService: Sendable {
                     return matches ? view.userID : nil
                 } ?? nil
             }
-            guard let userID else { throw AuthError.tokenInvalid }
-            try txn.delete(sessionID.bytes, in: store.sessions)
-            try txn.delete(TesseraStore.userSessionKey(userID, sessionID), in: store.userSessions)
+            guard userID != nil else { throw AuthError.tokenInvalid }
+            try store.endSession(sessionID, in: txn)
         }
     }
 
@@ -321,7 +324,7 @@ public final class AuthService: Sendable {
 
     // MARK: Plumbing
 
-    private func commit<T: Sendable>(_ work: @escaping @Sendable (WriteTransaction) throws -> T) async throws -> T {
+    func commit<T: Sendable>(_ work: @escaping @Sendable (WriteTransaction) throws -> T) async throws -> T {
         do {
             return try await commitQueue.write(work)
         } catch let error as AuthError {

@@ -10,6 +10,11 @@ public struct AuthConfiguration: Sendable {
     public var sessionLifetimeSeconds: UInt32 = 24 * 3600
     /// The login throttle: consecutive failures before delays start, and the delays.
     public var lockout = LockoutPolicy()
+    /// Refresh token lifetime. Default: 30 days.
+    public var refreshLifetimeSeconds: UInt32 = 30 * 24 * 3600
+    /// How long a retired refresh token still returns the pair it was exchanged for (a retry
+    /// after a lost reply, two tabs refreshing at once). Default: 10 seconds.
+    public var refreshGraceSeconds: UInt32 = 10
     /// Idle timeout: a session not verified for this long ends. 0 disables. Default: 30 minutes.
     public var idleTimeoutSeconds: UInt32 = 30 * 60
     /// A verify writes the session's last-seen time only when the stored one is older than this.

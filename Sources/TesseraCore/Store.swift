@@ -10,6 +10,8 @@ import LMDBKit
 /// | `sessions`      | session id (16 bytes)              | `SessionRecord`       |
 /// | `user_sessions` | user id (u64 BE) ‖ session id      | empty                 |
 /// | `token_keys`    | key id (u16 BE)                    | ``TokenKey``          |
+/// | `refresh_tokens`   | refresh id (16 bytes)           | `RefreshRecord`       |
+/// | `refresh_families` | family id (16 bytes)            | `RefreshFamily`       |
 /// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased unknown identifier | ``ThrottleState`` |
 /// | `meta`          | name (UTF-8)                       | per name              |
 public final class TesseraStore: Sendable {
@@ -22,6 +24,8 @@ public final class TesseraStore: Sendable {
     let tokenKeys: Database
     let meta: Database
     let throttle: Database
+    let refreshTokens: Database
+    let refreshFamilies: Database
     /// The token keys, loaded at open.
     public let keyRing: TokenKeyRing
 
@@ -32,10 +36,13 @@ public final class TesseraStore: Sendable {
     /// Opens (creating when absent) the store in `directory`.
     public init(directory: String, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock()) throws {
         environment = try Environment(path: directory, options: options)
-        let databases = try environment.openDatabases(["users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle"])
+        let databases = try environment.openDatabases(["users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
+                                                          "refresh_tokens", "refresh_families"])
         (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
             (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
         throttle = databases[7]
+        refreshTokens = databases[8]
+        refreshFamilies = databases[9]
         let (tokenKeys, meta) = (self.tokenKeys, self.meta)
         keyRing = try environment.write { txn in
             if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {
@@ -85,6 +92,39 @@ public final class TesseraStore: Sendable {
         case .id(let id): try user(id: id, in: txn)
         case .username(let name): try userID(index: usernames, name: name, in: txn).flatMap { try user(id: $0, in: txn) }
         case .email(let email): try userID(index: emails, name: email, in: txn).flatMap { try user(id: $0, in: txn) }
+        }
+    }
+
+    func refreshRecord(_ id: SessionID, in txn: some ReadableTransaction) throws -> RefreshRecord? {
+        try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: refreshTokens) { try RefreshRecord(decoding: $0) } }
+    }
+
+    func refreshFamily(_ id: SessionID, in txn: some ReadableTransaction) throws -> RefreshFamily? {
+        try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: refreshFamilies) { try RefreshFamily(decoding: $0) } }
+    }
+
+    func sessionRecord(_ id: SessionID, in txn: some ReadableTransaction) throws -> SessionRecord? {
+        try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: sessions) { try SessionRecord(decoding: $0) } }
+    }
+
+    /// Ends a session: removes it and its index entry, and revokes its refresh family so the
+    /// refresh token cannot bring it back. Returns `false` when there was no such session.
+    @discardableResult
+    func endSession(_ id: SessionID, in txn: WriteTransaction) throws -> Bool {
+        guard let record = try sessionRecord(id, in: txn) else { return false }
+        try txn.delete(id.bytes, in: sessions)
+        try txn.delete(Self.userSessionKey(record.userID, id), in: userSessions)
+        if let familyID = record.familyID { try revokeFamily(familyID, in: txn) }
+        return true
+    }
+
+    /// Marks a refresh family revoked and ends its current session.
+    func revokeFamily(_ id: SessionID, in txn: WriteTransaction) throws {
+        guard var family = try refreshFamily(id, in: txn), family.state == .active else { return }
+        family.state = .revoked
+        try txn.put(family.encoded(), forKey: id.bytes, in: refreshFamilies)
+        if let current = try refreshRecord(family.current, in: txn) {
+            try endSession(current.sessionID, in: txn)
         }
     }
 

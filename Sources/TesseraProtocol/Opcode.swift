@@ -18,6 +18,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case verify = 0x21
     /// End the session of a token.
     case logout = 0x22
+    /// Exchange a refresh token for a new access token and refresh token.
+    case refresh = 0x23
     /// List a user's sessions.
     case listSessions = 0x30
     /// End one session by its id.

@@ -28,6 +28,22 @@ enum Output {
         print("created:  \(iso8601(user.createdAt))")
     }
 
+    /// A login or refresh reply: the access token on the first line, then the refresh token.
+    static func pair(_ reply: LoginResponse, json: Bool) {
+        if json {
+            var object: [String: Any] = ["token": reply.token, "session_id": hex(reply.sessionID),
+                                         "expires_at": iso8601(reply.expiresAt), "user": user(reply.user)]
+            if let refresh = reply.refreshToken { object["refresh_token"] = refresh }
+            if let expires = reply.refreshExpiresAt { object["refresh_expires_at"] = iso8601(expires) }
+            self.json(object)
+        } else {
+            print(reply.token)
+            if let refresh = reply.refreshToken { print(refresh) }
+            print("expires \(iso8601(reply.expiresAt)), session \(hex(reply.sessionID)), user \(reply.user.username) (id \(reply.user.id))"
+                  + (reply.refreshExpiresAt.map { ", refresh token expires \(iso8601($0))" } ?? ""))
+        }
+    }
+
     static func iso8601(_ milliseconds: Int64) -> String {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))

@@ -13,7 +13,7 @@ struct Tessera: AsyncParsableCommand {
         the command line. Errors print one line and exit with a non-zero status; --json prints \
         machine-readable output for scripts.
         """,
-        subcommands: [Ping.self, UserCommand.self, SessionsCommand.self, Login.self, Verify.self, Logout.self])
+        subcommands: [Ping.self, UserCommand.self, SessionsCommand.self, Login.self, Refresh.self, Verify.self, Logout.self])
 }
 
 /// Options every subcommand takes.
@@ -76,13 +76,20 @@ struct Login: AsyncParsableCommand {
         defer { password.resetBytes(in: 0..<password.count) }
         try await options.run { client in
             let reply = try await client.login(identifier: identifier, password: password, userAgent: "tessera-cli", lifetimeSeconds: lifetime)
-            if options.json {
-                Output.json(["token": reply.token, "session_id": Output.hex(reply.sessionID),
-                             "expires_at": Output.iso8601(reply.expiresAt), "user": Output.user(reply.user)])
-            } else {
-                print(reply.token)
-                print("expires \(Output.iso8601(reply.expiresAt)), session \(Output.hex(reply.sessionID)), user \(reply.user.username) (id \(reply.user.id))")
-            }
+            Output.pair(reply, json: options.json)
+        }
+    }
+}
+
+struct Refresh: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Exchange a refresh token for a new token pair; prints the new access token first.")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The refresh token, or '-' to read it from standard input.") var refreshToken: String
+
+    func run() async throws {
+        let token = try Password.tokenArgument(refreshToken)
+        try await options.run { client in
+            Output.pair(try await client.refresh(refreshToken: token, userAgent: "tessera-cli"), json: options.json)
         }
     }
 }

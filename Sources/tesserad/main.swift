@@ -53,6 +53,12 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("lockout-max-delay"), help: "Longest lockout delay in seconds.")
     var lockoutMaxDelay: UInt32 = 15 * 60
 
+    @Option(name: .customLong("refresh-lifetime"), help: "Refresh token lifetime in seconds (fixed at login; rotation does not extend it).")
+    var refreshLifetime: UInt32 = 30 * 24 * 3600
+
+    @Option(name: .customLong("refresh-grace"), help: "Seconds a retired refresh token still returns the pair it was exchanged for.")
+    var refreshGrace: UInt32 = 10
+
     @Option(name: .customLong("session-idle-timeout"), help: "Seconds without a verify after which a session ends (0: no idle timeout).")
     var sessionIdleTimeout: UInt32 = 30 * 60
 
@@ -108,6 +114,8 @@ struct Tesserad: AsyncParsableCommand {
         auth.sessionLifetimeSeconds = sessionLifetime
         auth.minimumPasswordLength = minimumPasswordLength
         auth.idleTimeoutSeconds = sessionIdleTimeout
+        auth.refreshLifetimeSeconds = refreshLifetime
+        auth.refreshGraceSeconds = refreshGrace
         auth.lastSeenIntervalSeconds = lastSeenInterval
         auth.lockout = LockoutPolicy(threshold: lockoutThreshold, baseDelaySeconds: lockoutDelay, maximumDelaySeconds: lockoutMaxDelay)
 

@@ -79,3 +79,41 @@ final class PolicyEndToEndTests: XCTestCase {
         XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["user", "set-state", "alice", "frozen"] + socket).status, 0)
     }
 }
+
+final class RefreshEndToEndTests: XCTestCase {
+    var daemon: DaemonProcess!
+    override func tearDown() { daemon?.tearDown() }
+
+    func testRefreshRotatesAndAReplayAfterTheGraceWindowRevokes() async throws {
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--refresh-grace", "1"])
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        let login = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
+        let refreshToken = try XCTUnwrap(login.refreshToken)
+
+        let cli = try runCommand(DaemonProcess.tessera, ["refresh", refreshToken, "--json", "--socket", daemon.socketPath])
+        XCTAssertEqual(cli.status, 0, cli.stderr)
+        let pair = try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as! [String: Any]
+        let newToken = try XCTUnwrap(pair["token"] as? String)
+        XCTAssertNotNil(pair["refresh_token"] as? String)
+        _ = try await client.verify(token: newToken)
+
+        let retry = try await client.refresh(refreshToken: refreshToken)
+        XCTAssertEqual(retry.token, newToken, "within the grace window: the same pair")
+
+        try await Task.sleep(nanoseconds: 1_200_000_000)
+        do {
+            _ = try await client.refresh(refreshToken: refreshToken)
+            XCTFail("a replay after the window must fail")
+        } catch let TesseraClientError.server(error) {
+            XCTAssertEqual(error.status, .refreshReused)
+        }
+        do {
+            _ = try await client.verify(token: newToken)
+            XCTFail("the family's session must be gone")
+        } catch let TesseraClientError.server(error) {
+            XCTAssertEqual(error.status, .tokenInvalid)
+        }
+    }
+}

@@ -17,6 +17,7 @@ struct TestVector {
     var fieldNames: [UInt8: String]
 
     static let token = "AQABKPA0xDi-rphgWEHSgt65fTn3RoKRE4TzTvEPtYEoFe7Wi7yYiNcApyZ1uBBwy4cp"
+    static let refreshToken = "AgABkQ2nV7x4Cq9bYt3uKd0mE1sW5oPz8LhJ6fRgA2cN4iU7yT0vB3kX9eD1qZ5wHs8a"
     static let sessionID: [UInt8] = [0x28, 0xf0, 0x34, 0xc4, 0x38, 0xbe, 0xae, 0x98, 0x60, 0x58, 0x41, 0xd2, 0x82, 0xde, 0xb9, 0x7d]
     static let alice = UserInfo(id: 1, username: "alice", email: "alice@example.com", displayName: "Alice",
                                 createdAt: 1_767_225_600_000, roles: ["admin"])
@@ -46,8 +47,15 @@ struct TestVector {
                    message: LoginRequest(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.7", userAgent: "Mozilla/5.0"),
                    fieldNames: [1: "identifier", 2: "password", 3: "client_ip", 4: "user_agent"]),
         TestVector(name: "login-response", summary: "LOGIN reply: token, session id, expiry, user", opcode: 0x20, flags: .response, status: 0, requestID: 5,
-                   message: LoginResponse(token: token, sessionID: sessionID, expiresAt: 1_767_312_000_000, user: alice),
-                   fieldNames: [1: "token", 2: "session_id", 3: "expires_at", 4: "user"]),
+                   message: LoginResponse(token: token, sessionID: sessionID, expiresAt: 1_767_312_000_000, user: alice,
+                                          refreshToken: refreshToken, refreshExpiresAt: 1_769_817_600_000),
+                   fieldNames: [1: "token", 2: "session_id", 3: "expires_at", 4: "user", 5: "refresh_token", 6: "refresh_expires_at"]),
+        TestVector(name: "refresh-request", summary: "REFRESH with a refresh token", opcode: 0x23, flags: [], status: 0, requestID: 13,
+                   message: RefreshRequest(refreshToken: refreshToken), fieldNames: [1: "refresh_token"]),
+        TestVector(name: "refresh-error-reused", summary: "REFRESH refused: status 8 refresh-reused", opcode: 0x23, flags: .response, status: 8, requestID: 13,
+                   message: ErrorBody(name: "refresh-reused", message: "this refresh token was already used; every session it led to has been revoked",
+                                      traceID: "c0ffee00deadbeef"),
+                   fieldNames: [1: "name", 2: "message", 3: "trace_id"]),
         TestVector(name: "login-error-bad-credentials", summary: "LOGIN failed: status 1 bad-credentials", opcode: 0x20, flags: .response, status: 1, requestID: 5,
                    message: ErrorBody(name: "bad-credentials", message: "the username or password is wrong", traceID: "9f2c4e1a0b3d5f67"),
                    fieldNames: [1: "name", 2: "message", 3: "trace_id"]),

@@ -13,51 +13,56 @@ import SodiumKit
 /// BLAKE2b-256(secret, key: token key `key id`), so neither a copy of the file nor a backup
 /// yields a usable token. The key id lets keys rotate without changing clients.
 public struct SessionToken: Sendable {
+    /// The version byte of access (session) tokens.
     public static let version: UInt8 = 1
+    /// The version byte of refresh tokens: same layout, never accepted where an access token is expected.
+    public static let refreshVersion: UInt8 = 2
     public static let binaryLength = 51
     public static let textLength = 68
     public static let secretLength = 32
 
+    /// ``version`` or ``refreshVersion``.
+    public var kind: UInt8 = SessionToken.version
     public var keyID: UInt16
     public var sessionID: SessionID
     /// The 32-byte secret as four words (kept off the heap).
     var secret: (UInt64, UInt64, UInt64, UInt64)
 
     /// A new token with a random session id and secret under key `keyID`.
-    static func generate(keyID: UInt16) -> SessionToken {
+    static func generate(keyID: UInt16, kind: UInt8 = SessionToken.version) -> SessionToken {
         var secret = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &secret) { SecureRandom.fill($0) }
-        return SessionToken(keyID: keyID, sessionID: .random(), secret: secret)
+        return SessionToken(kind: kind, keyID: keyID, sessionID: .random(), secret: secret)
     }
 
     /// Parses the 68-character text form. `nil` for anything else: wrong length, bad Base64,
     /// unknown version. Never allocates.
     @inline(__always)
-    public static func parse(_ text: UnsafeRawBufferPointer) -> SessionToken? {
+    public static func parse(_ text: UnsafeRawBufferPointer, kind: UInt8 = SessionToken.version) -> SessionToken? {
         guard text.count == textLength else { return nil }
         var raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &raw) { buffer -> SessionToken? in
-            guard TokenText.decode(text, into: buffer), buffer[0] == version else { return nil }
+            guard TokenText.decode(text, into: buffer), buffer[0] == kind else { return nil }
             let keyID = UInt16(buffer[1]) << 8 | UInt16(buffer[2])
             let base = UnsafeRawPointer(buffer.baseAddress!)
             let session = SessionID(raw: UnsafeRawBufferPointer(start: base + 3, count: 16))
             var secret = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
             withUnsafeMutableBytes(of: &secret) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + 19, count: 32)) }
             ConstantTime.zero(buffer)
-            return SessionToken(keyID: keyID, sessionID: session, secret: secret)
+            return SessionToken(kind: kind, keyID: keyID, sessionID: session, secret: secret)
         }
     }
 
     /// Parses the text form.
-    public static func parse(_ text: String) -> SessionToken? {
+    public static func parse(_ text: String, kind: UInt8 = SessionToken.version) -> SessionToken? {
         var text = text
-        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0), kind: kind) }
     }
 
     /// The 68-character text form.
     public var text: String {
         var bytes = [UInt8](repeating: 0, count: Self.binaryLength)
-        bytes[0] = Self.version
+        bytes[0] = kind
         bytes[1] = UInt8(keyID >> 8)
         bytes[2] = UInt8(keyID & 0xff)
         sessionID.withUnsafeBytes { id in for i in 0..<16 { bytes[3 + i] = id[i] } }
@@ -74,6 +79,14 @@ public struct SessionToken: Sendable {
         withUnsafeBytes(of: &secret) { s in
             key.material.withUnsafeBytes { k in KeyedHash.blake2b(s, key: k, into: output) }
         }
+    }
+
+    /// The key that seals a refresh token's successors for the grace window: derived from the
+    /// secret (which only the token's holder has) and the server key, unrelated to the digest.
+    func graceKey(with key: TokenKey) -> [UInt8] {
+        var secret = self.secret
+        let input = withUnsafeBytes(of: &secret) { Array($0) } + Array("tessera-refresh-grace-v1".utf8)
+        return KeyedHash.blake2b(input, key: key.material)
     }
 
     /// The digest as an array (for storing).

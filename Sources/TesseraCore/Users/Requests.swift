@@ -54,4 +54,7 @@ public struct LoginResult: Sendable {
     public var sessionID: SessionID
     public var expiresAt: Timestamp
     public var user: UserProfile
+    /// The refresh token: exchanged for a new pair by ``AuthService/refresh(_:)``. Never logged, never stored.
+    public var refreshToken: String
+    public var refreshExpiresAt: Timestamp
 }

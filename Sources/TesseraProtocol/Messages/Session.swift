@@ -66,25 +66,35 @@ public struct LoginResponse: WireMessage {
     public var expiresAt: Int64
     /// Tag 4, ``UserInfo``.
     public var user: UserInfo
+    /// Tag 5, string, optional: the refresh token (68 characters), for REFRESH.
+    public var refreshToken: String?
+    /// Tag 6, i64, optional: the refresh token's expiry.
+    public var refreshExpiresAt: Int64?
 
-    public init(token: String, sessionID: [UInt8], expiresAt: Int64, user: UserInfo) {
+    public init(token: String, sessionID: [UInt8], expiresAt: Int64, user: UserInfo, refreshToken: String? = nil, refreshExpiresAt: Int64? = nil) {
         self.token = token
         self.sessionID = sessionID
         self.expiresAt = expiresAt
         self.user = user
+        self.refreshToken = refreshToken
+        self.refreshExpiresAt = refreshExpiresAt
     }
 
     public init(decoding body: ByteBuffer) throws {
-        var token: String?, session: [UInt8]?, expires: Int64?, user: UserInfo?
+        var token: String?, session: [UInt8]?, expires: Int64?, user: UserInfo?, refresh: String?, refreshExpires: Int64?
         try decodeFields(body) { tag, value in
             switch tag {
             case 1: token = try value.fieldString(tag)
             case 2: session = value.fieldBytes()
             case 3: expires = try value.fieldInteger(tag)
             case 4: user = try UserInfo(decoding: value)
+            case 5: refresh = try value.fieldString(tag)
+            case 6: refreshExpires = try value.fieldInteger(tag)
             default: break
             }
         }
+        self.refreshToken = refresh
+        self.refreshExpiresAt = refreshExpires
         self.token = try required(token, "token")
         self.sessionID = try required(session, "session_id")
         self.expiresAt = try required(expires, "expires_at")
@@ -96,6 +106,45 @@ public struct LoginResponse: WireMessage {
         buffer.writeField(2, bytes: sessionID)
         buffer.writeField(3, integer: expiresAt)
         buffer.writeField(4) { user.encode(into: &$0) }
+        if let refreshToken { buffer.writeField(5, string: refreshToken) }
+        if let refreshExpiresAt { buffer.writeField(6, integer: refreshExpiresAt) }
+    }
+}
+
+/// REFRESH request (opcode 0x23). The reply has LOGIN's fields, refresh token included.
+public struct RefreshRequest: WireMessage {
+    /// Tag 1, string: the refresh token.
+    public var refreshToken: String
+    /// Tag 2, string, optional: the end user's IP address, kept with the new session.
+    public var clientIP: String?
+    /// Tag 3, string, optional: the end user's User-Agent, kept with the new session.
+    public var userAgent: String?
+
+    public init(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil) {
+        self.refreshToken = refreshToken
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        var token: String?, ip: String?, agent: String?
+        try decodeFields(body) { tag, value in
+            switch tag {
+            case 1: token = try value.fieldString(tag)
+            case 2: ip = try value.fieldString(tag)
+            case 3: agent = try value.fieldString(tag)
+            default: break
+            }
+        }
+        refreshToken = try required(token, "refresh_token")
+        clientIP = ip
+        userAgent = agent
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeField(1, string: refreshToken)
+        if let clientIP { buffer.writeField(2, string: clientIP) }
+        if let userAgent { buffer.writeField(3, string: userAgent) }
     }
 }
 

@@ -27,7 +27,7 @@ struct RequestDispatcher: Sendable {
         switch Opcode(rawValue: opcode) {
         case .verify: .verify
         case .hello, .ping, .getUser, .listSessions: .inline
-        case .login, .createUser, .logout, .setUserState, .unlockUser, .revokeSession, .revokeAllSessions: .slow
+        case .login, .createUser, .logout, .refresh, .setUserState, .unlockUser, .revokeSession, .revokeAllSessions: .slow
         case nil: .unknown
         }
     }
@@ -79,7 +79,14 @@ struct RequestDispatcher: Sendable {
                                                               clientIP: request.clientIP, userAgent: request.userAgent,
                                                               lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds))
             LoginResponse(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt,
-                          user: UserInfo(result.user)).encode(into: &out)
+                          user: UserInfo(result.user), refreshToken: result.refreshToken,
+                          refreshExpiresAt: result.refreshExpiresAt).encode(into: &out)
+        case .refresh:
+            let request = try RefreshRequest(decoding: frame.body)
+            let result = try await service.refresh(request.refreshToken, clientIP: request.clientIP, userAgent: request.userAgent)
+            LoginResponse(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt,
+                          user: UserInfo(result.user), refreshToken: result.refreshToken,
+                          refreshExpiresAt: result.refreshExpiresAt).encode(into: &out)
         case .logout:
             let request = try TokenRequest(decoding: frame.body)
             try await service.logout(token: request.token)

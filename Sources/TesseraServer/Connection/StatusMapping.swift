@@ -12,6 +12,8 @@ extension AuthError {
         case .locked: .locked
         case .tokenExpired: .tokenExpired
         case .tokenInvalid: .tokenInvalid
+        case .tokenRevoked: .tokenRevoked
+        case .refreshReused: .refreshReused
         case .notFound: .notFound
         case .conflict: .conflict
         case .invalidArgument: .invalidArgument

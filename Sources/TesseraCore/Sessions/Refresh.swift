@@ -1,0 +1,103 @@
+import LMDBKit
+import SodiumKit
+
+/// The result of a refresh: a new access token and a new refresh token.
+public struct RefreshResult: Sendable, Equatable {
+    public var token: String
+    public var sessionID: SessionID
+    public var expiresAt: Timestamp
+    public var refreshToken: String
+    public var refreshExpiresAt: Timestamp
+    public var user: UserProfile
+}
+
+extension AuthService {
+    /// Exchanges a refresh token for a new access token and a new refresh token (RFC 9700
+    /// §4.14.2 rotation), ending the previous access session.
+    ///
+    /// - The old refresh token is retired, not deleted: presented again within the grace window
+    ///   it returns the same pair (a retry, two tabs); after the window it is theft, and the
+    ///   whole family is revoked (`refresh-reused`).
+    /// - All of it happens in one write transaction on the commit thread, so two concurrent
+    ///   refreshes of one token produce exactly one new pair.
+    public func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> RefreshResult {
+        try Validation.sessionMetadata(clientIP: clientIP, userAgent: userAgent)
+        guard let presented = SessionToken.parse(text, kind: SessionToken.refreshVersion),
+              let key = store.keyRing.key(id: presented.keyID) else { throw AuthError.tokenInvalid }
+        let digest = presented.digest(with: key)
+        let graceKey = presented.graceKey(with: key)
+        let active = store.keyRing.active
+        let store = self.store
+        let now = clock.now()
+        let configuration = self.configuration
+        let idle = effectiveIdleTimeout(nil)
+
+        enum Outcome: Sendable { case issued(RefreshResult), reused, revoked }
+        let outcome: Outcome = try await commit { txn in
+            guard var old = try store.refreshRecord(presented.sessionID, in: txn), old.keyID == presented.keyID,
+                  digest.withUnsafeBytes({ d in old.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } }) else {
+                throw AuthError.tokenInvalid
+            }
+            guard var family = try store.refreshFamily(old.familyID, in: txn) else { throw AuthError.tokenInvalid }
+            guard family.state == .active else { return .revoked }
+            guard old.expiresAt > now else { throw AuthError.tokenExpired }
+
+            if old.state == .retired {
+                let withinGrace = now - old.retiredAt <= Int64(configuration.refreshGraceSeconds) * 1000
+                if withinGrace, family.current == old.successor, let opened = SecretBox.open(old.graceBox, key: graceKey),
+                   let pair = try Self.replay(opened, family: family, store: store, in: txn) {
+                    return .issued(pair)
+                }
+                try store.revokeFamily(old.familyID, in: txn)
+                return .reused
+            }
+
+            // Rotate: a new session and a new refresh token; the old ones end.
+            guard let user = try store.user(id: old.userID, in: txn), user.state == .active else { throw AuthError.tokenRevoked }
+            let previous = try store.sessionRecord(old.sessionID, in: txn)
+            if previous != nil {
+                try txn.delete(old.sessionID.bytes, in: store.sessions)
+                try txn.delete(TesseraStore.userSessionKey(old.userID, old.sessionID), in: store.userSessions)
+            }
+            let access = SessionToken.generate(keyID: active.id)
+            let next = SessionToken.generate(keyID: active.id, kind: SessionToken.refreshVersion)
+            let lifetime = Int64(configuration.sessionLifetimeSeconds) * 1000
+            let session = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + lifetime, keyID: active.id,
+                                        digest: access.digest(with: active), idleSeconds: previous?.idleSeconds ?? idle,
+                                        familyID: old.familyID, roles: user.roles,
+                                        clientIP: clientIP ?? previous?.clientIP, userAgent: userAgent ?? previous?.userAgent)
+            try txn.put(session.encoded(), forKey: access.sessionID.bytes, in: store.sessions, overwrite: false)
+            try txn.put([], forKey: TesseraStore.userSessionKey(user.id, access.sessionID), in: store.userSessions)
+            // The family's refresh lifetime is fixed at login: rotation does not extend it.
+            var successor = RefreshRecord(userID: user.id, familyID: old.familyID, sessionID: access.sessionID, createdAt: now,
+                                          expiresAt: old.expiresAt, keyID: active.id, digest: next.digest(with: active))
+            successor.state = .active
+            try txn.put(successor.encoded(), forKey: next.sessionID.bytes, in: store.refreshTokens, overwrite: false)
+            old.state = .retired
+            old.retiredAt = now
+            old.successor = next.sessionID
+            old.graceBox = SecretBox.seal(Array((access.text + " " + next.text).utf8), key: graceKey)
+            try txn.put(old.encoded(), forKey: presented.sessionID.bytes, in: store.refreshTokens)
+            family.current = next.sessionID
+            try txn.put(family.encoded(), forKey: old.familyID.bytes, in: store.refreshFamilies)
+            return .issued(RefreshResult(token: access.text, sessionID: access.sessionID, expiresAt: session.expiresAt,
+                                         refreshToken: next.text, refreshExpiresAt: successor.expiresAt, user: user.profile))
+        }
+        switch outcome {
+        case .issued(let result): return result
+        case .reused: throw AuthError.refreshReused
+        case .revoked: throw AuthError.tokenRevoked
+        }
+    }
+
+    /// The pair sealed in a retired token's grace box, when it is still the family's live pair.
+    private static func replay(_ opened: [UInt8], family: RefreshFamily, store: TesseraStore, in txn: WriteTransaction) throws -> RefreshResult? {
+        let parts = String(decoding: opened, as: UTF8.self).split(separator: " ")
+        guard parts.count == 2, let access = SessionToken.parse(String(parts[0])),
+              let session = try store.sessionRecord(access.sessionID, in: txn),
+              let current = try store.refreshRecord(family.current, in: txn),
+              let user = try store.user(id: session.userID, in: txn) else { return nil }
+        return RefreshResult(token: String(parts[0]), sessionID: access.sessionID, expiresAt: session.expiresAt,
+                             refreshToken: String(parts[1]), refreshExpiresAt: current.expiresAt, user: user.profile)
+    }
+}

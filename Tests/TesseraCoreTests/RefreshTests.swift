@@ -1,0 +1,102 @@
+import Foundation
+import SodiumKit
+@testable import TesseraCore
+import XCTest
+
+final class RefreshTests: XCTestCase {
+    var fixture: CoreFixture!
+    override func setUp() async throws {
+        fixture = try CoreFixture { $0.refreshGraceSeconds = 10 }
+        try await fixture.createUser("alice")
+    }
+    override func tearDown() { fixture.tearDown() }
+
+    private func refreshError(_ token: String) async -> AuthError? {
+        do {
+            _ = try await fixture.service.refresh(token)
+            return nil
+        } catch {
+            return error as? AuthError
+        }
+    }
+
+    func testRotationIssuesANewPairAndEndsThePreviousSession() async throws {
+        let login = try await fixture.login("alice")
+        let next = try await fixture.service.refresh(login.refreshToken)
+        XCTAssertNotEqual(next.token, login.token)
+        XCTAssertNotEqual(next.refreshToken, login.refreshToken)
+        XCTAssertEqual(next.refreshExpiresAt, login.refreshExpiresAt, "rotation does not extend the family's lifetime")
+        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        XCTAssertEqual(try fixture.service.verify(token: next.token).userID, login.user.id)
+        let again = try await fixture.service.refresh(next.refreshToken)
+        XCTAssertEqual(try fixture.service.verify(token: again.token).userID, login.user.id)
+    }
+
+    func testRetryWithinTheGraceWindowReturnsTheSamePair() async throws {
+        let login = try await fixture.login("alice")
+        let start = fixture.clock.now()
+        let first = try await fixture.service.refresh(login.refreshToken)
+        fixture.clock.set(start + 10_000)
+        let retry = try await fixture.service.refresh(login.refreshToken)
+        XCTAssertEqual(retry, first, "the same pair, not a third one")
+        XCTAssertNoThrow(try fixture.service.verify(token: first.token))
+    }
+
+    func testReplayAfterTheGraceWindowRevokesTheFamily() async throws {
+        let login = try await fixture.login("alice")
+        let other = try await fixture.login("alice")
+        let start = fixture.clock.now()
+        let first = try await fixture.service.refresh(login.refreshToken)
+        fixture.clock.set(start + 10_001)
+        let replay = await refreshError(login.refreshToken)
+        XCTAssertEqual(replay, .refreshReused)
+        XCTAssertThrowsError(try fixture.service.verify(token: first.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        let afterTheft = await refreshError(first.refreshToken)
+        XCTAssertEqual(afterTheft, .tokenRevoked, "the thief's pair is dead too")
+        XCTAssertNoThrow(try fixture.service.verify(token: other.token), "other logins of the user are other families")
+    }
+
+    func testConcurrentRefreshesOfOneTokenProduceExactlyOnePair() async throws {
+        let login = try await fixture.login("alice")
+        let service = fixture.service
+        let token = login.refreshToken
+        let results = try await withThrowingTaskGroup(of: RefreshResult.self) { group in
+            for _ in 0..<8 { group.addTask { try await service.refresh(token) } }
+            return try await group.reduce(into: [RefreshResult]()) { $0.append($1) }
+        }
+        XCTAssertEqual(results.count, 8)
+        XCTAssertEqual(Set(results.map(\.token)).count, 1)
+        XCTAssertEqual(Set(results.map(\.refreshToken)).count, 1)
+        XCTAssertEqual(try fixture.service.sessions(of: .username("alice")).count, 1)
+    }
+
+    func testLogoutEndsTheRefreshFamily() async throws {
+        let login = try await fixture.login("alice")
+        try await fixture.service.logout(token: login.token)
+        let afterLogout = await refreshError(login.refreshToken)
+        XCTAssertEqual(afterLogout, .tokenRevoked)
+    }
+
+    func testTokenKindsAreNotInterchangeable() async throws {
+        let login = try await fixture.login("alice")
+        let asRefresh = await refreshError(login.token)
+        XCTAssertEqual(asRefresh, .tokenInvalid)
+        XCTAssertThrowsError(try fixture.service.verify(token: login.refreshToken)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+    }
+
+    func testExpiredRefreshTokenIsRefused() async throws {
+        let login = try await fixture.login("alice")
+        fixture.clock.set(login.refreshExpiresAt)
+        let expired = await refreshError(login.refreshToken)
+        XCTAssertEqual(expired, .tokenExpired)
+    }
+
+    func testTheDatabaseHoldsNeitherRefreshTokenNorTheSealedPair() async throws {
+        let login = try await fixture.login("alice")
+        let next = try await fixture.service.refresh(login.refreshToken)
+        let file = try Data(contentsOf: URL(fileURLWithPath: fixture.directory + "/data.mdb"))
+        for token in [login.refreshToken, next.refreshToken, next.token] {
+            XCTAssertNil(file.range(of: Data(token.utf8)), "no token text in the file")
+        }
+    }
+}
