@@ -70,12 +70,39 @@ public final class TesseraClient: Sendable {
         try await call(.verify, TokenRequest(token: token))
     }
 
+    /// Checks a token and returns the user's profile with the session, in one round trip
+    /// ("who am I", Rocket.Chat's resume).
+    public func verifyWithUser(token: String) async throws -> VerifyResponse {
+        try await call(.verify, VerifyRequest(token: token, withUser: true))
+    }
+
     /// Ends the session of a token.
     public func logout(token: String) async throws {
         let _: EmptyMessage = try await call(.logout, TokenRequest(token: token))
     }
 
+    /// Changes the caller's password: the session's token and the current password; the
+    /// user's other sessions end.
+    public func changePassword(token: String, current: [UInt8], new: [UInt8]) async throws {
+        let _: EmptyMessage = try await call(.changePassword, ChangePasswordRequest(token: token, currentPassword: current, newPassword: new))
+    }
+
     // MARK: Administration
+
+    /// Sets a user's password without the current one; every session of the user ends.
+    public func setPassword(_ user: GetUserRequest, password: [UInt8]) async throws {
+        let _: EmptyMessage = try await call(.setPassword, SetPasswordRequest(user: user, password: password))
+    }
+
+    /// Deletes a user with every session.
+    public func deleteUser(_ user: GetUserRequest) async throws {
+        let _: EmptyMessage = try await call(.deleteUser, user)
+    }
+
+    /// A page of users in id order.
+    public func listUsers(afterID: UInt64 = 0, limit: UInt32 = 100) async throws -> UserListResponse {
+        try await call(.listUsers, ListUsersRequest(afterID: afterID, limit: limit))
+    }
 
     /// Sets an account's state: 0 active, 1 unvalidated, 2 disabled. Leaving active ends its sessions.
     public func setUserState(_ user: GetUserRequest, state: UInt8) async throws -> UserInfo {

@@ -154,9 +154,11 @@ public final class AuthService: Sendable {
                                           digest: refresh.digest(with: key))
         let sessionID = token.sessionID
         let clearThrottle = throttle.failures > 0
+        let cap = configuration.maximumSessionsPerUser
         try await commit { txn in
             // The user may have been deleted or disabled while the password was being checked.
             guard var current = try store.user(id: user.id, in: txn), current.state == .active else { throw AuthError.badCredentials }
+            if cap > 0 { try Self.evictOldestSessions(ofUser: user.id, keeping: cap - 1, store: store, in: txn) }
             try sessionID.withUnsafeBytes { id in
                 try record.encoded().withUnsafeBytes { try txn.put($0, forKey: id, in: store.sessions, overwrite: false) }
             }
@@ -245,6 +247,14 @@ public final class AuthService: Sendable {
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             return try Self.deleteSessions(ofUser: user.id, except: except, store: store, in: txn)
         }
+    }
+
+    /// Ends the oldest sessions of a user until at most `keeping` remain.
+    static func evictOldestSessions(ofUser userID: UInt64, keeping: Int, store: TesseraStore, in txn: WriteTransaction) throws {
+        let ids = try store.sessionIDs(ofUser: userID, in: txn)
+        guard ids.count > keeping else { return }
+        let byAge = try ids.compactMap { id in try store.sessionRecord(id, in: txn).map { (id, $0.createdAt) } }.sorted { $0.1 < $1.1 }
+        for (id, _) in byAge.prefix(byAge.count - keeping) { try store.endSession(id, in: txn) }
     }
 
     private static func deleteSessions(ofUser userID: UInt64, except: SessionID?, store: TesseraStore, in txn: WriteTransaction) throws -> Int {

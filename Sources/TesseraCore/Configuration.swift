@@ -10,6 +10,8 @@ public struct AuthConfiguration: Sendable {
     public var sessionLifetimeSeconds: UInt32 = 24 * 3600
     /// The login throttle: consecutive failures before delays start, and the delays.
     public var lockout = LockoutPolicy()
+    /// Most sessions one user may hold; a login beyond it ends the oldest. 0: no cap.
+    public var maximumSessionsPerUser = 0
     /// Refresh token lifetime. Default: 30 days.
     public var refreshLifetimeSeconds: UInt32 = 30 * 24 * 3600
     /// How long a retired refresh token still returns the pair it was exchanged for (a retry

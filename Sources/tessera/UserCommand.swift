@@ -5,7 +5,7 @@ import TesseraProtocol
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Create and inspect users.",
-        subcommands: [Add.self, Show.self, SetState.self, Unlock.self])
+        subcommands: [Add.self, Show.self, List.self, Passwd.self, SetState.self, Unlock.self, Delete.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; the password is read from standard input.")
@@ -21,6 +21,55 @@ struct UserCommand: AsyncParsableCommand {
             try await options.run { client in
                 let user = try await client.createUser(username: username, password: password, email: email, displayName: name, roles: role)
                 Output.show(user, json: options.json)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users in id order, a page at a time.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Start after this user id.") var after: UInt64 = 0
+        @Option(help: "Users per page (1-1000).") var limit: UInt32 = 100
+
+        func run() async throws {
+            try await options.run { client in
+                let page = try await client.listUsers(afterID: after, limit: limit)
+                if options.json {
+                    var object: [String: Any] = ["users": page.users.map(Output.user)]
+                    if let next = page.nextAfterID { object["next_after"] = Int(next) }
+                    Output.json(object)
+                } else {
+                    for user in page.users { print("\(user.id)\t\(user.username)\t\(user.email ?? "-")\t\(AccountStateName.name(user.state) ?? "-")") }
+                    if let next = page.nextAfterID { print("more: --after \(next)") }
+                }
+            }
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a user's password (read from standard input); every session of the user ends.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Username or email.") var identifier: String
+
+        func run() async throws {
+            var password = try Password.read(prompt: "New password for \(identifier): ")
+            defer { password.resetBytes(in: 0..<password.count) }
+            try await options.run { client in
+                try await client.setPassword(.lookup(identifier), password: password)
+                if options.json { Output.json(["password_set": true]) } else { print("password set; sessions of \(identifier) ended") }
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a user with every session.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Username or email.") var identifier: String
+
+        func run() async throws {
+            try await options.run { client in
+                try await client.deleteUser(.lookup(identifier))
+                if options.json { Output.json(["deleted": true]) } else { print("deleted \(identifier)") }
             }
         }
     }

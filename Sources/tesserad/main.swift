@@ -53,6 +53,9 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("lockout-max-delay"), help: "Longest lockout delay in seconds.")
     var lockoutMaxDelay: UInt32 = 15 * 60
 
+    @Option(name: .customLong("max-sessions-per-user"), help: "Most sessions one user may hold; a new login ends the oldest (0: no cap).")
+    var maximumSessionsPerUser: Int = 0
+
     @Option(name: .customLong("refresh-lifetime"), help: "Refresh token lifetime in seconds (fixed at login; rotation does not extend it).")
     var refreshLifetime: UInt32 = 30 * 24 * 3600
 
@@ -90,6 +93,7 @@ struct Tesserad: AsyncParsableCommand {
         }
         guard hashThreads >= 1, hashQueue >= 0 else { throw ValidationError("--hash-threads must be at least 1 and --hash-queue at least 0") }
         guard lockoutDelay >= 1, lockoutMaxDelay >= lockoutDelay else { throw ValidationError("--lockout-delay must be at least 1 and at most --lockout-max-delay") }
+        guard maximumSessionsPerUser >= 0 else { throw ValidationError("--max-sessions-per-user must be 0 or more") }
         guard lastSeenInterval >= 1 else { throw ValidationError("--last-seen-interval must be at least 1 second") }
         guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
         guard (1...1024).contains(minimumPasswordLength) else { throw ValidationError("--min-password-length must be between 1 and 1024") }
@@ -99,6 +103,7 @@ struct Tesserad: AsyncParsableCommand {
 
     func run() async throws {
         Self.reserveStandardDescriptors()
+        Self.fixLargeAllocationPolicy()
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -116,6 +121,7 @@ struct Tesserad: AsyncParsableCommand {
         auth.idleTimeoutSeconds = sessionIdleTimeout
         auth.refreshLifetimeSeconds = refreshLifetime
         auth.refreshGraceSeconds = refreshGrace
+        auth.maximumSessionsPerUser = maximumSessionsPerUser
         auth.lastSeenIntervalSeconds = lastSeenInterval
         auth.lockout = LockoutPolicy(threshold: lockoutThreshold, baseDelaySeconds: lockoutDelay, maximumDelaySeconds: lockoutMaxDelay)
 
@@ -143,6 +149,21 @@ struct Tesserad: AsyncParsableCommand {
             "hash.threads": "\(hashThreads)",
         ])
         try await group.run()
+    }
+
+    /// argon2id allocates its whole memlimit for every hash. glibc's dynamic mmap threshold
+    /// would serve some of those from a thread's heap (already faulted in) and others from fresh
+    /// mappings, so a hash's cost would depend on which thread ran it and what ran before:
+    /// a timing signal between "unknown user" and "wrong password". A fixed threshold makes
+    /// every large allocation a fresh mapping, so every hash costs the same.
+    static func fixLargeAllocationPolicy() {
+        #if canImport(Glibc)
+        // mallopt is not exported by Swift's Glibc module; look it up. M_MMAP_THRESHOLD is -3.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
+            _ = unsafeBitCast(symbol, to: Mallopt.self)(-3, 1 << 20)
+        }
+        #endif
     }
 
     /// Makes sure fds 0–2 are open (on /dev/null) so no database or socket descriptor can

@@ -43,6 +43,13 @@ public struct ReadSnapshot {
     }
 }
 
+extension ReadSnapshot {
+    /// The profile of user `id` in this snapshot.
+    public func user(id: UInt64) throws -> UserProfile? {
+        try store.user(id: id, in: txn)?.profile
+    }
+}
+
 /// A verified session, viewed in place in the snapshot. Valid only while the snapshot is open.
 public struct VerifiedSession {
     public let userID: UInt64

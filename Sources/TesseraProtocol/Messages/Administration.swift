@@ -150,3 +150,121 @@ public struct CountResponse: WireMessage {
         buffer.writeField(1, integer: count)
     }
 }
+
+/// CHANGE_PASSWORD request (opcode 0x15): tag 1 `token` string (the caller's session), tag 2
+/// `current_password` bytes, tag 3 `new_password` bytes. Reply: empty.
+public struct ChangePasswordRequest: WireMessage {
+    public var token: String
+    public var currentPassword: [UInt8]
+    public var newPassword: [UInt8]
+
+    public init(token: String, currentPassword: [UInt8], newPassword: [UInt8]) {
+        self.token = token
+        self.currentPassword = currentPassword
+        self.newPassword = newPassword
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        var token: String?, current: [UInt8]?, new: [UInt8]?
+        try decodeFields(body) { tag, value in
+            switch tag {
+            case 1: token = try value.fieldString(tag)
+            case 2: current = value.fieldBytes()
+            case 3: new = value.fieldBytes()
+            default: break
+            }
+        }
+        self.token = try required(token, "token")
+        currentPassword = try required(current, "current_password")
+        newPassword = try required(new, "new_password")
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeField(1, string: token)
+        buffer.writeField(2, bytes: currentPassword)
+        buffer.writeField(3, bytes: newPassword)
+    }
+}
+
+/// SET_PASSWORD request (opcode 0x16): the user as in GET_USER and tag 4 `password` bytes. Reply: empty.
+public struct SetPasswordRequest: WireMessage {
+    public var user: GetUserRequest
+    public var password: [UInt8]
+
+    public init(user: GetUserRequest, password: [UInt8]) {
+        self.user = user
+        self.password = password
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        user = try GetUserRequest(decoding: body)
+        var password: [UInt8]?
+        try decodeFields(body) { tag, value in if tag == 4 { password = value.fieldBytes() } }
+        self.password = try required(password, "password")
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        user.encode(into: &buffer)
+        buffer.writeField(4, bytes: password)
+    }
+}
+
+/// LIST_USERS request (opcode 0x18): tag 1 `after_id` u64 (optional, 0 = from the start),
+/// tag 2 `limit` u32 (optional, 1–1000, default 100).
+public struct ListUsersRequest: WireMessage {
+    public var afterID: UInt64
+    public var limit: UInt32
+
+    public init(afterID: UInt64 = 0, limit: UInt32 = 100) {
+        self.afterID = afterID
+        self.limit = limit
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        var after: UInt64?, limit: UInt32?
+        try decodeFields(body) { tag, value in
+            switch tag {
+            case 1: after = try value.fieldInteger(tag)
+            case 2: limit = try value.fieldInteger(tag)
+            default: break
+            }
+        }
+        afterID = after ?? 0
+        self.limit = limit ?? 100
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        if afterID != 0 { buffer.writeField(1, integer: afterID) }
+        buffer.writeField(2, integer: limit)
+    }
+}
+
+/// LIST_USERS reply: tag 1, repeated, a USER each, in id order; tag 2 `next_after_id` u64 when
+/// more may follow (pass it as `after_id`).
+public struct UserListResponse: WireMessage {
+    public var users: [UserInfo]
+    public var nextAfterID: UInt64?
+
+    public init(users: [UserInfo], nextAfterID: UInt64?) {
+        self.users = users
+        self.nextAfterID = nextAfterID
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        var users: [UserInfo] = [], next: UInt64?
+        try decodeFields(body, repeated: [1]) { tag, value in
+            switch tag {
+            case 1: users.append(try UserInfo(decoding: value))
+            case 2: next = try value.fieldInteger(tag)
+            default: break
+            }
+        }
+        self.users = users
+        nextAfterID = next
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        for user in users { buffer.writeField(1) { user.encode(into: &$0) } }
+        if let nextAfterID { buffer.writeField(2, integer: nextAfterID) }
+    }
+}

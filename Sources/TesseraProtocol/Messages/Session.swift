@@ -166,14 +166,28 @@ public struct TokenRequest: WireMessage {
     /// Finds the token field without copying it: the server's verify path uses this.
     @inlinable
     public static func tokenField(in body: ByteBuffer) throws -> ByteBuffer {
+        try verifyFields(in: body).token
+    }
+
+    /// VERIFY's fields without copying: the token, and tag 2 `with_user` (u8, 1 = reply with
+    /// the user's profile too, Rocket.Chat's "resume" / `GET /v1/auth/user` in one round trip).
+    @inlinable
+    public static func verifyFields(in body: ByteBuffer) throws -> (token: ByteBuffer, withUser: Bool) {
         var reader = FieldReader(body)
         var token: ByteBuffer?
+        var withUser = false
         while let (tag, value) = try reader.next() {
-            guard tag == 1 else { continue }
-            guard token == nil else { throw ProtocolError.duplicateField(tag: 1) }
-            token = value
+            switch tag {
+            case 1:
+                guard token == nil else { throw ProtocolError.duplicateField(tag: 1) }
+                token = value
+            case 2:
+                withUser = try value.fieldInteger(tag, as: UInt8.self) == 1
+            default:
+                continue
+            }
         }
-        return try required(token, "token")
+        return (try required(token, "token"), withUser)
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -191,16 +205,19 @@ public struct VerifyResponse: WireMessage {
     public var expiresAt: Int64
     /// Tag 4, string, repeated.
     public var roles: [String]
+    /// Tag 5, ``UserInfo``, when the request asked `with_user`.
+    public var user: UserInfo?
 
-    public init(userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String]) {
+    public init(userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String], user: UserInfo? = nil) {
         self.userID = userID
         self.sessionID = sessionID
         self.expiresAt = expiresAt
         self.roles = roles
+        self.user = user
     }
 
     public init(decoding body: ByteBuffer) throws {
-        var user: UInt64?, session: [UInt8]?, expires: Int64?
+        var user: UInt64?, session: [UInt8]?, expires: Int64?, profile: UserInfo?
         var roles: [String] = []
         try decodeFields(body, repeated: [4]) { tag, value in
             switch tag {
@@ -208,9 +225,11 @@ public struct VerifyResponse: WireMessage {
             case 2: session = value.fieldBytes()
             case 3: expires = try value.fieldInteger(tag)
             case 4: roles.append(try value.fieldString(tag))
+            case 5: profile = try UserInfo(decoding: value)
             default: break
             }
         }
+        self.user = profile
         self.userID = try required(user, "user_id")
         self.sessionID = try required(session, "session_id")
         self.expiresAt = try required(expires, "expires_at")
@@ -222,6 +241,31 @@ public struct VerifyResponse: WireMessage {
         buffer.writeField(2, bytes: sessionID)
         buffer.writeField(3, integer: expiresAt)
         for role in roles { buffer.writeField(4, string: role) }
+        if let user { buffer.writeField(5) { user.encode(into: &$0) } }
+    }
+}
+
+/// VERIFY request (opcode 0x21) asking for the user's profile too.
+public struct VerifyRequest: WireMessage {
+    /// Tag 1, string.
+    public var token: String
+    /// Tag 2, u8, optional: 1 = include the user (tag 5 of the reply).
+    public var withUser: Bool
+
+    public init(token: String, withUser: Bool = false) {
+        self.token = token
+        self.withUser = withUser
+    }
+
+    public init(decoding body: ByteBuffer) throws {
+        let (token, withUser) = try TokenRequest.verifyFields(in: body)
+        self.token = try token.fieldString(1)
+        self.withUser = withUser
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeField(1, string: token)
+        if withUser { buffer.writeField(2, integer: UInt8(1)) }
     }
 }
 

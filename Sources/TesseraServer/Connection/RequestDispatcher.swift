@@ -26,8 +26,8 @@ struct RequestDispatcher: Sendable {
     static func route(_ opcode: UInt8) -> Route {
         switch Opcode(rawValue: opcode) {
         case .verify: .verify
-        case .hello, .ping, .getUser, .listSessions: .inline
-        case .login, .createUser, .logout, .refresh, .setUserState, .unlockUser, .revokeSession, .revokeAllSessions: .slow
+        case .hello, .ping, .getUser, .listSessions, .listUsers: .inline
+        case .login, .createUser, .logout, .refresh, .changePassword, .setPassword, .deleteUser, .setUserState, .unlockUser, .revokeSession, .revokeAllSessions: .slow
         case nil: .unknown
         }
     }
@@ -56,6 +56,12 @@ struct RequestDispatcher: Sendable {
             let reply = SessionListResponse(sessions: sessions.map {
                 SessionInfo(sessionID: $0.id.bytes, createdAt: $0.createdAt, expiresAt: $0.expiresAt, clientIP: $0.clientIP, userAgent: $0.userAgent)
             })
+            out.writeReply(frame) { reply.encode(into: &$0) }
+        case .listUsers:
+            let request = try ListUsersRequest(decoding: frame.body)
+            let users = try service.listUsers(after: request.afterID, limit: Int(request.limit))
+            let reply = UserListResponse(users: users.map(UserInfo.init),
+                                         nextAfterID: users.count == Int(request.limit) ? users.last?.id : nil)
             out.writeReply(frame) { reply.encode(into: &$0) }
         default:
             preconditionFailure("not an inline opcode")
@@ -94,6 +100,17 @@ struct RequestDispatcher: Sendable {
             let request = try SetUserStateRequest(decoding: frame.body)
             let user = try await service.setState(UserLookup(request.user), to: AccountState(rawValue: request.state)!)
             UserResponse(user: UserInfo(user)).encode(into: &out)
+        case .changePassword:
+            var request = try ChangePasswordRequest(decoding: frame.body)
+            let current = SecretBytes(wiping: &request.currentPassword)
+            let new = SecretBytes(wiping: &request.newPassword)
+            try await service.changePassword(token: request.token, current: current, new: new)
+        case .setPassword:
+            var request = try SetPasswordRequest(decoding: frame.body)
+            let password = SecretBytes(wiping: &request.password)
+            try await service.setPassword(UserLookup(request.user), to: password)
+        case .deleteUser:
+            try await service.deleteUser(UserLookup(try GetUserRequest(decoding: frame.body)))
         case .unlockUser:
             try await service.unlock(UserLookup(try GetUserRequest(decoding: frame.body)))
         case .revokeSession:
@@ -113,8 +130,9 @@ struct RequestDispatcher: Sendable {
     /// id when its last-seen time is due to be written.
     @inline(__always)
     func answerVerify(_ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer) throws -> SessionID? {
-        let tokenField = try TokenRequest.tokenField(in: frame.body)
+        let (tokenField, withUser) = try TokenRequest.verifyFields(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
+        let profile = withUser ? try snapshot.user(id: session.userID) : nil
         out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
             buffer.writeField(1, integer: session.userID)
             buffer.writeField(2) { b in
@@ -122,6 +140,7 @@ struct RequestDispatcher: Sendable {
             }
             buffer.writeField(3, integer: session.expiresAt)
             session.forEachRole { role in buffer.writeField(4, rawBytes: role) }
+            if let profile { buffer.writeField(5) { UserInfo(profile).encode(into: &$0) } }
         }
         return session.touchDue ? session.sessionID : nil
     }
