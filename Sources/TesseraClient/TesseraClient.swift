@@ -45,6 +45,23 @@ public final class TesseraClient: Sendable {
         return reply.user
     }
 
+    /// Creates a user with profile fields; when `unvalidated`, the reply carries the validation code.
+    public func register(_ request: CreateUserRequest) async throws -> UserResponse {
+        try await call(.createUser, request)
+    }
+
+    /// Changes a user's profile fields.
+    public func updateUser(_ request: UpdateUserRequest) async throws -> UserInfo {
+        let reply: UserResponse = try await call(.updateUser, request)
+        return reply.user
+    }
+
+    /// Activates an account with its validation code.
+    public func validate(code: String) async throws -> UserInfo {
+        let reply: UserResponse = try await call(.validate, ValidateRequest(code: code))
+        return reply.user
+    }
+
     /// Reads a user by id, username or email.
     public func user(_ lookup: GetUserRequest) async throws -> UserInfo {
         let reply: UserResponse = try await call(.getUser, lookup)

@@ -38,41 +38,59 @@ public final class AuthService: Sendable {
 
     /// Creates a user. The password is hashed on the hashing pool, then the user is committed.
     public func createUser(_ request: NewUser) async throws -> UserProfile {
+        try await register(request).user
+    }
+
+    /// Creates a user and, for an account created unvalidated, the code VALIDATE takes.
+    public func register(_ request: NewUser) async throws -> (user: UserProfile, validationCode: String?) {
         try Validation.username(request.username)
         if let email = request.email { try Validation.email(email) }
         if let name = request.displayName { try Validation.displayName(name) }
         try Validation.roles(request.roles)
+        try Validation.profile(request.profile)
         try Validation.password(request.password.count, minimum: configuration.minimumPasswordLength)
         let hasher = configuration.passwordHasher
         let password = request.password
+        let phone = request.profile.phone.flatMap { $0.isEmpty ? nil : $0 }
         // Fail fast on a taken name before spending a hash on it; the commit checks again.
-        try store.environment.read { txn in try checkUnique(username: request.username, email: request.email, in: txn) }
+        try store.environment.read { txn in try checkUnique(username: request.username, email: request.email, phone: phone, in: txn) }
         let hash = try await hashingPool.run { try hasher.hash(password) }
         let now = clock.now()
         let store = self.store
+        let code = request.unvalidated ? ValidationCode.generate(key: store.keyRing.active) : nil
         let profile = try await commit { txn -> UserProfile in
-            try self.checkUnique(username: request.username, email: request.email, in: txn)
+            try self.checkUnique(username: request.username, email: request.email, phone: phone, in: txn)
             let id = try Self.nextUserID(store: store, in: txn)
-            let record = UserRecord(id: id, createdAt: now, updatedAt: now, state: .active, passwordHash: hash,
-                                    username: request.username, email: request.email, displayName: request.displayName,
-                                    roles: request.roles)
+            var record = UserRecord(id: id, createdAt: now, updatedAt: now, state: request.unvalidated ? .unvalidated : .active,
+                                    passwordHash: hash, username: request.username, email: request.email,
+                                    displayName: request.displayName, roles: request.roles)
+            record.apply(request.profile)
+            record.phone = phone
+            if let code {
+                record.validationDigest = code.digest
+                try txn.put(TesseraStore.key(id), forKey: code.digest, in: store.validationCodes)
+            }
             try txn.put(record.encoded(), forKey: TesseraStore.key(id), in: store.users, overwrite: false)
             try txn.put(TesseraStore.key(id), forKey: TesseraStore.normalized(request.username), in: store.usernames, overwrite: false)
             if let email = request.email {
                 try txn.put(TesseraStore.key(id), forKey: TesseraStore.normalized(email), in: store.emails, overwrite: false)
             }
+            if let phone { try txn.put(TesseraStore.key(id), forKey: TesseraStore.normalized(phone), in: store.phones, overwrite: false) }
             return record.profile
         }
         logger.info("user created", metadata: ["user.id": "\(profile.id)"])
-        return profile
+        return (profile, code?.text)
     }
 
-    private func checkUnique(username: String, email: String?, in txn: some ReadableTransaction) throws {
-        if try store.userID(index: store.usernames, name: username, in: txn) != nil {
+    func checkUnique(username: String?, email: String?, phone: String?, except: UInt64? = nil, in txn: some ReadableTransaction) throws {
+        if let username, let id = try store.userID(index: store.usernames, name: username, in: txn), id != except {
             throw AuthError.conflict("username is already taken")
         }
-        if let email, try store.userID(index: store.emails, name: email, in: txn) != nil {
+        if let email, let id = try store.userID(index: store.emails, name: email, in: txn), id != except {
             throw AuthError.conflict("email is already registered")
+        }
+        if let phone, let id = try store.userID(index: store.phones, name: phone, in: txn), id != except {
+            throw AuthError.conflict("phone is already registered")
         }
     }
 
@@ -85,9 +103,12 @@ public final class AuthService: Sendable {
 
     /// Reads a user.
     public func user(_ lookup: UserLookup) throws -> UserProfile {
-        let record: UserRecord? = try store.environment.read { txn in try store.user(lookup, in: txn) }
-        guard let record else { throw AuthError.notFound("user") }
-        return record.profile
+        try store.environment.read { txn in
+            guard let record = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            var profile = record.profile
+            profile.failedLogins = try store.throttleState(TesseraStore.throttleKey(userID: record.id, identifier: ""), in: txn).failures
+            return profile
+        }
     }
 
     // MARK: Sessions
@@ -135,7 +156,7 @@ public final class AuthService: Sendable {
         }
         switch user.state {
         case .active: break
-        case .unvalidated: throw AuthError.accountNotValidated
+        case .unvalidated: throw AuthError.accountNotValidated(validationCode: try await newValidationCode(for: user.id))
         case .disabled: throw AuthError.inactiveAccount
         }
 
@@ -170,11 +191,14 @@ public final class AuthService: Sendable {
             if let freshHash, current.passwordHash == storedHash {
                 current.passwordHash = freshHash
                 current.updatedAt = now
-                try txn.put(current.encoded(), forKey: TesseraStore.key(user.id), in: store.users)
             }
+            current.lastLoginAt = now
+            try txn.put(current.encoded(), forKey: TesseraStore.key(user.id), in: store.users)
         }
         logger.debug("session opened", metadata: ["user.id": "\(user.id)", "session.id": "\(sessionID)", "password.rehashed": "\(freshHash != nil)"])
-        return LoginResult(token: token.text, sessionID: sessionID, expiresAt: record.expiresAt, user: user.profile,
+        var profile = user.profile
+        profile.lastLoginAt = now
+        return LoginResult(token: token.text, sessionID: sessionID, expiresAt: record.expiresAt, user: profile,
                            refreshToken: refresh.text, refreshExpiresAt: refreshRecord.expiresAt)
     }
 
@@ -185,6 +209,77 @@ public final class AuthService: Sendable {
         guard configured > 0 else { return requested ?? 0 }
         guard let requested, requested > 0 else { return configured }
         return min(requested, configured)
+    }
+
+    // MARK: Validation
+
+    /// Replaces an unvalidated account's code with a fresh one and returns it.
+    func newValidationCode(for userID: UInt64) async throws -> String {
+        let store = self.store
+        let code = ValidationCode.generate(key: store.keyRing.active)
+        try await commit { txn in
+            guard var record = try store.user(id: userID, in: txn), record.state == .unvalidated else { throw AuthError.badCredentials }
+            if !record.validationDigest.isEmpty { try txn.delete(record.validationDigest, in: store.validationCodes) }
+            record.validationDigest = code.digest
+            try txn.put(record.encoded(), forKey: TesseraStore.key(userID), in: store.users)
+            try txn.put(TesseraStore.key(userID), forKey: code.digest, in: store.validationCodes)
+        }
+        return code.text
+    }
+
+    /// Activates the account a validation code was issued for. The code works once.
+    public func validate(code text: String) async throws -> UserProfile {
+        guard let digest = ValidationCode.digest(of: text, key: store.keyRing.active) else { throw AuthError.tokenInvalid }
+        let store = self.store
+        let now = clock.now()
+        return try await commit { txn in
+            guard let idBytes = try txn.value(forKey: digest, in: store.validationCodes), idBytes.count == 8 else { throw AuthError.tokenInvalid }
+            let id = idBytes.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
+            guard var record = try store.user(id: id, in: txn), record.validationDigest == digest else { throw AuthError.tokenInvalid }
+            try txn.delete(digest, in: store.validationCodes)
+            record.validationDigest = []
+            if record.state == .unvalidated { record.state = .active }
+            record.updatedAt = now
+            try txn.put(record.encoded(), forKey: TesseraStore.key(id), in: store.users)
+            return record.profile
+        }
+    }
+
+    // MARK: Profile
+
+    /// Changes a user's profile. Changing the roles updates every live session's copy, so the
+    /// next verify reports them.
+    public func updateProfile(_ lookup: UserLookup, _ changes: ProfileChanges) async throws -> UserProfile {
+        try Validation.profile(changes)
+        let store = self.store
+        let now = clock.now()
+        return try await commit { txn in
+            guard var record = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            let newEmail = changes.email.map { $0.isEmpty ? nil : $0 } ?? record.email
+            let newPhone = changes.phone.map { $0.isEmpty ? nil : $0 } ?? record.phone
+            try self.checkUnique(username: nil, email: newEmail, phone: newPhone, except: record.id, in: txn)
+            if newEmail?.lowercased() != record.email?.lowercased() {
+                if let old = record.email { try txn.delete(TesseraStore.normalized(old), in: store.emails) }
+                if let new = newEmail { try txn.put(TesseraStore.key(record.id), forKey: TesseraStore.normalized(new), in: store.emails) }
+            }
+            if newPhone != record.phone {
+                if let old = record.phone { try txn.delete(TesseraStore.normalized(old), in: store.phones) }
+                if let new = newPhone { try txn.put(TesseraStore.key(record.id), forKey: TesseraStore.normalized(new), in: store.phones) }
+            }
+            record.apply(changes)
+            record.email = newEmail
+            record.phone = newPhone
+            record.updatedAt = now
+            try txn.put(record.encoded(), forKey: TesseraStore.key(record.id), in: store.users)
+            if let roles = changes.roles {
+                for id in try store.sessionIDs(ofUser: record.id, in: txn) {
+                    guard var session = try store.sessionRecord(id, in: txn) else { continue }
+                    session.roles = roles
+                    try txn.put(session.encoded(), forKey: id.bytes, in: store.sessions)
+                }
+            }
+            return record.profile
+        }
     }
 
     // MARK: Administration

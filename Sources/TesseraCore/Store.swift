@@ -12,6 +12,8 @@ import LMDBKit
 /// | `token_keys`    | key id (u16 BE)                    | ``TokenKey``          |
 /// | `refresh_tokens`   | refresh id (16 bytes)           | `RefreshRecord`       |
 /// | `refresh_families` | family id (16 bytes)            | `RefreshFamily`       |
+/// | `phones`        | phone number (UTF-8, as given)     | user id (u64 BE)      |
+/// | `validation_codes` | keyed digest of a code (32)     | user id (u64 BE)      |
 /// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased unknown identifier | ``ThrottleState`` |
 /// | `meta`          | name (UTF-8)                       | per name              |
 public final class TesseraStore: Sendable {
@@ -26,6 +28,8 @@ public final class TesseraStore: Sendable {
     let throttle: Database
     let refreshTokens: Database
     let refreshFamilies: Database
+    let phones: Database
+    let validationCodes: Database
     /// The token keys, loaded at open.
     public let keyRing: TokenKeyRing
 
@@ -37,12 +41,14 @@ public final class TesseraStore: Sendable {
     public init(directory: String, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock()) throws {
         environment = try Environment(path: directory, options: options)
         let databases = try environment.openDatabases(["users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
-                                                          "refresh_tokens", "refresh_families"])
+                                                          "refresh_tokens", "refresh_families", "phones", "validation_codes"])
         (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
             (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
         throttle = databases[7]
         refreshTokens = databases[8]
         refreshFamilies = databases[9]
+        phones = databases[10]
+        validationCodes = databases[11]
         let (tokenKeys, meta) = (self.tokenKeys, self.meta)
         keyRing = try environment.write { txn in
             if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {
@@ -92,6 +98,7 @@ public final class TesseraStore: Sendable {
         case .id(let id): try user(id: id, in: txn)
         case .username(let name): try userID(index: usernames, name: name, in: txn).flatMap { try user(id: $0, in: txn) }
         case .email(let email): try userID(index: emails, name: email, in: txn).flatMap { try user(id: $0, in: txn) }
+        case .phone(let phone): try userID(index: phones, name: phone, in: txn).flatMap { try user(id: $0, in: txn) }
         }
     }
 
@@ -154,9 +161,10 @@ public final class TesseraStore: Sendable {
         }
     }
 
-    /// Resolves a login identifier: an email when it contains `@`, a username otherwise.
+    /// Resolves a login identifier: an email when it contains `@`, a phone number when it
+    /// starts with `+`, a username otherwise.
     func user(identifier: String, in txn: some ReadableTransaction) throws -> UserRecord? {
-        let index = identifier.contains("@") ? emails : usernames
+        let index = identifier.contains("@") ? emails : identifier.hasPrefix("+") ? phones : usernames
         guard let id = try userID(index: index, name: identifier, in: txn) else { return nil }
         return try user(id: id, in: txn)
     }

@@ -12,6 +12,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case setUserState = 0x12
     /// Clear an account's failed-login count and lock.
     case unlockUser = 0x13
+    /// Change a user's profile fields.
+    case updateUser = 0x14
     /// Change one's own password (token + current password); other sessions end.
     case changePassword = 0x15
     /// Set a user's password (administrator); every session ends.
@@ -20,6 +22,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case deleteUser = 0x17
     /// List users in id order, paged.
     case listUsers = 0x18
+    /// Activate an account with its validation code.
+    case validate = 0x19
     /// Check a password and open a session.
     case login = 0x20
     /// Check a session token: the per-request hot path.

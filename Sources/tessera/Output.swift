@@ -14,17 +14,34 @@ enum Output {
         if let email = user.email { object["email"] = email }
         if let name = user.displayName { object["name"] = name }
         if let state = AccountStateName.name(user.state) { object["state"] = state }
+        if let phone = user.phone { object["phone"] = phone }
+        if let type = user.accountType { object["account_type"] = type == 1 ? "service" : "user" }
+        if let role = user.rootRole { object["root_role"] = role }
+        if let id = user.externalID { object["external_id"] = id }
+        if let url = user.imageURL { object["image_url"] = url }
+        if let last = user.lastLoginAt { object["last_login_at"] = iso8601(last) }
+        if let failed = user.failedLogins { object["failed_logins"] = Int(failed) }
+        if !user.settings.isEmpty { object["settings"] = user.settings }
         return object
     }
 
-    static func show(_ user: UserInfo, json: Bool) {
-        if json { self.json(self.user(user)); return }
+    static func show(_ user: UserInfo, json: Bool, validationCode: String? = nil) {
+        if json {
+            var object = self.user(user)
+            if let validationCode { object["validation_code"] = validationCode }
+            self.json(object)
+            return
+        }
         print("id:       \(user.id)")
         print("username: \(user.username)")
         if let email = user.email { print("email:    \(email)") }
         if let name = user.displayName { print("name:     \(name)") }
         if !user.roles.isEmpty { print("roles:    \(user.roles.joined(separator: ", "))") }
         if let state = AccountStateName.name(user.state) { print("state:    \(state)") }
+        if let phone = user.phone { print("phone:    \(phone)") }
+        if let failed = user.failedLogins, failed > 0 { print("failed:   \(failed) consecutive failed logins") }
+        if let last = user.lastLoginAt { print("last login: \(iso8601(last))") }
+        if let validationCode { print("validation code: \(validationCode)") }
         print("created:  \(iso8601(user.createdAt))")
     }
 

@@ -5,7 +5,7 @@ import TesseraProtocol
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Create and inspect users.",
-        subcommands: [Add.self, Show.self, List.self, Passwd.self, SetState.self, Unlock.self, Delete.self])
+        subcommands: [Add.self, Show.self, List.self, Update.self, Validate.self, Passwd.self, SetState.self, Unlock.self, Delete.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; the password is read from standard input.")
@@ -14,14 +14,49 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "Email address (unique).") var email: String?
         @Option(help: "Display name.") var name: String?
         @Option(help: "A role; repeat for several.") var role: [String] = []
+        @Option(help: "Phone number, E.164 (+33612345678).") var phone: String?
+        @Flag(help: "A service account rather than a person.") var service = false
+        @Flag(help: "Create the account unvalidated; prints the validation code.") var unvalidated = false
 
         func run() async throws {
             var password = try Password.read(prompt: "Password for \(username): ")
             defer { password.resetBytes(in: 0..<password.count) }
             try await options.run { client in
-                let user = try await client.createUser(username: username, password: password, email: email, displayName: name, roles: role)
+                let reply = try await client.register(CreateUserRequest(
+                    username: username, password: password, email: email, displayName: name, roles: role,
+                    profile: ProfileFields(phone: phone, accountType: service ? 1 : nil), unvalidated: unvalidated))
+                Output.show(reply.user, json: options.json, validationCode: reply.validationCode)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change profile fields; an empty value clears a field.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Username or email.") var identifier: String
+        @Option(help: "New email.") var email: String?
+        @Option(help: "New display name.") var name: String?
+        @Option(help: "New phone number.") var phone: String?
+        @Option(help: "Replace the roles; repeat for several.") var role: [String] = []
+        @Flag(help: "Remove every role.") var clearRoles = false
+
+        func run() async throws {
+            try await options.run { client in
+                let roles: [String]? = clearRoles ? [] : (role.isEmpty ? nil : role)
+                let user = try await client.updateUser(UpdateUserRequest(user: .lookup(identifier), email: email, displayName: name,
+                                                                         profile: ProfileFields(phone: phone), roles: roles))
                 Output.show(user, json: options.json)
             }
+        }
+    }
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Activate an unvalidated account with its validation code.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The validation code.") var code: String
+
+        func run() async throws {
+            try await options.run { client in Output.show(try await client.validate(code: code), json: options.json) }
         }
     }
 
@@ -127,7 +162,7 @@ struct UserCommand: AsyncParsableCommand {
 extension GetUserRequest {
     /// An email when the text contains '@', a username otherwise.
     static func lookup(_ identifier: String) -> GetUserRequest {
-        identifier.contains("@") ? .email(identifier) : .username(identifier)
+        identifier.contains("@") ? .email(identifier) : identifier.hasPrefix("+") ? .phone(identifier) : .username(identifier)
     }
 }
 

@@ -117,3 +117,54 @@ final class RefreshEndToEndTests: XCTestCase {
         }
     }
 }
+
+final class RehashEndToEndTests: XCTestCase {
+    /// Restarted with stronger argon2id parameters, the daemon re-hashes on the next login:
+    /// the new parameters appear in the data file.
+    func testOutdatedHashIsReplacedAfterAParameterChange() async throws {
+        let weak = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+        defer { weak.tearDown() }
+        try weak.start()
+        let client = TesseraClient(socketPath: weak.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        weak.stop()
+        let data = weak.dataPath + "/data.mdb"
+        let before = try Data(contentsOf: URL(fileURLWithPath: data))
+        XCTAssertNotNil(before.range(of: Data("$argon2id$v=19$m=64,t=1,p=1$".utf8)))
+
+        let strong = DaemonProcess(arguments: ["--argon2-ops", "2", "--argon2-mem-kib", "128"])
+        defer { strong.tearDown() }
+        try FileManager.default.removeItem(atPath: strong.directory)
+        try FileManager.default.copyItem(atPath: weak.directory, toPath: strong.directory)
+        try strong.start()
+        _ = try await TesseraClient(socketPath: strong.socketPath).login(identifier: "alice", password: Array("correct horse".utf8))
+        strong.stop()
+        let after = try Data(contentsOf: URL(fileURLWithPath: strong.dataPath + "/data.mdb"))
+        XCTAssertNotNil(after.range(of: Data("$argon2id$v=19$m=128,t=2,p=1$".utf8)), "the password was re-hashed with the new parameters")
+    }
+}
+
+final class ProfileEndToEndTests: XCTestCase {
+    func testRegisterUnvalidatedValidateAndUpdateFromTheCLI() throws {
+        let daemon = DaemonProcess()
+        defer { daemon.tearDown() }
+        try daemon.start()
+        let socket = ["--socket", daemon.socketPath]
+        let add = try runCommand(DaemonProcess.tessera, ["user", "add", "alice", "--phone", "+33612345678", "--unvalidated", "--json"] + socket,
+                                 input: "correct horse\n")
+        XCTAssertEqual(add.status, 0, add.stderr)
+        let created = try JSONSerialization.jsonObject(with: Data(add.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(created["state"] as? String, "unvalidated")
+        let code = try XCTUnwrap(created["validation_code"] as? String)
+        let refused = try runCommand(DaemonProcess.tessera, ["login", "+33612345678"] + socket, input: "correct horse\n")
+        XCTAssertTrue(refused.stderr.contains("account-not-validated"), refused.stderr)
+        // That login issued a fresh code: the first one no longer works.
+        XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["user", "validate", code] + socket).status, 0)
+
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["user", "set-state", "alice", "active"] + socket).status, 0)
+        let update = try runCommand(DaemonProcess.tessera, ["user", "update", "+33612345678", "--email", "a@example.com", "--role", "admin", "--json"] + socket)
+        XCTAssertEqual(update.status, 0, update.stderr)
+        XCTAssertTrue(update.stdout.contains("\"email\":\"a@example.com\""), update.stdout)
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["login", "a@example.com"] + socket, input: "correct horse\n").status, 0)
+    }
+}

@@ -95,11 +95,21 @@ final class LoginPolicyTests: XCTestCase {
         try await fixture.createUser("alice")
         _ = try await fixture.service.setState(.username("alice"), to: .unvalidated)
         await expectFailure(.badCredentials, "alice")
-        await expectFailure(.accountNotValidated, "alice", password: "correct horse")
+        guard case .accountNotValidated(let code)? = await failure("alice", password: "correct horse"), let code else {
+            return XCTFail("expected account-not-validated with a fresh code")
+        }
         _ = try await fixture.service.setState(.username("alice"), to: .disabled)
         await expectFailure(.inactiveAccount, "alice", password: "correct horse")
-        _ = try await fixture.service.setState(.username("alice"), to: .active)
+        _ = try await fixture.service.setState(.username("alice"), to: .unvalidated)
+        let validated = try await fixture.service.validate(code: code)
+        XCTAssertEqual(validated.state, .active)
         _ = try await fixture.login("alice")
+        do {
+            _ = try await fixture.service.validate(code: code)
+            XCTFail("a code works once")
+        } catch {
+            XCTAssertEqual(error as? AuthError, .tokenInvalid)
+        }
     }
 
     func testDisablingAnAccountEndsItsSessions() async throws {

@@ -109,6 +109,31 @@ struct TestVector {
         TestVector(name: "list-users-response", summary: "LIST_USERS reply: one user, no more pages", opcode: 0x18, flags: .response, status: 0, requestID: 17,
                    message: UserListResponse(users: [UserInfo(id: 1, username: "alice", createdAt: 1_767_225_600_000, state: 0)], nextAfterID: nil),
                    fieldNames: [1: "user", 2: "next_after_id"]),
+        TestVector(name: "update-user-request", summary: "UPDATE_USER alice: new email, phone cleared, roles replaced", opcode: 0x14, flags: [], status: 0, requestID: 19,
+                   message: UpdateUserRequest(user: .username("alice"), email: "alice@example.org", profile: ProfileFields(phone: ""), roles: ["admin", "billing"]),
+                   fieldNames: [2: "username", 20: "email", 22: "phone", 27: "role", 28: "replace_roles"]),
+        TestVector(name: "validate-request", summary: "VALIDATE with a code", opcode: 0x19, flags: [], status: 0, requestID: 20,
+                   message: ValidateRequest(code: "q2Jq8x1v0Zb7Yw3Ck5Lm9Np4Rs6Tu0Vw2Xy4Za6Bc8D"), fieldNames: [1: "code"]),
+        TestVector(name: "login-error-not-validated", summary: "LOGIN refused: status 2 account-not-validated, with a fresh code", opcode: 0x20,
+                   flags: .response, status: 2, requestID: 5,
+                   message: ErrorBody(name: "account-not-validated", message: "the account has not been validated yet", traceID: "1a2b3c4d5e6f7081",
+                                      validationCode: "q2Jq8x1v0Zb7Yw3Ck5Lm9Np4Rs6Tu0Vw2Xy4Za6Bc8D"),
+                   fieldNames: [1: "name", 2: "message", 3: "trace_id", 5: "validation_code"]),
+        TestVector(name: "get-user-response-full", summary: "GET_USER reply with every profile field", opcode: 0x11, flags: .response, status: 0, requestID: 21,
+                   message: UserResponse(user: {
+                       var user = UserInfo(id: 2, username: "svc-billing", email: "billing@example.com", displayName: "Billing", createdAt: 1_767_225_600_000,
+                                           roles: ["service"], state: 0)
+                       user.phone = "+33612345678"
+                       user.imageURL = "https://example.com/b.png"
+                       user.accountType = 1
+                       user.rootRole = "Viewer"
+                       user.externalID = "scim-42"
+                       user.updatedAt = 1_767_225_700_000
+                       user.lastLoginAt = 1_767_225_800_000
+                       user.failedLogins = 0
+                       user.settings = ["theme": "dark"]
+                       return user
+                   }()), fieldNames: userFields),
         TestVector(name: "error-frame-too-large", summary: "connection-level error: frame-too-large, request id 0, closing", opcode: 0x00,
                    flags: [.response, .closing], status: 16, requestID: 0,
                    message: ErrorBody(name: "frame-too-large", message: "frame length 16385 exceeds the maximum of 16384 bytes", traceID: "00000000000000aa"),

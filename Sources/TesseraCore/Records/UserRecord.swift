@@ -5,6 +5,10 @@
 /// u8 version=1 | u64 id | i64 created_at | i64 updated_at | u8 state
 /// | u16 len + password hash | u16 len + username | u16 len + email (0 = none)
 /// | u16 len + display name (0 = none) | u8 count + (u8 len + role)*
+/// then, appended later (absent from older records, read as defaults):
+/// | u16 len + phone | u16 len + image URL | u8 account type | u16 len + root role
+/// | u16 len + external id | i64 last_login_at | u16 count + (u16 len + key, u16 len + value)*
+/// | u8 len + validation code digest (0 or 32)
 /// ```
 public struct UserRecord: Sendable, Equatable {
     static let version: UInt8 = 1
@@ -19,6 +23,15 @@ public struct UserRecord: Sendable, Equatable {
     public var email: String?
     public var displayName: String?
     public var roles: [String]
+    public var phone: String?
+    public var imageURL: String?
+    public var accountType: AccountType = .user
+    public var rootRole: String?
+    public var externalID: String?
+    public var lastLoginAt: Timestamp = 0
+    public var settings: [String: String] = [:]
+    /// Keyed digest of the pending validation code of an unvalidated account (empty when none).
+    var validationDigest: [UInt8] = []
 
     func encoded() -> [UInt8] {
         var writer = RecordWriter(version: Self.version)
@@ -31,6 +44,19 @@ public struct UserRecord: Sendable, Equatable {
         writer.write(string: email)
         writer.write(string: displayName)
         writer.write(shortStrings: roles)
+        writer.write(string: phone)
+        writer.write(string: imageURL)
+        writer.write(accountType.rawValue)
+        writer.write(string: rootRole)
+        writer.write(string: externalID)
+        writer.write(lastLoginAt)
+        writer.write(UInt16(settings.count))
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+            writer.write(string: key)
+            writer.write(string: value)
+        }
+        writer.write(UInt8(validationDigest.count))
+        writer.write(raw: validationDigest)
         return writer.bytes
     }
 
@@ -60,11 +86,26 @@ public struct UserRecord: Sendable, Equatable {
         email = try reader.readString()
         displayName = try reader.readString()
         roles = try reader.readShortStrings()
+        guard !reader.isAtEnd else { return }
+        phone = try reader.readString()
+        imageURL = try reader.readString()
+        accountType = AccountType(rawValue: try reader.read()) ?? .user
+        rootRole = try reader.readString()
+        externalID = try reader.readString()
+        lastLoginAt = try reader.read()
+        let count = Int(try reader.read(UInt16.self))
+        for _ in 0..<count {
+            let key = try reader.readString() ?? ""
+            settings[key] = try reader.readString() ?? ""
+        }
+        validationDigest = Array(try reader.read(raw: Int(try reader.read(UInt8.self))))
     }
 
     /// The user as reported to clients (no hash).
     public var profile: UserProfile {
-        UserProfile(id: id, username: username, email: email, displayName: displayName, createdAt: createdAt, roles: roles, state: state)
+        UserProfile(id: id, username: username, email: email, displayName: displayName, createdAt: createdAt, roles: roles, state: state,
+                    phone: phone, imageURL: imageURL, accountType: accountType, rootRole: rootRole, externalID: externalID,
+                    updatedAt: updatedAt, lastLoginAt: lastLoginAt, settings: settings)
     }
 }
 
@@ -84,4 +125,35 @@ public struct UserProfile: Sendable, Equatable {
     public var createdAt: Timestamp
     public var roles: [String]
     public var state: AccountState
+    public var phone: String?
+    public var imageURL: String?
+    public var accountType: AccountType
+    public var rootRole: String?
+    public var externalID: String?
+    public var updatedAt: Timestamp
+    /// The last successful login (0: never).
+    public var lastLoginAt: Timestamp
+    public var settings: [String: String]
+    /// Consecutive failed logins (from the throttle); filled where the service reads it.
+    public var failedLogins: UInt32 = 0
+}
+
+/// A person, or a service account (for machine clients).
+public enum AccountType: UInt8, Sendable {
+    case user = 0
+    case service = 1
+}
+
+extension UserRecord {
+    /// Applies the fields `changes` sets (email and phone are handled with their indexes).
+    mutating func apply(_ changes: ProfileChanges) {
+        func cleared(_ value: String?) -> String?? { value.map { $0.isEmpty ? nil : $0 } }
+        if let name = cleared(changes.displayName) { displayName = name }
+        if let url = cleared(changes.imageURL) { imageURL = url }
+        if let type = changes.accountType { accountType = type }
+        if let role = cleared(changes.rootRole) { rootRole = role }
+        if let id = cleared(changes.externalID) { externalID = id }
+        if let roles = changes.roles { self.roles = roles }
+        if let settings = changes.settings { self.settings = settings }
+    }
 }

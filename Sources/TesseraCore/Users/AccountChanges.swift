@@ -72,6 +72,8 @@ extension AuthService {
             try txn.delete(TesseraStore.key(record.id), in: store.users)
             try txn.delete(TesseraStore.normalized(record.username), in: store.usernames)
             if let email = record.email { try txn.delete(TesseraStore.normalized(email), in: store.emails) }
+            if let phone = record.phone { try txn.delete(TesseraStore.normalized(phone), in: store.phones) }
+            if !record.validationDigest.isEmpty { try txn.delete(record.validationDigest, in: store.validationCodes) }
             try txn.delete(TesseraStore.throttleKey(userID: record.id, identifier: ""), in: store.throttle)
         }
     }

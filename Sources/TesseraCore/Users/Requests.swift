@@ -7,6 +7,9 @@ public struct NewUser: Sendable {
     public var email: String?
     public var displayName: String?
     public var roles: [String]
+    public var profile = ProfileChanges()
+    /// Create the account unvalidated: logins answer `account-not-validated` until VALIDATE.
+    public var unvalidated = false
 
     public init(username: String, password: SecretBytes, email: String? = nil, displayName: String? = nil, roles: [String] = []) {
         self.username = username
@@ -17,11 +20,29 @@ public struct NewUser: Sendable {
     }
 }
 
+/// Changes to a user's profile: `nil` leaves a field alone; an empty string clears it.
+public struct ProfileChanges: Sendable {
+    public var email: String?
+    public var displayName: String?
+    public var phone: String?
+    public var imageURL: String?
+    public var accountType: AccountType?
+    public var rootRole: String?
+    public var externalID: String?
+    /// Replaces the roles (and every live session's copy of them).
+    public var roles: [String]?
+    /// Replaces the settings map.
+    public var settings: [String: String]?
+
+    public init() {}
+}
+
 /// How ``AuthService/user(_:)`` finds a user.
 public enum UserLookup: Sendable {
     case id(UInt64)
     case username(String)
     case email(String)
+    case phone(String)
 }
 
 /// Input of ``AuthService/login(_:)``.

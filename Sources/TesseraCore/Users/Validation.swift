@@ -43,6 +43,39 @@ enum Validation {
         }
     }
 
+    static func phone(_ value: String) throws(AuthError) {
+        let utf8 = Array(value.utf8)
+        guard utf8.count >= 7, utf8.count <= 16, utf8[0] == UInt8(ascii: "+"), utf8.dropFirst().allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw .invalidArgument("phone must be in E.164 form: '+' and 6 to 15 digits")
+        }
+    }
+
+    static func printable(_ value: String, field: String, maximum: Int) throws(AuthError) {
+        guard value.utf8.count <= maximum else { throw .invalidArgument("\(field) must be at most \(maximum) bytes") }
+        guard !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { throw .invalidArgument("\(field) must not contain control characters") }
+    }
+
+    static func settings(_ values: [String: String]) throws(AuthError) {
+        guard values.count <= 64 else { throw .invalidArgument("a user may have at most 64 settings") }
+        for (key, value) in values {
+            guard !key.isEmpty, key.utf8.count <= 64, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+                throw .invalidArgument("setting keys must be 1 to 64 printable ASCII characters without spaces")
+            }
+            try printable(value, field: "setting \(key)", maximum: 1024)
+        }
+    }
+
+    static func profile(_ changes: ProfileChanges) throws(AuthError) {
+        if let email = changes.email, !email.isEmpty { try Self.email(email) }
+        if let name = changes.displayName { try displayName(name) }
+        if let phone = changes.phone, !phone.isEmpty { try Self.phone(phone) }
+        if let url = changes.imageURL { try printable(url, field: "image URL", maximum: 2048) }
+        if let role = changes.rootRole { try printable(role, field: "root role", maximum: 64) }
+        if let id = changes.externalID { try printable(id, field: "external id", maximum: 256) }
+        if let roles = changes.roles { try Self.roles(roles) }
+        if let settings = changes.settings { try Self.settings(settings) }
+    }
+
     static func password(_ count: Int, minimum: Int) throws(AuthError) {
         guard count >= minimum else { throw .invalidArgument("password must be at least \(minimum) bytes") }
         guard count <= 1024 else { throw .invalidArgument("password must be at most 1024 bytes") }

@@ -27,7 +27,7 @@ struct RequestDispatcher: Sendable {
         switch Opcode(rawValue: opcode) {
         case .verify: .verify
         case .hello, .ping, .getUser, .listSessions, .listUsers: .inline
-        case .login, .createUser, .logout, .refresh, .changePassword, .setPassword, .deleteUser, .setUserState, .unlockUser, .revokeSession, .revokeAllSessions: .slow
+        case .login, .createUser, .updateUser, .validate, .logout, .refresh, .changePassword, .setPassword, .deleteUser, .setUserState, .unlockUser, .revokeSession, .revokeAllSessions: .slow
         case nil: .unknown
         }
     }
@@ -75,8 +75,22 @@ struct RequestDispatcher: Sendable {
         case .createUser:
             var request = try CreateUserRequest(decoding: frame.body)
             let password = SecretBytes(wiping: &request.password)
-            let user = try await service.createUser(NewUser(username: request.username, password: password, email: request.email,
-                                                            displayName: request.displayName, roles: request.roles))
+            var new = NewUser(username: request.username, password: password, email: request.email,
+                              displayName: request.displayName, roles: request.roles)
+            new.profile = try ProfileChanges(request.profile)
+            new.unvalidated = request.unvalidated
+            let (user, code) = try await service.register(new)
+            UserResponse(user: UserInfo(user), validationCode: code).encode(into: &out)
+        case .updateUser:
+            let request = try UpdateUserRequest(decoding: frame.body)
+            var changes = try ProfileChanges(request.profile)
+            changes.email = request.email
+            changes.displayName = request.displayName
+            changes.roles = request.roles
+            let user = try await service.updateProfile(UserLookup(request.user), changes)
+            UserResponse(user: UserInfo(user)).encode(into: &out)
+        case .validate:
+            let user = try await service.validate(code: try ValidateRequest(decoding: frame.body).code)
             UserResponse(user: UserInfo(user)).encode(into: &out)
         case .login:
             var request = try LoginRequest(decoding: frame.body)
@@ -158,6 +172,30 @@ extension UserInfo {
     init(_ profile: UserProfile) {
         self.init(id: profile.id, username: profile.username, email: profile.email, displayName: profile.displayName,
                   createdAt: profile.createdAt, roles: profile.roles, state: profile.state.rawValue)
+        phone = profile.phone
+        imageURL = profile.imageURL
+        accountType = profile.accountType.rawValue
+        rootRole = profile.rootRole
+        externalID = profile.externalID
+        updatedAt = profile.updatedAt
+        lastLoginAt = profile.lastLoginAt == 0 ? nil : profile.lastLoginAt
+        failedLogins = profile.failedLogins
+        settings = profile.settings
+    }
+}
+
+extension ProfileChanges {
+    init(_ fields: ProfileFields) throws {
+        self.init()
+        phone = fields.phone
+        imageURL = fields.imageURL
+        if let type = fields.accountType {
+            guard let known = AccountType(rawValue: type) else { throw RequestFailure(status: .invalidArgument, message: "account_type must be 0 (user) or 1 (service)") }
+            accountType = known
+        }
+        rootRole = fields.rootRole
+        externalID = fields.externalID
+        settings = fields.settings
     }
 }
 
@@ -167,6 +205,7 @@ extension UserLookup {
         case .id(let id): self = .id(id)
         case .username(let name): self = .username(name)
         case .email(let email): self = .email(email)
+        case .phone(let phone): self = .phone(phone)
         }
     }
 }

@@ -29,11 +29,13 @@ struct RequestFailure: Error {
     var status: Status
     var message: String
     var retryAfterSeconds: UInt32?
+    var validationCode: String?
 
-    init(status: Status, message: String, retryAfterSeconds: UInt32? = nil) {
+    init(status: Status, message: String, retryAfterSeconds: UInt32? = nil, validationCode: String? = nil) {
         self.status = status
         self.message = message
         self.retryAfterSeconds = retryAfterSeconds
+        self.validationCode = validationCode
     }
 
     init(_ error: any Error) {
@@ -47,7 +49,9 @@ struct RequestFailure: Error {
             case .locked(let seconds): seconds
             default: nil
             }
-            self.init(status: auth.status, message: message, retryAfterSeconds: retryAfter)
+            var code: String?
+            if case .accountNotValidated(let fresh) = auth { code = fresh }
+            self.init(status: auth.status, message: message, retryAfterSeconds: retryAfter, validationCode: code)
         case let proto as ProtocolError: self.init(status: proto.status, message: proto.description)
         default: self.init(status: .internal, message: "internal error; see the daemon log for the trace id")
         }
@@ -72,7 +76,7 @@ extension ByteBuffer {
         if closing || failure.status.closesConnection { flags.insert(.closing) }
         writeFrame(opcode: opcode, flags: flags, status: failure.status.rawValue, requestID: requestID) { buffer in
             ErrorBody(name: failure.status.name, message: failure.message, traceID: traceID,
-                      retryAfterSeconds: failure.retryAfterSeconds).encode(into: &buffer)
+                      retryAfterSeconds: failure.retryAfterSeconds, validationCode: failure.validationCode).encode(into: &buffer)
         }
     }
 }

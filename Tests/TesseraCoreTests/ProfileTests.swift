@@ -1,0 +1,114 @@
+import Foundation
+import SodiumKit
+@testable import TesseraCore
+import XCTest
+
+final class ProfileTests: XCTestCase {
+    var fixture: CoreFixture!
+    override func setUp() async throws { fixture = try CoreFixture() }
+    override func tearDown() { fixture.tearDown() }
+
+    private func newUser(_ name: String, phone: String? = nil, unvalidated: Bool = false) -> NewUser {
+        var user = NewUser(username: name, password: CoreFixture.secret("correct horse"), email: "\(name)@example.com", roles: ["member"])
+        user.profile.phone = phone
+        user.profile.imageURL = "https://example.com/\(name).png"
+        user.profile.accountType = .service
+        user.profile.rootRole = "Editor"
+        user.profile.externalID = "scim-\(name)"
+        user.profile.settings = ["theme": "dark", "lang": "fr"]
+        user.unvalidated = unvalidated
+        return user
+    }
+
+    func testProfileFieldsRoundTripAndLoginByPhone() async throws {
+        let created = try await fixture.service.createUser(newUser("alice", phone: "+33612345678"))
+        XCTAssertEqual(created.phone, "+33612345678")
+        XCTAssertEqual(created.accountType, .service)
+        XCTAssertEqual(created.rootRole, "Editor")
+        XCTAssertEqual(created.externalID, "scim-alice")
+        XCTAssertEqual(created.settings, ["theme": "dark", "lang": "fr"])
+        XCTAssertEqual(try fixture.service.user(.phone("+33612345678")).id, created.id)
+        fixture.clock.advance(by: 5000)
+        let login = try await fixture.login("+33612345678")
+        XCTAssertEqual(login.user.id, created.id)
+        XCTAssertEqual(try fixture.service.user(.id(created.id)).lastLoginAt, fixture.clock.now())
+    }
+
+    func testUniquePhone() async throws {
+        _ = try await fixture.service.createUser(newUser("alice", phone: "+33612345678"))
+        do {
+            _ = try await fixture.service.createUser(newUser("bob", phone: "+33612345678"))
+            XCTFail("phone must be unique")
+        } catch let AuthError.conflict(why) {
+            XCTAssertTrue(why.contains("phone"))
+        }
+        do {
+            _ = try await fixture.service.createUser(newUser("carol", phone: "0612"))
+            XCTFail("phone must be E.164")
+        } catch let AuthError.invalidArgument(why) {
+            XCTAssertTrue(why.contains("E.164"))
+        }
+    }
+
+    func testUpdateProfileReindexesAndUpdatesLiveSessionsRoles() async throws {
+        _ = try await fixture.service.createUser(newUser("alice", phone: "+33612345678"))
+        let login = try await fixture.login("alice")
+        var changes = ProfileChanges()
+        changes.email = "new@example.com"
+        changes.phone = ""
+        changes.displayName = "Alice A."
+        changes.roles = ["admin", "member"]
+        changes.settings = ["theme": "light"]
+        let updated = try await fixture.service.updateProfile(.username("alice"), changes)
+        XCTAssertEqual(updated.email, "new@example.com")
+        XCTAssertNil(updated.phone)
+        XCTAssertEqual(updated.displayName, "Alice A.")
+        XCTAssertEqual(updated.settings, ["theme": "light"])
+        XCTAssertEqual(updated.rootRole, "Editor", "fields not given are left alone")
+        XCTAssertThrowsError(try fixture.service.user(.email("alice@example.com")))
+        XCTAssertThrowsError(try fixture.service.user(.phone("+33612345678")))
+        XCTAssertEqual(try fixture.service.user(.email("NEW@example.com")).id, updated.id)
+        XCTAssertEqual(try fixture.service.verify(token: login.token).roles, ["admin", "member"], "live sessions see the new roles")
+        _ = try await fixture.service.createUser(newUser("bob", phone: "+33612345678"))  // the phone is free again
+    }
+
+    func testUnvalidatedRegistrationAndValidation() async throws {
+        let (user, code) = try await fixture.service.register(newUser("alice", unvalidated: true))
+        XCTAssertEqual(user.state, .unvalidated)
+        let validationCode = try XCTUnwrap(code)
+        do {
+            _ = try await fixture.login("alice")
+            XCTFail("unvalidated")
+        } catch AuthError.accountNotValidated(let fresh) {
+            XCTAssertNotNil(fresh)
+            XCTAssertNotEqual(fresh, validationCode, "a login issues a fresh code")
+        }
+        do {
+            _ = try await fixture.service.validate(code: validationCode)
+            XCTFail("the first code was replaced by the fresh one")
+        } catch {
+            XCTAssertEqual(error as? AuthError, .tokenInvalid)
+        }
+        XCTAssertThrowsError(try fixture.service.user(.username("nobody")))
+    }
+
+    func testFailedLoginCountIsReported() async throws {
+        _ = try await fixture.service.createUser(newUser("alice"))
+        _ = try? await fixture.login("alice", password: "wrong")
+        _ = try? await fixture.login("alice", password: "wrong")
+        XCTAssertEqual(try fixture.service.user(.username("alice")).failedLogins, 2)
+    }
+
+    func testRecordsWrittenBeforeTheProfileFieldsStillRead() throws {
+        var writer = RecordWriter(version: 1)
+        writer.write(UInt64(3)); writer.write(Int64(10)); writer.write(Int64(11)); writer.write(AccountState.active.rawValue)
+        writer.write(string: "$argon2id$x"); writer.write(string: "old"); writer.write(string: nil); writer.write(string: nil)
+        writer.write(shortStrings: ["r"])
+        let record = try writer.bytes.withUnsafeBytes { try UserRecord(decoding: $0) }
+        XCTAssertEqual(record.username, "old")
+        XCTAssertNil(record.phone)
+        XCTAssertEqual(record.accountType, .user)
+        XCTAssertEqual(record.settings, [:])
+        XCTAssertEqual(record.lastLoginAt, 0)
+    }
+}
