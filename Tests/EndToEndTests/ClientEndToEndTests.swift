@@ -28,7 +28,9 @@ final class ClientEndToEndTests: XCTestCase {
         XCTAssertEqual(fetched, created)
 
         let login = try await client.login(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.9", userAgent: "test")
-        XCTAssertEqual(login.user, created)
+        var loggedIn = created
+        loggedIn.lastLoginAt = try XCTUnwrap(login.user.lastLoginAt, "a login records its time")
+        XCTAssertEqual(login.user, loggedIn)
         let session = try await client.verify(token: login.token)
         XCTAssertEqual(session.userID, created.id)
         XCTAssertEqual(session.sessionID, login.sessionID)
@@ -111,7 +113,9 @@ final class ClientEndToEndTests: XCTestCase {
         try daemon.start()
         let session = try await client.verify(token: login.token)
         XCTAssertEqual(session.userID, user.id)
-        let again = try await client.user(.username("alice"))
+        var again = try await client.user(.username("alice"))
+        XCTAssertNotNil(again.lastLoginAt)
+        again.lastLoginAt = nil
         XCTAssertEqual(again, user)
     }
 
@@ -158,7 +162,8 @@ final class ResumeEndToEndTests: XCTestCase {
         let plain = try await client.verify(token: login.token)
         XCTAssertNil(plain.user, "the hot path does not pay for the profile unless asked")
         let resumed = try await client.verifyWithUser(token: login.token)
-        XCTAssertEqual(resumed.user, created)
+        XCTAssertEqual(resumed.user, login.user)
+        XCTAssertEqual(resumed.user?.id, created.id)
         XCTAssertEqual(resumed.roles, ["admin"])
     }
 }
