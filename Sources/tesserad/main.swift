@@ -80,8 +80,8 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("initial-map-mib"), help: "Map size to start with, in MiB; it doubles when full.")
     var initialMapMiB: Int = 256
 
-    @Option(name: .customLong("event-loop-threads"), help: "Socket threads. Default: one per core.")
-    var eventLoopThreads: Int = System.coreCount
+    @Option(name: .customLong("event-loop-threads"), help: "Socket threads. Default: half the cores (at least one); the web processes on the same host need the rest.")
+    var eventLoopThreads: Int = max(1, System.coreCount / 2)
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"

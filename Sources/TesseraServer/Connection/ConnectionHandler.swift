@@ -9,8 +9,12 @@ import TesseraProtocol
 /// verifies wait for the end of the burst and run in one LMDB snapshot, and every reply of the
 /// burst leaves in one write and one flush. Slow requests (argon2id, durable writes) run off the
 /// event loop and reply whenever they finish, so a verify never waits behind a login.
+///
+/// The handler splits frames itself (``FrameDecoder/decodeFrame(from:maximumLength:)``) rather
+/// than behind a `ByteToMessageHandler`: a frame handed down a pipeline is boxed in `NIOAny`,
+/// one allocation per frame on the verify path.
 final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = Frame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let dispatcher: RequestDispatcher
@@ -22,6 +26,10 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var inFlight = 0
     private var draining = false
     private var closed = false
+    /// Bytes of a frame not yet complete.
+    private var partial: ByteBuffer?
+    /// Set after a framing error: the stream cannot be resynchronised; further bytes are ignored.
+    private var broken = false
 
     init(dispatcher: RequestDispatcher, clock: any Clock, logger: Logger, tracker: ConnectionTracker, connectionID: UInt64) {
         self.dispatcher = dispatcher
@@ -38,7 +46,26 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !broken else { return }
+        var incoming = unwrapInboundIn(data)
+        if var buffered = partial {
+            partial = nil
+            buffered.writeBuffer(&incoming)
+            incoming = buffered
+        }
+        do {
+            while let frame = try FrameDecoder.decodeFrame(from: &incoming, maximumLength: dispatcher.configuration.maximumFrameLength) {
+                handle(frame, context: context)
+            }
+        } catch {
+            broken = true
+            failFraming(error, context: context)
+            return
+        }
+        if incoming.readableBytes > 0 { partial = incoming }
+    }
+
+    private func handle(_ frame: Frame, context: ChannelHandlerContext) {
         switch RequestDispatcher.route(frame.opcode) {
         case .verify:
             pendingVerifies.append(frame)
@@ -133,8 +160,15 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Framing errors: the stream cannot be resynchronised. Answer and close.
-        let failure = RequestFailure(error is ProtocolError || error is ByteToMessageDecoderError ? error : RequestFailure(status: .malformedFrame, message: "\(error)"))
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// A framing error: the stream cannot be resynchronised. Answer with a closing error frame
+    /// (after the replies already due) and close.
+    private func failFraming(_ error: any Error, context: ChannelHandlerContext) {
+        if !pendingVerifies.isEmpty { answerPendingVerifies() }
+        let failure = RequestFailure(error)
         let traceID = TraceID.make()
         logger.info("connection closed after a framing error", metadata: ["trace.id": "\(traceID)", "error.name": "\(failure.status.name)"])
         replies.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: traceID, closing: true)

@@ -62,7 +62,7 @@ public final class TesseraServer: Service, Sendable {
     private func bind() async throws -> any Channel {
         try SocketPath.prepare(configuration.socketPath)
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)
-        let (clock, logger, tracker, maximum) = (service.clock, logger, tracker, configuration.maximumFrameLength)
+        let (clock, logger, tracker) = (service.clock, logger, tracker)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.maxMessagesPerRead, value: 16)
@@ -70,7 +70,6 @@ public final class TesseraServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let handler = ConnectionHandler(dispatcher: dispatcher, clock: clock, logger: logger,
                                                     tracker: tracker, connectionID: tracker.makeID())
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumLength: maximum)))
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
