@@ -31,5 +31,5 @@ struct OperationStats {
 
 /// The operations the generator can send.
 enum LoadOperation: String, CaseIterable, Sendable {
-    case verify, login, logout, redisGet = "redis-get"
+    case verify, login, logout, refresh, redisGet = "redis-get"
 }

@@ -40,6 +40,8 @@ final class TesseraLoadHandler: ChannelInboundHandler {
     private let logoutCursor: Cursor
     private var sentAt: [UInt64]
     private var slotOperation: [LoadOperation]
+    /// Per slot, the refresh token to present next (a `refresh` slot logs in once to get one).
+    private var slotRefreshToken: [String?]
     private var rng: UInt64
     private var out = ByteBuffer()
     private(set) var stats: [LoadOperation: OperationStats] = [:]
@@ -56,6 +58,7 @@ final class TesseraLoadHandler: ChannelInboundHandler {
         self.done = done
         sentAt = Array(repeating: 0, count: depth)
         slotOperation = Array(repeating: .verify, count: depth)
+        slotRefreshToken = Array(repeating: nil, count: depth)
         rng = seed | 1
     }
 
@@ -94,6 +97,17 @@ final class TesseraLoadHandler: ChannelInboundHandler {
                 $0.writeField(1, string: workload.username)
                 $0.writeField(2, bytes: workload.password)
             }
+        case .refresh:
+            guard let refreshToken = slotRefreshToken[slot] else {
+                // First a login, to start this slot's refresh chain.
+                slotOperation[slot] = .login
+                out.writeFrame(opcode: Opcode.login.rawValue, requestID: UInt32(slot)) {
+                    $0.writeField(1, string: workload.username)
+                    $0.writeField(2, bytes: workload.password)
+                }
+                break
+            }
+            out.writeFrame(opcode: Opcode.refresh.rawValue, requestID: UInt32(slot)) { $0.writeField(1, string: refreshToken) }
         case .logout:
             guard let index = logoutCursor.next(limit: workload.logoutTokens.count) else {
                 running = false
@@ -117,15 +131,19 @@ final class TesseraLoadHandler: ChannelInboundHandler {
         }
         inFlight -= 1
         let operation = slotOperation[slot]
+        pendingRefreshToken = nil
         if let problem = check(frame, operation) {
             stats[operation, default: .init()].fail(problem)
         } else {
             stats[operation, default: .init()].record(nanoseconds: now - sentAt[slot])
         }
         lastReplyAt = now
+        if let next = pendingRefreshToken { slotRefreshToken[slot] = next }
         send(slot: slot)
         if !running && inFlight == 0 { done.succeed() }
     }
+
+    private var pendingRefreshToken: String?
 
     private func check(_ frame: Frame, _ operation: LoadOperation) -> String? {
         guard frame.status == 0 else {
@@ -141,8 +159,12 @@ final class TesseraLoadHandler: ChannelInboundHandler {
                 }
             }
             return "verify: no user id"
-        case .login:
-            return (try? LoginResponse(decoding: frame.body)).map { $0.token.utf8.count == 68 ? nil : "login: bad token" } ?? "login: undecodable reply"
+        case .login, .refresh:
+            guard let reply = try? LoginResponse(decoding: frame.body), reply.token.utf8.count == 68, let next = reply.refreshToken else {
+                return "\(operation.rawValue): undecodable reply"
+            }
+            if workload.operations.contains(where: { $0.0 == .refresh }) { pendingRefreshToken = next }
+            return nil
         case .logout, .redisGet:
             return nil
         }

@@ -66,11 +66,11 @@ public final class HashingPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Lowers this thread's scheduling priority (nice 10 on Linux, where nice is per thread),
+    /// Lowers this thread's scheduling priority (nice 19 on Linux, where nice is per thread),
     /// so event loops answering verifies preempt argon2id when both want a core.
     private static func yieldToEventLoops() {
         #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)  // who = 0: the calling thread on Linux
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)  // who = 0: the calling thread on Linux
         #endif
     }
 
