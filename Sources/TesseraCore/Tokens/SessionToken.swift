@@ -77,7 +77,7 @@ public struct SessionToken: Sendable {
     func digest(with key: TokenKey, into output: UnsafeMutableRawBufferPointer) {
         var secret = self.secret
         withUnsafeBytes(of: &secret) { s in
-            key.material.withUnsafeBytes { k in KeyedHash.blake2b(s, key: k, into: output) }
+            key.withMaterial { k in KeyedHash.blake2b(s, key: k, into: output) }
         }
     }
 
@@ -86,7 +86,7 @@ public struct SessionToken: Sendable {
     func graceKey(with key: TokenKey) -> [UInt8] {
         var secret = self.secret
         let input = withUnsafeBytes(of: &secret) { Array($0) } + Array("tessera-refresh-grace-v1".utf8)
-        return KeyedHash.blake2b(input, key: key.material)
+        return KeyedHash.blake2b(input, key: key.materialBytes)
     }
 
     /// The digest as an array (for storing).

@@ -5,8 +5,22 @@ import SodiumKit
 public struct TokenKey: Sendable {
     /// The id written into every token made under this key.
     public var id: UInt16
-    /// 32 random bytes.
-    var material: [UInt8]
+    /// 32 random bytes, inline (no heap storage, so copying a key costs no reference counting
+    /// on the verify path).
+    var material: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The key bytes as an array.
+    var materialBytes: [UInt8] {
+        var copy = material
+        return Swift.withUnsafeBytes(of: &copy) { Array($0) }
+    }
+
+    /// Calls `body` with the 32 key bytes.
+    @inline(__always)
+    func withMaterial<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var copy = material
+        return Swift.withUnsafeBytes(of: &copy, body)
+    }
     public var createdAt: Timestamp
     public var state: State
 
@@ -25,13 +39,16 @@ public struct TokenKey: Sendable {
         var writer = RecordWriter(version: Self.recordVersion)
         writer.write(state.rawValue)
         writer.write(createdAt)
-        writer.write(raw: material)
+        writer.write(raw: materialBytes)
         return writer.bytes
     }
 
     init(id: UInt16, material: [UInt8], createdAt: Timestamp, state: State) {
+        precondition(material.count == 32)
         self.id = id
-        self.material = material
+        var inline = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        Swift.withUnsafeMutableBytes(of: &inline) { $0.copyBytes(from: material) }
+        self.material = inline
         self.createdAt = createdAt
         self.state = state
     }
@@ -42,21 +59,27 @@ public struct TokenKey: Sendable {
         self.id = id
         state = State(rawValue: try reader.read()) ?? .verifyOnly
         createdAt = try reader.read()
-        material = Array(try reader.read(raw: 32))
+        var inline = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        let bytes = try reader.read(raw: 32)
+        Swift.withUnsafeMutableBytes(of: &inline) { $0.copyMemory(from: bytes) }
+        material = inline
     }
 }
 
 /// The token keys in use: one active key for new tokens, older ones for verifying.
 public struct TokenKeyRing: Sendable {
     public private(set) var keys: [TokenKey]
+    /// The key new tokens are made under, kept apart so verify finds it without touching the array.
+    public let active: TokenKey
 
-    /// The key new tokens are made under.
-    public var active: TokenKey {
-        keys.first { $0.state == .active }!
+    init(keys: [TokenKey]) {
+        self.keys = keys
+        active = keys.first { $0.state == .active }!
     }
 
     @inline(__always)
     func key(id: UInt16) -> TokenKey? {
+        if active.id == id { return active }
         for key in keys where key.id == id { return key }
         return nil
     }
@@ -82,5 +105,5 @@ public struct TokenKeyRing: Sendable {
 extension TokenKey {
     /// The key bytes, for the in-process benchmark that computes the same digest directly.
     /// Not for application use: the key must never leave the daemon.
-    public var materialForBenchmarks: [UInt8] { material }
+    public var materialForBenchmarks: [UInt8] { materialBytes }
 }

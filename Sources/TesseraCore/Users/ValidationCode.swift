@@ -8,7 +8,7 @@ struct ValidationCode: Sendable {
 
     static func generate(key: TokenKey) -> ValidationCode {
         let bytes = SecureRandom.bytes(32)
-        return ValidationCode(text: Base64URL.encode(bytes), digest: KeyedHash.blake2b(bytes, key: key.material))
+        return ValidationCode(text: Base64URL.encode(bytes), digest: KeyedHash.blake2b(bytes, key: key.materialBytes))
     }
 
     /// The digest of a presented code, or `nil` when it is not a code's text form.
@@ -18,6 +18,6 @@ struct ValidationCode: Sendable {
         var bytes = [UInt8](repeating: 0, count: 33)
         let count = utf8.withUnsafeMutableBytes { t in bytes.withUnsafeMutableBytes { Base64URL.decode(UnsafeRawBufferPointer(t), into: $0) } }
         guard count == 32 else { return nil }
-        return KeyedHash.blake2b(Array(bytes.prefix(32)), key: key.material)
+        return KeyedHash.blake2b(Array(bytes.prefix(32)), key: key.materialBytes)
     }
 }
