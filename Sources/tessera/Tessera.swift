@@ -66,7 +66,7 @@ struct Ping: AsyncParsableCommand {
 }
 
 struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in as a user (password from standard input); prints the token and its expiry.")
+    static let configuration = CommandConfiguration(abstract: "Log in (password from standard input); prints the access token, the refresh token and their expiry.")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "Username or email.") var identifier: String
     @Option(help: "Session lifetime in seconds (capped by the daemon).") var lifetime: UInt32?

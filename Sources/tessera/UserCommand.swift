@@ -4,7 +4,7 @@ import TesseraProtocol
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Create and inspect users.",
+        commandName: "user", abstract: "Create, inspect, change, validate, unlock and delete users.",
         subcommands: [Add.self, Show.self, List.self, Update.self, Validate.self, Passwd.self, SetState.self, Unlock.self, Delete.self])
 
     struct Add: AsyncParsableCommand {
