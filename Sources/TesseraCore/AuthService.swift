@@ -16,7 +16,8 @@ public final class AuthService: Sendable {
     let hashingPool: HashingPool
     let commitQueue: CommitQueue
     private let dummyHash = Mutex<String?>(nil)
-    private let logger: Logger
+    let logger: Logger
+    let sweepCursor = SweepCursor()
 
     public init(store: TesseraStore, configuration: AuthConfiguration, clock: any Clock = SystemClock(), logger: Logger = Logger(label: "tessera.auth")) {
         self.store = store

@@ -125,6 +125,13 @@ public final class TesseraStore: Sendable {
         return true
     }
 
+    /// Removes an expired session and its index entry. Unlike ``endSession(_:in:)`` it leaves
+    /// the refresh family alone: an expired access token is what a refresh token is for.
+    func removeExpiredSession(_ id: SessionID, userID: UInt64, in txn: WriteTransaction) throws {
+        try txn.delete(id.bytes, in: sessions)
+        try txn.delete(Self.userSessionKey(userID, id), in: userSessions)
+    }
+
     /// Marks a refresh family revoked and ends its current session.
     func revokeFamily(_ id: SessionID, in txn: WriteTransaction) throws {
         guard var family = try refreshFamily(id, in: txn), family.state == .active else { return }

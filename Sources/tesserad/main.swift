@@ -71,6 +71,9 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("min-password-length"), help: "Shortest password accepted for new users, in bytes.")
     var minimumPasswordLength: Int = 8
 
+    @Option(name: .customLong("sweep-interval"), help: "Seconds between background sweeps of expired sessions and refresh tokens (0: never).")
+    var sweepInterval: UInt32 = 10
+
     @Option(name: .customLong("max-frame"), help: "Largest accepted frame, in bytes.")
     var maximumFrame: UInt32 = 16 * 1024
 
@@ -139,6 +142,7 @@ struct Tesserad: AsyncParsableCommand {
 
         var server = ServerConfiguration(socketPath: socket, eventLoopThreads: eventLoopThreads)
         server.maximumFrameLength = maximumFrame
+        server.sweepIntervalSeconds = sweepInterval
         let tesseraServer = TesseraServer(service: service, configuration: server, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: tesseraServer)],

@@ -8,6 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var maximumInFlight: UInt32 = 256
     /// Event-loop threads. Default: one per core.
     public var eventLoopThreads: Int
+    /// Seconds between sweeps of expired sessions and refresh tokens (0: no sweeping).
+    public var sweepIntervalSeconds: UInt32 = 10
     /// How long a graceful shutdown waits for in-flight requests before closing connections.
     public var drainTimeoutSeconds: Int64 = 10
 

@@ -46,9 +46,12 @@ public final class TesseraServer: Service, Sendable {
         }
         boundPromise.succeed()
         logger.info("listening", metadata: ["socket.path": "\(configuration.socketPath)"])
+        let sweeper = startSweeper()
 
         // Serve until asked to stop.
         try? await gracefulShutdown()
+        sweeper?.cancel()
+        _ = await sweeper?.result
 
         logger.info("shutting down: no new connections, draining \(tracker.count) open ones")
         try? await channel.close()
@@ -57,6 +60,24 @@ public final class TesseraServer: Service, Sendable {
         try? await group.shutdownGracefully()
         unlink(configuration.socketPath)
         logger.info("stopped")
+    }
+
+    /// Removes expired sessions and refresh tokens a batch at a time, in the background.
+    private func startSweeper() -> Task<Void, Never>? {
+        let interval = UInt64(configuration.sweepIntervalSeconds)
+        guard interval > 0 else { return nil }
+        let (service, logger) = (self.service, self.logger)
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: interval * 1_000_000_000)
+                guard !Task.isCancelled else { return }
+                do {
+                    _ = try await service.sweep()
+                } catch {
+                    logger.warning("sweep failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 
     private func bind() async throws -> any Channel {

@@ -1,0 +1,65 @@
+import Foundation
+@testable import TesseraCore
+import XCTest
+
+final class SweeperTests: XCTestCase {
+    /// Sweeps until a step reaches the end of both databases, adding up what was removed.
+    private func fullPass(_ service: AuthService, batch: Int = 5000) async throws -> SweepResult {
+        var total = SweepResult()
+        for _ in 0..<100 {
+            let step = try await service.sweep(batch: batch)
+            total.sessions += step.sessions
+            total.refreshTokens += step.refreshTokens
+            if step.wrapped { total.wrapped = true; return total }
+        }
+        XCTFail("the sweep never wrapped")
+        return total
+    }
+
+    func testExpiredSessionsAndRefreshTokensAreRemovedLiveOnesKept() async throws {
+        let fixture = try CoreFixture {
+            $0.sessionLifetimeSeconds = 60
+            $0.idleTimeoutSeconds = 0
+            $0.refreshLifetimeSeconds = 120
+        }
+        defer { fixture.tearDown() }
+        try await fixture.createUser("alice")
+        let old = try await fixture.login("alice")
+        let second = try await fixture.login("alice")
+        fixture.clock.advance(by: 30_000)
+        let young = try await fixture.login("alice")
+        fixture.clock.advance(by: 30_000)  // the first two sessions expire now; the third in 30 s
+
+        // Batches of one: the cursor must carry the sweep across calls.
+        let total = try await fullPass(fixture.service, batch: 1)
+        XCTAssertEqual(total.sessions, 2)
+        XCTAssertEqual(total.refreshTokens, 0, "refresh tokens live longer than sessions")
+        XCTAssertEqual(try fixture.service.sessions(of: .username("alice")).map(\.id), [young.sessionID])
+        XCTAssertNoThrow(try fixture.service.verify(token: young.token))
+        // An expired, swept access session is what a refresh token is for: it still works.
+        let renewed = try await fixture.service.refresh(second.refreshToken)
+        XCTAssertNoThrow(try fixture.service.verify(token: renewed.token))
+
+        fixture.clock.advance(by: 60_000)  // the first two refresh tokens expire
+        let step = try await fullPass(fixture.service)
+        XCTAssertEqual(step.sessions, 2, "young's, and the renewed one (rotation keeps the family's expiry)")
+        XCTAssertEqual(step.refreshTokens, 3, "old's, second's retired one and its successor")
+        do {
+            _ = try await fixture.service.refresh(old.refreshToken)
+            XCTFail("swept")
+        } catch {
+            XCTAssertEqual(error as? AuthError, .tokenInvalid)
+        }
+        fixture.clock.advance(by: 60_000)
+        let last = try await fullPass(fixture.service)
+        XCTAssertEqual(last.refreshTokens, 1)
+        let empty = try fixture.service.store.environment.read { txn in
+            (try txn.count(of: fixture.service.store.sessions), try txn.count(of: fixture.service.store.userSessions),
+             try txn.count(of: fixture.service.store.refreshTokens), try txn.count(of: fixture.service.store.refreshFamilies))
+        }
+        XCTAssertEqual(empty.0, 0)
+        XCTAssertEqual(empty.1, 0)
+        XCTAssertEqual(empty.2, 0)
+        XCTAssertEqual(empty.3, 0, "families go with their last token")
+    }
+}
