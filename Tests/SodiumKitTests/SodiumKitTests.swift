@@ -67,6 +67,17 @@ final class PrimitiveTests: XCTestCase {
         XCTAssertFalse(a.withUnsafeBytes { x in [1, 2].withUnsafeBytes { ConstantTime.equals(x, $0) } })
     }
 
+    func testThirtyTwoByteComparisonSeesEveryByte() {
+        let a = SecureRandom.bytes(32)
+        XCTAssertTrue(a.withUnsafeBytes { x in a.withUnsafeBytes { ConstantTime.equals32(x, $0) } })
+        for index in 0..<32 {
+            var b = a
+            b[index] ^= 0x01
+            XCTAssertFalse(a.withUnsafeBytes { x in b.withUnsafeBytes { ConstantTime.equals32(x, $0) } }, "byte \(index)")
+        }
+        XCTAssertFalse(a.withUnsafeBytes { x in Array(a.prefix(31)).withUnsafeBytes { ConstantTime.equals32(x, $0) } })
+    }
+
     func testRandomBytesDiffer() {
         XCTAssertNotEqual(SecureRandom.bytes(32), SecureRandom.bytes(32))
     }

@@ -35,7 +35,7 @@ public struct ReadSnapshot {
             throw .internal("session record unreadable")
         }
         guard let view else { throw .tokenInvalid }
-        let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals($0, view.digest) }
+        let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals32($0, view.digest) }
         guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
         guard view.deadline > now else { throw .tokenExpired }
         return VerifiedSession(userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt,
