@@ -107,7 +107,7 @@ public final class AuthService: Sendable {
         try store.environment.read { txn in
             guard let record = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             var profile = record.profile
-            profile.failedLogins = try store.throttleState(TesseraStore.throttleKey(userID: record.id, identifier: ""), in: txn).failures
+            profile.failedLogins = try store.throttleState(TesseraStore.accountThrottleKey(record.id), in: txn).failures
             return profile
         }
     }
@@ -147,12 +147,7 @@ public final class AuthService: Sendable {
             return (true, hasher.needsRehash(storedHash) ? try hasher.hash(password) : nil)
         }
         guard passwordMatches, let user = found else {
-            let policy = configuration.lockout
-            let failedAt = clock.now()
-            try await commit { txn in
-                let next = policy.recordingFailure(try store.throttleState(throttleKey, in: txn), now: failedAt)
-                try txn.put(next.encoded(), forKey: throttleKey, in: store.throttle)
-            }
+            try await recordFailedPassword(throttleKey)
             throw AuthError.badCredentials
         }
         switch user.state {
@@ -201,6 +196,16 @@ public final class AuthService: Sendable {
         profile.lastLoginAt = now
         return LoginResult(token: token.text, sessionID: sessionID, expiresAt: record.expiresAt, user: profile,
                            refreshToken: refresh.text, refreshExpiresAt: refreshRecord.expiresAt)
+    }
+
+    /// Counts one more failed password check under `throttleKey`, durably, locking the account
+    /// when the policy says so.
+    func recordFailedPassword(_ throttleKey: [UInt8]) async throws {
+        let (store, policy, failedAt) = (self.store, configuration.lockout, clock.now())
+        try await commit { txn in
+            let next = policy.recordingFailure(try store.throttleState(throttleKey, in: txn), now: failedAt)
+            try txn.put(next.encoded(), forKey: throttleKey, in: store.throttle)
+        }
     }
 
     /// A login's idle timeout: what it asked for, never longer than the configured one
@@ -304,7 +309,7 @@ public final class AuthService: Sendable {
         let store = self.store
         try await commit { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
-            try txn.delete(TesseraStore.throttleKey(userID: user.id, identifier: ""), in: store.throttle)
+            try txn.delete(TesseraStore.accountThrottleKey(user.id), in: store.throttle)
         }
     }
 
@@ -312,7 +317,7 @@ public final class AuthService: Sendable {
     public func throttleState(_ lookup: UserLookup) throws -> ThrottleState {
         try store.environment.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
-            return try store.throttleState(TesseraStore.throttleKey(userID: user.id, identifier: ""), in: txn)
+            return try store.throttleState(TesseraStore.accountThrottleKey(user.id), in: txn)
         }
     }
 

@@ -83,8 +83,13 @@ public final class TesseraStore: Sendable {
 
     /// The throttle key: the account when the identifier names one, else the identifier itself.
     static func throttleKey(userID: UInt64?, identifier: String) -> [UInt8] {
-        if let userID { return [0x01] + key(userID) }
+        if let userID { return accountThrottleKey(userID) }
         return [0x02] + normalized(identifier)
+    }
+
+    /// The throttle key of an existing account.
+    static func accountThrottleKey(_ userID: UInt64) -> [UInt8] {
+        [0x01] + key(userID)
     }
 
     // MARK: Reads

@@ -60,9 +60,9 @@ final class RefreshTests: XCTestCase {
         let login = try await fixture.login("alice")
         let service = fixture.service
         let token = login.refreshToken
-        let results = try await withThrowingTaskGroup(of: RefreshResult.self) { group in
+        let results = try await withThrowingTaskGroup(of: LoginResult.self) { group in
             for _ in 0..<8 { group.addTask { try await service.refresh(token) } }
-            return try await group.reduce(into: [RefreshResult]()) { $0.append($1) }
+            return try await group.reduce(into: [LoginResult]()) { $0.append($1) }
         }
         XCTAssertEqual(results.count, 8)
         XCTAssertEqual(Set(results.map(\.token)).count, 1)

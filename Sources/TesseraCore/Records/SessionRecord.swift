@@ -84,6 +84,12 @@ struct SessionRecord: Equatable, Sendable {
 
     /// The instant the session ends: its absolute expiry, or sooner when idle.
     func deadline() -> Timestamp {
+        Self.deadline(expiresAt: expiresAt, lastSeen: lastSeen, idleSeconds: idleSeconds)
+    }
+
+    /// The session's end: `expiresAt`, or `idleSeconds` after `lastSeen` when sooner (0: no idle timeout).
+    @inline(__always)
+    static func deadline(expiresAt: Timestamp, lastSeen: Timestamp, idleSeconds: UInt32) -> Timestamp {
         idleSeconds == 0 ? expiresAt : min(expiresAt, lastSeen + Int64(idleSeconds) * 1000)
     }
 }
@@ -124,6 +130,6 @@ struct SessionRecordView {
     /// The instant the session ends: its absolute expiry, or sooner when idle.
     @inline(__always)
     var deadline: Timestamp {
-        idleSeconds == 0 ? expiresAt : min(expiresAt, lastSeen + Int64(idleSeconds) * 1000)
+        SessionRecord.deadline(expiresAt: expiresAt, lastSeen: lastSeen, idleSeconds: idleSeconds)
     }
 }

@@ -1,16 +1,6 @@
 import LMDBKit
 import SodiumKit
 
-/// The result of a refresh: a new access token and a new refresh token.
-public struct RefreshResult: Sendable, Equatable {
-    public var token: String
-    public var sessionID: SessionID
-    public var expiresAt: Timestamp
-    public var refreshToken: String
-    public var refreshExpiresAt: Timestamp
-    public var user: UserProfile
-}
-
 extension AuthService {
     /// Exchanges a refresh token for a new access token and a new refresh token (RFC 9700
     /// §4.14.2 rotation), ending the previous access session.
@@ -20,7 +10,7 @@ extension AuthService {
     ///   whole family is revoked (`refresh-reused`).
     /// - All of it happens in one write transaction on the commit thread, so two concurrent
     ///   refreshes of one token produce exactly one new pair.
-    public func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> RefreshResult {
+    public func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResult {
         try Validation.sessionMetadata(clientIP: clientIP, userAgent: userAgent)
         guard let presented = SessionToken.parse(text, kind: SessionToken.refreshVersion),
               let key = store.keyRing.key(id: presented.keyID) else { throw AuthError.tokenInvalid }
@@ -32,7 +22,7 @@ extension AuthService {
         let configuration = self.configuration
         let idle = effectiveIdleTimeout(nil)
 
-        enum Outcome: Sendable { case issued(RefreshResult), reused, revoked }
+        enum Outcome: Sendable { case issued(LoginResult), reused, revoked }
         let outcome: Outcome = try await commit { txn in
             guard var old = try store.refreshRecord(presented.sessionID, in: txn), old.keyID == presented.keyID,
                   digest.withUnsafeBytes({ d in old.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } }) else {
@@ -80,8 +70,8 @@ extension AuthService {
             try txn.put(old.encoded(), forKey: presented.sessionID.bytes, in: store.refreshTokens)
             family.current = next.sessionID
             try txn.put(family.encoded(), forKey: old.familyID.bytes, in: store.refreshFamilies)
-            return .issued(RefreshResult(token: access.text, sessionID: access.sessionID, expiresAt: session.expiresAt,
-                                         refreshToken: next.text, refreshExpiresAt: successor.expiresAt, user: user.profile))
+            return .issued(LoginResult(token: access.text, sessionID: access.sessionID, expiresAt: session.expiresAt,
+                                       user: user.profile, refreshToken: next.text, refreshExpiresAt: successor.expiresAt))
         }
         switch outcome {
         case .issued(let result): return result
@@ -91,13 +81,13 @@ extension AuthService {
     }
 
     /// The pair sealed in a retired token's grace box, when it is still the family's live pair.
-    private static func replay(_ opened: [UInt8], family: RefreshFamily, store: TesseraStore, in txn: WriteTransaction) throws -> RefreshResult? {
+    private static func replay(_ opened: [UInt8], family: RefreshFamily, store: TesseraStore, in txn: WriteTransaction) throws -> LoginResult? {
         let parts = String(decoding: opened, as: UTF8.self).split(separator: " ")
         guard parts.count == 2, let access = SessionToken.parse(String(parts[0])),
               let session = try store.sessionRecord(access.sessionID, in: txn),
               let current = try store.refreshRecord(family.current, in: txn),
               let user = try store.user(id: session.userID, in: txn) else { return nil }
-        return RefreshResult(token: String(parts[0]), sessionID: access.sessionID, expiresAt: session.expiresAt,
-                             refreshToken: String(parts[1]), refreshExpiresAt: current.expiresAt, user: user.profile)
+        return LoginResult(token: String(parts[0]), sessionID: access.sessionID, expiresAt: session.expiresAt,
+                           user: user.profile, refreshToken: String(parts[1]), refreshExpiresAt: current.expiresAt)
     }
 }

@@ -11,7 +11,7 @@ extension AuthService {
         guard let user = try store.environment.read({ txn in try store.user(id: session.userID, in: txn) }) else {
             throw AuthError.tokenInvalid
         }
-        let throttleKey = TesseraStore.throttleKey(userID: user.id, identifier: "")
+        let throttleKey = TesseraStore.accountThrottleKey(user.id)
         if let retry = try store.environment.read({ try store.throttleState(throttleKey, in: $0) }).retryAfter(now: clock.now()) {
             throw AuthError.locked(retryAfterSeconds: retry)
         }
@@ -22,12 +22,7 @@ extension AuthService {
             return try hasher.hash(new)
         }
         guard let newHash else {
-            let policy = configuration.lockout
-            let failedAt = clock.now()
-            try await commit { txn in
-                let next = policy.recordingFailure(try store.throttleState(throttleKey, in: txn), now: failedAt)
-                try txn.put(next.encoded(), forKey: throttleKey, in: store.throttle)
-            }
+            try await recordFailedPassword(throttleKey)
             throw AuthError.badCredentials
         }
         let now = clock.now()
@@ -59,7 +54,7 @@ extension AuthService {
             record.updatedAt = now
             try txn.put(record.encoded(), forKey: TesseraStore.key(record.id), in: store.users)
             for id in try store.sessionIDs(ofUser: record.id, in: txn) { try store.endSession(id, in: txn) }
-            try txn.delete(TesseraStore.throttleKey(userID: record.id, identifier: ""), in: store.throttle)
+            try txn.delete(TesseraStore.accountThrottleKey(record.id), in: store.throttle)
         }
     }
 
@@ -74,7 +69,7 @@ extension AuthService {
             if let email = record.email { try txn.delete(TesseraStore.normalized(email), in: store.emails) }
             if let phone = record.phone { try txn.delete(TesseraStore.normalized(phone), in: store.phones) }
             if !record.validationDigest.isEmpty { try txn.delete(record.validationDigest, in: store.validationCodes) }
-            try txn.delete(TesseraStore.throttleKey(userID: record.id, identifier: ""), in: store.throttle)
+            try txn.delete(TesseraStore.accountThrottleKey(record.id), in: store.throttle)
         }
     }
 

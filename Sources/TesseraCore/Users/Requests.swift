@@ -68,8 +68,9 @@ public struct LoginAttempt: Sendable {
     }
 }
 
-/// Output of ``AuthService/login(_:)``.
-public struct LoginResult: Sendable {
+/// Output of ``AuthService/login(_:)`` and ``AuthService/refresh(_:clientIP:userAgent:)``: an
+/// access token and a refresh token.
+public struct LoginResult: Sendable, Equatable {
     /// The token to hand to the end user. Never logged, never stored.
     public var token: String
     public var sessionID: SessionID

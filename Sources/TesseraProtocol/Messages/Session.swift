@@ -163,12 +163,6 @@ public struct TokenRequest: WireMessage {
         self.token = try required(token, "token")
     }
 
-    /// Finds the token field without copying it: the server's verify path uses this.
-    @inlinable
-    public static func tokenField(in body: ByteBuffer) throws -> ByteBuffer {
-        try verifyFields(in: body).token
-    }
-
     /// VERIFY's fields without copying: the token, and tag 2 `with_user` (u8, 1 = reply with
     /// the user's profile too, Rocket.Chat's "resume" / `GET /v1/auth/user` in one round trip).
     @inlinable

@@ -98,15 +98,11 @@ struct RequestDispatcher: Sendable {
             let result = try await service.login(LoginAttempt(identifier: request.identifier, password: password,
                                                               clientIP: request.clientIP, userAgent: request.userAgent,
                                                               lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds))
-            LoginResponse(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt,
-                          user: UserInfo(result.user), refreshToken: result.refreshToken,
-                          refreshExpiresAt: result.refreshExpiresAt).encode(into: &out)
+            LoginResponse(result).encode(into: &out)
         case .refresh:
             let request = try RefreshRequest(decoding: frame.body)
             let result = try await service.refresh(request.refreshToken, clientIP: request.clientIP, userAgent: request.userAgent)
-            LoginResponse(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt,
-                          user: UserInfo(result.user), refreshToken: result.refreshToken,
-                          refreshExpiresAt: result.refreshExpiresAt).encode(into: &out)
+            LoginResponse(result).encode(into: &out)
         case .logout:
             let request = try TokenRequest(decoding: frame.body)
             try await service.logout(token: request.token)
@@ -196,6 +192,13 @@ extension ProfileChanges {
         rootRole = fields.rootRole
         externalID = fields.externalID
         settings = fields.settings
+    }
+}
+
+extension LoginResponse {
+    init(_ result: LoginResult) {
+        self.init(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt, user: UserInfo(result.user),
+                  refreshToken: result.refreshToken, refreshExpiresAt: result.refreshExpiresAt)
     }
 }
 

@@ -62,7 +62,7 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             var input = request
             let frame = try FrameDecoder.decodeFrame(from: &input, maximumLength: 16384)!
-            let token = try TokenRequest.tokenField(in: frame.body)
+            let token = try TokenRequest.verifyFields(in: frame.body).token
             out.clear()
             out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { b in
                 b.writeField(1, integer: UInt64(1))
