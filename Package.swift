@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TesseraClient", targets: ["TesseraClient"]),
         .library(name: "TesseraProtocol", targets: ["TesseraProtocol"]),
         .library(name: "TesseraCore", targets: ["TesseraCore"]),
+        // For the in-process benchmarks, which measure the storage and hashing floors.
         .library(name: "LMDBKit", targets: ["LMDBKit"]),
         .library(name: "SodiumKit", targets: ["SodiumKit"]),
         .executable(name: "tessera-load", targets: ["tessera-load"]),
@@ -41,7 +42,7 @@ let package = Package(
         ]),
         // The Unix-socket server.
         .target(name: "TesseraServer", dependencies: [
-            "TesseraCore", "TesseraProtocol",
+            "TesseraCore", "TesseraProtocol", "SodiumKit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -54,10 +55,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "tesserad", dependencies: [
-            "TesseraServer", "TesseraCore",
+            "TesseraServer", "TesseraCore", "LMDBKit", "SodiumKit",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "tessera", dependencies: [
             "TesseraClient", "TesseraProtocol",
@@ -87,3 +91,11 @@ let package = Package(
         ]),
     ]
 )
+
+// Every module names what it imports, and existential types are spelled `any`.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("ExistentialAny"),
+    ]
+}

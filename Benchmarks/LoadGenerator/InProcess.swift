@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LMDBKit
 import SodiumKit
-import TesseraCore
+@_spi(Benchmarks) import TesseraCore
 
 /// Verify in process against its floors, side by side, in one run.
 struct InProcess: AsyncParsableCommand {
@@ -17,11 +17,15 @@ struct InProcess: AsyncParsableCommand {
     func run() async throws {
         let texts = try String(contentsOfFile: tokens, encoding: .utf8).split(separator: "\n").map(String.init)
         let store = try TesseraStore(directory: data)
-        let service = AuthService(store: store, configuration: AuthConfiguration())
-        defer { service.shutdown() }
-        let sessions = store.environment
+        let configuration = AuthConfiguration()
+        let hashingPool = HashingPool(configuration)
+        let service = AuthService(store: store, configuration: configuration, hashingPool: hashingPool)
+        defer {
+            hashingPool.shutdown()
+            store.close()
+        }
+        let sessions = store.benchmarkEnvironment
         let db = try sessions.openDatabases(["sessions"])[0]
-        let key = store.keyRing.active
         var rng = SystemRandomNumberGenerator()
         let picks = (0..<lookups).map { _ in Int.random(in: 0..<texts.count, using: &rng) }
         let parsed = picks.map { SessionToken.parse(texts[$0])! }
@@ -34,7 +38,7 @@ struct InProcess: AsyncParsableCommand {
             return Array(out[19..<51])
         }
         let ids = parsed.map { $0.sessionID.bytes }
-        let keyBytes = key.materialForBenchmarks
+        let keyBytes = store.benchmarkActiveKeyMaterial
         let now = SystemClock().now()
 
         var best: [String: Double] = [:]
@@ -47,7 +51,7 @@ struct InProcess: AsyncParsableCommand {
         }
         var digest = [UInt8](repeating: 0, count: 32)
         for _ in 0..<rounds {
-            try measure("hash") {
+            measure("hash") {
                 var n = 0
                 for s in secrets {
                     s.withUnsafeBytes { sb in keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2b(sb, key: kb, into: $0) } } }
@@ -70,7 +74,7 @@ struct InProcess: AsyncParsableCommand {
                 }
                 return n
             }
-            try measure("parse") {
+            measure("parse") {
                 var n = 0
                 for token in utf8 { n += token.withUnsafeBytes { SessionToken.parse($0) != nil ? 1 : 0 } }
                 return n
@@ -79,7 +83,7 @@ struct InProcess: AsyncParsableCommand {
                 var n = 0
                 for token in utf8 {
                     n += try token.withUnsafeBytes { bytes in
-                        try service.withSnapshot { snapshot in try snapshot.verify(token: bytes, now: now).userID > 0 ? 1 : 0 }
+                        try service.verification.withSnapshot { snapshot in try snapshot.verify(token: bytes, now: now).userID > 0 ? 1 : 0 }
                     }
                 }
                 return n

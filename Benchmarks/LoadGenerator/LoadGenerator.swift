@@ -37,15 +37,16 @@ struct Seed: AsyncParsableCommand {
         var configuration = AuthConfiguration()
         configuration.passwordHasher = PasswordHasher(opsLimit: argon2Ops, memLimit: argon2MemKiB * 1024)
         configuration.minimumPasswordLength = 1
-        let service = AuthService(store: store, configuration: configuration)
+        let hashingPool = HashingPool(configuration)
+        let service = AuthService(store: store, configuration: configuration, hashingPool: hashingPool)
         let user: UserProfile
-        if let existing = try? service.user(.username(BenchUser.username)) {
+        if let existing = try? service.accounts.user(.username(BenchUser.username)) {
             user = existing
         } else {
             var password = Array(BenchUser.password.utf8)
-            user = try await service.createUser(NewUser(username: BenchUser.username, password: SecretBytes(wiping: &password), roles: ["bench"]))
+            user = try await service.accounts.createUser(NewUser(username: BenchUser.username, password: SecretBytes(wiping: &password), roles: ["bench"]))
         }
-        FileManager.default.createFile(atPath: tokens, contents: nil)
+        _ = FileManager.default.createFile(atPath: tokens, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: tokens))
         var chunk = ""
         try store.bulkLoadSessions(count: sessions, userID: user.id, lifetimeSeconds: 7 * 24 * 3600, now: SystemClock().now()) { token in
@@ -58,7 +59,8 @@ struct Seed: AsyncParsableCommand {
         }
         handle.write(Data(chunk.utf8))
         try handle.close()
-        service.shutdown()
+        hashingPool.shutdown()
+        store.close()
         print("seeded \(sessions) sessions for user \(user.id) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
     }
 }
@@ -109,15 +111,16 @@ struct Run: AsyncParsableCommand {
         let workload = TesseraWorkload(verifyTokens: verify.isEmpty ? logout : verify, logoutTokens: logout, expectedUserID: userID,
                                        username: BenchUser.username, password: Array(BenchUser.password.utf8), mix: try parseMix())
         let cursor = Cursor()
-        var handlers: [(Channel, TesseraLoadHandler)] = []
+        var handlers: [(any Channel, TesseraLoadHandler)] = []
         let started = Clock.nanoseconds()
         for index in 0..<connections {
             let loop = group.next()
             let done = loop.makePromise(of: Void.self)
-            let handler = try await loop.submit {
-                TesseraLoadHandler(workload: workload, depth: depth, seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15, logoutCursor: cursor, done: done)
+            let boxed = try await loop.submit {
+                UncheckedBox(TesseraLoadHandler(workload: workload, depth: depth, seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15,
+                                                logoutCursor: cursor, done: done))
             }.get()
-            let boxed = UncheckedBox(handler)
+            let handler = boxed.value
             let channel = try await ClientBootstrap(group: loop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -148,15 +151,15 @@ struct Run: AsyncParsableCommand {
     }
 
     private func runRedis(group: MultiThreadedEventLoopGroup, tokens: [String]) async throws -> ([LoadOperation: OperationStats], Double) {
-        var handlers: [(Channel, RedisLoadHandler)] = []
+        var handlers: [(any Channel, RedisLoadHandler)] = []
         let started = Clock.nanoseconds()
         for index in 0..<connections {
             let loop = group.next()
             let done = loop.makePromise(of: Void.self)
-            let handler = try await loop.submit {
-                RedisLoadHandler(tokens: tokens, depth: depth, seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15, done: done)
+            let boxed = try await loop.submit {
+                UncheckedBox(RedisLoadHandler(tokens: tokens, depth: depth, seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15, done: done))
             }.get()
-            let boxed = UncheckedBox(handler)
+            let handler = boxed.value
             let channel = try await ClientBootstrap(group: loop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(boxed.value) }

@@ -185,7 +185,7 @@ final class TesseraLoadHandler: ChannelInboundHandler {
         done.succeed()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
         stats[.verify, default: .init()].fail("\(error)")
         context.close(promise: nil)
     }

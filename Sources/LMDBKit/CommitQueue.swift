@@ -16,7 +16,7 @@ public final class CommitQueue: @unchecked Sendable {
     // @unchecked: `pending` and `state` are only touched under `condition`.
     private struct Operation {
         let run: (WriteTransaction) throws -> Void
-        let finish: (Error?) -> Void
+        let finish: ((any Error)?) -> Void
     }
     private enum State { case running, draining, stopped }
 
@@ -46,7 +46,7 @@ public final class CommitQueue: @unchecked Sendable {
     /// returned (or with the error that prevented it).
     public func submit<T>(
         _ work: @escaping (WriteTransaction) throws -> T,
-        completion: @escaping (Result<T, Error>) -> Void
+        completion: @escaping (Result<T, any Error>) -> Void
     ) {
         let box = ResultBox<T>()
         let operation = Operation(
@@ -119,7 +119,7 @@ public final class CommitQueue: @unchecked Sendable {
         } catch {
             // Fall through: isolate the operation that failed.
         }
-        var errors = [Error?](repeating: nil, count: batch.count)
+        var errors = [(any Error)?](repeating: nil, count: batch.count)
         do {
             try environment.write { txn in
                 for (index, operation) in batch.enumerated() {

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 import SodiumKit
 import TesseraCore
 import TesseraServer
@@ -36,7 +39,7 @@ struct Tesserad: AsyncParsableCommand {
     var argon2MemKiB: Int = PasswordHasher.interactive.memLimit / 1024
 
     @Option(name: .customLong("hash-threads"), help: "Threads hashing passwords, at most one argon2id each. Default: one per core.")
-    var hashThreads: Int = System.coreCount
+    var hashThreads: Int = TesseraCore.System.coreCount
 
     @Option(name: .customLong("hash-queue"), help: "Password hashes that may wait for a thread; more get 'busy'.")
     var hashQueue: Int = 64
@@ -84,7 +87,7 @@ struct Tesserad: AsyncParsableCommand {
     var initialMapMiB: Int = 256
 
     @Option(name: .customLong("event-loop-threads"), help: "Socket threads. Default: half the cores (at least one); the web processes on the same host need the rest.")
-    var eventLoopThreads: Int = max(1, System.coreCount / 2)
+    var eventLoopThreads: Int = max(1, TesseraCore.System.coreCount / 2)
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -138,21 +141,34 @@ struct Tesserad: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot open the data directory \(data): \(error)")
         }
-        let service = AuthService(store: store, configuration: auth, logger: Logger(label: "tessera.auth"))
+        let hashingPool = HashingPool(auth)
+        let service = AuthService(store: store, configuration: auth, hashingPool: hashingPool, logger: Logger(label: "tessera.auth"))
 
         var server = ServerConfiguration(socketPath: socket, eventLoopThreads: eventLoopThreads)
         server.maximumFrameLength = maximumFrame
         server.sweepIntervalSeconds = sweepInterval
-        let tesseraServer = TesseraServer(service: service, configuration: server, logger: logger)
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
+        // Services stop in reverse order: the server drains its connections, then the sweeper
+        // stops, then queued hashes and writes finish and LMDB closes.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: tesseraServer)],
+            services: [
+                .init(service: StorageService(store: store, hashingPool: hashingPool)),
+                .init(service: SweeperService(sweeper: service.sweeper, intervalSeconds: sweepInterval, logger: logger)),
+                .init(service: TesseraServer(service: service, configuration: server, eventLoopGroup: eventLoops, logger: logger)),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("starting", metadata: [
             "data.path": "\(data)", "argon2.ops": "\(argon2Ops)", "argon2.mem_kib": "\(argon2MemKiB)",
             "hash.threads": "\(hashThreads)",
         ])
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await eventLoops.shutdownGracefully()
+            throw error
+        }
+        try? await eventLoops.shutdownGracefully()
     }
 
     /// argon2id allocates its whole memlimit for every hash. glibc's dynamic mmap threshold

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraClient
+import TesseraProtocol
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -40,14 +41,14 @@ final class DaemonFilesystemTests: XCTestCase {
 
     func testSymlinkOrRegularFileAtTheSocketPathIsRefused() throws {
         let target = daemon.directory + "/target"
-        FileManager.default.createFile(atPath: target, contents: Data("keep me".utf8))
+        _ = FileManager.default.createFile(atPath: target, contents: Data("keep me".utf8))
         XCTAssertEqual(symlink(target, daemon.socketPath), 0)
         let viaLink = try runCommand(DaemonProcess.tesserad, ["--socket", daemon.socketPath, "--data", daemon.dataPath])
         XCTAssertNotEqual(viaLink.status, 0)
         XCTAssertTrue(viaLink.stderr.contains("symbolic link"), viaLink.stderr)
         unlink(daemon.socketPath)
 
-        FileManager.default.createFile(atPath: daemon.socketPath, contents: Data("not a socket".utf8))
+        _ = FileManager.default.createFile(atPath: daemon.socketPath, contents: Data("not a socket".utf8))
         let overFile = try runCommand(DaemonProcess.tesserad, ["--socket", daemon.socketPath, "--data", daemon.dataPath])
         XCTAssertNotEqual(overFile.status, 0)
         XCTAssertTrue(overFile.stderr.contains("not a socket"), overFile.stderr)

@@ -13,11 +13,11 @@ final class AccountChangeTests: XCTestCase {
     func testChangingThePasswordEndsEveryOtherSession() async throws {
         let here = try await fixture.login("alice")
         let elsewhere = try await fixture.login("alice")
-        try await fixture.service.changePassword(token: here.token, current: CoreFixture.secret("correct horse"), new: CoreFixture.secret("battery staple"))
-        XCTAssertNoThrow(try fixture.service.verify(token: here.token), "the session that changed it stays")
-        XCTAssertThrowsError(try fixture.service.verify(token: elsewhere.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        try await fixture.service.accounts.changePassword(token: here.token, current: CoreFixture.secret("correct horse"), new: CoreFixture.secret("battery staple"))
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: here.token), "the session that changed it stays")
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: elsewhere.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
         do {
-            _ = try await fixture.service.refresh(elsewhere.refreshToken)
+            _ = try await fixture.service.sessions.refresh(elsewhere.refreshToken)
             XCTFail("the other session's refresh token must be dead")
         } catch {
             XCTAssertEqual(error as? AuthError, .tokenRevoked)
@@ -34,7 +34,7 @@ final class AccountChangeTests: XCTestCase {
     func testChangingThePasswordNeedsTheCurrentOne() async throws {
         let here = try await fixture.login("alice")
         do {
-            try await fixture.service.changePassword(token: here.token, current: CoreFixture.secret("guess"), new: CoreFixture.secret("battery staple"))
+            try await fixture.service.accounts.changePassword(token: here.token, current: CoreFixture.secret("guess"), new: CoreFixture.secret("battery staple"))
             XCTFail("must need the current password")
         } catch {
             XCTAssertEqual(error as? AuthError, .badCredentials)
@@ -44,24 +44,24 @@ final class AccountChangeTests: XCTestCase {
 
     func testAdminSetPasswordEndsEverySession() async throws {
         let login = try await fixture.login("alice")
-        try await fixture.service.setPassword(.username("alice"), to: CoreFixture.secret("battery staple"))
-        XCTAssertThrowsError(try fixture.service.verify(token: login.token))
+        try await fixture.service.accounts.setPassword(.username("alice"), to: CoreFixture.secret("battery staple"))
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token))
         _ = try await fixture.login("alice", password: "battery staple")
     }
 
     func testDeletingAUserLeavesNoSessionThatVerifiesAndFreesItsNames() async throws {
         let logins = [try await fixture.login("alice"), try await fixture.login("a@example.com")]
-        try await fixture.service.deleteUser(.username("alice"))
+        try await fixture.service.accounts.deleteUser(.username("alice"))
         for login in logins {
-            XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+            XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
             do {
-                _ = try await fixture.service.refresh(login.refreshToken)
+                _ = try await fixture.service.sessions.refresh(login.refreshToken)
                 XCTFail("no refresh after deletion")
             } catch {
                 XCTAssertNotNil(error as? AuthError)
             }
         }
-        XCTAssertThrowsError(try fixture.service.user(.username("alice")))
+        XCTAssertThrowsError(try fixture.service.accounts.user(.username("alice")))
         do {
             _ = try await fixture.login("alice")
             XCTFail("a deleted user cannot log in")
@@ -74,12 +74,12 @@ final class AccountChangeTests: XCTestCase {
 
     func testListUsersPages() async throws {
         for name in ["bob", "carol", "dave"] { try await fixture.createUser(name) }
-        let first = try fixture.service.listUsers(limit: 2)
+        let first = try fixture.service.accounts.listUsers(limit: 2)
         XCTAssertEqual(first.map(\.username), ["alice", "bob"])
-        let second = try fixture.service.listUsers(after: first.last!.id, limit: 2)
+        let second = try fixture.service.accounts.listUsers(after: first.last!.id, limit: 2)
         XCTAssertEqual(second.map(\.username), ["carol", "dave"])
-        XCTAssertEqual(try fixture.service.listUsers(after: second.last!.id, limit: 2), [])
-        XCTAssertThrowsError(try fixture.service.listUsers(limit: 0))
+        XCTAssertEqual(try fixture.service.accounts.listUsers(after: second.last!.id, limit: 2), [])
+        XCTAssertThrowsError(try fixture.service.accounts.listUsers(limit: 0))
     }
 }
 
@@ -93,9 +93,9 @@ final class SessionCapTests: XCTestCase {
         let second = try await fixture.login("alice")
         fixture.clock.advance(by: 1)
         let third = try await fixture.login("alice")
-        XCTAssertThrowsError(try fixture.service.verify(token: first.token), "the oldest was evicted")
-        XCTAssertNoThrow(try fixture.service.verify(token: second.token))
-        XCTAssertNoThrow(try fixture.service.verify(token: third.token))
-        XCTAssertEqual(try fixture.service.sessions(of: .username("alice")).count, 2)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: first.token), "the oldest was evicted")
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: second.token))
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: third.token))
+        XCTAssertEqual(try fixture.service.sessions.list(of: .username("alice")).count, 2)
     }
 }

@@ -6,18 +6,35 @@ import SodiumKit
 final class CoreFixture {
     let directory = NSTemporaryDirectory() + "tessera-core-\(UUID().uuidString)"
     let clock = ManualClock()
-    let service: AuthService
+    private(set) var service: AuthService
+    private(set) var hashingPool: HashingPool
 
     init(configure: (inout AuthConfiguration) -> Void = { _ in }) throws {
         var configuration = AuthConfiguration()
         configuration.passwordHasher = PasswordHasher(opsLimit: 1, memLimit: 64 * 1024)
         configuration.hashingThreads = 2
         configure(&configuration)
-        service = AuthService(store: try TesseraStore(directory: directory, clock: clock), configuration: configuration, clock: clock)
+        hashingPool = HashingPool(configuration)
+        service = AuthService(store: try TesseraStore(directory: directory, clock: clock), configuration: configuration,
+                              hashingPool: hashingPool, clock: clock)
+    }
+
+    /// Closes the store and opens it again, as a restart would, with `configuration`.
+    func reopen(with configuration: AuthConfiguration? = nil) throws {
+        shutdown()
+        let configuration = configuration ?? service.configuration
+        hashingPool = HashingPool(configuration)
+        service = AuthService(store: try TesseraStore(directory: directory, clock: clock), configuration: configuration,
+                              hashingPool: hashingPool, clock: clock)
+    }
+
+    private func shutdown() {
+        hashingPool.shutdown()
+        service.store.close()
     }
 
     func tearDown() {
-        service.shutdown()
+        shutdown()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -28,10 +45,10 @@ final class CoreFixture {
 
     @discardableResult
     func createUser(_ name: String, password: String = "correct horse", email: String? = nil, roles: [String] = []) async throws -> UserProfile {
-        try await service.createUser(NewUser(username: name, password: Self.secret(password), email: email, roles: roles))
+        try await service.accounts.createUser(NewUser(username: name, password: Self.secret(password), email: email, roles: roles))
     }
 
     func login(_ identifier: String, password: String = "correct horse", lifetime: UInt32? = nil) async throws -> LoginResult {
-        try await service.login(LoginAttempt(identifier: identifier, password: Self.secret(password), lifetimeSeconds: lifetime))
+        try await service.sessions.login(LoginAttempt(identifier: identifier, password: Self.secret(password), lifetimeSeconds: lifetime))
     }
 }

@@ -16,40 +16,40 @@ final class IdleTimeoutTests: XCTestCase {
 
     private func settle() async throws {
         // Touches are submitted without waiting; one more write through the queue orders after them.
-        _ = try await fixture.service.revokeAllSessions(.username("nobody-\(UUID())"))
+        _ = try await fixture.service.sessions.revokeAllSessions(.username("nobody-\(UUID())"))
     }
 
     func testIdleExpiryToTheMillisecond() async throws {
         let login = try await fixture.login("alice")
         let start = fixture.clock.now()
         fixture.clock.set(start + 600_000 - 1)
-        XCTAssertNoThrow(try fixture.service.verify(token: login.token))
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: login.token))
         try? await settle()
         // That verify was due a touch (lastSeen older than 60 s): the deadline moved.
         fixture.clock.set(start + 600_000 - 1 + 600_000 - 1)
-        XCTAssertNoThrow(try fixture.service.verify(token: login.token))
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: login.token))
         try? await settle()
         let lastSeen = start + 600_000 - 1 + 600_000 - 1
         fixture.clock.set(lastSeen + 600_000)
-        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
     }
 
     func testUntouchedSessionExpiresAtTheIdleDeadline() async throws {
         let login = try await fixture.login("alice")
         let start = fixture.clock.now()
         fixture.clock.set(start + 600_000)
-        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
     }
 
     func testVerifiesWithinTheIntervalDoNotWrite() async throws {
         let login = try await fixture.login("alice")
         let start = fixture.clock.now()
         fixture.clock.set(start + 59_000)
-        _ = try fixture.service.verify(token: login.token)
+        _ = try fixture.service.verification.verify(token: login.token)
         try? await settle()
         // Not touched (59 s < 60 s interval): the idle deadline is still start + 600 s.
         fixture.clock.set(start + 600_000)
-        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
     }
 
     func testAbsoluteExpiryWinsOverActivity() async throws {
@@ -57,18 +57,18 @@ final class IdleTimeoutTests: XCTestCase {
         let start = fixture.clock.now()
         for minute in 1...59 {
             fixture.clock.set(start + Int64(minute) * 60_000)
-            _ = try fixture.service.verify(token: login.token)
+            _ = try fixture.service.verification.verify(token: login.token)
             try? await settle()
         }
         fixture.clock.set(start + 3_600_000)
-        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
     }
 
     func testALoginMayAskForAShorterIdleTimeoutButNotALongerOne() {
-        XCTAssertEqual(fixture.service.effectiveIdleTimeout(nil), 600)
-        XCTAssertEqual(fixture.service.effectiveIdleTimeout(60), 60)
-        XCTAssertEqual(fixture.service.effectiveIdleTimeout(6000), 600)
-        XCTAssertEqual(fixture.service.effectiveIdleTimeout(0), 600, "no idle timeout is longer than the maximum")
+        XCTAssertEqual(fixture.service.sessions.effectiveIdleTimeout(nil), 600)
+        XCTAssertEqual(fixture.service.sessions.effectiveIdleTimeout(60), 60)
+        XCTAssertEqual(fixture.service.sessions.effectiveIdleTimeout(6000), 600)
+        XCTAssertEqual(fixture.service.sessions.effectiveIdleTimeout(0), 600, "no idle timeout is longer than the maximum")
     }
 
     func testVersionOneRecordsStillVerify() throws {

@@ -71,7 +71,7 @@ final class LoginPolicyTests: XCTestCase {
         fixture.clock.advance(by: 120_000)
         // A success resets the count: two more failures do not lock.
         _ = try await fixture.login("alice")
-        XCTAssertEqual(try fixture.service.throttleState(.username("alice")), ThrottleState())
+        XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")), ThrottleState())
         await expectFailure(.badCredentials, "alice")
         await expectFailure(.badCredentials, "alice")
         _ = try await fixture.login("alice")
@@ -87,25 +87,25 @@ final class LoginPolicyTests: XCTestCase {
         try await fixture.createUser("alice")
         for _ in 0..<3 { _ = await failure("alice") }
         await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: "correct horse")
-        try await fixture.service.unlock(.username("alice"))
+        try await fixture.service.accounts.unlock(.username("alice"))
         _ = try await fixture.login("alice")
     }
 
     func testStateIsRevealedOnlyAfterTheRightPassword() async throws {
         try await fixture.createUser("alice")
-        _ = try await fixture.service.setState(.username("alice"), to: .unvalidated)
+        _ = try await fixture.service.accounts.setState(.username("alice"), to: .unvalidated)
         await expectFailure(.badCredentials, "alice")
         guard case .accountNotValidated(let code)? = await failure("alice", password: "correct horse"), let code else {
             return XCTFail("expected account-not-validated with a fresh code")
         }
-        _ = try await fixture.service.setState(.username("alice"), to: .disabled)
+        _ = try await fixture.service.accounts.setState(.username("alice"), to: .disabled)
         await expectFailure(.inactiveAccount, "alice", password: "correct horse")
-        _ = try await fixture.service.setState(.username("alice"), to: .unvalidated)
-        let validated = try await fixture.service.validate(code: code)
+        _ = try await fixture.service.accounts.setState(.username("alice"), to: .unvalidated)
+        let validated = try await fixture.service.accounts.validate(code: code)
         XCTAssertEqual(validated.state, .active)
         _ = try await fixture.login("alice")
         do {
-            _ = try await fixture.service.validate(code: code)
+            _ = try await fixture.service.accounts.validate(code: code)
             XCTFail("a code works once")
         } catch {
             XCTAssertEqual(error as? AuthError, .tokenInvalid)
@@ -115,54 +115,53 @@ final class LoginPolicyTests: XCTestCase {
     func testDisablingAnAccountEndsItsSessions() async throws {
         try await fixture.createUser("alice")
         let login = try await fixture.login("alice")
-        let profile = try await fixture.service.setState(.username("alice"), to: .disabled)
+        let profile = try await fixture.service.accounts.setState(.username("alice"), to: .disabled)
         XCTAssertEqual(profile.state, .disabled)
-        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
     }
 
     func testOutdatedHashIsReplacedOnSuccessfulLogin() async throws {
         try await fixture.createUser("alice")
-        let before = try fixture.service.store.environment.read { try fixture.service.store.user(identifier: "alice", in: $0)!.passwordHash }
+        let before = try fixture.service.store.read { try fixture.service.store.user(identifier: "alice", in: $0)!.passwordHash }
         XCTAssertTrue(before.contains("t=1"))
-        fixture.service.shutdown()
         var stronger = fixture.service.configuration
         stronger.passwordHasher = PasswordHasher(opsLimit: 2, memLimit: 128 * 1024)
-        let upgraded = AuthService(store: try TesseraStore(directory: fixture.directory, clock: fixture.clock), configuration: stronger, clock: fixture.clock)
-        defer { upgraded.shutdown() }
+        try fixture.reopen(with: stronger)
+        let upgraded = fixture.service
         var password = Array("correct horse".utf8)
-        _ = try await upgraded.login(LoginAttempt(identifier: "alice", password: SecretBytes(wiping: &password)))
-        let after = try upgraded.store.environment.read { try upgraded.store.user(identifier: "alice", in: $0)!.passwordHash }
+        _ = try await upgraded.sessions.login(LoginAttempt(identifier: "alice", password: SecretBytes(wiping: &password)))
+        let after = try upgraded.store.read { try upgraded.store.user(identifier: "alice", in: $0)!.passwordHash }
         XCTAssertTrue(after.hasPrefix("$argon2id$v=19$m=128,t=2,p=1$"), after)
         XCTAssertFalse(stronger.passwordHasher.needsRehash(after))
         var again = Array("correct horse".utf8)
-        _ = try await upgraded.login(LoginAttempt(identifier: "alice", password: SecretBytes(wiping: &again)))
+        _ = try await upgraded.sessions.login(LoginAttempt(identifier: "alice", password: SecretBytes(wiping: &again)))
     }
 
     func testListRevokeAndRevokeAllButOne() async throws {
         try await fixture.createUser("alice")
-        let first = try await fixture.service.login(LoginAttempt(identifier: "alice", password: CoreFixture.secret("correct horse"),
+        let first = try await fixture.service.sessions.login(LoginAttempt(identifier: "alice", password: CoreFixture.secret("correct horse"),
                                                                  clientIP: "203.0.113.1", userAgent: "ua-1"))
         fixture.clock.advance(by: 1000)
         let second = try await fixture.login("alice")
         fixture.clock.advance(by: 1000)
         let third = try await fixture.login("alice")
-        let listed = try fixture.service.sessions(of: .username("alice"))
+        let listed = try fixture.service.sessions.list(of: .username("alice"))
         XCTAssertEqual(listed.map(\.id), [first.sessionID, second.sessionID, third.sessionID])
         XCTAssertEqual(listed[0].clientIP, "203.0.113.1")
         XCTAssertEqual(listed[0].userAgent, "ua-1")
 
-        try await fixture.service.revokeSession(second.sessionID)
-        XCTAssertThrowsError(try fixture.service.verify(token: second.token))
+        try await fixture.service.sessions.revokeSession(second.sessionID)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: second.token))
         do {
-            try await fixture.service.revokeSession(second.sessionID)
+            try await fixture.service.sessions.revokeSession(second.sessionID)
             XCTFail("already revoked")
         } catch {
             XCTAssertEqual(error as? AuthError, .notFound("session"))
         }
-        let ended = try await fixture.service.revokeAllSessions(.username("alice"), except: third.sessionID)
+        let ended = try await fixture.service.sessions.revokeAllSessions(.username("alice"), except: third.sessionID)
         XCTAssertEqual(ended, 1)
-        XCTAssertThrowsError(try fixture.service.verify(token: first.token))
-        XCTAssertNoThrow(try fixture.service.verify(token: third.token))
-        XCTAssertEqual(try fixture.service.sessions(of: .username("alice")).map(\.id), [third.sessionID])
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: first.token))
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: third.token))
+        XCTAssertEqual(try fixture.service.sessions.list(of: .username("alice")).map(\.id), [third.sessionID])
     }
 }

@@ -21,29 +21,29 @@ final class ProfileTests: XCTestCase {
     }
 
     func testProfileFieldsRoundTripAndLoginByPhone() async throws {
-        let created = try await fixture.service.createUser(newUser("alice", phone: "+33612345678"))
+        let created = try await fixture.service.accounts.createUser(newUser("alice", phone: "+33612345678"))
         XCTAssertEqual(created.phone, "+33612345678")
         XCTAssertEqual(created.accountType, .service)
         XCTAssertEqual(created.rootRole, "Editor")
         XCTAssertEqual(created.externalID, "scim-alice")
         XCTAssertEqual(created.settings, ["theme": "dark", "lang": "fr"])
-        XCTAssertEqual(try fixture.service.user(.phone("+33612345678")).id, created.id)
+        XCTAssertEqual(try fixture.service.accounts.user(.phone("+33612345678")).id, created.id)
         fixture.clock.advance(by: 5000)
         let login = try await fixture.login("+33612345678")
         XCTAssertEqual(login.user.id, created.id)
-        XCTAssertEqual(try fixture.service.user(.id(created.id)).lastLoginAt, fixture.clock.now())
+        XCTAssertEqual(try fixture.service.accounts.user(.id(created.id)).lastLoginAt, fixture.clock.now())
     }
 
     func testUniquePhone() async throws {
-        _ = try await fixture.service.createUser(newUser("alice", phone: "+33612345678"))
+        _ = try await fixture.service.accounts.createUser(newUser("alice", phone: "+33612345678"))
         do {
-            _ = try await fixture.service.createUser(newUser("bob", phone: "+33612345678"))
+            _ = try await fixture.service.accounts.createUser(newUser("bob", phone: "+33612345678"))
             XCTFail("phone must be unique")
         } catch let AuthError.conflict(why) {
             XCTAssertTrue(why.contains("phone"))
         }
         do {
-            _ = try await fixture.service.createUser(newUser("carol", phone: "0612"))
+            _ = try await fixture.service.accounts.createUser(newUser("carol", phone: "0612"))
             XCTFail("phone must be E.164")
         } catch let AuthError.invalidArgument(why) {
             XCTAssertTrue(why.contains("E.164"))
@@ -51,7 +51,7 @@ final class ProfileTests: XCTestCase {
     }
 
     func testUpdateProfileReindexesAndUpdatesLiveSessionsRoles() async throws {
-        _ = try await fixture.service.createUser(newUser("alice", phone: "+33612345678"))
+        _ = try await fixture.service.accounts.createUser(newUser("alice", phone: "+33612345678"))
         let login = try await fixture.login("alice")
         var changes = ProfileChanges()
         changes.email = "new@example.com"
@@ -59,21 +59,21 @@ final class ProfileTests: XCTestCase {
         changes.displayName = "Alice A."
         changes.roles = ["admin", "member"]
         changes.settings = ["theme": "light"]
-        let updated = try await fixture.service.updateProfile(.username("alice"), changes)
+        let updated = try await fixture.service.accounts.updateProfile(.username("alice"), changes)
         XCTAssertEqual(updated.email, "new@example.com")
         XCTAssertNil(updated.phone)
         XCTAssertEqual(updated.displayName, "Alice A.")
         XCTAssertEqual(updated.settings, ["theme": "light"])
         XCTAssertEqual(updated.rootRole, "Editor", "fields not given are left alone")
-        XCTAssertThrowsError(try fixture.service.user(.email("alice@example.com")))
-        XCTAssertThrowsError(try fixture.service.user(.phone("+33612345678")))
-        XCTAssertEqual(try fixture.service.user(.email("NEW@example.com")).id, updated.id)
-        XCTAssertEqual(try fixture.service.verify(token: login.token).roles, ["admin", "member"], "live sessions see the new roles")
-        _ = try await fixture.service.createUser(newUser("bob", phone: "+33612345678"))  // the phone is free again
+        XCTAssertThrowsError(try fixture.service.accounts.user(.email("alice@example.com")))
+        XCTAssertThrowsError(try fixture.service.accounts.user(.phone("+33612345678")))
+        XCTAssertEqual(try fixture.service.accounts.user(.email("NEW@example.com")).id, updated.id)
+        XCTAssertEqual(try fixture.service.verification.verify(token: login.token).roles, ["admin", "member"], "live sessions see the new roles")
+        _ = try await fixture.service.accounts.createUser(newUser("bob", phone: "+33612345678"))  // the phone is free again
     }
 
     func testUnvalidatedRegistrationAndValidation() async throws {
-        let (user, code) = try await fixture.service.register(newUser("alice", unvalidated: true))
+        let (user, code) = try await fixture.service.accounts.register(newUser("alice", unvalidated: true))
         XCTAssertEqual(user.state, .unvalidated)
         let validationCode = try XCTUnwrap(code)
         do {
@@ -84,19 +84,19 @@ final class ProfileTests: XCTestCase {
             XCTAssertNotEqual(fresh, validationCode, "a login issues a fresh code")
         }
         do {
-            _ = try await fixture.service.validate(code: validationCode)
+            _ = try await fixture.service.accounts.validate(code: validationCode)
             XCTFail("the first code was replaced by the fresh one")
         } catch {
             XCTAssertEqual(error as? AuthError, .tokenInvalid)
         }
-        XCTAssertThrowsError(try fixture.service.user(.username("nobody")))
+        XCTAssertThrowsError(try fixture.service.accounts.user(.username("nobody")))
     }
 
     func testFailedLoginCountIsReported() async throws {
-        _ = try await fixture.service.createUser(newUser("alice"))
+        _ = try await fixture.service.accounts.createUser(newUser("alice"))
         _ = try? await fixture.login("alice", password: "wrong")
         _ = try? await fixture.login("alice", password: "wrong")
-        XCTAssertEqual(try fixture.service.user(.username("alice")).failedLogins, 2)
+        XCTAssertEqual(try fixture.service.accounts.user(.username("alice")).failedLogins, 2)
     }
 
     func testRecordsWrittenBeforeTheProfileFieldsStillRead() throws {

@@ -13,7 +13,7 @@ final class RefreshTests: XCTestCase {
 
     private func refreshError(_ token: String) async -> AuthError? {
         do {
-            _ = try await fixture.service.refresh(token)
+            _ = try await fixture.service.sessions.refresh(token)
             return nil
         } catch {
             return error as? AuthError
@@ -22,38 +22,38 @@ final class RefreshTests: XCTestCase {
 
     func testRotationIssuesANewPairAndEndsThePreviousSession() async throws {
         let login = try await fixture.login("alice")
-        let next = try await fixture.service.refresh(login.refreshToken)
+        let next = try await fixture.service.sessions.refresh(login.refreshToken)
         XCTAssertNotEqual(next.token, login.token)
         XCTAssertNotEqual(next.refreshToken, login.refreshToken)
         XCTAssertEqual(next.refreshExpiresAt, login.refreshExpiresAt, "rotation does not extend the family's lifetime")
-        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
-        XCTAssertEqual(try fixture.service.verify(token: next.token).userID, login.user.id)
-        let again = try await fixture.service.refresh(next.refreshToken)
-        XCTAssertEqual(try fixture.service.verify(token: again.token).userID, login.user.id)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        XCTAssertEqual(try fixture.service.verification.verify(token: next.token).userID, login.user.id)
+        let again = try await fixture.service.sessions.refresh(next.refreshToken)
+        XCTAssertEqual(try fixture.service.verification.verify(token: again.token).userID, login.user.id)
     }
 
     func testRetryWithinTheGraceWindowReturnsTheSamePair() async throws {
         let login = try await fixture.login("alice")
         let start = fixture.clock.now()
-        let first = try await fixture.service.refresh(login.refreshToken)
+        let first = try await fixture.service.sessions.refresh(login.refreshToken)
         fixture.clock.set(start + 10_000)
-        let retry = try await fixture.service.refresh(login.refreshToken)
+        let retry = try await fixture.service.sessions.refresh(login.refreshToken)
         XCTAssertEqual(retry, first, "the same pair, not a third one")
-        XCTAssertNoThrow(try fixture.service.verify(token: first.token))
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: first.token))
     }
 
     func testReplayAfterTheGraceWindowRevokesTheFamily() async throws {
         let login = try await fixture.login("alice")
         let other = try await fixture.login("alice")
         let start = fixture.clock.now()
-        let first = try await fixture.service.refresh(login.refreshToken)
+        let first = try await fixture.service.sessions.refresh(login.refreshToken)
         fixture.clock.set(start + 10_001)
         let replay = await refreshError(login.refreshToken)
         XCTAssertEqual(replay, .refreshReused)
-        XCTAssertThrowsError(try fixture.service.verify(token: first.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: first.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
         let afterTheft = await refreshError(first.refreshToken)
         XCTAssertEqual(afterTheft, .tokenRevoked, "the thief's pair is dead too")
-        XCTAssertNoThrow(try fixture.service.verify(token: other.token), "other logins of the user are other families")
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: other.token), "other logins of the user are other families")
     }
 
     func testConcurrentRefreshesOfOneTokenProduceExactlyOnePair() async throws {
@@ -61,18 +61,18 @@ final class RefreshTests: XCTestCase {
         let service = fixture.service
         let token = login.refreshToken
         let results = try await withThrowingTaskGroup(of: LoginResult.self) { group in
-            for _ in 0..<8 { group.addTask { try await service.refresh(token) } }
+            for _ in 0..<8 { group.addTask { try await service.sessions.refresh(token) } }
             return try await group.reduce(into: [LoginResult]()) { $0.append($1) }
         }
         XCTAssertEqual(results.count, 8)
         XCTAssertEqual(Set(results.map(\.token)).count, 1)
         XCTAssertEqual(Set(results.map(\.refreshToken)).count, 1)
-        XCTAssertEqual(try fixture.service.sessions(of: .username("alice")).count, 1)
+        XCTAssertEqual(try fixture.service.sessions.list(of: .username("alice")).count, 1)
     }
 
     func testLogoutEndsTheRefreshFamily() async throws {
         let login = try await fixture.login("alice")
-        try await fixture.service.logout(token: login.token)
+        try await fixture.service.sessions.logout(token: login.token)
         let afterLogout = await refreshError(login.refreshToken)
         XCTAssertEqual(afterLogout, .tokenRevoked)
     }
@@ -81,7 +81,7 @@ final class RefreshTests: XCTestCase {
         let login = try await fixture.login("alice")
         let asRefresh = await refreshError(login.token)
         XCTAssertEqual(asRefresh, .tokenInvalid)
-        XCTAssertThrowsError(try fixture.service.verify(token: login.refreshToken)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.refreshToken)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
     }
 
     func testExpiredRefreshTokenIsRefused() async throws {
@@ -93,7 +93,7 @@ final class RefreshTests: XCTestCase {
 
     func testTheDatabaseHoldsNeitherRefreshTokenNorTheSealedPair() async throws {
         let login = try await fixture.login("alice")
-        let next = try await fixture.service.refresh(login.refreshToken)
+        let next = try await fixture.service.sessions.refresh(login.refreshToken)
         let file = try Data(contentsOf: URL(fileURLWithPath: fixture.directory + "/data.mdb"))
         for token in [login.refreshToken, next.refreshToken, next.token] {
             XCTAssertNil(file.range(of: Data(token.utf8)), "no token text in the file")

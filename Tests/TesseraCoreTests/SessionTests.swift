@@ -13,7 +13,7 @@ final class SessionTests: XCTestCase {
         let login = try await fixture.login("alice")
         XCTAssertEqual(login.token.utf8.count, SessionToken.textLength)
         XCTAssertEqual(login.expiresAt, fixture.clock.now() + 3_600_000)
-        let session = try fixture.service.verify(token: login.token)
+        let session = try fixture.service.verification.verify(token: login.token)
         XCTAssertEqual(session.userID, user.id)
         XCTAssertEqual(session.sessionID, login.sessionID)
         XCTAssertEqual(session.roles, ["admin", "billing"])
@@ -30,9 +30,9 @@ final class SessionTests: XCTestCase {
         try await fixture.createUser("alice")
         let login = try await fixture.login("alice")
         fixture.clock.set(login.expiresAt - 1)
-        XCTAssertNoThrow(try fixture.service.verify(token: login.token))
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: login.token))
         fixture.clock.set(login.expiresAt)
-        XCTAssertThrowsError(try fixture.service.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
     }
 
     func testRequestedLifetimeIsCappedByTheConfiguredOne() async throws {
@@ -59,11 +59,11 @@ final class SessionTests: XCTestCase {
         try await fixture.createUser("alice")
         let first = try await fixture.login("alice")
         let second = try await fixture.login("alice")
-        try await fixture.service.logout(token: first.token)
-        XCTAssertThrowsError(try fixture.service.verify(token: first.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
-        XCTAssertNoThrow(try fixture.service.verify(token: second.token))
+        try await fixture.service.sessions.logout(token: first.token)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: first.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: second.token))
         do {
-            try await fixture.service.logout(token: first.token)
+            try await fixture.service.sessions.logout(token: first.token)
             XCTFail("a second logout must fail")
         } catch {
             XCTAssertEqual(error as? AuthError, .tokenInvalid)
@@ -78,18 +78,15 @@ final class SessionTests: XCTestCase {
         bytes[60] = bytes[60] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         let forged = String(decoding: bytes, as: UTF8.self)
         for token in [forged, "", "short", String(login.token.dropLast()), login.token + "A", String(repeating: "*", count: 68)] {
-            XCTAssertThrowsError(try fixture.service.verify(token: token), token) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+            XCTAssertThrowsError(try fixture.service.verification.verify(token: token), token) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
         }
     }
 
     func testSessionsSurviveReopeningTheStore() async throws {
         try await fixture.createUser("alice")
         let login = try await fixture.login("alice")
-        fixture.service.shutdown()
-        let reopened = AuthService(store: try TesseraStore(directory: fixture.directory, clock: fixture.clock),
-                                   configuration: fixture.service.configuration, clock: fixture.clock)
-        defer { reopened.shutdown() }
-        XCTAssertEqual(try reopened.verify(token: login.token).sessionID, login.sessionID)
+        try fixture.reopen()
+        XCTAssertEqual(try fixture.service.verification.verify(token: login.token).sessionID, login.sessionID)
     }
 
     func testTheDatabaseFileNeverHoldsTheTokenOrItsSecret() async throws {
@@ -107,7 +104,7 @@ final class SessionTests: XCTestCase {
     }
 
     func testTokenTextRoundTrip() {
-        let token = SessionToken.generate(keyID: 0x0102)
+        let token = SessionToken.generate(keyID: 0x0102, now: 1_767_225_600_000)
         let parsed = SessionToken.parse(token.text)
         XCTAssertEqual(parsed?.keyID, 0x0102)
         XCTAssertEqual(parsed?.sessionID, token.sessionID)
@@ -157,10 +154,10 @@ final class UserTests: XCTestCase {
 
     func testLookupByIdUsernameAndEmail() async throws {
         let alice = try await fixture.createUser("alice", email: "a@example.com")
-        XCTAssertEqual(try fixture.service.user(.id(alice.id)), alice)
-        XCTAssertEqual(try fixture.service.user(.username("Alice")), alice)
-        XCTAssertEqual(try fixture.service.user(.email("A@example.com")), alice)
-        XCTAssertThrowsError(try fixture.service.user(.username("nobody"))) { XCTAssertEqual($0 as? AuthError, .notFound("user")) }
+        XCTAssertEqual(try fixture.service.accounts.user(.id(alice.id)), alice)
+        XCTAssertEqual(try fixture.service.accounts.user(.username("Alice")), alice)
+        XCTAssertEqual(try fixture.service.accounts.user(.email("A@example.com")), alice)
+        XCTAssertThrowsError(try fixture.service.accounts.user(.username("nobody"))) { XCTAssertEqual($0 as? AuthError, .notFound("user")) }
     }
 
     func testUserRecordRoundTripAndForwardCompatibility() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import LMDBKit
 @testable import TesseraCore
 import XCTest
 
@@ -7,7 +8,7 @@ final class SweeperTests: XCTestCase {
     private func fullPass(_ service: AuthService, batch: Int = 5000) async throws -> SweepResult {
         var total = SweepResult()
         for _ in 0..<100 {
-            let step = try await service.sweep(batch: batch)
+            let step = try await service.sweeper.sweep(batch: batch)
             total.sessions += step.sessions
             total.refreshTokens += step.refreshTokens
             if step.wrapped { total.wrapped = true; return total }
@@ -34,18 +35,18 @@ final class SweeperTests: XCTestCase {
         let total = try await fullPass(fixture.service, batch: 1)
         XCTAssertEqual(total.sessions, 2)
         XCTAssertEqual(total.refreshTokens, 0, "refresh tokens live longer than sessions")
-        XCTAssertEqual(try fixture.service.sessions(of: .username("alice")).map(\.id), [young.sessionID])
-        XCTAssertNoThrow(try fixture.service.verify(token: young.token))
+        XCTAssertEqual(try fixture.service.sessions.list(of: .username("alice")).map(\.id), [young.sessionID])
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: young.token))
         // An expired, swept access session is what a refresh token is for: it still works.
-        let renewed = try await fixture.service.refresh(second.refreshToken)
-        XCTAssertNoThrow(try fixture.service.verify(token: renewed.token))
+        let renewed = try await fixture.service.sessions.refresh(second.refreshToken)
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: renewed.token))
 
         fixture.clock.advance(by: 60_000)  // the first two refresh tokens expire
         let step = try await fullPass(fixture.service)
         XCTAssertEqual(step.sessions, 2, "young's, and the renewed one (rotation keeps the family's expiry)")
         XCTAssertEqual(step.refreshTokens, 3, "old's, second's retired one and its successor")
         do {
-            _ = try await fixture.service.refresh(old.refreshToken)
+            _ = try await fixture.service.sessions.refresh(old.refreshToken)
             XCTFail("swept")
         } catch {
             XCTAssertEqual(error as? AuthError, .tokenInvalid)
@@ -53,7 +54,7 @@ final class SweeperTests: XCTestCase {
         fixture.clock.advance(by: 60_000)
         let last = try await fullPass(fixture.service)
         XCTAssertEqual(last.refreshTokens, 1)
-        let empty = try fixture.service.store.environment.read { txn in
+        let empty = try fixture.service.store.read { txn in
             (try txn.count(of: fixture.service.store.sessions), try txn.count(of: fixture.service.store.userSessions),
              try txn.count(of: fixture.service.store.refreshTokens), try txn.count(of: fixture.service.store.refreshFamilies))
         }

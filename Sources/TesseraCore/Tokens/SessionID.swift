@@ -45,7 +45,7 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
     /// random ids every write dirtied its own 4 KiB page, and durable writes were bound by disk
     /// bandwidth. The id is not a secret (the token's 256-bit secret is): the time it reveals
     /// is the session's creation time, which session lists show anyway.
-    static func random(now: Timestamp = SystemClock().now()) -> SessionID {
+    static func random(now: Timestamp) -> SessionID {
         var raw = (UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &raw) { SecureRandom.fill($0) }
         let time = UInt64(truncatingIfNeeded: now) & 0xFFFF_FFFF_FFFF

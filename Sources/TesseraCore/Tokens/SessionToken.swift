@@ -28,11 +28,11 @@ public struct SessionToken: Sendable {
     /// The 32-byte secret as four words (kept off the heap).
     var secret: (UInt64, UInt64, UInt64, UInt64)
 
-    /// A new token with a random session id and secret under key `keyID`.
-    static func generate(keyID: UInt16, kind: UInt8 = SessionToken.version) -> SessionToken {
+    /// A new token with a session id made at `now` and a random secret under key `keyID`.
+    static func generate(keyID: UInt16, kind: UInt8 = SessionToken.version, now: Timestamp) -> SessionToken {
         var secret = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &secret) { SecureRandom.fill($0) }
-        return SessionToken(kind: kind, keyID: keyID, sessionID: .random(), secret: secret)
+        return SessionToken(kind: kind, keyID: keyID, sessionID: .random(now: now), secret: secret)
     }
 
     /// Parses the 68-character text form. `nil` for anything else: wrong length, bad Base64,

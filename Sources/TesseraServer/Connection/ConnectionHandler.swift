@@ -100,7 +100,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         var failures: [(Frame, any Error)] = []
         var touches: [SessionID] = []
         do {
-            try dispatcher.service.withSnapshot { snapshot in
+            try dispatcher.service.verification.withSnapshot { snapshot in
                 for frame in frames {
                     do {
                         if let due = try dispatcher.answerVerify(frame, in: snapshot, now: now, into: &out) { touches.append(due) }
@@ -114,7 +114,7 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         replies = out
         for (frame, error) in failures { writeError(error, for: frame) }
-        dispatcher.service.touch(touches, at: now)
+        dispatcher.service.verification.touch(touches, at: now)
         frames.removeAll(keepingCapacity: true)  // uniquely held again: no reallocation
         swap(&frames, &pendingVerifies)
     }

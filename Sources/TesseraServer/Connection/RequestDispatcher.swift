@@ -49,17 +49,17 @@ struct RequestDispatcher: Sendable {
             let ping = try PingMessage(decoding: frame.body)
             out.writeReply(frame) { ping.encode(into: &$0) }
         case .getUser:
-            let user = try service.user(UserLookup(try GetUserRequest(decoding: frame.body)))
+            let user = try service.accounts.user(UserLookup(try GetUserRequest(decoding: frame.body)))
             out.writeReply(frame) { UserResponse(user: UserInfo(user)).encode(into: &$0) }
         case .listSessions:
-            let sessions = try service.sessions(of: UserLookup(try GetUserRequest(decoding: frame.body)))
+            let sessions = try service.sessions.list(of: UserLookup(try GetUserRequest(decoding: frame.body)))
             let reply = SessionListResponse(sessions: sessions.map {
                 SessionInfo(sessionID: $0.id.bytes, createdAt: $0.createdAt, expiresAt: $0.expiresAt, clientIP: $0.clientIP, userAgent: $0.userAgent)
             })
             out.writeReply(frame) { reply.encode(into: &$0) }
         case .listUsers:
             let request = try ListUsersRequest(decoding: frame.body)
-            let users = try service.listUsers(after: request.afterID, limit: Int(request.limit))
+            let users = try service.accounts.listUsers(after: request.afterID, limit: Int(request.limit))
             let reply = UserListResponse(users: users.map(UserInfo.init),
                                          nextAfterID: users.count == Int(request.limit) ? users.last?.id : nil)
             out.writeReply(frame) { reply.encode(into: &$0) }
@@ -79,7 +79,7 @@ struct RequestDispatcher: Sendable {
                               displayName: request.displayName, roles: request.roles)
             new.profile = try ProfileChanges(request.profile)
             new.unvalidated = request.unvalidated
-            let (user, code) = try await service.register(new)
+            let (user, code) = try await service.accounts.register(new)
             UserResponse(user: UserInfo(user), validationCode: code).encode(into: &out)
         case .updateUser:
             let request = try UpdateUserRequest(decoding: frame.body)
@@ -87,48 +87,48 @@ struct RequestDispatcher: Sendable {
             changes.email = request.email
             changes.displayName = request.displayName
             changes.roles = request.roles
-            let user = try await service.updateProfile(UserLookup(request.user), changes)
+            let user = try await service.accounts.updateProfile(UserLookup(request.user), changes)
             UserResponse(user: UserInfo(user)).encode(into: &out)
         case .validate:
-            let user = try await service.validate(code: try ValidateRequest(decoding: frame.body).code)
+            let user = try await service.accounts.validate(code: try ValidateRequest(decoding: frame.body).code)
             UserResponse(user: UserInfo(user)).encode(into: &out)
         case .login:
             var request = try LoginRequest(decoding: frame.body)
             let password = SecretBytes(wiping: &request.password)
-            let result = try await service.login(LoginAttempt(identifier: request.identifier, password: password,
+            let result = try await service.sessions.login(LoginAttempt(identifier: request.identifier, password: password,
                                                               clientIP: request.clientIP, userAgent: request.userAgent,
                                                               lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds))
             LoginResponse(result).encode(into: &out)
         case .refresh:
             let request = try RefreshRequest(decoding: frame.body)
-            let result = try await service.refresh(request.refreshToken, clientIP: request.clientIP, userAgent: request.userAgent)
+            let result = try await service.sessions.refresh(request.refreshToken, clientIP: request.clientIP, userAgent: request.userAgent)
             LoginResponse(result).encode(into: &out)
         case .logout:
             let request = try TokenRequest(decoding: frame.body)
-            try await service.logout(token: request.token)
+            try await service.sessions.logout(token: request.token)
         case .setUserState:
             let request = try SetUserStateRequest(decoding: frame.body)
-            let user = try await service.setState(UserLookup(request.user), to: AccountState(rawValue: request.state)!)
+            let user = try await service.accounts.setState(UserLookup(request.user), to: AccountState(rawValue: request.state)!)
             UserResponse(user: UserInfo(user)).encode(into: &out)
         case .changePassword:
             var request = try ChangePasswordRequest(decoding: frame.body)
             let current = SecretBytes(wiping: &request.currentPassword)
             let new = SecretBytes(wiping: &request.newPassword)
-            try await service.changePassword(token: request.token, current: current, new: new)
+            try await service.accounts.changePassword(token: request.token, current: current, new: new)
         case .setPassword:
             var request = try SetPasswordRequest(decoding: frame.body)
             let password = SecretBytes(wiping: &request.password)
-            try await service.setPassword(UserLookup(request.user), to: password)
+            try await service.accounts.setPassword(UserLookup(request.user), to: password)
         case .deleteUser:
-            try await service.deleteUser(UserLookup(try GetUserRequest(decoding: frame.body)))
+            try await service.accounts.deleteUser(UserLookup(try GetUserRequest(decoding: frame.body)))
         case .unlockUser:
-            try await service.unlock(UserLookup(try GetUserRequest(decoding: frame.body)))
+            try await service.accounts.unlock(UserLookup(try GetUserRequest(decoding: frame.body)))
         case .revokeSession:
             let request = try SessionIDRequest(decoding: frame.body)
-            try await service.revokeSession(SessionID(bytes: request.sessionID)!)
+            try await service.sessions.revokeSession(SessionID(bytes: request.sessionID)!)
         case .revokeAllSessions:
             let request = try RevokeAllSessionsRequest(decoding: frame.body)
-            let count = try await service.revokeAllSessions(UserLookup(request.user), except: request.exceptSessionID.flatMap { SessionID(bytes: $0) })
+            let count = try await service.sessions.revokeAllSessions(UserLookup(request.user), except: request.exceptSessionID.flatMap { SessionID(bytes: $0) })
             CountResponse(count: UInt32(count)).encode(into: &out)
         default:
             preconditionFailure("not a slow opcode")

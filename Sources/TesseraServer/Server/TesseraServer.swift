@@ -14,20 +14,25 @@ import Darwin
 ///
 /// `run()` binds the Unix socket (mode 0660), serves until a graceful shutdown is requested
 /// (SIGTERM, SIGINT), then stops accepting, lets every connection finish what is in flight,
-/// drains the hashing pool and the commit queue, and closes LMDB.
+/// and removes the socket file. The storage and the sweeper are services of their own
+/// (``StorageService``, ``SweeperService``) placed before the server in the same
+/// `ServiceGroup`, which stops services in reverse order: the server drains first, the store
+/// closes last.
 public final class TesseraServer: Service, Sendable {
     private let service: AuthService
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let tracker = ConnectionTracker()
-    private let group: MultiThreadedEventLoopGroup
+    private let group: any EventLoopGroup
     private let boundPromise: EventLoopPromise<Void>
 
-    public init(service: AuthService, configuration: ServerConfiguration, logger: Logger) {
+    /// A server for `service` on `group`'s event loops. The caller owns the group and shuts it
+    /// down after the server returned.
+    public init(service: AuthService, configuration: ServerConfiguration, eventLoopGroup group: any EventLoopGroup, logger: Logger) {
         self.service = service
         self.configuration = configuration
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        self.group = group
         boundPromise = group.next().makePromise()
     }
 
@@ -40,44 +45,19 @@ public final class TesseraServer: Service, Sendable {
             channel = try await bind()
         } catch {
             boundPromise.fail(error)
-            try? await group.shutdownGracefully()
-            service.shutdown()
             throw error
         }
         boundPromise.succeed()
         logger.info("listening", metadata: ["socket.path": "\(configuration.socketPath)"])
-        let sweeper = startSweeper()
 
         // Serve until asked to stop.
         try? await gracefulShutdown()
-        sweeper?.cancel()
-        _ = await sweeper?.result
 
         logger.info("shutting down: no new connections, draining \(tracker.count) open ones")
         try? await channel.close()
         await tracker.drain(timeout: .seconds(configuration.drainTimeoutSeconds))
-        service.shutdown()
-        try? await group.shutdownGracefully()
         unlink(configuration.socketPath)
-        logger.info("stopped")
-    }
-
-    /// Removes expired sessions and refresh tokens a batch at a time, in the background.
-    private func startSweeper() -> Task<Void, Never>? {
-        let interval = UInt64(configuration.sweepIntervalSeconds)
-        guard interval > 0 else { return nil }
-        let (service, logger) = (self.service, self.logger)
-        return Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: interval * 1_000_000_000)
-                guard !Task.isCancelled else { return }
-                do {
-                    _ = try await service.sweep()
-                } catch {
-                    logger.warning("sweep failed", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+        logger.info("stopped serving")
     }
 
     private func bind() async throws -> any Channel {

@@ -3,7 +3,7 @@ import Foundation
 import LMDBKit
 import NIOCore
 import SodiumKit
-import TesseraCore
+@_spi(Benchmarks) import TesseraCore
 import TesseraProtocol
 
 /// The verify path and its floors over one data set (TESSERA_BENCH_SESSIONS sessions, default
@@ -49,7 +49,7 @@ let benchmarks: @Sendable () -> Void = {
         let now = SystemClock().now()
         for i in benchmark.scaledIterations {
             let user = try fixture.tokens[fixture.next(i)].withUnsafeBytes { token in
-                try fixture.service.withSnapshot { try $0.verify(token: token, now: now).userID }
+                try fixture.service.verification.withSnapshot { try $0.verify(token: token, now: now).userID }
             }
             blackHole(user)
         }
@@ -110,21 +110,21 @@ final class Fixture: @unchecked Sendable {
         let store = try TesseraStore(directory: directory)
         var configuration = AuthConfiguration()
         configuration.passwordHasher = PasswordHasher(opsLimit: 1, memLimit: 64 * 1024)
-        service = AuthService(store: store, configuration: configuration)
+        service = AuthService(store: store, configuration: configuration, hashingPool: HashingPool(configuration))
         if !seeded {
             var bytes = Array("bench-password-1".utf8)
             let password = SecretBytes(wiping: &bytes)
             let service = self.service
-            let user = try blockingAwait { try await service.createUser(NewUser(username: "bench", password: password)) }
+            let user = try blockingAwait { try await service.accounts.createUser(NewUser(username: "bench", password: password)) }
             var lines: [String] = []
             lines.reserveCapacity(count)
             try store.bulkLoadSessions(count: count, userID: user.id, lifetimeSeconds: 30 * 24 * 3600, now: SystemClock().now()) { lines.append($0) }
             try lines.joined(separator: "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
         }
         let texts = try String(contentsOfFile: tokenFile, encoding: .utf8).split(separator: "\n").map(String.init).shuffled()
-        environment = store.environment
+        environment = store.benchmarkEnvironment
         self.sessions = try environment.openDatabases(["sessions"])[0]
-        key = store.keyRing.active.materialForBenchmarks
+        key = store.benchmarkActiveKeyMaterial
         tokens = texts.map { Array($0.utf8) }
         var secrets: [[UInt8]] = [], ids: [[UInt8]] = []
         for text in tokens {

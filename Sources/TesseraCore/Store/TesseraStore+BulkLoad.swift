@@ -20,14 +20,13 @@ extension TesseraStore {
             let batch = min(remaining, transactionSize)
             var tokens: [SessionToken] = []
             tokens.reserveCapacity(batch)
-            for _ in 0..<batch { tokens.append(SessionToken.generate(keyID: key.id)) }
+            for _ in 0..<batch { tokens.append(SessionToken.generate(keyID: key.id, now: now)) }
             try environment.write { txn in
                 for generated in tokens {
                     let record = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetimeSeconds) * 1000,
                                                keyID: key.id, digest: generated.digest(with: key), idleSeconds: 0, roles: user.roles,
                                                clientIP: nil, userAgent: "bulk-load")
-                    try txn.put(record.encoded(), forKey: generated.sessionID.bytes, in: sessions, overwrite: false)
-                    try txn.put([], forKey: Self.userSessionKey(user.id, generated.sessionID), in: userSessions)
+                    try insertSession(generated.sessionID, record, in: txn)
                 }
             }
             for generated in tokens { token(generated.text) }

@@ -1,7 +1,7 @@
 import LMDBKit
 import SodiumKit
 
-extension AuthService {
+extension Sessions {
     /// Exchanges a refresh token for a new access token and a new refresh token (RFC 9700
     /// §4.14.2 rotation), ending the previous access session.
     ///
@@ -23,7 +23,7 @@ extension AuthService {
         let idle = effectiveIdleTimeout(nil)
 
         enum Outcome: Sendable { case issued(LoginResult), reused, revoked }
-        let outcome: Outcome = try await commit { txn in
+        let outcome: Outcome = try await store.write { txn in
             guard var old = try store.refreshRecord(presented.sessionID, in: txn), old.keyID == presented.keyID,
                   digest.withUnsafeBytes({ d in old.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } }) else {
                 throw AuthError.tokenInvalid
@@ -45,31 +45,26 @@ extension AuthService {
             // Rotate: a new session and a new refresh token; the old ones end.
             guard let user = try store.user(id: old.userID, in: txn), user.state == .active else { throw AuthError.tokenRevoked }
             let previous = try store.sessionRecord(old.sessionID, in: txn)
-            if previous != nil {
-                try txn.delete(old.sessionID.bytes, in: store.sessions)
-                try txn.delete(TesseraStore.userSessionKey(old.userID, old.sessionID), in: store.userSessions)
-            }
-            let access = SessionToken.generate(keyID: active.id)
-            let next = SessionToken.generate(keyID: active.id, kind: SessionToken.refreshVersion)
+            if previous != nil { try store.removeSession(old.sessionID, userID: old.userID, in: txn) }
+            let access = SessionToken.generate(keyID: active.id, now: now)
+            let next = SessionToken.generate(keyID: active.id, kind: SessionToken.refreshVersion, now: now)
             let lifetime = Int64(configuration.sessionLifetimeSeconds) * 1000
             let session = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + lifetime, keyID: active.id,
                                         digest: access.digest(with: active), idleSeconds: previous?.idleSeconds ?? idle,
                                         familyID: old.familyID, roles: user.roles,
                                         clientIP: clientIP ?? previous?.clientIP, userAgent: userAgent ?? previous?.userAgent)
-            try txn.put(session.encoded(), forKey: access.sessionID.bytes, in: store.sessions, overwrite: false)
-            try txn.put([], forKey: TesseraStore.userSessionKey(user.id, access.sessionID), in: store.userSessions)
+            try store.insertSession(access.sessionID, session, in: txn)
             // The family's refresh lifetime is fixed at login: rotation does not extend it.
             var successor = RefreshRecord(userID: user.id, familyID: old.familyID, sessionID: access.sessionID, createdAt: now,
                                           expiresAt: old.expiresAt, keyID: active.id, digest: next.digest(with: active))
             successor.state = .active
-            try txn.put(successor.encoded(), forKey: next.sessionID.bytes, in: store.refreshTokens, overwrite: false)
             old.state = .retired
             old.retiredAt = now
             old.successor = next.sessionID
             old.graceBox = SecretBox.seal(Array((access.text + " " + next.text).utf8), key: graceKey)
-            try txn.put(old.encoded(), forKey: presented.sessionID.bytes, in: store.refreshTokens)
             family.current = next.sessionID
-            try txn.put(family.encoded(), forKey: old.familyID.bytes, in: store.refreshFamilies)
+            try store.rotateRefreshFamily(old.familyID, family, retiring: presented.sessionID, old,
+                                          successor: next.sessionID, successor, in: txn)
             return .issued(LoginResult(token: access.text, sessionID: access.sessionID, expiresAt: session.expiresAt,
                                        user: user.profile, refreshToken: next.text, refreshExpiresAt: successor.expiresAt))
         }

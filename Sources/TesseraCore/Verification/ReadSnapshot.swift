@@ -56,7 +56,7 @@ public struct VerifiedSession {
     public let sessionID: SessionID
     public let expiresAt: Timestamp
     /// The session has an idle timeout and its stored last-seen time is older than the touch
-    /// interval: pass its id to ``AuthService/touch(_:at:)`` (batched; not every verify writes).
+    /// interval: pass its id to ``Verification/touch(_:at:)`` (batched; not every verify writes).
     public let touchDue: Bool
     let rawRoles: UnsafeRawBufferPointer
 

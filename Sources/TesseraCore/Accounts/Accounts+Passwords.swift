@@ -1,0 +1,51 @@
+import LMDBKit
+import SodiumKit
+
+extension Accounts {
+    /// Changes a password: the current one must be given (checked with the login policy's
+    /// throttle). Every other session of the user ends; the session of `token` stays.
+    public func changePassword(token: String, current: SecretBytes, new: SecretBytes) async throws {
+        try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
+        let session = try verification.verify(token: token)
+        let store = self.store
+        guard let user = try store.read({ txn in try store.user(id: session.userID, in: txn) }) else { throw AuthError.tokenInvalid }
+        let throttleKey = TesseraStore.accountThrottleKey(user.id)
+        try passwords.ensureNotLocked(throttleKey)
+        let storedHash = user.passwordHash
+        guard try await passwords.check(current, against: storedHash).matches else {
+            try await passwords.recordFailure(throttleKey)
+            throw AuthError.badCredentials
+        }
+        let newHash = try await passwords.hash(new)
+        let now = clock.now()
+        try await store.write { txn in
+            guard let previous = try store.user(id: user.id, in: txn), previous.passwordHash == storedHash else {
+                throw AuthError.conflict("the password was changed meanwhile; try again")
+            }
+            var record = previous
+            record.passwordHash = newHash
+            record.updatedAt = now
+            try store.putUser(record, replacing: previous, in: txn)
+            try store.endSessions(ofUser: user.id, except: session.sessionID, in: txn)
+        }
+    }
+
+    /// Sets a password without the current one (an administrator's reset). Every session of
+    /// the user ends and the failed-login count is cleared.
+    public func setPassword(_ lookup: UserLookup, to new: SecretBytes) async throws {
+        try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
+        let store = self.store
+        guard try store.read({ txn in try store.user(lookup, in: txn) }) != nil else { throw AuthError.notFound("user") }
+        let hash = try await passwords.hash(new)
+        let now = clock.now()
+        try await store.write { txn in
+            guard let previous = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            var record = previous
+            record.passwordHash = hash
+            record.updatedAt = now
+            try store.putUser(record, replacing: previous, in: txn)
+            try store.endSessions(ofUser: record.id, except: nil, in: txn)
+            try store.putThrottleState(ThrottleState(), forKey: TesseraStore.accountThrottleKey(record.id), in: txn)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import LMDBKit
+import SodiumKit
+import Logging
+
+/// Accounts: sign-up, profile reads and changes, states, unlocks, deletion, listing, and the
+/// validation of accounts created unvalidated. Password changes are in `Accounts+Passwords.swift`.
+public struct Accounts: Sendable {
+    let store: TesseraStore
+    let configuration: AuthConfiguration
+    let passwords: PasswordCheck
+    let verification: Verification
+    let clock: any Clock
+    let logger: Logger
+
+    init(store: TesseraStore, configuration: AuthConfiguration, passwords: PasswordCheck, verification: Verification,
+         clock: any Clock, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.passwords = passwords
+        self.verification = verification
+        self.clock = clock
+        self.logger = logger
+    }
+
+    // MARK: Sign-up
+
+    /// Creates a user. The password is hashed on the hashing pool, then the user is committed.
+    public func createUser(_ request: NewUser) async throws -> UserProfile {
+        try await register(request).user
+    }
+
+    /// Creates a user and, for an account created unvalidated, the code ``validate(code:)`` takes.
+    public func register(_ request: NewUser) async throws -> (user: UserProfile, validationCode: String?) {
+        try Validation.username(request.username)
+        if let email = request.email { try Validation.email(email) }
+        if let name = request.displayName { try Validation.displayName(name) }
+        try Validation.roles(request.roles)
+        try Validation.profile(request.profile)
+        try Validation.password(request.password.count, minimum: configuration.minimumPasswordLength)
+        let store = self.store
+        let phone = request.profile.phone.flatMap { $0.isEmpty ? nil : $0 }
+        // Fail fast on a taken name before spending a hash on it; the commit checks again.
+        try store.read { txn in try store.checkUnique(username: request.username, email: request.email, phone: phone, in: txn) }
+        let hash = try await passwords.hash(request.password)
+        let now = clock.now()
+        let code = request.unvalidated ? ValidationCode.generate(key: store.keyRing.active) : nil
+        let profile = try await store.write { txn -> UserProfile in
+            var record = UserRecord(id: try store.allocateUserID(in: txn), createdAt: now, updatedAt: now,
+                                    state: request.unvalidated ? .unvalidated : .active,
+                                    passwordHash: hash, username: request.username, email: request.email,
+                                    displayName: request.displayName, roles: request.roles)
+            record.apply(request.profile)
+            record.phone = phone
+            record.validationDigest = code?.digest ?? []
+            try store.putUser(record, replacing: nil, in: txn)
+            return record.profile
+        }
+        logger.info("user created", metadata: ["user.id": "\(profile.id)"])
+        return (profile, code?.text)
+    }
+
+    // MARK: Reads
+
+    /// Reads a user.
+    public func user(_ lookup: UserLookup) throws -> UserProfile {
+        try store.read { txn in
+            guard let record = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            var profile = record.profile
+            profile.failedLogins = try store.throttleState(TesseraStore.accountThrottleKey(record.id), in: txn).failures
+            return profile
+        }
+    }
+
+    /// Users in id order, starting after `afterID`, at most `limit` (1–1000).
+    public func listUsers(after afterID: UInt64 = 0, limit: Int = 100) throws -> [UserProfile] {
+        guard (1...1000).contains(limit) else { throw AuthError.invalidArgument("limit must be between 1 and 1000") }
+        return try store.read { txn in try store.users(after: afterID, limit: limit, in: txn).map(\.profile) }
+    }
+
+    /// The failed-login state of an account.
+    public func throttleState(_ lookup: UserLookup) throws -> ThrottleState {
+        try store.read { txn in
+            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            return try store.throttleState(TesseraStore.accountThrottleKey(user.id), in: txn)
+        }
+    }
+
+    // MARK: Changes
+
+    /// Changes a user's profile. Changing the roles updates every live session's copy, so the
+    /// next verify reports them.
+    public func updateProfile(_ lookup: UserLookup, _ changes: ProfileChanges) async throws -> UserProfile {
+        try Validation.profile(changes)
+        let store = self.store
+        let now = clock.now()
+        return try await store.write { txn in
+            guard let previous = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            var record = previous
+            record.apply(changes)
+            record.email = changes.email.map { $0.isEmpty ? nil : $0 } ?? previous.email
+            record.phone = changes.phone.map { $0.isEmpty ? nil : $0 } ?? previous.phone
+            record.updatedAt = now
+            try store.putUser(record, replacing: previous, in: txn)
+            if let roles = changes.roles {
+                for id in try store.sessionIDs(ofUser: record.id, in: txn) {
+                    guard var session = try store.sessionRecord(id, in: txn) else { continue }
+                    session.roles = roles
+                    try store.replaceSession(id, session, in: txn)
+                }
+            }
+            return record.profile
+        }
+    }
+
+    /// Sets an account's state. Leaving `active` ends every session of the account.
+    public func setState(_ lookup: UserLookup, to state: AccountState) async throws -> UserProfile {
+        let store = self.store
+        let now = clock.now()
+        return try await store.write { txn in
+            guard let previous = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            var user = previous
+            user.state = state
+            user.updatedAt = now
+            try store.putUser(user, replacing: previous, in: txn)
+            if state != .active { try store.endSessions(ofUser: user.id, except: nil, in: txn) }
+            return user.profile
+        }
+    }
+
+    /// Clears an account's failed-login count and lock.
+    public func unlock(_ lookup: UserLookup) async throws {
+        let store = self.store
+        try await store.write { txn in
+            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            try store.putThrottleState(ThrottleState(), forKey: TesseraStore.accountThrottleKey(user.id), in: txn)
+        }
+    }
+
+    /// Deletes a user with every session, refresh family, index entry and failure count.
+    public func deleteUser(_ lookup: UserLookup) async throws {
+        let store = self.store
+        try await store.write { txn in
+            guard let record = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            try store.deleteUser(record, in: txn)
+        }
+    }
+
+    // MARK: Validation
+
+    /// Replaces an unvalidated account's code with a fresh one and returns it.
+    func newValidationCode(for userID: UInt64) async throws -> String {
+        let store = self.store
+        let code = ValidationCode.generate(key: store.keyRing.active)
+        try await store.write { txn in
+            guard let previous = try store.user(id: userID, in: txn), previous.state == .unvalidated else { throw AuthError.badCredentials }
+            var record = previous
+            record.validationDigest = code.digest
+            try store.putUser(record, replacing: previous, in: txn)
+        }
+        return code.text
+    }
+
+    /// Activates the account a validation code was issued for. The code works once.
+    public func validate(code text: String) async throws -> UserProfile {
+        guard let digest = ValidationCode.digest(of: text, key: store.keyRing.active) else { throw AuthError.tokenInvalid }
+        let store = self.store
+        let now = clock.now()
+        return try await store.write { txn in
+            guard let previous = try store.user(validationDigest: digest, in: txn) else { throw AuthError.tokenInvalid }
+            var record = previous
+            record.validationDigest = []
+            if record.state == .unvalidated { record.state = .active }
+            record.updatedAt = now
+            try store.putUser(record, replacing: previous, in: txn)
+            return record.profile
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import LMDBKit
+import Logging
+import SodiumKit
+
+/// Sessions: login, logout, revocation and listing. Refresh is in `Sessions+Refresh.swift`.
+public struct Sessions: Sendable {
+    let store: TesseraStore
+    let configuration: AuthConfiguration
+    let passwords: PasswordCheck
+    let accounts: Accounts
+    let clock: any Clock
+    let logger: Logger
+
+    init(store: TesseraStore, configuration: AuthConfiguration, passwords: PasswordCheck, accounts: Accounts, clock: any Clock, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.passwords = passwords
+        self.accounts = accounts
+        self.clock = clock
+        self.logger = logger
+    }
+
+    // MARK: Login
+
+    /// Checks a password and opens a session with its refresh family.
+    ///
+    /// The policy, in order: a locked account (or locked unknown identifier) answers `locked`
+    /// at once; an unknown user and a wrong password both cost one argon2id verify, record a
+    /// failure durably and answer `bad-credentials`; only after a correct password is the
+    /// account's state revealed (`account-not-validated`, `inactive-account`). A success clears
+    /// the failure count and, when the configured argon2id parameters changed since the hash
+    /// was made, stores a fresh hash.
+    public func login(_ attempt: LoginAttempt) async throws -> LoginResult {
+        try Validation.loginIdentifier(attempt.identifier)
+        try Validation.password(attempt.password.count, minimum: 1)
+        try Validation.sessionMetadata(clientIP: attempt.clientIP, userAgent: attempt.userAgent)
+        let store = self.store
+        let (found, throttleKey, throttle) = try store.read { txn in
+            let user = try store.user(identifier: attempt.identifier, in: txn)
+            let key = TesseraStore.throttleKey(userID: user?.id, identifier: attempt.identifier)
+            return (user, key, try store.throttleState(key, in: txn))
+        }
+        try passwords.ensureNotLocked(throttle)
+
+        let storedHash = found?.passwordHash
+        let outcome = try await passwords.check(attempt.password, against: storedHash)
+        guard outcome.matches, let user = found else {
+            try await passwords.recordFailure(throttleKey)
+            throw AuthError.badCredentials
+        }
+        switch user.state {
+        case .active: break
+        case .unvalidated: throw AuthError.accountNotValidated(validationCode: try await accounts.newValidationCode(for: user.id))
+        case .disabled: throw AuthError.inactiveAccount
+        }
+
+        let now = clock.now()
+        let lifetime = min(attempt.lifetimeSeconds ?? configuration.sessionLifetimeSeconds, configuration.sessionLifetimeSeconds)
+        guard lifetime > 0 else { throw AuthError.invalidArgument("session lifetime must be at least one second") }
+        let key = store.keyRing.active
+        let token = SessionToken.generate(keyID: key.id, now: now)
+        let refresh = SessionToken.generate(keyID: key.id, kind: SessionToken.refreshVersion, now: now)
+        let familyID = SessionID.random(now: now)
+        let session = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetime) * 1000, keyID: key.id,
+                                    digest: token.digest(with: key), idleSeconds: effectiveIdleTimeout(attempt.idleTimeoutSeconds),
+                                    familyID: familyID, roles: user.roles, clientIP: attempt.clientIP, userAgent: attempt.userAgent)
+        let refreshRecord = RefreshRecord(userID: user.id, familyID: familyID, sessionID: token.sessionID, createdAt: now,
+                                          expiresAt: now + Int64(configuration.refreshLifetimeSeconds) * 1000, keyID: key.id,
+                                          digest: refresh.digest(with: key))
+        let family = RefreshFamily(userID: user.id, state: .active, current: refresh.sessionID, createdAt: now)
+        let cap = configuration.maximumSessionsPerUser
+        try await store.write { txn in
+            // The user may have been deleted or disabled while the password was being checked.
+            guard let previous = try store.user(id: user.id, in: txn), previous.state == .active else { throw AuthError.badCredentials }
+            if cap > 0 { try store.evictOldestSessions(ofUser: user.id, keeping: cap - 1, in: txn) }
+            try store.insertSession(token.sessionID, session, in: txn)
+            try store.insertRefreshFamily(familyID, family, firstToken: refresh.sessionID, refreshRecord, in: txn)
+            if throttle.failures > 0 { try store.putThrottleState(ThrottleState(), forKey: throttleKey, in: txn) }
+            var current = previous
+            if let fresh = outcome.rehashed, current.passwordHash == storedHash {
+                current.passwordHash = fresh
+                current.updatedAt = now
+            }
+            current.lastLoginAt = now
+            try store.putUser(current, replacing: previous, in: txn)
+        }
+        logger.debug("session opened", metadata: ["user.id": "\(user.id)", "session.id": "\(token.sessionID)",
+                                                  "password.rehashed": "\(outcome.rehashed != nil)"])
+        var profile = user.profile
+        profile.lastLoginAt = now
+        return LoginResult(token: token.text, sessionID: token.sessionID, expiresAt: session.expiresAt, user: profile,
+                           refreshToken: refresh.text, refreshExpiresAt: refreshRecord.expiresAt)
+    }
+
+    /// A login's idle timeout: what it asked for, never longer than the configured one
+    /// (and never "none" when one is configured).
+    func effectiveIdleTimeout(_ requested: UInt32?) -> UInt32 {
+        let configured = configuration.idleTimeoutSeconds
+        guard configured > 0 else { return requested ?? 0 }
+        guard let requested, requested > 0 else { return configured }
+        return min(requested, configured)
+    }
+
+    // MARK: Ending sessions
+
+    /// Ends the session of `token`, with its refresh family. An expired session is removed too;
+    /// an unknown or forged token fails with ``AuthError/tokenInvalid``.
+    public func logout(token text: String) async throws {
+        guard let token = SessionToken.parse(text), let key = store.keyRing.key(id: token.keyID) else { throw AuthError.tokenInvalid }
+        let digest = token.digest(with: key)
+        let store = self.store
+        try await store.write { txn in
+            guard let record = try store.sessionRecord(token.sessionID, in: txn), record.keyID == token.keyID,
+                  digest.withUnsafeBytes({ d in record.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } }) else {
+                throw AuthError.tokenInvalid
+            }
+            try store.endSession(token.sessionID, in: txn)
+        }
+    }
+
+    /// Ends one session by its id, with its refresh family.
+    public func revokeSession(_ id: SessionID) async throws {
+        let store = self.store
+        try await store.write { txn in
+            guard try store.endSession(id, in: txn) else { throw AuthError.notFound("session") }
+        }
+    }
+
+    /// Ends every session of a user, or every one but `except`, with their refresh families.
+    /// Returns how many ended.
+    public func revokeAllSessions(_ lookup: UserLookup, except: SessionID? = nil) async throws -> Int {
+        let store = self.store
+        return try await store.write { txn in
+            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            return try store.endSessions(ofUser: user.id, except: except, in: txn)
+        }
+    }
+
+    // MARK: Listing
+
+    /// A user's sessions (live and expired but not yet removed), oldest first.
+    public func list(of lookup: UserLookup) throws -> [SessionSummary] {
+        try store.read { txn in
+            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            return try store.sessionIDs(ofUser: user.id, in: txn).compactMap { id in
+                try store.sessionRecord(id, in: txn).map {
+                    SessionSummary(id: id, createdAt: $0.createdAt, expiresAt: $0.expiresAt, clientIP: $0.clientIP, userAgent: $0.userAgent)
+                }
+            }.sorted { $0.createdAt < $1.createdAt }
+        }
+    }
+}

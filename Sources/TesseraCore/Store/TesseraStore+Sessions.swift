@@ -1,0 +1,154 @@
+import LMDBKit
+
+/// Sessions and refresh families: `sessions`, `user_sessions`, `refresh_tokens`,
+/// `refresh_families`.
+///
+/// Invariants: every session has its `user_sessions` entry and the other way round; a session
+/// opened by LOGIN or REFRESH names its refresh family, and ending such a session (logout,
+/// revoke, password change, account disabled or deleted) revokes the family, so its refresh
+/// token cannot bring the session back. Only expiry removes a session and keeps its family:
+/// an expired access token is what a refresh token is for.
+extension TesseraStore {
+    // MARK: Reads
+
+    func sessionRecord(_ id: SessionID, in txn: some ReadableTransaction) throws -> SessionRecord? {
+        try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: sessions) { try SessionRecord(decoding: $0) } }
+    }
+
+    func refreshRecord(_ id: SessionID, in txn: some ReadableTransaction) throws -> RefreshRecord? {
+        try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: refreshTokens) { try RefreshRecord(decoding: $0) } }
+    }
+
+    func refreshFamily(_ id: SessionID, in txn: some ReadableTransaction) throws -> RefreshFamily? {
+        try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: refreshFamilies) { try RefreshFamily(decoding: $0) } }
+    }
+
+    /// The session ids of a user, from the `user_sessions` index.
+    func sessionIDs(ofUser id: UInt64, in txn: some ReadableTransaction) throws -> [SessionID] {
+        let prefix = Self.key(id)
+        var ids: [SessionID] = []
+        try txn.forEach(in: userSessions, from: prefix) { key, _ in
+            guard key.count == 24, key.starts(with: prefix) else { return false }
+            ids.append(SessionID(raw: UnsafeRawBufferPointer(start: key.baseAddress! + 8, count: 16)))
+            return true
+        }
+        return ids
+    }
+
+    /// Visits up to `limit` sessions in key order from `start`; returns the last key visited.
+    func scanSessions(from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
+                      _ visit: (SessionID, SessionRecord) -> Void) throws -> (last: [UInt8], reachedEnd: Bool) {
+        var seen = 0
+        var last: [UInt8] = []
+        try txn.forEach(in: sessions, from: start) { key, value in
+            seen += 1
+            last = Array(key)
+            if key.count == SessionID.length, let record = try? SessionRecord(decoding: value) { visit(SessionID(raw: key), record) }
+            return seen < limit
+        }
+        return (last, seen < limit)
+    }
+
+    /// Visits up to `limit` refresh tokens in key order from `start`; returns the last key visited.
+    func scanRefreshTokens(from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
+                           _ visit: (SessionID, RefreshRecord) -> Void) throws -> (last: [UInt8], reachedEnd: Bool) {
+        var seen = 0
+        var last: [UInt8] = []
+        try txn.forEach(in: refreshTokens, from: start) { key, value in
+            seen += 1
+            last = Array(key)
+            if key.count == SessionID.length, let record = try? RefreshRecord(decoding: value) { visit(SessionID(raw: key), record) }
+            return seen < limit
+        }
+        return (last, seen < limit)
+    }
+
+    // MARK: Sessions
+
+    /// Inserts a new session with its `user_sessions` entry.
+    func insertSession(_ id: SessionID, _ record: SessionRecord, in txn: WriteTransaction) throws {
+        try id.withUnsafeBytes { key in
+            try record.encoded().withUnsafeBytes { try txn.put($0, forKey: key, in: sessions, overwrite: false) }
+        }
+        try txn.put([], forKey: Self.userSessionKey(record.userID, id), in: userSessions)
+    }
+
+    /// Rewrites an existing session's record (same user: its index entry stays).
+    func replaceSession(_ id: SessionID, _ record: SessionRecord, in txn: WriteTransaction) throws {
+        try id.withUnsafeBytes { key in
+            try record.encoded().withUnsafeBytes { try txn.put($0, forKey: key, in: sessions) }
+        }
+    }
+
+    /// Ends a session: removes it and its index entry, and revokes its refresh family so the
+    /// refresh token cannot bring it back. Returns `false` when there was no such session.
+    @discardableResult
+    func endSession(_ id: SessionID, in txn: WriteTransaction) throws -> Bool {
+        guard let record = try sessionRecord(id, in: txn) else { return false }
+        try removeSession(id, userID: record.userID, in: txn)
+        if let familyID = record.familyID { try revokeFamily(familyID, in: txn) }
+        return true
+    }
+
+    /// Ends every session of a user but `except`. Returns how many ended.
+    @discardableResult
+    func endSessions(ofUser userID: UInt64, except: SessionID?, in txn: WriteTransaction) throws -> Int {
+        var count = 0
+        for id in try sessionIDs(ofUser: userID, in: txn) where id != except {
+            if try endSession(id, in: txn) { count += 1 }
+        }
+        return count
+    }
+
+    /// Ends the oldest sessions of a user until at most `keeping` remain.
+    func evictOldestSessions(ofUser userID: UInt64, keeping: Int, in txn: WriteTransaction) throws {
+        let ids = try sessionIDs(ofUser: userID, in: txn)
+        guard ids.count > keeping else { return }
+        let byAge = try ids.compactMap { id in try sessionRecord(id, in: txn).map { (id, $0.createdAt) } }.sorted { $0.1 < $1.1 }
+        for (id, _) in byAge.prefix(byAge.count - keeping) { try endSession(id, in: txn) }
+    }
+
+    /// Removes a session and its index entry and leaves its refresh family alone: for expiry,
+    /// and for a refresh that replaces the session with its successor.
+    func removeSession(_ id: SessionID, userID: UInt64, in txn: WriteTransaction) throws {
+        try txn.delete(id.bytes, in: sessions)
+        try txn.delete(Self.userSessionKey(userID, id), in: userSessions)
+    }
+
+    // MARK: Refresh families
+
+    /// Opens a refresh family with its first refresh token.
+    func insertRefreshFamily(_ familyID: SessionID, _ family: RefreshFamily, firstToken id: SessionID, _ token: RefreshRecord,
+                             in txn: WriteTransaction) throws {
+        try txn.put(token.encoded(), forKey: id.bytes, in: refreshTokens, overwrite: false)
+        try txn.put(family.encoded(), forKey: familyID.bytes, in: refreshFamilies, overwrite: false)
+    }
+
+    /// Rotates a family: `retired` replaces the presented token's record, `successor` is the
+    /// family's new current token.
+    func rotateRefreshFamily(_ familyID: SessionID, _ family: RefreshFamily, retiring oldID: SessionID, _ retired: RefreshRecord,
+                             successor newID: SessionID, _ successor: RefreshRecord, in txn: WriteTransaction) throws {
+        try txn.put(successor.encoded(), forKey: newID.bytes, in: refreshTokens, overwrite: false)
+        try txn.put(retired.encoded(), forKey: oldID.bytes, in: refreshTokens)
+        try txn.put(family.encoded(), forKey: familyID.bytes, in: refreshFamilies)
+    }
+
+    /// Marks a refresh family revoked and ends its current session.
+    func revokeFamily(_ id: SessionID, in txn: WriteTransaction) throws {
+        guard var family = try refreshFamily(id, in: txn), family.state == .active else { return }
+        family.state = .revoked
+        try txn.put(family.encoded(), forKey: id.bytes, in: refreshFamilies)
+        if let current = try refreshRecord(family.current, in: txn) {
+            try endSession(current.sessionID, in: txn)
+        }
+    }
+
+    /// Removes an expired refresh token; when it was its family's current token the family ends
+    /// with it.
+    func removeExpiredRefreshToken(_ id: SessionID, in txn: WriteTransaction) throws {
+        if let record = try refreshRecord(id, in: txn), let family = try refreshFamily(record.familyID, in: txn), family.current == id {
+            try txn.delete(record.familyID.bytes, in: refreshFamilies)
+        }
+        try txn.delete(id.bytes, in: refreshTokens)
+    }
+}

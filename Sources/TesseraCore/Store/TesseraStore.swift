@@ -1,0 +1,159 @@
+import LMDBKit
+import Logging
+
+/// Tessera's LMDB environment and its named databases.
+///
+/// | database        | key                                | value                 |
+/// |-----------------|------------------------------------|-----------------------|
+/// | `users`         | user id (u64 BE)                   | ``UserRecord``        |
+/// | `usernames`     | lower-cased username (UTF-8)       | user id (u64 BE)      |
+/// | `emails`        | lower-cased email (UTF-8)          | user id (u64 BE)      |
+/// | `sessions`      | session id (16 bytes)              | `SessionRecord`       |
+/// | `user_sessions` | user id (u64 BE) ‖ session id      | empty                 |
+/// | `token_keys`    | key id (u16 BE)                    | ``TokenKey``          |
+/// | `refresh_tokens`   | refresh id (16 bytes)           | `RefreshRecord`       |
+/// | `refresh_families` | family id (16 bytes)            | `RefreshFamily`       |
+/// | `phones`        | phone number (UTF-8, as given)     | user id (u64 BE)      |
+/// | `validation_codes` | keyed digest of a code (32)     | user id (u64 BE)      |
+/// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased unknown identifier | ``ThrottleState`` |
+/// | `meta`          | name (UTF-8)                       | per name              |
+///
+/// Every rule that keeps these databases consistent with each other (a session and its index
+/// entry, a user and its unique indexes, a deleted user and everything hanging off it) is one
+/// method of this type, in `TesseraStore+Users.swift` and `TesseraStore+Sessions.swift`. The use
+/// cases call those and never write a database by hand. Every write goes through ``writer``,
+/// the one thread that begins and commits write transactions.
+public final class TesseraStore: Sendable {
+    @usableFromInline let environment: Environment
+    /// The one writer thread: group commit, acknowledgement only after the commit returned.
+    let writer: CommitQueue
+    let logger: Logger
+    let users: Database
+    let usernames: Database
+    let emails: Database
+    let sessions: Database
+    let userSessions: Database
+    let tokenKeys: Database
+    let meta: Database
+    let throttle: Database
+    let refreshTokens: Database
+    let refreshFamilies: Database
+    let phones: Database
+    let validationCodes: Database
+    /// The token keys, loaded at open.
+    let keyRing: TokenKeyRing
+
+    static let nextUserIDKey = Array("next_user_id".utf8)
+    static let schemaKey = Array("schema".utf8)
+    static let schemaVersion: UInt8 = 1
+
+    /// Opens (creating when absent) the store in `directory`.
+    public init(directory: String, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock(),
+                logger: Logger = Logger(label: "tessera.store")) throws {
+        self.logger = logger
+        environment = try Environment(path: directory, options: options)
+        let databases = try environment.openDatabases(["users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
+                                                          "refresh_tokens", "refresh_families", "phones", "validation_codes"])
+        (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
+            (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
+        throttle = databases[7]
+        refreshTokens = databases[8]
+        refreshFamilies = databases[9]
+        phones = databases[10]
+        validationCodes = databases[11]
+        let (tokenKeys, meta) = (self.tokenKeys, self.meta)
+        keyRing = try environment.write { txn in
+            if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {
+                guard schema.first == Self.schemaVersion else {
+                    throw AuthError.internal("the data directory holds schema \(schema.first ?? 0); this build reads schema \(Self.schemaVersion)")
+                }
+            } else {
+                try txn.put([Self.schemaVersion], forKey: Self.schemaKey, in: meta)
+            }
+            return try TokenKeyRing.loadOrCreate(in: txn, database: tokenKeys, now: clock.now())
+        }
+        writer = CommitQueue(environment: environment)
+    }
+
+    /// Finishes queued writes, stops the writer thread and closes the environment. Call after
+    /// every reader stopped.
+    public func close() {
+        writer.shutdown()
+        environment.close()
+    }
+
+    /// The LMDB environment, for benchmarks that measure the storage floor beside the domain.
+    @_spi(Benchmarks) public var benchmarkEnvironment: Environment { environment }
+
+    /// The active token key's material, for benchmarks that measure the hashing floor.
+    @_spi(Benchmarks) public var benchmarkActiveKeyMaterial: [UInt8] { keyRing.active.materialForBenchmarks }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read snapshot on the caller's thread.
+    @inlinable
+    func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+        try environment.read(body)
+    }
+
+    /// Runs `work` in a write transaction on the writer thread and returns once its commit is
+    /// durable. Domain errors pass through; a full map or disk is ``AuthError/storageFull``;
+    /// anything else is logged and reported as ``AuthError/internal(_:)``.
+    func write<T: Sendable>(_ work: @escaping @Sendable (WriteTransaction) throws -> T) async throws -> T {
+        do {
+            return try await writer.write(work)
+        } catch let error as AuthError {
+            throw error
+        } catch LMDBError.storageFull {
+            throw AuthError.storageFull
+        } catch {
+            logger.error("write failed", metadata: ["error": "\(error)"])
+            throw AuthError.internal("the write could not be committed")
+        }
+    }
+
+    /// Queues `work` without waiting (best-effort bookkeeping such as last-seen times).
+    func submit(_ work: @escaping @Sendable (WriteTransaction) throws -> Void, completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        writer.submit(work, completion: completion)
+    }
+
+    // MARK: Keys
+
+    static func key(_ id: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: id.bigEndian) { Array($0) }
+    }
+
+    static func userSessionKey(_ user: UInt64, _ session: SessionID) -> [UInt8] {
+        key(user) + session.bytes
+    }
+
+    static func normalized(_ text: String) -> [UInt8] {
+        Array(text.lowercased().utf8)
+    }
+
+    /// The throttle key: the account when the identifier names one, else the identifier itself.
+    static func throttleKey(userID: UInt64?, identifier: String) -> [UInt8] {
+        if let userID { return accountThrottleKey(userID) }
+        return [0x02] + normalized(identifier)
+    }
+
+    /// The throttle key of an existing account.
+    static func accountThrottleKey(_ userID: UInt64) -> [UInt8] {
+        [0x01] + key(userID)
+    }
+
+    // MARK: Throttle
+
+    func throttleState(_ key: [UInt8], in txn: some ReadableTransaction) throws -> ThrottleState {
+        try key.withUnsafeBytes { k in try txn.withValue(forKey: k, in: throttle) { try ThrottleState(decoding: $0) } } ?? ThrottleState()
+    }
+
+    /// Stores the failed-login state under `key`; a state with no failures removes the entry.
+    func putThrottleState(_ state: ThrottleState, forKey key: [UInt8], in txn: WriteTransaction) throws {
+        if state.failures == 0 {
+            try txn.delete(key, in: throttle)
+        } else {
+            try txn.put(state.encoded(), forKey: key, in: throttle)
+        }
+    }
+}

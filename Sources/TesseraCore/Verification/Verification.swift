@@ -1,0 +1,63 @@
+import LMDBKit
+import Logging
+
+/// "Who is this token?": the per-request hot path.
+///
+/// The server verifies a whole read burst of tokens in one snapshot (``withSnapshot(_:)``) and
+/// then hands the sessions whose last-seen time is due to ``touch(_:at:)``, which writes them in
+/// one background commit.
+public struct Verification: Sendable {
+    @usableFromInline let store: TesseraStore
+    @usableFromInline let touchInterval: Int64
+    let clock: any Clock
+    let logger: Logger
+
+    init(store: TesseraStore, configuration: AuthConfiguration, clock: any Clock, logger: Logger) {
+        self.store = store
+        touchInterval = Int64(configuration.lastSeenIntervalSeconds) * 1000
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
+    @inlinable
+    public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
+        try store.read { txn in try body(ReadSnapshot(txn: txn, store: store, touchInterval: touchInterval)) }
+    }
+
+    /// Records that the sessions `ids` were used at `now`, extending their idle deadlines. One
+    /// commit for the whole batch, and a session is written at most about once per
+    /// `lastSeenIntervalSeconds` however often it is verified. Failures are logged, not thrown:
+    /// the verifies that asked for the touch have already been answered.
+    public func touch(_ ids: [SessionID], at now: Timestamp) {
+        guard !ids.isEmpty else { return }
+        let store = self.store
+        let halfInterval = touchInterval / 2
+        let logger = self.logger
+        store.submit({ txn in
+            for id in ids {
+                guard var record = try store.sessionRecord(id, in: txn), now - record.lastSeen >= halfInterval, record.deadline() > now else {
+                    continue
+                }
+                record.lastSeen = now
+                try store.replaceSession(id, record, in: txn)
+            }
+        }, completion: { result in
+            if case .failure(let error) = result { logger.warning("last-seen update failed", metadata: ["error": "\(error)"]) }
+        })
+    }
+
+    /// Verifies one token in its own snapshot and copies the result out; records the use
+    /// when the session's idle deadline needs extending.
+    public func verify(token: String) throws -> VerifiedSessionInfo {
+        let now = clock.now()
+        var text = token
+        let info = try text.withUTF8 { utf8 in
+            try withSnapshot { snapshot in
+                VerifiedSessionInfo(try snapshot.verify(token: UnsafeRawBufferPointer(utf8), now: now))
+            }
+        }
+        if info.touchDue { touch([info.sessionID], at: now) }
+        return info
+    }
+}
