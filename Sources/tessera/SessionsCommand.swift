@@ -6,6 +6,8 @@ struct SessionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessions", abstract: "List and end a user's sessions.",
         subcommands: [List.self, Revoke.self, RevokeAll.self])
+    /// Accepted here too: `tessera sessions --socket PATH ...`.
+    @OptionGroup var options: GlobalOptions
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a user's sessions (never their tokens).")

@@ -14,6 +14,10 @@ struct Tessera: AsyncParsableCommand {
         machine-readable output for scripts.
         """,
         subcommands: [Ping.self, UserCommand.self, SessionsCommand.self, Login.self, Refresh.self, Verify.self, Logout.self])
+
+    /// The global options, accepted before the command (`tessera --socket PATH ping`) as well as
+    /// after it: every command declares the same group, so a value given anywhere reaches it.
+    @OptionGroup var options: GlobalOptions
 }
 
 /// Options every subcommand takes.

@@ -7,6 +7,8 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Create, inspect, change, validate, unlock and delete users.",
         subcommands: [Add.self, Show.self, List.self, Update.self, Validate.self, Passwd.self, SetState.self, Unlock.self, Delete.self])
+    /// Accepted here too: `tessera user --socket PATH ...`.
+    @OptionGroup var options: GlobalOptions
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; the password is read from standard input.")

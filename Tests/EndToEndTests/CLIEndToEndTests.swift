@@ -76,6 +76,40 @@ final class CLIEndToEndTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("cannot connect"), missing.stderr)
     }
 
+    func testGlobalOptionsGoBeforeOrAfterTheCommand() throws {
+        let socket = daemon.socketPath
+        for arguments in [["--socket", socket, "ping"], ["ping", "--socket", socket], ["--socket", socket, "--json", "ping"],
+                          ["--json", "--socket", socket, "user", "list"], ["user", "--socket", socket, "list"]] {
+            let result = try runCommand(DaemonProcess.tessera, arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
+        }
+        let json = try runCommand(DaemonProcess.tessera, ["--json", "--socket", socket, "ping"])
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)
+    }
+
+    /// The README's CLI example block, run as written against this daemon (its socket path put in
+    /// place of `./tessera.sock`, the built `tessera` first on `PATH`).
+    func testReadmeExamplesRun() throws {
+        let readme = try String(contentsOfFile: Self.repositoryRoot + "/README.md", encoding: .utf8)
+        let marker = "CLIEndToEndTests.testReadmeExamplesRun"
+        let afterMarker = try XCTUnwrap(readme.range(of: marker).map { readme[$0.upperBound...] }, "the README lost its tested block")
+        let start = try XCTUnwrap(afterMarker.range(of: "```sh\n"))
+        let end = try XCTUnwrap(afterMarker[start.upperBound...].range(of: "```"))
+        let block = String(afterMarker[start.upperBound..<end.lowerBound])
+        XCTAssertTrue(block.contains("tessera --socket ./tessera.sock"))
+        let script = "set -euo pipefail\n" + block.replacingOccurrences(of: "./tessera.sock", with: daemon.socketPath)
+        let path = DaemonProcess.productsDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let result = try runCommand("/usr/bin/env", ["PATH=\(path)", "bash", "-c", script])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("valid: user 1"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("\"username\":\"alice\""), result.stdout)
+        XCTAssertTrue(result.stdout.contains("logged out"), result.stdout)
+    }
+
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
     func testPasswordNeverOnTheCommandLine() throws {
         let help = try runCommand(DaemonProcess.tessera, ["user", "add", "--help"])
         XCTAssertFalse(help.stdout.contains("--password"))
