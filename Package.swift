@@ -84,6 +84,12 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "LMDBKit", "SodiumKit"]),
+        .testTarget(name: "TesseraServerTests", dependencies: [
+            "TesseraServer", "TesseraProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TesseraClient", "TesseraProtocol", "tesserad", "tessera",
             .product(name: "NIOCore", package: "swift-nio"),

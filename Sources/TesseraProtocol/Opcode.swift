@@ -44,3 +44,27 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
 public enum ProtocolVersion {
     public static let current: UInt16 = 1
 }
+
+/// How a server answers an operation; part of each operation's description, so the server's
+/// routing and the spec's table (`Protocol/PROTOCOL.md` §4) come from one place.
+public enum Answering: Sendable, Equatable {
+    /// Answered at once from a read snapshot (cheap; not counted against `max_in_flight`).
+    case inline
+    /// Answered at the end of the read burst with every other VERIFY of the burst, in one
+    /// snapshot (not counted against `max_in_flight`).
+    case verifyBatch
+    /// Runs off the event loop: argon2id or a durable commit. Counted against `max_in_flight`.
+    case slow
+}
+
+extension Opcode {
+    /// How the server answers this operation.
+    public var answering: Answering {
+        switch self {
+        case .verify: .verifyBatch
+        case .hello, .ping, .getUser, .listSessions, .listUsers: .inline
+        case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .validate,
+             .login, .logout, .refresh, .revokeSession, .revokeAllSessions: .slow
+        }
+    }
+}

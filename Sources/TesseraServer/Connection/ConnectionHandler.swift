@@ -1,42 +1,37 @@
 import Logging
 import NIOCore
-import TesseraCore
 import TesseraProtocol
 
-/// One client connection: routes each frame, batches verifies, coalesces replies.
+/// One client connection: the NIO glue around a ``ConnectionStateMachine`` and a dispatcher.
 ///
 /// Frames that arrive in one read burst are handled together: cheap requests answer at once,
 /// verifies wait for the end of the burst and run in one LMDB snapshot, and every reply of the
 /// burst leaves in one write and one flush. Slow requests (argon2id, durable writes) run off the
 /// event loop and reply whenever they finish, so a verify never waits behind a login.
 ///
-/// The handler splits frames itself (``FrameDecoder/decodeFrame(from:maximumLength:)``) rather
-/// than behind a `ByteToMessageHandler`: a frame handed down a pipeline is boxed in `NIOAny`,
-/// one allocation per frame on the verify path.
-final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Which frames are answered how, and when the connection closes, is the state machine's
+/// decision; this class only carries it out. Frames are split by
+/// ``TesseraProtocol/FrameAccumulator`` rather than behind a `ByteToMessageHandler`: a frame
+/// handed down a pipeline is boxed in `NIOAny`, one allocation per frame on the verify path.
+final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let dispatcher: RequestDispatcher
-    private let clock: any Clock
+    private let dispatcher: Dispatcher
     private var logger: Logger
-    private let tracker: ConnectionTracker
+    private let tracker: ConnectionTracker?
+    private var state: ConnectionStateMachine
+    private var frames: FrameAccumulator
     private var pendingVerifies: [Frame] = []
     private var replies: ByteBuffer
-    private var inFlight = 0
-    private var draining = false
-    private var closed = false
-    /// Bytes of a frame not yet complete.
-    private var partial: ByteBuffer?
-    /// Set after a framing error: the stream cannot be resynchronised; further bytes are ignored.
-    private var broken = false
 
-    init(dispatcher: RequestDispatcher, clock: any Clock, logger: Logger, tracker: ConnectionTracker, connectionID: UInt64) {
+    init(dispatcher: Dispatcher, logger: Logger, tracker: ConnectionTracker?, connectionID: UInt64) {
         self.dispatcher = dispatcher
-        self.clock = clock
         self.logger = logger
         self.logger[metadataKey: "connection.id"] = "\(connectionID)"
         self.tracker = tracker
+        state = ConnectionStateMachine(maximumSlowInFlight: Int(dispatcher.maximumInFlight))
+        frames = FrameAccumulator(maximumLength: dispatcher.maximumFrameLength)
         replies = ByteBuffer()
         pendingVerifies.reserveCapacity(64)
     }
@@ -45,78 +40,62 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         replies = context.channel.allocator.buffer(capacity: 4096)
     }
 
+    // MARK: Reading
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !broken else { return }
+        guard state.readsFrames else { return }
         var incoming = unwrapInboundIn(data)
-        if var buffered = partial {
-            partial = nil
-            buffered.writeBuffer(&incoming)
-            incoming = buffered
-        }
+        frames.append(&incoming)
         do {
-            while let frame = try FrameDecoder.decodeFrame(from: &incoming, maximumLength: dispatcher.configuration.maximumFrameLength) {
+            while let frame = try frames.next() {
                 handle(frame, context: context)
             }
         } catch {
-            broken = true
             failFraming(error, context: context)
-            return
         }
-        if incoming.readableBytes > 0 { partial = incoming }
     }
 
     private func handle(_ frame: Frame, context: ChannelHandlerContext) {
-        switch RequestDispatcher.route(frame.opcode) {
-        case .verify:
+        switch state.frameReceived(dispatcher.answering(frame.opcode)) {
+        case .queueVerify:
             pendingVerifies.append(frame)
-        case .inline:
+        case .answerInline:
             do {
                 try dispatcher.answerInline(frame, into: &replies)
             } catch {
                 writeError(error, for: frame)
             }
-        case .slow:
+        case .startSlow:
             startSlow(frame, context: context)
-        case .unknown:
-            writeError(RequestFailure(status: .unknownOpcode, message: "opcode 0x\(String(frame.opcode, radix: 16)) is not part of protocol version \(ProtocolVersion.current)"), for: frame)
+        case .rejectBusy:
+            writeError(RequestFailure(status: .busy, message: "too many requests in flight on this connection", retryAfterSeconds: 1), for: frame)
+        case .rejectUnknownOpcode:
+            writeError(RequestFailure(status: .unknownOpcode,
+                                      message: "opcode 0x\(String(frame.opcode, radix: 16)) is not part of protocol version \(ProtocolVersion.current)"),
+                       for: frame)
+        case .ignore:
+            break
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if !pendingVerifies.isEmpty {
-            answerPendingVerifies()
-        }
+        answerPendingVerifies()
         flushReplies(context: context)
     }
 
     private func answerPendingVerifies() {
-        let now = clock.now()
+        guard !pendingVerifies.isEmpty else { return }
         // Work on locals: class properties touched per frame would pay a dynamic exclusivity
         // check each time.
         var out = replies
         replies = ByteBuffer()
-        var frames: [Frame] = []
-        swap(&frames, &pendingVerifies)
-        var failures: [(Frame, any Error)] = []
-        var touches: [SessionID] = []
-        do {
-            try dispatcher.service.verification.withSnapshot { snapshot in
-                for frame in frames {
-                    do {
-                        if let due = try dispatcher.answerVerify(frame, in: snapshot, now: now, into: &out) { touches.append(due) }
-                    } catch {
-                        failures.append((frame, error))
-                    }
-                }
-            }
-        } catch {
-            failures = frames.map { ($0, error) }
-        }
+        var batch: [Frame] = []
+        swap(&batch, &pendingVerifies)
+        let failures = dispatcher.answerVerifies(batch, into: &out)
         replies = out
         for (frame, error) in failures { writeError(error, for: frame) }
-        dispatcher.service.verification.touch(touches, at: now)
-        frames.removeAll(keepingCapacity: true)  // uniquely held again: no reallocation
-        swap(&frames, &pendingVerifies)
+        batch.removeAll(keepingCapacity: true)  // uniquely held again: no reallocation
+        swap(&batch, &pendingVerifies)
     }
 
     private func flushReplies(context: ChannelHandlerContext) {
@@ -127,28 +106,27 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         replies.clear()
     }
 
+    // MARK: Slow requests
+
     private func startSlow(_ frame: Frame, context: ChannelHandlerContext) {
-        guard inFlight < Int(dispatcher.configuration.maximumInFlight) else {
-            writeError(RequestFailure(status: .busy, message: "too many requests in flight on this connection", retryAfterSeconds: 1), for: frame)
-            return
-        }
-        inFlight += 1
         let dispatcher = self.dispatcher
         let promise = context.eventLoop.makePromise(of: ByteBuffer.self)
         promise.completeWithTask { try await dispatcher.answerSlow(frame) }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
-            inFlight -= 1
+            let action = state.slowRequestFinished()
+            guard action != .drop else { return }
             switch result {
             case .success(var body):
                 replies.writeReply(frame) { $0.writeBuffer(&body) }
             case .failure(let error):
                 writeError(error, for: frame)
             }
-            guard !closed else { return }
             flushReplies(context: context)
-            if draining && inFlight == 0 { context.close(promise: nil) }
+            if action == .writeFlushAndClose { context.close(promise: nil) }
         }
     }
+
+    // MARK: Errors
 
     private func writeError(_ error: any Error, for frame: Frame) {
         let failure = RequestFailure(error)
@@ -159,15 +137,11 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         replies.writeErrorFrame(opcode: frame.opcode, requestID: frame.requestID, failure: failure, traceID: traceID)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
-    }
-
-    /// A framing error: the stream cannot be resynchronised. Answer with a closing error frame
-    /// (after the replies already due) and close.
+    /// A framing error: the stream cannot be resynchronised. Answer the verifies already
+    /// queued, then a closing error frame, and close.
     private func failFraming(_ error: any Error, context: ChannelHandlerContext) {
-        if !pendingVerifies.isEmpty { answerPendingVerifies() }
+        guard state.framingFailed() == .answerQueuedThenFailAndClose else { return }
+        answerPendingVerifies()
         let failure = RequestFailure(error)
         let traceID = TraceID.make()
         logger.info("connection closed after a framing error", metadata: ["trace.id": "\(traceID)", "error.name": "\(failure.status.name)"])
@@ -176,24 +150,30 @@ final class ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Lifecycle
+
     func channelActive(context: ChannelHandlerContext) {
-        tracker.opened(context.channel)
+        tracker?.opened(context.channel)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closed = true
-        tracker.closed(context.channel)
+        state.channelClosed()
+        tracker?.closed(context.channel)
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is DrainEvent {
-            draining = true
-            if inFlight == 0 { context.close(promise: nil) }
-        } else {
+        guard event is DrainEvent else {
             context.fireUserInboundEventTriggered(event)
+            return
         }
+        if state.drainRequested() == .close { context.close(promise: nil) }
     }
 }
 

@@ -63,13 +63,13 @@ public final class TesseraServer: Service, Sendable {
     private func bind() async throws -> any Channel {
         try SocketPath.prepare(configuration.socketPath)
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)
-        let (clock, logger, tracker) = (service.clock, logger, tracker)
+        let (logger, tracker) = (logger, tracker)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = ConnectionHandler(dispatcher: dispatcher, clock: clock, logger: logger,
+                    let handler = ConnectionHandler(dispatcher: dispatcher, logger: logger,
                                                     tracker: tracker, connectionID: tracker.makeID())
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

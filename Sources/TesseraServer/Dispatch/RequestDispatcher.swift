@@ -7,29 +7,32 @@ import TesseraProtocol
 ///
 /// Knows frames and the domain; knows nothing of channels. Fast operations answer inline,
 /// slow ones are `async` and run off the event loop.
-struct RequestDispatcher: Sendable {
+struct RequestDispatcher: RequestDispatching {
     let service: AuthService
     let configuration: ServerConfiguration
 
-    /// What the connection must do with a request.
-    enum Route {
-        /// Answer at the end of the read burst, with the other verifies, in one snapshot.
-        case verify
-        /// Answered on the event loop now (cheap).
-        case inline
-        /// Runs off the event loop (argon2id or a durable write).
-        case slow
-        /// Not an opcode of this protocol version.
-        case unknown
-    }
+    var maximumFrameLength: UInt32 { configuration.maximumFrameLength }
+    var maximumInFlight: UInt32 { configuration.maximumInFlight }
 
-    static func route(_ opcode: UInt8) -> Route {
-        switch Opcode(rawValue: opcode) {
-        case .verify: .verify
-        case .hello, .ping, .getUser, .listSessions, .listUsers: .inline
-        case .login, .createUser, .updateUser, .validate, .logout, .refresh, .changePassword, .setPassword, .deleteUser, .setUserState, .unlockUser, .revokeSession, .revokeAllSessions: .slow
-        case nil: .unknown
+    func answerVerifies(_ frames: [Frame], into out: inout ByteBuffer) -> [(Frame, any Error)] {
+        let now = service.clock.now()
+        var failures: [(Frame, any Error)] = []
+        var touches: [SessionID] = []
+        do {
+            try service.verification.withSnapshot { snapshot in
+                for frame in frames {
+                    do {
+                        if let due = try answerVerify(frame, in: snapshot, now: now, into: &out) { touches.append(due) }
+                    } catch {
+                        failures.append((frame, error))
+                    }
+                }
+            }
+        } catch {
+            failures = frames.map { ($0, error) }
         }
+        service.verification.touch(touches, at: now)
+        return failures
     }
 
     /// Answers a cheap request into `out`.
@@ -139,7 +142,7 @@ struct RequestDispatcher: Sendable {
     /// Verifies one token inside `snapshot` and writes the reply into `out`. Returns the session
     /// id when its last-seen time is due to be written.
     @inline(__always)
-    func answerVerify(_ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer) throws -> SessionID? {
+    private func answerVerify(_ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer) throws -> SessionID? {
         let (tokenField, withUser) = try TokenRequest.verifyFields(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         let profile = withUser ? try snapshot.user(id: session.userID) : nil

@@ -1,0 +1,133 @@
+import TesseraProtocol
+
+/// The life of one connection, as a value: each event returns what the handler must do.
+///
+/// ```
+///            frames, replies                 drain requested
+///   ┌────────┐ ──────────────► ┌────────┐ ─────────────────► ┌──────────┐
+///   │  open  │                 │  open  │                    │ draining │──► closed (when
+///   └────────┘                 └────────┘                    └──────────┘    nothing in flight)
+///        │ framing error                                          │ framing error
+///        ▼                                                        ▼
+///   ┌────────┐  error frame, close                           ┌────────┐
+///   │ broken │ ───────────────────────────────────────────►  │ closed │
+///   └────────┘                                               └────────┘
+/// ```
+///
+/// No sockets, no NIO: tested on its own (`ConnectionStateMachineTests`). The next rules of the
+/// connection (peer class from `SO_PEERCRED`, idle and read timeouts, output limits) are new
+/// events and actions here.
+struct ConnectionStateMachine {
+    enum State: Equatable {
+        /// Reading and answering.
+        case open
+        /// Graceful shutdown: still answering what arrives, closing once nothing is in flight.
+        case draining
+        /// A framing error: the stream cannot be resynchronised; further bytes are ignored.
+        case broken
+        /// The channel is gone: late replies are dropped.
+        case closed
+    }
+
+    private(set) var state = State.open
+    /// Requests running off the event loop (argon2id, durable writes).
+    private(set) var slowInFlight = 0
+    /// The most slow requests one connection may have running at once.
+    let maximumSlowInFlight: Int
+
+    init(maximumSlowInFlight: Int) {
+        self.maximumSlowInFlight = maximumSlowInFlight
+    }
+
+    /// Whether bytes that arrive are worth splitting into frames.
+    var readsFrames: Bool { state == .open || state == .draining }
+
+    // MARK: Frames
+
+    /// What to do with one frame.
+    enum FrameAction: Equatable {
+        /// Answer now, on the event loop.
+        case answerInline
+        /// Keep until the end of the read burst and answer with the other verifies in one snapshot.
+        case queueVerify
+        /// Run off the event loop; call ``slowRequestFinished()`` when it completes.
+        case startSlow
+        /// Answer `busy`: too many slow requests in flight on this connection.
+        case rejectBusy
+        /// Answer `unknown-opcode`.
+        case rejectUnknownOpcode
+        /// Nothing: the connection is broken or closed.
+        case ignore
+    }
+
+    /// A frame arrived whose operation is answered as `answering` (`nil`: an unknown opcode).
+    mutating func frameReceived(_ answering: Answering?) -> FrameAction {
+        guard readsFrames else { return .ignore }
+        switch answering {
+        case .inline: return .answerInline
+        case .verifyBatch: return .queueVerify
+        case nil: return .rejectUnknownOpcode
+        case .slow:
+            guard slowInFlight < maximumSlowInFlight else { return .rejectBusy }
+            slowInFlight += 1
+            return .startSlow
+        }
+    }
+
+    /// What to do when a slow request completed.
+    enum SlowCompletionAction: Equatable {
+        /// Write its reply (or error) and flush.
+        case writeAndFlush
+        /// Write its reply, flush, and close: it was the last one of a draining connection.
+        case writeFlushAndClose
+        /// Nothing: the channel is gone.
+        case drop
+    }
+
+    mutating func slowRequestFinished() -> SlowCompletionAction {
+        precondition(slowInFlight > 0, "a slow request finished that never started")
+        slowInFlight -= 1
+        switch state {
+        case .open, .broken: return .writeAndFlush
+        case .draining: return slowInFlight == 0 ? .writeFlushAndClose : .writeAndFlush
+        case .closed: return .drop
+        }
+    }
+
+    // MARK: Connection events
+
+    /// What to do after a framing error.
+    enum FramingFailureAction: Equatable {
+        /// Answer the verifies already queued, write a closing error frame, flush, close.
+        case answerQueuedThenFailAndClose
+        /// Nothing: already broken or closed.
+        case ignore
+    }
+
+    mutating func framingFailed() -> FramingFailureAction {
+        guard readsFrames else { return .ignore }
+        state = .broken
+        return .answerQueuedThenFailAndClose
+    }
+
+    /// What to do when a graceful shutdown asks the connection to finish.
+    enum DrainAction: Equatable {
+        /// Close now: nothing is in flight.
+        case close
+        /// Close when the last slow request finishes.
+        case waitForSlowRequests
+        /// Nothing: already draining, broken or closed.
+        case none
+    }
+
+    mutating func drainRequested() -> DrainAction {
+        guard state == .open else { return .none }
+        state = .draining
+        return slowInFlight == 0 ? .close : .waitForSlowRequests
+    }
+
+    /// The channel became inactive.
+    mutating func channelClosed() {
+        state = .closed
+    }
+}

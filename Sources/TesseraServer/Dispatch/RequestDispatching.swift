@@ -1,0 +1,33 @@
+import NIOCore
+import TesseraProtocol
+
+/// What a connection needs from the layer behind it: answers to frames. The connection knows
+/// framing, batching, ordering and flow; the dispatcher knows operations and the domain.
+///
+/// ``RequestDispatcher`` is the real one, over ``TesseraCore/AuthService``; tests drive the real
+/// ``ConnectionHandler`` in an `EmbeddedChannel` with a fake one.
+protocol RequestDispatching: Sendable {
+    /// Largest accepted frame length field; checked before a frame is buffered.
+    var maximumFrameLength: UInt32 { get }
+    /// Slow requests one connection may have in flight.
+    var maximumInFlight: UInt32 { get }
+
+    /// How `opcode` is answered; `nil` when it is not an operation of this protocol version.
+    func answering(_ opcode: UInt8) -> Answering?
+
+    /// Answers an ``Answering/inline`` request: appends its whole reply frame to `out`.
+    func answerInline(_ frame: Frame, into out: inout ByteBuffer) throws
+
+    /// Answers a read burst's VERIFY requests in one snapshot: appends each successful reply
+    /// frame to `out` in order and returns the failed ones with their errors.
+    func answerVerifies(_ frames: [Frame], into out: inout ByteBuffer) -> [(Frame, any Error)]
+
+    /// Runs an ``Answering/slow`` request off the event loop and returns its reply body.
+    func answerSlow(_ frame: Frame) async throws -> ByteBuffer
+}
+
+extension RequestDispatching {
+    func answering(_ opcode: UInt8) -> Answering? {
+        Opcode(rawValue: opcode)?.answering
+    }
+}
