@@ -76,10 +76,17 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ], path: "Benchmarks/LoadGenerator"),
 
+        // The protocol's byte-exact vectors: the catalog, and the generator of Protocol/vectors/.
+        .target(name: "ProtocolVectors", dependencies: [
+            "TesseraProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Protocol/Sources/ProtocolVectors"),
+        .executableTarget(name: "tessera-vectors", dependencies: ["ProtocolVectors"], path: "Protocol/Sources/tessera-vectors"),
+
         .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(name: "TesseraProtocolTests", dependencies: [
-            "TesseraProtocol",
+            "TesseraProtocol", "ProtocolVectors",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),

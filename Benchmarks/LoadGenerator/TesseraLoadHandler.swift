@@ -160,10 +160,10 @@ final class TesseraLoadHandler: ChannelInboundHandler {
             }
             return "verify: no user id"
         case .login, .refresh:
-            guard let reply = try? LoginResponse(decoding: frame.body), reply.token.utf8.count == 68, let next = reply.refreshToken else {
+            guard let reply = try? LoginResponse(decoding: frame.body), reply.token.utf8.count == 68 else {
                 return "\(operation.rawValue): undecodable reply"
             }
-            if workload.operations.contains(where: { $0.0 == .refresh }) { pendingRefreshToken = next }
+            if workload.operations.contains(where: { $0.0 == .refresh }) { pendingRefreshToken = reply.refreshToken }
             return nil
         case .logout, .redisGet:
             return nil

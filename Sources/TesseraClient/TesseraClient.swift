@@ -31,47 +31,47 @@ public final class TesseraClient: Sendable {
 
     /// Exchanges versions and learns the server's limits.
     public func hello(clientName: String? = nil) async throws -> HelloResponse {
-        try await call(.hello, HelloRequest(clientName: clientName))
+        try await call(Operations.hello, HelloRequest(clientName: clientName))
     }
 
     /// Round trip with an optional payload, echoed back.
     public func ping(payload: [UInt8] = []) async throws -> PingMessage {
-        try await call(.ping, PingMessage(payload: payload))
+        try await call(Operations.ping, PingMessage(payload: payload))
     }
 
     /// Creates a user.
     public func createUser(username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = []) async throws -> UserInfo {
-        let reply: UserResponse = try await call(.createUser, CreateUserRequest(username: username, password: password, email: email, displayName: displayName, roles: roles))
+        let reply: UserResponse = try await call(Operations.createUser, CreateUserRequest(username: username, password: password, email: email, displayName: displayName, roles: roles))
         return reply.user
     }
 
     /// Creates a user with profile fields; when `unvalidated`, the reply carries the validation code.
     public func register(_ request: CreateUserRequest) async throws -> UserResponse {
-        try await call(.createUser, request)
+        try await call(Operations.createUser, request)
     }
 
     /// Changes a user's profile fields.
     public func updateUser(_ request: UpdateUserRequest) async throws -> UserInfo {
-        let reply: UserResponse = try await call(.updateUser, request)
+        let reply: UserResponse = try await call(Operations.updateUser, request)
         return reply.user
     }
 
     /// Activates an account with its validation code.
     public func validate(code: String) async throws -> UserInfo {
-        let reply: UserResponse = try await call(.validate, ValidateRequest(code: code))
+        let reply: UserResponse = try await call(Operations.validate, ValidateRequest(code: code))
         return reply.user
     }
 
     /// Reads a user by id, username or email.
-    public func user(_ lookup: GetUserRequest) async throws -> UserInfo {
-        let reply: UserResponse = try await call(.getUser, lookup)
+    public func user(_ lookup: UserSelector) async throws -> UserInfo {
+        let reply: UserResponse = try await call(Operations.getUser, lookup)
         return reply.user
     }
 
     /// Checks a password and opens a session.
     public func login(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
                       idleTimeoutSeconds: UInt32? = nil) async throws -> LoginResponse {
-        try await call(.login, LoginRequest(identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
+        try await call(Operations.login, LoginRequest(identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
                                             lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds))
     }
 
@@ -79,73 +79,73 @@ public final class TesseraClient: Sendable {
     /// server's grace window returns the same pair; a replay after it fails with `refresh-reused`
     /// and ends every session of the family.
     public func refresh(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResponse {
-        try await call(.refresh, RefreshRequest(refreshToken: refreshToken, clientIP: clientIP, userAgent: userAgent))
+        try await call(Operations.refresh, RefreshRequest(refreshToken: refreshToken, clientIP: clientIP, userAgent: userAgent))
     }
 
     /// Checks a token: whose session it is, its roles and expiry.
     public func verify(token: String) async throws -> VerifyResponse {
-        try await call(.verify, TokenRequest(token: token))
+        try await call(Operations.verify, VerifyRequest(token: token))
     }
 
     /// Checks a token and returns the user's profile with the session, in one round trip
     /// ("who am I", Rocket.Chat's resume).
     public func verifyWithUser(token: String) async throws -> VerifyResponse {
-        try await call(.verify, VerifyRequest(token: token, withUser: true))
+        try await call(Operations.verify, VerifyRequest(token: token, withUser: true))
     }
 
     /// Ends the session of a token.
     public func logout(token: String) async throws {
-        let _: EmptyMessage = try await call(.logout, TokenRequest(token: token))
+        let _: EmptyMessage = try await call(Operations.logout, TokenRequest(token: token))
     }
 
     /// Changes the caller's password: the session's token and the current password; the
     /// user's other sessions end.
     public func changePassword(token: String, current: [UInt8], new: [UInt8]) async throws {
-        let _: EmptyMessage = try await call(.changePassword, ChangePasswordRequest(token: token, currentPassword: current, newPassword: new))
+        let _: EmptyMessage = try await call(Operations.changePassword, ChangePasswordRequest(token: token, currentPassword: current, newPassword: new))
     }
 
     // MARK: Administration
 
     /// Sets a user's password without the current one; every session of the user ends.
-    public func setPassword(_ user: GetUserRequest, password: [UInt8]) async throws {
-        let _: EmptyMessage = try await call(.setPassword, SetPasswordRequest(user: user, password: password))
+    public func setPassword(_ user: UserSelector, password: [UInt8]) async throws {
+        let _: EmptyMessage = try await call(Operations.setPassword, SetPasswordRequest(user: user, password: password))
     }
 
     /// Deletes a user with every session.
-    public func deleteUser(_ user: GetUserRequest) async throws {
-        let _: EmptyMessage = try await call(.deleteUser, user)
+    public func deleteUser(_ user: UserSelector) async throws {
+        let _: EmptyMessage = try await call(Operations.deleteUser, user)
     }
 
     /// A page of users in id order.
     public func listUsers(afterID: UInt64 = 0, limit: UInt32 = 100) async throws -> UserListResponse {
-        try await call(.listUsers, ListUsersRequest(afterID: afterID, limit: limit))
+        try await call(Operations.listUsers, ListUsersRequest(afterID: afterID, limit: limit))
     }
 
     /// Sets an account's state: 0 active, 1 unvalidated, 2 disabled. Leaving active ends its sessions.
-    public func setUserState(_ user: GetUserRequest, state: UInt8) async throws -> UserInfo {
-        let reply: UserResponse = try await call(.setUserState, SetUserStateRequest(user: user, state: state))
+    public func setUserState(_ user: UserSelector, to state: AccountState) async throws -> UserInfo {
+        let reply: UserResponse = try await call(Operations.setUserState, SetUserStateRequest(user: user, state: state.rawValue))
         return reply.user
     }
 
     /// Clears an account's failed-login count and lock.
-    public func unlockUser(_ user: GetUserRequest) async throws {
-        let _: EmptyMessage = try await call(.unlockUser, user)
+    public func unlockUser(_ user: UserSelector) async throws {
+        let _: EmptyMessage = try await call(Operations.unlockUser, user)
     }
 
     /// A user's sessions, oldest first.
-    public func sessions(of user: GetUserRequest) async throws -> [SessionInfo] {
-        let reply: SessionListResponse = try await call(.listSessions, user)
+    public func sessions(of user: UserSelector) async throws -> [SessionInfo] {
+        let reply: SessionListResponse = try await call(Operations.listSessions, user)
         return reply.sessions
     }
 
     /// Ends one session by its 16-byte id.
     public func revokeSession(id: [UInt8]) async throws {
-        let _: EmptyMessage = try await call(.revokeSession, SessionIDRequest(sessionID: id))
+        let _: EmptyMessage = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id))
     }
 
     /// Ends every session of a user, or all but `except`; returns how many ended.
-    public func revokeAllSessions(of user: GetUserRequest, except: [UInt8]? = nil) async throws -> UInt32 {
-        let reply: CountResponse = try await call(.revokeAllSessions, RevokeAllSessionsRequest(user: user, exceptSessionID: except))
+    public func revokeAllSessions(of user: UserSelector, except: [UInt8]? = nil) async throws -> UInt32 {
+        let reply: CountResponse = try await call(Operations.revokeAllSessions, RevokeAllSessionsRequest(user: user, exceptSessionID: except))
         return reply.count
     }
 
@@ -170,8 +170,10 @@ public final class TesseraClient: Sendable {
         return try await promise.futureResult.get()
     }
 
-    private func call<Request: WireMessage, Reply: WireMessage>(_ opcode: Opcode, _ request: Request) async throws -> Reply {
-        let frame = try await roundTrip(opcode: opcode.rawValue, body: request.encoded())
+    /// Sends `request` as `operation` and decodes its reply; an error frame throws
+    /// ``TesseraClientError/server(_:)``.
+    public func call<Request, Reply>(_ operation: Operation<Request, Reply>, _ request: Request) async throws -> Reply {
+        let frame = try await roundTrip(opcode: operation.opcode.rawValue, body: request.encoded())
         guard frame.status == 0 else { throw try ClientReply.serverError(frame) }
         do {
             return try Reply(decoding: frame.body)

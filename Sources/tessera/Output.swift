@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraClient
 import TesseraProtocol
 
 /// Text and JSON output of the CLI.
@@ -13,14 +14,14 @@ enum Output {
         var object: [String: Any] = ["id": Int(user.id), "username": user.username, "created_at": iso8601(user.createdAt), "roles": user.roles]
         if let email = user.email { object["email"] = email }
         if let name = user.displayName { object["name"] = name }
-        if let state = AccountStateName.name(user.state) { object["state"] = state }
+        if let state = user.accountState { object["state"] = state.description }
         if let phone = user.phone { object["phone"] = phone }
-        if let type = user.accountType { object["account_type"] = type == 1 ? "service" : "user" }
+        object["account_type"] = user.accountType == 1 ? "service" : "user"
         if let role = user.rootRole { object["root_role"] = role }
         if let id = user.externalID { object["external_id"] = id }
         if let url = user.imageURL { object["image_url"] = url }
         if let last = user.lastLoginAt { object["last_login_at"] = iso8601(last) }
-        if let failed = user.failedLogins { object["failed_logins"] = Int(failed) }
+        object["failed_logins"] = Int(user.failedLogins)
         if !user.settings.isEmpty { object["settings"] = user.settings }
         return object
     }
@@ -37,9 +38,9 @@ enum Output {
         if let email = user.email { print("email:    \(email)") }
         if let name = user.displayName { print("name:     \(name)") }
         if !user.roles.isEmpty { print("roles:    \(user.roles.joined(separator: ", "))") }
-        if let state = AccountStateName.name(user.state) { print("state:    \(state)") }
+        if let state = user.accountState { print("state:    \(state)") }
         if let phone = user.phone { print("phone:    \(phone)") }
-        if let failed = user.failedLogins, failed > 0 { print("failed:   \(failed) consecutive failed logins") }
+        if user.failedLogins > 0 { print("failed:   \(user.failedLogins) consecutive failed logins") }
         if let last = user.lastLoginAt { print("last login: \(iso8601(last))") }
         if let validationCode { print("validation code: \(validationCode)") }
         print("created:  \(iso8601(user.createdAt))")
@@ -50,14 +51,14 @@ enum Output {
         if json {
             var object: [String: Any] = ["token": reply.token, "session_id": hex(reply.sessionID),
                                          "expires_at": iso8601(reply.expiresAt), "user": user(reply.user)]
-            if let refresh = reply.refreshToken { object["refresh_token"] = refresh }
-            if let expires = reply.refreshExpiresAt { object["refresh_expires_at"] = iso8601(expires) }
+            object["refresh_token"] = reply.refreshToken
+            object["refresh_expires_at"] = iso8601(reply.refreshExpiresAt)
             self.json(object)
         } else {
             print(reply.token)
-            if let refresh = reply.refreshToken { print(refresh) }
+            print(reply.refreshToken)
             print("expires \(iso8601(reply.expiresAt)), session \(hex(reply.sessionID)), user \(reply.user.username) (id \(reply.user.id))"
-                  + (reply.refreshExpiresAt.map { ", refresh token expires \(iso8601($0))" } ?? ""))
+                  + ", refresh token expires \(iso8601(reply.refreshExpiresAt))")
         }
     }
 

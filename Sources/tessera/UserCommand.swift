@@ -46,8 +46,9 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.run { client in
                 let roles: [String]? = clearRoles ? [] : (role.isEmpty ? nil : role)
-                let user = try await client.updateUser(UpdateUserRequest(user: .lookup(identifier), email: email, displayName: name,
-                                                                         profile: ProfileFields(phone: phone), roles: roles))
+                let user = try await client.updateUser(UpdateUserRequest(user: .lookup(identifier),
+                                                                         changes: ProfileFields(email: email, displayName: name, phone: phone),
+                                                                         roles: roles))
                 Output.show(user, json: options.json)
             }
         }
@@ -77,7 +78,7 @@ struct UserCommand: AsyncParsableCommand {
                     if let next = page.nextAfterID { object["next_after"] = Int(next) }
                     Output.json(object)
                 } else {
-                    for user in page.users { print("\(user.id)\t\(user.username)\t\(user.email ?? "-")\t\(AccountStateName.name(user.state) ?? "-")") }
+                    for user in page.users { print("\(user.id)\t\(user.username)\t\(user.email ?? "-")\t\(user.accountState?.description ?? "-")") }
                     if let next = page.nextAfterID { print("more: --after \(next)") }
                 }
             }
@@ -120,12 +121,12 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "active, unvalidated or disabled.") var state: String
 
         func validate() throws {
-            guard AccountStateName.value(state) != nil else { throw ValidationError("state must be active, unvalidated or disabled") }
+            guard AccountState(name: state) != nil else { throw ValidationError("state must be active, unvalidated or disabled") }
         }
 
         func run() async throws {
             try await options.run { client in
-                Output.show(try await client.setUserState(.lookup(identifier), state: AccountStateName.value(state)!), json: options.json)
+                Output.show(try await client.setUserState(.lookup(identifier), to: AccountState(name: state)!), json: options.json)
             }
         }
     }
@@ -154,7 +155,7 @@ struct UserCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let lookup: GetUserRequest = if let id { .id(id) } else { .lookup(identifier!) }
+            let lookup: UserSelector = if let id { .id(id) } else { .lookup(identifier!) }
             try await options.run { client in
                 Output.show(try await client.user(lookup), json: options.json)
             }
@@ -162,16 +163,9 @@ struct UserCommand: AsyncParsableCommand {
     }
 }
 
-extension GetUserRequest {
+extension UserSelector {
     /// An email when the text contains '@', a username otherwise.
-    static func lookup(_ identifier: String) -> GetUserRequest {
+    static func lookup(_ identifier: String) -> UserSelector {
         identifier.contains("@") ? .email(identifier) : identifier.hasPrefix("+") ? .phone(identifier) : .username(identifier)
     }
-}
-
-/// Account state names of the CLI and their wire values.
-enum AccountStateName {
-    static let names = ["active", "unvalidated", "disabled"]
-    static func value(_ name: String) -> UInt8? { names.firstIndex(of: name).map(UInt8.init) }
-    static func name(_ value: UInt8?) -> String? { value.flatMap { Int($0) < names.count ? names[Int($0)] : nil } }
 }

@@ -48,6 +48,19 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(connection.readFrame()?.requestID, 6)
     }
 
+    /// A client that sends its requests and shuts down its write side still gets every reply,
+    /// slow ones included, then the close.
+    func testAHalfClosedClientGetsItsRepliesThenTheClose() throws {
+        let connection = try RawConnection(path: daemon.socketPath)
+        connection.send(.createUser, requestID: 1, CreateUserRequest(username: "halfclose", password: Array("correct horse".utf8)))
+        connection.send(.ping, requestID: 2, PingMessage(payload: [1]))
+        XCTAssertEqual(shutdown(connection.fd, Int32(SHUT_WR)), 0)
+        let replies = [connection.readFrame(), connection.readFrame()].compactMap { $0 }
+        XCTAssertEqual(Set(replies.map(\.requestID)), [1, 2])
+        XCTAssertEqual(replies.map(\.status), [0, 0])
+        XCTAssertTrue(connection.isClosedByPeer())
+    }
+
     func testMalformedBodiesAreInvalidArgumentAndTheConnectionStays() throws {
         let connection = try RawConnection(path: daemon.socketPath)
         var truncatedField = ByteBuffer()
@@ -57,9 +70,9 @@ final class HostileInputTests: XCTestCase {
         var hugeUsername = ByteBuffer()
         hugeUsername.writeField(1, string: String(repeating: "u", count: 10_000))
         hugeUsername.writeField(2, string: "correct horse")
-        // A verify token that is not valid UTF-8 cannot be a token: token-invalid, like any other non-token.
+        // A token that is not valid UTF-8 is a malformed string field, as in every other message.
         let cases: [(Opcode, ByteBuffer, Status)] = [
-            (.verify, truncatedField, .invalidArgument), (.verify, badUTF8, .tokenInvalid), (.verify, ByteBuffer(), .invalidArgument),
+            (.verify, truncatedField, .invalidArgument), (.verify, badUTF8, .invalidArgument), (.verify, ByteBuffer(), .invalidArgument),
             (.login, ByteBuffer(), .invalidArgument), (.createUser, hugeUsername, .invalidArgument), (.hello, ByteBuffer(), .invalidArgument),
         ]
         for (index, (opcode, body, expected)) in cases.enumerated() {

@@ -226,7 +226,7 @@ final class AccountLifecycleEndToEndTests: XCTestCase {
             let verify = await status { _ = try await client.verify(token: token) }
             XCTAssertEqual(verify, .tokenInvalid)
         }
-        let refresh = await status { _ = try await client.refresh(refreshToken: third.refreshToken!) }
+        let refresh = await status { _ = try await client.refresh(refreshToken: third.refreshToken) }
         XCTAssertNotNil(refresh)
         let gone = await status { _ = try await client.user(.username("alice")) }
         XCTAssertEqual(gone, .notFound)

@@ -1,4 +1,5 @@
 import Foundation
+import SodiumKit
 @testable import TesseraCore
 import XCTest
 
@@ -49,6 +50,23 @@ final class IdleTimeoutTests: XCTestCase {
         try? await settle()
         // Not touched (59 s < 60 s interval): the idle deadline is still start + 600 s.
         fixture.clock.set(start + 600_000)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
+    }
+
+    /// An idle timeout shorter than the last-seen interval is still extended by use: a verify
+    /// records the use once the recorded one is half the idle timeout old.
+    func testAnIdleTimeoutShorterThanTheWriteIntervalIsExtendedByUse() async throws {
+        var password = Array("correct horse".utf8)
+        let login = try await fixture.service.sessions.login(LoginAttempt(identifier: "alice", password: SecretBytes(wiping: &password),
+                                                                          idleTimeoutSeconds: 2))
+        let start = fixture.clock.now()
+        for step in 1...20 {
+            fixture.clock.set(start + Int64(step) * 900)
+            XCTAssertNoThrow(try fixture.service.verification.verify(token: login.token), "verify at \(step * 900) ms")
+            try? await settle()
+        }
+        let lastUse = start + 20 * 900
+        fixture.clock.set(lastUse + 2_000)
         XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
     }
 

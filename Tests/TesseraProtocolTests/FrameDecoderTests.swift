@@ -88,9 +88,9 @@ final class FieldTests: XCTestCase {
     }
 
     func testRepeatedFieldKeepsOrder() throws {
-        let user = try UserInfo(decoding: body([(1, [0, 0, 0, 0, 0, 0, 0, 7]), (2, Array("u".utf8)), (5, [0, 0, 0, 0, 0, 0, 0, 1]),
-                                                (6, Array("b".utf8)), (6, Array("a".utf8))]))
-        XCTAssertEqual(user.roles, ["b", "a"])
+        let reply = try VerifyResponse(decoding: body([(1, [0, 0, 0, 0, 0, 0, 0, 7]), (2, Array(repeating: 1, count: 16)),
+                                                       (3, [0, 0, 0, 0, 0, 0, 0, 1]), (4, Array("b".utf8)), (4, Array("a".utf8))]))
+        XCTAssertEqual(reply.roles, ["b", "a"])
     }
 
     func testFieldRunningPastTheBodyIsRejected() {
@@ -131,8 +131,8 @@ final class FieldTests: XCTestCase {
     }
 
     func testGetUserNeedsExactlyOneKey() {
-        XCTAssertThrowsError(try GetUserRequest(decoding: body([(1, [0, 0, 0, 0, 0, 0, 0, 1]), (2, Array("a".utf8))])))
-        XCTAssertThrowsError(try GetUserRequest(decoding: body([])))
+        XCTAssertThrowsError(try UserSelector(decoding: body([(1, [0, 0, 0, 0, 0, 0, 0, 1]), (2, Array("a".utf8))])))
+        XCTAssertThrowsError(try UserSelector(decoding: body([])))
     }
 
     func testStatusNamesAreUniqueAndStable() {

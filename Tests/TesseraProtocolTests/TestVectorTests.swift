@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import ProtocolVectors
 import TesseraProtocol
 import XCTest
 
@@ -8,14 +9,6 @@ final class TestVectorTests: XCTestCase {
     static let directory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Protocol/vectors")
-
-    /// Regenerates the files: `TESSERA_WRITE_VECTORS=1 swift test --filter TestVectorTests`.
-    func testWriteVectorsWhenAsked() throws {
-        guard ProcessInfo.processInfo.environment["TESSERA_WRITE_VECTORS"] == "1" else { return }
-        for vector in TestVector.all {
-            try vector.annotatedFile.write(to: Self.directory.appendingPathComponent("\(vector.name).hex"), atomically: true, encoding: .utf8)
-        }
-    }
 
     func testEveryVectorFileIsListed() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasSuffix(".hex") }
@@ -57,8 +50,8 @@ final class TestVectorTests: XCTestCase {
         }
     }
 
-    private func isEqual(_ a: any WireMessage, _ b: any WireMessage) -> Bool {
-        func open<T: WireMessage>(_ a: T) -> Bool { (b as? T) == a }
+    private func isEqual(_ a: any SchemaMessage, _ b: any SchemaMessage) -> Bool {
+        func open<T: SchemaMessage>(_ a: T) -> Bool { (b as? T) == a }
         return open(a)
     }
 }

@@ -160,6 +160,18 @@ final class ConnectionHandlerTests: XCTestCase {
         XCTAssertEqual(afterRelease.map(\.requestID), [1])
     }
 
+    func testAHalfClosedPeerGetsEveryReplyItIsOwedThenTheClose() async throws {
+        try await channel.writeInbound(burst(frame(.login, id: 1, body: "slow"), frame(.verify, id: 2, body: "a")))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let beforeRelease = try await replies()
+        XCTAssertEqual(beforeRelease.map(\.requestID), [2])
+        XCTAssertTrue(channel.isActive)
+        dispatcher.release("slow")
+        try await channel.closeFuture.get()
+        let afterRelease = try await replies()
+        XCTAssertEqual(afterRelease.map(\.requestID), [1])
+    }
+
     func testDrainingWithNothingInFlightClosesAtOnce() async throws {
         channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
         try await channel.closeFuture.get()

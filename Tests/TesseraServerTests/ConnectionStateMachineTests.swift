@@ -52,6 +52,13 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.slowRequestFinished(), .writeAndFlush, "a reply already computed still goes out before the close")
     }
 
+    func testAHalfCloseIsADrain() {
+        var machine = ConnectionStateMachine(maximumSlowInFlight: 4)
+        _ = machine.frameReceived(.slow)
+        XCTAssertEqual(machine.inputClosed(), .waitForSlowRequests)
+        XCTAssertEqual(machine.slowRequestFinished(), .writeFlushAndClose)
+    }
+
     func testRepliesFinishingAfterTheChannelClosedAreDropped() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 4)
         _ = machine.frameReceived(.slow)

@@ -87,6 +87,14 @@ struct SessionRecord: Equatable, Sendable {
         Self.deadline(expiresAt: expiresAt, lastSeen: lastSeen, idleSeconds: idleSeconds)
     }
 
+    /// How old the recorded last use may get before a verify records a new one: the configured
+    /// interval, or half the idle timeout when that is shorter, so an idle timeout shorter than
+    /// the interval is still extended by use. 0 idle seconds: never.
+    @inline(__always)
+    static func touchInterval(configured: Int64, idleSeconds: UInt32) -> Int64? {
+        idleSeconds == 0 ? nil : min(configured, Int64(idleSeconds) * 500)
+    }
+
     /// The session's end: `expiresAt`, or `idleSeconds` after `lastSeen` when sooner (0: no idle timeout).
     @inline(__always)
     static func deadline(expiresAt: Timestamp, lastSeen: Timestamp, idleSeconds: UInt32) -> Timestamp {

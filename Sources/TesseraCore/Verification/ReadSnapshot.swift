@@ -39,7 +39,8 @@ public struct ReadSnapshot {
         guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
         guard view.deadline > now else { throw .tokenExpired }
         return VerifiedSession(userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt,
-                               touchDue: view.idleSeconds > 0 && now - view.lastSeen >= touchInterval, rawRoles: view.rawRoles)
+                               touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: view.idleSeconds)
+                                   .map { now - view.lastSeen >= $0 } ?? false, rawRoles: view.rawRoles)
     }
 }
 

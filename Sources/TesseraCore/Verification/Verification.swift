@@ -32,11 +32,14 @@ public struct Verification: Sendable {
     public func touch(_ ids: [SessionID], at now: Timestamp) {
         guard !ids.isEmpty else { return }
         let store = self.store
-        let halfInterval = touchInterval / 2
+        let configured = touchInterval
         let logger = self.logger
         store.submit({ txn in
             for id in ids {
-                guard var record = try store.sessionRecord(id, in: txn), now - record.lastSeen >= halfInterval, record.deadline() > now else {
+                // Half the interval: a session touched by an earlier batch of the same burst is left alone.
+                guard var record = try store.sessionRecord(id, in: txn), record.deadline() > now,
+                      let interval = SessionRecord.touchInterval(configured: configured, idleSeconds: record.idleSeconds),
+                      now - record.lastSeen >= interval / 2 else {
                     continue
                 }
                 record.lastSeen = now

@@ -1,77 +1,58 @@
 import NIOCore
 
 /// LOGIN request (opcode 0x20).
-public struct LoginRequest: WireMessage {
-    /// Tag 1, string: a username, or an email address (it contains `@`).
-    public var identifier: String
-    /// Tag 2, bytes.
-    public var password: [UInt8]
-    /// Tag 3, string, optional: the end user's IP address, kept with the session.
+public struct LoginRequest: SchemaMessage {
+    /// A username; an email when it contains `@`; a phone number when it starts with `+`.
+    public var identifier = ""
+    public var password: [UInt8] = []
+    /// The end user's IP address, kept with the session.
     public var clientIP: String?
-    /// Tag 4, string, optional: the end user's User-Agent, kept with the session.
+    /// The end user's User-Agent, kept with the session.
     public var userAgent: String?
-    /// Tag 5, u32, optional: a shorter session lifetime in seconds (capped by the server).
+    /// A shorter session lifetime in seconds (capped by the server).
     public var lifetimeSeconds: UInt32?
-    /// Tag 6, u32, optional: a shorter idle timeout in seconds (capped by the server).
+    /// A shorter idle timeout in seconds (capped by the server).
     public var idleTimeoutSeconds: UInt32?
+
+    public init() {}
 
     public init(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
                 idleTimeoutSeconds: UInt32? = nil) {
-        self.idleTimeoutSeconds = idleTimeoutSeconds
         self.identifier = identifier
         self.password = password
         self.clientIP = clientIP
         self.userAgent = userAgent
         self.lifetimeSeconds = lifetimeSeconds
+        self.idleTimeoutSeconds = idleTimeoutSeconds
     }
 
-    public init(decoding body: ByteBuffer) throws {
-        var identifier: String?, password: [UInt8]?, clientIP: String?, userAgent: String?, lifetimeSeconds: UInt32?, idle: UInt32?
-        try decodeFields(body) { tag, value in
-            switch tag {
-            case 1: identifier = try value.fieldString(tag)
-            case 2: password = value.fieldBytes()
-            case 3: clientIP = try value.fieldString(tag)
-            case 4: userAgent = try value.fieldString(tag)
-            case 5: lifetimeSeconds = try value.fieldInteger(tag)
-            case 6: idle = try value.fieldInteger(tag)
-            default: break
-            }
-        }
-        self.idleTimeoutSeconds = idle
-        self.identifier = try required(identifier, "identifier")
-        self.password = try required(password, "password")
-        self.clientIP = clientIP
-        self.userAgent = userAgent
-        self.lifetimeSeconds = lifetimeSeconds
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1, string: identifier)
-        buffer.writeField(2, bytes: password)
-        if let clientIP { buffer.writeField(3, string: clientIP) }
-        if let userAgent { buffer.writeField(4, string: userAgent) }
-        if let lifetimeSeconds { buffer.writeField(5, integer: lifetimeSeconds) }
-        if let idleTimeoutSeconds { buffer.writeField(6, integer: idleTimeoutSeconds) }
-    }
+    public static let schema = MessageSchema<Self>("LOGIN request", [
+        .string(1, "identifier", \.identifier),
+        .bytes(2, "password", \.password),
+        .string(3, "client_ip", \.clientIP),
+        .string(4, "user_agent", \.userAgent),
+        .integer(5, "lifetime_seconds", \.lifetimeSeconds),
+        .integer(6, "idle_timeout_seconds", \.idleTimeoutSeconds),
+    ])
 }
 
-/// LOGIN reply.
-public struct LoginResponse: WireMessage {
-    /// Tag 1, string: the session token (68 characters of URL-safe Base64).
-    public var token: String
-    /// Tag 2, bytes (16): the session id, which is not a secret.
-    public var sessionID: [UInt8]
-    /// Tag 3, i64: absolute expiry, Unix time in milliseconds.
-    public var expiresAt: Int64
-    /// Tag 4, ``UserInfo``.
-    public var user: UserInfo
-    /// Tag 5, string, optional: the refresh token (68 characters), for REFRESH.
-    public var refreshToken: String?
-    /// Tag 6, i64, optional: the refresh token's expiry.
-    public var refreshExpiresAt: Int64?
+/// LOGIN and REFRESH reply: a new access token and refresh token.
+public struct LoginResponse: SchemaMessage {
+    /// The session token (68 characters of URL-safe Base64).
+    public var token = ""
+    /// The session id (16 bytes), which is not a secret.
+    public var sessionID: [UInt8] = []
+    /// Absolute expiry of the session, Unix milliseconds.
+    public var expiresAt: Int64 = 0
+    public var user = UserInfo()
+    /// The refresh token (68 characters), for REFRESH.
+    public var refreshToken = ""
+    /// The refresh token's absolute expiry, Unix milliseconds.
+    public var refreshExpiresAt: Int64 = 0
 
-    public init(token: String, sessionID: [UInt8], expiresAt: Int64, user: UserInfo, refreshToken: String? = nil, refreshExpiresAt: Int64? = nil) {
+    public init() {}
+
+    public init(token: String, sessionID: [UInt8], expiresAt: Int64, user: UserInfo, refreshToken: String, refreshExpiresAt: Int64) {
         self.token = token
         self.sessionID = sessionID
         self.expiresAt = expiresAt
@@ -80,45 +61,25 @@ public struct LoginResponse: WireMessage {
         self.refreshExpiresAt = refreshExpiresAt
     }
 
-    public init(decoding body: ByteBuffer) throws {
-        var token: String?, session: [UInt8]?, expires: Int64?, user: UserInfo?, refresh: String?, refreshExpires: Int64?
-        try decodeFields(body) { tag, value in
-            switch tag {
-            case 1: token = try value.fieldString(tag)
-            case 2: session = value.fieldBytes()
-            case 3: expires = try value.fieldInteger(tag)
-            case 4: user = try UserInfo(decoding: value)
-            case 5: refresh = try value.fieldString(tag)
-            case 6: refreshExpires = try value.fieldInteger(tag)
-            default: break
-            }
-        }
-        self.refreshToken = refresh
-        self.refreshExpiresAt = refreshExpires
-        self.token = try required(token, "token")
-        self.sessionID = try required(session, "session_id")
-        self.expiresAt = try required(expires, "expires_at")
-        self.user = try required(user, "user")
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1, string: token)
-        buffer.writeField(2, bytes: sessionID)
-        buffer.writeField(3, integer: expiresAt)
-        buffer.writeField(4) { user.encode(into: &$0) }
-        if let refreshToken { buffer.writeField(5, string: refreshToken) }
-        if let refreshExpiresAt { buffer.writeField(6, integer: refreshExpiresAt) }
-    }
+    public static let schema = MessageSchema<Self>("LOGIN reply", [
+        .string(1, "token", \.token),
+        .bytes(2, "session_id", \.sessionID, length: 16),
+        .integer(3, "expires_at", \.expiresAt),
+        .message(4, "user", \.user),
+        .string(5, "refresh_token", \.refreshToken),
+        .integer(6, "refresh_expires_at", \.refreshExpiresAt),
+    ])
 }
 
-/// REFRESH request (opcode 0x23). The reply has LOGIN's fields, refresh token included.
-public struct RefreshRequest: WireMessage {
-    /// Tag 1, string: the refresh token.
-    public var refreshToken: String
-    /// Tag 2, string, optional: the end user's IP address, kept with the new session.
+/// REFRESH request (opcode 0x23). The reply is a LOGIN reply.
+public struct RefreshRequest: SchemaMessage {
+    public var refreshToken = ""
+    /// The end user's IP address, kept with the new session.
     public var clientIP: String?
-    /// Tag 3, string, optional: the end user's User-Agent, kept with the new session.
+    /// The end user's User-Agent, kept with the new session.
     public var userAgent: String?
+
+    public init() {}
 
     public init(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil) {
         self.refreshToken = refreshToken
@@ -126,81 +87,85 @@ public struct RefreshRequest: WireMessage {
         self.userAgent = userAgent
     }
 
-    public init(decoding body: ByteBuffer) throws {
-        var token: String?, ip: String?, agent: String?
-        try decodeFields(body) { tag, value in
-            switch tag {
-            case 1: token = try value.fieldString(tag)
-            case 2: ip = try value.fieldString(tag)
-            case 3: agent = try value.fieldString(tag)
-            default: break
-            }
-        }
-        refreshToken = try required(token, "refresh_token")
-        clientIP = ip
-        userAgent = agent
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1, string: refreshToken)
-        if let clientIP { buffer.writeField(2, string: clientIP) }
-        if let userAgent { buffer.writeField(3, string: userAgent) }
-    }
+    public static let schema = MessageSchema<Self>("REFRESH request", [
+        .string(1, "refresh_token", \.refreshToken),
+        .string(2, "client_ip", \.clientIP),
+        .string(3, "user_agent", \.userAgent),
+    ])
 }
 
-/// VERIFY (opcode 0x21) and LOGOUT (opcode 0x22) requests: tag 1 holds the token.
-public struct TokenRequest: WireMessage {
-    /// Tag 1, string.
-    public var token: String
+/// LOGOUT request (opcode 0x22): the token whose session ends.
+public struct TokenRequest: SchemaMessage {
+    public var token = ""
+
+    public init() {}
 
     public init(token: String) { self.token = token }
 
-    public init(decoding body: ByteBuffer) throws {
-        var token: String?
-        try decodeFields(body) { tag, value in
-            if tag == 1 { token = try value.fieldString(tag) }
-        }
-        self.token = try required(token, "token")
+    public static let schema = MessageSchema<Self>("LOGOUT request", [
+        .string(1, "token", \.token),
+    ])
+}
+
+/// VERIFY request (opcode 0x21): the per-request hot path.
+public struct VerifyRequest: SchemaMessage {
+    public var token = ""
+    /// Also return the user's profile (Rocket.Chat's "resume", `GET /v1/auth/user`, in one round trip).
+    public var withUser = false
+
+    public init() {}
+
+    public init(token: String, withUser: Bool = false) {
+        self.token = token
+        self.withUser = withUser
     }
 
-    /// VERIFY's fields without copying: the token, and tag 2 `with_user` (u8, 1 = reply with
-    /// the user's profile too, Rocket.Chat's "resume" / `GET /v1/auth/user` in one round trip).
+    @usableFromInline static let tokenTag: UInt8 = 1
+    @usableFromInline static let withUserTag: UInt8 = 2
+
+    public static let schema = MessageSchema<Self>("VERIFY request", [
+        .string(tokenTag, "token", \.token),
+        .flag(withUserTag, "with_user", \.withUser),
+    ])
+
+    /// The request's fields without copying, for the server's hot path: the token's bytes (not
+    /// checked for UTF-8: a token that is not one answers `token-invalid` either way) and
+    /// `with_user`. The same rules as ``init(decoding:)`` otherwise.
     @inlinable
-    public static func verifyFields(in body: ByteBuffer) throws -> (token: ByteBuffer, withUser: Bool) {
+    public static func fields(in body: ByteBuffer) throws -> (token: ByteBuffer, withUser: Bool) {
         var reader = FieldReader(body)
         var token: ByteBuffer?
-        var withUser = false
+        var withUser: UInt8?
         while let (tag, value) = try reader.next() {
             switch tag {
-            case 1:
-                guard token == nil else { throw ProtocolError.duplicateField(tag: 1) }
+            case tokenTag:
+                guard token == nil else { throw ProtocolError.duplicateField(tag: tag) }
                 token = value
-            case 2:
-                withUser = try value.fieldInteger(tag, as: UInt8.self) == 1
+            case withUserTag:
+                guard withUser == nil else { throw ProtocolError.duplicateField(tag: tag) }
+                withUser = try value.fieldInteger(tag, name: "with_user", allowed: 0...1)
             default:
                 continue
             }
         }
-        return (try required(token, "token"), withUser)
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1, string: token)
+        guard let token else { throw ProtocolError.missingField(name: "token") }
+        return (token, withUser == 1)
     }
 }
 
 /// VERIFY reply: who the token belongs to.
-public struct VerifyResponse: WireMessage {
-    /// Tag 1, u64.
-    public var userID: UInt64
-    /// Tag 2, bytes (16).
-    public var sessionID: [UInt8]
-    /// Tag 3, i64: absolute expiry, Unix time in milliseconds.
-    public var expiresAt: Int64
-    /// Tag 4, string, repeated.
-    public var roles: [String]
-    /// Tag 5, ``UserInfo``, when the request asked `with_user`.
+public struct VerifyResponse: SchemaMessage {
+    public var userID: UInt64 = 0
+    /// 16 bytes.
+    public var sessionID: [UInt8] = []
+    /// Absolute expiry, Unix milliseconds.
+    public var expiresAt: Int64 = 0
+    /// The user's roles, as of login (or the last UPDATE_USER that changed them).
+    public var roles: [String] = []
+    /// The user, when the request asked `with_user`.
     public var user: UserInfo?
+
+    public init() {}
 
     public init(userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String], user: UserInfo? = nil) {
         self.userID = userID
@@ -210,64 +175,108 @@ public struct VerifyResponse: WireMessage {
         self.user = user
     }
 
-    public init(decoding body: ByteBuffer) throws {
-        var user: UInt64?, session: [UInt8]?, expires: Int64?, profile: UserInfo?
-        var roles: [String] = []
-        try decodeFields(body, repeated: [4]) { tag, value in
-            switch tag {
-            case 1: user = try value.fieldInteger(tag)
-            case 2: session = value.fieldBytes()
-            case 3: expires = try value.fieldInteger(tag)
-            case 4: roles.append(try value.fieldString(tag))
-            case 5: profile = try UserInfo(decoding: value)
-            default: break
-            }
-        }
-        self.user = profile
-        self.userID = try required(user, "user_id")
-        self.sessionID = try required(session, "session_id")
-        self.expiresAt = try required(expires, "expires_at")
-        self.roles = roles
-    }
+    public static let schema = MessageSchema<Self>("VERIFY reply", [
+        .integer(1, "user_id", \.userID),
+        .bytes(2, "session_id", \.sessionID, length: 16),
+        .integer(3, "expires_at", \.expiresAt),
+        .string(4, "role", \.roles),
+        .message(5, "user", \.user),
+    ])
 
-    public func encode(into buffer: inout ByteBuffer) {
+    /// Writes a VERIFY reply body straight from the session's parts, without building the
+    /// message: the server's hot path. Byte for byte what ``encode(into:)`` writes for the same
+    /// values (`Protocol/vectors/verify-response.hex` checks both).
+    @inlinable @inline(__always)
+    public static func write(userID: UInt64, sessionID: (high: UInt64, low: UInt64), expiresAt: Int64,
+                             roles forEachRole: ((UnsafeRawBufferPointer) -> Void) -> Void,
+                             user: UserInfo?, into buffer: inout ByteBuffer) {
         buffer.writeField(1, integer: userID)
-        buffer.writeField(2, bytes: sessionID)
+        buffer.writeField(2) { $0.writeMultipleIntegers(sessionID.high, sessionID.low) }
         buffer.writeField(3, integer: expiresAt)
-        for role in roles { buffer.writeField(4, string: role) }
+        forEachRole { role in buffer.writeField(4, rawBytes: role) }
         if let user { buffer.writeField(5) { user.encode(into: &$0) } }
     }
 }
 
-/// VERIFY request (opcode 0x21) asking for the user's profile too.
-public struct VerifyRequest: WireMessage {
-    /// Tag 1, string.
-    public var token: String
-    /// Tag 2, u8, optional: 1 = include the user (tag 5 of the reply).
-    public var withUser: Bool
+/// One session as LIST_SESSIONS reports it: never the token.
+public struct SessionInfo: SchemaMessage {
+    public var sessionID: [UInt8] = []
+    public var createdAt: Int64 = 0
+    public var expiresAt: Int64 = 0
+    public var clientIP: String?
+    public var userAgent: String?
 
-    public init(token: String, withUser: Bool = false) {
-        self.token = token
-        self.withUser = withUser
+    public init() {}
+
+    public init(sessionID: [UInt8], createdAt: Int64, expiresAt: Int64, clientIP: String? = nil, userAgent: String? = nil) {
+        self.sessionID = sessionID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.clientIP = clientIP
+        self.userAgent = userAgent
     }
 
-    public init(decoding body: ByteBuffer) throws {
-        let (token, withUser) = try TokenRequest.verifyFields(in: body)
-        self.token = try token.fieldString(1)
-        self.withUser = withUser
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1, string: token)
-        if withUser { buffer.writeField(2, integer: UInt8(1)) }
-    }
+    public static let schema = MessageSchema<Self>("SESSION", [
+        .bytes(1, "session_id", \.sessionID, length: 16),
+        .integer(2, "created_at", \.createdAt),
+        .integer(3, "expires_at", \.expiresAt),
+        .string(4, "client_ip", \.clientIP),
+        .string(5, "user_agent", \.userAgent),
+    ])
 }
 
-/// An empty body (LOGOUT's reply).
-public struct EmptyMessage: WireMessage {
+/// LIST_SESSIONS reply (the request is a ``UserSelector``): the user's sessions, oldest first.
+public struct SessionListResponse: SchemaMessage {
+    public var sessions: [SessionInfo] = []
+
     public init() {}
-    public init(decoding body: ByteBuffer) throws {
-        try decodeFields(body) { _, _ in }
+
+    public init(sessions: [SessionInfo]) { self.sessions = sessions }
+
+    public static let schema = MessageSchema<Self>("LIST_SESSIONS reply", [
+        .message(1, "session", \.sessions),
+    ])
+}
+
+/// REVOKE_SESSION request (opcode 0x31): one session by its id.
+public struct SessionIDRequest: SchemaMessage {
+    public var sessionID: [UInt8] = []
+
+    public init() {}
+
+    public init(sessionID: [UInt8]) { self.sessionID = sessionID }
+
+    public static let schema = MessageSchema<Self>("REVOKE_SESSION request", [
+        .bytes(1, "session_id", \.sessionID, length: 16),
+    ])
+}
+
+/// REVOKE_ALL_SESSIONS request (opcode 0x32): every session of the user, or all but one.
+public struct RevokeAllSessionsRequest: SchemaMessage {
+    public var user = UserSelector()
+    public var exceptSessionID: [UInt8]?
+
+    public init() {}
+
+    public init(user: UserSelector, exceptSessionID: [UInt8]? = nil) {
+        self.user = user
+        self.exceptSessionID = exceptSessionID
     }
-    public func encode(into buffer: inout ByteBuffer) {}
+
+    public static let schema = MessageSchema<Self>("REVOKE_ALL_SESSIONS request", Field<Self>.userSelector(\.user) + [
+        .bytes(32, "except_session_id", \.exceptSessionID, length: 16),
+    ])
+}
+
+/// REVOKE_ALL_SESSIONS reply: how many sessions ended.
+public struct CountResponse: SchemaMessage {
+    public var count: UInt32 = 0
+
+    public init() {}
+
+    public init(count: UInt32) { self.count = count }
+
+    public static let schema = MessageSchema<Self>("REVOKE_ALL_SESSIONS reply", [
+        .integer(1, "count", \.count),
+    ])
 }

@@ -1,41 +1,37 @@
-import NIOCore
-
-/// A user as the server reports it (never with a password hash).
-public struct UserInfo: WireMessage {
-    /// Tag 1, u64.
-    public var id: UInt64
-    /// Tag 2, string.
-    public var username: String
-    /// Tag 3, string, optional.
+/// A user as the server reports it (never with a password hash): the USER message.
+///
+/// Its tags are the user's tags everywhere: a user is named (``UserSelector``) by its `id` (1),
+/// `username` (2), `email` (3) or `phone` (8), and CREATE_USER and UPDATE_USER set profile
+/// fields under the same numbers.
+public struct UserInfo: SchemaMessage {
+    public var id: UInt64 = 0
+    public var username = ""
     public var email: String?
-    /// Tag 4, string, optional.
     public var displayName: String?
-    /// Tag 5, i64: Unix time in milliseconds.
-    public var createdAt: Int64
-    /// Tag 6, string, repeated.
-    public var roles: [String]
-    /// Tag 7, u8, optional: 0 active, 1 unvalidated, 2 disabled.
-    public var state: UInt8?
-    /// Tag 8, string, optional: E.164 phone number.
+    /// Unix milliseconds.
+    public var createdAt: Int64 = 0
+    public var roles: [String] = []
+    /// 0 active, 1 unvalidated, 2 disabled.
+    public var state: UInt8 = 0
+    /// E.164.
     public var phone: String?
-    /// Tag 9, string, optional.
     public var imageURL: String?
-    /// Tag 10, u8, optional: 0 user, 1 service account.
-    public var accountType: UInt8?
-    /// Tag 11, string, optional.
+    /// 0 user, 1 service account.
+    public var accountType: UInt8 = 0
     public var rootRole: String?
-    /// Tag 12, string, optional: an external (SCIM) id.
+    /// An external (SCIM) id.
     public var externalID: String?
-    /// Tag 13, i64, optional.
-    public var updatedAt: Int64?
-    /// Tag 14, i64, optional: the last successful login.
+    public var updatedAt: Int64 = 0
+    /// The last successful login, when there was one.
     public var lastLoginAt: Int64?
-    /// Tag 15, u32, optional: consecutive failed logins.
-    public var failedLogins: UInt32?
-    /// Tag 16, repeated: a setting each, a nested message of tag 1 key and tag 2 value.
+    /// Consecutive failed logins.
+    public var failedLogins: UInt32 = 0
     public var settings: [String: String] = [:]
 
-    public init(id: UInt64, username: String, email: String? = nil, displayName: String? = nil, createdAt: Int64, roles: [String] = [], state: UInt8? = nil) {
+    public init() {}
+
+    public init(id: UInt64, username: String, email: String? = nil, displayName: String? = nil, createdAt: Int64, roles: [String] = [],
+                state: UInt8 = 0, updatedAt: Int64? = nil) {
         self.id = id
         self.username = username
         self.email = email
@@ -43,187 +39,103 @@ public struct UserInfo: WireMessage {
         self.createdAt = createdAt
         self.roles = roles
         self.state = state
+        self.updatedAt = updatedAt ?? createdAt
     }
 
-    public init(decoding body: ByteBuffer) throws {
-        var id: UInt64?, username: String?, created: Int64?, email: String?, displayName: String?, state: UInt8?
-        var roles: [String] = []
-        var extra = UserInfo(id: 0, username: "", createdAt: 0)
-        try decodeFields(body, repeated: [6, 16]) { tag, value in
-            switch tag {
-            case 1: id = try value.fieldInteger(tag)
-            case 2: username = try value.fieldString(tag)
-            case 3: email = try value.fieldString(tag)
-            case 4: displayName = try value.fieldString(tag)
-            case 5: created = try value.fieldInteger(tag)
-            case 6: roles.append(try value.fieldString(tag))
-            case 7: state = try value.fieldInteger(tag)
-            case 8: extra.phone = try value.fieldString(tag)
-            case 9: extra.imageURL = try value.fieldString(tag)
-            case 10: extra.accountType = try value.fieldInteger(tag)
-            case 11: extra.rootRole = try value.fieldString(tag)
-            case 12: extra.externalID = try value.fieldString(tag)
-            case 13: extra.updatedAt = try value.fieldInteger(tag)
-            case 14: extra.lastLoginAt = try value.fieldInteger(tag)
-            case 15: extra.failedLogins = try value.fieldInteger(tag)
-            case 16:
-                let (key, setting) = try Setting.decode(value)
-                extra.settings[key] = setting
-            default: break
-            }
-        }
-        self.state = state
-        phone = extra.phone
-        imageURL = extra.imageURL
-        accountType = extra.accountType
-        rootRole = extra.rootRole
-        externalID = extra.externalID
-        updatedAt = extra.updatedAt
-        lastLoginAt = extra.lastLoginAt
-        failedLogins = extra.failedLogins
-        settings = extra.settings
-        self.id = try required(id, "id")
-        self.username = try required(username, "username")
-        self.createdAt = try required(created, "created_at")
-        self.email = email
-        self.displayName = displayName
-        self.roles = roles
-    }
+    public static let schema = MessageSchema<Self>("USER", [
+        .integer(1, "id", \.id),
+        .string(2, "username", \.username),
+        .string(3, "email", \.email),
+        .string(4, "display_name", \.displayName),
+        .integer(5, "created_at", \.createdAt),
+        .string(6, "role", \.roles),
+        .integer(7, "state", \.state, allowed: 0...2),
+        .string(8, "phone", \.phone),
+        .string(9, "image_url", \.imageURL),
+        .integer(10, "account_type", \.accountType, allowed: 0...1),
+        .string(11, "root_role", \.rootRole),
+        .string(12, "external_id", \.externalID),
+        .integer(13, "updated_at", \.updatedAt),
+        .integer(14, "last_login_at", \.lastLoginAt),
+        .integer(15, "failed_logins", \.failedLogins),
+        .settings(16, "setting", \.settings),
+    ])
+}
 
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1, integer: id)
-        buffer.writeField(2, string: username)
-        if let email { buffer.writeField(3, string: email) }
-        if let displayName { buffer.writeField(4, string: displayName) }
-        buffer.writeField(5, integer: createdAt)
-        for role in roles { buffer.writeField(6, string: role) }
-        if let state { buffer.writeField(7, integer: state) }
-        if let phone { buffer.writeField(8, string: phone) }
-        if let imageURL { buffer.writeField(9, string: imageURL) }
-        if let accountType { buffer.writeField(10, integer: accountType) }
-        if let rootRole { buffer.writeField(11, string: rootRole) }
-        if let externalID { buffer.writeField(12, string: externalID) }
-        if let updatedAt { buffer.writeField(13, integer: updatedAt) }
-        if let lastLoginAt { buffer.writeField(14, integer: lastLoginAt) }
-        if let failedLogins { buffer.writeField(15, integer: failedLogins) }
-        Setting.encode(settings, tag: 16, into: &buffer)
+/// Names one user by exactly one of its USER fields `id` (1), `username` (2), `email` (3) or
+/// `phone` (8); username and email match ignoring case. The request of GET_USER, DELETE_USER,
+/// UNLOCK_USER and LIST_SESSIONS, and the first fields of every request that acts on a user.
+public enum UserSelector: SchemaMessage {
+    case id(UInt64)
+    case username(String)
+    case email(String)
+    case phone(String)
+
+    public init() { self = .id(0) }
+
+    public static let schema = MessageSchema<Self>("USER_SELECTOR", Field<Self>.userSelector(\.self))
+}
+
+extension Field {
+    /// The four fields of a ``UserSelector`` stored at `path`: exactly one must be present.
+    public static func userSelector(_ path: any FieldPath<Message, UserSelector>) -> [Field] {
+        [
+            Field(tag: 1, name: "id", kind: "u64", presence: .oneOf("user"),
+                  decode: { $0[keyPath: path] = .id(try $1.fieldInteger(1)) },
+                  encode: { message, buffer in if case .id(let id) = message[keyPath: path] { buffer.writeField(1, integer: id) } }),
+            Field(tag: 2, name: "username", kind: "string", presence: .oneOf("user"),
+                  decode: { $0[keyPath: path] = .username(try $1.fieldString(2)) },
+                  encode: { message, buffer in if case .username(let name) = message[keyPath: path] { buffer.writeField(2, string: name) } }),
+            Field(tag: 3, name: "email", kind: "string", presence: .oneOf("user"),
+                  decode: { $0[keyPath: path] = .email(try $1.fieldString(3)) },
+                  encode: { message, buffer in if case .email(let email) = message[keyPath: path] { buffer.writeField(3, string: email) } }),
+            Field(tag: 8, name: "phone", kind: "string", presence: .oneOf("user"),
+                  decode: { $0[keyPath: path] = .phone(try $1.fieldString(8)) },
+                  encode: { message, buffer in if case .phone(let phone) = message[keyPath: path] { buffer.writeField(8, string: phone) } }),
+        ]
     }
 }
 
-/// A key/value setting: a nested message of tag 1 `key` and tag 2 `value` (strings).
-public enum Setting {
-    static func decode(_ value: ByteBuffer) throws -> (String, String) {
-        var key: String?, setting: String?
-        try decodeFields(value) { tag, field in
-            switch tag {
-            case 1: key = try field.fieldString(tag)
-            case 2: setting = try field.fieldString(tag)
-            default: break
-            }
-        }
-        return (try required(key, "setting key"), setting ?? "")
+/// The reply of every operation that returns a user: tag 1 the USER; tag 2 the validation code
+/// of an account CREATE_USER made unvalidated.
+public struct UserResponse: SchemaMessage {
+    public var user = UserInfo()
+    public var validationCode: String?
+
+    public init() {}
+
+    public init(user: UserInfo, validationCode: String? = nil) {
+        self.user = user
+        self.validationCode = validationCode
     }
 
-    /// Writes each setting as a `tag` field, in key order.
-    static func encode(_ settings: [String: String], tag: UInt8, into buffer: inout ByteBuffer) {
-        for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
-            buffer.writeField(tag) {
-                $0.writeField(1, string: key)
-                $0.writeField(2, string: value)
-            }
-        }
-    }
+    public static let schema = MessageSchema<Self>("USER reply", [
+        .message(1, "user", \.user),
+        .string(2, "validation_code", \.validationCode),
+    ])
 }
 
-/// CREATE_USER request (opcode 0x10).
-public struct CreateUserRequest: WireMessage {
-    /// Tag 1, string.
-    public var username: String
-    /// Tag 2, bytes: the password.
-    public var password: [UInt8]
-    /// Tag 3, string, optional.
+/// Profile fields, under USER's tags: what CREATE_USER sets and UPDATE_USER changes. `nil`
+/// leaves a field alone; in UPDATE_USER an empty string clears an optional one.
+public struct ProfileFields: SchemaMessage {
     public var email: String?
-    /// Tag 4, string, optional.
     public var displayName: String?
-    /// Tag 5, string, repeated.
-    public var roles: [String]
-    /// Tags 6 phone, 7 image_url, 8 account_type (u8), 9 root_role, 10 external_id,
-    /// 11 setting (repeated): optional profile fields, as in USER.
-    public var profile = ProfileFields()
-    /// Tag 12, u8, optional: 1 = create the account unvalidated; the reply carries a validation code.
-    public var unvalidated = false
-
-    public init(username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = [],
-                profile: ProfileFields = ProfileFields(), unvalidated: Bool = false) {
-        self.username = username
-        self.password = password
-        self.email = email
-        self.displayName = displayName
-        self.roles = roles
-        self.profile = profile
-        self.unvalidated = unvalidated
-    }
-
-    public init(decoding body: ByteBuffer) throws {
-        var username: String?, password: [UInt8]?, email: String?, displayName: String?
-        var roles: [String] = []
-        var profile = ProfileFields()
-        var unvalidated = false
-        try decodeFields(body, repeated: [5, 11]) { tag, value in
-            switch tag {
-            case 1: username = try value.fieldString(tag)
-            case 2: password = value.fieldBytes()
-            case 3: email = try value.fieldString(tag)
-            case 4: displayName = try value.fieldString(tag)
-            case 5: roles.append(try value.fieldString(tag))
-            case 6: profile.phone = try value.fieldString(tag)
-            case 7: profile.imageURL = try value.fieldString(tag)
-            case 8: profile.accountType = try value.fieldInteger(tag)
-            case 9: profile.rootRole = try value.fieldString(tag)
-            case 10: profile.externalID = try value.fieldString(tag)
-            case 11:
-                let (key, setting) = try Setting.decode(value)
-                profile.settings = (profile.settings ?? [:]).merging([key: setting]) { $1 }
-            case 12: unvalidated = try value.fieldInteger(tag, as: UInt8.self) == 1
-            default: break
-            }
-        }
-        self.profile = profile
-        self.unvalidated = unvalidated
-        self.username = try required(username, "username")
-        self.password = try required(password, "password")
-        self.email = email
-        self.displayName = displayName
-        self.roles = roles
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1, string: username)
-        buffer.writeField(2, bytes: password)
-        if let email { buffer.writeField(3, string: email) }
-        if let displayName { buffer.writeField(4, string: displayName) }
-        for role in roles { buffer.writeField(5, string: role) }
-        if let phone = profile.phone { buffer.writeField(6, string: phone) }
-        if let url = profile.imageURL { buffer.writeField(7, string: url) }
-        if let type = profile.accountType { buffer.writeField(8, integer: type) }
-        if let role = profile.rootRole { buffer.writeField(9, string: role) }
-        if let id = profile.externalID { buffer.writeField(10, string: id) }
-        Setting.encode(profile.settings ?? [:], tag: 11, into: &buffer)
-        if unvalidated { buffer.writeField(12, integer: UInt8(1)) }
-    }
-}
-
-/// Optional profile fields of CREATE_USER and UPDATE_USER. `nil`: not given.
-public struct ProfileFields: Sendable, Equatable {
+    public var roles: [String] = []
     public var phone: String?
     public var imageURL: String?
+    /// 0 user, 1 service account.
     public var accountType: UInt8?
     public var rootRole: String?
     public var externalID: String?
-    public var settings: [String: String]?
+    public var settings: [String: String] = [:]
 
-    public init(phone: String? = nil, imageURL: String? = nil, accountType: UInt8? = nil, rootRole: String? = nil,
-                externalID: String? = nil, settings: [String: String]? = nil) {
+    public init() {}
+
+    public init(email: String? = nil, displayName: String? = nil, roles: [String] = [], phone: String? = nil, imageURL: String? = nil,
+                accountType: UInt8? = nil, rootRole: String? = nil, externalID: String? = nil, settings: [String: String] = [:]) {
+        self.email = email
+        self.displayName = displayName
+        self.roles = roles
         self.phone = phone
         self.imageURL = imageURL
         self.accountType = accountType
@@ -231,162 +143,192 @@ public struct ProfileFields: Sendable, Equatable {
         self.externalID = externalID
         self.settings = settings
     }
+
+    public static let schema = MessageSchema<Self>("PROFILE", [
+        .string(3, "email", \.email),
+        .string(4, "display_name", \.displayName),
+        .string(6, "role", \.roles),
+        .string(8, "phone", \.phone),
+        .string(9, "image_url", \.imageURL),
+        .integer(10, "account_type", \.accountType, allowed: 0...1),
+        .string(11, "root_role", \.rootRole),
+        .string(12, "external_id", \.externalID),
+        .settings(16, "setting", \.settings),
+    ])
 }
 
-/// UPDATE_USER request (opcode 0x14): the user as in GET_USER, then the changes. An absent
-/// field is left alone; an empty string clears an optional field.
-///
-/// Tags: 20 email, 21 display_name, 22 phone, 23 image_url, 24 account_type (u8), 25 root_role,
-/// 26 external_id, 27 role (repeated) with 28 replace_roles (u8 = 1, needed to set an empty
-/// list), 29 setting (repeated) with 30 replace_settings (u8 = 1). Reply: a USER.
-public struct UpdateUserRequest: WireMessage {
-    public var user: GetUserRequest
-    public var email: String?
-    public var displayName: String?
-    public var profile: ProfileFields
-    /// `nil`: roles unchanged.
-    public var roles: [String]?
+/// CREATE_USER request (opcode 0x10): the username, the profile fields under USER's tags, then
+/// the operation's own fields from tag 32.
+public struct CreateUserRequest: SchemaMessage {
+    public var username = ""
+    public var profile = ProfileFields()
+    public var password: [UInt8] = []
+    /// Create the account unvalidated: the reply carries a validation code.
+    public var unvalidated = false
 
-    public init(user: GetUserRequest, email: String? = nil, displayName: String? = nil, profile: ProfileFields = ProfileFields(), roles: [String]? = nil) {
+    public init() {}
+
+    public init(username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = [],
+                profile: ProfileFields = ProfileFields(), unvalidated: Bool = false) {
+        self.username = username
+        self.password = password
+        self.profile = profile
+        if let email { self.profile.email = email }
+        if let displayName { self.profile.displayName = displayName }
+        if !roles.isEmpty { self.profile.roles = roles }
+        self.unvalidated = unvalidated
+    }
+
+    public static let schema = MessageSchema<Self>("CREATE_USER request", {
+        var fields: [Field<Self>] = [.string(2, "username", \.username)]
+        fields += ProfileFields.schema.fields.map { .embedding($0, at: \.profile) }
+        fields += [
+            .bytes(32, "password", \.password),
+            .flag(33, "unvalidated", \.unvalidated),
+        ]
+        return fields
+    }())
+}
+
+/// UPDATE_USER request (opcode 0x14): the user, then its changes as a nested PROFILE. Roles
+/// given replace the roles (`replace_roles` = 1 with none clears them); settings likewise.
+public struct UpdateUserRequest: SchemaMessage {
+    public var user = UserSelector()
+    public var changes = ProfileFields()
+    public var replaceRoles = false
+    public var replaceSettings = false
+
+    public init() {}
+
+    /// `roles`: `nil` leaves them alone; `settings`: `nil` leaves them alone.
+    public init(user: UserSelector, changes: ProfileFields = ProfileFields(), roles: [String]? = nil, settings: [String: String]? = nil) {
         self.user = user
-        self.email = email
-        self.displayName = displayName
-        self.profile = profile
-        self.roles = roles
-    }
-
-    public init(decoding body: ByteBuffer) throws {
-        user = try GetUserRequest(decoding: body)
-        var email: String?, displayName: String?, profile = ProfileFields()
-        var roles: [String] = [], replaceRoles = false, settings: [String: String] = [:], replaceSettings = false
-        try decodeFields(body, repeated: [27, 29]) { tag, value in
-            switch tag {
-            case 20: email = try value.fieldString(tag)
-            case 21: displayName = try value.fieldString(tag)
-            case 22: profile.phone = try value.fieldString(tag)
-            case 23: profile.imageURL = try value.fieldString(tag)
-            case 24: profile.accountType = try value.fieldInteger(tag)
-            case 25: profile.rootRole = try value.fieldString(tag)
-            case 26: profile.externalID = try value.fieldString(tag)
-            case 27: roles.append(try value.fieldString(tag)); replaceRoles = true
-            case 28: replaceRoles = try value.fieldInteger(tag, as: UInt8.self) == 1 || replaceRoles
-            case 29:
-                let (key, setting) = try Setting.decode(value)
-                settings[key] = setting
-                replaceSettings = true
-            case 30: replaceSettings = try value.fieldInteger(tag, as: UInt8.self) == 1 || replaceSettings
-            default: break
-            }
-        }
-        if replaceSettings { profile.settings = settings }
-        self.email = email
-        self.displayName = displayName
-        self.profile = profile
-        self.roles = replaceRoles ? roles : nil
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        user.encode(into: &buffer)
-        if let email { buffer.writeField(20, string: email) }
-        if let displayName { buffer.writeField(21, string: displayName) }
-        if let phone = profile.phone { buffer.writeField(22, string: phone) }
-        if let url = profile.imageURL { buffer.writeField(23, string: url) }
-        if let type = profile.accountType { buffer.writeField(24, integer: type) }
-        if let role = profile.rootRole { buffer.writeField(25, string: role) }
-        if let id = profile.externalID { buffer.writeField(26, string: id) }
+        self.changes = changes
         if let roles {
-            for role in roles { buffer.writeField(27, string: role) }
-            buffer.writeField(28, integer: UInt8(1))
+            self.changes.roles = roles
+            replaceRoles = true
         }
-        if let settings = profile.settings {
-            Setting.encode(settings, tag: 29, into: &buffer)
-            buffer.writeField(30, integer: UInt8(1))
+        if let settings {
+            self.changes.settings = settings
+            replaceSettings = true
         }
     }
+
+    /// The new roles, or `nil` when they stay.
+    public var roles: [String]? { replaceRoles || !changes.roles.isEmpty ? changes.roles : nil }
+    /// The new settings, or `nil` when they stay.
+    public var settings: [String: String]? { replaceSettings || !changes.settings.isEmpty ? changes.settings : nil }
+
+    public static let schema = MessageSchema<Self>("UPDATE_USER request", Field<Self>.userSelector(\.user) + [
+        .message(32, "changes", \.changes),
+        .flag(33, "replace_roles", \.replaceRoles),
+        .flag(34, "replace_settings", \.replaceSettings),
+    ])
 }
 
-/// VALIDATE request (opcode 0x19): tag 1 `code` string, from CREATE_USER's reply or an
-/// `account-not-validated` error. Reply: a USER, now active.
-public struct ValidateRequest: WireMessage {
-    public var code: String
+/// SET_USER_STATE request (opcode 0x12): the user and its new state.
+public struct SetUserStateRequest: SchemaMessage {
+    public var user = UserSelector()
+    /// 0 active, 1 unvalidated, 2 disabled.
+    public var state: UInt8 = 0
+
+    public init() {}
+
+    public init(user: UserSelector, state: UInt8) {
+        self.user = user
+        self.state = state
+    }
+
+    public static let schema = MessageSchema<Self>("SET_USER_STATE request", Field<Self>.userSelector(\.user) + [
+        .integer(32, "state", \.state, allowed: 0...2),
+    ])
+}
+
+/// SET_PASSWORD request (opcode 0x16): the user and its new password (an administrator's reset).
+public struct SetPasswordRequest: SchemaMessage {
+    public var user = UserSelector()
+    public var password: [UInt8] = []
+
+    public init() {}
+
+    public init(user: UserSelector, password: [UInt8]) {
+        self.user = user
+        self.password = password
+    }
+
+    public static let schema = MessageSchema<Self>("SET_PASSWORD request", Field<Self>.userSelector(\.user) + [
+        .bytes(32, "password", \.password),
+    ])
+}
+
+/// CHANGE_PASSWORD request (opcode 0x15): one's own password, with the session token and the
+/// current password.
+public struct ChangePasswordRequest: SchemaMessage {
+    public var token = ""
+    public var currentPassword: [UInt8] = []
+    public var newPassword: [UInt8] = []
+
+    public init() {}
+
+    public init(token: String, currentPassword: [UInt8], newPassword: [UInt8]) {
+        self.token = token
+        self.currentPassword = currentPassword
+        self.newPassword = newPassword
+    }
+
+    public static let schema = MessageSchema<Self>("CHANGE_PASSWORD request", [
+        .string(1, "token", \.token),
+        .bytes(2, "current_password", \.currentPassword),
+        .bytes(3, "new_password", \.newPassword),
+    ])
+}
+
+/// VALIDATE request (opcode 0x19): the code from CREATE_USER's reply or an
+/// `account-not-validated` error.
+public struct ValidateRequest: SchemaMessage {
+    public var code = ""
+
+    public init() {}
 
     public init(code: String) { self.code = code }
 
-    public init(decoding body: ByteBuffer) throws {
-        var code: String?
-        try decodeFields(body) { tag, value in if tag == 1 { code = try value.fieldString(tag) } }
-        self.code = try required(code, "code")
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1, string: code)
-    }
+    public static let schema = MessageSchema<Self>("VALIDATE request", [
+        .string(1, "code", \.code),
+    ])
 }
 
-/// GET_USER request (opcode 0x11): exactly one of tag 1 (id, u64), 2 (username), 3 (email)
-/// or 9 (phone). Other operations that name a user embed these same tags.
-public enum GetUserRequest: WireMessage {
-    case id(UInt64)
-    case username(String)
-    case email(String)
-    case phone(String)
+/// LIST_USERS request (opcode 0x18): users in id order after `after_id`, at most `limit`.
+public struct ListUsersRequest: SchemaMessage {
+    public var afterID: UInt64 = 0
+    public var limit: UInt32 = 100
 
-    public init(decoding body: ByteBuffer) throws {
-        // Only this message's own tags are examined: messages that embed a user lookup carry
-        // their other fields (some repeated) in the same body.
-        var reader = FieldReader(body)
-        var found: GetUserRequest?
-        while let (tag, value) = try reader.next() {
-            let key: GetUserRequest
-            switch tag {
-            case 1: key = .id(try value.fieldInteger(tag))
-            case 2: key = .username(try value.fieldString(tag))
-            case 3: key = .email(try value.fieldString(tag))
-            case 9: key = .phone(try value.fieldString(tag))
-            default: continue
-            }
-            guard found == nil else { throw ProtocolError.invalidValue("give exactly one of id, username, email or phone") }
-            found = key
-        }
-        self = try required(found, "id, username, email or phone")
+    public init() {}
+
+    public init(afterID: UInt64 = 0, limit: UInt32 = 100) {
+        self.afterID = afterID
+        self.limit = limit
     }
 
-    public func encode(into buffer: inout ByteBuffer) {
-        switch self {
-        case .id(let id): buffer.writeField(1, integer: id)
-        case .username(let name): buffer.writeField(2, string: name)
-        case .email(let email): buffer.writeField(3, string: email)
-        case .phone(let phone): buffer.writeField(9, string: phone)
-        }
-    }
+    public static let schema = MessageSchema<Self>("LIST_USERS request", [
+        .integer(1, "after_id", \.afterID, default: 0),
+        .integer(2, "limit", \.limit, default: 100, allowed: 1...1000),
+    ])
 }
 
-/// Reply of CREATE_USER and GET_USER: tag 1 holds a ``UserInfo``.
-public struct UserResponse: WireMessage {
-    public var user: UserInfo
-    /// Tag 2, string, optional: the validation code of an account created unvalidated.
-    public var validationCode: String?
+/// LIST_USERS reply: a page of users; `next_after_id` when more may follow.
+public struct UserListResponse: SchemaMessage {
+    public var users: [UserInfo] = []
+    public var nextAfterID: UInt64?
 
-    public init(user: UserInfo, validationCode: String? = nil) {
-        self.user = user
-        self.validationCode = validationCode
+    public init() {}
+
+    public init(users: [UserInfo], nextAfterID: UInt64?) {
+        self.users = users
+        self.nextAfterID = nextAfterID
     }
 
-    public init(decoding body: ByteBuffer) throws {
-        var user: UserInfo?, code: String?
-        try decodeFields(body) { tag, value in
-            switch tag {
-            case 1: user = try UserInfo(decoding: value)
-            case 2: code = try value.fieldString(tag)
-            default: break
-            }
-        }
-        self.user = try required(user, "user")
-        validationCode = code
-    }
-
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeField(1) { user.encode(into: &$0) }
-        if let validationCode { buffer.writeField(2, string: validationCode) }
-    }
+    public static let schema = MessageSchema<Self>("LIST_USERS reply", [
+        .message(1, "user", \.users),
+        .integer(2, "next_after_id", \.nextAfterID),
+    ])
 }

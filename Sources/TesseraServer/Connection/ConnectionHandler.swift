@@ -169,11 +169,20 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is DrainEvent else {
+        let action: ConnectionStateMachine.DrainAction
+        switch event {
+        case is DrainEvent:
+            action = state.drainRequested()
+        case ChannelEvent.inputClosed:
+            // Replies for the frames of this last read are due at read-complete; answer them now.
+            answerPendingVerifies()
+            flushReplies(context: context)
+            action = state.inputClosed()
+        default:
             context.fireUserInboundEventTriggered(event)
             return
         }
-        if state.drainRequested() == .close { context.close(promise: nil) }
+        if action == .close { context.close(promise: nil) }
     }
 }
 

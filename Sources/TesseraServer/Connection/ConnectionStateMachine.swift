@@ -126,6 +126,12 @@ struct ConnectionStateMachine {
         return slowInFlight == 0 ? .close : .waitForSlowRequests
     }
 
+    /// The peer shut down its write side (half-close): it sends nothing more but still reads.
+    /// Like a drain: the replies still due are sent, then the connection closes.
+    mutating func inputClosed() -> DrainAction {
+        drainRequested()
+    }
+
     /// The channel became inactive.
     mutating func channelClosed() {
         state = .closed

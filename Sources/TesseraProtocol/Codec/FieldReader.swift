@@ -9,8 +9,8 @@ import NIOCore
 ///  +-------+-------+-------+------------------ ... --+
 /// ```
 ///
-/// Tag 0 is reserved. Unknown tags are skipped by every decoder, so a newer peer may add
-/// optional fields without breaking an older one.
+/// Tag 0 is reserved: a receiver answers it with `invalid-argument`. Unknown tags are skipped
+/// by every decoder, so a newer peer may add optional fields without breaking an older one.
 public struct FieldReader {
     @usableFromInline var buffer: ByteBuffer
 
@@ -49,6 +49,17 @@ struct SeenTags {
         default: duplicate = bits.3 & bit != 0; bits.3 |= bit
         }
         if duplicate { throw ProtocolError.duplicateField(tag: tag) }
+    }
+
+    @inlinable
+    func contains(_ tag: UInt8) -> Bool {
+        let bit = UInt64(1) << UInt64(tag & 63)
+        switch tag >> 6 {
+        case 0: return bits.0 & bit != 0
+        case 1: return bits.1 & bit != 0
+        case 2: return bits.2 & bit != 0
+        default: return bits.3 & bit != 0
+        }
     }
 }
 

@@ -1,0 +1,31 @@
+import TesseraProtocol
+
+/// An account's state, as USER's `state` field carries it.
+public enum AccountState: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// Logs in normally.
+    case active = 0
+    /// Created unvalidated: logins answer `account-not-validated` until VALIDATE.
+    case unvalidated = 1
+    /// Logins answer `inactive-account`; every session ended when it was disabled.
+    case disabled = 2
+
+    /// `active`, `unvalidated` or `disabled`.
+    public var description: String {
+        switch self {
+        case .active: "active"
+        case .unvalidated: "unvalidated"
+        case .disabled: "disabled"
+        }
+    }
+
+    /// The state named `name` (`active`, `unvalidated`, `disabled`).
+    public init?(name: String) {
+        guard let state = Self.allCases.first(where: { $0.description == name }) else { return nil }
+        self = state
+    }
+}
+
+extension UserInfo {
+    /// The account's state (`nil` only for a value this client does not know).
+    public var accountState: AccountState? { AccountState(rawValue: state) }
+}

@@ -1,0 +1,84 @@
+import TesseraCore
+import TesseraProtocol
+
+// The wire's shapes to the domain's and back. Wire values out of range for the domain are
+// `invalid-argument`.
+
+extension UserInfo {
+    init(_ profile: UserProfile) {
+        self.init(id: profile.id, username: profile.username, email: profile.email, displayName: profile.displayName,
+                  createdAt: profile.createdAt, roles: profile.roles, state: profile.state.rawValue, updatedAt: profile.updatedAt)
+        phone = profile.phone
+        imageURL = profile.imageURL
+        accountType = profile.accountType.rawValue
+        rootRole = profile.rootRole
+        externalID = profile.externalID
+        lastLoginAt = profile.lastLoginAt == 0 ? nil : profile.lastLoginAt
+        failedLogins = profile.failedLogins
+        settings = profile.settings
+    }
+}
+
+extension ProfileChanges {
+    /// `roles` and `settings`: `nil` leaves them alone.
+    init(_ fields: ProfileFields, roles: [String]?, settings: [String: String]?) throws {
+        self.init()
+        email = fields.email
+        displayName = fields.displayName
+        phone = fields.phone
+        imageURL = fields.imageURL
+        if let type = fields.accountType {
+            guard let known = AccountType(rawValue: type) else {
+                throw RequestFailure(status: .invalidArgument, message: "account_type must be 0 (user) or 1 (service)")
+            }
+            accountType = known
+        }
+        rootRole = fields.rootRole
+        externalID = fields.externalID
+        self.roles = roles
+        self.settings = settings
+    }
+}
+
+extension LoginResponse {
+    init(_ result: LoginResult) {
+        self.init(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt, user: UserInfo(result.user),
+                  refreshToken: result.refreshToken, refreshExpiresAt: result.refreshExpiresAt)
+    }
+}
+
+extension SessionInfo {
+    init(_ summary: SessionSummary) {
+        self.init(sessionID: summary.id.bytes, createdAt: summary.createdAt, expiresAt: summary.expiresAt, clientIP: summary.clientIP,
+                  userAgent: summary.userAgent)
+    }
+}
+
+extension UserLookup {
+    init(_ selector: UserSelector) {
+        switch selector {
+        case .id(let id): self = .id(id)
+        case .username(let name): self = .username(name)
+        case .email(let email): self = .email(email)
+        case .phone(let phone): self = .phone(phone)
+        }
+    }
+}
+
+extension AccountState {
+    init(wire: UInt8) throws {
+        guard let state = AccountState(rawValue: wire) else {
+            throw RequestFailure(status: .invalidArgument, message: "state must be 0 (active), 1 (unvalidated) or 2 (disabled)")
+        }
+        self = state
+    }
+}
+
+extension SessionID {
+    init(wire bytes: [UInt8]) throws {
+        guard let id = SessionID(bytes: bytes) else {
+            throw RequestFailure(status: .invalidArgument, message: "a session id is 16 bytes, not \(bytes.count)")
+        }
+        self = id
+    }
+}

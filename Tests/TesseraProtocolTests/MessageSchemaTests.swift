@@ -1,0 +1,130 @@
+import NIOCore
+import ProtocolVectors
+import TesseraProtocol
+import XCTest
+
+/// The rules every message gets from its schema, checked on every message of the catalog.
+final class MessageSchemaTests: XCTestCase {
+    /// The fields of an encoded body, in order.
+    private func fields(_ body: ByteBuffer) throws -> [(tag: UInt8, value: [UInt8])] {
+        var reader = FieldReader(body)
+        var out: [(UInt8, [UInt8])] = []
+        while let (tag, value) = try reader.next() { out.append((tag, Array(value.readableBytesView))) }
+        return out
+    }
+
+    private func body(_ fields: [(tag: UInt8, value: [UInt8])]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for (tag, value) in fields { buffer.writeField(tag, bytes: value) }
+        return buffer
+    }
+
+    private func forEachMessage(_ body: (any SchemaMessage, String) throws -> Void) rethrows {
+        for vector in TestVector.all { try body(vector.message, vector.name) }
+    }
+
+    func testUnknownTagsAreSkippedEverywhere() throws {
+        func check<M: SchemaMessage>(_ message: M, _ name: String) throws {
+            var withUnknown = try fields(message.encoded())
+            let unknown = (1...255).map(UInt8.init).first { M.schema.field(tag: $0) == nil }!
+            withUnknown.insert((unknown, [1, 2, 3]), at: withUnknown.count / 2)
+            XCTAssertEqual(try M(decoding: body(withUnknown)), message, name)
+        }
+        try forEachMessage { try check($0, $1) }
+    }
+
+    func testFieldsInAnyOrderDecodeTheSame() throws {
+        func check<M: SchemaMessage>(_ message: M, _ name: String) throws {
+            XCTAssertEqual(try M(decoding: body(try fields(message.encoded()).reversed())), message, name)
+        }
+        try forEachMessage { try check($0, $1) }
+    }
+
+    func testASingularFieldGivenTwiceIsRejected() throws {
+        func check<M: SchemaMessage>(_ message: M, _ name: String) throws {
+            let present = try fields(message.encoded())
+            for field in present where M.schema.field(tag: field.tag)?.presence != .repeated {
+                XCTAssertThrowsError(try M(decoding: body(present + [field])), "\(name): tag \(field.tag)") {
+                    XCTAssertEqual($0 as? ProtocolError, .duplicateField(tag: field.tag))
+                }
+            }
+        }
+        try forEachMessage { try check($0, $1) }
+    }
+
+    func testEachMissingRequiredFieldIsNamed() throws {
+        func check<M: SchemaMessage>(_ message: M, _ name: String) throws {
+            let present = try fields(message.encoded())
+            for field in M.schema.fields where field.presence == .required {
+                let without = present.filter { $0.tag != field.tag }
+                XCTAssertThrowsError(try M(decoding: body(without)), "\(name): \(field.name)") {
+                    XCTAssertEqual($0 as? ProtocolError, .missingField(name: field.name))
+                }
+            }
+        }
+        try forEachMessage { try check($0, $1) }
+    }
+
+    func testTagZeroIsRejected() {
+        XCTAssertThrowsError(try TokenRequest(decoding: body([(0, [1])]))) { XCTAssertEqual($0 as? ProtocolError, .reservedTag) }
+    }
+
+    func testAUserIsNamedByExactlyOneOfItsFields() throws {
+        XCTAssertEqual(try UserSelector(decoding: body([(8, Array("+33612345678".utf8))])), .phone("+33612345678"))
+        XCTAssertThrowsError(try UserSelector(decoding: body([(1, [0, 0, 0, 0, 0, 0, 0, 1]), (2, Array("a".utf8))]))) {
+            XCTAssertEqual($0 as? ProtocolError, .invalidValue("give exactly one of id, username, email, phone"))
+        }
+        XCTAssertThrowsError(try SetUserStateRequest(decoding: body([(32, [2])]))) {
+            XCTAssertEqual($0 as? ProtocolError, .missingField(name: "id or username or email or phone"))
+        }
+    }
+
+    func testFlagsAndEnumeratedIntegersRejectValuesOutOfRange() {
+        var create = try! fields(CreateUserRequest(username: "bob", password: Array("correct horse".utf8)).encoded())
+        create.append((33, [2]))
+        XCTAssertThrowsError(try CreateUserRequest(decoding: body(create))) { XCTAssertNotNil($0 as? ProtocolError) }
+        XCTAssertThrowsError(try SetUserStateRequest(decoding: body([(2, Array("a".utf8)), (32, [3])])))
+        XCTAssertThrowsError(try ListUsersRequest(decoding: body([(2, [0, 0, 0, 0])])), "limit 0")
+        XCTAssertThrowsError(try VerifyRequest.fields(in: body([(1, Array("t".utf8)), (2, [2])])), "with_user 2")
+    }
+
+    func testASettingKeyGivenTwiceIsRejected() {
+        func setting(_ key: String, _ value: String) -> (UInt8, [UInt8]) {
+            (16, Array(Setting(key: key, value: value).encoded().readableBytesView))
+        }
+        let base: [(tag: UInt8, value: [UInt8])] = [(2, Array("bob".utf8)), (32, Array("correct horse".utf8))]
+        XCTAssertEqual(try CreateUserRequest(decoding: body(base + [setting("a", "1"), setting("b", "2")])).profile.settings, ["a": "1", "b": "2"])
+        XCTAssertThrowsError(try CreateUserRequest(decoding: body(base + [setting("a", "1"), setting("a", "2")])))
+    }
+
+    func testFixedLengthBytesAreChecked() {
+        XCTAssertThrowsError(try SessionIDRequest(decoding: body([(1, [1, 2, 3])]))) {
+            XCTAssertEqual($0 as? ProtocolError, .badFieldLength(tag: 1, expected: 16, actual: 3))
+        }
+    }
+
+    /// The server's hot path writes VERIFY replies with ``VerifyResponse/write``, not the message:
+    /// both must give the vector's bytes.
+    func testTheHotPathVerifyWriterMatchesTheVector() throws {
+        for name in ["verify-response", "verify-with-user-response"] {
+            let vector = try XCTUnwrap(TestVector.all.first { $0.name == name })
+            let reply = try XCTUnwrap(vector.message as? VerifyResponse)
+            let id = reply.sessionID.withUnsafeBytes {
+                (UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                 UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            }
+            var out = ByteBuffer()
+            out.writeFrame(opcode: vector.opcode, flags: vector.flags, status: vector.status, requestID: vector.requestID) { buffer in
+                VerifyResponse.write(userID: reply.userID, sessionID: id, expiresAt: reply.expiresAt, roles: { each in
+                    for role in reply.roles { Array(role.utf8).withUnsafeBytes { each($0) } }
+                }, user: reply.user, into: &buffer)
+            }
+            let file = try String(contentsOf: TestVectorTests.directory.appendingPathComponent("\(name).hex"), encoding: .utf8)
+            XCTAssertEqual(Array(out.readableBytesView), TestVector.parse(file), name)
+        }
+    }
+
+    func testEveryOperationIsDeclaredOnce() {
+        XCTAssertEqual(Set(Operations.messageNames.keys), Set(Opcode.allCases))
+    }
+}

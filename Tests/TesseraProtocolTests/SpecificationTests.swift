@@ -1,0 +1,106 @@
+import Foundation
+import ProtocolVectors
+import TesseraProtocol
+import XCTest
+
+/// `Protocol/PROTOCOL.md` against the code: its examples are the vector files, its field tables
+/// are the message schemas, its operation table is the operations' declarations.
+final class SpecificationTests: XCTestCase {
+    static let spec: String = {
+        let url = TestVectorTests.directory.deletingLastPathComponent().appendingPathComponent("PROTOCOL.md")
+        return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+    }()
+
+    /// Every message type of the protocol, nested ones included.
+    static let messageTypes: [any SchemaMessage.Type] = [
+        HelloRequest.self, HelloResponse.self, PingMessage.self, EmptyMessage.self, ErrorBody.self, UserInfo.self, Setting.self,
+        UserSelector.self, ProfileFields.self, UserResponse.self, CreateUserRequest.self, UpdateUserRequest.self, SetUserStateRequest.self,
+        SetPasswordRequest.self, ChangePasswordRequest.self, ValidateRequest.self, ListUsersRequest.self, UserListResponse.self,
+        LoginRequest.self, LoginResponse.self, RefreshRequest.self, TokenRequest.self, VerifyRequest.self, VerifyResponse.self,
+        SessionInfo.self, SessionListResponse.self, SessionIDRequest.self, RevokeAllSessionsRequest.self, CountResponse.self,
+    ]
+
+    func testEveryQuotedExampleIsItsVectorFileAndEveryVectorIsQuoted() throws {
+        let quotes = try SpecQuotes.quotes(in: Self.spec)
+        for (name, text) in quotes {
+            let file = try String(contentsOf: TestVectorTests.directory.appendingPathComponent("\(name).hex"), encoding: .utf8)
+            XCTAssertEqual(text, file, "PROTOCOL.md quotes \(name) differently from vectors/\(name).hex: run scripts/write-vectors")
+        }
+        XCTAssertEqual(Set(quotes.map(\.name)), Set(TestVector.all.map(\.name)))
+    }
+
+    /// The rows of the table right after the line `**name**`: the cells of each row.
+    private func table(named name: String) -> [[String]]? {
+        let lines = Self.spec.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let caption = lines.firstIndex(of: "**\(name)**") else { return nil }
+        var rows: [[String]] = []
+        for line in lines[(caption + 1)...].drop(while: { $0.isEmpty }) {
+            guard line.hasPrefix("|") else { break }
+            rows.append(line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                .map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+        return Array(rows.dropFirst(2))  // the header and the rule
+    }
+
+    func testEveryFieldTableIsTheMessageSchema() throws {
+        func presence(_ value: FieldPresence) -> String {
+            switch value {
+            case .required: "required"
+            case .optional: "optional"
+            case .repeated: "repeated"
+            case .oneOf: "one of"
+            }
+        }
+        func check<M: SchemaMessage>(_ type: M.Type) {
+            let schema = M.schema
+            guard !schema.fields.isEmpty else { return }
+            guard let rows = table(named: schema.wireName) else {
+                return XCTFail("PROTOCOL.md has no table captioned **\(schema.wireName)**")
+            }
+            let documented = rows.map { Array($0.prefix(4)) }
+            let declared = schema.fields.map { ["\($0.tag)", $0.name, $0.kind, presence($0.presence)] }
+            XCTAssertEqual(documented, declared, schema.wireName)
+        }
+        for type in Self.messageTypes { check(type) }
+    }
+
+    func testTheOperationTableIsTheOperationsDeclarations() throws {
+        let rows = try XCTUnwrap(tableAfterHeading("## 5. Operations"))
+        func answered(_ answering: Answering) -> String {
+            switch answering {
+            case .inline: "at once"
+            case .verifyBatch: "batched"
+            case .slow: "slow"
+            }
+        }
+        let declared = Opcode.allCases.map { opcode -> [String] in
+            let names = Operations.messageNames[opcode]!
+            return [String(format: "0x%02X", opcode.rawValue), "\(opcode.specName)", answered(opcode.answering), names.request, names.reply]
+        }
+        XCTAssertEqual(rows, declared)
+    }
+
+    private func tableAfterHeading(_ heading: String) -> [[String]]? {
+        let lines = Self.spec.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(of: heading) else { return nil }
+        var rows: [[String]] = []
+        var inTable = false
+        for line in lines[(start + 1)...] {
+            if line.hasPrefix("|") {
+                inTable = true
+                rows.append(line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                    .map { $0.trimmingCharacters(in: .whitespaces) })
+            } else if inTable {
+                break
+            }
+        }
+        return Array(rows.dropFirst(2))
+    }
+}
+
+extension Opcode {
+    /// The operation's name in the spec: `createUser` → `CREATE_USER`.
+    var specName: String {
+        String("\(self)".flatMap { $0.isUppercase ? "_\($0)" : $0.uppercased() })
+    }
+}
