@@ -46,7 +46,7 @@ public final class Environment: @unchecked Sendable {
         self.maximumMapSize = max(options.maximumMapSize, options.initialMapSize)
         var info = stat()
         if stat(path, &info) != 0 {
-            guard mkdir(path, 0o700) == 0 else { throw LMDBError.other(code: errno) }
+            guard mkdir(path, 0o700) == 0 else { throw LMDBError(code: errno) }
         } else if (info.st_mode & S_IFMT) != S_IFDIR {
             throw LMDBError.other(code: ENOTDIR)
         }
@@ -63,8 +63,7 @@ public final class Environment: @unchecked Sendable {
             throw error
         }
         self.env = handle
-        var dead: Int32 = 0
-        _ = mdb_reader_check(handle, &dead)
+        try clearStaleReaders()
     }
 
     deinit { close() }
@@ -134,17 +133,7 @@ public final class Environment: @unchecked Sendable {
             do {
                 return try lock.withShared {
                     guard !closedFlag.load(ordering: .relaxed) else { throw LMDBError.closed }
-                    var txn: OpaquePointer?
-                    try check(mdb_txn_begin(env, nil, 0, &txn))
-                    let result: R
-                    do {
-                        result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!)))
-                    } catch {
-                        mdb_txn_abort(txn)
-                        throw error
-                    }
-                    try check(mdb_txn_commit(txn))
-                    return result
+                    return try runWriteTransaction(parent: nil, body)
                 }
             } catch LMDBError.mapFull {
                 try grow()
@@ -155,8 +144,14 @@ public final class Environment: @unchecked Sendable {
     /// Runs `body` inside a child transaction of `parent`: its writes are kept when it returns
     /// and discarded when it throws, leaving the parent's earlier writes intact.
     public func nested<R>(in parent: WriteTransaction, _ body: (WriteTransaction) throws -> R) throws -> R {
+        try runWriteTransaction(parent: parent.handle.pointer, body)
+    }
+
+    /// Begins a write transaction (a child of `parent` when given), runs `body`, and commits
+    /// when it returns or aborts when it throws.
+    private func runWriteTransaction<R>(parent: OpaquePointer?, _ body: (WriteTransaction) throws -> R) throws -> R {
         var txn: OpaquePointer?
-        try check(mdb_txn_begin(env, parent.handle.pointer, 0, &txn))
+        try check(mdb_txn_begin(env, parent, 0, &txn))
         let result: R
         do {
             result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!)))
@@ -180,17 +175,17 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// The current map size in bytes.
-    public var mapSize: Int {
+    public func mapSize() throws -> Int {
         var info = MDB_envinfo()
-        _ = mdb_env_info(env, &info)
+        try check(mdb_env_info(env, &info))
         return info.me_mapsize
     }
 
     /// Clears reader slots left by processes that died; returns how many were cleared.
     @discardableResult
-    public func clearStaleReaders() -> Int {
+    public func clearStaleReaders() throws -> Int {
         var dead: Int32 = 0
-        _ = mdb_reader_check(env, &dead)
+        try check(mdb_reader_check(env, &dead))
         return Int(dead)
     }
 

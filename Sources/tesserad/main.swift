@@ -108,7 +108,7 @@ struct Tesserad: AsyncParsableCommand {
     }
 
     func run() async throws {
-        Self.reserveStandardDescriptors()
+        try Self.reserveStandardDescriptors()
         Self.fixLargeAllocationPolicy()
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in
@@ -188,9 +188,9 @@ struct Tesserad: AsyncParsableCommand {
 
     /// Makes sure fds 0–2 are open (on /dev/null) so no database or socket descriptor can
     /// land on them and receive stray writes meant for standard output or error.
-    static func reserveStandardDescriptors() {
+    static func reserveStandardDescriptors() throws {
         for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 {
-            _ = open("/dev/null", O_RDWR)
+            try systemCall("open", path: "/dev/null") { open("/dev/null", O_RDWR) }
         }
     }
 }

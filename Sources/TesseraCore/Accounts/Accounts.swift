@@ -12,16 +12,6 @@ public struct Accounts: Sendable {
     let clock: any Clock
     let logger: Logger
 
-    init(store: TesseraStore, configuration: AuthConfiguration, passwords: PasswordCheck, verification: Verification,
-         clock: any Clock, logger: Logger) {
-        self.store = store
-        self.configuration = configuration
-        self.passwords = passwords
-        self.verification = verification
-        self.clock = clock
-        self.logger = logger
-    }
-
     // MARK: Sign-up
 
     /// Creates a user. The password is hashed on the hashing pool, then the user is committed.

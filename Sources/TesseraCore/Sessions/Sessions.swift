@@ -11,15 +11,6 @@ public struct Sessions: Sendable {
     let clock: any Clock
     let logger: Logger
 
-    init(store: TesseraStore, configuration: AuthConfiguration, passwords: PasswordCheck, accounts: Accounts, clock: any Clock, logger: Logger) {
-        self.store = store
-        self.configuration = configuration
-        self.passwords = passwords
-        self.accounts = accounts
-        self.clock = clock
-        self.logger = logger
-    }
-
     // MARK: Login
 
     /// Checks a password and opens a session with its refresh family.

@@ -38,26 +38,25 @@ extension TesseraStore {
     /// Visits up to `limit` sessions in key order from `start`; returns the last key visited.
     func scanSessions(from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
                       _ visit: (SessionID, SessionRecord) -> Void) throws -> (last: [UInt8], reachedEnd: Bool) {
-        var seen = 0
-        var last: [UInt8] = []
-        try txn.forEach(in: sessions, from: start) { key, value in
-            seen += 1
-            last = Array(key)
-            if key.count == SessionID.length, let record = try? SessionRecord(decoding: value) { visit(SessionID(raw: key), record) }
-            return seen < limit
-        }
-        return (last, seen < limit)
+        try scan(sessions, from: start, limit: limit, in: txn, decode: { try SessionRecord(decoding: $0) }, visit)
     }
 
     /// Visits up to `limit` refresh tokens in key order from `start`; returns the last key visited.
     func scanRefreshTokens(from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
                            _ visit: (SessionID, RefreshRecord) -> Void) throws -> (last: [UInt8], reachedEnd: Bool) {
+        try scan(refreshTokens, from: start, limit: limit, in: txn, decode: { try RefreshRecord(decoding: $0) }, visit)
+    }
+
+    /// Records that do not decode are skipped, not fatal: the sweeper must get past them.
+    private func scan<Record>(_ database: Database, from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
+                              decode: (UnsafeRawBufferPointer) throws -> Record,
+                              _ visit: (SessionID, Record) -> Void) throws -> (last: [UInt8], reachedEnd: Bool) {
         var seen = 0
         var last: [UInt8] = []
-        try txn.forEach(in: refreshTokens, from: start) { key, value in
+        try txn.forEach(in: database, from: start) { key, value in
             seen += 1
             last = Array(key)
-            if key.count == SessionID.length, let record = try? RefreshRecord(decoding: value) { visit(SessionID(raw: key), record) }
+            if key.count == SessionID.length, let record = try? decode(value) { visit(SessionID(raw: key), record) }
             return seen < limit
         }
         return (last, seen < limit)

@@ -15,22 +15,27 @@ public struct SocketPathError: Error, CustomStringConvertible {
 /// with a live listener: refused, another daemon owns it. A symlink, a regular file or anything
 /// else: refused, so the daemon never follows or clobbers what it did not create.
 enum SocketPath {
-    static func prepare(_ path: String) throws {
+    static func prepare(_ path: String) throws(SocketPathError) {
         guard path.utf8.count < 108 else {
             throw SocketPathError(description: "socket path \(path) is longer than the 107 bytes a Unix socket address holds")
         }
         var info = stat()
-        guard lstat(path, &info) == 0 else {
-            if errno == ENOENT { return }
-            throw SocketPathError(description: "cannot inspect socket path \(path): \(String(cString: strerror(errno)))")
+        do {
+            try systemCall("lstat", path: path) { lstat(path, &info) }
+        } catch where error.reason == .noSuchFile {
+            return
+        } catch {
+            throw SocketPathError(description: "cannot inspect socket path \(path): \(error)")
         }
         switch info.st_mode & S_IFMT {
         case S_IFSOCK:
             if isListening(path) {
                 throw SocketPathError(description: "another process is listening on \(path); stop it or choose another --socket")
             }
-            guard unlink(path) == 0 else {
-                throw SocketPathError(description: "cannot remove stale socket \(path): \(String(cString: strerror(errno)))")
+            do {
+                try systemCall("unlink", path: path) { unlink(path) }
+            } catch {
+                throw SocketPathError(description: "cannot remove stale socket \(path): \(error)")
             }
         case S_IFLNK:
             throw SocketPathError(description: "\(path) is a symbolic link; refusing to use it as the socket path")
@@ -40,8 +45,9 @@ enum SocketPath {
     }
 
     private static func isListening(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard let fd = try? systemCall("socket", { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }) else {
+            return false
+        }
         defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

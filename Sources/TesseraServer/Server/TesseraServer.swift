@@ -56,7 +56,11 @@ public final class TesseraServer: Service, Sendable {
         logger.info("shutting down: no new connections, draining \(tracker.count) open ones")
         try? await channel.close()
         await tracker.drain(timeout: .seconds(configuration.drainTimeoutSeconds))
-        unlink(configuration.socketPath)
+        do {
+            try systemCall("unlink", path: configuration.socketPath) { unlink(configuration.socketPath) }
+        } catch {
+            logger.warning("the socket file could not be removed", metadata: ["error": "\(error)"])
+        }
         logger.info("stopped serving")
     }
 
@@ -81,7 +85,12 @@ public final class TesseraServer: Service, Sendable {
         let previous = umask(0o117)
         defer { umask(previous) }
         let channel = try await bootstrap.bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: false).get()
-        chmod(configuration.socketPath, 0o660)
+        do {
+            try systemCall("chmod", path: configuration.socketPath) { chmod(configuration.socketPath, 0o660) }
+        } catch {
+            try? await channel.close()
+            throw error
+        }
         return channel
     }
 }
