@@ -85,24 +85,14 @@ final class ClientEndToEndTests: XCTestCase {
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
         let token = try await client.login(identifier: "alice", password: Array("correct horse".utf8)).token
 
-        let order = Recorder()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                _ = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
-                await order.record("login")
-            }
-            try await Task.sleep(nanoseconds: 5_000_000)  // the login frame is on the wire first
-            for _ in 0..<200 {
-                group.addTask {
-                    _ = try await client.verify(token: token)
-                    await order.record("verify")
-                }
-            }
-            try await group.waitForAll()
-        }
-        let events = await order.events
-        XCTAssertEqual(events.count, 201)
-        XCTAssertEqual(events.last, "login", "every verify was answered while the login was still hashing")
+        // The login first on the wire, then 200 verifies, in one write on one connection.
+        let connection = try RawConnection(path: daemon.socketPath)
+        connection.sendTogether([(.login, 1, LoginRequest(identifier: "alice", password: Array("correct horse".utf8)))]
+                                + (2...201).map { (.verify, UInt32($0), VerifyRequest(token: token)) })
+        let replies = (0..<201).compactMap { _ in connection.readFrame() }
+        XCTAssertEqual(replies.count, 201)
+        XCTAssertEqual(replies.map(\.status), Array(repeating: 0, count: 201))
+        XCTAssertEqual(replies.last?.requestID, 1, "every verify was answered while the login was still hashing")
     }
 
     func testRestartKeepsUsersAndLiveSessionsAndTheClientReconnects() async throws {
@@ -122,11 +112,15 @@ final class ClientEndToEndTests: XCTestCase {
     func testGracefulShutdownFinishesTheLoginInFlight() async throws {
         let client = try started(["--argon2-ops", "4", "--argon2-mem-kib", "65536"])
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
-        async let login = client.login(identifier: "alice", password: Array("correct horse".utf8))
-        try await Task.sleep(nanoseconds: 20_000_000)
+        // A PING after the LOGIN in the same write: its reply proves the LOGIN was read and is hashing.
+        let connection = try RawConnection(path: daemon.socketPath)
+        connection.sendTogether([(.login, 1, LoginRequest(identifier: "alice", password: Array("correct horse".utf8))), (.ping, 2, PingMessage())])
+        XCTAssertEqual(connection.readFrame()?.requestID, 2)
         kill(daemon.process!.processIdentifier, SIGTERM)
-        let result = try await login
-        XCTAssertEqual(result.user.username, "alice")
+        let reply = try XCTUnwrap(connection.readFrame())
+        XCTAssertEqual(reply.requestID, 1)
+        XCTAssertEqual(reply.status, 0)
+        XCTAssertEqual(try LoginResponse(decoding: reply.body).user.username, "alice")
         daemon.process!.waitUntilExit()
         XCTAssertEqual(daemon.process!.terminationStatus, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socketPath), "the socket file is removed on a clean stop")
@@ -144,11 +138,6 @@ final class ClientEndToEndTests: XCTestCase {
             XCTFail("expected \(status.name), got \(error)", file: file, line: line)
         }
     }
-}
-
-actor Recorder {
-    private(set) var events: [String] = []
-    func record(_ event: String) { events.append(event) }
 }
 
 final class ResumeEndToEndTests: XCTestCase {

@@ -55,6 +55,15 @@ final class RawConnection {
         send(opcode: opcode.rawValue, requestID: requestID, body: message.encoded())
     }
 
+    /// Sends every frame in one write, so they reach the server in this order in one read burst.
+    func sendTogether(_ frames: [(Opcode, UInt32, any WireMessage)]) {
+        var buffer = ByteBuffer()
+        for (opcode, id, message) in frames {
+            buffer.writeFrame(opcode: opcode.rawValue, requestID: id) { message.encode(into: &$0) }
+        }
+        send(Array(buffer.readableBytesView))
+    }
+
     private var pending = ByteBuffer()
 
     /// The next whole frame, or `nil` when the server closed the connection (or timed out).
