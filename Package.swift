@@ -97,6 +97,12 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "TesseraClientTests", dependencies: [
+            "TesseraClient", "TesseraProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TesseraClient", "TesseraProtocol", "tesserad", "tessera",
             .product(name: "NIOCore", package: "swift-nio"),

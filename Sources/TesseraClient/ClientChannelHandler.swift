@@ -29,9 +29,11 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         if let promise = pending.removeValue(forKey: frame.requestID) {
             promise.succeed(frame)
         } else if frame.flags.contains(.closing) {
-            // A connection-level error (request id 0): every waiting request fails with it.
+            // A connection-level error (request id 0): every waiting request fails with it, and the
+            // connection is done: close it now so the next request opens a fresh one.
             let error = (try? ClientReply.serverError(frame)) ?? .connectionClosed
             failAll(error)
+            context.close(promise: nil)
         }
     }
 
