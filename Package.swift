@@ -13,14 +13,12 @@ let package = Package(
         // For the in-process benchmarks, which measure the storage and hashing floors.
         .library(name: "LMDBKit", targets: ["LMDBKit"]),
         .library(name: "SodiumKit", targets: ["SodiumKit"]),
-        .executable(name: "tessera-load", targets: ["tessera-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C libraries: each is imported by exactly one Swift module.
@@ -67,14 +65,6 @@ let package = Package(
             "TesseraClient", "TesseraProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // The socket load generator and floor measurements (Benchmarks/README.md).
-        .executableTarget(name: "tessera-load", dependencies: [
-            "TesseraProtocol", "TesseraCore", "LMDBKit", "SodiumKit",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ], path: "Benchmarks/LoadGenerator"),
 
         // The protocol's byte-exact vectors: the catalog, and the generator of Protocol/vectors/.
         .target(name: "ProtocolVectors", dependencies: [

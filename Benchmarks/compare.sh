@@ -19,8 +19,9 @@ CORES=$(nproc)
 
 scripts/install-deps --bench
 swift build -c release --product tesserad >&2
-swift build -c release --product tessera-load >&2
+swift build -c release --package-path Benchmarks/Load --product tessera-load >&2
 BIN=$(swift build -c release --show-bin-path)
+LOAD_BIN=$(swift build -c release --package-path Benchmarks/Load --show-bin-path)
 
 WORK=$(mktemp -d /tmp/tessera-bench.XXXXXX)
 TESSERA_SOCK=$WORK/tessera.sock
@@ -34,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "# seeding $SESSIONS sessions" >&2
-"$BIN/tessera-load" seed --data "$WORK/data" --sessions "$SESSIONS" --tokens "$WORK/tokens" \
+"$LOAD_BIN/tessera-load" seed --data "$WORK/data" --sessions "$SESSIONS" --tokens "$WORK/tokens" \
   --argon2-ops "$ARGON2_OPS" --argon2-mem-kib "$ARGON2_MEM_KIB" >&2
 FIRST_TOKEN=$(head -1 "$WORK/tokens")
 
@@ -43,15 +44,15 @@ START_NS=$(date +%s%N)
 "$BIN/tesserad" --socket "$TESSERA_SOCK" --data "$WORK/data" --log-level warning \
   --argon2-ops "$ARGON2_OPS" --argon2-mem-kib "$ARGON2_MEM_KIB" &
 TESSERAD_PID=$!
-FIRST_VERIFY=$("$BIN/tessera-load" first-verify --socket "$TESSERA_SOCK" --token "$FIRST_TOKEN" --since-ns "$START_NS")
+FIRST_VERIFY=$("$LOAD_BIN/tessera-load" first-verify --socket "$TESSERA_SOCK" --token "$FIRST_TOKEN" --since-ns "$START_NS")
 
 redis-server --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --port 0 --save "" --appendonly no \
   --daemonize no --loglevel warning >/dev/null &
 REDIS_PID=$!
 for _ in $(seq 100); do [ -S "$REDIS_SOCK" ] && break; sleep 0.05; done
-"$BIN/tessera-load" redis-load --socket "$REDIS_SOCK" --tokens "$WORK/tokens" >&2
+"$LOAD_BIN/tessera-load" redis-load --socket "$REDIS_SOCK" --tokens "$WORK/tokens" >&2
 
-run() { "$BIN/tessera-load" run --json --seconds "$SECONDS_PER_RUN" "$@"; }
+run() { "$LOAD_BIN/tessera-load" run --json --seconds "$SECONDS_PER_RUN" "$@"; }
 field() { python3 -c "import json,sys; rows=[json.loads(l) for l in sys.stdin if l.startswith('{')]; r=[x for x in rows if x['op']=='$1'][0]; print(r['$2'])"; }
 
 declare -A T R
@@ -67,7 +68,7 @@ RSS_FILE_KIB=$(awk '/RssFile/ {print $2}' /proc/$TESSERAD_PID/status)
 
 # Login throughput against the raw argon2id rate of the pool, measured now.
 LOGIN=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c $((CORES * 4)) -d 1 --mix login:100)
-ARGON2_FLOOR=$("$BIN/tessera-load" floor-argon2 --threads "$CORES" --seconds "$SECONDS_PER_RUN" --argon2-ops "$ARGON2_OPS" --argon2-mem-kib "$ARGON2_MEM_KIB")
+ARGON2_FLOOR=$("$LOAD_BIN/tessera-load" floor-argon2 --threads "$CORES" --seconds "$SECONDS_PER_RUN" --argon2-ops "$ARGON2_OPS" --argon2-mem-kib "$ARGON2_MEM_KIB")
 
 # Verify p99 alone, then while logins saturate the hashing pool.
 IDLE=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c 50 -d 1)
@@ -82,7 +83,7 @@ LOGOUTS=$((SESSIONS / 4))
 WRITES=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c 50 -d 16 --mix logout:100 --logout-tokens "$LOGOUTS")
 # Refresh chains: each slot logs in once, then refreshes with the token it got each time.
 REFRESHES=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c 10 -d 4 --mix refresh:100)
-WRITE_FLOOR=$("$BIN/tessera-load" floor-write --dir "$WORK/floor" --seconds "$SECONDS_PER_RUN")
+WRITE_FLOOR=$("$LOAD_BIN/tessera-load" floor-write --dir "$WORK/floor" --seconds "$SECONDS_PER_RUN")
 
 python3 - "$SESSIONS" "$FIRST_VERIFY" "$RSS_ANON_KIB" "$RSS_FILE_KIB" "$ARGON2_FLOOR" "$CORES" <<PY
 import json, re, sys
