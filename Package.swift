@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -30,81 +31,106 @@ let package = Package(
         // Cryptography: the only importer of CSodium.
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
         // Wire protocol: frames and message codecs over ByteBuffer, no I/O.
-        .target(name: "TesseraProtocol", dependencies: [
-            .product(name: "NIOCore", package: "swift-nio"),
-        ]),
+        .target(
+            name: "TesseraProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio")
+            ]),
         // Domain: users, sessions, tokens, records on LMDBKit, hashing on SodiumKit.
-        .target(name: "TesseraCore", dependencies: [
-            "LMDBKit", "SodiumKit",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "TesseraCore",
+            dependencies: [
+                "LMDBKit", "SodiumKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The Unix-socket server.
-        .target(name: "TesseraServer", dependencies: [
-            "TesseraCore", "TesseraProtocol", "SodiumKit",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        .target(
+            name: "TesseraServer",
+            dependencies: [
+                "TesseraCore", "TesseraProtocol", "SodiumKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The async client library that web processes link.
-        .target(name: "TesseraClient", dependencies: [
-            "TesseraProtocol",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
-        .executableTarget(name: "tesserad", dependencies: [
-            "TesseraServer", "TesseraCore", "LMDBKit", "SodiumKit",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ]),
-        .executableTarget(name: "tessera", dependencies: [
-            "TesseraClient", "TesseraProtocol",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "TesseraClient",
+            dependencies: [
+                "TesseraProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        .executableTarget(
+            name: "tesserad",
+            dependencies: [
+                "TesseraServer", "TesseraCore", "LMDBKit", "SodiumKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "tessera",
+            dependencies: [
+                "TesseraClient", "TesseraProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // The protocol's byte-exact vectors: the catalog, and the generator of Protocol/vectors/.
-        .target(name: "ProtocolVectors", dependencies: [
-            "TesseraProtocol",
-            .product(name: "NIOCore", package: "swift-nio"),
-        ], path: "Protocol/Sources/ProtocolVectors"),
+        .target(
+            name: "ProtocolVectors",
+            dependencies: [
+                "TesseraProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ], path: "Protocol/Sources/ProtocolVectors"),
         .executableTarget(name: "tessera-vectors", dependencies: ["ProtocolVectors"], path: "Protocol/Sources/tessera-vectors"),
 
         .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
-        .testTarget(name: "TesseraProtocolTests", dependencies: [
-            "TesseraProtocol", "ProtocolVectors",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOTestUtils", package: "swift-nio"),
-        ]),
+        .testTarget(
+            name: "TesseraProtocolTests",
+            dependencies: [
+                "TesseraProtocol", "ProtocolVectors",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "LMDBKit", "SodiumKit"]),
-        .testTarget(name: "TesseraServerTests", dependencies: [
-            "TesseraServer", "TesseraProtocol",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "TesseraClientTests", dependencies: [
-            "TesseraClient", "TesseraProtocol",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
-        .testTarget(name: "EndToEndTests", dependencies: [
-            "TesseraClient", "TesseraProtocol", "tesserad", "tessera",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        .testTarget(
+            name: "TesseraServerTests",
+            dependencies: [
+                "TesseraServer", "TesseraProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "TesseraClientTests",
+            dependencies: [
+                "TesseraClient", "TesseraProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "TesseraClient", "TesseraProtocol", "tesserad", "tessera",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
     ]
 )
 
-// Every module names what it imports, and existential types are spelled `any`.
+// Every module names what it imports, and existential types are spelled `any`. CI builds with
+// TESSERA_STRICT=1: a warning in the project's own code fails the build.
+let strict = ProcessInfo.processInfo.environment["TESSERA_STRICT"] == "1"
 for target in package.targets where target.type != .system {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("MemberImportVisibility"),
-        .enableUpcomingFeature("ExistentialAny"),
-    ]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("MemberImportVisibility"),
+            .enableUpcomingFeature("ExistentialAny"),
+        ] + (strict ? [.unsafeFlags(["-warnings-as-errors"])] : [])
 }

@@ -14,18 +14,21 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        .executableTarget(name: "tessera-load", dependencies: [
-            .product(name: "TesseraProtocol", package: "Tessera"),
-            .product(name: "TesseraCore", package: "Tessera"),
-            .product(name: "LMDBKit", package: "Tessera"),
-            .product(name: "SodiumKit", package: "Tessera"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ], swiftSettings: [
-            .enableUpcomingFeature("MemberImportVisibility"),
-            .enableUpcomingFeature("ExistentialAny"),
-        ]),
+        .executableTarget(
+            name: "tessera-load",
+            dependencies: [
+                .product(name: "TesseraProtocol", package: "Tessera"),
+                .product(name: "TesseraCore", package: "Tessera"),
+                .product(name: "LMDBKit", package: "Tessera"),
+                .product(name: "SodiumKit", package: "Tessera"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("ExistentialAny"),
+            ])
     ]
 )

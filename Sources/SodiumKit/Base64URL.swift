@@ -10,8 +10,9 @@ public enum Base64URL {
         let capacity = sodium_base64_encoded_len(bytes.count, variant)
         return String(unsafeUninitializedCapacity: capacity) { out in
             out.withMemoryRebound(to: CChar.self) { chars in
-                _ = sodium_bin2base64(chars.baseAddress!, capacity,
-                                      bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, variant)
+                _ = sodium_bin2base64(
+                    chars.baseAddress!, capacity,
+                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, variant)
             }
             return capacity - 1  // without the terminating NUL
         }

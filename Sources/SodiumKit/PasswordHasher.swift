@@ -45,8 +45,9 @@ public struct PasswordHasher: Sendable, Equatable {
         Sodium.ensureReady()
         var out = [CChar](repeating: 0, count: Int(crypto_pwhash_STRBYTES))
         let rc = password.withUnsafeBytes { pw in
-            crypto_pwhash_argon2id_str(&out, pw.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                       UInt64(pw.count), opsLimit, memLimit)
+            crypto_pwhash_argon2id_str(
+                &out, pw.baseAddress!.assumingMemoryBound(to: CChar.self),
+                UInt64(pw.count), opsLimit, memLimit)
         }
         guard rc == 0 else { throw SodiumError.outOfMemory }
         return out.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -22,7 +22,9 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible {
         storage.initializeMemory(as: UInt8.self, repeating: 0)
         count = bytes.count
         bytes.withUnsafeMutableBytes { source in
-            if source.count > 0 { UnsafeMutableRawBufferPointer(rebasing: storage[0..<source.count]).copyMemory(from: UnsafeRawBufferPointer(source)) }
+            if source.count > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: storage[0..<source.count]).copyMemory(from: UnsafeRawBufferPointer(source))
+            }
             ConstantTime.zero(source)
         }
     }

@@ -58,7 +58,9 @@ final class ClientChannelHandler: ChannelDuplexHandler {
 enum ClientReply {
     static func serverError(_ frame: Frame) throws -> TesseraClientError {
         let body = try ErrorBody(decoding: frame.body)
-        return .server(ServerError(code: frame.status, name: body.name, message: body.message, traceID: body.traceID,
-                                   retryAfterSeconds: body.retryAfterSeconds, closedConnection: frame.flags.contains(.closing)))
+        return .server(
+            ServerError(
+                code: frame.status, name: body.name, message: body.message, traceID: body.traceID,
+                retryAfterSeconds: body.retryAfterSeconds, closedConnection: frame.flags.contains(.closing)))
     }
 }

@@ -40,8 +40,11 @@ public final class TesseraClient: Sendable {
     }
 
     /// Creates a user.
-    public func createUser(username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = []) async throws -> UserInfo {
-        let reply: UserResponse = try await call(Operations.createUser, CreateUserRequest(username: username, password: password, email: email, displayName: displayName, roles: roles))
+    public func createUser(
+        username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = []
+    ) async throws -> UserInfo {
+        let reply: UserResponse = try await call(
+            Operations.createUser, CreateUserRequest(username: username, password: password, email: email, displayName: displayName, roles: roles))
         return reply.user
     }
 
@@ -69,10 +72,15 @@ public final class TesseraClient: Sendable {
     }
 
     /// Checks a password and opens a session.
-    public func login(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-                      idleTimeoutSeconds: UInt32? = nil) async throws -> LoginResponse {
-        try await call(Operations.login, LoginRequest(identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
-                                            lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds))
+    public func login(
+        identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
+        idleTimeoutSeconds: UInt32? = nil
+    ) async throws -> LoginResponse {
+        try await call(
+            Operations.login,
+            LoginRequest(
+                identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
+                lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds))
     }
 
     /// Exchanges a refresh token for a new access token and refresh token. A retry within the
@@ -101,7 +109,8 @@ public final class TesseraClient: Sendable {
     /// Changes the caller's password: the session's token and the current password; the
     /// user's other sessions end.
     public func changePassword(token: String, current: [UInt8], new: [UInt8]) async throws {
-        let _: EmptyMessage = try await call(Operations.changePassword, ChangePasswordRequest(token: token, currentPassword: current, newPassword: new))
+        let _: EmptyMessage = try await call(
+            Operations.changePassword, ChangePasswordRequest(token: token, currentPassword: current, newPassword: new))
     }
 
     // MARK: Administration

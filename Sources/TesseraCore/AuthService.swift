@@ -24,15 +24,18 @@ public final class AuthService: Sendable {
 
     /// Composes the use cases over `store`, hashing on `hashingPool`. The caller owns both and
     /// shuts them down (the pool first, then ``TesseraStore/close()``).
-    public init(store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool,
-                clock: any Clock = SystemClock(), logger: Logger = Logger(label: "tessera.auth")) {
+    public init(
+        store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool,
+        clock: any Clock = SystemClock(), logger: Logger = Logger(label: "tessera.auth")
+    ) {
         self.store = store
         self.configuration = configuration
         self.clock = clock
         let passwords = PasswordCheck(store: store, configuration: configuration, hashingPool: hashingPool, clock: clock)
         verification = Verification(store: store, configuration: configuration, clock: clock, logger: logger)
-        accounts = Accounts(store: store, configuration: configuration, passwords: passwords, verification: verification,
-                            clock: clock, logger: logger)
+        accounts = Accounts(
+            store: store, configuration: configuration, passwords: passwords, verification: verification,
+            clock: clock, logger: logger)
         sessions = Sessions(store: store, configuration: configuration, passwords: passwords, accounts: accounts, clock: clock, logger: logger)
         sweeper = Sweeper(store: store, clock: clock, logger: logger)
     }

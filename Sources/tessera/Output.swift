@@ -49,16 +49,19 @@ enum Output {
     /// A login or refresh reply: the access token on the first line, then the refresh token.
     static func pair(_ reply: LoginResponse, json: Bool) {
         if json {
-            var object: [String: Any] = ["token": reply.token, "session_id": hex(reply.sessionID),
-                                         "expires_at": iso8601(reply.expiresAt), "user": user(reply.user)]
+            var object: [String: Any] = [
+                "token": reply.token, "session_id": hex(reply.sessionID),
+                "expires_at": iso8601(reply.expiresAt), "user": user(reply.user),
+            ]
             object["refresh_token"] = reply.refreshToken
             object["refresh_expires_at"] = iso8601(reply.refreshExpiresAt)
             self.json(object)
         } else {
             print(reply.token)
             print(reply.refreshToken)
-            print("expires \(iso8601(reply.expiresAt)), session \(hex(reply.sessionID)), user \(reply.user.username) (id \(reply.user.id))"
-                  + ", refresh token expires \(iso8601(reply.refreshExpiresAt))")
+            print(
+                "expires \(iso8601(reply.expiresAt)), session \(hex(reply.sessionID)), user \(reply.user.username) (id \(reply.user.id))"
+                    + ", refresh token expires \(iso8601(reply.refreshExpiresAt))")
         }
     }
 

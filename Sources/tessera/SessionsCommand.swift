@@ -18,16 +18,22 @@ struct SessionsCommand: AsyncParsableCommand {
             try await options.run { client in
                 let sessions = try await client.sessions(of: .lookup(identifier))
                 if options.json {
-                    Output.json(["sessions": sessions.map { session -> [String: Any] in
-                        var object: [String: Any] = ["id": Output.hex(session.sessionID), "created_at": Output.iso8601(session.createdAt),
-                                                     "expires_at": Output.iso8601(session.expiresAt)]
-                        if let ip = session.clientIP { object["client_ip"] = ip }
-                        if let agent = session.userAgent { object["user_agent"] = agent }
-                        return object
-                    }])
+                    Output.json([
+                        "sessions": sessions.map { session -> [String: Any] in
+                            var object: [String: Any] = [
+                                "id": Output.hex(session.sessionID), "created_at": Output.iso8601(session.createdAt),
+                                "expires_at": Output.iso8601(session.expiresAt),
+                            ]
+                            if let ip = session.clientIP { object["client_ip"] = ip }
+                            if let agent = session.userAgent { object["user_agent"] = agent }
+                            return object
+                        }
+                    ])
                 } else {
                     for session in sessions {
-                        print("\(Output.hex(session.sessionID))  created \(Output.iso8601(session.createdAt))  expires \(Output.iso8601(session.expiresAt))  \(session.clientIP ?? "-")  \(session.userAgent ?? "-")")
+                        print(
+                            "\(Output.hex(session.sessionID))  created \(Output.iso8601(session.createdAt))  expires \(Output.iso8601(session.expiresAt))  \(session.clientIP ?? "-")  \(session.userAgent ?? "-")"
+                        )
                     }
                 }
             }

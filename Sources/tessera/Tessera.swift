@@ -9,10 +9,10 @@ struct Tessera: AsyncParsableCommand {
         commandName: "tessera",
         abstract: "Administer a running tesserad over its Unix socket.",
         discussion: """
-        Passwords are read from standard input (a terminal gets a prompt without echo), never from \
-        the command line. Errors print one line and exit with a non-zero status; --json prints \
-        machine-readable output for scripts.
-        """,
+            Passwords are read from standard input (a terminal gets a prompt without echo), never from \
+            the command line. Errors print one line and exit with a non-zero status; --json prints \
+            machine-readable output for scripts.
+            """,
         subcommands: [Ping.self, UserCommand.self, SessionsCommand.self, Login.self, Refresh.self, Verify.self, Logout.self])
 
     /// The global options, accepted before the command (`tessera --socket PATH ping`) as well as
@@ -60,8 +60,10 @@ struct Ping: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - started
             let micros = elapsed.components.attoseconds / 1_000_000_000_000 + elapsed.components.seconds * 1_000_000
             if options.json {
-                Output.json(["server": hello.serverName, "protocol_version": Int(hello.protocolVersion),
-                             "max_frame_length": Int(hello.maximumFrameLength), "round_trip_us": Int(micros)])
+                Output.json([
+                    "server": hello.serverName, "protocol_version": Int(hello.protocolVersion),
+                    "max_frame_length": Int(hello.maximumFrameLength), "round_trip_us": Int(micros),
+                ])
             } else {
                 print("\(hello.serverName) protocol \(hello.protocolVersion), max frame \(hello.maximumFrameLength) bytes, \(micros) µs")
             }
@@ -70,7 +72,8 @@ struct Ping: AsyncParsableCommand {
 }
 
 struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in (password from standard input); prints the access token, the refresh token and their expiry.")
+    static let configuration = CommandConfiguration(
+        abstract: "Log in (password from standard input); prints the access token, the refresh token and their expiry.")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "Username or email.") var identifier: String
     @Option(help: "Session lifetime in seconds (capped by the daemon).") var lifetime: UInt32?
@@ -108,11 +111,14 @@ struct Verify: AsyncParsableCommand {
         try await options.run { client in
             let reply = try await client.verify(token: token)
             if options.json {
-                Output.json(["valid": true, "user_id": Int(reply.userID), "session_id": Output.hex(reply.sessionID),
-                             "expires_at": Output.iso8601(reply.expiresAt), "roles": reply.roles])
+                Output.json([
+                    "valid": true, "user_id": Int(reply.userID), "session_id": Output.hex(reply.sessionID),
+                    "expires_at": Output.iso8601(reply.expiresAt), "roles": reply.roles,
+                ])
             } else {
-                print("valid: user \(reply.userID), session \(Output.hex(reply.sessionID)), expires \(Output.iso8601(reply.expiresAt))"
-                      + (reply.roles.isEmpty ? "" : ", roles \(reply.roles.joined(separator: ","))"))
+                print(
+                    "valid: user \(reply.userID), session \(Output.hex(reply.sessionID)), expires \(Output.iso8601(reply.expiresAt))"
+                        + (reply.roles.isEmpty ? "" : ", roles \(reply.roles.joined(separator: ","))"))
             }
         }
     }

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import TesseraClient
 import TesseraProtocol
 
@@ -25,9 +25,10 @@ struct UserCommand: AsyncParsableCommand {
             var password = try Password.read(prompt: "Password for \(username): ")
             defer { password.resetBytes(in: 0..<password.count) }
             try await options.run { client in
-                let reply = try await client.register(CreateUserRequest(
-                    username: username, password: password, email: email, displayName: name, roles: role,
-                    profile: ProfileFields(phone: phone, accountType: service ? 1 : nil), unvalidated: unvalidated))
+                let reply = try await client.register(
+                    CreateUserRequest(
+                        username: username, password: password, email: email, displayName: name, roles: role,
+                        profile: ProfileFields(phone: phone, accountType: service ? 1 : nil), unvalidated: unvalidated))
                 Output.show(reply.user, json: options.json, validationCode: reply.validationCode)
             }
         }
@@ -46,9 +47,11 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.run { client in
                 let roles: [String]? = clearRoles ? [] : (role.isEmpty ? nil : role)
-                let user = try await client.updateUser(UpdateUserRequest(user: .lookup(identifier),
-                                                                         changes: ProfileFields(email: email, displayName: name, phone: phone),
-                                                                         roles: roles))
+                let user = try await client.updateUser(
+                    UpdateUserRequest(
+                        user: .lookup(identifier),
+                        changes: ProfileFields(email: email, displayName: name, phone: phone),
+                        roles: roles))
                 Output.show(user, json: options.json)
             }
         }

@@ -1,13 +1,14 @@
 import ArgumentParser
+import LMDBKit
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import UnixSignals
 import SodiumKit
 import TesseraCore
 import TesseraServer
-import LMDBKit
+import UnixSignals
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,11 +21,11 @@ struct Tesserad: AsyncParsableCommand {
         commandName: "tesserad",
         abstract: "The Tessera session and credential daemon.",
         discussion: """
-        Serves the Tessera protocol on a Unix domain socket (mode 0660) and keeps users and sessions \
-        in an LMDB environment. With no options it runs on ./tessera.sock with data in ./tessera-data.
-        SIGTERM or SIGINT stops it gracefully: no new connections, in-flight requests finish, the \
-        database is closed cleanly.
-        """)
+            Serves the Tessera protocol on a Unix domain socket (mode 0660) and keeps users and sessions \
+            in an LMDB environment. With no options it runs on ./tessera.sock with data in ./tessera-data.
+            SIGTERM or SIGINT stops it gracefully: no new connections, in-flight requests finish, the \
+            database is closed cleanly.
+            """)
 
     @Option(name: .long, help: "Path of the Unix domain socket.")
     var socket = "tessera.sock"
@@ -86,7 +87,9 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("initial-map-mib"), help: "Map size to start with, in MiB; it doubles when full.")
     var initialMapMiB: Int = 256
 
-    @Option(name: .customLong("event-loop-threads"), help: "Socket threads. Default: half the cores (at least one); the web processes on the same host need the rest.")
+    @Option(
+        name: .customLong("event-loop-threads"),
+        help: "Socket threads. Default: half the cores (at least one); the web processes on the same host need the rest.")
     var eventLoopThreads: Int = max(1, TesseraCore.System.coreCount / 2)
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -98,7 +101,9 @@ struct Tesserad: AsyncParsableCommand {
             throw ValidationError("argon2id needs --argon2-ops >= 1 and --argon2-mem-kib >= 8")
         }
         guard hashThreads >= 1, hashQueue >= 0 else { throw ValidationError("--hash-threads must be at least 1 and --hash-queue at least 0") }
-        guard lockoutDelay >= 1, lockoutMaxDelay >= lockoutDelay else { throw ValidationError("--lockout-delay must be at least 1 and at most --lockout-max-delay") }
+        guard lockoutDelay >= 1, lockoutMaxDelay >= lockoutDelay else {
+            throw ValidationError("--lockout-delay must be at least 1 and at most --lockout-max-delay")
+        }
         guard maximumSessionsPerUser >= 0 else { throw ValidationError("--max-sessions-per-user must be 0 or more") }
         guard lastSeenInterval >= 1 else { throw ValidationError("--last-seen-interval must be at least 1 second") }
         guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
@@ -150,18 +155,21 @@ struct Tesserad: AsyncParsableCommand {
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
         // Services stop in reverse order: the server drains its connections, then the sweeper
         // stops, then queued hashes and writes finish and LMDB closes.
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: StorageService(store: store, hashingPool: hashingPool)),
-                .init(service: SweeperService(sweeper: service.sweeper, intervalSeconds: sweepInterval, logger: logger)),
-                .init(service: TesseraServer(service: service, configuration: server, eventLoopGroup: eventLoops, logger: logger)),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        logger.info("starting", metadata: [
-            "data.path": "\(data)", "argon2.ops": "\(argon2Ops)", "argon2.mem_kib": "\(argon2MemKiB)",
-            "hash.threads": "\(hashThreads)",
-        ])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: StorageService(store: store, hashingPool: hashingPool)),
+                    .init(service: SweeperService(sweeper: service.sweeper, intervalSeconds: sweepInterval, logger: logger)),
+                    .init(service: TesseraServer(service: service, configuration: server, eventLoopGroup: eventLoops, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        logger.info(
+            "starting",
+            metadata: [
+                "data.path": "\(data)", "argon2.ops": "\(argon2Ops)", "argon2.mem_kib": "\(argon2MemKiB)",
+                "hash.threads": "\(hashThreads)",
+            ])
         do {
             try await group.run()
         } catch {

@@ -15,7 +15,8 @@ final class CLIEndToEndTests: XCTestCase {
     }
 
     func testUserLoginVerifyLogoutRoundTrip() throws {
-        let add = try tessera(["user", "add", "alice", "--email", "alice@example.com", "--name", "Alice", "--role", "admin"], input: "correct horse\n")
+        let add = try tessera(
+            ["user", "add", "alice", "--email", "alice@example.com", "--name", "Alice", "--role", "admin"], input: "correct horse\n")
         XCTAssertEqual(add.status, 0, add.stderr)
         XCTAssertTrue(add.stdout.contains("username: alice"))
 
@@ -78,8 +79,10 @@ final class CLIEndToEndTests: XCTestCase {
 
     func testGlobalOptionsGoBeforeOrAfterTheCommand() throws {
         let socket = daemon.socketPath
-        for arguments in [["--socket", socket, "ping"], ["ping", "--socket", socket], ["--socket", socket, "--json", "ping"],
-                          ["--json", "--socket", socket, "user", "list"], ["user", "--socket", socket, "list"]] {
+        for arguments in [
+            ["--socket", socket, "ping"], ["ping", "--socket", socket], ["--socket", socket, "--json", "ping"],
+            ["--json", "--socket", socket, "user", "list"], ["user", "--socket", socket, "list"],
+        ] {
             let result = try runCommand(DaemonProcess.tessera, arguments)
             XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
         }

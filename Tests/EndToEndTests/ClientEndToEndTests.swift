@@ -21,8 +21,9 @@ final class ClientEndToEndTests: XCTestCase {
         XCTAssertEqual(hello.protocolVersion, 1)
         XCTAssertEqual(hello.maximumFrameLength, 16384)
 
-        let created = try await client.createUser(username: "alice", password: Array("correct horse".utf8), email: "alice@example.com",
-                                                  displayName: "Alice", roles: ["admin"])
+        let created = try await client.createUser(
+            username: "alice", password: Array("correct horse".utf8), email: "alice@example.com",
+            displayName: "Alice", roles: ["admin"])
         XCTAssertEqual(created.username, "alice")
         let fetched = try await client.user(.email("ALICE@example.com"))
         XCTAssertEqual(fetched, created)
@@ -48,9 +49,11 @@ final class ClientEndToEndTests: XCTestCase {
         await assertFails(try await client.login(identifier: "alice", password: Array("wrong!!!".utf8)), with: .badCredentials)
         await assertFails(try await client.login(identifier: "nobody", password: Array("wrong!!!".utf8)), with: .badCredentials)
         await assertFails(try await client.createUser(username: "alice", password: Array("correct horse".utf8)), with: .conflict)
-        await assertFails(try await client.createUser(username: "bob", password: Array("correct horse".utf8), email: "A@example.com"), with: .conflict)
+        await assertFails(
+            try await client.createUser(username: "bob", password: Array("correct horse".utf8), email: "A@example.com"), with: .conflict)
         await assertFails(try await client.createUser(username: "", password: Array("correct horse".utf8)), with: .invalidArgument)
-        await assertFails(try await client.createUser(username: String(repeating: "x", count: 65), password: Array("correct horse".utf8)), with: .invalidArgument)
+        await assertFails(
+            try await client.createUser(username: String(repeating: "x", count: 65), password: Array("correct horse".utf8)), with: .invalidArgument)
         await assertFails(try await client.createUser(username: "carol", password: []), with: .invalidArgument)
         await assertFails(try await client.login(identifier: "", password: Array("x".utf8)), with: .invalidArgument)
         await assertFails(try await client.verify(token: "not-a-token"), with: .tokenInvalid)
@@ -87,8 +90,9 @@ final class ClientEndToEndTests: XCTestCase {
 
         // The login first on the wire, then 200 verifies, in one write on one connection.
         let connection = try RawConnection(path: daemon.socketPath)
-        connection.sendTogether([(.login, 1, LoginRequest(identifier: "alice", password: Array("correct horse".utf8)))]
-                                + (2...201).map { (.verify, UInt32($0), VerifyRequest(token: token)) })
+        connection.sendTogether(
+            [(.login, 1, LoginRequest(identifier: "alice", password: Array("correct horse".utf8)))]
+                + (2...201).map { (.verify, UInt32($0), VerifyRequest(token: token)) })
         let replies = (0..<201).compactMap { _ in connection.readFrame() }
         XCTAssertEqual(replies.count, 201)
         XCTAssertEqual(replies.map(\.status), Array(repeating: 0, count: 201))
@@ -126,7 +130,9 @@ final class ClientEndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socketPath), "the socket file is removed on a clean stop")
     }
 
-    private func assertFails<T>(_ body: @autoclosure () async throws -> T, with status: Status, file: StaticString = #filePath, line: UInt = #line) async {
+    private func assertFails<T>(
+        _ body: @autoclosure () async throws -> T, with status: Status, file: StaticString = #filePath, line: UInt = #line
+    ) async {
         do {
             _ = try await body()
             XCTFail("expected \(status.name)", file: file, line: line)

@@ -2,6 +2,7 @@ import Foundation
 import TesseraClient
 import TesseraProtocol
 import XCTest
+
 #if canImport(Glibc)
 import Glibc
 #endif

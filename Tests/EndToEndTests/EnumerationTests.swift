@@ -31,7 +31,9 @@ final class EnumerationTests: XCTestCase {
         var times: [String: [UInt64]] = ["known": [], "unknown": []]
         var replies: [String: Set<[UInt8]>] = ["known": [], "unknown": []]
         for round in 0..<150 {
-            for (label, identifier) in (round % 2 == 0 ? [("known", "alice"), ("unknown", "mallory")] : [("unknown", "mallory"), ("known", "alice")]) {
+            for (label, identifier)
+                in (round % 2 == 0 ? [("known", "alice"), ("unknown", "mallory")] : [("unknown", "mallory"), ("known", "alice")])
+            {
                 let started = DispatchTime.now().uptimeNanoseconds
                 connection.send(.login, requestID: 7, LoginRequest(identifier: identifier, password: Array("wrong password".utf8)))
                 let reply = try XCTUnwrap(connection.readFrame())

@@ -21,8 +21,10 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testHostileLengthsGetAnErrorFrameAndAClose() throws {
-        for (length, status) in [(UInt32(0), Status.malformedFrame), (7, .malformedFrame), (16385, .frameTooLarge),
-                                 (1 << 31, .frameTooLarge), (0xFFFF_FFFF, .frameTooLarge)] {
+        for (length, status) in [
+            (UInt32(0), Status.malformedFrame), (7, .malformedFrame), (16385, .frameTooLarge),
+            (1 << 31, .frameTooLarge), (0xFFFF_FFFF, .frameTooLarge),
+        ] {
             let connection = try RawConnection(path: daemon.socketPath)
             var bytes: [UInt8] = []
             withUnsafeBytes(of: length.bigEndian) { bytes.append(contentsOf: $0) }

@@ -157,8 +157,9 @@ final class ProfileEndToEndTests: XCTestCase {
         defer { daemon.tearDown() }
         try daemon.start()
         let socket = ["--socket", daemon.socketPath]
-        let add = try runCommand(DaemonProcess.tessera, ["user", "add", "alice", "--phone", "+33612345678", "--unvalidated", "--json"] + socket,
-                                 input: "correct horse\n")
+        let add = try runCommand(
+            DaemonProcess.tessera, ["user", "add", "alice", "--phone", "+33612345678", "--unvalidated", "--json"] + socket,
+            input: "correct horse\n")
         XCTAssertEqual(add.status, 0, add.stderr)
         let created = try JSONSerialization.jsonObject(with: Data(add.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(created["state"] as? String, "unvalidated")
@@ -169,7 +170,8 @@ final class ProfileEndToEndTests: XCTestCase {
         XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["user", "validate", code] + socket).status, 0)
 
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["user", "set-state", "alice", "active"] + socket).status, 0)
-        let update = try runCommand(DaemonProcess.tessera, ["user", "update", "+33612345678", "--email", "a@example.com", "--role", "admin", "--json"] + socket)
+        let update = try runCommand(
+            DaemonProcess.tessera, ["user", "update", "+33612345678", "--email", "a@example.com", "--role", "admin", "--json"] + socket)
         XCTAssertEqual(update.status, 0, update.stderr)
         XCTAssertTrue(update.stdout.contains("\"email\":\"a@example.com\""), update.stdout)
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["login", "a@example.com"] + socket, input: "correct horse\n").status, 0)

@@ -16,7 +16,10 @@ final class EnvironmentTests: XCTestCase {
             try txn.put([4], forKey: [8], in: db)
         }
         XCTAssertEqual(try env!.read { try $0.value(forKey: [9], in: db) }, [1, 2, 3])
-        try env!.write { txn in XCTAssertTrue(try txn.delete([8], in: db)); XCTAssertFalse(try txn.delete([8], in: db)) }
+        try env!.write { txn in
+            XCTAssertTrue(try txn.delete([8], in: db))
+            XCTAssertFalse(try txn.delete([8], in: db))
+        }
         env!.close()
         env = nil
 
@@ -40,10 +43,11 @@ final class EnvironmentTests: XCTestCase {
         defer { env.close() }
         let db = try env.openDatabases(["items"])[0]
         struct Boom: Error {}
-        XCTAssertThrowsError(try env.write { txn in
-            try txn.put([1], forKey: [1], in: db)
-            throw Boom()
-        })
+        XCTAssertThrowsError(
+            try env.write { txn in
+                try txn.put([1], forKey: [1], in: db)
+                throw Boom()
+            })
         XCTAssertNil(try env.read { try $0.value(forKey: [1], in: db) })
     }
 
@@ -90,7 +94,12 @@ final class EnvironmentTests: XCTestCase {
         let db = try env.openDatabases(["items"])[0]
         try env.write { txn in for k: UInt8 in [5, 1, 3, 9] { try txn.put([k], forKey: [k], in: db) } }
         var seen: [UInt8] = []
-        try env.read { txn in try txn.forEach(in: db, from: [2]) { key, _ in seen.append(key[0]); return true } }
+        try env.read { txn in
+            try txn.forEach(in: db, from: [2]) { key, _ in
+                seen.append(key[0])
+                return true
+            }
+        }
         XCTAssertEqual(seen, [3, 5, 9])
     }
 
@@ -98,10 +107,18 @@ final class EnvironmentTests: XCTestCase {
         let env = try Environment(path: directory.path)
         defer { env.close() }
         let db = try env.openDatabases(["items"])[0]
-        try env.write { txn in try txn.put([0], forKey: [1], in: db); try txn.put([0], forKey: [2], in: db) }
+        try env.write { txn in
+            try txn.put([0], forKey: [1], in: db)
+            try txn.put([0], forKey: [2], in: db)
+        }
         let stop = DispatchSemaphore(value: 0)
         let writer = Thread {
-            for i in 1...200 { try! env.write { txn in try txn.put([UInt8(i % 256)], forKey: [1], in: db); try txn.put([UInt8(i % 256)], forKey: [2], in: db) } }
+            for i in 1...200 {
+                try! env.write { txn in
+                    try txn.put([UInt8(i % 256)], forKey: [1], in: db)
+                    try txn.put([UInt8(i % 256)], forKey: [2], in: db)
+                }
+            }
             stop.signal()
         }
         writer.start()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A fresh directory under the system temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
@@ -12,8 +13,6 @@ struct TemporaryDirectory {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
-
-import Synchronization
 
 /// A mutex-protected value that task closures can share.
 final class Locked<Value: Sendable>: Sendable {

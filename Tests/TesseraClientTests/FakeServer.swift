@@ -46,8 +46,10 @@ final class FakeServer: Sendable {
     /// An error frame answering `request` with `status`.
     static func error(to request: Frame, _ status: Status, closing: Bool = false) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.writeFrame(opcode: request.opcode, flags: closing ? [.response, .closing] : .response, status: status.rawValue,
-                          requestID: request.requestID) {
+        buffer.writeFrame(
+            opcode: request.opcode, flags: closing ? [.response, .closing] : .response, status: status.rawValue,
+            requestID: request.requestID
+        ) {
             ErrorBody(name: status.name, message: "fake \(status.name)", traceID: "0011223344556677").encode(into: &$0)
         }
         return buffer

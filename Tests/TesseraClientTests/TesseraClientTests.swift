@@ -36,8 +36,11 @@ final class TesseraClientTests: XCTestCase {
             }
             return batch.reversed().map { request in
                 let token = (try? VerifyRequest(decoding: request.body).token) ?? ""
-                return FakeServer.reply(to: request, VerifyResponse(userID: UInt64(token.utf8.count), sessionID: Array(repeating: 1, count: 16),
-                                                                    expiresAt: 1, roles: [token]))
+                return FakeServer.reply(
+                    to: request,
+                    VerifyResponse(
+                        userID: UInt64(token.utf8.count), sessionID: Array(repeating: 1, count: 16),
+                        expiresAt: 1, roles: [token]))
             }
         }
         async let a = client.verify(token: "a")
@@ -66,16 +69,24 @@ final class TesseraClientTests: XCTestCase {
     }
 
     func testTheRequestCarriesTheOperationsBytes() async throws {
-        let client = try client { [FakeServer.reply(to: $0, LoginResponse(token: "t", sessionID: Array(repeating: 2, count: 16), expiresAt: 5,
-                                                                           user: Self.user, refreshToken: "r", refreshExpiresAt: 6))] }
+        let client = try client {
+            [
+                FakeServer.reply(
+                    to: $0,
+                    LoginResponse(
+                        token: "t", sessionID: Array(repeating: 2, count: 16), expiresAt: 5,
+                        user: Self.user, refreshToken: "r", refreshExpiresAt: 6))
+            ]
+        }
         let reply = try await client.login(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.7")
         XCTAssertEqual(reply.user, Self.user)
         let request = try XCTUnwrap(server?.requests.first)
         XCTAssertEqual(request.opcode, Opcode.login.rawValue)
         XCTAssertEqual(request.flags, [])
         XCTAssertEqual(request.status, 0)
-        XCTAssertEqual(try LoginRequest(decoding: request.body),
-                       LoginRequest(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.7", userAgent: nil))
+        XCTAssertEqual(
+            try LoginRequest(decoding: request.body),
+            LoginRequest(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.7", userAgent: nil))
         await client.close()
     }
 
@@ -97,7 +108,10 @@ final class TesseraClientTests: XCTestCase {
     func testAClosingErrorFailsEveryWaitingRequestAndTheNextOneReconnects() async throws {
         let calls = NIOLockedValueBox(0)
         let client = try client { request in
-            let call = calls.withLockedValue { $0 += 1; return $0 }
+            let call = calls.withLockedValue {
+                $0 += 1
+                return $0
+            }
             guard call > 1 else {
                 var closing = ByteBuffer()
                 closing.writeFrame(opcode: 0, flags: [.response, .closing], status: Status.frameTooLarge.rawValue, requestID: 0) {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import TesseraCore
 import XCTest
+
+@testable import TesseraCore
 
 final class AccountChangeTests: XCTestCase {
     var fixture: CoreFixture!
@@ -13,7 +14,8 @@ final class AccountChangeTests: XCTestCase {
     func testChangingThePasswordEndsEveryOtherSession() async throws {
         let here = try await fixture.login("alice")
         let elsewhere = try await fixture.login("alice")
-        try await fixture.service.accounts.changePassword(token: here.token, current: CoreFixture.secret("correct horse"), new: CoreFixture.secret("battery staple"))
+        try await fixture.service.accounts.changePassword(
+            token: here.token, current: CoreFixture.secret("correct horse"), new: CoreFixture.secret("battery staple"))
         XCTAssertNoThrow(try fixture.service.verification.verify(token: here.token), "the session that changed it stays")
         XCTAssertThrowsError(try fixture.service.verification.verify(token: elsewhere.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
         do {
@@ -34,7 +36,8 @@ final class AccountChangeTests: XCTestCase {
     func testChangingThePasswordNeedsTheCurrentOne() async throws {
         let here = try await fixture.login("alice")
         do {
-            try await fixture.service.accounts.changePassword(token: here.token, current: CoreFixture.secret("guess"), new: CoreFixture.secret("battery staple"))
+            try await fixture.service.accounts.changePassword(
+                token: here.token, current: CoreFixture.secret("guess"), new: CoreFixture.secret("battery staple"))
             XCTFail("must need the current password")
         } catch {
             XCTAssertEqual(error as? AuthError, .badCredentials)

@@ -1,5 +1,6 @@
 import Foundation
 import SodiumKit
+
 @testable import TesseraCore
 
 /// A service over a fresh data directory, with cheap argon2id and a manual clock.
@@ -15,8 +16,9 @@ final class CoreFixture {
         configuration.hashingThreads = 2
         configure(&configuration)
         hashingPool = HashingPool(configuration)
-        service = AuthService(store: try TesseraStore(directory: directory, clock: clock), configuration: configuration,
-                              hashingPool: hashingPool, clock: clock)
+        service = AuthService(
+            store: try TesseraStore(directory: directory, clock: clock), configuration: configuration,
+            hashingPool: hashingPool, clock: clock)
     }
 
     /// Closes the store and opens it again, as a restart would, with `configuration`.
@@ -24,8 +26,9 @@ final class CoreFixture {
         shutdown()
         let configuration = configuration ?? service.configuration
         hashingPool = HashingPool(configuration)
-        service = AuthService(store: try TesseraStore(directory: directory, clock: clock), configuration: configuration,
-                              hashingPool: hashingPool, clock: clock)
+        service = AuthService(
+            store: try TesseraStore(directory: directory, clock: clock), configuration: configuration,
+            hashingPool: hashingPool, clock: clock)
     }
 
     private func shutdown() {

@@ -1,7 +1,8 @@
 import Foundation
 import SodiumKit
-@testable import TesseraCore
 import XCTest
+
+@testable import TesseraCore
 
 final class IdleTimeoutTests: XCTestCase {
     var fixture: CoreFixture!
@@ -57,8 +58,10 @@ final class IdleTimeoutTests: XCTestCase {
     /// records the use once the recorded one is half the idle timeout old.
     func testAnIdleTimeoutShorterThanTheWriteIntervalIsExtendedByUse() async throws {
         var password = Array("correct horse".utf8)
-        let login = try await fixture.service.sessions.login(LoginAttempt(identifier: "alice", password: SecretBytes(wiping: &password),
-                                                                          idleTimeoutSeconds: 2))
+        let login = try await fixture.service.sessions.login(
+            LoginAttempt(
+                identifier: "alice", password: SecretBytes(wiping: &password),
+                idleTimeoutSeconds: 2))
         let start = fixture.clock.now()
         for step in 1...20 {
             fixture.clock.set(start + Int64(step) * 900)
@@ -92,9 +95,14 @@ final class IdleTimeoutTests: XCTestCase {
     func testVersionOneRecordsStillVerify() throws {
         // A record written before idle timeouts existed: version 1 layout.
         var writer = RecordWriter(version: 1)
-        writer.write(UInt64(7)); writer.write(Int64(1)); writer.write(Int64(99)); writer.write(UInt16(1))
+        writer.write(UInt64(7))
+        writer.write(Int64(1))
+        writer.write(Int64(99))
+        writer.write(UInt16(1))
         writer.write(raw: [UInt8](repeating: 0xAB, count: 32))
-        writer.write(shortStrings: ["r"]); writer.write(string: "ip"); writer.write(string: nil)
+        writer.write(shortStrings: ["r"])
+        writer.write(string: "ip")
+        writer.write(string: nil)
         let record = try writer.bytes.withUnsafeBytes { try SessionRecord(decoding: $0) }
         XCTAssertEqual(record.userID, 7)
         XCTAssertEqual(record.lastSeen, 1)

@@ -1,7 +1,8 @@
 import Foundation
 import SodiumKit
-@testable import TesseraCore
 import XCTest
+
+@testable import TesseraCore
 
 final class LockoutPolicyTests: XCTestCase {
     let policy = LockoutPolicy(threshold: 3, baseDelaySeconds: 30, maximumDelaySeconds: 120)
@@ -33,8 +34,10 @@ final class LoginPolicyTests: XCTestCase {
     }
     override func tearDown() { fixture.tearDown() }
 
-    private func expectFailure(_ expected: AuthError, _ identifier: String, password: String = "wrong password", _ message: String = "",
-                               file: StaticString = #filePath, line: UInt = #line) async {
+    private func expectFailure(
+        _ expected: AuthError, _ identifier: String, password: String = "wrong password", _ message: String = "",
+        file: StaticString = #filePath, line: UInt = #line
+    ) async {
         let got = await failure(identifier, password: password)
         XCTAssertEqual(got, expected, message, file: file, line: line)
     }
@@ -139,8 +142,10 @@ final class LoginPolicyTests: XCTestCase {
 
     func testListRevokeAndRevokeAllButOne() async throws {
         try await fixture.createUser("alice")
-        let first = try await fixture.service.sessions.login(LoginAttempt(identifier: "alice", password: CoreFixture.secret("correct horse"),
-                                                                 clientIP: "203.0.113.1", userAgent: "ua-1"))
+        let first = try await fixture.service.sessions.login(
+            LoginAttempt(
+                identifier: "alice", password: CoreFixture.secret("correct horse"),
+                clientIP: "203.0.113.1", userAgent: "ua-1"))
         fixture.clock.advance(by: 1000)
         let second = try await fixture.login("alice")
         fixture.clock.advance(by: 1000)

@@ -1,7 +1,8 @@
 import Foundation
 import SodiumKit
-@testable import TesseraCore
 import XCTest
+
+@testable import TesseraCore
 
 final class ProfileTests: XCTestCase {
     var fixture: CoreFixture!
@@ -101,8 +102,14 @@ final class ProfileTests: XCTestCase {
 
     func testRecordsWrittenBeforeTheProfileFieldsStillRead() throws {
         var writer = RecordWriter(version: 1)
-        writer.write(UInt64(3)); writer.write(Int64(10)); writer.write(Int64(11)); writer.write(AccountState.active.rawValue)
-        writer.write(string: "$argon2id$x"); writer.write(string: "old"); writer.write(string: nil); writer.write(string: nil)
+        writer.write(UInt64(3))
+        writer.write(Int64(10))
+        writer.write(Int64(11))
+        writer.write(AccountState.active.rawValue)
+        writer.write(string: "$argon2id$x")
+        writer.write(string: "old")
+        writer.write(string: nil)
+        writer.write(string: nil)
         writer.write(shortStrings: ["r"])
         let record = try writer.bytes.withUnsafeBytes { try UserRecord(decoding: $0) }
         XCTAssertEqual(record.username, "old")

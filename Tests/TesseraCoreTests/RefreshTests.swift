@@ -1,7 +1,8 @@
 import Foundation
 import SodiumKit
-@testable import TesseraCore
 import XCTest
+
+@testable import TesseraCore
 
 final class RefreshTests: XCTestCase {
     var fixture: CoreFixture!

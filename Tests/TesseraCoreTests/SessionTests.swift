@@ -1,11 +1,17 @@
 import Foundation
 import SodiumKit
-@testable import TesseraCore
 import XCTest
+
+@testable import TesseraCore
 
 final class SessionTests: XCTestCase {
     var fixture: CoreFixture!
-    override func setUp() async throws { fixture = try CoreFixture { $0.sessionLifetimeSeconds = 3600; $0.idleTimeoutSeconds = 0 } }
+    override func setUp() async throws {
+        fixture = try CoreFixture {
+            $0.sessionLifetimeSeconds = 3600
+            $0.idleTimeoutSeconds = 0
+        }
+    }
     override func tearDown() { fixture.tearDown() }
 
     func testLoginThenVerifyReturnsTheUserAndRoles() async throws {
@@ -161,8 +167,9 @@ final class UserTests: XCTestCase {
     }
 
     func testUserRecordRoundTripAndForwardCompatibility() throws {
-        let record = UserRecord(id: 7, createdAt: 1, updatedAt: 2, state: .active, passwordHash: "$argon2id$x", username: "u",
-                                email: nil, displayName: "D", roles: ["r1", "r2"])
+        let record = UserRecord(
+            id: 7, createdAt: 1, updatedAt: 2, state: .active, passwordHash: "$argon2id$x", username: "u",
+            email: nil, displayName: "D", roles: ["r1", "r2"])
         var bytes = record.encoded()
         XCTAssertEqual(try bytes.withUnsafeBytes { try UserRecord(decoding: $0) }, record)
         // A newer writer appends fields: this reader ignores them.
@@ -179,12 +186,17 @@ final class HashingPoolTests: XCTestCase {
         defer { pool.shutdown() }
         let started = DispatchSemaphore(value: 0)
         let gate = DispatchSemaphore(value: 0)
-        let first = Task { try await pool.run { started.signal(); gate.wait() } }
+        let first = Task {
+            try await pool.run {
+                started.signal()
+                gate.wait()
+            }
+        }
         started.wait()  // the only thread is now busy
-        let second = Task { try await pool.run { } }
+        let second = Task { try await pool.run {} }
         while pool.waiting < 1 { try await Task.sleep(nanoseconds: 1_000_000) }  // the queue is now full
         do {
-            try await pool.run { }
+            try await pool.run {}
             XCTFail("a third job must be refused")
         } catch {
             XCTAssertEqual(error as? AuthError, .busy)

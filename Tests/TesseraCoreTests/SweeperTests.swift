@@ -1,7 +1,8 @@
 import Foundation
 import LMDBKit
-@testable import TesseraCore
 import XCTest
+
+@testable import TesseraCore
 
 final class SweeperTests: XCTestCase {
     /// Sweeps until a step reaches the end of both databases, adding up what was removed.
@@ -11,7 +12,10 @@ final class SweeperTests: XCTestCase {
             let step = try await service.sweeper.sweep(batch: batch)
             total.sessions += step.sessions
             total.refreshTokens += step.refreshTokens
-            if step.wrapped { total.wrapped = true; return total }
+            if step.wrapped {
+                total.wrapped = true
+                return total
+            }
         }
         XCTFail("the sweep never wrapped")
         return total
@@ -55,8 +59,10 @@ final class SweeperTests: XCTestCase {
         let last = try await fullPass(fixture.service)
         XCTAssertEqual(last.refreshTokens, 1)
         let empty = try fixture.service.store.read { txn in
-            (try txn.count(of: fixture.service.store.sessions), try txn.count(of: fixture.service.store.userSessions),
-             try txn.count(of: fixture.service.store.refreshTokens), try txn.count(of: fixture.service.store.refreshFamilies))
+            (
+                try txn.count(of: fixture.service.store.sessions), try txn.count(of: fixture.service.store.userSessions),
+                try txn.count(of: fixture.service.store.refreshTokens), try txn.count(of: fixture.service.store.refreshFamilies)
+            )
         }
         XCTAssertEqual(empty.0, 0)
         XCTAssertEqual(empty.1, 0)

@@ -1,6 +1,7 @@
 import SodiumKit
-@testable import TesseraCore
 import XCTest
+
+@testable import TesseraCore
 
 /// The fast token decoder agrees with libsodium's codec and rejects what it rejects.
 final class TokenTextTests: XCTestCase {

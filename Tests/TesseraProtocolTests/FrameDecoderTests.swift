@@ -88,8 +88,11 @@ final class FieldTests: XCTestCase {
     }
 
     func testRepeatedFieldKeepsOrder() throws {
-        let reply = try VerifyResponse(decoding: body([(1, [0, 0, 0, 0, 0, 0, 0, 7]), (2, Array(repeating: 1, count: 16)),
-                                                       (3, [0, 0, 0, 0, 0, 0, 0, 1]), (4, Array("b".utf8)), (4, Array("a".utf8))]))
+        let reply = try VerifyResponse(
+            decoding: body([
+                (1, [0, 0, 0, 0, 0, 0, 0, 7]), (2, Array(repeating: 1, count: 16)),
+                (3, [0, 0, 0, 0, 0, 0, 0, 1]), (4, Array("b".utf8)), (4, Array("a".utf8)),
+            ]))
         XCTAssertEqual(reply.roles, ["b", "a"])
     }
 

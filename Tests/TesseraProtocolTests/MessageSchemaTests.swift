@@ -110,14 +110,18 @@ final class MessageSchemaTests: XCTestCase {
             let vector = try XCTUnwrap(TestVector.all.first { $0.name == name })
             let reply = try XCTUnwrap(vector.message as? VerifyResponse)
             let id = reply.sessionID.withUnsafeBytes {
-                (UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                 UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                (
+                    UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                    UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                )
             }
             var out = ByteBuffer()
             out.writeFrame(opcode: vector.opcode, flags: vector.flags, status: vector.status, requestID: vector.requestID) { buffer in
-                VerifyResponse.write(userID: reply.userID, sessionID: id, expiresAt: reply.expiresAt, roles: { each in
-                    for role in reply.roles { Array(role.utf8).withUnsafeBytes { each($0) } }
-                }, user: reply.user, into: &buffer)
+                VerifyResponse.write(
+                    userID: reply.userID, sessionID: id, expiresAt: reply.expiresAt,
+                    roles: { each in
+                        for role in reply.roles { Array(role.utf8).withUnsafeBytes { each($0) } }
+                    }, user: reply.user, into: &buffer)
             }
             let file = try String(contentsOf: TestVectorTests.directory.appendingPathComponent("\(name).hex"), encoding: .utf8)
             XCTAssertEqual(Array(out.readableBytesView), TestVector.parse(file), name)

@@ -36,8 +36,9 @@ final class SpecificationTests: XCTestCase {
         var rows: [[String]] = []
         for line in lines[(caption + 1)...].drop(while: { $0.isEmpty }) {
             guard line.hasPrefix("|") else { break }
-            rows.append(line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
-                .map { $0.trimmingCharacters(in: .whitespaces) })
+            rows.append(
+                line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                    .map { $0.trimmingCharacters(in: .whitespaces) })
         }
         return Array(rows.dropFirst(2))  // the header and the rule
     }
@@ -88,8 +89,9 @@ final class SpecificationTests: XCTestCase {
         for line in lines[(start + 1)...] {
             if line.hasPrefix("|") {
                 inTable = true
-                rows.append(line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
-                    .map { $0.trimmingCharacters(in: .whitespaces) })
+                rows.append(
+                    line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                        .map { $0.trimmingCharacters(in: .whitespaces) })
             } else if inTable {
                 break
             }

@@ -2,9 +2,10 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Synchronization
-@testable import TesseraServer
 import TesseraProtocol
 import XCTest
+
+@testable import TesseraServer
 
 /// The real ``ConnectionHandler`` in an `NIOAsyncTestingChannel`, with a fake dispatcher: exact
 /// reply bytes, batching, pipelining order, back-pressure on slow requests, draining, framing
@@ -18,7 +19,8 @@ final class ConnectionHandlerTests: XCTestCase {
         let dispatcher = self.dispatcher!
         channel = try await NIOAsyncTestingChannel(channelInitializer: { channel in
             try channel.pipeline.syncOperations.addHandler(
-                ConnectionHandler(dispatcher: dispatcher, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), tracker: nil, connectionID: 1))
+                ConnectionHandler(
+                    dispatcher: dispatcher, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), tracker: nil, connectionID: 1))
         })
         // The handler answers from channelActive on: connect the channel as a real accept would.
         try await channel.connect(to: try SocketAddress(unixDomainSocketPath: "/tmp/peer.sock")).get()
@@ -53,8 +55,10 @@ final class ConnectionHandlerTests: XCTestCase {
     }
 
     func testABurstIsAnsweredInlineFirstThenItsVerifiesInOneSnapshotInOneWrite() async throws {
-        try await channel.writeInbound(burst(frame(.verify, id: 1, body: "a"), frame(.ping, id: 2, body: "p"),
-                                             frame(.verify, id: 3, body: "b"), frame(.verify, id: 4, body: "bad")))
+        try await channel.writeInbound(
+            burst(
+                frame(.verify, id: 1, body: "a"), frame(.ping, id: 2, body: "p"),
+                frame(.verify, id: 3, body: "b"), frame(.verify, id: 4, body: "bad")))
         let first = try await channel.readOutbound(as: ByteBuffer.self)
         let nothingMore = try await channel.readOutbound(as: ByteBuffer.self)
         XCTAssertNil(nothingMore, "the whole burst leaves in one write")
@@ -74,12 +78,14 @@ final class ConnectionHandlerTests: XCTestCase {
         try await channel.writeInbound(frame(.ping, id: 0x0102_0304, body: "hi"))
         let written = try await channel.readOutbound(as: ByteBuffer.self)
         let reply = try XCTUnwrap(written)
-        XCTAssertEqual(Array(reply.readableBytesView), [
-            0, 0, 0, 10,  // length: 8 + 2
-            0x02, 0x01, 0, 0,  // PING, RESPONSE, status ok
-            0x01, 0x02, 0x03, 0x04,  // request id
-            UInt8(ascii: "h"), UInt8(ascii: "i"),
-        ])
+        XCTAssertEqual(
+            Array(reply.readableBytesView),
+            [
+                0, 0, 0, 10,  // length: 8 + 2
+                0x02, 0x01, 0, 0,  // PING, RESPONSE, status ok
+                0x01, 0x02, 0x03, 0x04,  // request id
+                UInt8(ascii: "h"), UInt8(ascii: "i"),
+            ])
     }
 
     func testAVerifyDoesNotWaitBehindASlowRequest() async throws {
@@ -97,8 +103,10 @@ final class ConnectionHandlerTests: XCTestCase {
     }
 
     func testSlowRequestsBeyondTheLimitGetBusy() async throws {
-        try await channel.writeInbound(burst(frame(.login, id: 1, body: "one"), frame(.login, id: 2, body: "two"),
-                                             frame(.login, id: 3, body: "three")))
+        try await channel.writeInbound(
+            burst(
+                frame(.login, id: 1, body: "one"), frame(.login, id: 2, body: "two"),
+                frame(.login, id: 3, body: "three")))
         let busy = try await replies()
         XCTAssertEqual(busy.map(\.requestID), [3])
         XCTAssertEqual(busy.first?.status, Status.busy.rawValue)

@@ -1,6 +1,7 @@
-@testable import TesseraServer
 import TesseraProtocol
 import XCTest
+
+@testable import TesseraServer
 
 final class ConnectionStateMachineTests: XCTestCase {
     func testFramesAreRoutedByHowTheirOperationIsAnswered() {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import TesseraServer
 import XCTest
+
+@testable import TesseraServer
 
 final class SystemCallTests: XCTestCase {
     func testErrnoBecomesATypedReasonWithTheCallAndPath() throws {

@@ -9,11 +9,16 @@ extension TestVector {
         TestVector(name: name, summary: summary, opcode: opcode.rawValue, flags: .response, status: 0, requestID: id, message: message)
     }
 
-    static func error(_ name: String, _ summary: String, opcode: UInt8, id: UInt32, _ status: Status, _ message: String, trace: String,
-                      retryAfter: UInt32? = nil, validationCode: String? = nil, closing: Bool = false) -> TestVector {
-        TestVector(name: name, summary: summary, opcode: opcode, flags: closing ? [.response, .closing] : .response, status: status.rawValue,
-                   requestID: id, message: ErrorBody(name: status.name, message: message, traceID: trace, retryAfterSeconds: retryAfter,
-                                                     validationCode: validationCode))
+    static func error(
+        _ name: String, _ summary: String, opcode: UInt8, id: UInt32, _ status: Status, _ message: String, trace: String,
+        retryAfter: UInt32? = nil, validationCode: String? = nil, closing: Bool = false
+    ) -> TestVector {
+        TestVector(
+            name: name, summary: summary, opcode: opcode, flags: closing ? [.response, .closing] : .response, status: status.rawValue,
+            requestID: id,
+            message: ErrorBody(
+                name: status.name, message: message, traceID: trace, retryAfterSeconds: retryAfter,
+                validationCode: validationCode))
     }
 
     static let code = "q2Jq8x1v0Zb7Yw3Ck5Lm9Np4Rs6Tu0Vw2Xy4Za6Bc8D"
@@ -25,111 +30,154 @@ extension TestVector {
     public static let all: [TestVector] = [
         // HELLO, PING
         request("hello-request", "HELLO, client speaks version 1, names itself", .hello, id: 1, HelloRequest(protocolVersion: 1, clientName: "web")),
-        reply("hello-response", "HELLO reply: version 1, limits", .hello, id: 1,
-              HelloResponse(protocolVersion: 1, serverName: "tesserad/0.1.0", maximumFrameLength: 16384, maximumInFlight: 256, maximumQueuedHashes: 64)),
-        error("hello-error-unsupported-version", "HELLO refused: status 18 unsupported-version (client speaks version 0)", opcode: 0x01, id: 1,
-              .unsupportedVersion, "this server speaks protocol version 1", trace: "77aa00bb11cc22dd"),
+        reply(
+            "hello-response", "HELLO reply: version 1, limits", .hello, id: 1,
+            HelloResponse(protocolVersion: 1, serverName: "tesserad/0.1.0", maximumFrameLength: 16384, maximumInFlight: 256, maximumQueuedHashes: 64)),
+        error(
+            "hello-error-unsupported-version", "HELLO refused: status 18 unsupported-version (client speaks version 0)", opcode: 0x01, id: 1,
+            .unsupportedVersion, "this server speaks protocol version 1", trace: "77aa00bb11cc22dd"),
         request("ping-request", "PING with a 2-byte payload", .ping, id: 2, PingMessage(payload: [0x68, 0x69])),
         reply("ping-response", "PING reply echoing the payload", .ping, id: 2, PingMessage(payload: [0x68, 0x69])),
         reply("ping-response-empty", "PING reply to a PING without payload: empty body", .ping, id: 2, PingMessage()),
         // Users
-        request("create-user-request", "CREATE_USER alice with email, name and one role", .createUser, id: 3,
-                CreateUserRequest(username: "alice", password: Array("correct horse".utf8), email: "alice@example.com", displayName: "Alice",
-                                  roles: ["admin"])),
+        request(
+            "create-user-request", "CREATE_USER alice with email, name and one role", .createUser, id: 3,
+            CreateUserRequest(
+                username: "alice", password: Array("correct horse".utf8), email: "alice@example.com", displayName: "Alice",
+                roles: ["admin"])),
         reply("create-user-response", "CREATE_USER reply: the user", .createUser, id: 3, UserResponse(user: alice)),
-        request("create-user-unvalidated-request", "CREATE_USER bob, unvalidated", .createUser, id: 22,
-                CreateUserRequest(username: "bob", password: Array("correct horse".utf8), unvalidated: true)),
-        reply("create-user-unvalidated-response", "CREATE_USER reply: the user (state 1) and its validation code", .createUser, id: 22,
-              UserResponse(user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 1), validationCode: code)),
+        request(
+            "create-user-unvalidated-request", "CREATE_USER bob, unvalidated", .createUser, id: 22,
+            CreateUserRequest(username: "bob", password: Array("correct horse".utf8), unvalidated: true)),
+        reply(
+            "create-user-unvalidated-response", "CREATE_USER reply: the user (state 1) and its validation code", .createUser, id: 22,
+            UserResponse(user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 1), validationCode: code)),
         request("get-user-request", "GET_USER by username", .getUser, id: 4, UserSelector.username("alice")),
         reply("get-user-response", "GET_USER reply: the user", .getUser, id: 4, UserResponse(user: alice)),
-        reply("get-user-response-full", "GET_USER reply with every profile field", .getUser, id: 21, UserResponse(user: {
-            var user = UserInfo(id: 2, username: "svc-billing", email: "billing@example.com", displayName: "Billing", createdAt: 1_767_225_600_000,
-                                roles: ["service"], state: 0, updatedAt: 1_767_225_700_000)
-            user.phone = "+33612345678"
-            user.imageURL = "https://example.com/b.png"
-            user.accountType = 1
-            user.rootRole = "Viewer"
-            user.externalID = "scim-42"
-            user.lastLoginAt = 1_767_225_800_000
-            user.failedLogins = 0
-            user.settings = ["theme": "dark"]
-            return user
-        }())),
-        error("get-user-error-not-found", "GET_USER failed: status 9 not-found", opcode: 0x11, id: 4, .notFound, "no such user",
-              trace: "4d3c2b1a00ff00ee"),
-        request("set-user-state-request", "SET_USER_STATE alice to disabled (2)", .setUserState, id: 8,
-                SetUserStateRequest(user: .username("alice"), state: 2)),
-        reply("set-user-state-response", "SET_USER_STATE reply: the user, state 2", .setUserState, id: 8,
-              UserResponse(user: UserInfo(id: 1, username: "alice", createdAt: 1_767_225_600_000, state: 2, updatedAt: 1_767_225_900_000))),
+        reply(
+            "get-user-response-full", "GET_USER reply with every profile field", .getUser, id: 21,
+            UserResponse(
+                user: {
+                    var user = UserInfo(
+                        id: 2, username: "svc-billing", email: "billing@example.com", displayName: "Billing", createdAt: 1_767_225_600_000,
+                        roles: ["service"], state: 0, updatedAt: 1_767_225_700_000)
+                    user.phone = "+33612345678"
+                    user.imageURL = "https://example.com/b.png"
+                    user.accountType = 1
+                    user.rootRole = "Viewer"
+                    user.externalID = "scim-42"
+                    user.lastLoginAt = 1_767_225_800_000
+                    user.failedLogins = 0
+                    user.settings = ["theme": "dark"]
+                    return user
+                }())),
+        error(
+            "get-user-error-not-found", "GET_USER failed: status 9 not-found", opcode: 0x11, id: 4, .notFound, "no such user",
+            trace: "4d3c2b1a00ff00ee"),
+        request(
+            "set-user-state-request", "SET_USER_STATE alice to disabled (2)", .setUserState, id: 8,
+            SetUserStateRequest(user: .username("alice"), state: 2)),
+        reply(
+            "set-user-state-response", "SET_USER_STATE reply: the user, state 2", .setUserState, id: 8,
+            UserResponse(user: UserInfo(id: 1, username: "alice", createdAt: 1_767_225_600_000, state: 2, updatedAt: 1_767_225_900_000))),
         request("unlock-user-request", "UNLOCK_USER by id", .unlockUser, id: 9, UserSelector.id(1)),
         reply("unlock-user-response", "UNLOCK_USER reply: empty body", .unlockUser, id: 9, EmptyMessage()),
-        request("update-user-request", "UPDATE_USER alice: new email, phone cleared, roles replaced", .updateUser, id: 19,
-                UpdateUserRequest(user: .username("alice"), changes: ProfileFields(email: "alice@example.org", phone: ""), roles: ["admin", "billing"])),
-        reply("update-user-response", "UPDATE_USER reply: the changed user", .updateUser, id: 19,
-              UserResponse(user: UserInfo(id: 1, username: "alice", email: "alice@example.org", displayName: "Alice", createdAt: 1_767_225_600_000,
-                                          roles: ["admin", "billing"], updatedAt: 1_767_226_000_000))),
-        request("change-password-request", "CHANGE_PASSWORD with the session token", .changePassword, id: 14,
-                ChangePasswordRequest(token: token, currentPassword: Array("correct horse".utf8), newPassword: Array("battery staple".utf8))),
+        request(
+            "update-user-request", "UPDATE_USER alice: new email, phone cleared, roles replaced", .updateUser, id: 19,
+            UpdateUserRequest(user: .username("alice"), changes: ProfileFields(email: "alice@example.org", phone: ""), roles: ["admin", "billing"])),
+        reply(
+            "update-user-response", "UPDATE_USER reply: the changed user", .updateUser, id: 19,
+            UserResponse(
+                user: UserInfo(
+                    id: 1, username: "alice", email: "alice@example.org", displayName: "Alice", createdAt: 1_767_225_600_000,
+                    roles: ["admin", "billing"], updatedAt: 1_767_226_000_000))),
+        request(
+            "change-password-request", "CHANGE_PASSWORD with the session token", .changePassword, id: 14,
+            ChangePasswordRequest(token: token, currentPassword: Array("correct horse".utf8), newPassword: Array("battery staple".utf8))),
         reply("change-password-response", "CHANGE_PASSWORD reply: empty body", .changePassword, id: 14, EmptyMessage()),
-        request("set-password-request", "SET_PASSWORD of alice", .setPassword, id: 15,
-                SetPasswordRequest(user: .username("alice"), password: Array("battery staple".utf8))),
+        request(
+            "set-password-request", "SET_PASSWORD of alice", .setPassword, id: 15,
+            SetPasswordRequest(user: .username("alice"), password: Array("battery staple".utf8))),
         reply("set-password-response", "SET_PASSWORD reply: empty body", .setPassword, id: 15, EmptyMessage()),
         request("delete-user-request", "DELETE_USER by email", .deleteUser, id: 16, UserSelector.email("alice@example.com")),
         reply("delete-user-response", "DELETE_USER reply: empty body", .deleteUser, id: 16, EmptyMessage()),
         request("list-users-request", "LIST_USERS after id 0, 2 per page", .listUsers, id: 17, ListUsersRequest(afterID: 0, limit: 2)),
-        reply("list-users-response", "LIST_USERS reply: one user, no more pages", .listUsers, id: 17,
-              UserListResponse(users: [UserInfo(id: 1, username: "alice", createdAt: 1_767_225_600_000)], nextAfterID: nil)),
+        reply(
+            "list-users-response", "LIST_USERS reply: one user, no more pages", .listUsers, id: 17,
+            UserListResponse(users: [UserInfo(id: 1, username: "alice", createdAt: 1_767_225_600_000)], nextAfterID: nil)),
         request("validate-request", "VALIDATE with a code", .validate, id: 20, ValidateRequest(code: code)),
-        reply("validate-response", "VALIDATE reply: the user, now active", .validate, id: 20,
-              UserResponse(user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 0, updatedAt: 1_767_226_100_000))),
+        reply(
+            "validate-response", "VALIDATE reply: the user, now active", .validate, id: 20,
+            UserResponse(user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 0, updatedAt: 1_767_226_100_000))),
         // Sessions
-        request("login-request", "LOGIN by username with client IP and user agent", .login, id: 5,
-                LoginRequest(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.7", userAgent: "Mozilla/5.0")),
-        reply("login-response", "LOGIN reply: token, session id, expiry, user, refresh token", .login, id: 5,
-              LoginResponse(token: token, sessionID: sessionID, expiresAt: 1_767_312_000_000, user: alice, refreshToken: refreshToken,
-                            refreshExpiresAt: 1_769_817_600_000)),
-        error("login-error-bad-credentials", "LOGIN failed: status 1 bad-credentials", opcode: 0x20, id: 5, .badCredentials,
-              "the username or password is wrong", trace: "9f2c4e1a0b3d5f67"),
-        error("login-error-locked", "LOGIN refused: status 4 locked, retry after 30 s", opcode: 0x20, id: 5, .locked,
-              "too many failed logins; retry in 30 s", trace: "5e1f0c7a9b2d4e68", retryAfter: 30),
-        error("login-error-not-validated", "LOGIN refused: status 2 account-not-validated, with a fresh code", opcode: 0x20, id: 5,
-              .accountNotValidated, "the account has not been validated yet", trace: "1a2b3c4d5e6f7081", validationCode: code),
-        error("login-error-busy", "LOGIN refused: status 12 busy, retry after 1 s", opcode: 0x20, id: 5, .busy,
-              "too many requests in flight on this connection", trace: "0badc0de0badc0de", retryAfter: 1),
+        request(
+            "login-request", "LOGIN by username with client IP and user agent", .login, id: 5,
+            LoginRequest(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.7", userAgent: "Mozilla/5.0")),
+        reply(
+            "login-response", "LOGIN reply: token, session id, expiry, user, refresh token", .login, id: 5,
+            LoginResponse(
+                token: token, sessionID: sessionID, expiresAt: 1_767_312_000_000, user: alice, refreshToken: refreshToken,
+                refreshExpiresAt: 1_769_817_600_000)),
+        error(
+            "login-error-bad-credentials", "LOGIN failed: status 1 bad-credentials", opcode: 0x20, id: 5, .badCredentials,
+            "the username or password is wrong", trace: "9f2c4e1a0b3d5f67"),
+        error(
+            "login-error-locked", "LOGIN refused: status 4 locked, retry after 30 s", opcode: 0x20, id: 5, .locked,
+            "too many failed logins; retry in 30 s", trace: "5e1f0c7a9b2d4e68", retryAfter: 30),
+        error(
+            "login-error-not-validated", "LOGIN refused: status 2 account-not-validated, with a fresh code", opcode: 0x20, id: 5,
+            .accountNotValidated, "the account has not been validated yet", trace: "1a2b3c4d5e6f7081", validationCode: code),
+        error(
+            "login-error-busy", "LOGIN refused: status 12 busy, retry after 1 s", opcode: 0x20, id: 5, .busy,
+            "too many requests in flight on this connection", trace: "0badc0de0badc0de", retryAfter: 1),
         request("verify-request", "VERIFY a token", .verify, id: 6, VerifyRequest(token: token)),
-        reply("verify-response", "VERIFY reply: user 1, session, expiry, role admin", .verify, id: 6,
-              VerifyResponse(userID: 1, sessionID: sessionID, expiresAt: 1_767_312_000_000, roles: ["admin"])),
+        reply(
+            "verify-response", "VERIFY reply: user 1, session, expiry, role admin", .verify, id: 6,
+            VerifyResponse(userID: 1, sessionID: sessionID, expiresAt: 1_767_312_000_000, roles: ["admin"])),
         request("verify-with-user-request", "VERIFY asking for the user too (resume)", .verify, id: 18, VerifyRequest(token: token, withUser: true)),
-        reply("verify-with-user-response", "VERIFY reply with the user", .verify, id: 18,
-              VerifyResponse(userID: 1, sessionID: sessionID, expiresAt: 1_767_312_000_000, roles: ["admin"], user: alice)),
-        error("verify-error-token-expired", "VERIFY failed: status 5 token-expired", opcode: 0x21, id: 6, .tokenExpired,
-              "the token has expired; log in again", trace: "0123456789abcdef"),
-        error("verify-error-invalid-argument", "VERIFY failed: status 11 invalid-argument (no token field)", opcode: 0x21, id: 6,
-              .invalidArgument, "required field token is missing", trace: "fedcba9876543210"),
+        reply(
+            "verify-with-user-response", "VERIFY reply with the user", .verify, id: 18,
+            VerifyResponse(userID: 1, sessionID: sessionID, expiresAt: 1_767_312_000_000, roles: ["admin"], user: alice)),
+        error(
+            "verify-error-token-expired", "VERIFY failed: status 5 token-expired", opcode: 0x21, id: 6, .tokenExpired,
+            "the token has expired; log in again", trace: "0123456789abcdef"),
+        error(
+            "verify-error-invalid-argument", "VERIFY failed: status 11 invalid-argument (no token field)", opcode: 0x21, id: 6,
+            .invalidArgument, "required field token is missing", trace: "fedcba9876543210"),
         request("logout-request", "LOGOUT a token", .logout, id: 7, TokenRequest(token: token)),
         reply("logout-response", "LOGOUT reply: empty body", .logout, id: 7, EmptyMessage()),
         request("refresh-request", "REFRESH with a refresh token", .refresh, id: 13, RefreshRequest(refreshToken: refreshToken)),
-        reply("refresh-response", "REFRESH reply: a new token pair; the refresh expiry is the family's, unchanged", .refresh, id: 13,
-              LoginResponse(token: newToken, sessionID: newSessionID, expiresAt: 1_767_315_600_000, user: alice, refreshToken: newRefreshToken,
-                            refreshExpiresAt: 1_769_817_600_000)),
-        error("refresh-error-reused", "REFRESH refused: status 8 refresh-reused", opcode: 0x23, id: 13, .refreshReused,
-              "this refresh token was already used; every session it led to has been revoked", trace: "c0ffee00deadbeef"),
+        reply(
+            "refresh-response", "REFRESH reply: a new token pair; the refresh expiry is the family's, unchanged", .refresh, id: 13,
+            LoginResponse(
+                token: newToken, sessionID: newSessionID, expiresAt: 1_767_315_600_000, user: alice, refreshToken: newRefreshToken,
+                refreshExpiresAt: 1_769_817_600_000)),
+        error(
+            "refresh-error-reused", "REFRESH refused: status 8 refresh-reused", opcode: 0x23, id: 13, .refreshReused,
+            "this refresh token was already used; every session it led to has been revoked", trace: "c0ffee00deadbeef"),
         request("list-sessions-request", "LIST_SESSIONS of alice", .listSessions, id: 10, UserSelector.username("alice")),
-        reply("list-sessions-response", "LIST_SESSIONS reply: one session", .listSessions, id: 10,
-              SessionListResponse(sessions: [SessionInfo(sessionID: sessionID, createdAt: 1_767_225_600_000, expiresAt: 1_767_312_000_000,
-                                                         clientIP: "203.0.113.7", userAgent: "Mozilla/5.0")])),
+        reply(
+            "list-sessions-response", "LIST_SESSIONS reply: one session", .listSessions, id: 10,
+            SessionListResponse(sessions: [
+                SessionInfo(
+                    sessionID: sessionID, createdAt: 1_767_225_600_000, expiresAt: 1_767_312_000_000,
+                    clientIP: "203.0.113.7", userAgent: "Mozilla/5.0")
+            ])),
         request("revoke-session-request", "REVOKE_SESSION by session id", .revokeSession, id: 11, SessionIDRequest(sessionID: sessionID)),
         reply("revoke-session-response", "REVOKE_SESSION reply: empty body", .revokeSession, id: 11, EmptyMessage()),
-        request("revoke-all-sessions-request", "REVOKE_ALL_SESSIONS of alice except one", .revokeAllSessions, id: 12,
-                RevokeAllSessionsRequest(user: .username("alice"), exceptSessionID: sessionID)),
+        request(
+            "revoke-all-sessions-request", "REVOKE_ALL_SESSIONS of alice except one", .revokeAllSessions, id: 12,
+            RevokeAllSessionsRequest(user: .username("alice"), exceptSessionID: sessionID)),
         reply("revoke-all-sessions-response", "REVOKE_ALL_SESSIONS reply: 2 sessions ended", .revokeAllSessions, id: 12, CountResponse(count: 2)),
         // Connection-level and protocol errors
-        error("error-unknown-opcode", "an unknown opcode 0x7f: status 15 unknown-opcode; the connection stays open", opcode: 0x7f, id: 23,
-              .unknownOpcode, "opcode 0x7f is not part of protocol version 1", trace: "00000000000000bb"),
-        error("error-frame-too-large", "connection-level error: frame-too-large, request id 0, closing", opcode: 0x00, id: 0,
-              .frameTooLarge, "frame length 16385 exceeds the maximum of 16384 bytes", trace: "00000000000000aa", closing: true),
-        error("error-malformed-frame", "connection-level error: malformed-frame (length field 4), request id 0, closing", opcode: 0x00, id: 0,
-              .malformedFrame, "frame length 4 is shorter than the 8-byte header", trace: "00000000000000cc", closing: true),
+        error(
+            "error-unknown-opcode", "an unknown opcode 0x7f: status 15 unknown-opcode; the connection stays open", opcode: 0x7f, id: 23,
+            .unknownOpcode, "opcode 0x7f is not part of protocol version 1", trace: "00000000000000bb"),
+        error(
+            "error-frame-too-large", "connection-level error: frame-too-large, request id 0, closing", opcode: 0x00, id: 0,
+            .frameTooLarge, "frame length 16385 exceeds the maximum of 16384 bytes", trace: "00000000000000aa", closing: true),
+        error(
+            "error-malformed-frame", "connection-level error: malformed-frame (length field 4), request id 0, closing", opcode: 0x00, id: 0,
+            .malformedFrame, "frame length 4 is shorter than the 8-byte header", trace: "00000000000000cc", closing: true),
     ]
 }

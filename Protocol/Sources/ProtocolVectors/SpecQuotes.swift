@@ -36,7 +36,8 @@ public enum SpecQuotes {
             }
             let name = String(line.dropFirst(marker.count).dropLast(4))
             guard index + 1 < lines.count, lines[index + 1] == "```",
-                  let close = lines[(index + 2)...].firstIndex(of: "```") else {
+                let close = lines[(index + 2)...].firstIndex(of: "```")
+            else {
                 throw Failure(description: "the vector \(name) is not followed by a fenced block")
             }
             let body = lines[(index + 2)..<close].map { $0 + "\n" }.joined()

@@ -1,6 +1,6 @@
 import LMDBKit
-import SodiumKit
 import Logging
+import SodiumKit
 
 /// Accounts: sign-up, profile reads and changes, states, unlocks, deletion, listing, and the
 /// validation of accounts created unvalidated. Password changes are in `Accounts+Passwords.swift`.
@@ -35,10 +35,11 @@ public struct Accounts: Sendable {
         let now = clock.now()
         let code = request.unvalidated ? ValidationCode.generate(key: store.keyRing.active) : nil
         let profile = try await store.write { txn -> UserProfile in
-            var record = UserRecord(id: try store.allocateUserID(in: txn), createdAt: now, updatedAt: now,
-                                    state: request.unvalidated ? .unvalidated : .active,
-                                    passwordHash: hash, username: request.username, email: request.email,
-                                    displayName: request.displayName, roles: request.roles)
+            var record = UserRecord(
+                id: try store.allocateUserID(in: txn), createdAt: now, updatedAt: now,
+                state: request.unvalidated ? .unvalidated : .active,
+                passwordHash: hash, username: request.username, email: request.email,
+                displayName: request.displayName, roles: request.roles)
             record.apply(request.profile)
             record.phone = phone
             record.validationDigest = code?.digest ?? []

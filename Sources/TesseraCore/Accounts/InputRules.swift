@@ -13,7 +13,8 @@ enum Validation {
         guard !utf8.isEmpty else { throw .invalidArgument("username must not be empty") }
         guard utf8.count <= maximumUsername else { throw .invalidArgument("username must be at most \(maximumUsername) bytes") }
         for byte in utf8 {
-            let ok = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39)
+            let ok =
+                (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39)
                 || byte == 0x2e || byte == 0x5f || byte == 0x2d
             guard ok else { throw .invalidArgument("username may contain only letters, digits, '.', '_' and '-'") }
         }
@@ -26,7 +27,9 @@ enum Validation {
         guard at.count == 1, at[0] > 0, at[0] < utf8.count - 1 else {
             throw .invalidArgument("email must have the form local@domain")
         }
-        guard !utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else { throw .invalidArgument("email must not contain spaces or control characters") }
+        guard !utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else {
+            throw .invalidArgument("email must not contain spaces or control characters")
+        }
     }
 
     static func displayName(_ value: String) throws(AuthError) {

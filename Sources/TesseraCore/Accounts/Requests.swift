@@ -57,8 +57,10 @@ public struct LoginAttempt: Sendable {
     /// A shorter idle timeout than the configured one; longer requests are capped.
     public var idleTimeoutSeconds: UInt32?
 
-    public init(identifier: String, password: SecretBytes, clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-                idleTimeoutSeconds: UInt32? = nil) {
+    public init(
+        identifier: String, password: SecretBytes, clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
+        idleTimeoutSeconds: UInt32? = nil
+    ) {
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.identifier = identifier
         self.password = password

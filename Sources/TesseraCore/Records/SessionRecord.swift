@@ -26,8 +26,10 @@ struct SessionRecord: Equatable, Sendable {
     var clientIP: String?
     var userAgent: String?
 
-    init(userID: UInt64, createdAt: Timestamp, expiresAt: Timestamp, keyID: UInt16, digest: [UInt8], idleSeconds: UInt32 = 0,
-         familyID: SessionID? = nil, roles: [String], clientIP: String?, userAgent: String?) {
+    init(
+        userID: UInt64, createdAt: Timestamp, expiresAt: Timestamp, keyID: UInt16, digest: [UInt8], idleSeconds: UInt32 = 0,
+        familyID: SessionID? = nil, roles: [String], clientIP: String?, userAgent: String?
+    ) {
         self.userID = userID
         self.createdAt = createdAt
         self.expiresAt = expiresAt

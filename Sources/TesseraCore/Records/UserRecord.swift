@@ -60,8 +60,10 @@ public struct UserRecord: Sendable, Equatable {
         return writer.bytes
     }
 
-    init(id: UInt64, createdAt: Timestamp, updatedAt: Timestamp, state: AccountState, passwordHash: String,
-         username: String, email: String?, displayName: String?, roles: [String]) {
+    init(
+        id: UInt64, createdAt: Timestamp, updatedAt: Timestamp, state: AccountState, passwordHash: String,
+        username: String, email: String?, displayName: String?, roles: [String]
+    ) {
         self.id = id
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -103,9 +105,10 @@ public struct UserRecord: Sendable, Equatable {
 
     /// The user as reported to clients (no hash).
     public var profile: UserProfile {
-        UserProfile(id: id, username: username, email: email, displayName: displayName, createdAt: createdAt, roles: roles, state: state,
-                    phone: phone, imageURL: imageURL, accountType: accountType, rootRole: rootRole, externalID: externalID,
-                    updatedAt: updatedAt, lastLoginAt: lastLoginAt, settings: settings)
+        UserProfile(
+            id: id, username: username, email: email, displayName: displayName, createdAt: createdAt, roles: roles, state: state,
+            phone: phone, imageURL: imageURL, accountType: accountType, rootRole: rootRole, externalID: externalID,
+            updatedAt: updatedAt, lastLoginAt: lastLoginAt, settings: settings)
     }
 }
 

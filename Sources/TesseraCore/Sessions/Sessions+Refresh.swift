@@ -13,7 +13,8 @@ extension Sessions {
     public func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResult {
         try Validation.sessionMetadata(clientIP: clientIP, userAgent: userAgent)
         guard let presented = SessionToken.parse(text, kind: SessionToken.refreshVersion),
-              let key = store.keyRing.key(id: presented.keyID) else { throw AuthError.tokenInvalid }
+            let key = store.keyRing.key(id: presented.keyID)
+        else { throw AuthError.tokenInvalid }
         let digest = presented.digest(with: key)
         let graceKey = presented.graceKey(with: key)
         let active = store.keyRing.active
@@ -25,7 +26,8 @@ extension Sessions {
         enum Outcome: Sendable { case issued(LoginResult), reused, revoked }
         let outcome: Outcome = try await store.write { txn in
             guard var old = try store.refreshRecord(presented.sessionID, in: txn), old.keyID == presented.keyID,
-                  digest.withUnsafeBytes({ d in old.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } }) else {
+                digest.withUnsafeBytes({ d in old.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } })
+            else {
                 throw AuthError.tokenInvalid
             }
             guard var family = try store.refreshFamily(old.familyID, in: txn) else { throw AuthError.tokenInvalid }
@@ -35,7 +37,8 @@ extension Sessions {
             if old.state == .retired {
                 let withinGrace = now - old.retiredAt <= Int64(configuration.refreshGraceSeconds) * 1000
                 if withinGrace, family.current == old.successor, let opened = SecretBox.open(old.graceBox, key: graceKey),
-                   let pair = try Self.replay(opened, family: family, store: store, in: txn) {
+                    let pair = try Self.replay(opened, family: family, store: store, in: txn)
+                {
                     return .issued(pair)
                 }
                 try store.revokeFamily(old.familyID, in: txn)
@@ -49,24 +52,29 @@ extension Sessions {
             let access = SessionToken.generate(keyID: active.id, now: now)
             let next = SessionToken.generate(keyID: active.id, kind: SessionToken.refreshVersion, now: now)
             let lifetime = Int64(configuration.sessionLifetimeSeconds) * 1000
-            let session = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + lifetime, keyID: active.id,
-                                        digest: access.digest(with: active), idleSeconds: previous?.idleSeconds ?? idle,
-                                        familyID: old.familyID, roles: user.roles,
-                                        clientIP: clientIP ?? previous?.clientIP, userAgent: userAgent ?? previous?.userAgent)
+            let session = SessionRecord(
+                userID: user.id, createdAt: now, expiresAt: now + lifetime, keyID: active.id,
+                digest: access.digest(with: active), idleSeconds: previous?.idleSeconds ?? idle,
+                familyID: old.familyID, roles: user.roles,
+                clientIP: clientIP ?? previous?.clientIP, userAgent: userAgent ?? previous?.userAgent)
             try store.insertSession(access.sessionID, session, in: txn)
             // The family's refresh lifetime is fixed at login: rotation does not extend it.
-            var successor = RefreshRecord(userID: user.id, familyID: old.familyID, sessionID: access.sessionID, createdAt: now,
-                                          expiresAt: old.expiresAt, keyID: active.id, digest: next.digest(with: active))
+            var successor = RefreshRecord(
+                userID: user.id, familyID: old.familyID, sessionID: access.sessionID, createdAt: now,
+                expiresAt: old.expiresAt, keyID: active.id, digest: next.digest(with: active))
             successor.state = .active
             old.state = .retired
             old.retiredAt = now
             old.successor = next.sessionID
             old.graceBox = SecretBox.seal(Array((access.text + " " + next.text).utf8), key: graceKey)
             family.current = next.sessionID
-            try store.rotateRefreshFamily(old.familyID, family, retiring: presented.sessionID, old,
-                                          successor: next.sessionID, successor, in: txn)
-            return .issued(LoginResult(token: access.text, sessionID: access.sessionID, expiresAt: session.expiresAt,
-                                       user: user.profile, refreshToken: next.text, refreshExpiresAt: successor.expiresAt))
+            try store.rotateRefreshFamily(
+                old.familyID, family, retiring: presented.sessionID, old,
+                successor: next.sessionID, successor, in: txn)
+            return .issued(
+                LoginResult(
+                    token: access.text, sessionID: access.sessionID, expiresAt: session.expiresAt,
+                    user: user.profile, refreshToken: next.text, refreshExpiresAt: successor.expiresAt))
         }
         switch outcome {
         case .issued(let result): return result
@@ -79,10 +87,12 @@ extension Sessions {
     private static func replay(_ opened: [UInt8], family: RefreshFamily, store: TesseraStore, in txn: WriteTransaction) throws -> LoginResult? {
         let parts = String(decoding: opened, as: UTF8.self).split(separator: " ")
         guard parts.count == 2, let access = SessionToken.parse(String(parts[0])),
-              let session = try store.sessionRecord(access.sessionID, in: txn),
-              let current = try store.refreshRecord(family.current, in: txn),
-              let user = try store.user(id: session.userID, in: txn) else { return nil }
-        return LoginResult(token: String(parts[0]), sessionID: access.sessionID, expiresAt: session.expiresAt,
-                           user: user.profile, refreshToken: String(parts[1]), refreshExpiresAt: current.expiresAt)
+            let session = try store.sessionRecord(access.sessionID, in: txn),
+            let current = try store.refreshRecord(family.current, in: txn),
+            let user = try store.user(id: session.userID, in: txn)
+        else { return nil }
+        return LoginResult(
+            token: String(parts[0]), sessionID: access.sessionID, expiresAt: session.expiresAt,
+            user: user.profile, refreshToken: String(parts[1]), refreshExpiresAt: current.expiresAt)
     }
 }

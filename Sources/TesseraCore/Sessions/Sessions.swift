@@ -52,12 +52,14 @@ public struct Sessions: Sendable {
         let token = SessionToken.generate(keyID: key.id, now: now)
         let refresh = SessionToken.generate(keyID: key.id, kind: SessionToken.refreshVersion, now: now)
         let familyID = SessionID.random(now: now)
-        let session = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetime) * 1000, keyID: key.id,
-                                    digest: token.digest(with: key), idleSeconds: effectiveIdleTimeout(attempt.idleTimeoutSeconds),
-                                    familyID: familyID, roles: user.roles, clientIP: attempt.clientIP, userAgent: attempt.userAgent)
-        let refreshRecord = RefreshRecord(userID: user.id, familyID: familyID, sessionID: token.sessionID, createdAt: now,
-                                          expiresAt: now + Int64(configuration.refreshLifetimeSeconds) * 1000, keyID: key.id,
-                                          digest: refresh.digest(with: key))
+        let session = SessionRecord(
+            userID: user.id, createdAt: now, expiresAt: now + Int64(lifetime) * 1000, keyID: key.id,
+            digest: token.digest(with: key), idleSeconds: effectiveIdleTimeout(attempt.idleTimeoutSeconds),
+            familyID: familyID, roles: user.roles, clientIP: attempt.clientIP, userAgent: attempt.userAgent)
+        let refreshRecord = RefreshRecord(
+            userID: user.id, familyID: familyID, sessionID: token.sessionID, createdAt: now,
+            expiresAt: now + Int64(configuration.refreshLifetimeSeconds) * 1000, keyID: key.id,
+            digest: refresh.digest(with: key))
         let family = RefreshFamily(userID: user.id, state: .active, current: refresh.sessionID, createdAt: now)
         let cap = configuration.maximumSessionsPerUser
         try await store.write { txn in
@@ -75,12 +77,17 @@ public struct Sessions: Sendable {
             current.lastLoginAt = now
             try store.putUser(current, replacing: previous, in: txn)
         }
-        logger.debug("session opened", metadata: ["user.id": "\(user.id)", "session.id": "\(token.sessionID)",
-                                                  "password.rehashed": "\(outcome.rehashed != nil)"])
+        logger.debug(
+            "session opened",
+            metadata: [
+                "user.id": "\(user.id)", "session.id": "\(token.sessionID)",
+                "password.rehashed": "\(outcome.rehashed != nil)",
+            ])
         var profile = user.profile
         profile.lastLoginAt = now
-        return LoginResult(token: token.text, sessionID: token.sessionID, expiresAt: session.expiresAt, user: profile,
-                           refreshToken: refresh.text, refreshExpiresAt: refreshRecord.expiresAt)
+        return LoginResult(
+            token: token.text, sessionID: token.sessionID, expiresAt: session.expiresAt, user: profile,
+            refreshToken: refresh.text, refreshExpiresAt: refreshRecord.expiresAt)
     }
 
     /// A login's idle timeout: what it asked for, never longer than the configured one
@@ -102,7 +109,8 @@ public struct Sessions: Sendable {
         let store = self.store
         try await store.write { txn in
             guard let record = try store.sessionRecord(token.sessionID, in: txn), record.keyID == token.keyID,
-                  digest.withUnsafeBytes({ d in record.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } }) else {
+                digest.withUnsafeBytes({ d in record.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } })
+            else {
                 throw AuthError.tokenInvalid
             }
             try store.endSession(token.sessionID, in: txn)

@@ -23,9 +23,10 @@ extension TesseraStore {
             for _ in 0..<batch { tokens.append(SessionToken.generate(keyID: key.id, now: now)) }
             try environment.write { txn in
                 for generated in tokens {
-                    let record = SessionRecord(userID: user.id, createdAt: now, expiresAt: now + Int64(lifetimeSeconds) * 1000,
-                                               keyID: key.id, digest: generated.digest(with: key), idleSeconds: 0, roles: user.roles,
-                                               clientIP: nil, userAgent: "bulk-load")
+                    let record = SessionRecord(
+                        userID: user.id, createdAt: now, expiresAt: now + Int64(lifetimeSeconds) * 1000,
+                        keyID: key.id, digest: generated.digest(with: key), idleSeconds: 0, roles: user.roles,
+                        clientIP: nil, userAgent: "bulk-load")
                     try insertSession(generated.sessionID, record, in: txn)
                 }
             }

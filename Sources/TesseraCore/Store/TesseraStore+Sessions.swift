@@ -36,21 +36,27 @@ extension TesseraStore {
     }
 
     /// Visits up to `limit` sessions in key order from `start`; returns the last key visited.
-    func scanSessions(from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
-                      _ visit: (SessionID, SessionRecord) -> Void) throws -> (last: [UInt8], reachedEnd: Bool) {
+    func scanSessions(
+        from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
+        _ visit: (SessionID, SessionRecord) -> Void
+    ) throws -> (last: [UInt8], reachedEnd: Bool) {
         try scan(sessions, from: start, limit: limit, in: txn, decode: { try SessionRecord(decoding: $0) }, visit)
     }
 
     /// Visits up to `limit` refresh tokens in key order from `start`; returns the last key visited.
-    func scanRefreshTokens(from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
-                           _ visit: (SessionID, RefreshRecord) -> Void) throws -> (last: [UInt8], reachedEnd: Bool) {
+    func scanRefreshTokens(
+        from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
+        _ visit: (SessionID, RefreshRecord) -> Void
+    ) throws -> (last: [UInt8], reachedEnd: Bool) {
         try scan(refreshTokens, from: start, limit: limit, in: txn, decode: { try RefreshRecord(decoding: $0) }, visit)
     }
 
     /// Records that do not decode are skipped, not fatal: the sweeper must get past them.
-    private func scan<Record>(_ database: Database, from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
-                              decode: (UnsafeRawBufferPointer) throws -> Record,
-                              _ visit: (SessionID, Record) -> Void) throws -> (last: [UInt8], reachedEnd: Bool) {
+    private func scan<Record>(
+        _ database: Database, from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
+        decode: (UnsafeRawBufferPointer) throws -> Record,
+        _ visit: (SessionID, Record) -> Void
+    ) throws -> (last: [UInt8], reachedEnd: Bool) {
         var seen = 0
         var last: [UInt8] = []
         try txn.forEach(in: database, from: start) { key, value in
@@ -117,16 +123,20 @@ extension TesseraStore {
     // MARK: Refresh families
 
     /// Opens a refresh family with its first refresh token.
-    func insertRefreshFamily(_ familyID: SessionID, _ family: RefreshFamily, firstToken id: SessionID, _ token: RefreshRecord,
-                             in txn: WriteTransaction) throws {
+    func insertRefreshFamily(
+        _ familyID: SessionID, _ family: RefreshFamily, firstToken id: SessionID, _ token: RefreshRecord,
+        in txn: WriteTransaction
+    ) throws {
         try txn.put(token.encoded(), forKey: id.bytes, in: refreshTokens, overwrite: false)
         try txn.put(family.encoded(), forKey: familyID.bytes, in: refreshFamilies, overwrite: false)
     }
 
     /// Rotates a family: `retired` replaces the presented token's record, `successor` is the
     /// family's new current token.
-    func rotateRefreshFamily(_ familyID: SessionID, _ family: RefreshFamily, retiring oldID: SessionID, _ retired: RefreshRecord,
-                             successor newID: SessionID, _ successor: RefreshRecord, in txn: WriteTransaction) throws {
+    func rotateRefreshFamily(
+        _ familyID: SessionID, _ family: RefreshFamily, retiring oldID: SessionID, _ retired: RefreshRecord,
+        successor newID: SessionID, _ successor: RefreshRecord, in txn: WriteTransaction
+    ) throws {
         try txn.put(successor.encoded(), forKey: newID.bytes, in: refreshTokens, overwrite: false)
         try txn.put(retired.encoded(), forKey: oldID.bytes, in: refreshTokens)
         try txn.put(family.encoded(), forKey: familyID.bytes, in: refreshFamilies)

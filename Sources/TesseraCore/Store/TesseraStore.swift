@@ -48,12 +48,16 @@ public final class TesseraStore: Sendable {
     static let schemaVersion: UInt8 = 1
 
     /// Opens (creating when absent) the store in `directory`.
-    public init(directory: String, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock(),
-                logger: Logger = Logger(label: "tessera.store")) throws {
+    public init(
+        directory: String, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock(),
+        logger: Logger = Logger(label: "tessera.store")
+    ) throws {
         self.logger = logger
         environment = try Environment(path: directory, options: options)
-        let databases = try environment.openDatabases(["users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
-                                                          "refresh_tokens", "refresh_families", "phones", "validation_codes"])
+        let databases = try environment.openDatabases([
+            "users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
+            "refresh_tokens", "refresh_families", "phones", "validation_codes",
+        ])
         (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
             (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
         throttle = databases[7]

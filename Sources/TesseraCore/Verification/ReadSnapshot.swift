@@ -38,9 +38,10 @@ public struct ReadSnapshot {
         let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals32($0, view.digest) }
         guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
         guard view.deadline > now else { throw .tokenExpired }
-        return VerifiedSession(userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt,
-                               touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: view.idleSeconds)
-                                   .map { now - view.lastSeen >= $0 } ?? false, rawRoles: view.rawRoles)
+        return VerifiedSession(
+            userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt,
+            touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: view.idleSeconds)
+                .map { now - view.lastSeen >= $0 } ?? false, rawRoles: view.rawRoles)
     }
 }
 

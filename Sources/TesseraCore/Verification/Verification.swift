@@ -34,20 +34,23 @@ public struct Verification: Sendable {
         let store = self.store
         let configured = touchInterval
         let logger = self.logger
-        store.submit({ txn in
-            for id in ids {
-                // Half the interval: a session touched by an earlier batch of the same burst is left alone.
-                guard var record = try store.sessionRecord(id, in: txn), record.deadline() > now,
-                      let interval = SessionRecord.touchInterval(configured: configured, idleSeconds: record.idleSeconds),
-                      now - record.lastSeen >= interval / 2 else {
-                    continue
+        store.submit(
+            { txn in
+                for id in ids {
+                    // Half the interval: a session touched by an earlier batch of the same burst is left alone.
+                    guard var record = try store.sessionRecord(id, in: txn), record.deadline() > now,
+                        let interval = SessionRecord.touchInterval(configured: configured, idleSeconds: record.idleSeconds),
+                        now - record.lastSeen >= interval / 2
+                    else {
+                        continue
+                    }
+                    record.lastSeen = now
+                    try store.replaceSession(id, record, in: txn)
                 }
-                record.lastSeen = now
-                try store.replaceSession(id, record, in: txn)
-            }
-        }, completion: { result in
-            if case .failure(let error) = result { logger.warning("last-seen update failed", metadata: ["error": "\(error)"]) }
-        })
+            },
+            completion: { result in
+                if case .failure(let error) = result { logger.warning("last-seen update failed", metadata: ["error": "\(error)"]) }
+            })
     }
 
     /// Verifies one token in its own snapshot and copies the result out; records the use

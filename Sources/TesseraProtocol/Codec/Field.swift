@@ -16,9 +16,11 @@ public struct Field<Message>: Sendable {
     @usableFromInline let decode: @Sendable (inout Message, ByteBuffer) throws -> Void
     @usableFromInline let encode: @Sendable (Message, inout ByteBuffer) -> Void
 
-    public init(tag: UInt8, name: String, kind: String, presence: FieldPresence,
-                decode: @escaping @Sendable (inout Message, ByteBuffer) throws -> Void,
-                encode: @escaping @Sendable (Message, inout ByteBuffer) -> Void) {
+    public init(
+        tag: UInt8, name: String, kind: String, presence: FieldPresence,
+        decode: @escaping @Sendable (inout Message, ByteBuffer) throws -> Void,
+        encode: @escaping @Sendable (Message, inout ByteBuffer) -> Void
+    ) {
         self.tag = tag
         self.name = name
         self.kind = kind
@@ -53,21 +55,24 @@ public typealias FieldPath<Message, Value> = WritableKeyPath<Message, Value> & S
 
 extension Field {
     public static func string(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, String>) -> Field {
-        Field(tag: tag, name: name, kind: "string", presence: .required,
-              decode: { $0[keyPath: path] = try $1.fieldString(tag) },
-              encode: { $1.writeField(tag, string: $0[keyPath: path]) })
+        Field(
+            tag: tag, name: name, kind: "string", presence: .required,
+            decode: { $0[keyPath: path] = try $1.fieldString(tag) },
+            encode: { $1.writeField(tag, string: $0[keyPath: path]) })
     }
 
     public static func string(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, String?>) -> Field {
-        Field(tag: tag, name: name, kind: "string", presence: .optional,
-              decode: { $0[keyPath: path] = try $1.fieldString(tag) },
-              encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, string: value) } })
+        Field(
+            tag: tag, name: name, kind: "string", presence: .optional,
+            decode: { $0[keyPath: path] = try $1.fieldString(tag) },
+            encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, string: value) } })
     }
 
     public static func string(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [String]>) -> Field {
-        Field(tag: tag, name: name, kind: "string", presence: .repeated,
-              decode: { $0[keyPath: path].append(try $1.fieldString(tag)) },
-              encode: { message, buffer in for value in message[keyPath: path] { buffer.writeField(tag, string: value) } })
+        Field(
+            tag: tag, name: name, kind: "string", presence: .repeated,
+            decode: { $0[keyPath: path].append(try $1.fieldString(tag)) },
+            encode: { message, buffer in for value in message[keyPath: path] { buffer.writeField(tag, string: value) } })
     }
 }
 
@@ -76,51 +81,63 @@ extension Field {
 extension Field {
     /// A byte string; with `length`, exactly that many bytes.
     public static func bytes(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [UInt8]>, length: Int? = nil) -> Field {
-        Field(tag: tag, name: name, kind: "bytes", presence: .required,
-              decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
-              encode: { $1.writeField(tag, bytes: $0[keyPath: path]) })
+        Field(
+            tag: tag, name: name, kind: "bytes", presence: .required,
+            decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
+            encode: { $1.writeField(tag, bytes: $0[keyPath: path]) })
     }
 
     public static func bytes(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [UInt8]?>, length: Int? = nil) -> Field {
-        Field(tag: tag, name: name, kind: "bytes", presence: .optional,
-              decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
-              encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, bytes: value) } })
+        Field(
+            tag: tag, name: name, kind: "bytes", presence: .optional,
+            decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
+            encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, bytes: value) } })
     }
 }
 
 // MARK: Integers
 
 extension Field {
-    public static func integer<T: FixedWidthInteger & Sendable>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T>,
-                                                                allowed: ClosedRange<T>? = nil) -> Field {
-        Field(tag: tag, name: name, kind: integerKind(T.self), presence: .required,
-              decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
-              encode: { $1.writeField(tag, integer: $0[keyPath: path]) })
+    public static func integer<T: FixedWidthInteger & Sendable>(
+        _ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T>,
+        allowed: ClosedRange<T>? = nil
+    ) -> Field {
+        Field(
+            tag: tag, name: name, kind: integerKind(T.self), presence: .required,
+            decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
+            encode: { $1.writeField(tag, integer: $0[keyPath: path]) })
     }
 
-    public static func integer<T: FixedWidthInteger & Sendable>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T?>,
-                                                                allowed: ClosedRange<T>? = nil) -> Field {
-        Field(tag: tag, name: name, kind: integerKind(T.self), presence: .optional,
-              decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
-              encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, integer: value) } })
+    public static func integer<T: FixedWidthInteger & Sendable>(
+        _ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T?>,
+        allowed: ClosedRange<T>? = nil
+    ) -> Field {
+        Field(
+            tag: tag, name: name, kind: integerKind(T.self), presence: .optional,
+            decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
+            encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, integer: value) } })
     }
 
     /// An optional integer read as `defaultValue` when absent and written only when it differs.
-    public static func integer<T: FixedWidthInteger & Sendable>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T>,
-                                                                default defaultValue: T, allowed: ClosedRange<T>? = nil) -> Field {
-        Field(tag: tag, name: name, kind: integerKind(T.self), presence: .optional,
-              decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
-              encode: { message, buffer in
-                  let value = message[keyPath: path]
-                  if value != defaultValue { buffer.writeField(tag, integer: value) }
-              })
+    public static func integer<T: FixedWidthInteger & Sendable>(
+        _ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T>,
+        default defaultValue: T, allowed: ClosedRange<T>? = nil
+    ) -> Field {
+        Field(
+            tag: tag, name: name, kind: integerKind(T.self), presence: .optional,
+            decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
+            encode: { message, buffer in
+                let value = message[keyPath: path]
+                if value != defaultValue { buffer.writeField(tag, integer: value) }
+            })
     }
 
     /// A `u8` that is 1 (yes) or 0 (no); absent means no, and only yes is written.
     public static func flag(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, Bool>) -> Field {
-        Field(tag: tag, name: name, kind: "u8", presence: .optional,
-              decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: 0...1 as ClosedRange<UInt8>) == 1 },
-              encode: { message, buffer in if message[keyPath: path] { buffer.writeField(tag, integer: UInt8(1)) } })
+        Field(
+            tag: tag, name: name, kind: "u8", presence: .optional,
+            decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: 0...1 as ClosedRange<UInt8>) == 1 },
+            encode: { message, buffer in if message[keyPath: path] { buffer.writeField(tag, integer: UInt8(1)) } })
     }
 
     static func integerKind<T: FixedWidthInteger>(_ type: T.Type) -> String {
@@ -132,42 +149,46 @@ extension Field {
 
 extension Field {
     public static func message<Nested: SchemaMessage>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, Nested>) -> Field {
-        Field(tag: tag, name: name, kind: Nested.schema.wireName, presence: .required,
-              decode: { $0[keyPath: path] = try Nested(decoding: $1) },
-              encode: { message, buffer in buffer.writeField(tag) { message[keyPath: path].encode(into: &$0) } })
+        Field(
+            tag: tag, name: name, kind: Nested.schema.wireName, presence: .required,
+            decode: { $0[keyPath: path] = try Nested(decoding: $1) },
+            encode: { message, buffer in buffer.writeField(tag) { message[keyPath: path].encode(into: &$0) } })
     }
 
     public static func message<Nested: SchemaMessage>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, Nested?>) -> Field {
-        Field(tag: tag, name: name, kind: Nested.schema.wireName, presence: .optional,
-              decode: { $0[keyPath: path] = try Nested(decoding: $1) },
-              encode: { message, buffer in
-                  if let nested = message[keyPath: path] { buffer.writeField(tag) { nested.encode(into: &$0) } }
-              })
+        Field(
+            tag: tag, name: name, kind: Nested.schema.wireName, presence: .optional,
+            decode: { $0[keyPath: path] = try Nested(decoding: $1) },
+            encode: { message, buffer in
+                if let nested = message[keyPath: path] { buffer.writeField(tag) { nested.encode(into: &$0) } }
+            })
     }
 
     public static func message<Nested: SchemaMessage>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [Nested]>) -> Field {
-        Field(tag: tag, name: name, kind: Nested.schema.wireName, presence: .repeated,
-              decode: { $0[keyPath: path].append(try Nested(decoding: $1)) },
-              encode: { message, buffer in
-                  for nested in message[keyPath: path] { buffer.writeField(tag) { nested.encode(into: &$0) } }
-              })
+        Field(
+            tag: tag, name: name, kind: Nested.schema.wireName, presence: .repeated,
+            decode: { $0[keyPath: path].append(try Nested(decoding: $1)) },
+            encode: { message, buffer in
+                for nested in message[keyPath: path] { buffer.writeField(tag) { nested.encode(into: &$0) } }
+            })
     }
 
     /// A key/value map as a repeated nested ``Setting`` (written in key order); a key given
     /// twice is an `invalid-argument`.
     public static func settings(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [String: String]>) -> Field {
-        Field(tag: tag, name: name, kind: Setting.schema.wireName, presence: .repeated,
-              decode: { message, value in
-                  let setting = try Setting(decoding: value)
-                  guard message[keyPath: path].updateValue(setting.value, forKey: setting.key) == nil else {
-                      throw ProtocolError.invalidValue("setting \(setting.key) is given twice")
-                  }
-              },
-              encode: { message, buffer in
-                  for (key, value) in message[keyPath: path].sorted(by: { $0.key < $1.key }) {
-                      buffer.writeField(tag) { Setting(key: key, value: value).encode(into: &$0) }
-                  }
-              })
+        Field(
+            tag: tag, name: name, kind: Setting.schema.wireName, presence: .repeated,
+            decode: { message, value in
+                let setting = try Setting(decoding: value)
+                guard message[keyPath: path].updateValue(setting.value, forKey: setting.key) == nil else {
+                    throw ProtocolError.invalidValue("setting \(setting.key) is given twice")
+                }
+            },
+            encode: { message, buffer in
+                for (key, value) in message[keyPath: path].sorted(by: { $0.key < $1.key }) {
+                    buffer.writeField(tag) { Setting(key: key, value: value).encode(into: &$0) }
+                }
+            })
     }
 }
 
@@ -177,9 +198,10 @@ extension Field {
     /// `field` of the message stored at `path`, written at this message's level (the fields
     /// of a nested struct flattened into its parent's tag space).
     public static func embedding<Inner>(_ field: Field<Inner>, at path: any FieldPath<Message, Inner>) -> Field<Message> {
-        Field<Message>(tag: field.tag, name: field.name, kind: field.kind, presence: field.presence,
-              decode: { message, value in try field.decode(&message[keyPath: path], value) },
-              encode: { message, buffer in field.encode(message[keyPath: path], &buffer) })
+        Field<Message>(
+            tag: field.tag, name: field.name, kind: field.kind, presence: field.presence,
+            decode: { message, value in try field.decode(&message[keyPath: path], value) },
+            encode: { message, buffer in field.encode(message[keyPath: path], &buffer) })
     }
 }
 

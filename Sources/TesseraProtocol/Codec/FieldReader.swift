@@ -43,10 +43,18 @@ struct SeenTags {
         let bit = UInt64(1) << UInt64(tag & 63)
         let duplicate: Bool
         switch tag >> 6 {
-        case 0: duplicate = bits.0 & bit != 0; bits.0 |= bit
-        case 1: duplicate = bits.1 & bit != 0; bits.1 |= bit
-        case 2: duplicate = bits.2 & bit != 0; bits.2 |= bit
-        default: duplicate = bits.3 & bit != 0; bits.3 |= bit
+        case 0:
+            duplicate = bits.0 & bit != 0
+            bits.0 |= bit
+        case 1:
+            duplicate = bits.1 & bit != 0
+            bits.1 |= bit
+        case 2:
+            duplicate = bits.2 & bit != 0
+            bits.2 |= bit
+        default:
+            duplicate = bits.3 & bit != 0
+            bits.3 |= bit
         }
         if duplicate { throw ProtocolError.duplicateField(tag: tag) }
     }

@@ -21,11 +21,13 @@ public struct ErrorBody: SchemaMessage {
         self.validationCode = validationCode
     }
 
-    public static let schema = MessageSchema<Self>("ERROR", [
-        .string(1, "name", \.name),
-        .string(2, "message", \.message),
-        .string(3, "trace_id", \.traceID),
-        .integer(4, "retry_after_seconds", \.retryAfterSeconds),
-        .string(5, "validation_code", \.validationCode),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "ERROR",
+        [
+            .string(1, "name", \.name),
+            .string(2, "message", \.message),
+            .string(3, "trace_id", \.traceID),
+            .integer(4, "retry_after_seconds", \.retryAfterSeconds),
+            .string(5, "validation_code", \.validationCode),
+        ])
 }

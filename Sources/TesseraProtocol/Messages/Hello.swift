@@ -12,10 +12,12 @@ public struct HelloRequest: SchemaMessage {
         self.clientName = clientName
     }
 
-    public static let schema = MessageSchema<Self>("HELLO request", [
-        .integer(1, "protocol_version", \.protocolVersion),
-        .string(2, "client_name", \.clientName),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "HELLO request",
+        [
+            .integer(1, "protocol_version", \.protocolVersion),
+            .string(2, "client_name", \.clientName),
+        ])
 }
 
 /// HELLO reply: the version the server will speak and its limits.
@@ -31,8 +33,10 @@ public struct HelloResponse: SchemaMessage {
 
     public init() {}
 
-    public init(protocolVersion: UInt16, serverName: String, maximumFrameLength: UInt32, maximumInFlight: UInt32,
-                maximumQueuedHashes: UInt32? = nil) {
+    public init(
+        protocolVersion: UInt16, serverName: String, maximumFrameLength: UInt32, maximumInFlight: UInt32,
+        maximumQueuedHashes: UInt32? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.serverName = serverName
         self.maximumFrameLength = maximumFrameLength
@@ -40,13 +44,15 @@ public struct HelloResponse: SchemaMessage {
         self.maximumQueuedHashes = maximumQueuedHashes
     }
 
-    public static let schema = MessageSchema<Self>("HELLO reply", [
-        .integer(1, "protocol_version", \.protocolVersion),
-        .string(2, "server_name", \.serverName),
-        .integer(3, "max_frame_length", \.maximumFrameLength),
-        .integer(4, "max_in_flight", \.maximumInFlight),
-        .integer(5, "max_queued_hashes", \.maximumQueuedHashes),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "HELLO reply",
+        [
+            .integer(1, "protocol_version", \.protocolVersion),
+            .string(2, "server_name", \.serverName),
+            .integer(3, "max_frame_length", \.maximumFrameLength),
+            .integer(4, "max_in_flight", \.maximumInFlight),
+            .integer(5, "max_queued_hashes", \.maximumQueuedHashes),
+        ])
 }
 
 /// PING request and reply (opcode 0x02): the reply echoes the payload.
@@ -60,9 +66,11 @@ public struct PingMessage: SchemaMessage {
 
     public init(payload: [UInt8]) { self.payload = payload }
 
-    public static let schema = MessageSchema<Self>("PING", [
-        .bytes(1, "payload", \.optionalPayload),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "PING",
+        [
+            .bytes(1, "payload", \.optionalPayload)
+        ])
 
     /// The payload as the wire sees it: absent when empty.
     var optionalPayload: [UInt8]? {

@@ -16,8 +16,10 @@ public struct LoginRequest: SchemaMessage {
 
     public init() {}
 
-    public init(identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-                idleTimeoutSeconds: UInt32? = nil) {
+    public init(
+        identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
+        idleTimeoutSeconds: UInt32? = nil
+    ) {
         self.identifier = identifier
         self.password = password
         self.clientIP = clientIP
@@ -26,14 +28,16 @@ public struct LoginRequest: SchemaMessage {
         self.idleTimeoutSeconds = idleTimeoutSeconds
     }
 
-    public static let schema = MessageSchema<Self>("LOGIN request", [
-        .string(1, "identifier", \.identifier),
-        .bytes(2, "password", \.password),
-        .string(3, "client_ip", \.clientIP),
-        .string(4, "user_agent", \.userAgent),
-        .integer(5, "lifetime_seconds", \.lifetimeSeconds),
-        .integer(6, "idle_timeout_seconds", \.idleTimeoutSeconds),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "LOGIN request",
+        [
+            .string(1, "identifier", \.identifier),
+            .bytes(2, "password", \.password),
+            .string(3, "client_ip", \.clientIP),
+            .string(4, "user_agent", \.userAgent),
+            .integer(5, "lifetime_seconds", \.lifetimeSeconds),
+            .integer(6, "idle_timeout_seconds", \.idleTimeoutSeconds),
+        ])
 }
 
 /// LOGIN and REFRESH reply: a new access token and refresh token.
@@ -61,14 +65,16 @@ public struct LoginResponse: SchemaMessage {
         self.refreshExpiresAt = refreshExpiresAt
     }
 
-    public static let schema = MessageSchema<Self>("LOGIN reply", [
-        .string(1, "token", \.token),
-        .bytes(2, "session_id", \.sessionID, length: 16),
-        .integer(3, "expires_at", \.expiresAt),
-        .message(4, "user", \.user),
-        .string(5, "refresh_token", \.refreshToken),
-        .integer(6, "refresh_expires_at", \.refreshExpiresAt),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "LOGIN reply",
+        [
+            .string(1, "token", \.token),
+            .bytes(2, "session_id", \.sessionID, length: 16),
+            .integer(3, "expires_at", \.expiresAt),
+            .message(4, "user", \.user),
+            .string(5, "refresh_token", \.refreshToken),
+            .integer(6, "refresh_expires_at", \.refreshExpiresAt),
+        ])
 }
 
 /// REFRESH request (opcode 0x23). The reply is a LOGIN reply.
@@ -87,11 +93,13 @@ public struct RefreshRequest: SchemaMessage {
         self.userAgent = userAgent
     }
 
-    public static let schema = MessageSchema<Self>("REFRESH request", [
-        .string(1, "refresh_token", \.refreshToken),
-        .string(2, "client_ip", \.clientIP),
-        .string(3, "user_agent", \.userAgent),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "REFRESH request",
+        [
+            .string(1, "refresh_token", \.refreshToken),
+            .string(2, "client_ip", \.clientIP),
+            .string(3, "user_agent", \.userAgent),
+        ])
 }
 
 /// LOGOUT request (opcode 0x22): the token whose session ends.
@@ -102,9 +110,11 @@ public struct TokenRequest: SchemaMessage {
 
     public init(token: String) { self.token = token }
 
-    public static let schema = MessageSchema<Self>("LOGOUT request", [
-        .string(1, "token", \.token),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "LOGOUT request",
+        [
+            .string(1, "token", \.token)
+        ])
 }
 
 /// VERIFY request (opcode 0x21): the per-request hot path.
@@ -123,10 +133,12 @@ public struct VerifyRequest: SchemaMessage {
     @usableFromInline static let tokenTag: UInt8 = 1
     @usableFromInline static let withUserTag: UInt8 = 2
 
-    public static let schema = MessageSchema<Self>("VERIFY request", [
-        .string(tokenTag, "token", \.token),
-        .flag(withUserTag, "with_user", \.withUser),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "VERIFY request",
+        [
+            .string(tokenTag, "token", \.token),
+            .flag(withUserTag, "with_user", \.withUser),
+        ])
 
     /// The request's fields without copying, for the server's hot path: the token's bytes (not
     /// checked for UTF-8: a token that is not one answers `token-invalid` either way) and
@@ -175,21 +187,25 @@ public struct VerifyResponse: SchemaMessage {
         self.user = user
     }
 
-    public static let schema = MessageSchema<Self>("VERIFY reply", [
-        .integer(1, "user_id", \.userID),
-        .bytes(2, "session_id", \.sessionID, length: 16),
-        .integer(3, "expires_at", \.expiresAt),
-        .string(4, "role", \.roles),
-        .message(5, "user", \.user),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "VERIFY reply",
+        [
+            .integer(1, "user_id", \.userID),
+            .bytes(2, "session_id", \.sessionID, length: 16),
+            .integer(3, "expires_at", \.expiresAt),
+            .string(4, "role", \.roles),
+            .message(5, "user", \.user),
+        ])
 
     /// Writes a VERIFY reply body straight from the session's parts, without building the
     /// message: the server's hot path. Byte for byte what ``encode(into:)`` writes for the same
     /// values (`Protocol/vectors/verify-response.hex` checks both).
     @inlinable @inline(__always)
-    public static func write(userID: UInt64, sessionID: (high: UInt64, low: UInt64), expiresAt: Int64,
-                             roles forEachRole: ((UnsafeRawBufferPointer) -> Void) -> Void,
-                             user: UserInfo?, into buffer: inout ByteBuffer) {
+    public static func write(
+        userID: UInt64, sessionID: (high: UInt64, low: UInt64), expiresAt: Int64,
+        roles forEachRole: ((UnsafeRawBufferPointer) -> Void) -> Void,
+        user: UserInfo?, into buffer: inout ByteBuffer
+    ) {
         buffer.writeField(1, integer: userID)
         buffer.writeField(2) { $0.writeMultipleIntegers(sessionID.high, sessionID.low) }
         buffer.writeField(3, integer: expiresAt)
@@ -216,13 +232,15 @@ public struct SessionInfo: SchemaMessage {
         self.userAgent = userAgent
     }
 
-    public static let schema = MessageSchema<Self>("SESSION", [
-        .bytes(1, "session_id", \.sessionID, length: 16),
-        .integer(2, "created_at", \.createdAt),
-        .integer(3, "expires_at", \.expiresAt),
-        .string(4, "client_ip", \.clientIP),
-        .string(5, "user_agent", \.userAgent),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "SESSION",
+        [
+            .bytes(1, "session_id", \.sessionID, length: 16),
+            .integer(2, "created_at", \.createdAt),
+            .integer(3, "expires_at", \.expiresAt),
+            .string(4, "client_ip", \.clientIP),
+            .string(5, "user_agent", \.userAgent),
+        ])
 }
 
 /// LIST_SESSIONS reply (the request is a ``UserSelector``): the user's sessions, oldest first.
@@ -233,9 +251,11 @@ public struct SessionListResponse: SchemaMessage {
 
     public init(sessions: [SessionInfo]) { self.sessions = sessions }
 
-    public static let schema = MessageSchema<Self>("LIST_SESSIONS reply", [
-        .message(1, "session", \.sessions),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "LIST_SESSIONS reply",
+        [
+            .message(1, "session", \.sessions)
+        ])
 }
 
 /// REVOKE_SESSION request (opcode 0x31): one session by its id.
@@ -246,9 +266,11 @@ public struct SessionIDRequest: SchemaMessage {
 
     public init(sessionID: [UInt8]) { self.sessionID = sessionID }
 
-    public static let schema = MessageSchema<Self>("REVOKE_SESSION request", [
-        .bytes(1, "session_id", \.sessionID, length: 16),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "REVOKE_SESSION request",
+        [
+            .bytes(1, "session_id", \.sessionID, length: 16)
+        ])
 }
 
 /// REVOKE_ALL_SESSIONS request (opcode 0x32): every session of the user, or all but one.
@@ -263,9 +285,11 @@ public struct RevokeAllSessionsRequest: SchemaMessage {
         self.exceptSessionID = exceptSessionID
     }
 
-    public static let schema = MessageSchema<Self>("REVOKE_ALL_SESSIONS request", Field<Self>.userSelector(\.user) + [
-        .bytes(32, "except_session_id", \.exceptSessionID, length: 16),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "REVOKE_ALL_SESSIONS request",
+        Field<Self>.userSelector(\.user) + [
+            .bytes(32, "except_session_id", \.exceptSessionID, length: 16)
+        ])
 }
 
 /// REVOKE_ALL_SESSIONS reply: how many sessions ended.
@@ -276,7 +300,9 @@ public struct CountResponse: SchemaMessage {
 
     public init(count: UInt32) { self.count = count }
 
-    public static let schema = MessageSchema<Self>("REVOKE_ALL_SESSIONS reply", [
-        .integer(1, "count", \.count),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "REVOKE_ALL_SESSIONS reply",
+        [
+            .integer(1, "count", \.count)
+        ])
 }

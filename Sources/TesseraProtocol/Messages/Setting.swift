@@ -10,8 +10,10 @@ public struct Setting: SchemaMessage {
         self.value = value
     }
 
-    public static let schema = MessageSchema<Self>("SETTING", [
-        .string(1, "key", \.key),
-        .string(2, "value", \.value),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "SETTING",
+        [
+            .string(1, "key", \.key),
+            .string(2, "value", \.value),
+        ])
 }

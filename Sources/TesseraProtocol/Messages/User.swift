@@ -30,8 +30,10 @@ public struct UserInfo: SchemaMessage {
 
     public init() {}
 
-    public init(id: UInt64, username: String, email: String? = nil, displayName: String? = nil, createdAt: Int64, roles: [String] = [],
-                state: UInt8 = 0, updatedAt: Int64? = nil) {
+    public init(
+        id: UInt64, username: String, email: String? = nil, displayName: String? = nil, createdAt: Int64, roles: [String] = [],
+        state: UInt8 = 0, updatedAt: Int64? = nil
+    ) {
         self.id = id
         self.username = username
         self.email = email
@@ -42,24 +44,26 @@ public struct UserInfo: SchemaMessage {
         self.updatedAt = updatedAt ?? createdAt
     }
 
-    public static let schema = MessageSchema<Self>("USER", [
-        .integer(1, "id", \.id),
-        .string(2, "username", \.username),
-        .string(3, "email", \.email),
-        .string(4, "display_name", \.displayName),
-        .integer(5, "created_at", \.createdAt),
-        .string(6, "role", \.roles),
-        .integer(7, "state", \.state, allowed: 0...2),
-        .string(8, "phone", \.phone),
-        .string(9, "image_url", \.imageURL),
-        .integer(10, "account_type", \.accountType, allowed: 0...1),
-        .string(11, "root_role", \.rootRole),
-        .string(12, "external_id", \.externalID),
-        .integer(13, "updated_at", \.updatedAt),
-        .integer(14, "last_login_at", \.lastLoginAt),
-        .integer(15, "failed_logins", \.failedLogins),
-        .settings(16, "setting", \.settings),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "USER",
+        [
+            .integer(1, "id", \.id),
+            .string(2, "username", \.username),
+            .string(3, "email", \.email),
+            .string(4, "display_name", \.displayName),
+            .integer(5, "created_at", \.createdAt),
+            .string(6, "role", \.roles),
+            .integer(7, "state", \.state, allowed: 0...2),
+            .string(8, "phone", \.phone),
+            .string(9, "image_url", \.imageURL),
+            .integer(10, "account_type", \.accountType, allowed: 0...1),
+            .string(11, "root_role", \.rootRole),
+            .string(12, "external_id", \.externalID),
+            .integer(13, "updated_at", \.updatedAt),
+            .integer(14, "last_login_at", \.lastLoginAt),
+            .integer(15, "failed_logins", \.failedLogins),
+            .settings(16, "setting", \.settings),
+        ])
 }
 
 /// Names one user by exactly one of its USER fields `id` (1), `username` (2), `email` (3) or
@@ -80,18 +84,22 @@ extension Field {
     /// The four fields of a ``UserSelector`` stored at `path`: exactly one must be present.
     public static func userSelector(_ path: any FieldPath<Message, UserSelector>) -> [Field] {
         [
-            Field(tag: 1, name: "id", kind: "u64", presence: .oneOf("user"),
-                  decode: { $0[keyPath: path] = .id(try $1.fieldInteger(1)) },
-                  encode: { message, buffer in if case .id(let id) = message[keyPath: path] { buffer.writeField(1, integer: id) } }),
-            Field(tag: 2, name: "username", kind: "string", presence: .oneOf("user"),
-                  decode: { $0[keyPath: path] = .username(try $1.fieldString(2)) },
-                  encode: { message, buffer in if case .username(let name) = message[keyPath: path] { buffer.writeField(2, string: name) } }),
-            Field(tag: 3, name: "email", kind: "string", presence: .oneOf("user"),
-                  decode: { $0[keyPath: path] = .email(try $1.fieldString(3)) },
-                  encode: { message, buffer in if case .email(let email) = message[keyPath: path] { buffer.writeField(3, string: email) } }),
-            Field(tag: 8, name: "phone", kind: "string", presence: .oneOf("user"),
-                  decode: { $0[keyPath: path] = .phone(try $1.fieldString(8)) },
-                  encode: { message, buffer in if case .phone(let phone) = message[keyPath: path] { buffer.writeField(8, string: phone) } }),
+            Field(
+                tag: 1, name: "id", kind: "u64", presence: .oneOf("user"),
+                decode: { $0[keyPath: path] = .id(try $1.fieldInteger(1)) },
+                encode: { message, buffer in if case .id(let id) = message[keyPath: path] { buffer.writeField(1, integer: id) } }),
+            Field(
+                tag: 2, name: "username", kind: "string", presence: .oneOf("user"),
+                decode: { $0[keyPath: path] = .username(try $1.fieldString(2)) },
+                encode: { message, buffer in if case .username(let name) = message[keyPath: path] { buffer.writeField(2, string: name) } }),
+            Field(
+                tag: 3, name: "email", kind: "string", presence: .oneOf("user"),
+                decode: { $0[keyPath: path] = .email(try $1.fieldString(3)) },
+                encode: { message, buffer in if case .email(let email) = message[keyPath: path] { buffer.writeField(3, string: email) } }),
+            Field(
+                tag: 8, name: "phone", kind: "string", presence: .oneOf("user"),
+                decode: { $0[keyPath: path] = .phone(try $1.fieldString(8)) },
+                encode: { message, buffer in if case .phone(let phone) = message[keyPath: path] { buffer.writeField(8, string: phone) } }),
         ]
     }
 }
@@ -109,10 +117,12 @@ public struct UserResponse: SchemaMessage {
         self.validationCode = validationCode
     }
 
-    public static let schema = MessageSchema<Self>("USER reply", [
-        .message(1, "user", \.user),
-        .string(2, "validation_code", \.validationCode),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "USER reply",
+        [
+            .message(1, "user", \.user),
+            .string(2, "validation_code", \.validationCode),
+        ])
 }
 
 /// Profile fields, under USER's tags: what CREATE_USER sets and UPDATE_USER changes. `nil`
@@ -131,8 +141,10 @@ public struct ProfileFields: SchemaMessage {
 
     public init() {}
 
-    public init(email: String? = nil, displayName: String? = nil, roles: [String] = [], phone: String? = nil, imageURL: String? = nil,
-                accountType: UInt8? = nil, rootRole: String? = nil, externalID: String? = nil, settings: [String: String] = [:]) {
+    public init(
+        email: String? = nil, displayName: String? = nil, roles: [String] = [], phone: String? = nil, imageURL: String? = nil,
+        accountType: UInt8? = nil, rootRole: String? = nil, externalID: String? = nil, settings: [String: String] = [:]
+    ) {
         self.email = email
         self.displayName = displayName
         self.roles = roles
@@ -144,17 +156,19 @@ public struct ProfileFields: SchemaMessage {
         self.settings = settings
     }
 
-    public static let schema = MessageSchema<Self>("PROFILE", [
-        .string(3, "email", \.email),
-        .string(4, "display_name", \.displayName),
-        .string(6, "role", \.roles),
-        .string(8, "phone", \.phone),
-        .string(9, "image_url", \.imageURL),
-        .integer(10, "account_type", \.accountType, allowed: 0...1),
-        .string(11, "root_role", \.rootRole),
-        .string(12, "external_id", \.externalID),
-        .settings(16, "setting", \.settings),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "PROFILE",
+        [
+            .string(3, "email", \.email),
+            .string(4, "display_name", \.displayName),
+            .string(6, "role", \.roles),
+            .string(8, "phone", \.phone),
+            .string(9, "image_url", \.imageURL),
+            .integer(10, "account_type", \.accountType, allowed: 0...1),
+            .string(11, "root_role", \.rootRole),
+            .string(12, "external_id", \.externalID),
+            .settings(16, "setting", \.settings),
+        ])
 }
 
 /// CREATE_USER request (opcode 0x10): the username, the profile fields under USER's tags, then
@@ -168,8 +182,10 @@ public struct CreateUserRequest: SchemaMessage {
 
     public init() {}
 
-    public init(username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = [],
-                profile: ProfileFields = ProfileFields(), unvalidated: Bool = false) {
+    public init(
+        username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = [],
+        profile: ProfileFields = ProfileFields(), unvalidated: Bool = false
+    ) {
         self.username = username
         self.password = password
         self.profile = profile
@@ -179,15 +195,17 @@ public struct CreateUserRequest: SchemaMessage {
         self.unvalidated = unvalidated
     }
 
-    public static let schema = MessageSchema<Self>("CREATE_USER request", {
-        var fields: [Field<Self>] = [.string(2, "username", \.username)]
-        fields += ProfileFields.schema.fields.map { .embedding($0, at: \.profile) }
-        fields += [
-            .bytes(32, "password", \.password),
-            .flag(33, "unvalidated", \.unvalidated),
-        ]
-        return fields
-    }())
+    public static let schema = MessageSchema<Self>(
+        "CREATE_USER request",
+        {
+            var fields: [Field<Self>] = [.string(2, "username", \.username)]
+            fields += ProfileFields.schema.fields.map { .embedding($0, at: \.profile) }
+            fields += [
+                .bytes(32, "password", \.password),
+                .flag(33, "unvalidated", \.unvalidated),
+            ]
+            return fields
+        }())
 }
 
 /// UPDATE_USER request (opcode 0x14): the user, then its changes as a nested PROFILE. Roles
@@ -219,11 +237,13 @@ public struct UpdateUserRequest: SchemaMessage {
     /// The new settings, or `nil` when they stay.
     public var settings: [String: String]? { replaceSettings || !changes.settings.isEmpty ? changes.settings : nil }
 
-    public static let schema = MessageSchema<Self>("UPDATE_USER request", Field<Self>.userSelector(\.user) + [
-        .message(32, "changes", \.changes),
-        .flag(33, "replace_roles", \.replaceRoles),
-        .flag(34, "replace_settings", \.replaceSettings),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "UPDATE_USER request",
+        Field<Self>.userSelector(\.user) + [
+            .message(32, "changes", \.changes),
+            .flag(33, "replace_roles", \.replaceRoles),
+            .flag(34, "replace_settings", \.replaceSettings),
+        ])
 }
 
 /// SET_USER_STATE request (opcode 0x12): the user and its new state.
@@ -239,9 +259,11 @@ public struct SetUserStateRequest: SchemaMessage {
         self.state = state
     }
 
-    public static let schema = MessageSchema<Self>("SET_USER_STATE request", Field<Self>.userSelector(\.user) + [
-        .integer(32, "state", \.state, allowed: 0...2),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "SET_USER_STATE request",
+        Field<Self>.userSelector(\.user) + [
+            .integer(32, "state", \.state, allowed: 0...2)
+        ])
 }
 
 /// SET_PASSWORD request (opcode 0x16): the user and its new password (an administrator's reset).
@@ -256,9 +278,11 @@ public struct SetPasswordRequest: SchemaMessage {
         self.password = password
     }
 
-    public static let schema = MessageSchema<Self>("SET_PASSWORD request", Field<Self>.userSelector(\.user) + [
-        .bytes(32, "password", \.password),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "SET_PASSWORD request",
+        Field<Self>.userSelector(\.user) + [
+            .bytes(32, "password", \.password)
+        ])
 }
 
 /// CHANGE_PASSWORD request (opcode 0x15): one's own password, with the session token and the
@@ -276,11 +300,13 @@ public struct ChangePasswordRequest: SchemaMessage {
         self.newPassword = newPassword
     }
 
-    public static let schema = MessageSchema<Self>("CHANGE_PASSWORD request", [
-        .string(1, "token", \.token),
-        .bytes(2, "current_password", \.currentPassword),
-        .bytes(3, "new_password", \.newPassword),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "CHANGE_PASSWORD request",
+        [
+            .string(1, "token", \.token),
+            .bytes(2, "current_password", \.currentPassword),
+            .bytes(3, "new_password", \.newPassword),
+        ])
 }
 
 /// VALIDATE request (opcode 0x19): the code from CREATE_USER's reply or an
@@ -292,9 +318,11 @@ public struct ValidateRequest: SchemaMessage {
 
     public init(code: String) { self.code = code }
 
-    public static let schema = MessageSchema<Self>("VALIDATE request", [
-        .string(1, "code", \.code),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "VALIDATE request",
+        [
+            .string(1, "code", \.code)
+        ])
 }
 
 /// LIST_USERS request (opcode 0x18): users in id order after `after_id`, at most `limit`.
@@ -309,10 +337,12 @@ public struct ListUsersRequest: SchemaMessage {
         self.limit = limit
     }
 
-    public static let schema = MessageSchema<Self>("LIST_USERS request", [
-        .integer(1, "after_id", \.afterID, default: 0),
-        .integer(2, "limit", \.limit, default: 100, allowed: 1...1000),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "LIST_USERS request",
+        [
+            .integer(1, "after_id", \.afterID, default: 0),
+            .integer(2, "limit", \.limit, default: 100, allowed: 1...1000),
+        ])
 }
 
 /// LIST_USERS reply: a page of users; `next_after_id` when more may follow.
@@ -327,8 +357,10 @@ public struct UserListResponse: SchemaMessage {
         self.nextAfterID = nextAfterID
     }
 
-    public static let schema = MessageSchema<Self>("LIST_USERS reply", [
-        .message(1, "user", \.users),
-        .integer(2, "next_after_id", \.nextAfterID),
-    ])
+    public static let schema = MessageSchema<Self>(
+        "LIST_USERS reply",
+        [
+            .message(1, "user", \.users),
+            .integer(2, "next_after_id", \.nextAfterID),
+        ])
 }

@@ -64,7 +64,8 @@ extension Opcode {
         case .verify: .verifyBatch
         case .hello, .ping, .getUser, .listSessions, .listUsers: .inline
         case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .validate,
-             .login, .logout, .refresh, .revokeSession, .revokeAllSessions: .slow
+            .login, .logout, .refresh, .revokeSession, .revokeAllSessions:
+            .slow
         }
     }
 }

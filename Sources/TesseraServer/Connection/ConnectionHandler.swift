@@ -70,9 +70,11 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
         case .rejectBusy:
             writeError(RequestFailure(status: .busy, message: "too many requests in flight on this connection", retryAfterSeconds: 1), for: frame)
         case .rejectUnknownOpcode:
-            writeError(RequestFailure(status: .unknownOpcode,
-                                      message: "opcode 0x\(String(frame.opcode, radix: 16)) is not part of protocol version \(ProtocolVersion.current)"),
-                       for: frame)
+            writeError(
+                RequestFailure(
+                    status: .unknownOpcode,
+                    message: "opcode 0x\(String(frame.opcode, radix: 16)) is not part of protocol version \(ProtocolVersion.current)"),
+                for: frame)
         case .ignore:
             break
         }

@@ -6,8 +6,9 @@ import TesseraProtocol
 
 extension UserInfo {
     init(_ profile: UserProfile) {
-        self.init(id: profile.id, username: profile.username, email: profile.email, displayName: profile.displayName,
-                  createdAt: profile.createdAt, roles: profile.roles, state: profile.state.rawValue, updatedAt: profile.updatedAt)
+        self.init(
+            id: profile.id, username: profile.username, email: profile.email, displayName: profile.displayName,
+            createdAt: profile.createdAt, roles: profile.roles, state: profile.state.rawValue, updatedAt: profile.updatedAt)
         phone = profile.phone
         imageURL = profile.imageURL
         accountType = profile.accountType.rawValue
@@ -42,15 +43,17 @@ extension ProfileChanges {
 
 extension LoginResponse {
     init(_ result: LoginResult) {
-        self.init(token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt, user: UserInfo(result.user),
-                  refreshToken: result.refreshToken, refreshExpiresAt: result.refreshExpiresAt)
+        self.init(
+            token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt, user: UserInfo(result.user),
+            refreshToken: result.refreshToken, refreshExpiresAt: result.refreshExpiresAt)
     }
 }
 
 extension SessionInfo {
     init(_ summary: SessionSummary) {
-        self.init(sessionID: summary.id.bytes, createdAt: summary.createdAt, expiresAt: summary.expiresAt, clientIP: summary.clientIP,
-                  userAgent: summary.userAgent)
+        self.init(
+            sessionID: summary.id.bytes, createdAt: summary.createdAt, expiresAt: summary.expiresAt, clientIP: summary.clientIP,
+            userAgent: summary.userAgent)
     }
 }
 

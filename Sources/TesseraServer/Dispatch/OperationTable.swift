@@ -22,8 +22,10 @@ struct OperationTable: Sendable {
 
     /// Registers an operation that runs off the event loop. The request is handed over `inout`
     /// so the answer can wipe the secrets it carries.
-    mutating func slow<Request, Reply>(_ operation: Operation<Request, Reply>,
-                                       _ answer: @escaping @Sendable (inout Request) async throws -> Reply) {
+    mutating func slow<Request, Reply>(
+        _ operation: Operation<Request, Reply>,
+        _ answer: @escaping @Sendable (inout Request) async throws -> Reply
+    ) {
         precondition(operation.answering == .slow, "\(operation.opcode) is not answered off the event loop")
         slowAnswers[Int(operation.opcode.rawValue)] = { frame in
             var request = try Request(decoding: frame.body)

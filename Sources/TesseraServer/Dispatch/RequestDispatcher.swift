@@ -40,16 +40,18 @@ struct RequestDispatcher: RequestDispatching {
             guard hello.protocolVersion >= 1 else {
                 throw RequestFailure(status: .unsupportedVersion, message: "this server speaks protocol version \(ProtocolVersion.current)")
             }
-            return HelloResponse(protocolVersion: min(hello.protocolVersion, ProtocolVersion.current), serverName: ServerConfiguration.serverName,
-                                 maximumFrameLength: configuration.maximumFrameLength, maximumInFlight: configuration.maximumInFlight,
-                                 maximumQueuedHashes: UInt32(clamping: service.configuration.hashingQueueLimit))
+            return HelloResponse(
+                protocolVersion: min(hello.protocolVersion, ProtocolVersion.current), serverName: ServerConfiguration.serverName,
+                maximumFrameLength: configuration.maximumFrameLength, maximumInFlight: configuration.maximumInFlight,
+                maximumQueuedHashes: UInt32(clamping: service.configuration.hashingQueueLimit))
         }
         table.inline(Operations.ping) { $0 }
 
         // Users
         table.slow(Operations.createUser) { request in
-            var new = NewUser(username: request.username, password: SecretBytes(wiping: &request.password), email: request.profile.email,
-                              displayName: request.profile.displayName, roles: request.profile.roles)
+            var new = NewUser(
+                username: request.username, password: SecretBytes(wiping: &request.password), email: request.profile.email,
+                displayName: request.profile.displayName, roles: request.profile.roles)
             new.profile = try ProfileChanges(request.profile, roles: nil, settings: request.profile.settings)
             new.unvalidated = request.unvalidated
             let (user, code) = try await accounts.register(new)
@@ -69,8 +71,9 @@ struct RequestDispatcher: RequestDispatching {
             return EmptyMessage()
         }
         table.slow(Operations.changePassword) { request in
-            try await accounts.changePassword(token: request.token, current: SecretBytes(wiping: &request.currentPassword),
-                                              new: SecretBytes(wiping: &request.newPassword))
+            try await accounts.changePassword(
+                token: request.token, current: SecretBytes(wiping: &request.currentPassword),
+                new: SecretBytes(wiping: &request.newPassword))
             return EmptyMessage()
         }
         table.slow(Operations.setPassword) { request in
@@ -89,9 +92,10 @@ struct RequestDispatcher: RequestDispatching {
 
         // Sessions
         table.slow(Operations.login) { request in
-            let attempt = LoginAttempt(identifier: request.identifier, password: SecretBytes(wiping: &request.password),
-                                       clientIP: request.clientIP, userAgent: request.userAgent,
-                                       lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds)
+            let attempt = LoginAttempt(
+                identifier: request.identifier, password: SecretBytes(wiping: &request.password),
+                clientIP: request.clientIP, userAgent: request.userAgent,
+                lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds)
             return LoginResponse(try await sessions.login(attempt))
         }
         table.slow(Operations.refresh) { request in
@@ -146,8 +150,9 @@ struct RequestDispatcher: RequestDispatching {
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         let user = withUser ? try snapshot.user(id: session.userID).map(UserInfo.init) : nil
         out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
-            VerifyResponse.write(userID: session.userID, sessionID: (session.sessionID.high, session.sessionID.low),
-                                 expiresAt: session.expiresAt, roles: session.forEachRole, user: user, into: &buffer)
+            VerifyResponse.write(
+                userID: session.userID, sessionID: (session.sessionID.high, session.sessionID.low),
+                expiresAt: session.expiresAt, roles: session.forEachRole, user: user, into: &buffer)
         }
         return session.touchDue ? session.sessionID : nil
     }
@@ -156,7 +161,8 @@ struct RequestDispatcher: RequestDispatching {
     /// (`invalid-argument`), not an unknown token. Checked only after the token failed.
     private static func verifyFailure(_ error: any Error, _ frame: Frame) -> any Error {
         guard case AuthError.tokenInvalid = error, let (token, _) = try? VerifyRequest.fields(in: frame.body),
-              token.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) == nil else { return error }
+            token.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) == nil
+        else { return error }
         return ProtocolError.invalidUTF8(tag: 1)
     }
 }

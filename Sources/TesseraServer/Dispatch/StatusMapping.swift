@@ -1,6 +1,7 @@
+import NIOCore
+import SodiumKit
 import TesseraCore
 import TesseraProtocol
-import SodiumKit
 
 extension AuthError {
     /// The wire status for this error.
@@ -44,11 +45,12 @@ struct RequestFailure: Error {
         case let auth as AuthError:
             // Internal details stay in the log; the client gets a generic message.
             let message = if case .internal = auth { "internal error; see the daemon log for the trace id" } else { auth.description }
-            let retryAfter: UInt32? = switch auth {
-            case .busy: 1
-            case .locked(let seconds): seconds
-            default: nil
-            }
+            let retryAfter: UInt32? =
+                switch auth {
+                case .busy: 1
+                case .locked(let seconds): seconds
+                default: nil
+                }
             var code: String?
             if case .accountNotValidated(let fresh) = auth { code = fresh }
             self.init(status: auth.status, message: message, retryAfterSeconds: retryAfter, validationCode: code)
@@ -75,10 +77,10 @@ extension ByteBuffer {
         var flags: FrameFlags = .response
         if closing || failure.status.closesConnection { flags.insert(.closing) }
         writeFrame(opcode: opcode, flags: flags, status: failure.status.rawValue, requestID: requestID) { buffer in
-            ErrorBody(name: failure.status.name, message: failure.message, traceID: traceID,
-                      retryAfterSeconds: failure.retryAfterSeconds, validationCode: failure.validationCode).encode(into: &buffer)
+            ErrorBody(
+                name: failure.status.name, message: failure.message, traceID: traceID,
+                retryAfterSeconds: failure.retryAfterSeconds, validationCode: failure.validationCode
+            ).encode(into: &buffer)
         }
     }
 }
-
-import NIOCore

@@ -22,7 +22,7 @@ enum SocketPath {
         var info = stat()
         do {
             try systemCall("lstat", path: path) { lstat(path, &info) }
-        } catch where error.reason == .noSuchFile {
+        } catch  where error.reason == .noSuchFile {
             return
         } catch {
             throw SocketPathError(description: "cannot inspect socket path \(path): \(error)")

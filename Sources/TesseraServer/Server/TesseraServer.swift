@@ -4,6 +4,7 @@ import NIOPosix
 import ServiceLifecycle
 import TesseraCore
 import TesseraProtocol
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,8 +76,9 @@ public final class TesseraServer: Service, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = ConnectionHandler(dispatcher: dispatcher, logger: logger,
-                                                    tracker: tracker, connectionID: tracker.makeID())
+                    let handler = ConnectionHandler(
+                        dispatcher: dispatcher, logger: logger,
+                        tracker: tracker, connectionID: tracker.makeID())
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,9 @@ final class DaemonProcess {
     /// Where `swift build` put the executables (next to the test bundle).
     static let productsDirectory: URL = {
         var url = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        while url.pathComponents.count > 1 && !FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent("tesserad").path) {
+        while url.pathComponents.count > 1
+            && !FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent("tesserad").path)
+        {
             url = url.deletingLastPathComponent()
         }
         return url.deletingLastPathComponent()
@@ -101,6 +104,7 @@ func runCommand(_ path: String, _ arguments: [String], input: String? = nil) thr
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self))
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import TesseraProtocol
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -56,7 +56,9 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("codec: decode a verify request, encode its reply") { benchmark in
         var request = ByteBuffer()
-        request.writeFrame(opcode: Opcode.verify.rawValue, requestID: 7) { TokenRequest(token: String(decoding: fixture.tokens[0], as: UTF8.self)).encode(into: &$0) }
+        request.writeFrame(opcode: Opcode.verify.rawValue, requestID: 7) {
+            TokenRequest(token: String(decoding: fixture.tokens[0], as: UTF8.self)).encode(into: &$0)
+        }
         var out = ByteBuffer()
         out.reserveCapacity(1 << 16)
         for _ in benchmark.scaledIterations {

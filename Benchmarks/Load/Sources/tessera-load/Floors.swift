@@ -6,7 +6,8 @@ import SodiumKit
 // MARK: redis-load
 
 struct RedisLoad: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "redis-load", abstract: "SET session:<token> for every token (pipelined), the value being the token's first 64 characters.")
+    static let configuration = CommandConfiguration(
+        commandName: "redis-load", abstract: "SET session:<token> for every token (pipelined), the value being the token's first 64 characters.")
     @Option(help: "Redis Unix socket.") var socket: String
     @Option(help: "Token file.") var tokens: String
 
@@ -59,7 +60,8 @@ struct Argon2Floor: AsyncParsableCommand {
 }
 
 struct WriteFloor: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "floor-write", abstract: "Durable LMDB puts, one write transaction (one fsync) per put.")
+    static let configuration = CommandConfiguration(
+        commandName: "floor-write", abstract: "Durable LMDB puts, one write transaction (one fsync) per put.")
     @Option(help: "Scratch directory (created, then removed).") var dir: String
     @Option var seconds: Double = 5
 
@@ -84,7 +86,8 @@ struct WriteFloor: AsyncParsableCommand {
 // MARK: first-verify
 
 struct FirstVerify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "first-verify", abstract: "Poll the socket until a verify of TOKEN succeeds; print the time since --since-ns (CLOCK_REALTIME).")
+    static let configuration = CommandConfiguration(
+        commandName: "first-verify", abstract: "Poll the socket until a verify of TOKEN succeeds; print the time since --since-ns (CLOCK_REALTIME).")
     @Option var socket: String
     @Option var token: String
     @Option(name: .customLong("since-ns")) var sinceNanoseconds: UInt64
@@ -128,7 +131,10 @@ final class BlockingSocket {
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard rc == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        guard rc == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
     }
     deinit { close(fd) }
 

@@ -54,7 +54,9 @@ struct InProcess: AsyncParsableCommand {
             measure("hash") {
                 var n = 0
                 for s in secrets {
-                    s.withUnsafeBytes { sb in keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2b(sb, key: kb, into: $0) } } }
+                    s.withUnsafeBytes { sb in
+                        keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2b(sb, key: kb, into: $0) } }
+                    }
                     n += Int(digest[0] & 0) + 1
                 }
                 return n
@@ -69,8 +71,13 @@ struct InProcess: AsyncParsableCommand {
             try measure("hash+lmdb") {
                 var n = 0
                 for (s, id) in zip(secrets, ids) {
-                    s.withUnsafeBytes { sb in keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2b(sb, key: kb, into: $0) } } }
-                    n += try sessions.read { txn in try id.withUnsafeBytes { try txn.withValue(forKey: $0, in: db) { $0.count > Int(digest[0] & 0) ? 1 : 0 } } } ?? 0
+                    s.withUnsafeBytes { sb in
+                        keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2b(sb, key: kb, into: $0) } }
+                    }
+                    n +=
+                        try sessions.read { txn in
+                            try id.withUnsafeBytes { try txn.withValue(forKey: $0, in: db) { $0.count > Int(digest[0] & 0) ? 1 : 0 } }
+                        } ?? 0
                 }
                 return n
             }
@@ -95,7 +102,9 @@ struct InProcess: AsyncParsableCommand {
         print(String(format: "floor hash + LMDB get:    %7.0f ns", floor))
         print(String(format: "token parse (Base64url):  %7.0f ns", best["parse"]!))
         print(String(format: "Tessera verify:           %7.0f ns", best["verify"]!))
-        print(String(format: "verify throughput / floor throughput = %.2f (goal >= 0.90), %d records, best of %d rounds",
-                     floor / best["verify"]!, texts.count, rounds))
+        print(
+            String(
+                format: "verify throughput / floor throughput = %.2f (goal >= 0.90), %d records, best of %d rounds",
+                floor / best["verify"]!, texts.count, rounds))
     }
 }

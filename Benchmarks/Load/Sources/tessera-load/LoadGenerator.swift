@@ -24,7 +24,8 @@ enum BenchUser {
 // MARK: seed
 
 struct Seed: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create the bench user and N sessions in a data directory (no daemon running); write the tokens to a file.")
+    static let configuration = CommandConfiguration(
+        abstract: "Create the bench user and N sessions in a data directory (no daemon running); write the tokens to a file.")
     @Option(help: "Data directory.") var data: String
     @Option(help: "Sessions to create.") var sessions: Int = 1_000_000
     @Option(help: "File receiving one token per line.") var tokens: String
@@ -44,7 +45,8 @@ struct Seed: AsyncParsableCommand {
             user = existing
         } else {
             var password = Array(BenchUser.password.utf8)
-            user = try await service.accounts.createUser(NewUser(username: BenchUser.username, password: SecretBytes(wiping: &password), roles: ["bench"]))
+            user = try await service.accounts.createUser(
+                NewUser(username: BenchUser.username, password: SecretBytes(wiping: &password), roles: ["bench"]))
         }
         _ = FileManager.default.createFile(atPath: tokens, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: tokens))
@@ -68,7 +70,8 @@ struct Seed: AsyncParsableCommand {
 // MARK: run
 
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Closed-loop load: C connections with D requests in flight each; prints throughput and latency percentiles.")
+    static let configuration = CommandConfiguration(
+        abstract: "Closed-loop load: C connections with D requests in flight each; prints throughput and latency percentiles.")
     @Option(help: "Target: tessera or redis.") var target: String = "tessera"
     @Option(help: "Unix socket of the target.") var socket: String
     @Option(help: "Token file written by 'seed'.") var tokens: String
@@ -88,7 +91,8 @@ struct Run: AsyncParsableCommand {
         let logout = Array(all.suffix(logoutTokens))
         let verify = Array(all.prefix(all.count - logoutTokens))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let result = try await target == "redis"
+        let result =
+            try await target == "redis"
             ? runRedis(group: group, tokens: verify)
             : runTessera(group: group, verify: verify, logout: logout)
         try? await group.shutdownGracefully()
@@ -107,9 +111,12 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    private func runTessera(group: MultiThreadedEventLoopGroup, verify: [String], logout: [String]) async throws -> ([LoadOperation: OperationStats], Double) {
-        let workload = TesseraWorkload(verifyTokens: verify.isEmpty ? logout : verify, logoutTokens: logout, expectedUserID: userID,
-                                       username: BenchUser.username, password: Array(BenchUser.password.utf8), mix: try parseMix())
+    private func runTessera(
+        group: MultiThreadedEventLoopGroup, verify: [String], logout: [String]
+    ) async throws -> ([LoadOperation: OperationStats], Double) {
+        let workload = TesseraWorkload(
+            verifyTokens: verify.isEmpty ? logout : verify, logoutTokens: logout, expectedUserID: userID,
+            username: BenchUser.username, password: Array(BenchUser.password.utf8), mix: try parseMix())
         let cursor = Cursor()
         var handlers: [(any Channel, TesseraLoadHandler)] = []
         let started = Clock.nanoseconds()
@@ -117,8 +124,10 @@ struct Run: AsyncParsableCommand {
             let loop = group.next()
             let done = loop.makePromise(of: Void.self)
             let boxed = try await loop.submit {
-                UncheckedBox(TesseraLoadHandler(workload: workload, depth: depth, seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15,
-                                                logoutCursor: cursor, done: done))
+                UncheckedBox(
+                    TesseraLoadHandler(
+                        workload: workload, depth: depth, seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15,
+                        logoutCursor: cursor, done: done))
             }.get()
             let handler = boxed.value
             let channel = try await ClientBootstrap(group: loop)
@@ -198,14 +207,18 @@ enum Report {
         for (op, s) in stats.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let rate = Double(s.completed) / elapsed
             if json {
-                let object: [String: Any] = ["label": label, "op": op.rawValue, "ops_per_sec": rate, "completed": s.completed, "failed": s.failed,
-                                             "p50_us": s.microseconds(50), "p99_us": s.microseconds(99), "p999_us": s.microseconds(99.9)]
+                let object: [String: Any] = [
+                    "label": label, "op": op.rawValue, "ops_per_sec": rate, "completed": s.completed, "failed": s.failed,
+                    "p50_us": s.microseconds(50), "p99_us": s.microseconds(99), "p999_us": s.microseconds(99.9),
+                ]
                 let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 Swift.print(String(decoding: data, as: UTF8.self))
             } else {
-                Swift.print(String(format: "%@ %@: %.0f ops/s, p50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, %d ok, %d failed", label, op.rawValue, rate,
-                                   s.microseconds(50), s.microseconds(99), s.microseconds(99.9), s.completed, s.failed)
-                            + (s.firstFailure.map { " (first failure: \($0))" } ?? ""))
+                Swift.print(
+                    String(
+                        format: "%@ %@: %.0f ops/s, p50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, %d ok, %d failed", label, op.rawValue, rate,
+                        s.microseconds(50), s.microseconds(99), s.microseconds(99.9), s.completed, s.failed)
+                        + (s.firstFailure.map { " (first failure: \($0))" } ?? ""))
             }
         }
     }

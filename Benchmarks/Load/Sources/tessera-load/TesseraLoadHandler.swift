@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import TesseraProtocol
 
@@ -155,7 +156,8 @@ final class TesseraLoadHandler: ChannelInboundHandler {
             var reader = FieldReader(frame.body)
             while let field = try? reader.next() {
                 if field.tag == 1 {
-                    return field.value.getInteger(at: field.value.readerIndex, as: UInt64.self) == workload.expectedUserID ? nil : "verify: wrong user id"
+                    return field.value.getInteger(at: field.value.readerIndex, as: UInt64.self) == workload.expectedUserID
+                        ? nil : "verify: wrong user id"
                 }
             }
             return "verify: no user id"
@@ -205,5 +207,4 @@ final class Cursor: @unchecked Sendable {
     }
 }
 
-import Foundation
 typealias NSLockLike = NSLock
