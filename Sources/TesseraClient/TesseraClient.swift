@@ -147,14 +147,15 @@ public final class TesseraClient: Sendable {
         return reply.sessions
     }
 
-    /// Ends one session by its 16-byte id.
-    public func revokeSession(id: [UInt8]) async throws {
-        let _: EmptyMessage = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id))
+    /// Ends one session (and its refresh family).
+    public func revokeSession(_ id: SessionID) async throws {
+        let _: EmptyMessage = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id.bytes))
     }
 
     /// Ends every session of a user, or all but `except`; returns how many ended.
-    public func revokeAllSessions(of user: UserSelector, except: [UInt8]? = nil) async throws -> UInt32 {
-        let reply: CountResponse = try await call(Operations.revokeAllSessions, RevokeAllSessionsRequest(user: user, exceptSessionID: except))
+    public func revokeAllSessions(of user: UserSelector, except: SessionID? = nil) async throws -> UInt32 {
+        let reply: CountResponse = try await call(
+            Operations.revokeAllSessions, RevokeAllSessionsRequest(user: user, exceptSessionID: except?.bytes))
         return reply.count
     }
 

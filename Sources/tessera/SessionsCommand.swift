@@ -46,23 +46,12 @@ struct SessionsCommand: AsyncParsableCommand {
         @Argument(help: "Session id.") var sessionID: String
 
         func validate() throws {
-            guard Self.bytes(sessionID) != nil else { throw ValidationError("a session id is 32 hexadecimal digits") }
-        }
-
-        static func bytes(_ hex: String) -> [UInt8]? {
-            let chars = Array(hex.utf8)
-            guard chars.count == 32 else { return nil }
-            var out: [UInt8] = []
-            for i in stride(from: 0, to: 32, by: 2) {
-                guard let byte = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-                out.append(byte)
-            }
-            return out
+            guard SessionID(hex: sessionID) != nil else { throw ValidationError("a session id is 32 hexadecimal digits") }
         }
 
         func run() async throws {
             try await options.run { client in
-                try await client.revokeSession(id: Self.bytes(sessionID)!)
+                try await client.revokeSession(SessionID(hex: sessionID)!)
                 if options.json { Output.json(["revoked": 1]) } else { print("revoked \(sessionID)") }
             }
         }
@@ -75,12 +64,12 @@ struct SessionsCommand: AsyncParsableCommand {
         @Option(help: "A session id to keep.") var except: String?
 
         func validate() throws {
-            if let except, Revoke.bytes(except) == nil { throw ValidationError("--except takes a session id of 32 hexadecimal digits") }
+            if let except, SessionID(hex: except) == nil { throw ValidationError("--except takes a session id of 32 hexadecimal digits") }
         }
 
         func run() async throws {
             try await options.run { client in
-                let count = try await client.revokeAllSessions(of: .lookup(identifier), except: except.flatMap(Revoke.bytes))
+                let count = try await client.revokeAllSessions(of: .lookup(identifier), except: except.flatMap { SessionID(hex: $0) })
                 if options.json { Output.json(["revoked": Int(count)]) } else { print("revoked \(count) session(s)") }
             }
         }

@@ -7,8 +7,13 @@ extension TesseraStore {
     ///
     /// Use on a store no daemon has open. The sessions have no idle timeout (so a benchmark
     /// measures verify, not last-seen writes); otherwise verify and logout treat them like any other.
+    ///
+    /// Each session is made at `clock`'s time when it is generated, as logins are: session ids
+    /// begin with that time, so the data set has the time-ordered ids (and the dense, right-edge
+    /// B-tree pages) a running daemon builds. One timestamp for a million ids would make them
+    /// random within it, and the tree sparse and slower.
     public func bulkLoadSessions(
-        count: Int, userID: UInt64, lifetimeSeconds: UInt32, now: Timestamp,
+        count: Int, userID: UInt64, lifetimeSeconds: UInt32, clock: any Clock,
         transactionSize: Int = 20_000, token: (String) -> Void
     ) throws {
         guard let user = try environment.read({ txn in try self.user(id: userID, in: txn) }) else {
@@ -18,11 +23,14 @@ extension TesseraStore {
         var remaining = count
         while remaining > 0 {
             let batch = min(remaining, transactionSize)
-            var tokens: [SessionToken] = []
+            var tokens: [(SessionToken, Timestamp)] = []
             tokens.reserveCapacity(batch)
-            for _ in 0..<batch { tokens.append(SessionToken.generate(keyID: key.id, now: now)) }
+            for _ in 0..<batch {
+                let now = clock.now()
+                tokens.append((SessionToken.generate(keyID: key.id, now: now), now))
+            }
             try environment.write { txn in
-                for generated in tokens {
+                for (generated, now) in tokens {
                     let record = SessionRecord(
                         userID: user.id, createdAt: now, expiresAt: now + Int64(lifetimeSeconds) * 1000,
                         keyID: key.id, digest: generated.digest(with: key), idleSeconds: 0, roles: user.roles,
@@ -30,7 +38,7 @@ extension TesseraStore {
                     try insertSession(generated.sessionID, record, in: txn)
                 }
             }
-            for generated in tokens { token(generated.text) }
+            for (generated, _) in tokens { token(generated.text) }
             remaining -= batch
         }
     }

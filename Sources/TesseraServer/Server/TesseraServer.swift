@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import TesseraCore
 import TesseraProtocol
 
@@ -26,6 +27,33 @@ public final class TesseraServer: Service, Sendable {
     private let tracker = ConnectionTracker()
     private let group: any EventLoopGroup
     private let boundPromise: EventLoopPromise<Void>
+    private let state = Mutex(State.idle)
+
+    /// Where the server is in its life. A server runs once.
+    public enum State: Sendable, Equatable {
+        /// Created, `run()` not called yet.
+        case idle
+        /// Binding the socket.
+        case starting
+        /// Accepting connections.
+        case serving
+        /// Not accepting; draining the open connections.
+        case draining
+        /// Returned from `run()`.
+        case stopped
+    }
+
+    /// The server's current state.
+    public var currentState: State { state.withLock { $0 } }
+
+    /// Moves to `next` when the server is in `expected`; `false` otherwise.
+    private func transition(from expected: State, to next: State) -> Bool {
+        state.withLock { current in
+            guard current == expected else { return false }
+            current = next
+            return true
+        }
+    }
 
     /// A server for `service` on `group`'s event loops. The caller owns the group and shuts it
     /// down after the server returned.
@@ -41,27 +69,36 @@ public final class TesseraServer: Service, Sendable {
     public var bound: EventLoopFuture<Void> { boundPromise.futureResult }
 
     public func run() async throws {
+        guard transition(from: .idle, to: .starting) else {
+            throw SocketPathError(description: "this server already ran; create a new one")
+        }
         let channel: any Channel
         do {
             channel = try await bind()
         } catch {
+            state.withLock { $0 = .stopped }
             boundPromise.fail(error)
             throw error
         }
+        _ = transition(from: .starting, to: .serving)
         boundPromise.succeed()
         logger.info("listening", metadata: ["socket.path": "\(configuration.socketPath)"])
 
         // Serve until asked to stop.
         try? await gracefulShutdown()
 
+        _ = transition(from: .serving, to: .draining)
         logger.info("shutting down: no new connections, draining \(tracker.count) open ones")
         try? await channel.close()
         await tracker.drain(timeout: .seconds(configuration.drainTimeoutSeconds))
         do {
             try systemCall("unlink", path: configuration.socketPath) { unlink(configuration.socketPath) }
+        } catch  where error.reason == .noSuchFile {
+            // Someone removed it already: nothing to clean up.
         } catch {
             logger.warning("the socket file could not be removed", metadata: ["error": "\(error)"])
         }
+        state.withLock { $0 = .stopped }
         logger.info("stopped serving")
     }
 

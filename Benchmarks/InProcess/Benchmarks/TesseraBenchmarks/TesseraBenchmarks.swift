@@ -120,7 +120,7 @@ final class Fixture: @unchecked Sendable {
             let user = try blockingAwait { try await service.accounts.createUser(NewUser(username: "bench", password: password)) }
             var lines: [String] = []
             lines.reserveCapacity(count)
-            try store.bulkLoadSessions(count: count, userID: user.id, lifetimeSeconds: 30 * 24 * 3600, now: SystemClock().now()) { lines.append($0) }
+            try store.bulkLoadSessions(count: count, userID: user.id, lifetimeSeconds: 30 * 24 * 3600, clock: SystemClock()) { lines.append($0) }
             try lines.joined(separator: "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
         }
         let texts = try String(contentsOfFile: tokenFile, encoding: .utf8).split(separator: "\n").map(String.init).shuffled()

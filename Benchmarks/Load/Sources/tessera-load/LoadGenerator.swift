@@ -51,7 +51,7 @@ struct Seed: AsyncParsableCommand {
         _ = FileManager.default.createFile(atPath: tokens, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: tokens))
         var chunk = ""
-        try store.bulkLoadSessions(count: sessions, userID: user.id, lifetimeSeconds: 7 * 24 * 3600, now: SystemClock().now()) { token in
+        try store.bulkLoadSessions(count: sessions, userID: user.id, lifetimeSeconds: 7 * 24 * 3600, clock: SystemClock()) { token in
             chunk += token
             chunk += "\n"
             if chunk.utf8.count > 1 << 20 {
