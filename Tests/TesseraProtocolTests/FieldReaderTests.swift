@@ -1,0 +1,83 @@
+import NIOCore
+import NIOEmbedded
+import NIOTestUtils
+import TesseraProtocol
+import XCTest
+
+final class FieldTests: XCTestCase {
+    private func body(_ fields: [(UInt8, [UInt8])]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for (tag, value) in fields { buffer.writeField(tag, bytes: value) }
+        return buffer
+    }
+
+    func testUnknownFieldsAreSkipped() throws {
+        let decoded = try TokenRequest(decoding: body([(9, [1, 2, 3]), (1, Array("abc".utf8)), (200, [])]))
+        XCTAssertEqual(decoded.token, "abc")
+    }
+
+    func testDuplicateSingularFieldIsRejected() {
+        XCTAssertThrowsError(try TokenRequest(decoding: body([(1, [0x61]), (1, [0x62])]))) {
+            XCTAssertEqual($0 as? ProtocolError, .duplicateField(tag: 1))
+        }
+    }
+
+    func testRepeatedFieldKeepsOrder() throws {
+        let reply = try VerifyResponse(
+            decoding: body([
+                (1, [0, 0, 0, 0, 0, 0, 0, 7]), (2, Array(repeating: 1, count: 16)),
+                (3, [0, 0, 0, 0, 0, 0, 0, 1]), (4, Array("b".utf8)), (4, Array("a".utf8)),
+            ]))
+        XCTAssertEqual(reply.roles, ["b", "a"])
+    }
+
+    func testFieldRunningPastTheBodyIsRejected() {
+        var buffer = ByteBuffer()
+        buffer.writeMultipleIntegers(UInt8(1), UInt16(10))
+        buffer.writeBytes([1, 2, 3])
+        XCTAssertThrowsError(try TokenRequest(decoding: buffer)) { XCTAssertEqual($0 as? ProtocolError, .truncatedField(tag: 1)) }
+    }
+
+    func testInnerLengthThatOverflowsIsRejected() {
+        var buffer = ByteBuffer()
+        buffer.writeMultipleIntegers(UInt8(1), UInt16.max)
+        XCTAssertThrowsError(try TokenRequest(decoding: buffer)) { XCTAssertEqual($0 as? ProtocolError, .truncatedField(tag: 1)) }
+    }
+
+    func testTruncatedFieldHeaderIsRejected() {
+        XCTAssertThrowsError(try TokenRequest(decoding: ByteBuffer(bytes: [1, 0]))) { XCTAssertEqual($0 as? ProtocolError, .truncatedField(tag: 1)) }
+    }
+
+    func testReservedTagIsRejected() {
+        XCTAssertThrowsError(try TokenRequest(decoding: body([(0, [])]))) { XCTAssertEqual($0 as? ProtocolError, .reservedTag) }
+    }
+
+    func testWrongWidthIntegerIsRejected() {
+        XCTAssertThrowsError(try HelloRequest(decoding: body([(1, [1])]))) {
+            XCTAssertEqual($0 as? ProtocolError, .badFieldLength(tag: 1, expected: 2, actual: 1))
+        }
+    }
+
+    func testInvalidUTF8IsRejected() {
+        XCTAssertThrowsError(try TokenRequest(decoding: body([(1, [0xff, 0xfe])]))) { XCTAssertEqual($0 as? ProtocolError, .invalidUTF8(tag: 1)) }
+    }
+
+    func testMissingRequiredFieldIsRejected() {
+        XCTAssertThrowsError(try LoginRequest(decoding: body([(1, Array("alice".utf8))]))) {
+            XCTAssertEqual($0 as? ProtocolError, .missingField(name: "password"))
+        }
+    }
+
+    func testGetUserNeedsExactlyOneKey() {
+        XCTAssertThrowsError(try UserSelector(decoding: body([(1, [0, 0, 0, 0, 0, 0, 0, 1]), (2, Array("a".utf8))])))
+        XCTAssertThrowsError(try UserSelector(decoding: body([])))
+    }
+
+    func testStatusNamesAreUniqueAndStable() {
+        XCTAssertEqual(Set(Status.allCases.map(\.name)).count, Status.allCases.count)
+        XCTAssertEqual(Status.badCredentials.rawValue, 1)
+        XCTAssertEqual(Status.tokenExpired.name, "token-expired")
+        XCTAssertTrue(Status.frameTooLarge.closesConnection)
+        XCTAssertFalse(Status.unknownOpcode.closesConnection)
+    }
+}
