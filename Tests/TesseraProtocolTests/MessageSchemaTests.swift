@@ -117,11 +117,9 @@ final class MessageSchemaTests: XCTestCase {
             }
             var out = ByteBuffer()
             out.writeFrame(opcode: vector.opcode, flags: vector.flags, status: vector.status, requestID: vector.requestID) { buffer in
-                VerifyResponse.write(
-                    userID: reply.userID, sessionID: id, expiresAt: reply.expiresAt,
-                    roles: { each in
-                        for role in reply.roles { Array(role.utf8).withUnsafeBytes { each($0) } }
-                    }, user: reply.user, into: &buffer)
+                VerifyResponse.writeSession(userID: reply.userID, sessionID: id, expiresAt: reply.expiresAt, into: &buffer)
+                for role in reply.roles { Array(role.utf8).withUnsafeBytes { VerifyResponse.writeRole($0, into: &buffer) } }
+                if let user = reply.user { VerifyResponse.writeUser(user, into: &buffer) }
             }
             let file = try String(contentsOf: TestVectorTests.directory.appendingPathComponent("\(name).hex"), encoding: .utf8)
             XCTAssertEqual(Array(out.readableBytesView), TestVector.parse(file), name)

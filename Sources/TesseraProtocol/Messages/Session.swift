@@ -190,27 +190,45 @@ public struct VerifyResponse: SchemaMessage {
     public static let schema = MessageSchema<Self>(
         "VERIFY reply",
         [
-            .integer(1, "user_id", \.userID),
-            .bytes(2, "session_id", \.sessionID, length: 16),
-            .integer(3, "expires_at", \.expiresAt),
-            .string(4, "role", \.roles),
-            .message(5, "user", \.user),
+            .integer(Tag.userID, "user_id", \.userID),
+            .bytes(Tag.sessionID, "session_id", \.sessionID, length: 16),
+            .integer(Tag.expiresAt, "expires_at", \.expiresAt),
+            .string(Tag.role, "role", \.roles),
+            .message(Tag.user, "user", \.user),
         ])
 
-    /// Writes a VERIFY reply body straight from the session's parts, without building the
-    /// message: the server's hot path. Byte for byte what ``encode(into:)`` writes for the same
-    /// values (`Protocol/vectors/verify-response.hex` checks both).
+    /// The reply's tags, shared by ``schema`` and the hot-path writers below.
+    @usableFromInline enum Tag {
+        @usableFromInline static let userID: UInt8 = 1
+        @usableFromInline static let sessionID: UInt8 = 2
+        @usableFromInline static let expiresAt: UInt8 = 3
+        @usableFromInline static let role: UInt8 = 4
+        @usableFromInline static let user: UInt8 = 5
+    }
+
+    // The server's hot path writes a VERIFY reply straight from the session's parts, without
+    // building the message: `writeSession`, then `writeRole` for each role, then `writeUser`
+    // when asked. Byte for byte what `encode(into:)` writes for the same values
+    // (`Protocol/vectors/verify-response.hex` checks both).
+
+    /// Writes the fields `user_id`, `session_id` and `expires_at`.
     @inlinable @inline(__always)
-    public static func write(
-        userID: UInt64, sessionID: (high: UInt64, low: UInt64), expiresAt: Int64,
-        roles forEachRole: ((UnsafeRawBufferPointer) -> Void) -> Void,
-        user: UserInfo?, into buffer: inout ByteBuffer
-    ) {
-        buffer.writeField(1, integer: userID)
-        buffer.writeField(2) { $0.writeMultipleIntegers(sessionID.high, sessionID.low) }
-        buffer.writeField(3, integer: expiresAt)
-        forEachRole { role in buffer.writeField(4, rawBytes: role) }
-        if let user { buffer.writeField(5) { user.encode(into: &$0) } }
+    public static func writeSession(userID: UInt64, sessionID: (high: UInt64, low: UInt64), expiresAt: Int64, into buffer: inout ByteBuffer) {
+        buffer.writeField(Tag.userID, integer: userID)
+        buffer.writeField(Tag.sessionID) { $0.writeMultipleIntegers(sessionID.high, sessionID.low) }
+        buffer.writeField(Tag.expiresAt, integer: expiresAt)
+    }
+
+    /// Writes one `role` field from the role's UTF-8 bytes.
+    @inlinable @inline(__always)
+    public static func writeRole(_ role: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+        buffer.writeField(Tag.role, rawBytes: role)
+    }
+
+    /// Writes the `user` field.
+    @inlinable
+    public static func writeUser(_ user: UserInfo, into buffer: inout ByteBuffer) {
+        buffer.writeField(Tag.user) { user.encode(into: &$0) }
     }
 }
 

@@ -150,9 +150,11 @@ struct RequestDispatcher: RequestDispatching {
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         let user = withUser ? try snapshot.user(id: session.userID).map(UserInfo.init) : nil
         out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
-            VerifyResponse.write(
-                userID: session.userID, sessionID: (session.sessionID.high, session.sessionID.low),
-                expiresAt: session.expiresAt, roles: session.forEachRole, user: user, into: &buffer)
+            VerifyResponse.writeSession(
+                userID: session.userID, sessionID: (session.sessionID.high, session.sessionID.low), expiresAt: session.expiresAt,
+                into: &buffer)
+            session.forEachRole { VerifyResponse.writeRole($0, into: &buffer) }
+            if let user { VerifyResponse.writeUser(user, into: &buffer) }
         }
         return session.touchDue ? session.sessionID : nil
     }
