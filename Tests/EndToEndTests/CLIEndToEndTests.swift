@@ -109,6 +109,29 @@ final class CLIEndToEndTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("logged out"), result.stdout)
     }
 
+    /// The README's quick start, with temporary paths for `/run/tessera` and `/var/lib/tessera`
+    /// and the built binaries for `.build/release` (the test suite builds in debug).
+    func testReadmeQuickStartRuns() throws {
+        let readme = try String(contentsOfFile: Self.repositoryRoot + "/README.md", encoding: .utf8)
+        let marker = "CLIEndToEndTests.testReadmeQuickStartRuns"
+        let afterMarker = try XCTUnwrap(readme.range(of: marker).map { readme[$0.upperBound...] }, "the README lost its tested block")
+        let start = try XCTUnwrap(afterMarker.range(of: "```sh\n"))
+        let end = try XCTUnwrap(afterMarker[start.upperBound...].range(of: "```"))
+        var block = String(afterMarker[start.upperBound..<end.lowerBound])
+        XCTAssertTrue(block.hasPrefix("swift build -c release\n"))
+        block = String(block.dropFirst("swift build -c release\n".count))
+        let root = daemon.directory + "/quickstart"
+        block = block.replacingOccurrences(of: ".build/release/", with: DaemonProcess.productsDirectory.path + "/")
+            .replacingOccurrences(of: "/run/tessera", with: root + "/run")
+            .replacingOccurrences(of: "/var/lib/tessera", with: root + "/data")
+            .replacingOccurrences(of: "tesserad --socket", with: "tesserad --argon2-ops 1 --argon2-mem-kib 64 --socket")
+        let result = try runCommand("/bin/bash", ["-c", "set -euo pipefail\n" + block + "wait\n"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("valid: user 1"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("logged out"), result.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/run/tessera.sock"), "the daemon stopped cleanly")
+    }
+
     static var repositoryRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
