@@ -42,63 +42,60 @@ public final class TesseraClient: Sendable {
     /// Creates a user.
     public func createUser(
         username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = []
-    ) async throws -> UserInfo {
-        let reply: UserResponse = try await call(
+    ) async throws -> User {
+        let reply = try await call(
             Operations.createUser, CreateUserRequest(username: username, password: password, email: email, displayName: displayName, roles: roles))
-        return reply.user
+        return try User(reply.user)
     }
 
     /// Creates a user with profile fields; when `unvalidated`, the reply carries the validation code.
-    public func register(_ request: CreateUserRequest) async throws -> UserResponse {
-        try await call(Operations.createUser, request)
+    public func register(_ request: CreateUserRequest) async throws -> Registration {
+        let reply = try await call(Operations.createUser, request)
+        return Registration(user: try User(reply.user), validationCode: reply.validationCode)
     }
 
     /// Changes a user's profile fields.
-    public func updateUser(_ request: UpdateUserRequest) async throws -> UserInfo {
-        let reply: UserResponse = try await call(Operations.updateUser, request)
-        return reply.user
+    public func updateUser(_ request: UpdateUserRequest) async throws -> User {
+        try User(try await call(Operations.updateUser, request).user)
     }
 
     /// Activates an account with its validation code.
-    public func validate(code: String) async throws -> UserInfo {
-        let reply: UserResponse = try await call(Operations.validate, ValidateRequest(code: code))
-        return reply.user
+    public func validate(code: String) async throws -> User {
+        try User(try await call(Operations.validate, ValidateRequest(code: code)).user)
     }
 
-    /// Reads a user by id, username or email.
-    public func user(_ lookup: UserSelector) async throws -> UserInfo {
-        let reply: UserResponse = try await call(Operations.getUser, lookup)
-        return reply.user
+    /// Reads a user by id, username, email or phone.
+    public func user(_ lookup: UserSelector) async throws -> User {
+        try User(try await call(Operations.getUser, lookup).user)
     }
 
     /// Checks a password and opens a session.
     public func login(
         identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
         idleTimeoutSeconds: UInt32? = nil
-    ) async throws -> LoginResponse {
-        try await call(
-            Operations.login,
-            LoginRequest(
-                identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
-                lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds))
+    ) async throws -> LoginResult {
+        let request = LoginRequest(
+            identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
+            lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds)
+        return try LoginResult(try await call(Operations.login, request))
     }
 
     /// Exchanges a refresh token for a new access token and refresh token. A retry within the
     /// server's grace window returns the same pair; a replay after it fails with `refresh-reused`
     /// and ends every session of the family.
-    public func refresh(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResponse {
-        try await call(Operations.refresh, RefreshRequest(refreshToken: refreshToken, clientIP: clientIP, userAgent: userAgent))
+    public func refresh(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResult {
+        try LoginResult(try await call(Operations.refresh, RefreshRequest(refreshToken: refreshToken, clientIP: clientIP, userAgent: userAgent)))
     }
 
     /// Checks a token: whose session it is, its roles and expiry.
-    public func verify(token: String) async throws -> VerifyResponse {
-        try await call(Operations.verify, VerifyRequest(token: token))
+    public func verify(token: String) async throws -> VerifiedSession {
+        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token)))
     }
 
     /// Checks a token and returns the user's profile with the session, in one round trip
     /// ("who am I", Rocket.Chat's resume).
-    public func verifyWithUser(token: String) async throws -> VerifyResponse {
-        try await call(Operations.verify, VerifyRequest(token: token, withUser: true))
+    public func verifyWithUser(token: String) async throws -> VerifiedSession {
+        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token, withUser: true)))
     }
 
     /// Ends the session of a token.
@@ -126,14 +123,14 @@ public final class TesseraClient: Sendable {
     }
 
     /// A page of users in id order.
-    public func listUsers(afterID: UInt64 = 0, limit: UInt32 = 100) async throws -> UserListResponse {
-        try await call(Operations.listUsers, ListUsersRequest(afterID: afterID, limit: limit))
+    public func listUsers(afterID: UInt64 = 0, limit: UInt32 = 100) async throws -> UserPage {
+        let reply = try await call(Operations.listUsers, ListUsersRequest(afterID: afterID, limit: limit))
+        return UserPage(users: try reply.users.map { info throws(TesseraClientError) in try User(info) }, nextAfterID: reply.nextAfterID)
     }
 
-    /// Sets an account's state: 0 active, 1 unvalidated, 2 disabled. Leaving active ends its sessions.
-    public func setUserState(_ user: UserSelector, to state: AccountState) async throws -> UserInfo {
-        let reply: UserResponse = try await call(Operations.setUserState, SetUserStateRequest(user: user, state: state.rawValue))
-        return reply.user
+    /// Sets an account's state. Leaving active ends its sessions.
+    public func setUserState(_ user: UserSelector, to state: AccountState) async throws -> User {
+        try User(try await call(Operations.setUserState, SetUserStateRequest(user: user, state: state.rawValue)).user)
     }
 
     /// Clears an account's failed-login count and lock.
@@ -142,9 +139,8 @@ public final class TesseraClient: Sendable {
     }
 
     /// A user's sessions, oldest first.
-    public func sessions(of user: UserSelector) async throws -> [SessionInfo] {
-        let reply: SessionListResponse = try await call(Operations.listSessions, user)
-        return reply.sessions
+    public func sessions(of user: UserSelector) async throws -> [SessionSummary] {
+        try await call(Operations.listSessions, user).sessions.map { info throws(TesseraClientError) in try SessionSummary(info) }
     }
 
     /// Ends one session (and its refresh family).

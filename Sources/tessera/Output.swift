@@ -10,13 +10,13 @@ enum Output {
         print(String(decoding: data, as: UTF8.self))
     }
 
-    static func user(_ user: UserInfo) -> [String: Any] {
+    static func user(_ user: User) -> [String: Any] {
         var object: [String: Any] = ["id": Int(user.id), "username": user.username, "created_at": iso8601(user.createdAt), "roles": user.roles]
         if let email = user.email { object["email"] = email }
         if let name = user.displayName { object["name"] = name }
-        if let state = user.accountState { object["state"] = state.description }
+        object["state"] = user.state.description
         if let phone = user.phone { object["phone"] = phone }
-        object["account_type"] = user.accountType == 1 ? "service" : "user"
+        object["account_type"] = user.accountType.description
         if let role = user.rootRole { object["root_role"] = role }
         if let id = user.externalID { object["external_id"] = id }
         if let url = user.imageURL { object["image_url"] = url }
@@ -26,7 +26,7 @@ enum Output {
         return object
     }
 
-    static func show(_ user: UserInfo, json: Bool, validationCode: String? = nil) {
+    static func show(_ user: User, json: Bool, validationCode: String? = nil) {
         if json {
             var object = self.user(user)
             if let validationCode { object["validation_code"] = validationCode }
@@ -38,7 +38,7 @@ enum Output {
         if let email = user.email { print("email:    \(email)") }
         if let name = user.displayName { print("name:     \(name)") }
         if !user.roles.isEmpty { print("roles:    \(user.roles.joined(separator: ", "))") }
-        if let state = user.accountState { print("state:    \(state)") }
+        print("state:    \(user.state)")
         if let phone = user.phone { print("phone:    \(phone)") }
         if user.failedLogins > 0 { print("failed:   \(user.failedLogins) consecutive failed logins") }
         if let last = user.lastLoginAt { print("last login: \(iso8601(last))") }
@@ -47,10 +47,10 @@ enum Output {
     }
 
     /// A login or refresh reply: the access token on the first line, then the refresh token.
-    static func pair(_ reply: LoginResponse, json: Bool) {
+    static func pair(_ reply: LoginResult, json: Bool) {
         if json {
             var object: [String: Any] = [
-                "token": reply.token, "session_id": hex(reply.sessionID),
+                "token": reply.token, "session_id": reply.sessionID.description,
                 "expires_at": iso8601(reply.expiresAt), "user": user(reply.user),
             ]
             object["refresh_token"] = reply.refreshToken
@@ -60,7 +60,7 @@ enum Output {
             print(reply.token)
             print(reply.refreshToken)
             print(
-                "expires \(iso8601(reply.expiresAt)), session \(hex(reply.sessionID)), user \(reply.user.username) (id \(reply.user.id))"
+                "expires \(iso8601(reply.expiresAt)), session \(reply.sessionID), user \(reply.user.username) (id \(reply.user.id))"
                     + ", refresh token expires \(iso8601(reply.refreshExpiresAt))")
         }
     }
@@ -68,10 +68,6 @@ enum Output {
     static func iso8601(_ milliseconds: Int64) -> String {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 }
 

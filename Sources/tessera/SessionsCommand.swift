@@ -21,7 +21,7 @@ struct SessionsCommand: AsyncParsableCommand {
                     Output.json([
                         "sessions": sessions.map { session -> [String: Any] in
                             var object: [String: Any] = [
-                                "id": Output.hex(session.sessionID), "created_at": Output.iso8601(session.createdAt),
+                                "id": session.sessionID.description, "created_at": Output.iso8601(session.createdAt),
                                 "expires_at": Output.iso8601(session.expiresAt),
                             ]
                             if let ip = session.clientIP { object["client_ip"] = ip }
@@ -32,7 +32,7 @@ struct SessionsCommand: AsyncParsableCommand {
                 } else {
                     for session in sessions {
                         print(
-                            "\(Output.hex(session.sessionID))  created \(Output.iso8601(session.createdAt))  expires \(Output.iso8601(session.expiresAt))  \(session.clientIP ?? "-")  \(session.userAgent ?? "-")"
+                            "\(session.sessionID)  created \(Output.iso8601(session.createdAt))  expires \(Output.iso8601(session.expiresAt))  \(session.clientIP ?? "-")  \(session.userAgent ?? "-")"
                         )
                     }
                 }

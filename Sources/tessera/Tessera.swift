@@ -112,12 +112,12 @@ struct Verify: AsyncParsableCommand {
             let reply = try await client.verify(token: token)
             if options.json {
                 Output.json([
-                    "valid": true, "user_id": Int(reply.userID), "session_id": Output.hex(reply.sessionID),
+                    "valid": true, "user_id": Int(reply.userID), "session_id": reply.sessionID.description,
                     "expires_at": Output.iso8601(reply.expiresAt), "roles": reply.roles,
                 ])
             } else {
                 print(
-                    "valid: user \(reply.userID), session \(Output.hex(reply.sessionID)), expires \(Output.iso8601(reply.expiresAt))"
+                    "valid: user \(reply.userID), session \(reply.sessionID), expires \(Output.iso8601(reply.expiresAt))"
                         + (reply.roles.isEmpty ? "" : ", roles \(reply.roles.joined(separator: ","))"))
             }
         }

@@ -81,7 +81,7 @@ struct UserCommand: AsyncParsableCommand {
                     if let next = page.nextAfterID { object["next_after"] = Int(next) }
                     Output.json(object)
                 } else {
-                    for user in page.users { print("\(user.id)\t\(user.username)\t\(user.email ?? "-")\t\(user.accountState?.description ?? "-")") }
+                    for user in page.users { print("\(user.id)\t\(user.username)\t\(user.email ?? "-")\t\(user.state)") }
                     if let next = page.nextAfterID { print("more: --after \(next)") }
                 }
             }

@@ -79,7 +79,12 @@ final class TesseraClientTests: XCTestCase {
             ]
         }
         let reply = try await client.login(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.7")
-        XCTAssertEqual(reply.user, Self.user)
+        XCTAssertEqual(reply.user.id, 7)
+        XCTAssertEqual(reply.user.username, "alice")
+        XCTAssertEqual(reply.user.roles, ["admin"])
+        XCTAssertEqual(reply.user.state, .active)
+        XCTAssertEqual(reply.sessionID.bytes, Array(repeating: 2, count: 16))
+        XCTAssertEqual(reply.refreshToken, "r")
         let request = try XCTUnwrap(server?.requests.first)
         XCTAssertEqual(request.opcode, Opcode.login.rawValue)
         XCTAssertEqual(request.flags, [])

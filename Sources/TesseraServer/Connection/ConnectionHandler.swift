@@ -45,9 +45,13 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard state.readsFrames else { return }
         var incoming = unwrapInboundIn(data)
-        frames.append(&incoming)
+        // Split on a local: a class property touched per frame pays a dynamic exclusivity check.
+        var accumulator = FrameAccumulator(maximumLength: frames.maximumLength)
+        swap(&accumulator, &frames)
+        defer { swap(&accumulator, &frames) }
+        accumulator.append(&incoming)
         do {
-            while let frame = try frames.next() {
+            while let frame = try accumulator.next() {
                 handle(frame, context: context)
             }
         } catch {

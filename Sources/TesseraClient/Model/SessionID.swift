@@ -1,5 +1,3 @@
-import TesseraProtocol
-
 /// A session's id: 16 bytes, not a secret. Session lists show it (as 32 hexadecimal digits)
 /// and REVOKE_SESSION takes it.
 public struct SessionID: Hashable, Sendable, CustomStringConvertible {
@@ -45,19 +43,4 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
         default: nil
         }
     }
-}
-
-extension LoginResponse {
-    /// The new session's id.
-    public var session: SessionID? { SessionID(bytes: sessionID) }
-}
-
-extension VerifyResponse {
-    /// The verified session's id.
-    public var session: SessionID? { SessionID(bytes: sessionID) }
-}
-
-extension SessionInfo {
-    /// The listed session's id.
-    public var session: SessionID? { SessionID(bytes: sessionID) }
 }

@@ -1,5 +1,3 @@
-import TesseraProtocol
-
 /// An account's state, as USER's `state` field carries it.
 public enum AccountState: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Logs in normally.
@@ -25,7 +23,11 @@ public enum AccountState: UInt8, Sendable, CaseIterable, CustomStringConvertible
     }
 }
 
-extension UserInfo {
-    /// The account's state (`nil` only for a value this client does not know).
-    public var accountState: AccountState? { AccountState(rawValue: state) }
+/// Whether an account is a person's or a service's.
+public enum AccountType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case user = 0
+    case service = 1
+
+    /// `user` or `service`.
+    public var description: String { self == .user ? "user" : "service" }
 }
