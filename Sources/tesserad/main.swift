@@ -92,6 +92,26 @@ struct Tesserad: AsyncParsableCommand {
         help: "Socket threads. Default: half the cores (at least one); the web processes on the same host need the rest.")
     var eventLoopThreads: Int = max(1, TesseraCore.System.coreCount / 2)
 
+    @Option(
+        name: .customLong("admin-uid"),
+        help: "A uid whose connections may use every operation (repeatable). Root and the daemon's own uid always may.")
+    var adminUIDs: [UInt32] = []
+
+    @Option(name: .customLong("admin-gid"), help: "A group whose members may use every operation (repeatable).")
+    var adminGIDs: [UInt32] = []
+
+    @Option(
+        name: .customLong("app-uid"),
+        help: """
+            A uid of a web process (repeatable): it may use the application operations only (sign-up, login, verify, \
+            refresh, logout, validate, change password). With no --app-uid and no --app-gid, members of the socket's \
+            group are applications. Any other peer is refused at connect.
+            """)
+    var applicationUIDs: [UInt32] = []
+
+    @Option(name: .customLong("app-gid"), help: "A group whose members are web processes (repeatable).")
+    var applicationGIDs: [UInt32] = []
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -152,6 +172,10 @@ struct Tesserad: AsyncParsableCommand {
         var server = ServerConfiguration(socketPath: socket, eventLoopThreads: eventLoopThreads)
         server.maximumFrameLength = maximumFrame
         server.sweepIntervalSeconds = sweepInterval
+        server.peers.adminUIDs = Set(adminUIDs)
+        server.peers.adminGIDs = Set(adminGIDs)
+        server.peers.applicationUIDs = Set(applicationUIDs)
+        server.peers.applicationGIDs = Set(applicationGIDs)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
         // Services stop in reverse order: the server drains its connections, then the sweeper
         // stops, then queued hashes and writes finish and LMDB closes.

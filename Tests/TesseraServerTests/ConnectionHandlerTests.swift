@@ -20,7 +20,8 @@ final class ConnectionHandlerTests: XCTestCase {
         channel = try await NIOAsyncTestingChannel(channelInitializer: { channel in
             try channel.pipeline.syncOperations.addHandler(
                 ConnectionHandler(
-                    dispatcher: dispatcher, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), tracker: nil, connectionID: 1))
+                    dispatcher: dispatcher, peer: nil, peerClass: .admin, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                    tracker: nil, connectionID: 1))
         })
         // The handler answers from channelActive on: connect the channel as a real accept would.
         try await channel.connect(to: try SocketAddress(unixDomainSocketPath: "/tmp/peer.sock")).get()

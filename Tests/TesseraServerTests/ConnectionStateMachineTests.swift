@@ -6,21 +6,21 @@ import XCTest
 final class ConnectionStateMachineTests: XCTestCase {
     func testFramesAreRoutedByHowTheirOperationIsAnswered() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 4)
-        XCTAssertEqual(machine.frameReceived(.inline), .answerInline)
-        XCTAssertEqual(machine.frameReceived(.verifyBatch), .queueVerify)
-        XCTAssertEqual(machine.frameReceived(.slow), .startSlow)
+        XCTAssertEqual(machine.frameReceived(.ping), .answerInline)
+        XCTAssertEqual(machine.frameReceived(.verify), .queueVerify)
+        XCTAssertEqual(machine.frameReceived(.login), .startSlow)
         XCTAssertEqual(machine.frameReceived(nil), .rejectUnknownOpcode)
         XCTAssertEqual(machine.slowInFlight, 1)
     }
 
     func testSlowRequestsBeyondTheLimitAreRejectedUntilOneFinishes() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 2)
-        XCTAssertEqual(machine.frameReceived(.slow), .startSlow)
-        XCTAssertEqual(machine.frameReceived(.slow), .startSlow)
-        XCTAssertEqual(machine.frameReceived(.slow), .rejectBusy)
-        XCTAssertEqual(machine.frameReceived(.verifyBatch), .queueVerify, "verifies are never counted against the limit")
+        XCTAssertEqual(machine.frameReceived(.login), .startSlow)
+        XCTAssertEqual(machine.frameReceived(.login), .startSlow)
+        XCTAssertEqual(machine.frameReceived(.login), .rejectBusy)
+        XCTAssertEqual(machine.frameReceived(.verify), .queueVerify, "verifies are never counted against the limit")
         XCTAssertEqual(machine.slowRequestFinished(), .writeAndFlush)
-        XCTAssertEqual(machine.frameReceived(.slow), .startSlow)
+        XCTAssertEqual(machine.frameReceived(.login), .startSlow)
         XCTAssertEqual(machine.slowInFlight, 2)
     }
 
@@ -33,38 +33,66 @@ final class ConnectionStateMachineTests: XCTestCase {
 
     func testDrainWaitsForTheLastSlowRequest() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 4)
-        _ = machine.frameReceived(.slow)
-        _ = machine.frameReceived(.slow)
+        _ = machine.frameReceived(.login)
+        _ = machine.frameReceived(.login)
         XCTAssertEqual(machine.drainRequested(), .waitForSlowRequests)
-        XCTAssertEqual(machine.frameReceived(.inline), .answerInline, "a draining connection still answers what arrives")
+        XCTAssertEqual(machine.frameReceived(.ping), .answerInline, "a draining connection still answers what arrives")
         XCTAssertEqual(machine.slowRequestFinished(), .writeAndFlush)
         XCTAssertEqual(machine.slowRequestFinished(), .writeFlushAndClose)
     }
 
     func testAFramingErrorBreaksTheConnectionOnce() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 4)
-        _ = machine.frameReceived(.slow)
+        _ = machine.frameReceived(.login)
         XCTAssertEqual(machine.framingFailed(), .answerQueuedThenFailAndClose)
         XCTAssertEqual(machine.state, .broken)
         XCTAssertFalse(machine.readsFrames)
         XCTAssertEqual(machine.framingFailed(), .ignore)
-        XCTAssertEqual(machine.frameReceived(.inline), .ignore)
+        XCTAssertEqual(machine.frameReceived(.ping), .ignore)
         XCTAssertEqual(machine.drainRequested(), .none)
         XCTAssertEqual(machine.slowRequestFinished(), .writeAndFlush, "a reply already computed still goes out before the close")
     }
 
     func testAHalfCloseIsADrain() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 4)
-        _ = machine.frameReceived(.slow)
+        _ = machine.frameReceived(.login)
         XCTAssertEqual(machine.inputClosed(), .waitForSlowRequests)
         XCTAssertEqual(machine.slowRequestFinished(), .writeFlushAndClose)
     }
 
+    func testAnApplicationPeerIsForbiddenTheAdministrativeOperations() {
+        var machine = ConnectionStateMachine(peer: .application, maximumSlowInFlight: 4)
+        XCTAssertEqual(machine.connected(), .serve)
+        for opcode in [Opcode.hello, .ping, .createUser, .login, .refresh, .logout, .validate, .changePassword] {
+            XCTAssertNotEqual(machine.frameReceived(opcode), .rejectForbidden, "\(opcode)")
+        }
+        XCTAssertEqual(machine.frameReceived(.verify), .queueVerify)
+        for opcode in [
+            Opcode.setPassword, .setUserState, .unlockUser, .deleteUser, .listUsers, .getUser, .updateUser, .listSessions,
+            .revokeSession, .revokeAllSessions,
+        ] {
+            XCTAssertEqual(machine.frameReceived(opcode), .rejectForbidden, "\(opcode)")
+        }
+        XCTAssertEqual(machine.frameReceived(nil), .rejectUnknownOpcode)
+    }
+
+    func testAnAdminPeerMayUseEverything() {
+        var machine = ConnectionStateMachine(peer: .admin, maximumSlowInFlight: 64)
+        for opcode in Opcode.allCases { XCTAssertNotEqual(machine.frameReceived(opcode), .rejectForbidden, "\(opcode)") }
+    }
+
+    func testARefusedPeerIsClosedAtConnectAndReadsNothing() {
+        var machine = ConnectionStateMachine(peer: .refused, maximumSlowInFlight: 4)
+        XCTAssertEqual(machine.connected(), .refuse)
+        XCTAssertFalse(machine.readsFrames)
+        XCTAssertEqual(machine.frameReceived(.ping), .ignore)
+    }
+
     func testRepliesFinishingAfterTheChannelClosedAreDropped() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 4)
-        _ = machine.frameReceived(.slow)
+        _ = machine.frameReceived(.login)
         machine.channelClosed()
         XCTAssertEqual(machine.slowRequestFinished(), .drop)
-        XCTAssertEqual(machine.frameReceived(.inline), .ignore)
+        XCTAssertEqual(machine.frameReceived(.ping), .ignore)
     }
 }

@@ -25,12 +25,15 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     private var pendingVerifies: [Frame] = []
     private var replies: ByteBuffer
 
-    init(dispatcher: Dispatcher, logger: Logger, tracker: ConnectionTracker?, connectionID: UInt64) {
+    init(dispatcher: Dispatcher, peer: PeerCredentials?, peerClass: PeerClass, logger: Logger, tracker: ConnectionTracker?, connectionID: UInt64) {
         self.dispatcher = dispatcher
         self.logger = logger
         self.logger[metadataKey: "connection.id"] = "\(connectionID)"
+        self.logger[metadataKey: "peer.uid"] = "\(peer.map { String($0.uid) } ?? "unknown")"
+        self.logger[metadataKey: "peer.pid"] = "\(peer.map { String($0.pid) } ?? "unknown")"
+        self.logger[metadataKey: "peer.class"] = "\(peerClass.rawValue)"
         self.tracker = tracker
-        state = ConnectionStateMachine(maximumSlowInFlight: Int(dispatcher.maximumInFlight))
+        state = ConnectionStateMachine(peer: peerClass, maximumSlowInFlight: Int(dispatcher.maximumInFlight))
         frames = FrameAccumulator(maximumLength: dispatcher.maximumFrameLength)
         replies = ByteBuffer()
         pendingVerifies.reserveCapacity(64)
@@ -60,7 +63,7 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     }
 
     private func handle(_ frame: Frame, context: ChannelHandlerContext) {
-        switch state.frameReceived(dispatcher.answering(frame.opcode)) {
+        switch state.frameReceived(Opcode(rawValue: frame.opcode)) {
         case .queueVerify:
             pendingVerifies.append(frame)
         case .answerInline:
@@ -73,6 +76,8 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
             startSlow(frame, context: context)
         case .rejectBusy:
             writeError(RequestFailure(status: .busy, message: "too many requests in flight on this connection", retryAfterSeconds: 1), for: frame)
+        case .rejectForbidden:
+            writeError(RequestFailure(status: .forbidden, message: "this peer may not use opcode 0x\(String(frame.opcode, radix: 16))"), for: frame)
         case .rejectUnknownOpcode:
             writeError(
                 RequestFailure(
@@ -165,7 +170,16 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
 
     func channelActive(context: ChannelHandlerContext) {
         tracker?.opened(context.channel)
+        logger.debug("connection accepted")
         context.fireChannelActive()
+        if state.connected() == .refuse {
+            let traceID = TraceID.make()
+            logger.info("connection refused: the peer is neither admin nor application", metadata: ["trace.id": "\(traceID)"])
+            let failure = RequestFailure(status: .forbidden, message: "this peer may not use tesserad; see its --admin-uid and --app-uid")
+            replies.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: traceID, closing: true)
+            flushReplies(context: context)
+            context.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -34,9 +34,26 @@ struct ConnectionStateMachine {
     private(set) var slowInFlight = 0
     /// The most slow requests one connection may have running at once.
     let maximumSlowInFlight: Int
+    /// What the peer may do, from its credentials at accept.
+    let peer: PeerClass
 
-    init(maximumSlowInFlight: Int) {
+    init(peer: PeerClass = .admin, maximumSlowInFlight: Int) {
+        self.peer = peer
         self.maximumSlowInFlight = maximumSlowInFlight
+    }
+
+    /// What to do when the connection becomes active.
+    enum ConnectAction: Equatable {
+        /// Read and answer.
+        case serve
+        /// Write one `forbidden` frame (request id 0, `CLOSING`) and close, reading nothing.
+        case refuse
+    }
+
+    mutating func connected() -> ConnectAction {
+        guard peer == .refused else { return .serve }
+        state = .broken
+        return .refuse
     }
 
     /// Whether bytes that arrive are worth splitting into frames.
@@ -56,17 +73,20 @@ struct ConnectionStateMachine {
         case rejectBusy
         /// Answer `unknown-opcode`.
         case rejectUnknownOpcode
+        /// Answer `forbidden`: the peer's class may not use this operation.
+        case rejectForbidden
         /// Nothing: the connection is broken or closed.
         case ignore
     }
 
-    /// A frame arrived whose operation is answered as `answering` (`nil`: an unknown opcode).
-    mutating func frameReceived(_ answering: Answering?) -> FrameAction {
+    /// A frame arrived for `opcode` (`nil`: not an operation of this protocol version).
+    mutating func frameReceived(_ opcode: Opcode?) -> FrameAction {
         guard readsFrames else { return .ignore }
-        switch answering {
+        guard let opcode else { return .rejectUnknownOpcode }
+        guard peer.permits(opcode) else { return .rejectForbidden }
+        switch opcode.answering {
         case .inline: return .answerInline
         case .verifyBatch: return .queueVerify
-        case nil: return .rejectUnknownOpcode
         case .slow:
             guard slowInFlight < maximumSlowInFlight else { return .rejectBusy }
             slowInFlight += 1

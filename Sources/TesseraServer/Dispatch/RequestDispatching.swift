@@ -12,9 +12,6 @@ protocol RequestDispatching: Sendable {
     /// Slow requests one connection may have in flight.
     var maximumInFlight: UInt32 { get }
 
-    /// How `opcode` is answered; `nil` when it is not an operation of this protocol version.
-    func answering(_ opcode: UInt8) -> Answering?
-
     /// Answers an ``Answering/inline`` request: appends its whole reply frame to `out`.
     func answerInline(_ frame: Frame, into out: inout ByteBuffer) throws
 
@@ -24,10 +21,4 @@ protocol RequestDispatching: Sendable {
 
     /// Runs an ``Answering/slow`` request off the event loop and returns its reply body.
     func answerSlow(_ frame: Frame) async throws -> ByteBuffer
-}
-
-extension RequestDispatching {
-    func answering(_ opcode: UInt8) -> Answering? {
-        Opcode(rawValue: opcode)?.answering
-    }
 }

@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var sweepIntervalSeconds: UInt32 = 10
     /// How long a graceful shutdown waits for in-flight requests before closing connections.
     public var drainTimeoutSeconds: Int64 = 10
+    /// Who is admin, who is an application, from the peer's credentials at accept.
+    public var peers = PeerPolicy()
 
     public init(socketPath: String, eventLoopThreads: Int) {
         self.socketPath = socketPath

@@ -105,16 +105,17 @@ public final class TesseraServer: Service, Sendable {
     private func bind() async throws -> any Channel {
         try SocketPath.prepare(configuration.socketPath)
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)
-        let (logger, tracker) = (logger, tracker)
+        let (logger, tracker, policy) = (logger, tracker, configuration.peers)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             // A client that shuts down its write side still gets the replies it is owed.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // The peer's class is known before any byte is read: a refused peer costs its socket.
+                PeerCredentials.read(from: channel).flatMapThrowing { peer in
                     let handler = ConnectionHandler(
-                        dispatcher: dispatcher, logger: logger,
+                        dispatcher: dispatcher, peer: peer, peerClass: peer.map(policy.classify) ?? .refused, logger: logger,
                         tracker: tracker, connectionID: tracker.makeID())
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

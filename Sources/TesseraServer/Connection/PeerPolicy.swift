@@ -1,0 +1,66 @@
+import TesseraProtocol
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a peer may do, decided once at accept from its credentials.
+public enum PeerClass: String, Sendable, Equatable {
+    /// Every operation: operators and the daemon's own tools.
+    case admin
+    /// What a web process needs (``PeerPolicy/applicationOperations``).
+    case application
+    /// Nothing: answered with one `forbidden` frame and closed.
+    case refused
+
+    /// Whether this class may use `opcode`.
+    public func permits(_ opcode: Opcode) -> Bool {
+        switch self {
+        case .admin: true
+        case .application: PeerPolicy.applicationOperations.contains(opcode)
+        case .refused: false
+        }
+    }
+}
+
+/// Who is admin, who is an application, configured by uid and gid lists.
+///
+/// - admin: root, the daemon's own uid, `adminUIDs`, and members of `adminGIDs`;
+/// - application: `applicationUIDs` and members of `applicationGIDs`; when both lists are empty,
+///   members of the socket's group (the single-host default: the web processes' user is put in
+///   the daemon's group);
+/// - everyone else is refused.
+public struct PeerPolicy: Sendable, Equatable {
+    public var adminUIDs: Set<UInt32> = []
+    public var adminGIDs: Set<UInt32> = []
+    public var applicationUIDs: Set<UInt32> = []
+    public var applicationGIDs: Set<UInt32> = []
+    /// The daemon's own uid: always admin.
+    public var daemonUID: UInt32 = getuid()
+    /// The group the socket file belongs to (the daemon's group).
+    public var socketGID: UInt32 = getegid()
+
+    public init() {}
+
+    /// The operations an application peer may use. GET_USER, UPDATE_USER, LIST_SESSIONS and
+    /// REVOKE_SESSION are not among them: their self-service form (for the user of a session
+    /// token the request carries) is still to come, and until then they are admin-only.
+    public static let applicationOperations: Set<Opcode> = [
+        .hello, .ping, .createUser, .login, .verify, .refresh, .logout, .validate, .changePassword,
+    ]
+
+    public func classify(_ peer: PeerCredentials) -> PeerClass {
+        if peer.uid == 0 || peer.uid == daemonUID || adminUIDs.contains(peer.uid) || !peer.groups.isDisjoint(with: adminGIDs) {
+            return .admin
+        }
+        if applicationUIDs.contains(peer.uid) || !peer.groups.isDisjoint(with: applicationGIDs) {
+            return .application
+        }
+        if applicationUIDs.isEmpty && applicationGIDs.isEmpty && peer.groups.contains(socketGID) {
+            return .application
+        }
+        return .refused
+    }
+}
