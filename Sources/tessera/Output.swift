@@ -103,9 +103,12 @@ enum Password {
     }
 
     /// A token argument, or the first line of standard input for "-".
-    static func tokenArgument(_ argument: String) throws -> String {
-        guard argument == "-" else { return argument }
-        guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no token on standard input") }
+    /// A token or code: from standard input unless one is given on the command line (where
+    /// other users can read it in `/proc/*/cmdline`; prefer standard input). `-` also means
+    /// standard input.
+    static func tokenArgument(_ argument: String?, what: String = "token") throws -> String {
+        if let argument, argument != "-" { return argument }
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no \(what) on standard input") }
         return line
     }
 }

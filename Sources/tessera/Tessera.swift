@@ -91,7 +91,8 @@ struct Login: AsyncParsableCommand {
 struct Refresh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Exchange a refresh token for a new token pair; prints the new access token first.")
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The refresh token, or '-' to read it from standard input.") var refreshToken: String
+    @Argument(help: "The refresh token; read from standard input when absent or '-' (a token in argv is visible to other users).")
+    var refreshToken: String?
 
     func run() async throws {
         let token = try Password.tokenArgument(refreshToken)
@@ -104,7 +105,8 @@ struct Refresh: AsyncParsableCommand {
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check a token; exits 0 only when it is valid.")
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The token, or '-' to read it from standard input.") var token: String
+    @Argument(help: "The token; read from standard input when absent or '-' (a token in argv is visible to other users).")
+    var token: String?
 
     func run() async throws {
         let token = try Password.tokenArgument(token)
@@ -127,7 +129,8 @@ struct Verify: AsyncParsableCommand {
 struct Logout: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "End the session of a token.")
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The token, or '-' to read it from standard input.") var token: String
+    @Argument(help: "The token; read from standard input when absent or '-' (a token in argv is visible to other users).")
+    var token: String?
 
     func run() async throws {
         let token = try Password.tokenArgument(token)

@@ -60,9 +60,10 @@ struct UserCommand: AsyncParsableCommand {
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Activate an unvalidated account with its validation code.")
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "The validation code.") var code: String
+        @Argument(help: "The validation code; read from standard input when absent or '-'.") var code: String?
 
         func run() async throws {
+            let code = try Password.tokenArgument(code, what: "validation code")
             try await options.run { client in Output.show(try await client.validate(code: code), json: options.json) }
         }
     }

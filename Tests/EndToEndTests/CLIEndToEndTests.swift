@@ -40,6 +40,11 @@ final class CLIEndToEndTests: XCTestCase {
 
         let viaStdin = try tessera(["verify", "-"], input: token + "\n")
         XCTAssertEqual(viaStdin.status, 0, viaStdin.stderr)
+        let byDefault = try tessera(["verify"], input: token + "\n")
+        XCTAssertEqual(byDefault.status, 0, "no argument: the token comes from standard input: \(byDefault.stderr)")
+        let nothing = try tessera(["verify"], input: "")
+        XCTAssertNotEqual(nothing.status, 0)
+        XCTAssertTrue(nothing.stderr.contains("no token on standard input"), nothing.stderr)
 
         XCTAssertEqual(try tessera(["logout", token]).status, 0)
         let rejected = try tessera(["verify", token])

@@ -113,3 +113,20 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(seen, Set(0..<500))
     }
 }
+
+/// A flood of bad requests does not flood the log: a client's mistakes are logged at debug.
+final class LogFloodTests: XCTestCase {
+    func testBadVerifiesAreNotLoggedAtInfo() throws {
+        let daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--log-level", "info"])
+        defer { daemon.tearDown() }
+        try daemon.start()
+        let before = daemon.log.utf8.count
+        let connection = try RawConnection(path: daemon.socketPath)
+        connection.sendTogether((1...1000).map { (.verify, UInt32($0), VerifyRequest(token: "not-a-token-\($0)")) })
+        let replies = (1...1000).compactMap { _ in connection.readFrame() }
+        XCTAssertEqual(replies.count, 1000)
+        XCTAssertTrue(replies.allSatisfy { $0.status == Status.tokenInvalid.rawValue })
+        let written = daemon.log.utf8.count - before
+        XCTAssertLessThan(written, 1000, "1,000 bad verifies wrote \(written) bytes of log")
+    }
+}

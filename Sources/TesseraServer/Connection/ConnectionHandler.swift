@@ -144,7 +144,7 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
         let traceID = TraceID.make()
         var metadata: Logger.Metadata = ["trace.id": "\(traceID)", "request.opcode": "\(frame.opcode)", "error.name": "\(failure.status.name)"]
         if failure.status == .internal { metadata["error.detail"] = "\(error)" }
-        logger.info("request failed", metadata: metadata)
+        logger.log(level: failure.status.logLevel, "request failed", metadata: metadata)
         replies.writeErrorFrame(opcode: frame.opcode, requestID: frame.requestID, failure: failure, traceID: traceID)
     }
 

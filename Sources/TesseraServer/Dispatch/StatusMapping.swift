@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import SodiumKit
 import TesseraCore
@@ -21,6 +22,20 @@ extension AuthError {
         case .busy: .busy
         case .storageFull: .storageFull
         case .internal: .internal
+        }
+    }
+}
+
+extension Status {
+    /// How loudly a failed request is logged: a client's mistake (a wrong password, an expired
+    /// token, a malformed body) at debug, so a flood of them cannot flood the log; a refused
+    /// operation at notice; the server's own trouble at warning or error.
+    var logLevel: Logger.Level {
+        switch self {
+        case .internal: .error
+        case .storageFull: .warning
+        case .forbidden: .notice
+        default: .debug
         }
     }
 }
