@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import TesseraProtocol
 
 /// A request on its way out, with the promise its reply completes.
@@ -15,6 +16,11 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private var pending: [UInt32: EventLoopPromise<Frame>] = [:]
+    private let closingError: ClosingError
+
+    init(closingError: ClosingError) {
+        self.closingError = closingError
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
@@ -32,6 +38,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
             // A connection-level error (request id 0): every waiting request fails with it, and the
             // connection is done: close it now so the next request opens a fresh one.
             let error = (try? ClientReply.serverError(frame)) ?? .connectionClosed
+            closingError.value = error
             failAll(error)
             context.close(promise: nil)
         }
@@ -51,6 +58,17 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         let waiting = pending
         pending.removeAll()
         for promise in waiting.values { promise.fail(error) }
+    }
+}
+
+/// The error a `CLOSING` frame ended a connection with, kept for requests that were still on
+/// their way out when it arrived (a peer refused at connect gets it before sending anything).
+final class ClosingError: Sendable {
+    private let storage = Mutex<TesseraClientError?>(nil)
+
+    var value: TesseraClientError? {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
     }
 }
 

@@ -19,6 +19,9 @@ public final class TesseraClient: Sendable {
     public let socketPath: String
     private let group: any EventLoopGroup
     private let connection = Mutex<EventLoopFuture<any Channel>?>(nil)
+    /// The connection-level error (a `CLOSING` frame) that ended the current connection, if any:
+    /// a request written after it reports it rather than a bare "connection closed".
+    private let closingError = ClosingError()
     private let nextRequestID = Atomic<UInt32>(1)
     private static let maximumReplyLength: UInt32 = 16 << 20
 
@@ -172,14 +175,21 @@ public final class TesseraClient: Sendable {
         let id = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue
         let promise = channel.eventLoop.makePromise(of: Frame.self)
         let request = OutboundRequest(frame: Frame(opcode: opcode, requestID: id == 0 ? 1 : id, body: body), promise: promise)
-        channel.writeAndFlush(request).whenFailure { error in promise.fail(TesseraClientError.connectionClosed) }
+        let closingError = self.closingError
+        channel.writeAndFlush(request).whenFailure { _ in promise.fail(closingError.value ?? TesseraClientError.connectionClosed) }
         return try await promise.futureResult.get()
     }
 
     /// Sends `request` as `operation` and decodes its reply; an error frame throws
     /// ``TesseraClientError/server(_:)``.
     public func call<Request, Reply>(_ operation: Operation<Request, Reply>, _ request: Request) async throws -> Reply {
-        let frame = try await roundTrip(opcode: operation.opcode.rawValue, body: request.encoded())
+        let body: ByteBuffer
+        do {
+            body = try request.encoded()
+        } catch {
+            throw TesseraClientError.invalidRequest("\(error)")
+        }
+        let frame = try await roundTrip(opcode: operation.opcode.rawValue, body: body)
         guard frame.status == 0 else { throw try ClientReply.serverError(frame) }
         do {
             return try Reply(decoding: frame.body)
@@ -212,12 +222,14 @@ public final class TesseraClient: Sendable {
     }
 
     private func connect() -> EventLoopFuture<any Channel> {
+        let closingError = self.closingError
+        closingError.value = nil
         let maximum = Self.maximumReplyLength
         return ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumLength: maximum)))
-                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler())
+                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(closingError: closingError))
                 }
             }
             .connect(unixDomainSocketPath: socketPath)

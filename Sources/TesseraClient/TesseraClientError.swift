@@ -10,6 +10,8 @@ public enum TesseraClientError: Error, Equatable, Sendable, CustomStringConverti
     case cannotConnect(path: String, reason: String)
     /// The reply could not be decoded.
     case malformedReply(String)
+    /// The request cannot be encoded (a value longer than a field holds); nothing was sent.
+    case invalidRequest(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum TesseraClientError: Error, Equatable, Sendable, CustomStringConverti
         case .connectionClosed: "the connection to tesserad closed before the reply arrived"
         case .cannotConnect(let path, let reason): "cannot connect to tesserad at \(path): \(reason)"
         case .malformedReply(let why): "malformed reply from tesserad: \(why)"
+        case .invalidRequest(let why): "the request cannot be sent: \(why)"
         }
     }
 
@@ -27,6 +30,7 @@ public enum TesseraClientError: Error, Equatable, Sendable, CustomStringConverti
         case .connectionClosed: "connection-closed"
         case .cannotConnect: "cannot-connect"
         case .malformedReply: "malformed-reply"
+        case .invalidRequest: "invalid-request"
         }
     }
 }

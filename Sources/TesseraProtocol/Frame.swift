@@ -49,7 +49,8 @@ public struct FrameFlags: OptionSet, Sendable, Hashable {
 
 extension ByteBuffer {
     /// Writes a whole frame: header, then whatever `writeBody` appends; the length is patched
-    /// in afterwards, so the body is encoded once, in place, with no intermediate buffer.
+    /// in afterwards, so the body is encoded once, in place, with no intermediate buffer. When
+    /// `writeBody` throws, nothing of the frame stays in the buffer.
     @inlinable
     public mutating func writeFrame(
         opcode: UInt8, flags: FrameFlags = [], status: UInt16 = 0, requestID: UInt32,
@@ -57,7 +58,12 @@ extension ByteBuffer {
     ) rethrows {
         let start = writerIndex
         writeMultipleIntegers(UInt32(0), opcode, flags.rawValue, status, requestID)
-        try writeBody(&self)
+        do {
+            try writeBody(&self)
+        } catch {
+            moveWriterIndex(to: start)
+            throw error
+        }
         setInteger(UInt32(writerIndex - start - 4), at: start)
     }
 

@@ -18,6 +18,8 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidUTF8(tag: UInt8)
     /// A field's value is out of its allowed range.
     case invalidValue(String)
+    /// A value too long to be written as a field (more than 65,535 bytes).
+    case fieldTooLong(tag: UInt8, length: Int)
 
     /// The status to report for this error.
     public var status: Status {
@@ -39,6 +41,7 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingField(let name): "required field \(name) is missing"
         case .invalidUTF8(let tag): "field \(tag) is not valid UTF-8"
         case .invalidValue(let why): why
+        case .fieldTooLong(let tag, let length): "field \(tag) would be \(length) bytes; a field holds at most 65535"
         }
     }
 }

@@ -15,7 +15,9 @@ final class EnumerationTests: XCTestCase {
         XCTAssertEqual(body.traceID?.count, 16)
         body.traceID = String(repeating: "0", count: 16)
         var buffer = ByteBuffer()
-        buffer.writeFrame(opcode: frame.opcode, flags: frame.flags, status: frame.status, requestID: frame.requestID) { body.encode(into: &$0) }
+        try! buffer.writeFrame(opcode: frame.opcode, flags: frame.flags, status: frame.status, requestID: frame.requestID) {
+            try body.encode(into: &$0)
+        }
         return Array(buffer.readableBytesView)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TesseraClient
 import TesseraProtocol
 import XCTest
 
@@ -68,10 +69,10 @@ final class HostileInputTests: XCTestCase {
         var truncatedField = ByteBuffer()
         truncatedField.writeMultipleIntegers(UInt8(1), UInt16(500), UInt8(0x41))
         var badUTF8 = ByteBuffer()
-        badUTF8.writeField(1, bytes: [0xff, 0xfe, 0xfd])
+        try badUTF8.writeField(1, bytes: [0xff, 0xfe, 0xfd])
         var hugeUsername = ByteBuffer()
-        hugeUsername.writeField(1, string: String(repeating: "u", count: 10_000))
-        hugeUsername.writeField(2, string: "correct horse")
+        try hugeUsername.writeField(1, string: String(repeating: "u", count: 10_000))
+        try hugeUsername.writeField(2, string: "correct horse")
         // A token that is not valid UTF-8 is a malformed string field, as in every other message.
         let cases: [(Opcode, ByteBuffer, Status)] = [
             (.verify, truncatedField, .invalidArgument), (.verify, badUTF8, .invalidArgument), (.verify, ByteBuffer(), .invalidArgument),
@@ -91,7 +92,7 @@ final class HostileInputTests: XCTestCase {
         do {
             let connection = try RawConnection(path: daemon.socketPath)
             var buffer = ByteBuffer()
-            buffer.writeFrame(opcode: Opcode.ping.rawValue, requestID: 1) { $0.writeField(1, bytes: [1, 2, 3, 4]) }
+            try buffer.writeFrame(opcode: Opcode.ping.rawValue, requestID: 1) { try $0.writeField(1, bytes: [1, 2, 3, 4]) }
             connection.send(Array(buffer.readableBytesView.dropLast(3)))
         }
         try assertOthersStillServed()
@@ -101,7 +102,7 @@ final class HostileInputTests: XCTestCase {
         let connection = try RawConnection(path: daemon.socketPath)
         var burst = ByteBuffer()
         for id in 0..<500 as Range<UInt32> {
-            burst.writeFrame(opcode: Opcode.verify.rawValue, requestID: id) { TokenRequest(token: "x\(id)").encode(into: &$0) }
+            try burst.writeFrame(opcode: Opcode.verify.rawValue, requestID: id) { try TokenRequest(token: "x\(id)").encode(into: &$0) }
         }
         connection.send(Array(burst.readableBytesView))
         var seen = Set<UInt32>()
@@ -128,5 +129,35 @@ final class LogFloodTests: XCTestCase {
         XCTAssertTrue(replies.allSatisfy { $0.status == Status.tokenInvalid.rawValue })
         let written = daemon.log.utf8.count - before
         XCTAssertLessThan(written, 1000, "1,000 bad verifies wrote \(written) bytes of log")
+    }
+}
+
+/// A profile too big to encode is refused at the door, so no reply can ever trap the daemon.
+final class OversizedProfileTests: XCTestCase {
+    func testSettingsThatWouldNotFitInAReplyAreInvalidArgument() async throws {
+        let daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--max-frame", "262144"])
+        defer { daemon.tearDown() }
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        // 64 KiB of settings cannot even be encoded: the client refuses to send it, and does not trap.
+        let huge = Dictionary(uniqueKeysWithValues: (0..<64).map { ("key\($0)", String(repeating: "v", count: 1024)) })
+        do {
+            _ = try await client.updateUser(UpdateUserRequest(user: .username("alice"), settings: huge))
+            XCTFail("64 KiB of settings cannot be sent")
+        } catch let error as TesseraClientError {
+            XCTAssertEqual(error.name, "invalid-request")
+        }
+        // 19 KiB fits a field but not the daemon's cap: refused, nothing written.
+        let big = Dictionary(uniqueKeysWithValues: (0..<64).map { ("key\($0)", String(repeating: "v", count: 300)) })
+        do {
+            _ = try await client.updateUser(UpdateUserRequest(user: .username("alice"), settings: big))
+            XCTFail("19 KiB of settings must be refused")
+        } catch let TesseraClientError.server(error) {
+            XCTAssertEqual(error.status, .invalidArgument)
+        }
+        let user = try await client.user(.username("alice"))
+        XCTAssertEqual(user.settings, [:], "nothing was written")
+        await client.close()
     }
 }

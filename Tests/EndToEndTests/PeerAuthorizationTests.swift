@@ -8,8 +8,9 @@ final class PeerAuthorizationTests: XCTestCase {
     private var daemon: DaemonProcess?
     override func tearDown() { daemon?.tearDown() }
 
-    /// Starts the daemon with `arguments`, opens its socket to everyone (so the peer's class, not
-    /// the file mode, is what decides), and copies the CLI where any uid can run it.
+    /// Starts the daemon with `arguments` and copies the CLI where any uid can run it. The other
+    /// uid runs with the socket's group (root's) as a supplementary group, so the file mode lets
+    /// it connect and the peer's class is what decides.
     private func start(_ arguments: [String]) throws -> (socket: String, cli: String) {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
             throw XCTSkip("needs root and setpriv to run the CLI as another uid")
@@ -18,7 +19,6 @@ final class PeerAuthorizationTests: XCTestCase {
         self.daemon = daemon
         try daemon.start()
         XCTAssertEqual(chmod(daemon.directory, 0o755), 0)
-        XCTAssertEqual(chmod(daemon.socketPath, 0o666), 0)
         let cli = daemon.directory + "/tessera"
         try FileManager.default.copyItem(atPath: DaemonProcess.tessera, toPath: cli)
         XCTAssertEqual(chmod(cli, 0o755), 0)
@@ -27,11 +27,14 @@ final class PeerAuthorizationTests: XCTestCase {
 
     private func asNobody(_ cli: String, _ arguments: [String], input: String? = nil) throws -> CommandResult {
         try runCommand(
-            "/usr/bin/setpriv", ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", cli] + arguments, input: input)
+            "/usr/bin/setpriv", ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--groups=\(getegid())", cli] + arguments,
+            input: input)
     }
 
     func testAPeerThatIsNeitherAdminNorApplicationIsRefusedAtConnect() throws {
-        let (socket, cli) = try start([])
+        // An application list that does not name this uid or group: the socket's group alone
+        // no longer makes an application.
+        let (socket, cli) = try start(["--app-gid", "54321"])
         let ping = try asNobody(cli, ["--socket", socket, "ping"])
         XCTAssertNotEqual(ping.status, 0)
         XCTAssertTrue(ping.stderr.contains("forbidden"), ping.stderr)

@@ -119,8 +119,8 @@ final class TesseraClientTests: XCTestCase {
             }
             guard call > 1 else {
                 var closing = ByteBuffer()
-                closing.writeFrame(opcode: 0, flags: [.response, .closing], status: Status.frameTooLarge.rawValue, requestID: 0) {
-                    ErrorBody(name: "frame-too-large", message: "fake").encode(into: &$0)
+                try! closing.writeFrame(opcode: 0, flags: [.response, .closing], status: Status.frameTooLarge.rawValue, requestID: 0) {
+                    try ErrorBody(name: "frame-too-large", message: "fake").encode(into: &$0)
                 }
                 return [closing, ByteBuffer()]
             }

@@ -7,7 +7,7 @@ import XCTest
 final class FieldTests: XCTestCase {
     private func body(_ fields: [(UInt8, [UInt8])]) -> ByteBuffer {
         var buffer = ByteBuffer()
-        for (tag, value) in fields { buffer.writeField(tag, bytes: value) }
+        for (tag, value) in fields { try! buffer.writeField(tag, bytes: value) }
         return buffer
     }
 
@@ -79,5 +79,18 @@ final class FieldTests: XCTestCase {
         XCTAssertEqual(Status.tokenExpired.name, "token-expired")
         XCTAssertTrue(Status.frameTooLarge.closesConnection)
         XCTAssertFalse(Status.unknownOpcode.closesConnection)
+    }
+}
+
+final class FieldWriterTests: XCTestCase {
+    func testAValueTooLongForAFieldThrowsAndLeavesTheBufferAsItWas() throws {
+        var buffer = ByteBuffer()
+        try buffer.writeFrame(opcode: 2, requestID: 1) { try $0.writeField(1, bytes: [1, 2]) }
+        let before = Array(buffer.readableBytesView)
+        XCTAssertThrowsError(
+            try buffer.writeFrame(opcode: 2, requestID: 2) { try $0.writeField(1, bytes: [UInt8](repeating: 0, count: 70_000)) }
+        ) { XCTAssertEqual($0 as? ProtocolError, .fieldTooLong(tag: 1, length: 70_000)) }
+        XCTAssertEqual(Array(buffer.readableBytesView), before, "no half-written frame")
+        XCTAssertThrowsError(try UserResponse(user: UserInfo(id: 1, username: String(repeating: "u", count: 70_000), createdAt: 0)).encoded())
     }
 }

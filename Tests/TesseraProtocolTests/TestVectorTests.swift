@@ -45,7 +45,9 @@ final class TestVectorTests: XCTestCase {
             let frame = try XCTUnwrap(try FrameDecoder.decodeFrame(from: &buffer, maximumLength: 1 << 20))
             let message = try vector.decodeMessage(frame.body)
             var out = ByteBuffer()
-            out.writeFrame(opcode: frame.opcode, flags: frame.flags, status: frame.status, requestID: frame.requestID) { message.encode(into: &$0) }
+            try out.writeFrame(opcode: frame.opcode, flags: frame.flags, status: frame.status, requestID: frame.requestID) {
+                try message.encode(into: &$0)
+            }
             XCTAssertEqual(Array(out.readableBytesView), original, vector.name)
         }
     }

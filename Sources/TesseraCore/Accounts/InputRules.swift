@@ -58,8 +58,16 @@ enum Validation {
         guard !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { throw .invalidArgument("\(field) must not contain control characters") }
     }
 
+    /// The most bytes of keys and values a user's settings may hold in all: with every other
+    /// field at its maximum, a user then encodes in well under the 65,535 bytes a field can hold.
+    static let maximumSettingsBytes = 16 * 1024
+
     static func settings(_ values: [String: String]) throws(AuthError) {
         guard values.count <= 64 else { throw .invalidArgument("a user may have at most 64 settings") }
+        let total = values.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard total <= maximumSettingsBytes else {
+            throw .invalidArgument("settings may hold at most \(maximumSettingsBytes) bytes of keys and values in all, not \(total)")
+        }
         for (key, value) in values {
             guard !key.isEmpty, key.utf8.count <= 64, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
                 throw .invalidArgument("setting keys must be 1 to 64 printable ASCII characters without spaces")

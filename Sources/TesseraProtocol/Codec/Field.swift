@@ -14,12 +14,12 @@ public struct Field<Message>: Sendable {
     public let kind: String
     public let presence: FieldPresence
     @usableFromInline let decode: @Sendable (inout Message, ByteBuffer) throws -> Void
-    @usableFromInline let encode: @Sendable (Message, inout ByteBuffer) -> Void
+    @usableFromInline let encode: @Sendable (Message, inout ByteBuffer) throws -> Void
 
     public init(
         tag: UInt8, name: String, kind: String, presence: FieldPresence,
         decode: @escaping @Sendable (inout Message, ByteBuffer) throws -> Void,
-        encode: @escaping @Sendable (Message, inout ByteBuffer) -> Void
+        encode: @escaping @Sendable (Message, inout ByteBuffer) throws -> Void
     ) {
         self.tag = tag
         self.name = name
@@ -58,21 +58,21 @@ extension Field {
         Field(
             tag: tag, name: name, kind: "string", presence: .required,
             decode: { $0[keyPath: path] = try $1.fieldString(tag) },
-            encode: { $1.writeField(tag, string: $0[keyPath: path]) })
+            encode: { try $1.writeField(tag, string: $0[keyPath: path]) })
     }
 
     public static func string(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, String?>) -> Field {
         Field(
             tag: tag, name: name, kind: "string", presence: .optional,
             decode: { $0[keyPath: path] = try $1.fieldString(tag) },
-            encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, string: value) } })
+            encode: { message, buffer in if let value = message[keyPath: path] { try buffer.writeField(tag, string: value) } })
     }
 
     public static func string(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [String]>) -> Field {
         Field(
             tag: tag, name: name, kind: "string", presence: .repeated,
             decode: { $0[keyPath: path].append(try $1.fieldString(tag)) },
-            encode: { message, buffer in for value in message[keyPath: path] { buffer.writeField(tag, string: value) } })
+            encode: { message, buffer in for value in message[keyPath: path] { try buffer.writeField(tag, string: value) } })
     }
 }
 
@@ -84,14 +84,14 @@ extension Field {
         Field(
             tag: tag, name: name, kind: "bytes", presence: .required,
             decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
-            encode: { $1.writeField(tag, bytes: $0[keyPath: path]) })
+            encode: { try $1.writeField(tag, bytes: $0[keyPath: path]) })
     }
 
     public static func bytes(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [UInt8]?>, length: Int? = nil) -> Field {
         Field(
             tag: tag, name: name, kind: "bytes", presence: .optional,
             decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
-            encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, bytes: value) } })
+            encode: { message, buffer in if let value = message[keyPath: path] { try buffer.writeField(tag, bytes: value) } })
     }
 }
 
@@ -152,7 +152,7 @@ extension Field {
         Field(
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .required,
             decode: { $0[keyPath: path] = try Nested(decoding: $1) },
-            encode: { message, buffer in buffer.writeField(tag) { message[keyPath: path].encode(into: &$0) } })
+            encode: { message, buffer in try buffer.writeField(tag) { try message[keyPath: path].encode(into: &$0) } })
     }
 
     public static func message<Nested: SchemaMessage>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, Nested?>) -> Field {
@@ -160,7 +160,7 @@ extension Field {
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .optional,
             decode: { $0[keyPath: path] = try Nested(decoding: $1) },
             encode: { message, buffer in
-                if let nested = message[keyPath: path] { buffer.writeField(tag) { nested.encode(into: &$0) } }
+                if let nested = message[keyPath: path] { try buffer.writeField(tag) { try nested.encode(into: &$0) } }
             })
     }
 
@@ -169,7 +169,7 @@ extension Field {
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .repeated,
             decode: { $0[keyPath: path].append(try Nested(decoding: $1)) },
             encode: { message, buffer in
-                for nested in message[keyPath: path] { buffer.writeField(tag) { nested.encode(into: &$0) } }
+                for nested in message[keyPath: path] { try buffer.writeField(tag) { try nested.encode(into: &$0) } }
             })
     }
 
@@ -186,7 +186,7 @@ extension Field {
             },
             encode: { message, buffer in
                 for (key, value) in message[keyPath: path].sorted(by: { $0.key < $1.key }) {
-                    buffer.writeField(tag) { Setting(key: key, value: value).encode(into: &$0) }
+                    try buffer.writeField(tag) { try Setting(key: key, value: value).encode(into: &$0) }
                 }
             })
     }
@@ -201,7 +201,7 @@ extension Field {
         Field<Message>(
             tag: field.tag, name: field.name, kind: field.kind, presence: field.presence,
             decode: { message, value in try field.decode(&message[keyPath: path], value) },
-            encode: { message, buffer in field.encode(message[keyPath: path], &buffer) })
+            encode: { message, buffer in try field.encode(message[keyPath: path], &buffer) })
     }
 }
 

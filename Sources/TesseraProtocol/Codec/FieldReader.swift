@@ -99,34 +99,45 @@ extension ByteBuffer {
 
     // MARK: Writing fields
 
-    /// Writes a field whose value `writeValue` appends; the length is patched afterwards.
+    /// Writes a field whose value `writeValue` appends; the length is patched afterwards. A
+    /// value longer than 65,535 bytes cannot be a field: nothing is written and
+    /// ``ProtocolError/fieldTooLong(tag:length:)`` is thrown.
     @inlinable
-    public mutating func writeField(_ tag: UInt8, _ writeValue: (inout ByteBuffer) -> Void) {
+    public mutating func writeField(_ tag: UInt8, _ writeValue: (inout ByteBuffer) throws -> Void) throws {
+        let start = writerIndex
         writeInteger(tag)
         let lengthIndex = writerIndex
         writeInteger(UInt16(0))
-        writeValue(&self)
+        do {
+            try writeValue(&self)
+        } catch {
+            moveWriterIndex(to: start)
+            throw error
+        }
         let length = writerIndex - lengthIndex - 2
-        precondition(length <= Int(UInt16.max), "field \(tag) is longer than 65535 bytes")
+        guard length <= Int(UInt16.max) else {
+            moveWriterIndex(to: start)
+            throw ProtocolError.fieldTooLong(tag: tag, length: length)
+        }
         setInteger(UInt16(length), at: lengthIndex)
     }
 
     /// Writes a UTF-8 string field.
     @inlinable
-    public mutating func writeField(_ tag: UInt8, string: String) {
-        writeField(tag) { $0.writeString(string) }
+    public mutating func writeField(_ tag: UInt8, string: String) throws {
+        try writeField(tag) { $0.writeString(string) }
     }
 
     /// Writes a bytes field.
     @inlinable
-    public mutating func writeField<Bytes: Sequence>(_ tag: UInt8, bytes: Bytes) where Bytes.Element == UInt8 {
-        writeField(tag) { $0.writeBytes(bytes) }
+    public mutating func writeField<Bytes: Sequence>(_ tag: UInt8, bytes: Bytes) throws where Bytes.Element == UInt8 {
+        try writeField(tag) { $0.writeBytes(bytes) }
     }
 
     /// Writes a bytes field from raw memory.
     @inlinable
-    public mutating func writeField(_ tag: UInt8, rawBytes: UnsafeRawBufferPointer) {
-        writeField(tag) { $0.writeBytes(rawBytes) }
+    public mutating func writeField(_ tag: UInt8, rawBytes: UnsafeRawBufferPointer) throws {
+        try writeField(tag) { $0.writeBytes(rawBytes) }
     }
 
     /// Writes a big-endian integer field.

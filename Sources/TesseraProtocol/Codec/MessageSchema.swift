@@ -4,15 +4,16 @@ import NIOCore
 public protocol WireMessage: Sendable, Equatable {
     /// Decodes the body; unknown tags are skipped, malformed known ones throw ``ProtocolError``.
     init(decoding body: ByteBuffer) throws
-    /// Appends the fields to `buffer`, in ascending tag order.
-    func encode(into buffer: inout ByteBuffer)
+    /// Appends the fields to `buffer`, in ascending tag order. Throws
+    /// ``ProtocolError/fieldTooLong(tag:length:)`` for a value no field can hold.
+    func encode(into buffer: inout ByteBuffer) throws
 }
 
 extension WireMessage {
     /// The encoded fields as a new buffer.
-    public func encoded(allocator: ByteBufferAllocator = .init()) -> ByteBuffer {
+    public func encoded(allocator: ByteBufferAllocator = .init()) throws -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 64)
-        encode(into: &buffer)
+        try encode(into: &buffer)
         return buffer
     }
 }
@@ -46,8 +47,8 @@ extension SchemaMessage {
         self = try Self.schema.decode(body)
     }
 
-    public func encode(into buffer: inout ByteBuffer) {
-        for field in Self.schema.fields { field.encode(self, &buffer) }
+    public func encode(into buffer: inout ByteBuffer) throws {
+        for field in Self.schema.fields { try field.encode(self, &buffer) }
     }
 
     public func validate() throws {}

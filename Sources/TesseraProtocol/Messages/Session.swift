@@ -211,24 +211,27 @@ public struct VerifyResponse: SchemaMessage {
     // when asked. Byte for byte what `encode(into:)` writes for the same values
     // (`Protocol/vectors/verify-response.hex` checks both).
 
-    /// Writes the fields `user_id`, `session_id` and `expires_at`.
+    /// Writes the fields `user_id`, `session_id` and `expires_at` (fixed sizes: cannot fail).
     @inlinable @inline(__always)
     public static func writeSession(userID: UInt64, sessionID: (high: UInt64, low: UInt64), expiresAt: Int64, into buffer: inout ByteBuffer) {
         buffer.writeField(Tag.userID, integer: userID)
-        buffer.writeField(Tag.sessionID) { $0.writeMultipleIntegers(sessionID.high, sessionID.low) }
+        buffer.writeMultipleIntegers(Tag.sessionID, UInt16(16), sessionID.high, sessionID.low)
         buffer.writeField(Tag.expiresAt, integer: expiresAt)
     }
 
-    /// Writes one `role` field from the role's UTF-8 bytes.
+    /// Writes one `role` field from the role's UTF-8 bytes. A stored role is at most 255 bytes
+    /// (a record's short string), so it always fits; anything longer would be cut at 65,535.
     @inlinable @inline(__always)
     public static func writeRole(_ role: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
-        buffer.writeField(Tag.role, rawBytes: role)
+        let count = min(role.count, Int(UInt16.max))
+        buffer.writeMultipleIntegers(Tag.role, UInt16(count))
+        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: role.prefix(count)))
     }
 
     /// Writes the `user` field.
     @inlinable
-    public static func writeUser(_ user: UserInfo, into buffer: inout ByteBuffer) {
-        buffer.writeField(Tag.user) { user.encode(into: &$0) }
+    public static func writeUser(_ user: UserInfo, into buffer: inout ByteBuffer) throws {
+        try buffer.writeField(Tag.user) { try user.encode(into: &$0) }
     }
 }
 

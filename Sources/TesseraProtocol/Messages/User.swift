@@ -91,15 +91,15 @@ extension Field {
             Field(
                 tag: 2, name: "username", kind: "string", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .username(try $1.fieldString(2)) },
-                encode: { message, buffer in if case .username(let name) = message[keyPath: path] { buffer.writeField(2, string: name) } }),
+                encode: { message, buffer in if case .username(let name) = message[keyPath: path] { try buffer.writeField(2, string: name) } }),
             Field(
                 tag: 3, name: "email", kind: "string", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .email(try $1.fieldString(3)) },
-                encode: { message, buffer in if case .email(let email) = message[keyPath: path] { buffer.writeField(3, string: email) } }),
+                encode: { message, buffer in if case .email(let email) = message[keyPath: path] { try buffer.writeField(3, string: email) } }),
             Field(
                 tag: 8, name: "phone", kind: "string", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .phone(try $1.fieldString(8)) },
-                encode: { message, buffer in if case .phone(let phone) = message[keyPath: path] { buffer.writeField(8, string: phone) } }),
+                encode: { message, buffer in if case .phone(let phone) = message[keyPath: path] { try buffer.writeField(8, string: phone) } }),
         ]
     }
 }

@@ -46,7 +46,7 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     // MARK: Reading
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard state.readsFrames else { return }
+        guard state.readsFrames else { return }  // a broken or refused connection: bytes are discarded
         var incoming = unwrapInboundIn(data)
         // Split on a local: a class property touched per frame pays a dynamic exclusivity check.
         var accumulator = FrameAccumulator(maximumLength: frames.maximumLength)
@@ -178,7 +178,11 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
             let failure = RequestFailure(status: .forbidden, message: "this peer may not use tesserad; see its --admin-uid and --app-uid")
             replies.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: traceID, closing: true)
             flushReplies(context: context)
-            context.close(promise: nil)
+            // Half-close, not close: closing with the peer's request still unread would reset the
+            // connection and could destroy the frame before the peer reads it. The peer's bytes
+            // are discarded; the connection closes when the peer closes, or after a second.
+            context.close(mode: .output, promise: nil)
+            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { context.close(promise: nil) }
         }
     }
 
@@ -193,6 +197,9 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
         switch event {
         case is DrainEvent:
             action = state.drainRequested()
+        case ChannelEvent.inputClosed where state.state == .broken:
+            context.close(promise: nil)
+            return
         case ChannelEvent.inputClosed:
             // Replies for the frames of this last read are due at read-complete; answer them now.
             answerPendingVerifies()

@@ -16,7 +16,7 @@ struct OperationTable: Sendable {
         precondition(operation.answering == .inline, "\(operation.opcode) is not answered inline")
         inlineAnswers[Int(operation.opcode.rawValue)] = { frame, out in
             let reply = try answer(try Request(decoding: frame.body))
-            out.writeReply(frame) { reply.encode(into: &$0) }
+            try out.writeReply(frame) { try reply.encode(into: &$0) }
         }
     }
 
@@ -59,7 +59,7 @@ struct OperationTable: Sendable {
 extension ByteBuffer {
     /// Writes a successful reply to `request`.
     @inline(__always)
-    mutating func writeReply(_ request: Frame, _ body: (inout ByteBuffer) -> Void) {
-        writeFrame(opcode: request.opcode, flags: .response, requestID: request.requestID, body)
+    mutating func writeReply(_ request: Frame, _ body: (inout ByteBuffer) throws -> Void) rethrows {
+        try writeFrame(opcode: request.opcode, flags: .response, requestID: request.requestID, body)
     }
 }

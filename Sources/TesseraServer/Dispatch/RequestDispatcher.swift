@@ -149,12 +149,12 @@ struct RequestDispatcher: RequestDispatching {
         let (tokenField, withUser) = try VerifyRequest.fields(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         let user = withUser ? try snapshot.user(id: session.userID).map(UserInfo.init) : nil
-        out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
+        try out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
             VerifyResponse.writeSession(
                 userID: session.userID, sessionID: (session.sessionID.high, session.sessionID.low), expiresAt: session.expiresAt,
                 into: &buffer)
             session.forEachRole { VerifyResponse.writeRole($0, into: &buffer) }
-            if let user { VerifyResponse.writeUser(user, into: &buffer) }
+            if let user { try VerifyResponse.writeUser(user, into: &buffer) }
         }
         return session.touchDue ? session.sessionID : nil
     }

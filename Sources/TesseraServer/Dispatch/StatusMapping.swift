@@ -91,11 +91,15 @@ extension ByteBuffer {
     mutating func writeErrorFrame(opcode: UInt8, requestID: UInt32, failure: RequestFailure, traceID: String, closing: Bool = false) {
         var flags: FrameFlags = .response
         if closing || failure.status.closesConnection { flags.insert(.closing) }
-        writeFrame(opcode: opcode, flags: flags, status: failure.status.rawValue, requestID: requestID) { buffer in
-            ErrorBody(
-                name: failure.status.name, message: failure.message, traceID: traceID,
-                retryAfterSeconds: failure.retryAfterSeconds, validationCode: failure.validationCode
-            ).encode(into: &buffer)
+        let body = ErrorBody(
+            name: failure.status.name, message: failure.message, traceID: traceID,
+            retryAfterSeconds: failure.retryAfterSeconds, validationCode: failure.validationCode)
+        do {
+            try writeFrame(opcode: opcode, flags: flags, status: failure.status.rawValue, requestID: requestID) { try body.encode(into: &$0) }
+        } catch {
+            // A message too long for a field: the status and its name still go out.
+            let short = ErrorBody(name: failure.status.name, message: "see the daemon log", traceID: traceID)
+            try? writeFrame(opcode: opcode, flags: flags, status: failure.status.rawValue, requestID: requestID) { try short.encode(into: &$0) }
         }
     }
 }
