@@ -25,8 +25,8 @@ extension Accounts {
             var record = previous
             record.passwordHash = newHash
             record.updatedAt = now
+            try store.revokeEverySession(of: &record, except: session.sessionID, in: txn)
             try store.putUser(record, replacing: previous, in: txn)
-            try store.endSessions(ofUser: user.id, except: session.sessionID, in: txn)
         }
     }
 
@@ -43,8 +43,8 @@ extension Accounts {
             var record = previous
             record.passwordHash = hash
             record.updatedAt = now
+            try store.revokeEverySession(of: &record, except: nil, in: txn)
             try store.putUser(record, replacing: previous, in: txn)
-            try store.endSessions(ofUser: record.id, except: nil, in: txn)
             try store.putThrottleState(ThrottleState(), forKey: TesseraStore.accountThrottleKey(record.id), in: txn)
         }
     }

@@ -112,8 +112,8 @@ public struct Accounts: Sendable {
             var user = previous
             user.state = state
             user.updatedAt = now
+            if state != .active { try store.revokeEverySession(of: &user, except: nil, in: txn) }
             try store.putUser(user, replacing: previous, in: txn)
-            if state != .active { try store.endSessions(ofUser: user.id, except: nil, in: txn) }
             return user.profile
         }
     }

@@ -72,7 +72,8 @@ struct RefreshRecord: Equatable, Sendable {
 /// A refresh family as stored in `refresh_families`: the chain of refresh tokens descending
 /// from one login. Revoked as a whole when a retired token is replayed after the grace window.
 ///
-/// Layout, version 1: `u8 version=1 | u64 user id | u8 state (1 active, 2 revoked) | 16 current refresh id | i64 created_at`.
+/// Layout, version 1: `u8 version=1 | u64 user id | u8 state (1 active, 2 revoked) | 16 current refresh id | i64 created_at`,
+/// then, appended later (absent from older records, read as 0): `u32 credentials epoch`.
 struct RefreshFamily: Equatable, Sendable {
     enum State: UInt8, Sendable { case active = 1, revoked = 2 }
 
@@ -80,12 +81,16 @@ struct RefreshFamily: Equatable, Sendable {
     var state: State
     var current: SessionID
     var createdAt: Timestamp
+    /// The user's credentials epoch when the family was opened: REFRESH refuses the family once
+    /// the user's epoch has moved on.
+    var credentialsEpoch: UInt32
 
-    init(userID: UInt64, state: State, current: SessionID, createdAt: Timestamp) {
+    init(userID: UInt64, state: State, current: SessionID, createdAt: Timestamp, credentialsEpoch: UInt32) {
         self.userID = userID
         self.state = state
         self.current = current
         self.createdAt = createdAt
+        self.credentialsEpoch = credentialsEpoch
     }
 
     init(decoding bytes: UnsafeRawBufferPointer) throws(RecordError) {
@@ -95,14 +100,16 @@ struct RefreshFamily: Equatable, Sendable {
         state = State(rawValue: try reader.read()) ?? .revoked
         current = SessionID(raw: try reader.read(raw: 16))
         createdAt = try reader.read()
+        credentialsEpoch = reader.isAtEnd ? 0 : try reader.read()
     }
 
     func encoded() -> [UInt8] {
-        var writer = RecordWriter(version: 1, capacity: 34)
+        var writer = RecordWriter(version: 1, capacity: 38)
         writer.write(userID)
         writer.write(state.rawValue)
         current.withUnsafeBytes { writer.write(raw: $0) }
         writer.write(createdAt)
+        writer.write(credentialsEpoch)
         return writer.bytes
     }
 }

@@ -32,6 +32,11 @@ extension Sessions {
             }
             guard var family = try store.refreshFamily(old.familyID, in: txn) else { throw AuthError.tokenInvalid }
             guard family.state == .active else { return .revoked }
+            // A password change, reset, "log out everywhere" or disabling since the family opened.
+            guard let owner = try store.user(id: old.userID, in: txn), owner.credentialsEpoch == family.credentialsEpoch else {
+                try store.revokeFamily(old.familyID, in: txn)
+                return .revoked
+            }
             guard old.expiresAt > now else { throw AuthError.tokenExpired }
 
             if old.state == .retired {

@@ -60,14 +60,16 @@ public struct Sessions: Sendable {
             userID: user.id, familyID: familyID, sessionID: token.sessionID, createdAt: now,
             expiresAt: now + Int64(configuration.refreshLifetimeSeconds) * 1000, keyID: key.id,
             digest: refresh.digest(with: key))
-        let family = RefreshFamily(userID: user.id, state: .active, current: refresh.sessionID, createdAt: now)
+        let family = RefreshFamily(userID: user.id, state: .active, current: refresh.sessionID, createdAt: now, credentialsEpoch: 0)
         let cap = configuration.maximumSessionsPerUser
         try await store.write { txn in
             // The user may have been deleted or disabled while the password was being checked.
             guard let previous = try store.user(id: user.id, in: txn), previous.state == .active else { throw AuthError.badCredentials }
+            var opened = family
+            opened.credentialsEpoch = previous.credentialsEpoch
             if cap > 0 { try store.evictOldestSessions(ofUser: user.id, keeping: cap - 1, in: txn) }
             try store.insertSession(token.sessionID, session, in: txn)
-            try store.insertRefreshFamily(familyID, family, firstToken: refresh.sessionID, refreshRecord, in: txn)
+            try store.insertRefreshFamily(familyID, opened, firstToken: refresh.sessionID, refreshRecord, in: txn)
             if throttle.failures > 0 { try store.putThrottleState(ThrottleState(), forKey: throttleKey, in: txn) }
             var current = previous
             if let fresh = outcome.rehashed, current.passwordHash == storedHash {
@@ -130,8 +132,11 @@ public struct Sessions: Sendable {
     public func revokeAllSessions(_ lookup: UserLookup, except: SessionID? = nil) async throws -> Int {
         let store = self.store
         return try await store.write { txn in
-            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
-            return try store.endSessions(ofUser: user.id, except: except, in: txn)
+            guard let previous = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+            var user = previous
+            let ended = try store.revokeEverySession(of: &user, except: except, in: txn)
+            try store.putUser(user, replacing: previous, in: txn)
+            return ended
         }
     }
 

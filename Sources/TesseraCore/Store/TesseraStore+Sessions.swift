@@ -105,6 +105,23 @@ extension TesseraStore {
         return count
     }
 
+    /// Ends every session and every refresh family of a user but the session `except` (and its
+    /// family): the user's credentials epoch moves on, so a family whose access session already
+    /// expired and was swept is revoked too, at its next REFRESH. Returns how many live sessions
+    /// ended. `user` is the stored record; the caller writes it (``putUser(_:replacing:in:)``).
+    @discardableResult
+    func revokeEverySession(of user: inout UserRecord, except: SessionID?, in txn: WriteTransaction) throws -> Int {
+        user.credentialsEpoch &+= 1
+        let ended = try endSessions(ofUser: user.id, except: except, in: txn)
+        if let except, let kept = try sessionRecord(except, in: txn), let familyID = kept.familyID,
+            var family = try refreshFamily(familyID, in: txn), family.state == .active
+        {
+            family.credentialsEpoch = user.credentialsEpoch
+            try txn.put(family.encoded(), forKey: familyID.bytes, in: refreshFamilies)
+        }
+        return ended
+    }
+
     /// Ends the oldest sessions of a user until at most `keeping` remain.
     func evictOldestSessions(ofUser userID: UInt64, keeping: Int, in txn: WriteTransaction) throws {
         let ids = try sessionIDs(ofUser: userID, in: txn)

@@ -1,0 +1,75 @@
+import Foundation
+import SodiumKit
+import XCTest
+
+@testable import TesseraCore
+
+/// Revocation reaches every refresh family of a user, including one whose access session
+/// expired and was swept before the revoking operation: there is no live session to walk.
+final class RevocationTests: XCTestCase {
+    var fixture: CoreFixture!
+    override func setUp() async throws {
+        fixture = try CoreFixture {
+            $0.sessionLifetimeSeconds = 60
+            $0.idleTimeoutSeconds = 0
+            $0.refreshLifetimeSeconds = 3600
+        }
+        try await fixture.createUser("alice")
+    }
+    override func tearDown() { fixture.tearDown() }
+
+    /// A login whose access session has expired and been swept; its refresh token still works.
+    private func sweptLogin() async throws -> LoginResult {
+        let login = try await fixture.login("alice")
+        fixture.clock.advance(by: 61_000)
+        var wrapped = false
+        while !wrapped { wrapped = try await fixture.service.sweeper.sweep().wrapped }
+        XCTAssertTrue(try fixture.service.sessions.list(of: .username("alice")).isEmpty, "the access session was swept")
+        return login
+    }
+
+    private func refreshFails(_ token: String, file: StaticString = #filePath, line: UInt = #line) async {
+        do {
+            _ = try await fixture.service.sessions.refresh(token)
+            XCTFail("the family survived", file: file, line: line)
+        } catch {
+            XCTAssertEqual(error as? AuthError, .tokenRevoked, file: file, line: line)
+        }
+    }
+
+    func testAnUntouchedSweptFamilyStillRefreshes() async throws {
+        let login = try await sweptLogin()
+        _ = try await fixture.service.sessions.refresh(login.refreshToken)
+    }
+
+    func testChangePasswordRevokesSweptFamiliesButKeepsTheCallersOwn() async throws {
+        let swept = try await sweptLogin()
+        let current = try await fixture.login("alice")
+        try await fixture.service.accounts.changePassword(
+            token: current.token, current: CoreFixture.secret("correct horse"), new: CoreFixture.secret("battery staple"))
+        await refreshFails(swept.refreshToken)
+        _ = try await fixture.service.sessions.refresh(current.refreshToken)
+    }
+
+    func testSetPasswordRevokesSweptFamilies() async throws {
+        let swept = try await sweptLogin()
+        try await fixture.service.accounts.setPassword(.username("alice"), to: CoreFixture.secret("battery staple"))
+        await refreshFails(swept.refreshToken)
+    }
+
+    func testRevokeAllSessionsRevokesSweptFamiliesButKeepsTheExceptedOne() async throws {
+        let swept = try await sweptLogin()
+        let kept = try await fixture.login("alice")
+        _ = try await fixture.service.sessions.revokeAllSessions(.username("alice"), except: kept.sessionID)
+        await refreshFails(swept.refreshToken)
+        _ = try await fixture.service.sessions.refresh(kept.refreshToken)
+    }
+
+    func testDisablingThenReenablingDoesNotBringFamiliesBack() async throws {
+        let swept = try await sweptLogin()
+        _ = try await fixture.service.accounts.setState(.username("alice"), to: .disabled)
+        _ = try await fixture.service.accounts.setState(.username("alice"), to: .active)
+        await refreshFails(swept.refreshToken)
+        _ = try await fixture.login("alice")
+    }
+}
