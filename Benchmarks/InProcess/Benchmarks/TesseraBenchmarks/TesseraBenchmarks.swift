@@ -56,8 +56,8 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("codec: decode a verify request, encode its reply") { benchmark in
         var request = ByteBuffer()
-        request.writeFrame(opcode: Opcode.verify.rawValue, requestID: 7) {
-            VerifyRequest(token: String(decoding: fixture.tokens[0], as: UTF8.self)).encode(into: &$0)
+        try request.writeFrame(opcode: Opcode.verify.rawValue, requestID: 7) {
+            try VerifyRequest(token: String(decoding: fixture.tokens[0], as: UTF8.self)).encode(into: &$0)
         }
         let role: [UInt8] = Array("admin".utf8)
         var out = ByteBuffer()

@@ -89,32 +89,35 @@ final class TesseraLoadHandler: ChannelInboundHandler {
             operation = workload.operations.first { pick < $0.1 }!.0
         }
         slotOperation[slot] = operation
+        // Tokens, names and passwords here are short: writing their fields cannot fail (`try!`).
         switch operation {
         case .verify:
             let token = workload.verifyTokens[Int(nextRandom() % UInt64(workload.verifyTokens.count))]
-            out.writeFrame(opcode: Opcode.verify.rawValue, requestID: UInt32(slot)) { $0.writeField(1, string: token) }
+            try! out.writeFrame(opcode: Opcode.verify.rawValue, requestID: UInt32(slot)) { try $0.writeField(1, string: token) }
         case .login:
-            out.writeFrame(opcode: Opcode.login.rawValue, requestID: UInt32(slot)) {
-                $0.writeField(1, string: workload.username)
-                $0.writeField(2, bytes: workload.password)
+            try! out.writeFrame(opcode: Opcode.login.rawValue, requestID: UInt32(slot)) {
+                try $0.writeField(1, string: workload.username)
+                try $0.writeField(2, bytes: workload.password)
             }
         case .refresh:
             guard let refreshToken = slotRefreshToken[slot] else {
                 // First a login, to start this slot's refresh chain.
                 slotOperation[slot] = .login
-                out.writeFrame(opcode: Opcode.login.rawValue, requestID: UInt32(slot)) {
-                    $0.writeField(1, string: workload.username)
-                    $0.writeField(2, bytes: workload.password)
+                try! out.writeFrame(opcode: Opcode.login.rawValue, requestID: UInt32(slot)) {
+                    try $0.writeField(1, string: workload.username)
+                    try $0.writeField(2, bytes: workload.password)
                 }
                 break
             }
-            out.writeFrame(opcode: Opcode.refresh.rawValue, requestID: UInt32(slot)) { $0.writeField(1, string: refreshToken) }
+            try! out.writeFrame(opcode: Opcode.refresh.rawValue, requestID: UInt32(slot)) { try $0.writeField(1, string: refreshToken) }
         case .logout:
             guard let index = logoutCursor.next(limit: workload.logoutTokens.count) else {
                 running = false
                 return
             }
-            out.writeFrame(opcode: Opcode.logout.rawValue, requestID: UInt32(slot)) { $0.writeField(1, string: workload.logoutTokens[index]) }
+            try! out.writeFrame(opcode: Opcode.logout.rawValue, requestID: UInt32(slot)) {
+                try $0.writeField(1, string: workload.logoutTokens[index])
+            }
         case .redisGet:
             preconditionFailure("not a Tessera operation")
         }
