@@ -64,6 +64,16 @@ final class PeerAuthorizationTests: XCTestCase {
             XCTAssertNotEqual(result.status, 0, "\(arguments)")
             XCTAssertTrue(result.stderr.contains("forbidden"), "\(arguments): \(result.stderr)")
         }
+        // A clash does not tell an application which field clashed (an admin is told).
+        _ = try runCommand(
+            DaemonProcess.tessera, ["--socket", socket, "user", "update", "bob", "--email", "taken@example.com"])
+        let clash = try asNobody(cli, ["--socket", socket, "user", "add", "carol", "--email", "taken@example.com"], input: "correct horse\n")
+        XCTAssertTrue(clash.stderr.contains("conflict"), clash.stderr)
+        XCTAssertFalse(clash.stderr.contains("email is already"), clash.stderr)
+        let adminClash = try runCommand(
+            DaemonProcess.tessera, ["--socket", socket, "user", "add", "carol", "--email", "taken@example.com"], input: "correct horse\n")
+        XCTAssertTrue(adminClash.stderr.contains("email is already registered"), adminClash.stderr)
+
         // Nothing changed: alice's password and session, and bob, are all still there.
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["--socket", socket, "verify", token]).status, 0)
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["--socket", socket, "user", "show", "bob"]).status, 0)

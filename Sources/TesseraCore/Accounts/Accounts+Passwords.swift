@@ -10,7 +10,8 @@ extension Accounts {
         let store = self.store
         guard let user = try store.read({ txn in try store.user(id: session.userID, in: txn) }) else { throw AuthError.tokenInvalid }
         let throttleKey = TesseraStore.accountThrottleKey(user.id)
-        try passwords.ensureNotLocked(throttleKey)
+        try passwords.reserve(throttleKey, state: try store.read { try store.throttleState(throttleKey, in: $0) })
+        defer { passwords.release(throttleKey) }
         let storedHash = user.passwordHash
         guard try await passwords.check(current, against: storedHash).matches else {
             try await passwords.recordFailure(throttleKey)

@@ -31,7 +31,8 @@ public struct Sessions: Sendable {
             let key = TesseraStore.throttleKey(userID: user?.id, identifier: attempt.identifier)
             return (user, key, try store.throttleState(key, in: txn))
         }
-        try passwords.ensureNotLocked(throttle)
+        try passwords.reserve(throttleKey, state: throttle)
+        defer { passwords.release(throttleKey) }
 
         let storedHash = found?.passwordHash
         let outcome = try await passwords.check(attempt.password, against: storedHash)

@@ -140,7 +140,11 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     // MARK: Errors
 
     private func writeError(_ error: any Error, for frame: Frame) {
-        let failure = RequestFailure(error)
+        var failure = RequestFailure(error)
+        if failure.status == .conflict, state.peer == .application {
+            // Which field clashed would tell an application peer which emails and phones exist.
+            failure.message = "the username, email or phone is already registered"
+        }
         let traceID = TraceID.make()
         var metadata: Logger.Metadata = ["trace.id": "\(traceID)", "request.opcode": "\(frame.opcode)", "error.name": "\(failure.status.name)"]
         if failure.status == .internal { metadata["error.detail"] = "\(error)" }
