@@ -10,8 +10,7 @@ extension Accounts {
         let store = self.store
         guard let user = try store.read({ txn in try store.user(id: session.userID, in: txn) }) else { throw AuthError.tokenInvalid }
         let throttleKey = TesseraStore.accountThrottleKey(user.id)
-        try passwords.reserve(throttleKey, state: try store.read { try store.throttleState(throttleKey, in: $0) })
-        defer { passwords.release(throttleKey) }
+        try passwords.ensureNotLocked(throttleKey)
         let storedHash = user.passwordHash
         guard try await passwords.check(current, against: storedHash).matches else {
             try await passwords.recordFailure(throttleKey)

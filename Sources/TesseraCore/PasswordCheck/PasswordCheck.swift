@@ -14,9 +14,6 @@ public final class PasswordCheck: Sendable {
     let hashingPool: HashingPool
     let clock: any Clock
     private let dummyHash = Mutex<String?>(nil)
-    /// Password checks running per throttle key: reserved before argon2id, released once the
-    /// outcome (a failure included) is committed.
-    private let inFlight = Mutex<[[UInt8]: UInt32]>([:])
 
     init(store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool, clock: any Clock) {
         self.store = store
@@ -37,35 +34,9 @@ public final class PasswordCheck: Sendable {
         if let retry = state.retryAfter(now: clock.now()) { throw AuthError.locked(retryAfterSeconds: retry) }
     }
 
-    /// Checks the lock of `key` (whose stored state is `state`) and reserves one password check
-    /// under it; call ``release(_:)`` once the outcome is committed.
-    ///
-    /// Guesses sent together must not all be checked before the first failure is recorded: at
-    /// most as many checks as failures remain before the threshold run at once (one at a time
-    /// once past it), and a check beyond that is answered `locked` without hashing.
-    func reserve(_ key: [UInt8], state: ThrottleState) throws {
-        try ensureNotLocked(state)
-        let policy = configuration.lockout
-        guard policy.threshold > 0 else { return }
-        let capacity = state.failures < policy.threshold ? policy.threshold - state.failures : 1
-        let admitted = inFlight.withLock { running -> Bool in
-            let current = running[key, default: 0]
-            guard current < capacity else { return false }
-            running[key] = current + 1
-            return true
-        }
-        guard admitted else {
-            throw AuthError.locked(retryAfterSeconds: max(1, UInt32(clamping: (policy.delay(afterFailures: policy.threshold) ?? 1000) / 1000)))
-        }
-    }
-
-    /// Releases a check reserved by ``reserve(_:state:)``.
-    func release(_ key: [UInt8]) {
-        guard configuration.lockout.threshold > 0 else { return }
-        inFlight.withLock { running in
-            guard let current = running[key] else { return }
-            running[key] = current > 1 ? current - 1 : nil
-        }
+    /// Throws ``AuthError/locked(retryAfterSeconds:)`` while the throttle entry `key` holds a lock.
+    func ensureNotLocked(_ key: [UInt8]) throws {
+        try ensureNotLocked(try store.read { try store.throttleState(key, in: $0) })
     }
 
     /// Checks `password` against `storedHash` on the hashing pool; with no stored hash (an unknown

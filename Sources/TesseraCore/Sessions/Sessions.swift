@@ -31,8 +31,7 @@ public struct Sessions: Sendable {
             let key = TesseraStore.throttleKey(userID: user?.id, identifier: attempt.identifier)
             return (user, key, try store.throttleState(key, in: txn))
         }
-        try passwords.reserve(throttleKey, state: throttle)
-        defer { passwords.release(throttleKey) }
+        try passwords.ensureNotLocked(throttle)
 
         let storedHash = found?.passwordHash
         let outcome = try await passwords.check(attempt.password, against: storedHash)
