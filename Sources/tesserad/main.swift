@@ -63,7 +63,8 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("refresh-lifetime"), help: "Refresh token lifetime in seconds (fixed at login; rotation does not extend it).")
     var refreshLifetime: UInt32 = 30 * 24 * 3600
 
-    @Option(name: .customLong("refresh-grace"), help: "Seconds a retired refresh token still returns the pair it was exchanged for.")
+    @Option(
+        name: .customLong("refresh-grace"), help: "Seconds a retired refresh token still returns the pair it was exchanged for (0: no grace window).")
     var refreshGrace: UInt32 = 10
 
     @Option(name: .customLong("session-idle-timeout"), help: "Seconds without a verify after which a session ends (0: no idle timeout).")

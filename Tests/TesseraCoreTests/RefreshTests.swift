@@ -33,6 +33,20 @@ final class RefreshTests: XCTestCase {
         XCTAssertEqual(try fixture.service.verification.verify(token: again.token).userID, login.user.id)
     }
 
+    func testWithNoGraceWindowAnImmediateReplayIsReuse() async throws {
+        let fixture = try CoreFixture { $0.refreshGraceSeconds = 0 }
+        defer { fixture.tearDown() }
+        try await fixture.createUser("bob")
+        let login = try await fixture.login("bob")
+        _ = try await fixture.service.sessions.refresh(login.refreshToken)
+        do {
+            _ = try await fixture.service.sessions.refresh(login.refreshToken)
+            XCTFail("no window: the replay is reuse, even in the same millisecond")
+        } catch {
+            XCTAssertEqual(error as? AuthError, .refreshReused)
+        }
+    }
+
     func testRetryWithinTheGraceWindowReturnsTheSamePair() async throws {
         let login = try await fixture.login("alice")
         let start = fixture.clock.now()

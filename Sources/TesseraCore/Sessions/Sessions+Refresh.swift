@@ -40,7 +40,8 @@ extension Sessions {
             guard old.expiresAt > now else { throw AuthError.tokenExpired }
 
             if old.state == .retired {
-                let withinGrace = now - old.retiredAt <= Int64(configuration.refreshGraceSeconds) * 1000
+                let grace = Int64(configuration.refreshGraceSeconds) * 1000
+                let withinGrace = grace > 0 && now - old.retiredAt <= grace  // 0: no window at all
                 if withinGrace, family.current == old.successor, let opened = SecretBox.open(old.graceBox, key: graceKey),
                     let pair = try Self.replay(opened, family: family, store: store, in: txn)
                 {
