@@ -8,7 +8,8 @@ import Logging
 /// - ``accounts``: sign-up, profiles, states, unlock, delete, list, validation, passwords;
 /// - ``sessions``: login, refresh, logout, revocation, listing;
 /// - ``verification``: "who is this token?", the per-request hot path;
-/// - ``sweeper``: removal of expired sessions and refresh tokens.
+/// - ``sweeper``: removal of expired sessions and refresh tokens, and of stale failed-login
+///   entries of unknown identifiers.
 ///
 /// Fast operations run on the caller's thread against an LMDB snapshot. Slow ones go
 /// elsewhere: argon2id to the ``HashingPool`` handed in, every write to the store's writer
@@ -21,6 +22,7 @@ public final class AuthService: Sendable {
     public let configuration: AuthConfiguration
     public let clock: any Clock
     let store: TesseraStore
+    let passwords: PasswordCheck
 
     /// Composes the use cases over `store`, hashing on `hashingPool`. The caller owns both and
     /// shuts them down (the pool first, then ``TesseraStore/close()``).
@@ -32,12 +34,13 @@ public final class AuthService: Sendable {
         self.configuration = configuration
         self.clock = clock
         let passwords = PasswordCheck(store: store, configuration: configuration, hashingPool: hashingPool, clock: clock)
+        self.passwords = passwords
         verification = Verification(store: store, configuration: configuration, clock: clock, logger: logger)
         accounts = Accounts(
             store: store, configuration: configuration, passwords: passwords, verification: verification,
             clock: clock, logger: logger)
         sessions = Sessions(store: store, configuration: configuration, passwords: passwords, accounts: accounts, clock: clock, logger: logger)
-        sweeper = Sweeper(store: store, clock: clock, logger: logger)
+        sweeper = Sweeper(store: store, lockout: configuration.lockout, clock: clock, logger: logger)
     }
 }
 

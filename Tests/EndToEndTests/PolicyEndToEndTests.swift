@@ -42,6 +42,66 @@ final class PolicyEndToEndTests: XCTestCase {
         _ = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
     }
 
+    func testGuessesSentTogetherCannotOutrunTheLockAndALockedAccountLooksUnknown() async throws {
+        // A few milliseconds a hash, so that the guesses overlap.
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "2", "--argon2-mem-kib", "4096", "--lockout-threshold", "3", "--lockout-delay", "600"])
+        try daemon.start()
+        let admin = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await admin.createUser(username: "alice", password: Array("correct horse".utf8), email: "alice@example.com")
+        _ = try await admin.createUser(username: "bob", password: Array("battery staple".utf8), email: "bob@example.com")
+        let socketPath = daemon.socketPath
+        // 39 wrong guesses, pipelined on three connections.
+        async let guesses = Self.guesses(at: "alice", connections: 3, each: 13, socketPath: socketPath)
+        // Once the first guess has failed, at most two more can be checked before the lock;
+        // the right password, sent now, must find the account locked.
+        while try await admin.user(.username("alice")).failedLogins < 1 { await Task.yield() }
+        let right = await Self.loginStatus(admin, "alice", "correct horse")
+        let wrong = try await guesses
+        XCTAssertEqual(right, .locked)
+        XCTAssertEqual(wrong, Array(repeating: .badCredentials, count: 39), "a wrong guess never reads locked")
+        let failures = try await admin.user(.username("alice")).failedLogins
+        XCTAssertEqual(failures, 39)
+
+        // Locked, alice's email answers a wrong password exactly as bob's email and an unknown one do.
+        for identifier in ["alice@example.com", "bob@example.com", "nobody@example.com"] {
+            let status = await Self.loginStatus(admin, identifier, "another guess")
+            XCTAssertEqual(status, .badCredentials, identifier)
+        }
+        let rightByEmail = await Self.loginStatus(admin, "alice@example.com", "correct horse")
+        XCTAssertEqual(rightByEmail, .locked)
+        await admin.close()
+    }
+
+    private static func guesses(at identifier: String, connections: Int, each: Int, socketPath: String) async throws -> [Status?] {
+        try await withThrowingTaskGroup(of: [Status?].self) { group -> [Status?] in
+            for connection in 0..<connections {
+                group.addTask {
+                    let client = TesseraClient(socketPath: socketPath)
+                    let statuses = await withTaskGroup(of: Status?.self) { inner -> [Status?] in
+                        for guess in 0..<each {
+                            inner.addTask { await loginStatus(client, identifier, "wrong \(connection)-\(guess)") }
+                        }
+                        return await inner.reduce(into: []) { $0.append($1) }
+                    }
+                    await client.close()
+                    return statuses
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
+    private static func loginStatus(_ client: TesseraClient, _ identifier: String, _ password: String) async -> Status? {
+        do {
+            _ = try await client.login(identifier: identifier, password: Array(password.utf8))
+            return .ok
+        } catch let TesseraClientError.server(error) {
+            return error.status
+        } catch {
+            return .internal
+        }
+    }
+
     func testStatesAndSessionAdministrationFromTheCLI() async throws {
         daemon = DaemonProcess()
         try daemon.start()

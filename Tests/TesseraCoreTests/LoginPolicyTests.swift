@@ -34,20 +34,17 @@ final class LoginPolicyTests: XCTestCase {
         await expectFailure(.badCredentials, "alice")
         await expectFailure(.badCredentials, "alice")
         await expectFailure(.badCredentials, "alice", "the third failure still reads bad-credentials; it sets the lock")
-        // Locked: even the right password is refused, with the time to wait.
+        // Locked: the right password is refused, with the time to wait.
         await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: "correct horse")
         fixture.clock.set(start + 29_001)
         await expectFailure(.locked(retryAfterSeconds: 1), "alice", password: "correct horse")
         fixture.clock.set(start + 30_000)
         // The lock passed; one more failure doubles the delay.
         await expectFailure(.badCredentials, "alice")
-        await expectFailure(.locked(retryAfterSeconds: 60), "alice")
+        await expectFailure(.locked(retryAfterSeconds: 60), "alice", password: "correct horse")
         fixture.clock.advance(by: 60_000)
         await expectFailure(.badCredentials, "alice")
-        await expectFailure(.locked(retryAfterSeconds: 120), "alice")
-        fixture.clock.advance(by: 120_000)
-        await expectFailure(.badCredentials, "alice")
-        await expectFailure(.locked(retryAfterSeconds: 120), "alice", "capped")
+        await expectFailure(.locked(retryAfterSeconds: 120), "alice", password: "correct horse")
         fixture.clock.advance(by: 120_000)
         // A success resets the count: two more failures do not lock.
         _ = try await fixture.login("alice")
@@ -57,10 +54,40 @@ final class LoginPolicyTests: XCTestCase {
         _ = try await fixture.login("alice")
     }
 
+    func testALockedAccountAnswersAWrongPasswordLikeAnUnknownIdentifier() async throws {
+        try await fixture.createUser("alice", email: "alice@example.com")
+        try await fixture.createUser("bob", email: "bob@example.com")
+        for _ in 0..<3 { await expectFailure(.badCredentials, "alice") }
+        // Neither alice's email nor someone else's tells that alice is locked.
+        await expectFailure(.badCredentials, "alice@example.com")
+        await expectFailure(.badCredentials, "bob@example.com")
+        await expectFailure(.badCredentials, "nobody@example.com")
+        await expectFailure(.badCredentials, "alice", "a wrong guess while locked counts and reads bad-credentials")
+        await expectFailure(.locked(retryAfterSeconds: 120), "alice@example.com", password: "correct horse")
+    }
+
+    func testAWrongGuessWhileLockedPushesTheLockOutAndTheRightPasswordOpensNoSession() async throws {
+        try await fixture.createUser("alice")
+        for _ in 0..<3 { await expectFailure(.badCredentials, "alice") }
+        await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: "correct horse")
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.locked(retryAfterSeconds: 60), "alice", password: "correct horse", "the right password does not count")
+        XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")).failures, 4)
+        XCTAssertEqual(try fixture.service.sessions.list(of: .username("alice")), [], "no session was opened while locked")
+        fixture.clock.advance(by: 60_000)
+        _ = try await fixture.login("alice")
+    }
+
     func testUnknownIdentifiersAreThrottledTheSameWay() async throws {
         for _ in 0..<3 { await expectFailure(.badCredentials, "ghost") }
-        await expectFailure(.locked(retryAfterSeconds: 30), "ghost")
-        await expectFailure(.locked(retryAfterSeconds: 30), "GHOST", "identifiers are matched ignoring case")
+        XCTAssertEqual(try lockedUntil("ghost"), fixture.clock.now() + 30_000)
+        await expectFailure(.badCredentials, "GHOST", "an unknown identifier never reads locked")
+        XCTAssertEqual(try lockedUntil("ghost"), fixture.clock.now() + 60_000, "identifiers are matched ignoring case")
+    }
+
+    private func lockedUntil(_ identifier: String) throws -> Int64 {
+        let store = fixture.service.store
+        return try store.read { try store.throttleState(TesseraStore.throttleKey(userID: nil, identifier: identifier), in: $0) }.lockedUntil
     }
 
     func testAdminUnlockClearsTheLock() async throws {

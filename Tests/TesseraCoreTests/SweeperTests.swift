@@ -12,6 +12,7 @@ final class SweeperTests: XCTestCase {
             let step = try await service.sweeper.sweep(batch: batch)
             total.sessions += step.sessions
             total.refreshTokens += step.refreshTokens
+            total.throttleEntries += step.throttleEntries
             if step.wrapped {
                 total.wrapped = true
                 return total
@@ -68,5 +69,28 @@ final class SweeperTests: XCTestCase {
         XCTAssertEqual(empty.1, 0)
         XCTAssertEqual(empty.2, 0)
         XCTAssertEqual(empty.3, 0, "families go with their last token")
+    }
+
+    func testUnknownIdentifiersAreForgottenOnceTheirDelayPassedAccountsAreNot() async throws {
+        let fixture = try CoreFixture { $0.lockout = LockoutPolicy(threshold: 2, baseDelaySeconds: 30, maximumDelaySeconds: 120) }
+        defer { fixture.tearDown() }
+        try await fixture.createUser("alice")
+        for identifier in ["ghost-1", "ghost-2", "ghost-3", "alice", "alice"] {
+            _ = try? await fixture.login(identifier, password: "wrong")
+        }
+        _ = try? await fixture.login("ghost-1", password: "wrong")  // ghost-1 locked for 30 s
+        let store = fixture.service.store
+        func entries() throws -> Int { try store.read { try $0.count(of: store.throttle) } }
+        XCTAssertEqual(try entries(), 4)
+
+        fixture.clock.advance(by: 119_999)
+        var swept = try await fullPass(fixture.service, batch: 1)
+        XCTAssertEqual(swept.throttleEntries, 0, "a failure younger than the longest delay is kept")
+
+        fixture.clock.advance(by: 1)
+        swept = try await fullPass(fixture.service, batch: 1)
+        XCTAssertEqual(swept.throttleEntries, 3)
+        XCTAssertEqual(try entries(), 1, "the account's entry stays: it is bounded by the accounts")
+        XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")).failures, 2)
     }
 }

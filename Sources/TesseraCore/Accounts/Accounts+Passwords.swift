@@ -3,30 +3,28 @@ import SodiumKit
 
 extension Accounts {
     /// Changes a password: the current one must be given (checked with the login policy's
-    /// throttle). Every other session of the user ends; the session of `token` stays.
+    /// throttle; the right one clears the failure count). Every other session of the user ends; the session of `token` stays.
     public func changePassword(token: String, current: SecretBytes, new: SecretBytes) async throws {
         try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
         let session = try verification.verify(token: token)
         let store = self.store
         guard let user = try store.read({ txn in try store.user(id: session.userID, in: txn) }) else { throw AuthError.tokenInvalid }
         let throttleKey = TesseraStore.accountThrottleKey(user.id)
-        try passwords.ensureNotLocked(throttleKey)
         let storedHash = user.passwordHash
-        guard try await passwords.check(current, against: storedHash).matches else {
-            try await passwords.recordFailure(throttleKey)
-            throw AuthError.badCredentials
-        }
-        let newHash = try await passwords.hash(new)
-        let now = clock.now()
-        try await store.write { txn in
-            guard let previous = try store.user(id: user.id, in: txn), previous.passwordHash == storedHash else {
-                throw AuthError.conflict("the password was changed meanwhile; try again")
+        try await passwords.attempt(throttleKey, password: current, against: storedHash) { _, throttle in
+            let newHash = try await passwords.hash(new)
+            let now = clock.now()
+            try await store.write { txn in
+                guard let previous = try store.user(id: user.id, in: txn), previous.passwordHash == storedHash else {
+                    throw AuthError.conflict("the password was changed meanwhile; try again")
+                }
+                var record = previous
+                record.passwordHash = newHash
+                record.updatedAt = now
+                try store.revokeEverySession(of: &record, except: session.sessionID, in: txn)
+                try store.putUser(record, replacing: previous, in: txn)
+                if throttle.failures > 0 { try store.putThrottleState(ThrottleState(), forKey: throttleKey, in: txn) }
             }
-            var record = previous
-            record.passwordHash = newHash
-            record.updatedAt = now
-            try store.revokeEverySession(of: &record, except: session.sessionID, in: txn)
-            try store.putUser(record, replacing: previous, in: txn)
         }
     }
 

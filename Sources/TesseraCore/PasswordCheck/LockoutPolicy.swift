@@ -2,9 +2,14 @@
 /// cannot tell the two apart).
 ///
 /// The first `threshold - 1` consecutive failures cost nothing but the hash. The failure that
-/// reaches `threshold` locks the account for `baseDelaySeconds`; each further failure (made once
-/// the lock has passed) doubles the delay, up to `maximumDelaySeconds`. A successful login
-/// or an admin unlock clears the count.
+/// reaches `threshold` locks the account for `baseDelaySeconds`; each further failure doubles
+/// the delay from its own time, up to `maximumDelaySeconds`. A successful login or an admin
+/// unlock clears the count.
+///
+/// While an account is locked its password is still checked, one check at a time, so that the
+/// reply does not tell a locked account from an unknown identifier: a wrong password answers
+/// `bad-credentials` (and counts, pushing the lock further out), the right one answers `locked`
+/// and opens no session until the lock ends.
 public struct LockoutPolicy: Sendable, Equatable {
     public var threshold: UInt32 = 10
     public var baseDelaySeconds: UInt32 = 30
@@ -16,6 +21,30 @@ public struct LockoutPolicy: Sendable, Equatable {
         self.threshold = threshold
         self.baseDelaySeconds = baseDelaySeconds
         self.maximumDelaySeconds = maximumDelaySeconds
+    }
+
+    /// How a password attempt is answered.
+    public enum Rule: Sendable, Equatable {
+        /// Not locked: a right password succeeds, a wrong one counts.
+        case open
+        /// Locked: a right password answers `locked` with the time to wait, a wrong one counts.
+        case locked(retryAfterSeconds: UInt32)
+    }
+
+    /// The rule for an attempt under `state` at `now`.
+    public func rule(for state: ThrottleState, now: Timestamp) -> Rule {
+        state.retryAfter(now: now).map { .locked(retryAfterSeconds: $0) } ?? .open
+    }
+
+    /// How many password checks may run at once under `state` at `now`: the failures left
+    /// before the threshold, one at a time once it is reached, any number with no lockout.
+    ///
+    /// Checks sent together cannot outrun the lock: the failure of each is committed before a
+    /// check that would exceed the threshold starts.
+    public func concurrentChecks(under state: ThrottleState, now: Timestamp) -> Int {
+        guard threshold > 0 else { return Int.max }
+        guard state.failures < threshold, state.retryAfter(now: now) == nil else { return 1 }
+        return Int(threshold - state.failures)
     }
 
     /// The lock, in milliseconds, after `failures` consecutive failures; `nil` below the threshold.
@@ -30,21 +59,31 @@ public struct LockoutPolicy: Sendable, Equatable {
     public func recordingFailure(_ state: ThrottleState, now: Timestamp) -> ThrottleState {
         let failures = state.failures &+ 1
         let lockedUntil = delay(afterFailures: failures).map { now + $0 } ?? state.lockedUntil
-        return ThrottleState(failures: failures, lockedUntil: lockedUntil)
+        return ThrottleState(failures: failures, lockedUntil: lockedUntil, lastFailureAt: now)
+    }
+
+    /// Whether the entry of an unknown identifier can be forgotten at `now`: its lock has
+    /// passed and its last failure is older than the longest delay. Forgetting it costs an
+    /// attacker nothing it could not get by trying another identifier.
+    public func isStale(_ state: ThrottleState, now: Timestamp) -> Bool {
+        state.lockedUntil <= now && state.lastFailureAt + Int64(maximumDelaySeconds) * 1000 <= now
     }
 }
 
-/// Consecutive failures and the end of the current lock, stored per account in LMDB so they
-/// survive restarts.
+/// Consecutive failures, the end of the current lock and the time of the last failure, stored
+/// per account (and per unknown identifier) in LMDB so they survive restarts.
 ///
-/// Layout: `u8 version=1 | u32 failures | i64 locked_until`.
+/// Layout: `u8 version=1 | u32 failures | i64 locked_until | i64 last_failure_at` (the last
+/// field was appended; records without it read as 0).
 public struct ThrottleState: Sendable, Equatable {
     public var failures: UInt32
     public var lockedUntil: Timestamp
+    public var lastFailureAt: Timestamp
 
-    public init(failures: UInt32 = 0, lockedUntil: Timestamp = 0) {
+    public init(failures: UInt32 = 0, lockedUntil: Timestamp = 0, lastFailureAt: Timestamp = 0) {
         self.failures = failures
         self.lockedUntil = lockedUntil
+        self.lastFailureAt = lastFailureAt
     }
 
     /// Whole seconds until the lock ends (at least 1), or `nil` when not locked at `now`.
@@ -54,9 +93,10 @@ public struct ThrottleState: Sendable, Equatable {
     }
 
     func encoded() -> [UInt8] {
-        var writer = RecordWriter(version: 1, capacity: 13)
+        var writer = RecordWriter(version: 1, capacity: 21)
         writer.write(failures)
         writer.write(lockedUntil)
+        writer.write(lastFailureAt)
         return writer.bytes
     }
 
@@ -65,5 +105,6 @@ public struct ThrottleState: Sendable, Equatable {
         _ = try reader.read(UInt8.self)
         failures = try reader.read()
         lockedUntil = try reader.read()
+        lastFailureAt = reader.isAtEnd ? 0 : try reader.read()
     }
 }

@@ -2,8 +2,9 @@ import LMDBKit
 import SodiumKit
 import Synchronization
 
-/// The password check every credential operation shares: the lockout throttle, argon2id on the
-/// hashing pool, a dummy hash for unknown users, and durable failure counting.
+/// The password check every credential operation shares: the lockout throttle (with the checks
+/// in flight per account), argon2id on the hashing pool, a dummy hash for unknown users, and
+/// durable failure counting.
 ///
 /// An unknown user costs exactly what a wrong password costs (one argon2id verify at the current
 /// parameters, one durable write of the failure), so neither the reply nor its timing tells
@@ -14,6 +15,7 @@ public final class PasswordCheck: Sendable {
     let hashingPool: HashingPool
     let clock: any Clock
     private let dummyHash = Mutex<String?>(nil)
+    let gate = CheckGate()
 
     init(store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool, clock: any Clock) {
         self.store = store
@@ -29,14 +31,39 @@ public final class PasswordCheck: Sendable {
         var rehashed: String?
     }
 
-    /// Throws ``AuthError/locked(retryAfterSeconds:)`` while `state` holds a lock.
-    func ensureNotLocked(_ state: ThrottleState) throws {
-        if let retry = state.retryAfter(now: clock.now()) { throw AuthError.locked(retryAfterSeconds: retry) }
-    }
-
-    /// Throws ``AuthError/locked(retryAfterSeconds:)`` while the throttle entry `key` holds a lock.
-    func ensureNotLocked(_ key: [UInt8]) throws {
-        try ensureNotLocked(try store.read { try store.throttleState(key, in: $0) })
+    /// One password attempt under the lockout of `key`, checked against `storedHash` (a dummy
+    /// hash when the user is unknown).
+    ///
+    /// Waits for its turn (``CheckGate``: no more checks at once than ``LockoutPolicy`` allows
+    /// for the key's stored state), runs argon2id, then answers by the policy's rule:
+    /// - a wrong password records a failure durably and throws ``AuthError/badCredentials``;
+    /// - the right one while locked throws ``AuthError/locked(retryAfterSeconds:)``;
+    /// - the right one otherwise calls `succeed` with the outcome and the stored throttle state
+    ///   and returns its result. `succeed` commits the success (clearing the count) before the
+    ///   turn is given up, so no check waiting behind it reads a stale count.
+    func attempt<T: Sendable>(
+        _ key: [UInt8], password: SecretBytes, against storedHash: String?,
+        succeed: (Outcome, ThrottleState) async throws -> T
+    ) async throws -> T {
+        let (store, clock, policy) = (self.store, self.clock, configuration.lockout)
+        var state = ThrottleState()
+        try await gate.enter(key) { inFlight in
+            state = try store.read { try store.throttleState(key, in: $0) }
+            return inFlight < policy.concurrentChecks(under: state, now: clock.now())
+        }
+        defer { gate.leave(key) }
+        let rule = policy.rule(for: state, now: clock.now())
+        let outcome = try await check(password, against: storedHash)
+        guard outcome.matches else {
+            try await recordFailure(key)
+            throw AuthError.badCredentials
+        }
+        switch rule {
+        case .open:
+            return try await succeed(outcome, state)
+        case .locked(let retryAfterSeconds):
+            throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
+        }
     }
 
     /// Checks `password` against `storedHash` on the hashing pool; with no stored hash (an unknown
@@ -60,10 +87,10 @@ public final class PasswordCheck: Sendable {
     }
 
     /// Counts one more failed password check under `key`, durably, locking when the policy says so.
-    func recordFailure(_ key: [UInt8]) async throws {
-        let (store, policy, failedAt) = (self.store, configuration.lockout, clock.now())
+    private func recordFailure(_ key: [UInt8]) async throws {
+        let (store, policy, now) = (self.store, configuration.lockout, clock.now())
         try await store.write { txn in
-            try store.putThrottleState(policy.recordingFailure(try store.throttleState(key, in: txn), now: failedAt), forKey: key, in: txn)
+            try store.putThrottleState(policy.recordingFailure(try store.throttleState(key, in: txn), now: now), forKey: key, in: txn)
         }
     }
 

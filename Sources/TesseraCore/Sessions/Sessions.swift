@@ -15,30 +15,36 @@ public struct Sessions: Sendable {
 
     /// Checks a password and opens a session with its refresh family.
     ///
-    /// The policy, in order: a locked account (or locked unknown identifier) answers `locked`
-    /// at once; an unknown user and a wrong password both cost one argon2id verify, record a
-    /// failure durably and answer `bad-credentials`; only after a correct password is the
-    /// account's state revealed (`account-not-validated`, `inactive-account`). A success clears
-    /// the failure count and, when the configured argon2id parameters changed since the hash
-    /// was made, stores a fresh hash.
+    /// The policy, in order: an unknown user and a wrong password both cost one argon2id verify,
+    /// record a failure durably and answer `bad-credentials`, locked or not; the right password
+    /// of a locked account answers `locked` (``PasswordCheck/attempt(_:password:against:succeed:)``
+    /// has the lockout's rules); only after a correct password is the account's state revealed
+    /// (`account-not-validated`, `inactive-account`). A success clears the failure count and,
+    /// when the configured argon2id parameters changed since the hash was made, stores a fresh
+    /// hash.
     public func login(_ attempt: LoginAttempt) async throws -> LoginResult {
         try Validation.loginIdentifier(attempt.identifier)
         try Validation.password(attempt.password.count, minimum: 1)
         try Validation.sessionMetadata(clientIP: attempt.clientIP, userAgent: attempt.userAgent)
         let store = self.store
-        let (found, throttleKey, throttle) = try store.read { txn in
+        let (found, throttleKey) = try store.read { txn in
             let user = try store.user(identifier: attempt.identifier, in: txn)
-            let key = TesseraStore.throttleKey(userID: user?.id, identifier: attempt.identifier)
-            return (user, key, try store.throttleState(key, in: txn))
+            return (user, TesseraStore.throttleKey(userID: user?.id, identifier: attempt.identifier))
         }
-        try passwords.ensureNotLocked(throttle)
-
         let storedHash = found?.passwordHash
-        let outcome = try await passwords.check(attempt.password, against: storedHash)
-        guard outcome.matches, let user = found else {
-            try await passwords.recordFailure(throttleKey)
-            throw AuthError.badCredentials
+        return try await passwords.attempt(throttleKey, password: attempt.password, against: storedHash) { outcome, throttle in
+            // A dummy hash never matches, so a user was found.
+            guard let user = found else { throw AuthError.badCredentials }
+            return try await open(attempt, for: user, storedHash: storedHash, outcome: outcome, throttle: throttle, throttleKey: throttleKey)
         }
+    }
+
+    /// The second half of a login, once the password was right: the account's state, then the
+    /// session, its refresh family, the cleared throttle and the last login in one commit.
+    private func open(
+        _ attempt: LoginAttempt, for user: UserRecord, storedHash: String?, outcome: PasswordCheck.Outcome,
+        throttle: ThrottleState, throttleKey: [UInt8]
+    ) async throws -> LoginResult {
         switch user.state {
         case .active: break
         case .unvalidated: throw AuthError.accountNotValidated(validationCode: try await accounts.newValidationCode(for: user.id))

@@ -20,7 +20,8 @@ import Logging
 ///
 /// Every rule that keeps these databases consistent with each other (a session and its index
 /// entry, a user and its unique indexes, a deleted user and everything hanging off it) is one
-/// method of this type, in `TesseraStore+Users.swift` and `TesseraStore+Sessions.swift`. The use
+/// method of this type, in `TesseraStore+Users.swift`, `TesseraStore+Sessions.swift` and
+/// `TesseraStore+Throttle.swift`. The use
 /// cases call those and never write a database by hand. Every write goes through ``writer``,
 /// the one thread that begins and commits write transactions.
 public final class TesseraStore: Sendable {
@@ -133,31 +134,5 @@ public final class TesseraStore: Sendable {
 
     static func normalized(_ text: String) -> [UInt8] {
         Array(text.lowercased().utf8)
-    }
-
-    /// The throttle key: the account when the identifier names one, else the identifier itself.
-    static func throttleKey(userID: UInt64?, identifier: String) -> [UInt8] {
-        if let userID { return accountThrottleKey(userID) }
-        return [0x02] + normalized(identifier)
-    }
-
-    /// The throttle key of an existing account.
-    static func accountThrottleKey(_ userID: UInt64) -> [UInt8] {
-        [0x01] + key(userID)
-    }
-
-    // MARK: Throttle
-
-    func throttleState(_ key: [UInt8], in txn: some ReadableTransaction) throws -> ThrottleState {
-        try key.withUnsafeBytes { k in try txn.withValue(forKey: k, in: throttle) { try ThrottleState(decoding: $0) } } ?? ThrottleState()
-    }
-
-    /// Stores the failed-login state under `key`; a state with no failures removes the entry.
-    func putThrottleState(_ state: ThrottleState, forKey key: [UInt8], in txn: WriteTransaction) throws {
-        if state.failures == 0 {
-            try txn.delete(key, in: throttle)
-        } else {
-            try txn.put(state.encoded(), forKey: key, in: throttle)
-        }
     }
 }
