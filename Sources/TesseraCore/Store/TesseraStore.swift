@@ -21,9 +21,9 @@ import Logging
 /// Every rule that keeps these databases consistent with each other (a session and its index
 /// entry, a user and its unique indexes, a deleted user and everything hanging off it) is one
 /// method of this type, in `TesseraStore+Users.swift`, `TesseraStore+Sessions.swift` and
-/// `TesseraStore+Throttle.swift`. The use
-/// cases call those and never write a database by hand. Every write goes through ``writer``,
-/// the one thread that begins and commits write transactions.
+/// `TesseraStore+Throttle.swift`. The use cases call those and never write a database by hand.
+/// Every write goes through ``writer``, the one thread that begins and commits write
+/// transactions.
 public final class TesseraStore: Sendable {
     @usableFromInline let environment: Environment
     /// The one writer thread: group commit, acknowledgement only after the commit returned.
