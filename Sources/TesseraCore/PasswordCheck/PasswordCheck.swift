@@ -68,6 +68,11 @@ public final class PasswordCheck: Sendable {
 
     /// Checks `password` against `storedHash` on the hashing pool; with no stored hash (an unknown
     /// user) it checks against a dummy hash and never matches.
+    ///
+    /// Every check costs one argon2id at the current parameters, whatever the stored hash: a hash
+    /// made with other parameters (before an upgrade) is checked at its own cost, then a right
+    /// password is re-hashed at the current ones and a wrong one pays the same with a check
+    /// against the dummy hash. So a user not yet re-hashed fails no faster than an unknown one.
     func check(_ password: SecretBytes, against storedHash: String?) async throws -> Outcome {
         let hasher = configuration.passwordHasher
         return try await hashingPool.run { [self] () throws -> Outcome in
@@ -75,8 +80,13 @@ public final class PasswordCheck: Sendable {
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())
                 return Outcome(matches: false)
             }
-            guard hasher.verify(password, against: storedHash) else { return Outcome(matches: false) }
-            return Outcome(matches: true, rehashed: hasher.needsRehash(storedHash) ? try hasher.hash(password) : nil)
+            let matches = hasher.verify(password, against: storedHash)
+            guard hasher.needsRehash(storedHash) else { return Outcome(matches: matches) }
+            guard matches else {
+                _ = hasher.verify(password, against: try self.dummyPasswordHash())
+                return Outcome(matches: false)
+            }
+            return Outcome(matches: true, rehashed: try hasher.hash(password))
         }
     }
 

@@ -10,7 +10,8 @@ final class DaemonProcess {
     let directory: String
     let socketPath: String
     let dataPath: String
-    let extraArguments: [String]
+    /// The flags after `--socket` and `--data`; a test may change them before a restart.
+    var extraArguments: [String]
     private(set) var process: Process?
     /// Everything the daemon wrote to standard output and error (a file, so a chatty daemon never blocks on a full pipe).
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
