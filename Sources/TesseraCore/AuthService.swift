@@ -40,7 +40,7 @@ public final class AuthService: Sendable {
             store: store, configuration: configuration, passwords: passwords, verification: verification,
             clock: clock, logger: logger)
         sessions = Sessions(store: store, configuration: configuration, passwords: passwords, accounts: accounts, clock: clock, logger: logger)
-        sweeper = Sweeper(store: store, lockout: configuration.lockout, clock: clock, logger: logger)
+        sweeper = Sweeper(store: store, configuration: configuration, clock: clock, logger: logger)
     }
 }
 

@@ -92,4 +92,46 @@ final class DaemonFilesystemTests: XCTestCase {
         XCTAssertFalse(dumpHex.contains(tokenHex), "the token text is not stored")
         XCTAssertFalse(result.stdout.contains(login.token))
     }
+
+    /// The grace box of a retired refresh token (the sealed successor pair) is gone from the
+    /// data file once the grace window ended: a copy of the directory taken later, with the old
+    /// refresh token, yields nothing.
+    func testTheGraceBoxLeavesTheDataFileOnceTheWindowEnded() async throws {
+        let dump = ["/usr/bin/mdb_dump", "/usr/local/bin/mdb_dump"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let mdbDump = try XCTUnwrap(dump, "mdb_dump (Debian's lmdb-utils) is installed by scripts/install-deps")
+        daemon.tearDown()
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--refresh-grace", "1", "--sweep-interval", "1"])
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        let login = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
+        _ = try await client.refresh(refreshToken: login.refreshToken)
+        let retiredID = Self.tokenBytes(login.refreshToken)[3..<19].map { String(format: "%02x", $0) }.joined()
+
+        /// The stored record of the retired refresh token, as hex, read from a copy of the data directory.
+        func retiredRecord() throws -> String {
+            let copy = daemon.directory + "/copy-\(UUID().uuidString.prefix(6))"
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: daemon.dataPath + "/data.mdb", toPath: copy + "/data.mdb")
+            let result = try runCommand(mdbDump, ["-s", "refresh_tokens", copy])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            let index = try XCTUnwrap(lines.firstIndex(of: retiredID), "the retired token's record")
+            return lines[index + 1]
+        }
+        let sealed = try retiredRecord().count / 2
+        var wiped = sealed
+        let deadline = Date().addingTimeInterval(15)
+        while wiped == sealed, Date() < deadline {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            wiped = try retiredRecord().count / 2
+        }
+        // The box: a 24-byte nonce, a 16-byte tag and the two tokens (68 + 1 + 68 bytes).
+        XCTAssertEqual(sealed - wiped, 24 + 16 + 137, "the sealed pair was wiped")
+        await client.close()
+    }
+
+    private static func tokenBytes(_ token: String) -> [UInt8] {
+        Array(Data(base64Encoded: token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "=")!)
+    }
 }

@@ -10,7 +10,7 @@ final class SweepEndToEndTests: XCTestCase {
         try daemon.start()
         let client = TesseraClient(socketPath: daemon.socketPath)
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
-        _ = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
+        let login = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
         let listed = try await client.sessions(of: .username("alice"))
         XCTAssertEqual(listed.count, 1)
         var remaining = listed.count
@@ -19,5 +19,13 @@ final class SweepEndToEndTests: XCTestCase {
             remaining = try await client.sessions(of: .username("alice")).count
         }
         XCTAssertEqual(remaining, 0, "the expired session was swept")
+        do {
+            _ = try await client.verify(token: login.token)
+            XCTFail("verified after its expiry")
+        } catch let TesseraClientError.server(error) {
+            XCTAssertEqual(error.status, .tokenExpired, "swept, the token still reads expired, so its holder refreshes")
+        }
+        let renewed = try await client.refresh(refreshToken: login.refreshToken)
+        _ = try await client.verify(token: renewed.token)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SodiumKit
+import XCTest
 
 @testable import TesseraCore
 
@@ -53,5 +54,18 @@ final class CoreFixture {
 
     func login(_ identifier: String, password: String = "correct horse", lifetime: UInt32? = nil) async throws -> LoginResult {
         try await service.sessions.login(LoginAttempt(identifier: identifier, password: Self.secret(password), lifetimeSeconds: lifetime))
+    }
+}
+
+/// `XCTAssertThrowsError` for an `async` expression.
+func XCTAssertThrowsErrorAsync<T>(
+    _ expression: @autoclosure () async throws -> T, file: StaticString = #filePath, line: UInt = #line,
+    _ handler: (any Error) -> Void
+) async {
+    do {
+        _ = try await expression()
+        XCTFail("no error was thrown", file: file, line: line)
+    } catch {
+        handler(error)
     }
 }

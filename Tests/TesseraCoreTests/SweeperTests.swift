@@ -13,6 +13,8 @@ final class SweeperTests: XCTestCase {
             total.sessions += step.sessions
             total.refreshTokens += step.refreshTokens
             total.throttleEntries += step.throttleEntries
+            total.graceBoxes += step.graceBoxes
+            total.expiredTokens += step.expiredTokens
             if step.wrapped {
                 total.wrapped = true
                 return total
@@ -54,7 +56,7 @@ final class SweeperTests: XCTestCase {
             _ = try await fixture.service.sessions.refresh(old.refreshToken)
             XCTFail("swept")
         } catch {
-            XCTAssertEqual(error as? AuthError, .tokenInvalid)
+            XCTAssertEqual(error as? AuthError, .tokenExpired, "swept, and remembered as expired")
         }
         fixture.clock.advance(by: 60_000)
         let last = try await fullPass(fixture.service)
@@ -92,5 +94,81 @@ final class SweeperTests: XCTestCase {
         XCTAssertEqual(swept.throttleEntries, 3)
         XCTAssertEqual(try entries(), 1, "the account's entry stays: it is bounded by the accounts")
         XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")).failures, 2)
+    }
+
+    func testASweptTokenReadsExpiredUntilTheRefreshLifetimeHasPassedSinceItsExpiry() async throws {
+        let fixture = try CoreFixture {
+            $0.sessionLifetimeSeconds = 60
+            $0.idleTimeoutSeconds = 0
+            $0.refreshLifetimeSeconds = 120
+        }
+        defer { fixture.tearDown() }
+        try await fixture.createUser("alice")
+        let login = try await fixture.login("alice")
+        let other = try await fixture.login("alice")
+        try await fixture.service.sessions.logout(token: other.token)
+        fixture.clock.advance(by: 60_000)
+        let pass1 = try await fullPass(fixture.service)
+        XCTAssertEqual(pass1.sessions, 1)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) {
+            XCTAssertEqual($0 as? AuthError, .tokenExpired, "swept, the token still reads expired")
+        }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: other.token)) {
+            XCTAssertEqual($0 as? AuthError, .tokenInvalid, "a token ended by logout is not remembered")
+        }
+        // The same session id with another secret is not the expired token.
+        var forged = Array(login.token.utf8)
+        forged[60] = forged[60] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: String(decoding: forged, as: UTF8.self))) {
+            XCTAssertEqual($0 as? AuthError, .tokenInvalid)
+        }
+
+        fixture.clock.advance(by: 60_000)  // both refresh tokens expire (the logged-out one's family was revoked)
+        let pass2 = try await fullPass(fixture.service)
+        XCTAssertEqual(pass2.refreshTokens, 2)
+        await XCTAssertThrowsErrorAsync(try await fixture.service.sessions.refresh(login.refreshToken)) {
+            XCTAssertEqual($0 as? AuthError, .tokenExpired)
+        }
+
+        fixture.clock.advance(by: 59_999)  // 119.999 s after the session's expiry
+        let pass3 = try await fullPass(fixture.service)
+        XCTAssertEqual(pass3.expiredTokens, 0)
+        fixture.clock.advance(by: 1)
+        let pass4 = try await fullPass(fixture.service)
+        XCTAssertEqual(pass4.expiredTokens, 1, "the session's memory")
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token)) {
+            XCTAssertEqual($0 as? AuthError, .tokenInvalid, "forgotten")
+        }
+        fixture.clock.advance(by: 60_000)
+        let pass5 = try await fullPass(fixture.service)
+        XCTAssertEqual(pass5.expiredTokens, 2, "the refresh tokens' memory")
+        let store = fixture.service.store
+        XCTAssertEqual(try store.read { try $0.count(of: store.expiredTokens) }, 0)
+    }
+
+    func testTheGraceBoxIsWipedOnceTheWindowEnded() async throws {
+        let fixture = try CoreFixture { $0.refreshGraceSeconds = 10 }
+        defer { fixture.tearDown() }
+        try await fixture.createUser("alice")
+        let login = try await fixture.login("alice")
+        let renewed = try await fixture.service.sessions.refresh(login.refreshToken)
+        let store = fixture.service.store
+        let retiredID = try XCTUnwrap(SessionToken.parse(login.refreshToken, kind: SessionToken.refreshVersion)).sessionID
+        func box() throws -> [UInt8] { try XCTUnwrap(try store.read { try store.refreshRecord(retiredID, in: $0) }).graceBox }
+        XCTAssertFalse(try box().isEmpty)
+
+        fixture.clock.advance(by: 10_000)
+        let pass6 = try await fullPass(fixture.service)
+        XCTAssertEqual(pass6.graceBoxes, 0, "still within the window")
+        let retry = try await fixture.service.sessions.refresh(login.refreshToken)
+        XCTAssertEqual(retry.refreshToken, renewed.refreshToken, "a retry within the window gets the same pair")
+
+        fixture.clock.advance(by: 1)
+        let pass7 = try await fullPass(fixture.service)
+        XCTAssertEqual(pass7.graceBoxes, 1)
+        XCTAssertEqual(try box(), [], "a copy of the data directory no longer holds the successor")
+        await XCTAssertThrowsErrorAsync(try await fixture.service.sessions.refresh(login.refreshToken)) {
+            XCTAssertEqual($0 as? AuthError, .refreshReused)
+        }
     }
 }

@@ -25,9 +25,13 @@ extension Sessions {
 
         enum Outcome: Sendable { case issued(LoginResult), reused, revoked }
         let outcome: Outcome = try await store.write { txn in
-            guard var old = try store.refreshRecord(presented.sessionID, in: txn), old.keyID == presented.keyID,
-                digest.withUnsafeBytes({ d in old.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } })
-            else {
+            guard var old = try store.refreshRecord(presented.sessionID, in: txn) else {
+                // Swept for expiry: its holder hears token-expired, as before the sweep.
+                let expired = try store.expiredToken(.refresh, presented.sessionID, in: txn)
+                let known = digest.withUnsafeBytes { expired?.matches(keyID: presented.keyID, digest: $0) ?? false }
+                throw known ? AuthError.tokenExpired : AuthError.tokenInvalid
+            }
+            guard old.keyID == presented.keyID, digest.withUnsafeBytes({ d in old.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } }) else {
                 throw AuthError.tokenInvalid
             }
             guard var family = try store.refreshFamily(old.familyID, in: txn) else { throw AuthError.tokenInvalid }

@@ -169,12 +169,24 @@ extension TesseraStore {
         }
     }
 
-    /// Removes an expired refresh token; when it was its family's current token the family ends
-    /// with it.
+    /// Removes an expired refresh token and remembers it as expired; when it was its family's
+    /// current token the family ends with it.
     func removeExpiredRefreshToken(_ id: SessionID, in txn: WriteTransaction) throws {
-        if let record = try refreshRecord(id, in: txn), let family = try refreshFamily(record.familyID, in: txn), family.current == id {
-            try txn.delete(record.familyID.bytes, in: refreshFamilies)
+        if let record = try refreshRecord(id, in: txn) {
+            if let family = try refreshFamily(record.familyID, in: txn), family.current == id {
+                try txn.delete(record.familyID.bytes, in: refreshFamilies)
+            }
+            let memory = ExpiredTokenRecord(expiredAt: record.expiresAt, keyID: record.keyID, digest: record.digest)
+            try txn.put(memory.encoded(), forKey: Self.expiredTokenKey(.refresh, id), in: expiredTokens)
         }
         try txn.delete(id.bytes, in: refreshTokens)
+    }
+
+    /// Wipes the grace box of a retired refresh token whose grace window has ended: a copy of
+    /// the data directory must not yield the successor's tokens.
+    func wipeGraceBox(_ id: SessionID, _ record: RefreshRecord, in txn: WriteTransaction) throws {
+        var wiped = record
+        wiped.graceBox = []
+        try txn.put(wiped.encoded(), forKey: id.bytes, in: refreshTokens)
     }
 }

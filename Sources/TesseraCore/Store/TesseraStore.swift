@@ -16,12 +16,13 @@ import Logging
 /// | `phones`        | phone number (UTF-8, as given)     | user id (u64 BE)      |
 /// | `validation_codes` | keyed digest of a code (32)     | user id (u64 BE)      |
 /// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased unknown identifier | ``ThrottleState`` |
+/// | `expired_tokens` | 1 (session) or 2 (refresh) ‖ token id | ``ExpiredTokenRecord`` |
 /// | `meta`          | name (UTF-8)                       | per name              |
 ///
 /// Every rule that keeps these databases consistent with each other (a session and its index
 /// entry, a user and its unique indexes, a deleted user and everything hanging off it) is one
-/// method of this type, in `TesseraStore+Users.swift`, `TesseraStore+Sessions.swift` and
-/// `TesseraStore+Throttle.swift`. The use cases call those and never write a database by hand.
+/// method of this type, in `TesseraStore+Users.swift`, `TesseraStore+Sessions.swift`,
+/// `TesseraStore+Throttle.swift` and `TesseraStore+ExpiredTokens.swift`. The use cases call those and never write a database by hand.
 /// Every write goes through ``writer``, the one thread that begins and commits write
 /// transactions.
 public final class TesseraStore: Sendable {
@@ -41,6 +42,7 @@ public final class TesseraStore: Sendable {
     let refreshFamilies: Database
     let phones: Database
     let validationCodes: Database
+    let expiredTokens: Database
     /// The token keys, loaded at open.
     let keyRing: TokenKeyRing
 
@@ -57,7 +59,7 @@ public final class TesseraStore: Sendable {
         environment = try Environment(path: directory, options: options)
         let databases = try environment.openDatabases([
             "users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
-            "refresh_tokens", "refresh_families", "phones", "validation_codes",
+            "refresh_tokens", "refresh_families", "phones", "validation_codes", "expired_tokens",
         ])
         (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
             (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
@@ -66,6 +68,7 @@ public final class TesseraStore: Sendable {
         refreshFamilies = databases[9]
         phones = databases[10]
         validationCodes = databases[11]
+        expiredTokens = databases[12]
         let (tokenKeys, meta) = (self.tokenKeys, self.meta)
         keyRing = try environment.write { txn in
             if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {

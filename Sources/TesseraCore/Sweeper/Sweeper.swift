@@ -6,19 +6,25 @@ import Synchronization
 public struct SweepResult: Sendable, Equatable {
     public var sessions = 0
     public var refreshTokens = 0
+    /// Grace boxes of retired refresh tokens wiped once their window ended.
+    public var graceBoxes = 0
     /// Failed-login entries of unknown identifiers forgotten (``LockoutPolicy/isStale(_:now:)``).
     public var throttleEntries = 0
+    /// Expired tokens forgotten, the refresh lifetime after their expiry.
+    public var expiredTokens = 0
     /// `true` when the step reached the end of every database it walks (the next step starts over).
     public var wrapped = false
 }
 
-/// Removes expired sessions (with their index entries; their refresh families stay), expired
-/// refresh tokens and the stale failed-login entries of unknown identifiers, a batch at a time,
-/// resuming where the previous step stopped, so the database never grows with dead records (nor
-/// with every identifier an attacker tries).
+/// Removes expired sessions (with their index entries; their refresh families stay) and expired
+/// refresh tokens, remembering each as expired for the refresh lifetime (so its holder hears
+/// `token-expired`, not `token-invalid`); wipes the grace boxes of retired refresh tokens once
+/// their window ended; forgets the stale failed-login entries of unknown identifiers. A batch at
+/// a time, resuming where the previous step stopped, so the database never grows with dead
+/// records (nor with every identifier an attacker tries).
 public final class Sweeper: Sendable {
     let store: TesseraStore
-    let lockout: LockoutPolicy
+    let configuration: AuthConfiguration
     let clock: any Clock
     let logger: Logger
     /// Where the next step resumes: just after the last key looked at in each database.
@@ -28,11 +34,12 @@ public final class Sweeper: Sendable {
         var sessions: [UInt8] = []
         var refreshTokens: [UInt8] = []
         var throttle: [UInt8] = []
+        var expiredTokens: [UInt8] = []
     }
 
-    init(store: TesseraStore, lockout: LockoutPolicy, clock: any Clock, logger: Logger) {
+    init(store: TesseraStore, configuration: AuthConfiguration, clock: any Clock, logger: Logger) {
         self.store = store
-        self.lockout = lockout
+        self.configuration = configuration
         self.clock = clock
         self.logger = logger
     }
@@ -43,42 +50,64 @@ public final class Sweeper: Sendable {
     public func sweep(batch: Int = 5000) async throws -> SweepResult {
         let store = self.store
         let now = clock.now()
-        let (start, lockout) = (cursor.withLock { $0 }, self.lockout)
+        let (start, configuration) = (cursor.withLock { $0 }, self.configuration)
+        let grace = Int64(configuration.refreshGraceSeconds) * 1000
+        let memory = Int64(configuration.refreshLifetimeSeconds) * 1000
         let (result, next) = try await store.write { txn -> (SweepResult, Cursor) in
             var result = SweepResult()
-            var expiredSessions: [(SessionID, UInt64)] = []
+            var expiredSessions: [(SessionID, SessionRecord)] = []
             let sessions = try store.scanSessions(from: start.sessions, limit: batch, in: txn) { id, record in
-                if record.deadline() <= now { expiredSessions.append((id, record.userID)) }
+                if record.deadline() <= now { expiredSessions.append((id, record)) }
             }
-            for (id, userID) in expiredSessions { try store.removeSession(id, userID: userID, in: txn) }
+            for (id, record) in expiredSessions { try store.removeExpiredSession(id, record, in: txn) }
             result.sessions = expiredSessions.count
 
             var expiredRefresh: [SessionID] = []
+            var graceEnded: [(SessionID, RefreshRecord)] = []
             let refresh = try store.scanRefreshTokens(from: start.refreshTokens, limit: batch, in: txn) { id, record in
-                if record.expiresAt <= now { expiredRefresh.append(id) }
+                if record.expiresAt <= now {
+                    expiredRefresh.append(id)
+                } else if !record.graceBox.isEmpty, now - record.retiredAt > grace {
+                    graceEnded.append((id, record))
+                }
             }
             for id in expiredRefresh { try store.removeExpiredRefreshToken(id, in: txn) }
+            for (id, record) in graceEnded { try store.wipeGraceBox(id, record, in: txn) }
             result.refreshTokens = expiredRefresh.count
+            result.graceBoxes = graceEnded.count
 
             var staleThrottle: [[UInt8]] = []
             let throttle = try store.scanUnknownIdentifierThrottles(from: start.throttle, limit: batch, in: txn) { key, state in
-                if lockout.isStale(state, now: now) { staleThrottle.append(key) }
+                if configuration.lockout.isStale(state, now: now) { staleThrottle.append(key) }
             }
             for key in staleThrottle { try store.removeThrottleState(forKey: key, in: txn) }
             result.throttleEntries = staleThrottle.count
 
-            result.wrapped = sessions.reachedEnd && refresh.reachedEnd && throttle.reachedEnd
+            var forgotten: [[UInt8]] = []
+            let remembered = try store.scanExpiredTokens(from: start.expiredTokens, limit: batch, in: txn) { key, expiredAt in
+                if expiredAt + memory <= now { forgotten.append(key) }
+            }
+            for key in forgotten { try store.forgetExpiredToken(key, in: txn) }
+            result.expiredTokens = forgotten.count
+
+            result.wrapped = sessions.reachedEnd && refresh.reachedEnd && throttle.reachedEnd && remembered.reachedEnd
             // Resume just after the last key seen (a key one bit larger), or from the start.
             func resume(_ scan: (last: [UInt8], reachedEnd: Bool)) -> [UInt8] { scan.reachedEnd ? [] : scan.last + [0] }
-            return (result, Cursor(sessions: resume(sessions), refreshTokens: resume(refresh), throttle: resume(throttle)))
+            return (
+                result,
+                Cursor(
+                    sessions: resume(sessions), refreshTokens: resume(refresh), throttle: resume(throttle),
+                    expiredTokens: resume(remembered))
+            )
         }
         cursor.withLock { $0 = next }
-        if result.sessions + result.refreshTokens + result.throttleEntries > 0 {
+        if result.sessions + result.refreshTokens + result.graceBoxes + result.throttleEntries + result.expiredTokens > 0 {
             logger.debug(
                 "swept",
                 metadata: [
                     "sessions": "\(result.sessions)", "refresh_tokens": "\(result.refreshTokens)",
-                    "throttle_entries": "\(result.throttleEntries)",
+                    "grace_boxes": "\(result.graceBoxes)", "throttle_entries": "\(result.throttleEntries)",
+                    "expired_tokens": "\(result.expiredTokens)",
                 ])
         }
         return result

@@ -34,7 +34,7 @@ public struct ReadSnapshot {
         } catch {
             throw .internal("session record unreadable")
         }
-        guard let view else { throw .tokenInvalid }
+        guard let view else { throw withUnsafeBytes(of: &digest) { expiredOrInvalid(token, digest: $0) } }
         let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals32($0, view.digest) }
         guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
         guard view.deadline > now else { throw .tokenExpired }
@@ -46,6 +46,14 @@ public struct ReadSnapshot {
 }
 
 extension ReadSnapshot {
+    /// The answer for a token with no session: `token-expired` when the sweeper removed its
+    /// session for expiry (and remembers it), `token-invalid` otherwise.
+    @usableFromInline
+    func expiredOrInvalid(_ token: SessionToken, digest: UnsafeRawBufferPointer) -> AuthError {
+        guard let expired = try? store.expiredToken(.session, token.sessionID, in: txn) else { return .tokenInvalid }
+        return expired.matches(keyID: token.keyID, digest: digest) ? .tokenExpired : .tokenInvalid
+    }
+
     /// The profile of user `id` in this snapshot.
     public func user(id: UInt64) throws -> UserProfile? {
         try store.user(id: id, in: txn)?.profile
