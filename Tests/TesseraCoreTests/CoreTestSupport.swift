@@ -58,7 +58,7 @@ final class CoreFixture {
 }
 
 /// `XCTAssertThrowsError` for an `async` expression.
-func XCTAssertThrowsErrorAsync<T>(
+func assertThrowsAsync<T>(
     _ expression: @autoclosure () async throws -> T, file: StaticString = #filePath, line: UInt = #line,
     _ handler: (any Error) -> Void
 ) async {

@@ -126,7 +126,7 @@ final class SweeperTests: XCTestCase {
         fixture.clock.advance(by: 60_000)  // both refresh tokens expire (the logged-out one's family was revoked)
         let pass2 = try await fullPass(fixture.service)
         XCTAssertEqual(pass2.refreshTokens, 2)
-        await XCTAssertThrowsErrorAsync(try await fixture.service.sessions.refresh(login.refreshToken)) {
+        await assertThrowsAsync(try await fixture.service.sessions.refresh(login.refreshToken)) {
             XCTAssertEqual($0 as? AuthError, .tokenExpired)
         }
 
@@ -167,7 +167,7 @@ final class SweeperTests: XCTestCase {
         let pass7 = try await fullPass(fixture.service)
         XCTAssertEqual(pass7.graceBoxes, 1)
         XCTAssertEqual(try box(), [], "a copy of the data directory no longer holds the successor")
-        await XCTAssertThrowsErrorAsync(try await fixture.service.sessions.refresh(login.refreshToken)) {
+        await assertThrowsAsync(try await fixture.service.sessions.refresh(login.refreshToken)) {
             XCTAssertEqual($0 as? AuthError, .refreshReused)
         }
     }
