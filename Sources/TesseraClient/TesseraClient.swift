@@ -54,7 +54,14 @@ public final class TesseraClient: Sendable {
     /// Creates a user with profile fields; when `unvalidated`, the reply carries the validation code.
     public func register(_ request: CreateUserRequest) async throws -> Registration {
         let reply = try await call(Operations.createUser, request)
-        return Registration(user: try User(reply.user), validationCode: reply.validationCode)
+        return Registration(user: try User(reply.user), validationCode: reply.validationCode, validationExpiresAt: reply.validationExpiresAt)
+    }
+
+    /// Issues a fresh validation code for an account waiting for validation (the previous code
+    /// stops working), for the web process to send again. `not-found` when no such account waits.
+    public func newValidationCode(for user: UserSelector) async throws -> Registration {
+        let reply = try await call(Operations.newValidationCode, user)
+        return Registration(user: try User(reply.user), validationCode: reply.validationCode, validationExpiresAt: reply.validationExpiresAt)
     }
 
     /// Changes a user's profile fields.

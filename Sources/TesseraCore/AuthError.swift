@@ -2,9 +2,9 @@
 public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Unknown user or wrong password: deliberately indistinguishable.
     case badCredentials
-    /// The password was right but the account has not been validated yet. Carries a fresh
-    /// validation code for the web process to send again (VALIDATE takes it).
-    case accountNotValidated(validationCode: String?)
+    /// The password was right but the account has not been validated yet (a new code comes
+    /// from ``Accounts/newValidationCode(for:)``, never from a login).
+    case accountNotValidated
     /// The password was right but the account is disabled.
     case inactiveAccount
     /// Too many failed logins: retry after this many seconds.

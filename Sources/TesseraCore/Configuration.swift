@@ -17,6 +17,8 @@ public struct AuthConfiguration: Sendable {
     /// How long a retired refresh token still returns the pair it was exchanged for (a retry
     /// after a lost reply, two tabs refreshing at once). Default: 10 seconds.
     public var refreshGraceSeconds: UInt32 = 10
+    /// How long a validation code works after it was issued. Default: 24 hours.
+    public var validationCodeLifetimeSeconds: UInt32 = 24 * 3600
     /// Idle timeout: a session not verified for this long ends. 0 disables. Default: 30 minutes.
     public var idleTimeoutSeconds: UInt32 = 30 * 60
     /// A verify writes the session's last-seen time only when the stored one is older than this.

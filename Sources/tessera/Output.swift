@@ -26,10 +26,11 @@ enum Output {
         return object
     }
 
-    static func show(_ user: User, json: Bool, validationCode: String? = nil) {
+    static func show(_ user: User, json: Bool, validationCode: String? = nil, validationExpiresAt: Int64? = nil) {
         if json {
             var object = self.user(user)
             if let validationCode { object["validation_code"] = validationCode }
+            if let validationExpiresAt { object["validation_expires_at"] = iso8601(validationExpiresAt) }
             self.json(object)
             return
         }
@@ -43,6 +44,7 @@ enum Output {
         if user.failedLogins > 0 { print("failed:   \(user.failedLogins) consecutive failed logins") }
         if let last = user.lastLoginAt { print("last login: \(iso8601(last))") }
         if let validationCode { print("validation code: \(validationCode)") }
+        if let validationExpiresAt { print("code expires: \(iso8601(validationExpiresAt))") }
         print("created:  \(iso8601(user.createdAt))")
     }
 

@@ -6,7 +6,9 @@ import TesseraProtocol
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Create, inspect, change, validate, unlock and delete users.",
-        subcommands: [Add.self, Show.self, List.self, Update.self, Validate.self, Passwd.self, SetState.self, Unlock.self, Delete.self])
+        subcommands: [
+            Add.self, Show.self, List.self, Update.self, Validate.self, NewCode.self, Passwd.self, SetState.self, Unlock.self, Delete.self,
+        ])
     /// Accepted here too: `tessera user --socket PATH ...`.
     @OptionGroup var options: GlobalOptions
 
@@ -29,7 +31,7 @@ struct UserCommand: AsyncParsableCommand {
                     CreateUserRequest(
                         username: username, password: password, email: email, displayName: name, roles: role,
                         profile: ProfileFields(phone: phone, accountType: service ? 1 : nil), unvalidated: unvalidated))
-                Output.show(reply.user, json: options.json, validationCode: reply.validationCode)
+                Output.show(reply.user, json: options.json, validationCode: reply.validationCode, validationExpiresAt: reply.validationExpiresAt)
             }
         }
     }
@@ -65,6 +67,21 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let code = try Password.tokenArgument(code, what: "validation code")
             try await options.run { client in Output.show(try await client.validate(code: code), json: options.json) }
+        }
+    }
+
+    struct NewCode: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new-code",
+            abstract: "Issue a fresh validation code for an account waiting for validation (the previous code stops working).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Username or email.") var identifier: String
+
+        func run() async throws {
+            try await options.run { client in
+                let reply = try await client.newValidationCode(for: .lookup(identifier))
+                Output.show(reply.user, json: options.json, validationCode: reply.validationCode, validationExpiresAt: reply.validationExpiresAt)
+            }
         }
     }
 

@@ -74,23 +74,46 @@ final class ProfileTests: XCTestCase {
     }
 
     func testUnvalidatedRegistrationAndValidation() async throws {
-        let (user, code) = try await fixture.service.accounts.register(newUser("alice", unvalidated: true))
+        let (user, issued) = try await fixture.service.accounts.register(newUser("alice", unvalidated: true))
         XCTAssertEqual(user.state, .unvalidated)
-        let validationCode = try XCTUnwrap(code)
+        let first = try XCTUnwrap(issued)
+        XCTAssertEqual(first.expiresAt, fixture.clock.now() + 24 * 3600 * 1000, "24 hours by default")
         do {
             _ = try await fixture.login("alice")
             XCTFail("unvalidated")
-        } catch AuthError.accountNotValidated(let fresh) {
-            XCTAssertNotNil(fresh)
-            XCTAssertNotEqual(fresh, validationCode, "a login issues a fresh code")
+        } catch AuthError.accountNotValidated {
+            // No code: a login, which anyone with the password can make, never hands one out.
         }
-        do {
-            _ = try await fixture.service.accounts.validate(code: validationCode)
-            XCTFail("the first code was replaced by the fresh one")
-        } catch {
-            XCTAssertEqual(error as? AuthError, .tokenInvalid)
+        let fresh = try await fixture.service.accounts.newValidationCode(for: .email("alice@example.com")).code
+        XCTAssertNotEqual(fresh.code, first.code)
+        await assertThrowsAsync(try await fixture.service.accounts.validate(code: first.code)) {
+            XCTAssertEqual($0 as? AuthError, .tokenInvalid, "the first code was replaced by the fresh one")
+        }
+        let validated = try await fixture.service.accounts.validate(code: fresh.code)
+        XCTAssertEqual(validated.state, .active)
+        await assertThrowsAsync(try await fixture.service.accounts.newValidationCode(for: .username("alice"))) {
+            XCTAssertEqual($0 as? AuthError, .notFound("no account waiting for validation"), "validated: nothing to resend")
+        }
+        await assertThrowsAsync(try await fixture.service.accounts.newValidationCode(for: .username("nobody"))) {
+            XCTAssertEqual($0 as? AuthError, .notFound("no account waiting for validation"), "the same answer for no account")
         }
         XCTAssertThrowsError(try fixture.service.accounts.user(.username("nobody")))
+    }
+
+    func testAValidationCodeExpires() async throws {
+        let fixture = try CoreFixture { $0.validationCodeLifetimeSeconds = 600 }
+        defer { fixture.tearDown() }
+        let (_, issued) = try await fixture.service.accounts.register(newUser("alice", unvalidated: true))
+        let code = try XCTUnwrap(issued)
+        XCTAssertEqual(code.expiresAt, fixture.clock.now() + 600_000)
+        fixture.clock.advance(by: 600_000)
+        await assertThrowsAsync(try await fixture.service.accounts.validate(code: code.code)) {
+            XCTAssertEqual($0 as? AuthError, .tokenExpired)
+        }
+        let fresh = try await fixture.service.accounts.newValidationCode(for: .username("alice")).code
+        fixture.clock.advance(by: 599_999)
+        let validated = try await fixture.service.accounts.validate(code: fresh.code)
+        XCTAssertEqual(validated.state, .active)
     }
 
     func testFailedLoginCountIsReported() async throws {

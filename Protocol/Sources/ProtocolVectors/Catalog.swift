@@ -11,14 +11,12 @@ extension TestVector {
 
     static func error(
         _ name: String, _ summary: String, opcode: UInt8, id: UInt32, _ status: Status, _ message: String, trace: String,
-        retryAfter: UInt32? = nil, validationCode: String? = nil, closing: Bool = false
+        retryAfter: UInt32? = nil, closing: Bool = false
     ) -> TestVector {
         TestVector(
             name: name, summary: summary, opcode: opcode, flags: closing ? [.response, .closing] : .response, status: status.rawValue,
             requestID: id,
-            message: ErrorBody(
-                name: status.name, message: message, traceID: trace, retryAfterSeconds: retryAfter,
-                validationCode: validationCode))
+            message: ErrorBody(name: status.name, message: message, traceID: trace, retryAfterSeconds: retryAfter))
     }
 
     static let code = "q2Jq8x1v0Zb7Yw3Ck5Lm9Np4Rs6Tu0Vw2Xy4Za6Bc8D"
@@ -50,8 +48,11 @@ extension TestVector {
             "create-user-unvalidated-request", "CREATE_USER bob, unvalidated", .createUser, id: 22,
             CreateUserRequest(username: "bob", password: Array("correct horse".utf8), unvalidated: true)),
         reply(
-            "create-user-unvalidated-response", "CREATE_USER reply: the user (state 1) and its validation code", .createUser, id: 22,
-            UserResponse(user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 1), validationCode: code)),
+            "create-user-unvalidated-response", "CREATE_USER reply: the user (state 1), its validation code and the code's expiry",
+            .createUser, id: 22,
+            UserResponse(
+                user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 1), validationCode: code,
+                validationExpiresAt: 1_767_312_000_000)),
         request("get-user-request", "GET_USER by username", .getUser, id: 4, UserSelector.username("alice")),
         reply("get-user-response", "GET_USER reply: the user", .getUser, id: 4, UserResponse(user: alice)),
         reply(
@@ -109,6 +110,17 @@ extension TestVector {
         reply(
             "validate-response", "VALIDATE reply: the user, now active", .validate, id: 20,
             UserResponse(user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 0, updatedAt: 1_767_226_100_000))),
+        error(
+            "validate-error-token-expired", "VALIDATE failed: status 5 token-expired (the code is past its expiry)", opcode: 0x19, id: 20,
+            .tokenExpired, "the token has expired; log in again", trace: "5e6f70811a2b3c4d"),
+        request(
+            "new-validation-code-request", "NEW_VALIDATION_CODE for bob", .newValidationCode, id: 23,
+            UserSelector.username("bob")),
+        reply(
+            "new-validation-code-response", "NEW_VALIDATION_CODE reply: the user, a fresh code and its expiry", .newValidationCode, id: 23,
+            UserResponse(
+                user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 1, updatedAt: 1_767_300_000_000),
+                validationCode: code, validationExpiresAt: 1_767_386_400_000)),
         // Sessions
         request(
             "login-request", "LOGIN by username with client IP and user agent", .login, id: 5,
@@ -125,8 +137,8 @@ extension TestVector {
             "login-error-locked", "LOGIN refused: status 4 locked, retry after 30 s", opcode: 0x20, id: 5, .locked,
             "too many failed logins; retry in 30 s", trace: "5e1f0c7a9b2d4e68", retryAfter: 30),
         error(
-            "login-error-not-validated", "LOGIN refused: status 2 account-not-validated, with a fresh code", opcode: 0x20, id: 5,
-            .accountNotValidated, "the account has not been validated yet", trace: "1a2b3c4d5e6f7081", validationCode: code),
+            "login-error-not-validated", "LOGIN refused: status 2 account-not-validated (the password was right)", opcode: 0x20, id: 5,
+            .accountNotValidated, "the account has not been validated yet", trace: "1a2b3c4d5e6f7081"),
         error(
             "login-error-busy", "LOGIN refused: status 12 busy, retry after 1 s", opcode: 0x20, id: 5, .busy,
             "too many requests in flight on this connection", trace: "0badc0de0badc0de", retryAfter: 1),

@@ -57,6 +57,8 @@ public struct UserPage: Sendable, Equatable {
 /// A new account, and the code that validates it when it was created unvalidated.
 public struct Registration: Sendable, Equatable {
     public var user: User
-    /// For VALIDATE; only for an account created unvalidated.
+    /// For VALIDATE; only for an account created unvalidated (or from NEW_VALIDATION_CODE).
     public var validationCode: String?
+    /// When ``validationCode`` stops working, in milliseconds since the Unix epoch.
+    public var validationExpiresAt: Int64?
 }

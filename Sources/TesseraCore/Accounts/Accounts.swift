@@ -20,7 +20,7 @@ public struct Accounts: Sendable {
     }
 
     /// Creates a user and, for an account created unvalidated, the code ``validate(code:)`` takes.
-    public func register(_ request: NewUser) async throws -> (user: UserProfile, validationCode: String?) {
+    public func register(_ request: NewUser) async throws -> (user: UserProfile, validationCode: IssuedValidationCode?) {
         try Validation.username(request.username)
         if let email = request.email { try Validation.email(email) }
         if let name = request.displayName { try Validation.displayName(name) }
@@ -34,6 +34,7 @@ public struct Accounts: Sendable {
         let hash = try await passwords.hash(request.password)
         let now = clock.now()
         let code = request.unvalidated ? ValidationCode.generate(key: store.keyRing.active) : nil
+        let expiresAt = now + Int64(configuration.validationCodeLifetimeSeconds) * 1000
         let profile = try await store.write { txn -> UserProfile in
             var record = UserRecord(
                 id: try store.allocateUserID(in: txn), createdAt: now, updatedAt: now,
@@ -43,11 +44,12 @@ public struct Accounts: Sendable {
             record.apply(request.profile)
             record.phone = phone
             record.validationDigest = code?.digest ?? []
+            record.validationExpiresAt = code == nil ? 0 : expiresAt
             try store.putUser(record, replacing: nil, in: txn)
             return record.profile
         }
         logger.info("user created", metadata: ["user.id": "\(profile.id)"])
-        return (profile, code?.text)
+        return (profile, code.map { IssuedValidationCode(code: $0.text, expiresAt: expiresAt) })
     }
 
     // MARK: Reads
@@ -138,32 +140,50 @@ public struct Accounts: Sendable {
 
     // MARK: Validation
 
-    /// Replaces an unvalidated account's code with a fresh one and returns it.
-    func newValidationCode(for userID: UInt64) async throws -> String {
+    /// Issues a fresh validation code for an account waiting for validation, replacing its
+    /// previous code (which stops working), for the web process to send again. An unknown user
+    /// and an account that is not waiting for validation both answer ``AuthError/notFound(_:)``.
+    public func newValidationCode(for lookup: UserLookup) async throws -> (user: UserProfile, code: IssuedValidationCode) {
         let store = self.store
         let code = ValidationCode.generate(key: store.keyRing.active)
-        try await store.write { txn in
-            guard let previous = try store.user(id: userID, in: txn), previous.state == .unvalidated else { throw AuthError.badCredentials }
+        let now = clock.now()
+        let expiresAt = now + Int64(configuration.validationCodeLifetimeSeconds) * 1000
+        let user = try await store.write { txn -> UserProfile in
+            guard let previous = try store.user(lookup, in: txn), previous.state == .unvalidated else {
+                throw AuthError.notFound("no account waiting for validation")
+            }
             var record = previous
             record.validationDigest = code.digest
+            record.validationExpiresAt = expiresAt
+            record.updatedAt = now
             try store.putUser(record, replacing: previous, in: txn)
+            return record.profile
         }
-        return code.text
+        return (user, IssuedValidationCode(code: code.text, expiresAt: expiresAt))
     }
 
-    /// Activates the account a validation code was issued for. The code works once.
+    /// Activates the account a validation code was issued for. The code works once, until it
+    /// expires (``AuthError/tokenExpired``).
     public func validate(code text: String) async throws -> UserProfile {
         guard let digest = ValidationCode.digest(of: text, key: store.keyRing.active) else { throw AuthError.tokenInvalid }
         let store = self.store
         let now = clock.now()
         return try await store.write { txn in
             guard let previous = try store.user(validationDigest: digest, in: txn) else { throw AuthError.tokenInvalid }
+            guard previous.validationExpiresAt > now else { throw AuthError.tokenExpired }
             var record = previous
             record.validationDigest = []
+            record.validationExpiresAt = 0
             if record.state == .unvalidated { record.state = .active }
             record.updatedAt = now
             try store.putUser(record, replacing: previous, in: txn)
             return record.profile
         }
     }
+}
+
+/// A validation code as handed to the web process: the code, and when it stops working.
+public struct IssuedValidationCode: Sendable, Equatable {
+    public var code: String
+    public var expiresAt: Timestamp
 }

@@ -9,6 +9,7 @@
 /// | u16 len + phone | u16 len + image URL | u8 account type | u16 len + root role
 /// | u16 len + external id | i64 last_login_at | u16 count + (u16 len + key, u16 len + value)*
 /// | u8 len + validation code digest (0 or 32) | u32 credentials epoch
+/// | i64 validation code expiry (absent: a code issued before codes expired, which no longer works)
 /// ```
 public struct UserRecord: Sendable, Equatable {
     static let version: UInt8 = 1
@@ -32,6 +33,8 @@ public struct UserRecord: Sendable, Equatable {
     public var settings: [String: String] = [:]
     /// Keyed digest of the pending validation code of an unvalidated account (empty when none).
     var validationDigest: [UInt8] = []
+    /// When the pending validation code stops working.
+    var validationExpiresAt: Timestamp = 0
     /// Moves on every event that must end all of the user's sessions (a password change or
     /// reset, "log out everywhere", leaving the active state). A refresh family opened under an
     /// older epoch is revoked, wherever its access session is, swept ones included.
@@ -62,6 +65,7 @@ public struct UserRecord: Sendable, Equatable {
         writer.write(UInt8(validationDigest.count))
         writer.write(raw: validationDigest)
         writer.write(credentialsEpoch)
+        writer.write(validationExpiresAt)
         return writer.bytes
     }
 
@@ -108,6 +112,8 @@ public struct UserRecord: Sendable, Equatable {
         validationDigest = Array(try reader.read(raw: Int(try reader.read(UInt8.self))))
         guard !reader.isAtEnd else { return }
         credentialsEpoch = try reader.read()
+        guard !reader.isAtEnd else { return }
+        validationExpiresAt = try reader.read()
     }
 
     /// The user as reported to clients (no hash).

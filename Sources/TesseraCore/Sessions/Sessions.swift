@@ -47,7 +47,7 @@ public struct Sessions: Sendable {
     ) async throws -> LoginResult {
         switch user.state {
         case .active: break
-        case .unvalidated: throw AuthError.accountNotValidated(validationCode: try await accounts.newValidationCode(for: user.id))
+        case .unvalidated: throw AuthError.accountNotValidated
         case .disabled: throw AuthError.inactiveAccount
         }
 

@@ -8,17 +8,14 @@ public struct ErrorBody: SchemaMessage {
     public var traceID: String?
     /// Seconds after which retrying may succeed (`busy`, `locked`).
     public var retryAfterSeconds: UInt32?
-    /// With `account-not-validated`, a fresh code for VALIDATE (the web process sends it to the user).
-    public var validationCode: String?
 
     public init() {}
 
-    public init(name: String, message: String, traceID: String? = nil, retryAfterSeconds: UInt32? = nil, validationCode: String? = nil) {
+    public init(name: String, message: String, traceID: String? = nil, retryAfterSeconds: UInt32? = nil) {
         self.name = name
         self.message = message
         self.traceID = traceID
         self.retryAfterSeconds = retryAfterSeconds
-        self.validationCode = validationCode
     }
 
     public static let schema = MessageSchema<Self>(
@@ -28,6 +25,7 @@ public struct ErrorBody: SchemaMessage {
             .string(2, "message", \.message),
             .string(3, "trace_id", \.traceID),
             .integer(4, "retry_after_seconds", \.retryAfterSeconds),
-            .string(5, "validation_code", \.validationCode),
+            // Tag 5 (a validation code with `account-not-validated`) is retired: codes come only
+            // from NEW_VALIDATION_CODE. It is never reused.
         ])
 }

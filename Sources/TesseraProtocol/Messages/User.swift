@@ -104,17 +104,20 @@ extension Field {
     }
 }
 
-/// The reply of every operation that returns a user: tag 1 the USER; tag 2 the validation code
-/// of an account CREATE_USER made unvalidated.
+/// The reply of every operation that returns a user: tag 1 the USER; tags 2 and 3 the
+/// validation code of an account waiting for validation and its expiry (CREATE_USER of an
+/// unvalidated account, NEW_VALIDATION_CODE).
 public struct UserResponse: SchemaMessage {
     public var user = UserInfo()
     public var validationCode: String?
+    public var validationExpiresAt: Int64?
 
     public init() {}
 
-    public init(user: UserInfo, validationCode: String? = nil) {
+    public init(user: UserInfo, validationCode: String? = nil, validationExpiresAt: Int64? = nil) {
         self.user = user
         self.validationCode = validationCode
+        self.validationExpiresAt = validationExpiresAt
     }
 
     public static let schema = MessageSchema<Self>(
@@ -122,6 +125,7 @@ public struct UserResponse: SchemaMessage {
         [
             .message(1, "user", \.user),
             .string(2, "validation_code", \.validationCode),
+            .integer(3, "validation_expires_at", \.validationExpiresAt),
         ])
 }
 

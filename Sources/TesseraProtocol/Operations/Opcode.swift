@@ -24,6 +24,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case listUsers = 0x18
     /// Activate an account with its validation code.
     case validate = 0x19
+    /// Issue a fresh validation code for an account waiting for validation.
+    case newValidationCode = 0x1A
     /// Check a password and open a session.
     case login = 0x20
     /// Check a session token: the per-request hot path.
@@ -64,7 +66,7 @@ extension Opcode {
         case .verify: .verifyBatch
         case .hello, .ping, .getUser, .listSessions, .listUsers: .inline
         case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .validate,
-            .login, .logout, .refresh, .revokeSession, .revokeAllSessions:
+            .newValidationCode, .login, .logout, .refresh, .revokeSession, .revokeAllSessions:
             .slow
         }
     }

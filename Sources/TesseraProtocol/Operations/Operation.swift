@@ -26,6 +26,7 @@ public enum Operations {
     public static let deleteUser = Operation<UserSelector, EmptyMessage>(.deleteUser)
     public static let listUsers = Operation<ListUsersRequest, UserListResponse>(.listUsers)
     public static let validate = Operation<ValidateRequest, UserResponse>(.validate)
+    public static let newValidationCode = Operation<UserSelector, UserResponse>(.newValidationCode)
     public static let login = Operation<LoginRequest, LoginResponse>(.login)
     public static let verify = Operation<VerifyRequest, VerifyResponse>(.verify)
     public static let logout = Operation<TokenRequest, EmptyMessage>(.logout)
@@ -41,7 +42,8 @@ public enum Operations {
         }
         return Dictionary(uniqueKeysWithValues: [
             names(hello), names(ping), names(createUser), names(getUser), names(setUserState), names(unlockUser), names(updateUser),
-            names(changePassword), names(setPassword), names(deleteUser), names(listUsers), names(validate), names(login),
+            names(changePassword), names(setPassword), names(deleteUser), names(listUsers), names(validate),
+            names(newValidationCode), names(login),
             names(verify), names(logout), names(refresh), names(listSessions), names(revokeSession), names(revokeAllSessions),
         ])
     }()

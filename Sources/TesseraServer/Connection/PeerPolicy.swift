@@ -48,7 +48,7 @@ public struct PeerPolicy: Sendable, Equatable {
     /// REVOKE_SESSION are not among them: their self-service form (for the user of a session
     /// token the request carries) is still to come, and until then they are admin-only.
     public static let applicationOperations: Set<Opcode> = [
-        .hello, .ping, .createUser, .login, .verify, .refresh, .logout, .validate, .changePassword,
+        .hello, .ping, .createUser, .login, .verify, .refresh, .logout, .validate, .newValidationCode, .changePassword,
     ]
 
     public func classify(_ peer: PeerCredentials) -> PeerClass {

@@ -55,7 +55,7 @@ struct RequestDispatcher: RequestDispatching {
             new.profile = try ProfileChanges(request.profile, roles: nil, settings: request.profile.settings)
             new.unvalidated = request.unvalidated
             let (user, code) = try await accounts.register(new)
-            return UserResponse(user: UserInfo(user), validationCode: code)
+            return UserResponse(user: UserInfo(user), validationCode: code?.code, validationExpiresAt: code?.expiresAt)
         }
         table.inline(Operations.getUser) { UserResponse(user: UserInfo(try accounts.user(UserLookup($0)))) }
         table.slow(Operations.updateUser) { request in
@@ -89,6 +89,10 @@ struct RequestDispatcher: RequestDispatching {
             return UserListResponse(users: users.map(UserInfo.init), nextAfterID: users.count == Int(request.limit) ? users.last?.id : nil)
         }
         table.slow(Operations.validate) { UserResponse(user: UserInfo(try await accounts.validate(code: $0.code))) }
+        table.slow(Operations.newValidationCode) { user in
+            let (profile, code) = try await accounts.newValidationCode(for: UserLookup(user))
+            return UserResponse(user: UserInfo(profile), validationCode: code.code, validationExpiresAt: code.expiresAt)
+        }
 
         // Sessions
         table.slow(Operations.login) { request in

@@ -45,13 +45,11 @@ struct RequestFailure: Error {
     var status: Status
     var message: String
     var retryAfterSeconds: UInt32?
-    var validationCode: String?
 
-    init(status: Status, message: String, retryAfterSeconds: UInt32? = nil, validationCode: String? = nil) {
+    init(status: Status, message: String, retryAfterSeconds: UInt32? = nil) {
         self.status = status
         self.message = message
         self.retryAfterSeconds = retryAfterSeconds
-        self.validationCode = validationCode
     }
 
     init(_ error: any Error) {
@@ -66,9 +64,7 @@ struct RequestFailure: Error {
                 case .locked(let seconds): seconds
                 default: nil
                 }
-            var code: String?
-            if case .accountNotValidated(let fresh) = auth { code = fresh }
-            self.init(status: auth.status, message: message, retryAfterSeconds: retryAfter, validationCode: code)
+            self.init(status: auth.status, message: message, retryAfterSeconds: retryAfter)
         case let proto as ProtocolError: self.init(status: proto.status, message: proto.description)
         default: self.init(status: .internal, message: "internal error; see the daemon log for the trace id")
         }
@@ -93,7 +89,7 @@ extension ByteBuffer {
         if closing || failure.status.closesConnection { flags.insert(.closing) }
         let body = ErrorBody(
             name: failure.status.name, message: failure.message, traceID: traceID,
-            retryAfterSeconds: failure.retryAfterSeconds, validationCode: failure.validationCode)
+            retryAfterSeconds: failure.retryAfterSeconds)
         do {
             try writeFrame(opcode: opcode, flags: flags, status: failure.status.rawValue, requestID: requestID) { try body.encode(into: &$0) }
         } catch {
