@@ -67,6 +67,9 @@ struct Tesserad: AsyncParsableCommand {
         name: .customLong("refresh-grace"), help: "Seconds a retired refresh token still returns the pair it was exchanged for (0: no grace window).")
     var refreshGrace: UInt32 = 10
 
+    @Option(name: .customLong("validation-code-lifetime"), help: "Seconds a validation code works after it was issued.")
+    var validationCodeLifetime: UInt32 = 24 * 3600
+
     @Option(name: .customLong("session-idle-timeout"), help: "Seconds without a verify after which a session ends (0: no idle timeout).")
     var sessionIdleTimeout: UInt32 = 30 * 60
 
@@ -128,6 +131,7 @@ struct Tesserad: AsyncParsableCommand {
         guard maximumSessionsPerUser >= 0 else { throw ValidationError("--max-sessions-per-user must be 0 or more") }
         guard lastSeenInterval >= 1 else { throw ValidationError("--last-seen-interval must be at least 1 second") }
         guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
+        guard validationCodeLifetime >= 1 else { throw ValidationError("--validation-code-lifetime must be at least 1 second") }
         guard (1...1024).contains(minimumPasswordLength) else { throw ValidationError("--min-password-length must be between 1 and 1024") }
         guard (256...(16 << 20)).contains(maximumFrame) else { throw ValidationError("--max-frame must be between 256 bytes and 16 MiB") }
         guard initialMapMiB >= 1, maximumMapMiB >= initialMapMiB else { throw ValidationError("--initial-map-mib must be >= 1 and <= --max-map-mib") }
@@ -137,8 +141,13 @@ struct Tesserad: AsyncParsableCommand {
         try Self.reserveStandardDescriptors()
         Self.fixLargeAllocationPolicy()
         let level = Logger.Level(rawValue: logLevel)!
+        // Lines are written from their own thread (an event loop never waits for standard
+        // error) and each message is rate-limited (a flood of one kind cannot fill the disk).
+        let logWriter = LogWriter()
+        defer { logWriter.shutdown() }
+        let limiter = LogRateLimiter()
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LineLogHandler(label: label, writer: logWriter, limiter: limiter)
             handler.logLevel = level
             return handler
         }
@@ -153,6 +162,7 @@ struct Tesserad: AsyncParsableCommand {
         auth.idleTimeoutSeconds = sessionIdleTimeout
         auth.refreshLifetimeSeconds = refreshLifetime
         auth.refreshGraceSeconds = refreshGrace
+        auth.validationCodeLifetimeSeconds = validationCodeLifetime
         auth.maximumSessionsPerUser = maximumSessionsPerUser
         auth.lastSeenIntervalSeconds = lastSeenInterval
         auth.lockout = LockoutPolicy(threshold: lockoutThreshold, baseDelaySeconds: lockoutDelay, maximumDelaySeconds: lockoutMaxDelay)

@@ -130,6 +130,26 @@ final class LogFloodTests: XCTestCase {
         let written = daemon.log.utf8.count - before
         XCTAssertLessThan(written, 1000, "1,000 bad verifies wrote \(written) bytes of log")
     }
+
+    /// Even at debug level, where each failed request has a line, a flood is rate-limited.
+    func testAFloodAtDebugLevelIsRateLimited() throws {
+        let daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--log-level", "debug"])
+        defer { daemon.tearDown() }
+        try daemon.start()
+        let before = daemon.log.utf8.count
+        let connection = try RawConnection(path: daemon.socketPath)
+        for round in 0..<10 {
+            connection.sendTogether((1...2000).map { (.verify, UInt32(round * 2000 + $0), VerifyRequest(token: "not-a-token-\($0)")) })
+            let replies = (1...2000).compactMap { _ in connection.readFrame() }
+            XCTAssertEqual(replies.count, 2000)
+        }
+        daemon.stop()
+        let log = daemon.log.utf8.dropFirst(before)
+        let lines = log.split(separator: UInt8(ascii: "\n")).filter { String(decoding: $0, as: UTF8.self).hasSuffix("request failed") }
+        // 100 at once, then 20 a second: a few hundred lines, not 20,000.
+        XCTAssertLessThan(lines.count, 1000, "20,000 bad verifies wrote \(lines.count) lines")
+        XCTAssertGreaterThanOrEqual(lines.count, 100, "the first ones are logged")
+    }
 }
 
 /// A profile too big to encode is refused at the door, so no reply can ever trap the daemon.
