@@ -154,8 +154,11 @@ public final class TesseraClient: Sendable {
     }
 
     /// Ends one session (and its refresh family).
-    public func revokeSession(_ id: SessionID) async throws {
-        let _: EmptyMessage = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id.bytes))
+    ///
+    /// With `sessionToken` (required of an application peer), only a session of that token's
+    /// user: another user's session is `not-found`.
+    public func revokeSession(_ id: SessionID, sessionToken: String? = nil) async throws {
+        let _: EmptyMessage = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id.bytes, sessionToken: sessionToken))
     }
 
     /// Ends every session of a user, or all but `except`; returns how many ended.

@@ -12,11 +12,15 @@ struct SessionsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a user's sessions (never their tokens).")
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "Username or email.") var identifier: String
+        @OptionGroup var selfOption: SelfOption
+        @Argument(help: "Username, email or phone.") var identifier: String?
+
+        func validate() throws { try selfOption.check(identifier) }
 
         func run() async throws {
+            let selector = try UserSelector.named(identifier, isSelf: selfOption.isSelf)
             try await options.run { client in
-                let sessions = try await client.sessions(of: .lookup(identifier))
+                let sessions = try await client.sessions(of: selector)
                 if options.json {
                     Output.json([
                         "sessions": sessions.map { session -> [String: Any] in
@@ -43,6 +47,7 @@ struct SessionsCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End one session by its id (32 hex digits, from 'sessions list').")
         @OptionGroup var options: GlobalOptions
+        @OptionGroup var selfOption: SelfOption
         @Argument(help: "Session id.") var sessionID: String
 
         func validate() throws {
@@ -50,8 +55,9 @@ struct SessionsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            let token = selfOption.isSelf ? try Password.tokenArgument(nil, what: "session token") : nil
             try await options.run { client in
-                try await client.revokeSession(SessionID(hex: sessionID)!)
+                try await client.revokeSession(SessionID(hex: sessionID)!, sessionToken: token)
                 if options.json { Output.json(["revoked": 1]) } else { print("revoked \(sessionID)") }
             }
         }

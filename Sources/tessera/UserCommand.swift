@@ -39,19 +39,23 @@ struct UserCommand: AsyncParsableCommand {
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change profile fields; an empty value clears a field.")
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "Username or email.") var identifier: String
+        @OptionGroup var selfOption: SelfOption
+        @Argument(help: "Username, email or phone.") var identifier: String?
         @Option(help: "New email.") var email: String?
         @Option(help: "New display name.") var name: String?
         @Option(help: "New phone number.") var phone: String?
         @Option(help: "Replace the roles; repeat for several.") var role: [String] = []
         @Flag(help: "Remove every role.") var clearRoles = false
 
+        func validate() throws { try selfOption.check(identifier) }
+
         func run() async throws {
+            let selector = try UserSelector.named(identifier, isSelf: selfOption.isSelf)
             try await options.run { client in
                 let roles: [String]? = clearRoles ? [] : (role.isEmpty ? nil : role)
                 let user = try await client.updateUser(
                     UpdateUserRequest(
-                        user: .lookup(identifier),
+                        user: selector,
                         changes: ProfileFields(email: email, displayName: name, phone: phone),
                         roles: roles))
                 Output.show(user, json: options.json)
@@ -166,17 +170,21 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a user by username, email (contains '@') or --id.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a user by username, email (contains '@'), phone (starts with '+'), --id, or --self (who am I).")
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "Username or email.") var identifier: String?
+        @OptionGroup var selfOption: SelfOption
+        @Argument(help: "Username, email or phone.") var identifier: String?
         @Option(help: "Numeric user id.") var id: UInt64?
 
         func validate() throws {
-            guard (identifier == nil) != (id == nil) else { throw ValidationError("give a username or email, or --id, not both") }
+            guard [identifier != nil, id != nil, selfOption.isSelf].filter({ $0 }).count == 1 else {
+                throw ValidationError("give one of a username, email or phone, --id, or --self")
+            }
         }
 
         func run() async throws {
-            let lookup: UserSelector = if let id { .id(id) } else { .lookup(identifier!) }
+            let lookup: UserSelector = if let id { .id(id) } else { try .named(identifier, isSelf: selfOption.isSelf) }
             try await options.run { client in
                 Output.show(try await client.user(lookup), json: options.json)
             }
@@ -185,8 +193,28 @@ struct UserCommand: AsyncParsableCommand {
 }
 
 extension UserSelector {
-    /// An email when the text contains '@', a username otherwise.
+    /// An email when the text contains '@', a phone when it starts with '+', a username otherwise.
     static func lookup(_ identifier: String) -> UserSelector {
         identifier.contains("@") ? .email(identifier) : identifier.hasPrefix("+") ? .phone(identifier) : .username(identifier)
+    }
+
+    /// The user named by `identifier`, or with `isSelf`, the user of a session token read from
+    /// standard input (self-service, the only way a web process's uid may name a user).
+    static func named(_ identifier: String?, isSelf: Bool) throws -> UserSelector {
+        if isSelf { return .sessionToken(try Password.tokenArgument(nil, what: "session token")) }
+        guard let identifier else { throw ValidationError("give a username, email or phone, or --self") }
+        return .lookup(identifier)
+    }
+}
+
+/// `--self`: the user of a session token read from standard input.
+struct SelfOption: ParsableArguments {
+    @Flag(
+        name: .customLong("self"),
+        help: "Act on the user of a session token read from standard input (self-service: what a web process's uid may do).")
+    var isSelf = false
+
+    func check(_ identifier: String?) throws {
+        guard (identifier == nil) == isSelf else { throw ValidationError("give a username, email or phone, or --self, not both") }
     }
 }

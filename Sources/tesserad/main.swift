@@ -27,6 +27,15 @@ struct Tesserad: AsyncParsableCommand {
             database is closed cleanly.
             """)
 
+    @Option(
+        name: .long,
+        help: """
+            A file of options, one 'name = value' per line (a long option's name without dashes; a quoted string, \
+            an integer, or an array for a repeatable option, e.g. app-uid = [33, 1001]; '#' comments). Options on \
+            the command line win over the file's.
+            """)
+    var config: String?
+
     @Option(name: .long, help: "Path of the Unix domain socket.")
     var socket = "tessera.sock"
 
@@ -118,6 +127,28 @@ struct Tesserad: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    /// Parses the command line, with the options of `--config FILE` before it, and runs.
+    static func main() async {
+        do {
+            let arguments = try ConfigurationFile.expand(Array(CommandLine.arguments.dropFirst())) { path in
+                guard let text = ConfigurationFile.read(path) else {
+                    throw ValidationError("--config \(path): cannot read the file (\(String(cString: strerror(errno))))")
+                }
+                return text
+            }
+            var command = try parseAsRoot(arguments)
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ConfigurationFile.SyntaxError {
+            exit(withError: ValidationError("--config \(error)"))
+        } catch {
+            exit(withError: error)
+        }
+    }
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }

@@ -61,6 +61,13 @@ final class DaemonFilesystemTests: XCTestCase {
         let result = try runCommand(DaemonProcess.tesserad, ["--argon2-ops", "0"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("--argon2-ops"), result.stderr)
+        let file = daemon.directory + "/bad.toml"
+        try "socket = \"ok.sock\"\nlockout-threshold = ten\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let badFile = try runCommand(DaemonProcess.tesserad, ["--config", file])
+        XCTAssertNotEqual(badFile.status, 0)
+        XCTAssertTrue(badFile.stderr.contains("line 2: 'ten' is neither a quoted string, an integer nor an array"), badFile.stderr)
+        let missing = try runCommand(DaemonProcess.tesserad, ["--config", daemon.directory + "/absent.toml"])
+        XCTAssertTrue(missing.stderr.contains("cannot read the file"), missing.stderr)
         let help = try runCommand(DaemonProcess.tesserad, ["--help"])
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.contains("--socket"))

@@ -80,4 +80,74 @@ final class PeerAuthorizationTests: XCTestCase {
         let relogin = try runCommand(DaemonProcess.tessera, ["--socket", socket, "login", "alice"], input: "correct horse\n")
         XCTAssertEqual(relogin.status, 0, "the forbidden SET_PASSWORD did not change the password")
     }
+
+    /// GET_USER, UPDATE_USER, LIST_SESSIONS and REVOKE_SESSION from an application peer: only
+    /// for the user of a session token the request carries, and only what users may change
+    /// about themselves.
+    func testAnApplicationActsOnlyOnTheUserOfItsSessionToken() throws {
+        let (socket, cli) = try start(["--app-uid", Self.nobody])
+        let at = ["--socket", socket]
+        for name in ["alice", "bob"] {
+            XCTAssertEqual(try runCommand(DaemonProcess.tessera, at + ["user", "add", name], input: "correct horse\n").status, 0)
+        }
+        func login(_ name: String) throws -> String {
+            let login = try asNobody(cli, at + ["login", name], input: "correct horse\n")
+            XCTAssertEqual(login.status, 0, login.stderr)
+            return String(login.stdout.split(separator: "\n").first ?? "")
+        }
+        let alice = try login("alice")
+        let aliceElsewhere = try login("alice")
+        let bob = try login("bob")
+        func sessionIDs(_ token: String) throws -> [String] {
+            let list = try asNobody(cli, at + ["sessions", "list", "--self", "--json"], input: token + "\n")
+            XCTAssertEqual(list.status, 0, list.stderr)
+            let sessions = (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [String: Any])["sessions"] as! [[String: Any]]
+            return sessions.map { $0["id"] as! String }
+        }
+
+        let whoami = try asNobody(cli, at + ["user", "show", "--self", "--json"], input: alice + "\n")
+        XCTAssertEqual(whoami.status, 0, whoami.stderr)
+        XCTAssertTrue(whoami.stdout.contains("\"username\":\"alice\""), whoami.stdout)
+        let renamed = try asNobody(cli, at + ["user", "update", "--self", "--name", "Alice A", "--json"], input: alice + "\n")
+        XCTAssertEqual(renamed.status, 0, renamed.stderr)
+        XCTAssertTrue(renamed.stdout.contains("Alice A"), renamed.stdout)
+        let promoted = try asNobody(cli, at + ["user", "update", "--self", "--role", "admin"], input: alice + "\n")
+        XCTAssertTrue(promoted.stderr.contains("forbidden"), "roles are an administrator's: \(promoted.stderr)")
+
+        let mine = try sessionIDs(alice)
+        XCTAssertEqual(mine.count, 2)
+        let bobs = try sessionIDs(bob)
+        XCTAssertEqual(bobs.count, 1)
+        let other = try asNobody(cli, at + ["sessions", "revoke", "--self", bobs[0]], input: alice + "\n")
+        XCTAssertTrue(other.stderr.contains("not-found"), "another user's session is not alice's to end: \(other.stderr)")
+        let bare = try asNobody(cli, at + ["sessions", "revoke", mine[0]])
+        XCTAssertTrue(bare.stderr.contains("forbidden"), "without a session token: \(bare.stderr)")
+        let elsewhereID = try XCTUnwrap(
+            mine.first { id in
+                (try? runCommand(DaemonProcess.tessera, at + ["verify", "--json"], input: aliceElsewhere + "\n").stdout.contains(id)) ?? false
+            })
+        let signedOut = try asNobody(cli, at + ["sessions", "revoke", "--self", elsewhereID], input: alice + "\n")
+        XCTAssertEqual(signedOut.status, 0, signedOut.stderr)
+        XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, at + ["verify"], input: aliceElsewhere + "\n").status, 0)
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, at + ["verify"], input: bob + "\n").status, 0, "bob's session is untouched")
+
+        XCTAssertEqual(try asNobody(cli, at + ["logout"], input: alice + "\n").status, 0)
+        let stale = try asNobody(cli, at + ["user", "show", "--self"], input: alice + "\n")
+        XCTAssertTrue(stale.stderr.contains("token-invalid"), "a token that is not live names nobody: \(stale.stderr)")
+        let admin = try runCommand(DaemonProcess.tessera, at + ["user", "show", "alice", "--json"])
+        XCTAssertTrue(admin.stdout.contains("\"roles\":[]"), "the refused update changed nothing: \(admin.stdout)")
+    }
+
+    /// The peer lists from `--config`: the file names the application uid.
+    func testTheApplicationListComesFromTheConfigurationFile() throws {
+        let file = NSTemporaryDirectory() + "tesserad-\(UUID().uuidString.prefix(8)).toml"
+        try "# web processes\napp-uid = [\(Self.nobody)]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (socket, cli) = try start(["--config", file])
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["--socket", socket, "user", "add", "alice"], input: "correct horse\n").status, 0)
+        let login = try asNobody(cli, ["--socket", socket, "login", "alice"], input: "correct horse\n")
+        XCTAssertEqual(login.status, 0, "an application by the file's list: \(login.stderr)")
+        let list = try asNobody(cli, ["--socket", socket, "user", "list"])
+        XCTAssertTrue(list.stderr.contains("forbidden"), list.stderr)
+    }
 }

@@ -72,10 +72,10 @@ final class MessageSchemaTests: XCTestCase {
     func testAUserIsNamedByExactlyOneOfItsFields() throws {
         XCTAssertEqual(try UserSelector(decoding: body([(8, Array("+33612345678".utf8))])), .phone("+33612345678"))
         XCTAssertThrowsError(try UserSelector(decoding: body([(1, [0, 0, 0, 0, 0, 0, 0, 1]), (2, Array("a".utf8))]))) {
-            XCTAssertEqual($0 as? ProtocolError, .invalidValue("give exactly one of id, username, email, phone"))
+            XCTAssertEqual($0 as? ProtocolError, .invalidValue("give exactly one of id, username, email, phone, session_token"))
         }
         XCTAssertThrowsError(try SetUserStateRequest(decoding: body([(32, [2])]))) {
-            XCTAssertEqual($0 as? ProtocolError, .missingField(name: "id or username or email or phone"))
+            XCTAssertEqual($0 as? ProtocolError, .missingField(name: "id or username or email or phone or session_token"))
         }
     }
 

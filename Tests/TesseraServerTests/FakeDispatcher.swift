@@ -20,7 +20,7 @@ final class FakeDispatcher: RequestDispatching {
 
     var verifyBatches: [Int] { state.withLock { $0.batches } }
 
-    func answerInline(_ frame: Frame, into out: inout ByteBuffer) throws {
+    func answerInline(_ frame: Frame, peer: PeerClass, into out: inout ByteBuffer) throws {
         var body = frame.body
         out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { $0.writeBuffer(&body) }
     }
@@ -39,7 +39,7 @@ final class FakeDispatcher: RequestDispatching {
         return failures
     }
 
-    func answerSlow(_ frame: Frame) async throws -> ByteBuffer {
+    func answerSlow(_ frame: Frame, peer: PeerClass) async throws -> ByteBuffer {
         let key = String(buffer: frame.body)
         await withCheckedContinuation { continuation in
             let resumeNow = state.withLock { state -> Bool in

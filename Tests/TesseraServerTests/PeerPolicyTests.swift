@@ -56,13 +56,18 @@ final class PeerPolicySpecificationTests: XCTestCase {
         let lines = spec.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let caption = try XCTUnwrap(lines.firstIndex(of: "**Application operations**"))
         let rows = lines[(caption + 1)...].drop(while: { $0.isEmpty }).prefix(while: { $0.hasPrefix("|") }).dropFirst(2)
-        var documented: [UInt8: Bool] = [:]
+        var documented: [UInt8: String] = [:]
         for row in rows {
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             let opcode = try XCTUnwrap(UInt8(cells[0].dropFirst(2), radix: 16), row)
-            documented[opcode] = cells[2] == "yes"
+            documented[opcode] = cells[2]
         }
-        let declared = Dictionary(uniqueKeysWithValues: Opcode.allCases.map { ($0.rawValue, PeerClass.application.permits($0)) })
+        let declared = Dictionary(
+            uniqueKeysWithValues: Opcode.allCases.map { opcode in
+                let answer =
+                    !PeerClass.application.permits(opcode) ? "no" : PeerPolicy.selfServiceOperations.contains(opcode) ? "self" : "yes"
+                return (opcode.rawValue, answer)
+            })
         XCTAssertEqual(documented, declared)
     }
 }

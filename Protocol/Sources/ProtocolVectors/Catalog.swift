@@ -54,6 +54,9 @@ extension TestVector {
                 user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 1), validationCode: code,
                 validationExpiresAt: 1_767_312_000_000)),
         request("get-user-request", "GET_USER by username", .getUser, id: 4, UserSelector.username("alice")),
+        request(
+            "get-user-self-request", "GET_USER of the user of a session token (self-service)", .getUser, id: 24,
+            UserSelector.sessionToken(token)),
         reply("get-user-response", "GET_USER reply: the user", .getUser, id: 4, UserResponse(user: alice)),
         reply(
             "get-user-response-full", "GET_USER reply with every profile field", .getUser, id: 21,
@@ -176,6 +179,9 @@ extension TestVector {
                     clientIP: "203.0.113.7", userAgent: "Mozilla/5.0")
             ])),
         request("revoke-session-request", "REVOKE_SESSION by session id", .revokeSession, id: 11, SessionIDRequest(sessionID: sessionID)),
+        request(
+            "revoke-session-self-request", "REVOKE_SESSION of another session of the token's user (self-service)", .revokeSession,
+            id: 25, SessionIDRequest(sessionID: newSessionID, sessionToken: token)),
         reply("revoke-session-response", "REVOKE_SESSION reply: empty body", .revokeSession, id: 11, EmptyMessage()),
         request(
             "revoke-all-sessions-request", "REVOKE_ALL_SESSIONS of alice except one", .revokeAllSessions, id: 12,

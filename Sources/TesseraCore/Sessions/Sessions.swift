@@ -125,10 +125,12 @@ public struct Sessions: Sendable {
         }
     }
 
-    /// Ends one session by its id, with its refresh family.
-    public func revokeSession(_ id: SessionID) async throws {
+    /// Ends one session by its id, with its refresh family. With `owner`, only a session of
+    /// that user: another user's session is `notFound`, as a session that does not exist.
+    public func revokeSession(_ id: SessionID, ofUser owner: UInt64? = nil) async throws {
         let store = self.store
         try await store.write { txn in
+            if let owner, try store.sessionRecord(id, in: txn)?.userID != owner { throw AuthError.notFound("session") }
             guard try store.endSession(id, in: txn) else { throw AuthError.notFound("session") }
         }
     }

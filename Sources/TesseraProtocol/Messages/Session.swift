@@ -282,15 +282,21 @@ public struct SessionListResponse: SchemaMessage {
 /// REVOKE_SESSION request (opcode 0x31): one session by its id.
 public struct SessionIDRequest: SchemaMessage {
     public var sessionID: [UInt8] = []
+    /// A session token of the session's user: required from an application peer (self-service).
+    public var sessionToken: String?
 
     public init() {}
 
-    public init(sessionID: [UInt8]) { self.sessionID = sessionID }
+    public init(sessionID: [UInt8], sessionToken: String? = nil) {
+        self.sessionID = sessionID
+        self.sessionToken = sessionToken
+    }
 
     public static let schema = MessageSchema<Self>(
         "REVOKE_SESSION request",
         [
-            .bytes(1, "session_id", \.sessionID, length: 16)
+            .bytes(1, "session_id", \.sessionID, length: 16),
+            .string(2, "session_token", \.sessionToken),
         ])
 }
 

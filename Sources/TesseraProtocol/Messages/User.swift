@@ -67,13 +67,16 @@ public struct UserInfo: SchemaMessage {
 }
 
 /// Names one user by exactly one of its USER fields `id` (1), `username` (2), `email` (3) or
-/// `phone` (8); username and email match ignoring case. The request of GET_USER, DELETE_USER,
-/// UNLOCK_USER and LIST_SESSIONS, and the first fields of every request that acts on a user.
+/// `phone` (8) (username and email match ignoring case), or by `session_token` (31): the user
+/// of that live session, the only way an application peer may name a user (self-service). The
+/// request of GET_USER, DELETE_USER, UNLOCK_USER and LIST_SESSIONS, and the first fields of
+/// every request that acts on a user.
 public enum UserSelector: SchemaMessage {
     case id(UInt64)
     case username(String)
     case email(String)
     case phone(String)
+    case sessionToken(String)
 
     public init() { self = .id(0) }
 
@@ -81,7 +84,7 @@ public enum UserSelector: SchemaMessage {
 }
 
 extension Field {
-    /// The four fields of a ``UserSelector`` stored at `path`: exactly one must be present.
+    /// The five fields of a ``UserSelector`` stored at `path`: exactly one must be present.
     public static func userSelector(_ path: any FieldPath<Message, UserSelector>) -> [Field] {
         [
             Field(
@@ -100,6 +103,12 @@ extension Field {
                 tag: 8, name: "phone", kind: "string", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .phone(try $1.fieldString(8)) },
                 encode: { message, buffer in if case .phone(let phone) = message[keyPath: path] { try buffer.writeField(8, string: phone) } }),
+            Field(
+                tag: 31, name: "session_token", kind: "string", presence: .oneOf("user"),
+                decode: { $0[keyPath: path] = .sessionToken(try $1.fieldString(31)) },
+                encode: { message, buffer in
+                    if case .sessionToken(let token) = message[keyPath: path] { try buffer.writeField(31, string: token) }
+                }),
         ]
     }
 }

@@ -68,7 +68,7 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
             pendingVerifies.append(frame)
         case .answerInline:
             do {
-                try dispatcher.answerInline(frame, into: &replies)
+                try dispatcher.answerInline(frame, peer: state.peer, into: &replies)
             } catch {
                 writeError(error, for: frame)
             }
@@ -120,9 +120,9 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     // MARK: Slow requests
 
     private func startSlow(_ frame: Frame, context: ChannelHandlerContext) {
-        let dispatcher = self.dispatcher
+        let (dispatcher, peer) = (self.dispatcher, state.peer)
         let promise = context.eventLoop.makePromise(of: ByteBuffer.self)
-        promise.completeWithTask { try await dispatcher.answerSlow(frame) }
+        promise.completeWithTask { try await dispatcher.answerSlow(frame, peer: peer) }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             let action = state.slowRequestFinished()
             guard action != .drop else { return }

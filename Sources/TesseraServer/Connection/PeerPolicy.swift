@@ -45,11 +45,15 @@ public struct PeerPolicy: Sendable, Equatable {
     public init() {}
 
     /// The operations an application peer may use. GET_USER, UPDATE_USER, LIST_SESSIONS and
-    /// REVOKE_SESSION are not among them: their self-service form (for the user of a session
-    /// token the request carries) is still to come, and until then they are admin-only.
+    /// REVOKE_SESSION only in their self-service form, for the user of a session token the
+    /// request carries (``SelfService`` checks it when the request is answered).
     public static let applicationOperations: Set<Opcode> = [
         .hello, .ping, .createUser, .login, .verify, .refresh, .logout, .validate, .newValidationCode, .changePassword,
+        .getUser, .updateUser, .listSessions, .revokeSession,
     ]
+
+    /// The application operations that act only on the user of a session token.
+    public static let selfServiceOperations: Set<Opcode> = [.getUser, .updateUser, .listSessions, .revokeSession]
 
     public func classify(_ peer: PeerCredentials) -> PeerClass {
         if peer.uid == 0 || peer.uid == daemonUID || adminUIDs.contains(peer.uid) || !peer.groups.isDisjoint(with: adminGIDs) {

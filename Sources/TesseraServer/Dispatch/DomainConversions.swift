@@ -57,17 +57,6 @@ extension SessionInfo {
     }
 }
 
-extension UserLookup {
-    init(_ selector: UserSelector) {
-        switch selector {
-        case .id(let id): self = .id(id)
-        case .username(let name): self = .username(name)
-        case .email(let email): self = .email(email)
-        case .phone(let phone): self = .phone(phone)
-        }
-    }
-}
-
 extension AccountState {
     init(wire: UInt8) throws {
         guard let state = AccountState(rawValue: wire) else {

@@ -22,18 +22,19 @@ struct RequestDispatcher: RequestDispatching {
     var maximumFrameLength: UInt32 { configuration.maximumFrameLength }
     var maximumInFlight: UInt32 { configuration.maximumInFlight }
 
-    func answerInline(_ frame: Frame, into out: inout ByteBuffer) throws {
-        try operations.answerInline(frame, into: &out)
+    func answerInline(_ frame: Frame, peer: PeerClass, into out: inout ByteBuffer) throws {
+        try operations.answerInline(frame, peer: peer, into: &out)
     }
 
-    func answerSlow(_ frame: Frame) async throws -> ByteBuffer {
-        try await operations.answerSlow(frame)
+    func answerSlow(_ frame: Frame, peer: PeerClass) async throws -> ByteBuffer {
+        try await operations.answerSlow(frame, peer: peer)
     }
 
     // MARK: The operations
 
     static func makeTable(service: AuthService, configuration: ServerConfiguration) -> OperationTable {
         let (accounts, sessions) = (service.accounts, service.sessions)
+        let users = SelfService(verification: service.verification)
         var table = OperationTable()
 
         table.inline(Operations.hello) { hello in
@@ -57,17 +58,22 @@ struct RequestDispatcher: RequestDispatching {
             let (user, code) = try await accounts.register(new)
             return UserResponse(user: UserInfo(user), validationCode: code?.code, validationExpiresAt: code?.expiresAt)
         }
-        table.inline(Operations.getUser) { UserResponse(user: UserInfo(try accounts.user(UserLookup($0)))) }
-        table.slow(Operations.updateUser) { request in
-            let changes = try ProfileChanges(request.changes, roles: request.roles, settings: request.settings)
-            return UserResponse(user: UserInfo(try await accounts.updateProfile(UserLookup(request.user), changes)))
-        }
+        table.inline(
+            Operations.getUser, withPeer: { user, peer in UserResponse(user: UserInfo(try accounts.user(try users.lookup(user, peer: peer)))) })
+        table.slow(
+            Operations.updateUser,
+            withPeer: { request, peer in
+                let lookup = try users.lookup(request.user, peer: peer)
+                try users.checkChanges(request, peer: peer)
+                let changes = try ProfileChanges(request.changes, roles: request.roles, settings: request.settings)
+                return UserResponse(user: UserInfo(try await accounts.updateProfile(lookup, changes)))
+            })
         table.slow(Operations.setUserState) { request in
             let state = try AccountState(wire: request.state)
-            return UserResponse(user: UserInfo(try await accounts.setState(UserLookup(request.user), to: state)))
+            return UserResponse(user: UserInfo(try await accounts.setState(try users.lookup(request.user), to: state)))
         }
         table.slow(Operations.unlockUser) { user in
-            try await accounts.unlock(UserLookup(user))
+            try await accounts.unlock(try users.lookup(user))
             return EmptyMessage()
         }
         table.slow(Operations.changePassword) { request in
@@ -77,11 +83,11 @@ struct RequestDispatcher: RequestDispatching {
             return EmptyMessage()
         }
         table.slow(Operations.setPassword) { request in
-            try await accounts.setPassword(UserLookup(request.user), to: SecretBytes(wiping: &request.password))
+            try await accounts.setPassword(try users.lookup(request.user), to: SecretBytes(wiping: &request.password))
             return EmptyMessage()
         }
         table.slow(Operations.deleteUser) { user in
-            try await accounts.deleteUser(UserLookup(user))
+            try await accounts.deleteUser(try users.lookup(user))
             return EmptyMessage()
         }
         table.inline(Operations.listUsers) { request in
@@ -89,8 +95,9 @@ struct RequestDispatcher: RequestDispatching {
             return UserListResponse(users: users.map(UserInfo.init), nextAfterID: users.count == Int(request.limit) ? users.last?.id : nil)
         }
         table.slow(Operations.validate) { UserResponse(user: UserInfo(try await accounts.validate(code: $0.code))) }
+        // Any selector: the account cannot log in yet, so it has no session token.
         table.slow(Operations.newValidationCode) { user in
-            let (profile, code) = try await accounts.newValidationCode(for: UserLookup(user))
+            let (profile, code) = try await accounts.newValidationCode(for: try users.lookup(user))
             return UserResponse(user: UserInfo(profile), validationCode: code.code, validationExpiresAt: code.expiresAt)
         }
 
@@ -109,16 +116,21 @@ struct RequestDispatcher: RequestDispatching {
             try await sessions.logout(token: request.token)
             return EmptyMessage()
         }
-        table.inline(Operations.listSessions) { user in
-            SessionListResponse(sessions: try sessions.list(of: UserLookup(user)).map(SessionInfo.init))
-        }
-        table.slow(Operations.revokeSession) { request in
-            try await sessions.revokeSession(try SessionID(wire: request.sessionID))
-            return EmptyMessage()
-        }
+        table.inline(
+            Operations.listSessions,
+            withPeer: { user, peer in
+                SessionListResponse(sessions: try sessions.list(of: try users.lookup(user, peer: peer)).map(SessionInfo.init))
+            })
+        table.slow(
+            Operations.revokeSession,
+            withPeer: { request, peer in
+                let owner = try users.owner(of: request, peer: peer)
+                try await sessions.revokeSession(try SessionID(wire: request.sessionID), ofUser: owner)
+                return EmptyMessage()
+            })
         table.slow(Operations.revokeAllSessions) { request in
             let except = try request.exceptSessionID.map { try SessionID(wire: $0) }
-            return CountResponse(count: UInt32(clamping: try await sessions.revokeAllSessions(UserLookup(request.user), except: except)))
+            return CountResponse(count: UInt32(clamping: try await sessions.revokeAllSessions(try users.lookup(request.user), except: except)))
         }
         return table
     }

@@ -12,13 +12,15 @@ protocol RequestDispatching: Sendable {
     /// Slow requests one connection may have in flight.
     var maximumInFlight: UInt32 { get }
 
-    /// Answers an ``Answering/inline`` request: appends its whole reply frame to `out`.
-    func answerInline(_ frame: Frame, into out: inout ByteBuffer) throws
+    /// Answers an ``Answering/inline`` request from a peer of class `peer`: appends its whole
+    /// reply frame to `out`.
+    func answerInline(_ frame: Frame, peer: PeerClass, into out: inout ByteBuffer) throws
 
     /// Answers a read burst's VERIFY requests in one snapshot: appends each successful reply
     /// frame to `out` in order and returns the failed ones with their errors.
     func answerVerifies(_ frames: [Frame], into out: inout ByteBuffer) -> [(Frame, any Error)]
 
-    /// Runs an ``Answering/slow`` request off the event loop and returns its reply body.
-    func answerSlow(_ frame: Frame) async throws -> ByteBuffer
+    /// Runs an ``Answering/slow`` request from a peer of class `peer` off the event loop and
+    /// returns its reply body.
+    func answerSlow(_ frame: Frame, peer: PeerClass) async throws -> ByteBuffer
 }

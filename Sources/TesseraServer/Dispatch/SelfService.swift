@@ -1,0 +1,58 @@
+import TesseraCore
+import TesseraProtocol
+
+/// What an application peer (a web process) may do to users: act only on the user of a
+/// session token its request carries, and change only what that user may change about
+/// themselves. Administrators may name any user, by a session token too.
+///
+/// GET_USER, UPDATE_USER and LIST_SESSIONS name the user with USER_SELECTOR's `session_token`;
+/// REVOKE_SESSION carries a `session_token` of the session's user. The table is in
+/// `Protocol/PROTOCOL.md` §10.
+struct SelfService {
+    let verification: Verification
+
+    /// The user `selector` names for a peer of class `peer`. A session token names the user of
+    /// its live session (`token-invalid`, `token-expired` otherwise); an application peer may
+    /// name a user no other way (`forbidden`).
+    func lookup(_ selector: UserSelector, peer: PeerClass) throws -> UserLookup {
+        if case .sessionToken = selector {} else if peer != .admin { throw Self.notSelf }
+        return try lookup(selector)
+    }
+
+    /// The user `selector` names, however it names it: for operations an application peer may
+    /// not use, or may use for any user (NEW_VALIDATION_CODE: the account has no session yet).
+    func lookup(_ selector: UserSelector) throws -> UserLookup {
+        switch selector {
+        case .sessionToken(let token): return .id(try verification.verify(token: token).userID)
+        case .id(let id): return .id(id)
+        case .username(let name): return .username(name)
+        case .email(let email): return .email(email)
+        case .phone(let phone): return .phone(phone)
+        }
+    }
+
+    /// The user whose session `request` may end for a peer of class `peer`: the user of its
+    /// `session_token` when given (required from an application peer), `nil` (any) otherwise.
+    func owner(of request: SessionIDRequest, peer: PeerClass) throws -> UInt64? {
+        guard let token = request.sessionToken else {
+            guard peer == .admin else { throw Self.notSelf }
+            return nil
+        }
+        return try verification.verify(token: token).userID
+    }
+
+    /// Throws `forbidden` when an application peer's UPDATE_USER changes what only an
+    /// administrator may: roles, the account type, the root role, the external id.
+    func checkChanges(_ request: UpdateUserRequest, peer: PeerClass) throws {
+        guard peer != .admin else { return }
+        let changes = request.changes
+        guard request.roles == nil, changes.accountType == nil, changes.rootRole == nil, changes.externalID == nil else {
+            throw RequestFailure(
+                status: .forbidden,
+                message: "an application peer may change only the email, display name, phone, image URL and settings of its own user")
+        }
+    }
+
+    static let notSelf = RequestFailure(
+        status: .forbidden, message: "an application peer acts only on the user of a session token its request carries")
+}
