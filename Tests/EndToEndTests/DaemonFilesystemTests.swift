@@ -138,6 +138,44 @@ final class DaemonFilesystemTests: XCTestCase {
         await client.close()
     }
 
+    /// Every unknown identifier tried leaves a failed-login entry; the sweeper forgets it once
+    /// its lock passed and its last failure is older than the longest delay.
+    func testTheThrottleEntriesOfUnknownIdentifiersAreSwept() async throws {
+        let dump = ["/usr/bin/mdb_dump", "/usr/local/bin/mdb_dump"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let mdbDump = try XCTUnwrap(dump, "mdb_dump (Debian's lmdb-utils) is installed by scripts/install-deps")
+        daemon.tearDown()
+        daemon = DaemonProcess(arguments: [
+            "--argon2-ops", "1", "--argon2-mem-kib", "64", "--lockout-threshold", "2", "--lockout-delay", "1", "--lockout-max-delay", "1",
+            "--sweep-interval", "1",
+        ])
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        for index in 0..<50 {
+            _ = try? await client.login(identifier: "ghost-\(index)@example.com", password: Array("guess".utf8))
+        }
+        /// Entries in the `throttle` database of a copy of the data file.
+        func throttleEntries() throws -> Int {
+            let copy = daemon.directory + "/copy-\(UUID().uuidString.prefix(6))"
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: daemon.dataPath + "/data.mdb", toPath: copy + "/data.mdb")
+            let result = try runCommand(mdbDump, ["-s", "throttle", copy])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            // Keys and values alternate between the header and DATA=END, one per line.
+            let body = result.stdout.components(separatedBy: "HEADER=END\n").last?.components(separatedBy: "DATA=END").first ?? ""
+            return body.split(separator: "\n").count / 2
+        }
+        let before = try throttleEntries()
+        XCTAssertGreaterThanOrEqual(before, 40, "one entry per identifier tried")
+        var after = before
+        let deadline = Date().addingTimeInterval(20)
+        while after > 0, Date() < deadline {
+            try await Task.sleep(nanoseconds: 250_000_000)
+            after = try throttleEntries()
+        }
+        XCTAssertEqual(after, 0, "the sweeper forgot every stale entry")
+        await client.close()
+    }
+
     private static func tokenBytes(_ token: String) -> [UInt8] {
         Array(Data(base64Encoded: token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "=")!)
     }

@@ -28,4 +28,43 @@ final class SweepEndToEndTests: XCTestCase {
         let renewed = try await client.refresh(refreshToken: login.refreshToken)
         _ = try await client.verify(token: renewed.token)
     }
+
+    /// A refresh family whose access session expired and was swept is still revoked by a
+    /// password reset, "log out everywhere", disabling (and re-enabling) and a password change.
+    func testRevocationReachesFamiliesWhoseSessionWasSwept() async throws {
+        let daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--session-lifetime", "1", "--sweep-interval", "1"])
+        defer { daemon.tearDown() }
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        let password = Array("correct horse".utf8)
+        var refreshTokens: [String: String] = [:]
+        for name in ["reset", "everywhere", "disabled", "changed"] {
+            _ = try await client.createUser(username: name, password: password)
+            refreshTokens[name] = try await client.login(identifier: name, password: password).refreshToken
+        }
+        var remaining = 4
+        for _ in 0..<60 where remaining > 0 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            remaining = 0
+            for name in refreshTokens.keys { remaining += try await client.sessions(of: .username(name)).count }
+        }
+        XCTAssertEqual(remaining, 0, "every access session expired and was swept")
+
+        try await client.setPassword(.username("reset"), password: Array("battery staple".utf8))
+        _ = try await client.revokeAllSessions(of: .username("everywhere"))
+        _ = try await client.setUserState(.username("disabled"), to: .disabled)
+        _ = try await client.setUserState(.username("disabled"), to: .active)
+        let caller = try await client.login(identifier: "changed", password: password)
+        try await client.changePassword(token: caller.token, current: password, new: Array("battery staple".utf8))
+
+        for (name, token) in refreshTokens.sorted(by: { $0.key < $1.key }) {
+            do {
+                _ = try await client.refresh(refreshToken: token)
+                XCTFail("\(name): the swept family still refreshed")
+            } catch let TesseraClientError.server(error) {
+                XCTAssertEqual(error.status, .tokenRevoked, name)
+            }
+        }
+        _ = try await client.refresh(refreshToken: caller.refreshToken)
+    }
 }
