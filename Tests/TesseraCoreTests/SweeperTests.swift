@@ -171,4 +171,21 @@ final class SweeperTests: XCTestCase {
             XCTAssertEqual($0 as? AuthError, .refreshReused)
         }
     }
+
+    func testADueGraceBoxIsWipedAtTheNextStepWhereverThePassIs() async throws {
+        let fixture = try CoreFixture { $0.refreshGraceSeconds = 10 }
+        defer { fixture.tearDown() }
+        try await fixture.createUser("alice")
+        for _ in 0..<20 { _ = try await fixture.login("alice") }
+        let login = try await fixture.login("alice")
+        _ = try await fixture.service.sessions.refresh(login.refreshToken)
+        let store = fixture.service.store
+        let retiredID = try XCTUnwrap(SessionToken.parse(login.refreshToken, kind: SessionToken.refreshVersion)).sessionID
+        fixture.clock.advance(by: 10_001)
+        // One step that looks at a single refresh token: the due box is wiped all the same.
+        let step = try await fixture.service.sweeper.sweep(batch: 1)
+        XCTAssertEqual(step.graceBoxes, 1)
+        XCTAssertEqual(try XCTUnwrap(try store.read { try store.refreshRecord(retiredID, in: $0) }).graceBox, [])
+        XCTAssertEqual(try store.read { try $0.count(of: store.graceBoxes) }, 0, "the index entry goes with it")
+    }
 }

@@ -157,6 +157,36 @@ extension TesseraStore {
         try txn.put(successor.encoded(), forKey: newID.bytes, in: refreshTokens, overwrite: false)
         try txn.put(retired.encoded(), forKey: oldID.bytes, in: refreshTokens)
         try txn.put(family.encoded(), forKey: familyID.bytes, in: refreshFamilies)
+        if !retired.graceBox.isEmpty { try txn.put([], forKey: Self.graceBoxKey(retiredAt: retired.retiredAt, oldID), in: graceBoxes) }
+    }
+
+    /// The `grace_boxes` key of a token retired at `retiredAt`: in time order, so the sweeper
+    /// reads only the boxes that are due.
+    static func graceBoxKey(retiredAt: Timestamp, _ id: SessionID) -> [UInt8] {
+        key(UInt64(bitPattern: retiredAt)) + id.bytes
+    }
+
+    /// Wipes the grace boxes of tokens retired at or before `retiredBy`, at most `limit`, in
+    /// time order; returns how many boxes were wiped. A token that is gone (expired, its user
+    /// deleted) only loses its index entry.
+    func wipeGraceBoxes(retiredBy: Timestamp, limit: Int, in txn: WriteTransaction) throws -> Int {
+        var due: [[UInt8]] = []
+        try txn.forEach(in: graceBoxes) { key, _ in
+            guard due.count < limit, key.count == 24,
+                Int64(bitPattern: UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))) <= retiredBy
+            else { return false }
+            due.append(Array(key))
+            return true
+        }
+        var wiped = 0
+        for key in due {
+            if let id = SessionID(bytes: key[8...]), let record = try refreshRecord(id, in: txn), !record.graceBox.isEmpty {
+                try wipeGraceBox(id, record, in: txn)
+                wiped += 1
+            }
+            try txn.delete(key, in: graceBoxes)
+        }
+        return wiped
     }
 
     /// Marks a refresh family revoked and ends its current session.

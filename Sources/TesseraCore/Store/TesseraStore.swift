@@ -17,6 +17,7 @@ import Logging
 /// | `validation_codes` | keyed digest of a code (32)     | user id (u64 BE)      |
 /// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased unknown identifier | ``ThrottleState`` |
 /// | `expired_tokens` | 1 (session) or 2 (refresh) ‖ token id | ``ExpiredTokenRecord`` |
+/// | `grace_boxes`   | retired_at (i64 BE) ‖ refresh id  | empty: a retired token whose grace box is to be wiped |
 /// | `meta`          | name (UTF-8)                       | per name              |
 ///
 /// Every rule that keeps these databases consistent with each other (a session and its index
@@ -43,6 +44,7 @@ public final class TesseraStore: Sendable {
     let phones: Database
     let validationCodes: Database
     let expiredTokens: Database
+    let graceBoxes: Database
     /// The token keys, loaded at open.
     let keyRing: TokenKeyRing
 
@@ -60,6 +62,7 @@ public final class TesseraStore: Sendable {
         let databases = try environment.openDatabases([
             "users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
             "refresh_tokens", "refresh_families", "phones", "validation_codes", "expired_tokens",
+            "grace_boxes",
         ])
         (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
             (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
@@ -69,6 +72,7 @@ public final class TesseraStore: Sendable {
         phones = databases[10]
         validationCodes = databases[11]
         expiredTokens = databases[12]
+        graceBoxes = databases[13]
         let (tokenKeys, meta) = (self.tokenKeys, self.meta)
         keyRing = try environment.write { txn in
             if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {

@@ -72,9 +72,12 @@ public final class Sweeper: Sendable {
                 }
             }
             for id in expiredRefresh { try store.removeExpiredRefreshToken(id, in: txn) }
+            // Boxes this batch met past their window, then every due box in time order (each
+            // step, so a box outlives its window by at most one sweep interval).
             for (id, record) in graceEnded { try store.wipeGraceBox(id, record, in: txn) }
-            result.refreshTokens = expiredRefresh.count
             result.graceBoxes = graceEnded.count
+            result.graceBoxes += try store.wipeGraceBoxes(retiredBy: now - grace - 1, limit: batch, in: txn)
+            result.refreshTokens = expiredRefresh.count
 
             var staleThrottle: [[UInt8]] = []
             let throttle = try store.scanUnknownIdentifierThrottles(from: start.throttle, limit: batch, in: txn) { key, state in
