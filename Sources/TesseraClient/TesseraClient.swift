@@ -169,6 +169,24 @@ public final class TesseraClient: Sendable {
     }
 
     /// Closes the connection; the next request opens a new one.
+    /// The token keys, oldest first (never their material).
+    public func keys() async throws -> [KeyInfo] {
+        try await call(Operations.listKeys, EmptyMessage()).keys
+    }
+
+    /// Makes a new token key active; the previous one verifies the tokens made under it until
+    /// they cannot be alive, then retires. Returns the new key.
+    public func rotateKey() async throws -> KeyInfo {
+        try await call(Operations.rotateKey, RotateKeyRequest()).key
+    }
+
+    /// Retires key `id` now: every token made under it is refused. Returns the key and how many
+    /// live sessions ended.
+    public func retireKey(_ id: UInt16) async throws -> (key: KeyInfo, sessionsEnded: UInt64) {
+        let reply = try await call(Operations.retireKey, RetireKeyRequest(keyID: id))
+        return (reply.key, reply.sessionsEnded)
+    }
+
     public func close() async {
         let current = connection.withLock { current -> EventLoopFuture<any Channel>? in
             defer { current = nil }

@@ -9,7 +9,8 @@ import Logging
 /// - ``sessions``: login, refresh, logout, revocation, listing;
 /// - ``verification``: "who is this token?", the per-request hot path;
 /// - ``sweeper``: removal of expired sessions and refresh tokens, and of stale failed-login
-///   entries of unknown identifiers.
+///   entries of unknown identifiers; retirement of verify-only keys whose time has come;
+/// - ``keys``: rotation and retirement of the token keys.
 ///
 /// Fast operations run on the caller's thread against an LMDB snapshot. Slow ones go
 /// elsewhere: argon2id to the ``HashingPool`` handed in, every write to the store's writer
@@ -19,6 +20,7 @@ public final class AuthService: Sendable {
     public let sessions: Sessions
     public let verification: Verification
     public let sweeper: Sweeper
+    public let keys: KeyManagement
     public let configuration: AuthConfiguration
     public let clock: any Clock
     let store: TesseraStore
@@ -41,6 +43,7 @@ public final class AuthService: Sendable {
             clock: clock, logger: logger)
         sessions = Sessions(store: store, configuration: configuration, passwords: passwords, accounts: accounts, clock: clock, logger: logger)
         sweeper = Sweeper(store: store, configuration: configuration, clock: clock, logger: logger)
+        keys = KeyManagement(store: store, configuration: configuration, clock: clock, logger: logger)
     }
 }
 

@@ -13,7 +13,7 @@ struct Tessera: AsyncParsableCommand {
             the command line. Errors print one line and exit with a non-zero status; --json prints \
             machine-readable output for scripts.
             """,
-        subcommands: [Ping.self, UserCommand.self, SessionsCommand.self, Login.self, Refresh.self, Verify.self, Logout.self])
+        subcommands: [Ping.self, UserCommand.self, SessionsCommand.self, KeysCommand.self, Login.self, Refresh.self, Verify.self, Logout.self])
 
     /// The global options, accepted before the command (`tessera --socket PATH ping`) as well as
     /// after it: every command declares the same group, so a value given anywhere reaches it.

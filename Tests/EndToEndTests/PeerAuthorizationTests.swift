@@ -57,7 +57,8 @@ final class PeerAuthorizationTests: XCTestCase {
         let administrative: [([String], String?)] = [
             (["user", "passwd", "alice"], "battery staple\n"), (["user", "list"], nil), (["user", "show", "alice"], nil),
             (["user", "set-state", "alice", "disabled"], nil), (["user", "unlock", "alice"], nil), (["user", "delete", "bob"], nil),
-            (["sessions", "list", "alice"], nil), (["sessions", "revoke-all", "alice"], nil),
+            (["sessions", "list", "alice"], nil), (["sessions", "revoke-all", "alice"], nil), (["keys", "list"], nil),
+            (["keys", "rotate"], nil), (["keys", "retire", "1", "--yes"], nil),
         ]
         for (arguments, input) in administrative {
             let result = try asNobody(cli, ["--socket", socket] + arguments, input: input)

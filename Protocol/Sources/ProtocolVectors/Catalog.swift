@@ -187,6 +187,30 @@ extension TestVector {
             "revoke-all-sessions-request", "REVOKE_ALL_SESSIONS of alice except one", .revokeAllSessions, id: 12,
             RevokeAllSessionsRequest(user: .username("alice"), exceptSessionID: sessionID)),
         reply("revoke-all-sessions-response", "REVOKE_ALL_SESSIONS reply: 2 sessions ended", .revokeAllSessions, id: 12, CountResponse(count: 2)),
+        // Keys
+        request("list-keys-request", "LIST_KEYS: an empty body", .listKeys, id: 30, EmptyMessage()),
+        reply(
+            "list-keys-response", "LIST_KEYS reply: key 1 verify-only until its retirement, key 2 active", .listKeys, id: 30,
+            KeyListResponse(keys: [
+                KeyInfo(
+                    id: 1, state: 2, createdAt: 1_767_225_600_000, activatedAt: 1_767_225_600_000, verifyOnlySince: 1_769_817_600_000,
+                    retiresAt: 1_772_409_600_000),
+                KeyInfo(id: 2, state: 1, createdAt: 1_769_817_600_000, activatedAt: 1_769_817_600_000),
+            ])),
+        request(
+            "rotate-key-request", "ROTATE_KEY of the token-digest key (purpose 1, the default: an empty body)", .rotateKey, id: 31, RotateKeyRequest()
+        ),
+        reply(
+            "rotate-key-response", "ROTATE_KEY reply: the new active key", .rotateKey, id: 31,
+            KeyResponse(key: KeyInfo(id: 2, state: 1, createdAt: 1_769_817_600_000, activatedAt: 1_769_817_600_000))),
+        request("retire-key-request", "RETIRE_KEY 1", .retireKey, id: 32, RetireKeyRequest(keyID: 1)),
+        reply(
+            "retire-key-response", "RETIRE_KEY reply: key 1 retired, 3 live sessions ended", .retireKey, id: 32,
+            RetireKeyResponse(
+                key: KeyInfo(
+                    id: 1, state: 3, createdAt: 1_767_225_600_000, activatedAt: 1_767_225_600_000, verifyOnlySince: 1_769_817_600_000,
+                    retiresAt: 1_769_900_000_000),
+                sessionsEnded: 3)),
         // Connection-level and protocol errors
         error(
             "error-unknown-opcode", "an unknown opcode 0x7f: status 15 unknown-opcode; the connection stays open", opcode: 0x7f, id: 23,

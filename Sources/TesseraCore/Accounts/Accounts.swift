@@ -165,11 +165,15 @@ public struct Accounts: Sendable {
     /// Activates the account a validation code was issued for. The code works once, until it
     /// expires (``AuthError/tokenExpired``).
     public func validate(code text: String) async throws -> UserProfile {
-        guard let digest = ValidationCode.digest(of: text, key: store.keyRing.active) else { throw AuthError.tokenInvalid }
+        // A code was made under the key active then: any key still verifying may be it.
+        let digests = store.keyRing.verifying.compactMap { ValidationCode.digest(of: text, key: $0) }
+        guard !digests.isEmpty else { throw AuthError.tokenInvalid }
         let store = self.store
         let now = clock.now()
         return try await store.write { txn in
-            guard let previous = try store.user(validationDigest: digest, in: txn) else { throw AuthError.tokenInvalid }
+            guard let previous = try digests.lazy.compactMap({ try store.user(validationDigest: $0, in: txn) }).first else {
+                throw AuthError.tokenInvalid
+            }
             guard previous.validationExpiresAt > now else { throw AuthError.tokenExpired }
             var record = previous
             record.validationDigest = []

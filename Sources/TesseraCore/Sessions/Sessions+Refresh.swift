@@ -12,12 +12,13 @@ extension Sessions {
     ///   refreshes of one token produce exactly one new pair.
     public func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResult {
         try Validation.sessionMetadata(clientIP: clientIP, userAgent: userAgent)
-        guard let presented = SessionToken.parse(text, kind: SessionToken.refreshVersion),
-            let key = store.keyRing.key(id: presented.keyID)
-        else { throw AuthError.tokenInvalid }
+        let ring = store.keyRing
+        guard let presented = SessionToken.parse(text, kind: SessionToken.refreshVersion), let key = ring.key(id: presented.keyID) else {
+            throw AuthError.tokenInvalid
+        }
         let digest = presented.digest(with: key)
         let graceKey = presented.graceKey(with: key)
-        let active = store.keyRing.active
+        let active = ring.active
         let store = self.store
         let now = clock.now()
         let configuration = self.configuration

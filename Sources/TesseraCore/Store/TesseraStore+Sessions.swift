@@ -35,6 +35,17 @@ extension TesseraStore {
         return ids
     }
 
+    /// How many sessions made under key `keyID` are live at `now` (a walk of every session: an
+    /// administrator's question, asked off the writer thread).
+    func countSessions(keyID: UInt16, liveAt now: Timestamp, in txn: some ReadableTransaction) throws -> Int {
+        var count = 0
+        try txn.forEach(in: sessions) { _, value in
+            if let record = try? SessionRecord(decoding: value), record.keyID == keyID, record.deadline() > now { count += 1 }
+            return true
+        }
+        return count
+    }
+
     /// Visits up to `limit` sessions in key order from `start`; returns the last key visited.
     func scanSessions(
         from start: [UInt8], limit: Int, in txn: some ReadableTransaction,

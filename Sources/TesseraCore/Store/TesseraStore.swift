@@ -45,8 +45,10 @@ public final class TesseraStore: Sendable {
     let validationCodes: Database
     let expiredTokens: Database
     let graceBoxes: Database
-    /// The token keys, loaded at open.
-    let keyRing: TokenKeyRing
+    /// The token keys, loaded at open and swapped whole when they change.
+    let keys: KeyRingHolder
+    /// The ring in use now. Take it once per unit of work (a verify batch, a login).
+    @usableFromInline var keyRing: TokenKeyRing { keys.current }
 
     static let nextUserIDKey = Array("next_user_id".utf8)
     static let schemaKey = Array("schema".utf8)
@@ -74,7 +76,7 @@ public final class TesseraStore: Sendable {
         expiredTokens = databases[12]
         graceBoxes = databases[13]
         let (tokenKeys, meta) = (self.tokenKeys, self.meta)
-        keyRing = try environment.write { txn in
+        let ring = try environment.write { txn in
             if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {
                 guard schema.first == Self.schemaVersion else {
                     throw AuthError.internal("the data directory holds schema \(schema.first ?? 0); this build reads schema \(Self.schemaVersion)")
@@ -82,8 +84,9 @@ public final class TesseraStore: Sendable {
             } else {
                 try txn.put([Self.schemaVersion], forKey: Self.schemaKey, in: meta)
             }
-            return try TokenKeyRing.loadOrCreate(in: txn, database: tokenKeys, now: clock.now())
+            return try Self.loadKeyRing(tokenKeys: tokenKeys, meta: meta, in: txn, now: clock.now())
         }
+        keys = KeyRingHolder(ring)
         writer = CommitQueue(environment: environment)
     }
 

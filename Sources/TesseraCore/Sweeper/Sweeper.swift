@@ -12,6 +12,8 @@ public struct SweepResult: Sendable, Equatable {
     public var throttleEntries = 0
     /// Expired tokens forgotten, the refresh lifetime after their expiry.
     public var expiredTokens = 0
+    /// Verify-only token keys retired because nothing made under them can still be alive.
+    public var keysRetired = 0
     /// `true` when the step reached the end of every database it walks (the next step starts over).
     public var wrapped = false
 }
@@ -53,8 +55,10 @@ public final class Sweeper: Sendable {
         let (start, configuration) = (cursor.withLock { $0 }, self.configuration)
         let grace = Int64(configuration.refreshGraceSeconds) * 1000
         let memory = Int64(configuration.refreshLifetimeSeconds) * 1000
-        let (result, next) = try await store.write { txn -> (SweepResult, Cursor) in
+        let (result, next, ring) = try await store.write { txn -> (SweepResult, Cursor, TokenKeyRing?) in
             var result = SweepResult()
+            let retirement = try store.retireDueKeys(now: now, in: txn)
+            result.keysRetired = retirement?.retired ?? 0
             var expiredSessions: [(SessionID, SessionRecord)] = []
             let sessions = try store.scanSessions(from: start.sessions, limit: batch, in: txn) { id, record in
                 if record.deadline() <= now { expiredSessions.append((id, record)) }
@@ -100,10 +104,15 @@ public final class Sweeper: Sendable {
                 result,
                 Cursor(
                     sessions: resume(sessions), refreshTokens: resume(refresh), throttle: resume(throttle),
-                    expiredTokens: resume(remembered))
+                    expiredTokens: resume(remembered)),
+                retirement?.ring
             )
         }
         cursor.withLock { $0 = next }
+        if let ring {
+            store.keys.install(ring)
+            logger.notice("token keys retired: nothing made under them can still be alive", metadata: ["keys.retired": "\(result.keysRetired)"])
+        }
         if result.sessions + result.refreshTokens + result.graceBoxes + result.throttleEntries + result.expiredTokens > 0 {
             logger.debug(
                 "swept",

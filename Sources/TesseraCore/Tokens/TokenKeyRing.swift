@@ -1,13 +1,33 @@
 import LMDBKit
 import SodiumKit
+import Synchronization
 
-/// A key for the keyed digest of token secrets.
+/// A key for the keyed digest of token secrets (sessions, refresh tokens, validation codes).
 public struct TokenKey: Sendable {
-    /// The id written into every token made under this key.
+    /// The id written into every token made under this key. Never reused.
     public var id: UInt16
     /// 32 random bytes, inline (no heap storage, so copying a key costs no reference counting
-    /// on the verify path).
+    /// on the verify path). Zero once the key is retired.
     var material: (UInt64, UInt64, UInt64, UInt64)
+    public var createdAt: Timestamp
+    public var state: State
+    /// When it became the active key.
+    public var activatedAt: Timestamp = 0
+    /// When a newer key replaced it (0: never).
+    public var verifyOnlySince: Timestamp = 0
+    /// When it retires (by itself once verify-only; at once when retired by hand); 0: not scheduled.
+    public var retiresAt: Timestamp = 0
+
+    /// Where a key is in its life.
+    public enum State: UInt8, Sendable, Equatable {
+        /// New tokens are made under it; exactly one key is active.
+        case active = 1
+        /// Tokens made under it still verify; no new ones are made. It retires by itself once
+        /// nothing it vouched for can still be alive.
+        case verifyOnly = 2
+        /// Nothing made under it verifies any more; its material is gone.
+        case retired = 3
+    }
 
     /// The key bytes as an array.
     var materialBytes: [UInt8] {
@@ -21,25 +41,22 @@ public struct TokenKey: Sendable {
         var copy = material
         return Swift.withUnsafeBytes(of: &copy, body)
     }
-    public var createdAt: Timestamp
-    public var state: State
 
-    /// Where a key is in its life.
-    public enum State: UInt8, Sendable {
-        /// New tokens are made under it; at most one key is active.
-        case active = 1
-        /// Tokens made under it still verify; no new ones are made.
-        case verifyOnly = 2
-    }
+    /// Whether tokens made under this key are accepted.
+    var verifies: Bool { state != .retired }
 
     static let recordVersion: UInt8 = 1
 
-    /// Stored layout: `u8 version=1 | u8 state | i64 created_at | 32 bytes key`.
+    /// Stored layout: `u8 version=1 | u8 state | i64 created_at | 32 bytes key`, then appended
+    /// (absent from older records, read as 0): `i64 activated_at | i64 verify_only_since | i64 retires_at`.
     func encoded() -> [UInt8] {
-        var writer = RecordWriter(version: Self.recordVersion)
+        var writer = RecordWriter(version: Self.recordVersion, capacity: 66)
         writer.write(state.rawValue)
         writer.write(createdAt)
         writer.write(raw: materialBytes)
+        writer.write(activatedAt)
+        writer.write(verifyOnlySince)
+        writer.write(retiresAt)
         return writer.bytes
     }
 
@@ -51,54 +68,83 @@ public struct TokenKey: Sendable {
         self.material = inline
         self.createdAt = createdAt
         self.state = state
+        if state == .active { activatedAt = createdAt }
     }
 
     init(id: UInt16, decoding bytes: UnsafeRawBufferPointer) throws {
         var reader = RecordReader(bytes)
         _ = try reader.read(UInt8.self)
         self.id = id
-        state = State(rawValue: try reader.read()) ?? .verifyOnly
+        state = State(rawValue: try reader.read()) ?? .retired
         createdAt = try reader.read()
         var inline = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         let bytes = try reader.read(raw: 32)
         Swift.withUnsafeMutableBytes(of: &inline) { $0.copyMemory(from: bytes) }
         material = inline
+        guard !reader.isAtEnd else {
+            activatedAt = state == .active ? createdAt : 0
+            return
+        }
+        activatedAt = try reader.read()
+        verifyOnlySince = try reader.read()
+        retiresAt = try reader.read()
+    }
+
+    /// This key, retired at `now`: its material is wiped.
+    func retired(at now: Timestamp) -> TokenKey {
+        var key = self
+        key.state = .retired
+        key.material = (0, 0, 0, 0)
+        key.retiresAt = now
+        return key
     }
 }
 
-/// The token keys in use: one active key for new tokens, older ones for verifying.
+/// The token keys: one active key for new tokens, verify-only ones for the tokens made under
+/// them, retired ones (kept so their ids are never reused). Immutable: a rotation makes a new
+/// ring, which ``KeyRingHolder`` swaps in.
 public struct TokenKeyRing: Sendable {
-    public private(set) var keys: [TokenKey]
+    /// Every key, by id.
+    public let keys: [TokenKey]
     /// The key new tokens are made under, kept apart so verify finds it without touching the array.
     public let active: TokenKey
+    /// Moves on with every change, so a slower writer cannot put back an older ring.
+    let generation: UInt64
 
-    init(keys: [TokenKey]) {
-        self.keys = keys
+    init(keys: [TokenKey], generation: UInt64) {
+        self.keys = keys.sorted { $0.id < $1.id }
         active = keys.first { $0.state == .active }!
+        self.generation = generation
     }
 
+    /// The key tokens naming `id` are checked with; `nil` for an unknown or retired key.
     @inline(__always)
     func key(id: UInt16) -> TokenKey? {
         if active.id == id { return active }
-        for key in keys where key.id == id { return key }
+        for key in keys where key.id == id { return key.verifies ? key : nil }
         return nil
     }
 
-    /// Loads the ring from `keys`, creating the first key when there is none.
-    static func loadOrCreate(in txn: WriteTransaction, database: Database, now: Timestamp) throws -> TokenKeyRing {
-        var keys: [TokenKey] = []
-        try txn.forEach(in: database) { key, value in
-            let id = UInt16(key[0]) << 8 | UInt16(key[1])
-            keys.append(try TokenKey(id: id, decoding: value))
-            return true
-        }
-        if !keys.contains(where: { $0.state == .active }) {
-            let id = (keys.map(\.id).max() ?? 0) + 1
-            let key = TokenKey(id: id, material: SecureRandom.bytes(32), createdAt: now, state: .active)
-            try txn.put(key.encoded(), forKey: [UInt8(id >> 8), UInt8(id & 0xff)], in: database)
-            keys.append(key)
-        }
-        return TokenKeyRing(keys: keys)
+    /// The keys whose tokens still verify, the active one first.
+    var verifying: [TokenKey] {
+        [active] + keys.filter { $0.state == .verifyOnly }
+    }
+}
+
+/// The ring in use, swapped whole when keys change: readers take it once (a verify batch, a
+/// login) and never see a ring half changed.
+final class KeyRingHolder: Sendable {
+    private let ring: Mutex<TokenKeyRing>
+
+    init(_ ring: TokenKeyRing) {
+        self.ring = Mutex(ring)
+    }
+
+    var current: TokenKeyRing { ring.withLock { $0 } }
+
+    /// Installs `newer` unless a later ring is already in place.
+    func install(_ newer: TokenKeyRing) {
+        ring.withLock { if newer.generation > $0.generation { $0 = newer } }
     }
 }
 

@@ -40,6 +40,12 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case revokeSession = 0x31
     /// End every session of a user, optionally but one.
     case revokeAllSessions = 0x32
+    /// List the token keys (never their material).
+    case listKeys = 0x40
+    /// Make a new token key active; the previous one becomes verify-only.
+    case rotateKey = 0x41
+    /// Retire a token key now: every token made under it is refused.
+    case retireKey = 0x42
 }
 
 /// The protocol version this library speaks.
@@ -64,9 +70,9 @@ extension Opcode {
     public var answering: Answering {
         switch self {
         case .verify: .verifyBatch
-        case .hello, .ping, .getUser, .listSessions, .listUsers: .inline
+        case .hello, .ping, .getUser, .listSessions, .listUsers, .listKeys: .inline
         case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .validate,
-            .newValidationCode, .login, .logout, .refresh, .revokeSession, .revokeAllSessions:
+            .newValidationCode, .login, .logout, .refresh, .revokeSession, .revokeAllSessions, .rotateKey, .retireKey:
             .slow
         }
     }

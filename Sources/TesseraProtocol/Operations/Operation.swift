@@ -34,6 +34,9 @@ public enum Operations {
     public static let listSessions = Operation<UserSelector, SessionListResponse>(.listSessions)
     public static let revokeSession = Operation<SessionIDRequest, EmptyMessage>(.revokeSession)
     public static let revokeAllSessions = Operation<RevokeAllSessionsRequest, CountResponse>(.revokeAllSessions)
+    public static let listKeys = Operation<EmptyMessage, KeyListResponse>(.listKeys)
+    public static let rotateKey = Operation<RotateKeyRequest, KeyResponse>(.rotateKey)
+    public static let retireKey = Operation<RetireKeyRequest, RetireKeyResponse>(.retireKey)
 
     /// Each opcode's request and reply message names, for the spec's table.
     public static let messageNames: [Opcode: (request: String, reply: String)] = {
@@ -45,6 +48,7 @@ public enum Operations {
             names(changePassword), names(setPassword), names(deleteUser), names(listUsers), names(validate),
             names(newValidationCode), names(login),
             names(verify), names(logout), names(refresh), names(listSessions), names(revokeSession), names(revokeAllSessions),
+            names(listKeys), names(rotateKey), names(retireKey),
         ])
     }()
 }

@@ -57,6 +57,14 @@ extension SessionInfo {
     }
 }
 
+extension KeyInfo {
+    init(_ key: TokenKeyInfo) {
+        self.init(
+            id: key.id, state: key.state.rawValue, createdAt: key.createdAt, activatedAt: key.activatedAt == 0 ? nil : key.activatedAt,
+            verifyOnlySince: key.verifyOnlySince == 0 ? nil : key.verifyOnlySince, retiresAt: key.retiresAt == 0 ? nil : key.retiresAt)
+    }
+}
+
 extension AccountState {
     init(wire: UInt8) throws {
         guard let state = AccountState(rawValue: wire) else {

@@ -132,6 +132,15 @@ struct RequestDispatcher: RequestDispatching {
             let except = try request.exceptSessionID.map { try SessionID(wire: $0) }
             return CountResponse(count: UInt32(clamping: try await sessions.revokeAllSessions(try users.lookup(request.user), except: except)))
         }
+
+        // Keys
+        let keys = service.keys
+        table.inline(Operations.listKeys) { _ in KeyListResponse(keys: keys.list().map(KeyInfo.init)) }
+        table.slow(Operations.rotateKey) { _ in KeyResponse(key: KeyInfo(try await keys.rotate())) }
+        table.slow(Operations.retireKey) { request in
+            let (key, ended) = try await keys.retire(request.keyID)
+            return RetireKeyResponse(key: KeyInfo(key), sessionsEnded: UInt64(ended))
+        }
         return table
     }
 

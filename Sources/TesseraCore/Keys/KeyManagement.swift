@@ -1,0 +1,71 @@
+import LMDBKit
+import Logging
+
+/// Rotation and retirement of the token keys.
+///
+/// A rotation makes a new key active for new tokens; the previous key stays verify-only for
+/// ``verifyFor`` (the longest life of anything made under it: a session, a refresh family, a
+/// validation code), then the sweeper retires it. Retiring a key by hand refuses at once every
+/// token made under it, without touching their records. Each change is one transaction; the
+/// daemon swaps in the new ring after the commit, so verifies never pause and never see a ring
+/// half changed.
+public struct KeyManagement: Sendable {
+    let store: TesseraStore
+    let configuration: AuthConfiguration
+    let clock: any Clock
+    let logger: Logger
+
+    /// How long a replaced key keeps verifying, in milliseconds.
+    var verifyFor: Int64 {
+        Int64(
+            max(configuration.sessionLifetimeSeconds, configuration.refreshLifetimeSeconds, configuration.validationCodeLifetimeSeconds))
+            * 1000
+    }
+
+    /// Every key, oldest first; never their material.
+    public func list() -> [TokenKeyInfo] {
+        store.keyRing.keys.map(TokenKeyInfo.init)
+    }
+
+    /// Makes a new key active. Returns it.
+    public func rotate() async throws -> TokenKeyInfo {
+        let (store, now, verifyFor) = (self.store, clock.now(), self.verifyFor)
+        let ring = try await store.write { txn in try store.rotateKeys(now: now, verifyFor: verifyFor, in: txn) }
+        store.keys.install(ring)
+        logger.notice("token key rotated", metadata: ["key.id": "\(ring.active.id)"])
+        return TokenKeyInfo(ring.active)
+    }
+
+    /// Retires key `id` now: every token made under it is refused from the next request on.
+    /// Retiring the active key makes a new one active first. Returns the key and how many live
+    /// sessions it ended.
+    public func retire(_ id: UInt16) async throws -> (key: TokenKeyInfo, sessionsEnded: Int) {
+        let (store, now, verifyFor) = (self.store, clock.now(), self.verifyFor)
+        let live = try store.read { txn in try store.countSessions(keyID: id, liveAt: now, in: txn) }
+        guard let ring = try await store.write({ txn in try store.retireKey(id, now: now, verifyFor: verifyFor, in: txn) }) else {
+            throw AuthError.notFound("key \(id)")
+        }
+        store.keys.install(ring)
+        logger.notice("token key retired", metadata: ["key.id": "\(id)", "sessions.ended": "\(live)"])
+        return (TokenKeyInfo(ring.keys.first { $0.id == id }!), live)
+    }
+}
+
+/// A token key as reported: never its material.
+public struct TokenKeyInfo: Sendable, Equatable {
+    public var id: UInt16
+    public var state: TokenKey.State
+    public var createdAt: Timestamp
+    public var activatedAt: Timestamp
+    public var verifyOnlySince: Timestamp
+    public var retiresAt: Timestamp
+
+    init(_ key: TokenKey) {
+        id = key.id
+        state = key.state
+        createdAt = key.createdAt
+        activatedAt = key.activatedAt
+        verifyOnlySince = key.verifyOnlySince
+        retiresAt = key.retiresAt
+    }
+}

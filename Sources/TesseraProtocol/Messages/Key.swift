@@ -1,0 +1,119 @@
+/// One token key as LIST_KEYS, ROTATE_KEY and RETIRE_KEY report it: never its material.
+public struct KeyInfo: SchemaMessage, Equatable {
+    public var id: UInt16 = 0
+    /// 1: the keyed digest of token secrets (sessions, refresh tokens, validation codes).
+    public var purpose: UInt8 = 1
+    /// 1 active, 2 verify-only, 3 retired.
+    public var state: UInt8 = 1
+    public var createdAt: Int64 = 0
+    public var activatedAt: Int64?
+    public var verifyOnlySince: Int64?
+    public var retiresAt: Int64?
+
+    public init() {}
+
+    public init(
+        id: UInt16, purpose: UInt8 = 1, state: UInt8, createdAt: Int64, activatedAt: Int64? = nil, verifyOnlySince: Int64? = nil,
+        retiresAt: Int64? = nil
+    ) {
+        self.id = id
+        self.purpose = purpose
+        self.state = state
+        self.createdAt = createdAt
+        self.activatedAt = activatedAt
+        self.verifyOnlySince = verifyOnlySince
+        self.retiresAt = retiresAt
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "KEY",
+        [
+            .integer(1, "id", \.id),
+            .integer(2, "purpose", \.purpose),
+            .integer(3, "state", \.state),
+            .integer(4, "created_at", \.createdAt),
+            .integer(5, "activated_at", \.activatedAt),
+            .integer(6, "verify_only_since", \.verifyOnlySince),
+            .integer(7, "retires_at", \.retiresAt),
+        ])
+}
+
+/// LIST_KEYS reply: every key, oldest first.
+public struct KeyListResponse: SchemaMessage {
+    public var keys: [KeyInfo] = []
+
+    public init() {}
+
+    public init(keys: [KeyInfo]) { self.keys = keys }
+
+    public static let schema = MessageSchema<Self>(
+        "LIST_KEYS reply",
+        [
+            .message(1, "key", \.keys)
+        ])
+}
+
+/// ROTATE_KEY request (opcode 0x41): which purpose's key to replace.
+public struct RotateKeyRequest: SchemaMessage {
+    public var purpose: UInt8 = 1
+
+    public init() {}
+
+    public init(purpose: UInt8 = 1) { self.purpose = purpose }
+
+    public static let schema = MessageSchema<Self>(
+        "ROTATE_KEY request",
+        [
+            .integer(1, "purpose", \.purpose, default: 1, allowed: 1...1)
+        ])
+}
+
+/// ROTATE_KEY reply: the new active key.
+public struct KeyResponse: SchemaMessage {
+    public var key = KeyInfo()
+
+    public init() {}
+
+    public init(key: KeyInfo) { self.key = key }
+
+    public static let schema = MessageSchema<Self>(
+        "ROTATE_KEY reply",
+        [
+            .message(1, "key", \.key)
+        ])
+}
+
+/// RETIRE_KEY request (opcode 0x42): the key to retire now.
+public struct RetireKeyRequest: SchemaMessage {
+    public var keyID: UInt16 = 0
+
+    public init() {}
+
+    public init(keyID: UInt16) { self.keyID = keyID }
+
+    public static let schema = MessageSchema<Self>(
+        "RETIRE_KEY request",
+        [
+            .integer(1, "key_id", \.keyID)
+        ])
+}
+
+/// RETIRE_KEY reply: the retired key and how many live sessions it ended.
+public struct RetireKeyResponse: SchemaMessage {
+    public var key = KeyInfo()
+    public var sessionsEnded: UInt64 = 0
+
+    public init() {}
+
+    public init(key: KeyInfo, sessionsEnded: UInt64) {
+        self.key = key
+        self.sessionsEnded = sessionsEnded
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "RETIRE_KEY reply",
+        [
+            .message(1, "key", \.key),
+            .integer(2, "sessions_ended", \.sessionsEnded),
+        ])
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import TesseraClient
+import TesseraProtocol
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "List, rotate and retire the token keys (never shows key material).",
+        subcommands: [List.self, Rotate.self, Retire.self])
+    /// Accepted here too: `tessera keys --socket PATH ...`.
+    @OptionGroup var options: GlobalOptions
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every key: id, purpose, state, created, activated, verify-only since, retires at.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await options.run { client in
+                let keys = try await client.keys()
+                if options.json {
+                    Output.json(["keys": keys.map(Self.object)])
+                } else {
+                    print("id     purpose        state        created               activated             retires")
+                    for key in keys {
+                        let columns = [
+                            String(key.id).padding(6), "token-digest".padding(14), KeysCommand.stateName(key.state).padding(12),
+                            Output.iso8601(key.createdAt).padding(21), (key.activatedAt.map(Output.iso8601) ?? "-").padding(21),
+                            key.retiresAt.map(Output.iso8601) ?? "-",
+                        ]
+                        print(columns.joined(separator: " "))
+                    }
+                }
+            }
+        }
+
+        static func object(_ key: KeyInfo) -> [String: Any] {
+            var object: [String: Any] = [
+                "id": Int(key.id), "purpose": "token-digest", "state": KeysCommand.stateName(key.state),
+                "created_at": Output.iso8601(key.createdAt),
+            ]
+            if let at = key.activatedAt { object["activated_at"] = Output.iso8601(at) }
+            if let at = key.verifyOnlySince { object["verify_only_since"] = Output.iso8601(at) }
+            if let at = key.retiresAt { object["retires_at"] = Output.iso8601(at) }
+            return object
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Make a new key active. The previous key still verifies what it made until that cannot be alive, then retires: nobody is logged out.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await options.run { client in
+                let key = try await client.rotateKey()
+                if options.json { Output.json(["key": List.object(key)]) } else { print("key \(key.id) is active") }
+            }
+        }
+    }
+
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Retire a key now (a compromised key): every token made under it is refused at once.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The key id, from 'keys list'.") var keyID: UInt16
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+
+        func run() async throws {
+            if !yes {
+                print("Retiring key \(keyID) ends every session and refresh token made under it. Type 'yes' to go on: ", terminator: "")
+                guard readLine(strippingNewline: true) == "yes" else {
+                    throw ValidationError("not confirmed; nothing changed (--yes skips the question)")
+                }
+            }
+            try await options.run { client in
+                let (key, ended) = try await client.retireKey(keyID)
+                if options.json {
+                    Output.json(["key": List.object(key), "sessions_ended": Int(ended)])
+                } else {
+                    print("key \(key.id) retired; \(ended) live session(s) ended")
+                }
+            }
+        }
+    }
+
+    static func stateName(_ state: UInt8) -> String {
+        switch state {
+        case 1: "active"
+        case 2: "verify-only"
+        case 3: "retired"
+        default: "unknown(\(state))"
+        }
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
