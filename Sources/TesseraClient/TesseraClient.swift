@@ -180,6 +180,13 @@ public final class TesseraClient: Sendable {
         try await call(Operations.rotateKey, RotateKeyRequest()).key
     }
 
+    /// Seals the token keys under a new master key, which the daemon writes to a new file at
+    /// `path` (on its host, mode 0600). Restart the daemon with `--master-key path`. Returns how
+    /// many live keys were sealed.
+    public func rotateMasterKey(newKeyFile path: String) async throws -> UInt32 {
+        try await call(Operations.rotateMasterKey, RotateMasterKeyRequest(path: path)).keysSealed
+    }
+
     /// Retires key `id` now: every token made under it is refused. Returns the key and how many
     /// live sessions ended.
     public func retireKey(_ id: UInt16) async throws -> (key: KeyInfo, sessionsEnded: UInt64) {

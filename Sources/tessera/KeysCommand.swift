@@ -5,7 +5,7 @@ import TesseraProtocol
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "List, rotate and retire the token keys (never shows key material).",
-        subcommands: [List.self, Rotate.self, Retire.self])
+        subcommands: [List.self, Rotate.self, Retire.self, RotateMaster.self])
     /// Accepted here too: `tessera keys --socket PATH ...`.
     @OptionGroup var options: GlobalOptions
 
@@ -78,6 +78,27 @@ struct KeysCommand: AsyncParsableCommand {
                     Output.json(["key": List.object(key), "sessions_ended": Int(ended)])
                 } else {
                     print("key \(key.id) retired; \(ended) live session(s) ended")
+                }
+            }
+        }
+    }
+
+    struct RotateMaster: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-master",
+            abstract: "Seal the token keys under a new master key, written by the daemon to a new file; then restart it with --master-key PATH.")
+        @OptionGroup var options: GlobalOptions
+        @Option(
+            name: .customLong("new-master-key"), help: "Where the daemon writes the new master key (a new file; absolute path on the daemon's host).")
+        var newMasterKey: String
+
+        func run() async throws {
+            try await options.run { client in
+                let sealed = try await client.rotateMasterKey(newKeyFile: newMasterKey)
+                if options.json {
+                    Output.json(["keys_sealed": Int(sealed), "master_key": newMasterKey])
+                } else {
+                    print("\(sealed) key(s) sealed under the master key in \(newMasterKey); restart tesserad with --master-key \(newMasterKey)")
                 }
             }
         }

@@ -42,6 +42,22 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .long, help: "Directory of the LMDB environment (created with mode 0700).")
     var data = "tessera-data"
 
+    @Option(
+        name: .customLong("master-key"),
+        help: """
+            The file of the master key that seals the token keys (mode 0600; keep it out of the data directory and \
+            its backups). Created on first start; for a data directory with sealed keys a missing file is an error. \
+            Default: tessera-master.key beside the socket.
+            """)
+    var masterKey: String?
+
+    /// `--master-key`, or `tessera-master.key` in the socket's directory.
+    var masterKeyPath: String {
+        if let masterKey { return masterKey }
+        guard let slash = socket.lastIndex(of: "/") else { return "tessera-master.key" }
+        return String(socket[...slash]) + "tessera-master.key"
+    }
+
     @Option(name: .customLong("argon2-ops"), help: "argon2id passes (opslimit). Default: libsodium INTERACTIVE (2).")
     var argon2Ops: UInt64 = PasswordHasher.interactive.opsLimit
 
@@ -204,7 +220,11 @@ struct Tesserad: AsyncParsableCommand {
 
         let store: TesseraStore
         do {
-            store = try TesseraStore(directory: data, options: storage)
+            let (master, created) = try MasterKeyFile.loadOrCreate(path: masterKeyPath, data: data)
+            if created { logger.notice("master key created", metadata: ["master_key.path": "\(masterKeyPath)"]) }
+            store = try TesseraStore(directory: data, masterKey: master, options: storage)
+        } catch let failure as MasterKeyFile.Failure {
+            throw ValidationError("\(failure)")
         } catch {
             throw ValidationError("cannot open the data directory \(data): \(error)")
         }

@@ -155,4 +155,47 @@ final class KeysEndToEndTests: XCTestCase {
         }
         XCTAssertEqual(try tessera(["verify"], input: login.token + "\n").status, 0, "the first key is still verify-only")
     }
+
+    /// The master key: created beside the socket (0600) on first start; the data directory
+    /// alone does not start a daemon; rotate-master seals under a new file, which the daemon
+    /// then needs.
+    func testTheMasterKeyFileIsNeededAndRotates() async throws {
+        daemon = DaemonProcess()
+        try daemon.start()
+        let keyFile = daemon.directory + "/tessera-master.key"
+        var attributes = stat()
+        XCTAssertEqual(stat(keyFile, &attributes), 0, "created beside the socket")
+        XCTAssertEqual(attributes.st_mode & 0o777, 0o600)
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        let login = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
+        await client.close()
+
+        // A copy of the data directory, without the key file: the daemon refuses to start.
+        daemon.stop()
+        let elsewhere = daemon.directory + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: daemon.dataPath, toPath: elsewhere + "/data")
+        let stolen = try runCommand(DaemonProcess.tesserad, ["--socket", elsewhere + "/t.sock", "--data", elsewhere + "/data"])
+        XCTAssertNotEqual(stolen.status, 0)
+        XCTAssertTrue(stolen.stderr.contains("master key file \(elsewhere)/tessera-master.key is missing"), stolen.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: elsewhere + "/tessera-master.key"), "never a new key for sealed data")
+        let otherKey = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() + "\n"
+        try otherKey.write(toFile: elsewhere + "/tessera-master.key", atomically: true, encoding: .utf8)
+        let wrong = try runCommand(DaemonProcess.tesserad, ["--socket", elsewhere + "/t.sock", "--data", elsewhere + "/data"])
+        XCTAssertTrue(wrong.stderr.contains("sealed under another master key"), wrong.stderr)
+
+        try daemon.start()
+        let newKey = daemon.directory + "/master-2.key"
+        let rotate = try tessera(["keys", "rotate-master", "--new-master-key", newKey])
+        XCTAssertEqual(rotate.status, 0, rotate.stderr)
+        XCTAssertTrue(rotate.stdout.contains("1 key(s) sealed"), rotate.stdout)
+        XCTAssertEqual(try tessera(["keys", "rotate"]).status, 0, "the daemon goes on under the new master key")
+        daemon.stop()
+        XCTAssertNotEqual(try runCommand(DaemonProcess.tesserad, ["--socket", daemon.socketPath, "--data", daemon.dataPath]).status, 0)
+        daemon.extraArguments += ["--master-key", newKey]
+        try daemon.start()
+        XCTAssertEqual(try tessera(["verify"], input: login.token + "\n").status, 0, "tokens survive the master key's rotation")
+        XCTAssertEqual(try keys().map { $0["state"] as? String }, ["verify-only", "active"])
+    }
 }

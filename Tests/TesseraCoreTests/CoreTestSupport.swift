@@ -8,6 +8,7 @@ import XCTest
 final class CoreFixture {
     let directory = NSTemporaryDirectory() + "tessera-core-\(UUID().uuidString)"
     let clock = ManualClock()
+    let masterKey = MasterKey.generate()
     private(set) var service: AuthService
     private(set) var hashingPool: HashingPool
 
@@ -18,7 +19,7 @@ final class CoreFixture {
         configure(&configuration)
         hashingPool = HashingPool(configuration)
         service = AuthService(
-            store: try TesseraStore(directory: directory, clock: clock), configuration: configuration,
+            store: try TesseraStore(directory: directory, masterKey: masterKey, clock: clock), configuration: configuration,
             hashingPool: hashingPool, clock: clock)
     }
 
@@ -28,7 +29,7 @@ final class CoreFixture {
         let configuration = configuration ?? service.configuration
         hashingPool = HashingPool(configuration)
         service = AuthService(
-            store: try TesseraStore(directory: directory, clock: clock), configuration: configuration,
+            store: try TesseraStore(directory: directory, masterKey: masterKey, clock: clock), configuration: configuration,
             hashingPool: hashingPool, clock: clock)
     }
 

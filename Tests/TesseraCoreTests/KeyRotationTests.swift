@@ -106,7 +106,62 @@ final class KeyRotationTests: XCTestCase {
         XCTAssertEqual(listed.map(\.state), [.retired, .verifyOnly, .active])
         let store = fixture.service.store
         let stored = try store.read { txn in try txn.value(forKey: [0, UInt8(first)], in: store.tokenKeys) }
-        let key = try XCTUnwrap(stored).withUnsafeBytes { try TokenKey(id: first, decoding: $0) }
+        let key = try XCTUnwrap(stored).withUnsafeBytes { try TokenKey(id: first, decoding: $0, master: fixture.masterKey) }
         XCTAssertEqual(key.materialBytes, [UInt8](repeating: 0, count: 32))
+        XCTAssertEqual(try XCTUnwrap(stored).count, 35, "nothing sealed is left of a retired key")
+    }
+
+    func testTheDataFileHoldsNoKeyMaterialAndOpensOnlyWithItsMasterKey() async throws {
+        try await fixture.createUser("alice")
+        _ = try await fixture.service.keys.rotate()
+        let materials = fixture.service.store.keyRing.verifying.map(\.materialBytes)
+        XCTAssertEqual(materials.count, 2)
+        let file = try Data(contentsOf: URL(fileURLWithPath: fixture.directory + "/data.mdb"))
+        for material in materials {
+            XCTAssertNil(file.range(of: Data(material)), "a key's material is in the data file")
+        }
+        let listed = fixture.service.keys.list()
+        let directory = fixture.directory
+        fixture.service.store.close()
+        XCTAssertThrowsError(try TesseraStore(directory: directory, masterKey: MasterKey.generate())) {
+            XCTAssertEqual($0 as? KeyRingError, .wrongMasterKey)
+        }
+        XCTAssertTrue(try TesseraStore.isSealed(directory: directory))
+        XCTAssertFalse(try TesseraStore.isSealed(directory: directory + "-elsewhere"))
+        let reopened = try TesseraStore(directory: directory, masterKey: fixture.masterKey)
+        XCTAssertEqual(reopened.keyRing.verifying.map(\.materialBytes), materials)
+        reopened.close()
+        try fixture.reopen()
+        XCTAssertEqual(fixture.service.keys.list(), listed)
+    }
+
+    func testRotatingTheMasterKeyResealsEveryKeyInOneStep() async throws {
+        try await fixture.createUser("alice")
+        let login = try await fixture.login("alice")
+        _ = try await fixture.service.keys.rotate()
+        let path = NSTemporaryDirectory() + "tessera-master-\(UUID().uuidString.prefix(8)).key"
+        defer { unlink(path) }
+        let sealed = try await fixture.service.keys.rotateMaster(newKeyFile: path)
+        XCTAssertEqual(sealed, 2)
+        // The daemon goes on with the new key: rotations seal under it.
+        _ = try await fixture.service.keys.rotate()
+        await assertThrowsAsync(try await fixture.service.keys.rotateMaster(newKeyFile: path)) {
+            XCTAssertTrue("\($0)".contains("File exists"), "\($0)")
+        }
+        let new = try XCTUnwrap(try MasterKeyFile.load(path))
+        var attributes = stat()
+        XCTAssertEqual(stat(path, &attributes), 0)
+        XCTAssertEqual(attributes.st_mode & 0o777, 0o600)
+        let directory = fixture.directory
+        fixture.service.store.close()
+        XCTAssertThrowsError(try TesseraStore(directory: directory, masterKey: fixture.masterKey)) {
+            XCTAssertEqual($0 as? KeyRingError, .wrongMasterKey, "the old master key no longer opens it")
+        }
+        let reopened = try TesseraStore(directory: directory, masterKey: new)
+        XCTAssertEqual(reopened.keyRing.keys.map(\.state), [.verifyOnly, .verifyOnly, .active])
+        let service = AuthService(
+            store: reopened, configuration: fixture.service.configuration, hashingPool: fixture.hashingPool, clock: fixture.clock)
+        XCTAssertNoThrow(try service.verification.verify(token: login.token), "tokens made before both rotations still verify")
+        reopened.close()
     }
 }

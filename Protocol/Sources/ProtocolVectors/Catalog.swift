@@ -211,6 +211,11 @@ extension TestVector {
                     id: 1, state: 3, createdAt: 1_767_225_600_000, activatedAt: 1_767_225_600_000, verifyOnlySince: 1_769_817_600_000,
                     retiresAt: 1_769_900_000_000),
                 sessionsEnded: 3)),
+        request(
+            "rotate-master-key-request", "ROTATE_MASTER_KEY to a new file", .rotateMasterKey, id: 33,
+            RotateMasterKeyRequest(path: "/etc/tessera/master-2.key")),
+        reply(
+            "rotate-master-key-response", "ROTATE_MASTER_KEY reply: 2 keys sealed", .rotateMasterKey, id: 33, RotateMasterKeyResponse(keysSealed: 2)),
         // Connection-level and protocol errors
         error(
             "error-unknown-opcode", "an unknown opcode 0x7f: status 15 unknown-opcode; the connection stays open", opcode: 0x7f, id: 23,

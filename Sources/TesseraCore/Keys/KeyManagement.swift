@@ -51,6 +51,31 @@ public struct KeyManagement: Sendable {
     }
 }
 
+extension KeyManagement {
+    /// Seals every token key under a new master key, written to a new file at `path` (mode
+    /// 0600; an existing file is never overwritten), in one transaction. From the commit on,
+    /// only the new file opens the data directory: restart the daemon with `--master-key path`.
+    /// Returns how many live keys were sealed.
+    public func rotateMaster(newKeyFile path: String) async throws -> Int {
+        let new = MasterKey.generate()
+        do {
+            try MasterKeyFile.create(path, new)
+        } catch let failure as MasterKeyFile.Failure {
+            throw AuthError.invalidArgument("\(failure)")
+        }
+        store.keys.learn(new)
+        let store = self.store
+        do {
+            let sealed = try await store.write { txn in try store.resealKeys(under: new, in: txn) }
+            logger.notice("master key rotated: restart with the new file", metadata: ["master_key.path": "\(path)", "keys.sealed": "\(sealed)"])
+            return sealed
+        } catch {
+            unlink(path)
+            throw error
+        }
+    }
+}
+
 /// A token key as reported: never its material.
 public struct TokenKeyInfo: Sendable, Equatable {
     public var id: UInt16
@@ -69,3 +94,7 @@ public struct TokenKeyInfo: Sendable, Equatable {
         retiresAt = key.retiresAt
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

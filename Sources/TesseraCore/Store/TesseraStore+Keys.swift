@@ -1,28 +1,57 @@
 import LMDBKit
 import SodiumKit
 
-/// The token keys (`token_keys`: key id (u16 BE) → ``TokenKey``) and the ring's generation
-/// (`meta`: `key_ring_generation`). Every change is one transaction, so a crash at any moment
-/// leaves exactly one active key.
+/// The token keys (`token_keys`: key id (u16 BE) → ``TokenKey``, the key sealed under the
+/// master key), the ring's generation (`meta`: `key_ring_generation`) and the master key's
+/// check (`meta`: `master_key_check`). Every change is one transaction, so a crash at any
+/// moment leaves exactly one active key.
 extension TesseraStore {
     static let keyRingGenerationKey = Array("key_ring_generation".utf8)
+    static let masterKeyCheckKey = Array("master_key_check".utf8)
 
-    /// The ring as stored in `tokenKeys` and `meta`, creating the first key when there is none
-    /// (at open, before the store exists).
-    static func loadKeyRing(tokenKeys: Database, meta: Database, in txn: WriteTransaction, now: Timestamp) throws -> TokenKeyRing {
-        var keys = try storedKeys(tokenKeys, in: txn)
+    /// The ring as stored, with `master`, creating the first key when there is none (at open,
+    /// before the store exists). Keys written before sealing existed are sealed now. Throws
+    /// ``KeyRingError/wrongMasterKey`` when the keys were sealed under another master key.
+    static func loadKeyRing(
+        tokenKeys: Database, meta: Database, master: MasterKey, in txn: WriteTransaction, now: Timestamp
+    ) throws -> TokenKeyRing {
+        if let stored = try txn.value(forKey: masterKeyCheckKey, in: meta) {
+            guard stored == master.check else { throw KeyRingError.wrongMasterKey }
+        } else {
+            try txn.put(master.check, forKey: masterKeyCheckKey, in: meta)
+        }
+        var keys: [TokenKey] = []
+        var plaintext = false
+        try txn.forEach(in: tokenKeys) { key, value in
+            guard key.count == 2 else { return true }
+            plaintext = plaintext || TokenKey.isPlaintext(value)
+            keys.append(try TokenKey(id: UInt16(key[0]) << 8 | UInt16(key[1]), decoding: value, master: master))
+            return true
+        }
+        if plaintext { for key in keys { try putKey(key, tokenKeys, master: master, in: txn) } }
         if !keys.contains(where: { $0.state == .active }) {
             let key = TokenKey(id: (keys.map(\.id).max() ?? 0) + 1, material: SecureRandom.bytes(32), createdAt: now, state: .active)
-            try putKey(key, tokenKeys, in: txn)
+            try putKey(key, tokenKeys, master: master, in: txn)
             keys.append(key)
         }
         return TokenKeyRing(keys: keys, generation: try keyRingGeneration(meta, in: txn))
     }
 
+    /// Whether the data directory at `directory` already holds keys sealed under a master key
+    /// (so a missing master key file is an error, never a reason to make a new key).
+    public static func isSealed(directory: String) throws -> Bool {
+        guard access(directory + "/data.mdb", F_OK) == 0 else { return false }
+        let environment = try Environment(path: directory)
+        defer { environment.close() }
+        let meta = try environment.openDatabases(["meta"])[0]
+        return try environment.read { txn in try txn.value(forKey: masterKeyCheckKey, in: meta) != nil }
+    }
+
     /// Makes a new key active; the active one becomes verify-only until `now + verifyFor`.
     /// Returns the new ring.
     func rotateKeys(now: Timestamp, verifyFor: Int64, in txn: WriteTransaction) throws -> TokenKeyRing {
-        var keys = try storedKeys(in: txn)
+        let master = try masterKey(in: txn)
+        var keys = try storedKeys(master, in: txn)
         guard let newest = keys.map(\.id).max(), newest < UInt16.max else {
             throw AuthError.internal("every key id is used; the ring cannot rotate")
         }
@@ -30,10 +59,10 @@ extension TesseraStore {
             keys[index].state = .verifyOnly
             keys[index].verifyOnlySince = now
             keys[index].retiresAt = now + verifyFor
-            try putKey(keys[index], in: txn)
+            try Self.putKey(keys[index], tokenKeys, master: master, in: txn)
         }
         let fresh = TokenKey(id: newest + 1, material: SecureRandom.bytes(32), createdAt: now, state: .active)
-        try putKey(fresh, in: txn)
+        try Self.putKey(fresh, tokenKeys, master: master, in: txn)
         keys.append(fresh)
         return TokenKeyRing(keys: keys, generation: try advanceKeyRingGeneration(in: txn))
     }
@@ -41,28 +70,49 @@ extension TesseraStore {
     /// Retires key `id` at once (the active one is first replaced by a new key). Returns the
     /// new ring, or `nil` when there is no such key.
     func retireKey(_ id: UInt16, now: Timestamp, verifyFor: Int64, in txn: WriteTransaction) throws -> TokenKeyRing? {
-        guard let key = try storedKeys(in: txn).first(where: { $0.id == id }) else { return nil }
+        let master = try masterKey(in: txn)
+        guard let key = try storedKeys(master, in: txn).first(where: { $0.id == id }) else { return nil }
         if key.state == .active { _ = try rotateKeys(now: now, verifyFor: verifyFor, in: txn) }
-        guard key.state != .retired else { return TokenKeyRing(keys: try storedKeys(in: txn), generation: try keyRingGeneration(in: txn)) }
-        try putKey(key.retired(at: now), in: txn)
-        return TokenKeyRing(keys: try storedKeys(in: txn), generation: try advanceKeyRingGeneration(in: txn))
+        guard key.state != .retired else { return TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try keyRingGeneration(in: txn)) }
+        try Self.putKey(key.retired(at: now), tokenKeys, master: master, in: txn)
+        return TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try advanceKeyRingGeneration(in: txn))
     }
 
     /// Retires every verify-only key whose time has come. Returns the new ring and how many
     /// keys retired, or `nil` when none was due.
     func retireDueKeys(now: Timestamp, in txn: WriteTransaction) throws -> (ring: TokenKeyRing, retired: Int)? {
-        let due = try storedKeys(in: txn).filter { $0.state == .verifyOnly && $0.retiresAt <= now }
+        let master = try masterKey(in: txn)
+        let due = try storedKeys(master, in: txn).filter { $0.state == .verifyOnly && $0.retiresAt <= now }
         guard !due.isEmpty else { return nil }
-        for key in due { try putKey(key.retired(at: now), in: txn) }
-        return (TokenKeyRing(keys: try storedKeys(in: txn), generation: try advanceKeyRingGeneration(in: txn)), due.count)
+        for key in due { try Self.putKey(key.retired(at: now), tokenKeys, master: master, in: txn) }
+        return (TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try advanceKeyRingGeneration(in: txn)), due.count)
     }
 
-    private func storedKeys(in txn: some ReadableTransaction) throws -> [TokenKey] {
-        try Self.storedKeys(tokenKeys, in: txn)
+    /// Seals every key under `new` instead, and records its check: from this commit on, only
+    /// `new` opens the ring. Returns how many keys were sealed.
+    func resealKeys(under new: MasterKey, in txn: WriteTransaction) throws -> Int {
+        let keys = try storedKeys(try masterKey(in: txn), in: txn)
+        for key in keys { try Self.putKey(key, tokenKeys, master: new, in: txn) }
+        try txn.put(new.check, forKey: Self.masterKeyCheckKey, in: meta)
+        return keys.filter { $0.state != .retired }.count
     }
 
-    private func putKey(_ key: TokenKey, in txn: WriteTransaction) throws {
-        try Self.putKey(key, tokenKeys, in: txn)
+    /// The master key the database names (by its check) among those the store knows.
+    private func masterKey(in txn: some ReadableTransaction) throws -> MasterKey {
+        guard let check = try txn.value(forKey: Self.masterKeyCheckKey, in: meta), let master = keys.master(check: check) else {
+            throw KeyRingError.wrongMasterKey
+        }
+        return master
+    }
+
+    private func storedKeys(_ master: MasterKey, in txn: some ReadableTransaction) throws -> [TokenKey] {
+        var keys: [TokenKey] = []
+        try txn.forEach(in: tokenKeys) { key, value in
+            guard key.count == 2 else { return true }
+            keys.append(try TokenKey(id: UInt16(key[0]) << 8 | UInt16(key[1]), decoding: value, master: master))
+            return true
+        }
+        return keys
     }
 
     private func keyRingGeneration(in txn: some ReadableTransaction) throws -> UInt64 {
@@ -75,18 +125,8 @@ extension TesseraStore {
         return next
     }
 
-    private static func storedKeys(_ tokenKeys: Database, in txn: some ReadableTransaction) throws -> [TokenKey] {
-        var keys: [TokenKey] = []
-        try txn.forEach(in: tokenKeys) { key, value in
-            guard key.count == 2 else { return true }
-            keys.append(try TokenKey(id: UInt16(key[0]) << 8 | UInt16(key[1]), decoding: value))
-            return true
-        }
-        return keys
-    }
-
-    private static func putKey(_ key: TokenKey, _ tokenKeys: Database, in txn: WriteTransaction) throws {
-        try txn.put(key.encoded(), forKey: [UInt8(key.id >> 8), UInt8(key.id & 0xff)], in: tokenKeys)
+    private static func putKey(_ key: TokenKey, _ tokenKeys: Database, master: MasterKey, in txn: WriteTransaction) throws {
+        try txn.put(key.encoded(sealedWith: master), forKey: [UInt8(key.id >> 8), UInt8(key.id & 0xff)], in: tokenKeys)
     }
 
     private static func keyRingGeneration(_ meta: Database, in txn: some ReadableTransaction) throws -> UInt64 {
@@ -95,3 +135,7 @@ extension TesseraStore {
         } ?? 0
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -54,9 +54,10 @@ public final class TesseraStore: Sendable {
     static let schemaKey = Array("schema".utf8)
     static let schemaVersion: UInt8 = 1
 
-    /// Opens (creating when absent) the store in `directory`.
+    /// Opens (creating when absent) the store in `directory`, its token keys sealed under
+    /// `masterKey`. Throws ``KeyRingError/wrongMasterKey`` when they were sealed under another.
     public init(
-        directory: String, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock(),
+        directory: String, masterKey: MasterKey, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock(),
         logger: Logger = Logger(label: "tessera.store")
     ) throws {
         self.logger = logger
@@ -84,9 +85,9 @@ public final class TesseraStore: Sendable {
             } else {
                 try txn.put([Self.schemaVersion], forKey: Self.schemaKey, in: meta)
             }
-            return try Self.loadKeyRing(tokenKeys: tokenKeys, meta: meta, in: txn, now: clock.now())
+            return try Self.loadKeyRing(tokenKeys: tokenKeys, meta: meta, master: masterKey, in: txn, now: clock.now())
         }
-        keys = KeyRingHolder(ring)
+        keys = KeyRingHolder(ring, master: masterKey)
         writer = CommitQueue(environment: environment)
     }
 

@@ -45,18 +45,23 @@ public struct TokenKey: Sendable {
     /// Whether tokens made under this key are accepted.
     var verifies: Bool { state != .retired }
 
-    static let recordVersion: UInt8 = 1
+    static let recordVersion: UInt8 = 2
 
-    /// Stored layout: `u8 version=1 | u8 state | i64 created_at | 32 bytes key`, then appended
-    /// (absent from older records, read as 0): `i64 activated_at | i64 verify_only_since | i64 retires_at`.
-    func encoded() -> [UInt8] {
-        var writer = RecordWriter(version: Self.recordVersion, capacity: 66)
+    /// Stored layout, version 2: `u8 version=2 | u8 state | i64 created_at | i64 activated_at |
+    /// i64 verify_only_since | i64 retires_at | u8 len + the key sealed under the master key`
+    /// (nonce, ciphertext, tag: 72 bytes; 0 once retired). Version 1 held the key in plaintext
+    /// (`u8 version=1 | u8 state | i64 created_at | 32 bytes key`, then the three times); it is
+    /// read, and sealed when the ring is loaded.
+    func encoded(sealedWith master: MasterKey) -> [UInt8] {
+        let sealed = state == .retired ? [] : master.seal(materialBytes)
+        var writer = RecordWriter(version: Self.recordVersion, capacity: 35 + sealed.count)
         writer.write(state.rawValue)
         writer.write(createdAt)
-        writer.write(raw: materialBytes)
         writer.write(activatedAt)
         writer.write(verifyOnlySince)
         writer.write(retiresAt)
+        writer.write(UInt8(sealed.count))
+        writer.write(raw: sealed)
         return writer.bytes
     }
 
@@ -71,23 +76,38 @@ public struct TokenKey: Sendable {
         if state == .active { activatedAt = createdAt }
     }
 
-    init(id: UInt16, decoding bytes: UnsafeRawBufferPointer) throws {
+    /// Reads a stored key, unsealing its material with `master`. Throws
+    /// ``KeyRingError/cannotUnseal(_:)`` when the material was sealed under another key.
+    init(id: UInt16, decoding bytes: UnsafeRawBufferPointer, master: MasterKey) throws {
         var reader = RecordReader(bytes)
-        _ = try reader.read(UInt8.self)
+        let version = try reader.read(UInt8.self)
         self.id = id
         state = State(rawValue: try reader.read()) ?? .retired
         createdAt = try reader.read()
         var inline = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        let bytes = try reader.read(raw: 32)
-        Swift.withUnsafeMutableBytes(of: &inline) { $0.copyMemory(from: bytes) }
-        material = inline
-        guard !reader.isAtEnd else {
-            activatedAt = state == .active ? createdAt : 0
+        if version == 1 {
+            let plain = try reader.read(raw: 32)
+            Swift.withUnsafeMutableBytes(of: &inline) { $0.copyMemory(from: plain) }
+            material = inline
+            activatedAt = reader.isAtEnd ? (state == .active ? createdAt : 0) : try reader.read()
+            verifyOnlySince = reader.isAtEnd ? 0 : try reader.read()
+            retiresAt = reader.isAtEnd ? 0 : try reader.read()
             return
         }
         activatedAt = try reader.read()
         verifyOnlySince = try reader.read()
         retiresAt = try reader.read()
+        let sealed = Array(try reader.read(raw: Int(try reader.read(UInt8.self))))
+        if !sealed.isEmpty {
+            guard let plain = master.open(sealed), plain.count == 32 else { throw KeyRingError.cannotUnseal(id) }
+            Swift.withUnsafeMutableBytes(of: &inline) { $0.copyBytes(from: plain) }
+        }
+        material = inline
+    }
+
+    /// Whether a stored record holds its key in plaintext (written before keys were sealed).
+    static func isPlaintext(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.first == 1
     }
 
     /// This key, retired at `now`: its material is wiped.
@@ -97,6 +117,22 @@ public struct TokenKey: Sendable {
         key.material = (0, 0, 0, 0)
         key.retiresAt = now
         return key
+    }
+}
+
+/// Why the ring could not be loaded.
+public enum KeyRingError: Error, Equatable, CustomStringConvertible {
+    /// The data directory's keys were sealed under another master key.
+    case wrongMasterKey
+    /// Key `id` does not open with the master key (the record is damaged).
+    case cannotUnseal(UInt16)
+
+    public var description: String {
+        switch self {
+        case .wrongMasterKey:
+            "the data directory's keys were sealed under another master key (after 'tessera keys rotate-master', point --master-key at the new file)"
+        case .cannotUnseal(let id): "token key \(id) does not open with the master key; its record is damaged"
+        }
     }
 }
 
@@ -132,15 +168,30 @@ public struct TokenKeyRing: Sendable {
 }
 
 /// The ring in use, swapped whole when keys change: readers take it once (a verify batch, a
-/// login) and never see a ring half changed.
-final class KeyRingHolder: Sendable {
+/// login) and never see a ring half changed. Also the master keys the store knows (the one the
+/// keys are sealed under, and after `rotate-master` the new one): a transaction seals with the
+/// one whose check the database holds, so a rotation racing a re-sealing never seals under a
+/// key the file no longer names.
+@usableFromInline final class KeyRingHolder: Sendable {
     private let ring: Mutex<TokenKeyRing>
+    private let masters: Mutex<[MasterKey]>
 
-    init(_ ring: TokenKeyRing) {
+    init(_ ring: TokenKeyRing, master: MasterKey) {
         self.ring = Mutex(ring)
+        masters = Mutex([master])
     }
 
-    var current: TokenKeyRing { ring.withLock { $0 } }
+    @usableFromInline var current: TokenKeyRing { ring.withLock { $0 } }
+
+    /// The known master key whose check is `check`.
+    func master(check: [UInt8]) -> MasterKey? {
+        masters.withLock { keys in keys.first { $0.check == check } }
+    }
+
+    /// Adds a master key (before re-sealing under it).
+    func learn(_ master: MasterKey) {
+        masters.withLock { $0.insert(master, at: 0) }
+    }
 
     /// Installs `newer` unless a later ring is already in place.
     func install(_ newer: TokenKeyRing) {

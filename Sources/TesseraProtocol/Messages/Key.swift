@@ -117,3 +117,33 @@ public struct RetireKeyResponse: SchemaMessage {
             .integer(2, "sessions_ended", \.sessionsEnded),
         ])
 }
+
+/// ROTATE_MASTER_KEY request (opcode 0x43): where the daemon writes the new master key file.
+public struct RotateMasterKeyRequest: SchemaMessage {
+    public var path = ""
+
+    public init() {}
+
+    public init(path: String) { self.path = path }
+
+    public static let schema = MessageSchema<Self>(
+        "ROTATE_MASTER_KEY request",
+        [
+            .string(1, "path", \.path)
+        ])
+}
+
+/// ROTATE_MASTER_KEY reply: how many live keys are now sealed under the new master key.
+public struct RotateMasterKeyResponse: SchemaMessage {
+    public var keysSealed: UInt32 = 0
+
+    public init() {}
+
+    public init(keysSealed: UInt32) { self.keysSealed = keysSealed }
+
+    public static let schema = MessageSchema<Self>(
+        "ROTATE_MASTER_KEY reply",
+        [
+            .integer(1, "keys_sealed", \.keysSealed)
+        ])
+}

@@ -46,6 +46,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case rotateKey = 0x41
     /// Retire a token key now: every token made under it is refused.
     case retireKey = 0x42
+    /// Seal the token keys under a new master key, written to a new file.
+    case rotateMasterKey = 0x43
 }
 
 /// The protocol version this library speaks.
@@ -72,7 +74,8 @@ extension Opcode {
         case .verify: .verifyBatch
         case .hello, .ping, .getUser, .listSessions, .listUsers, .listKeys: .inline
         case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .validate,
-            .newValidationCode, .login, .logout, .refresh, .revokeSession, .revokeAllSessions, .rotateKey, .retireKey:
+            .newValidationCode, .login, .logout, .refresh, .revokeSession, .revokeAllSessions, .rotateKey, .retireKey,
+            .rotateMasterKey:
             .slow
         }
     }

@@ -141,6 +141,9 @@ struct RequestDispatcher: RequestDispatching {
             let (key, ended) = try await keys.retire(request.keyID)
             return RetireKeyResponse(key: KeyInfo(key), sessionsEnded: UInt64(ended))
         }
+        table.slow(Operations.rotateMasterKey) { request in
+            RotateMasterKeyResponse(keysSealed: UInt32(clamping: try await keys.rotateMaster(newKeyFile: request.path)))
+        }
         return table
     }
 

@@ -107,10 +107,12 @@ final class Fixture: @unchecked Sendable {
 
     init(sessions count: Int) throws {
         let directory = NSTemporaryDirectory() + "tessera-inprocess-\(count)"
-        let tokenFile = directory + ".tokens"
-        let seeded = FileManager.default.fileExists(atPath: tokenFile)
-        if !seeded { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try TesseraStore(directory: directory)
+        let (tokenFile, keyFile) = (directory + ".tokens", directory + ".master.key")
+        let seeded = FileManager.default.fileExists(atPath: tokenFile) && FileManager.default.fileExists(atPath: keyFile)
+        if !seeded {
+            for path in [directory, tokenFile, keyFile] { try? FileManager.default.removeItem(atPath: path) }
+        }
+        let store = try TesseraStore(directory: directory, masterKey: try MasterKeyFile.loadOrCreate(path: keyFile, data: directory).key)
         var configuration = AuthConfiguration()
         configuration.passwordHasher = PasswordHasher(opsLimit: 1, memLimit: 64 * 1024)
         service = AuthService(store: store, configuration: configuration, hashingPool: HashingPool(configuration))

@@ -10,13 +10,15 @@ struct InProcess: AsyncParsableCommand {
         commandName: "in-process",
         abstract: "Tessera's verify against the keyed-hash + LMDB-get floor on the same records, interleaved rounds; prints the ratio.")
     @Option(help: "Data directory seeded by 'seed' (no daemon running on it).") var data: String
+    @Option(name: .customLong("master-key"), help: "Master key file (default: tessera-master.key beside the data directory).")
+    var masterKey: String?
     @Option(help: "Token file written by 'seed'.") var tokens: String
     @Option(help: "Lookups per round.") var lookups: Int = 200_000
     @Option(help: "Rounds (each runs every variant once).") var rounds: Int = 5
 
     func run() async throws {
         let texts = try String(contentsOfFile: tokens, encoding: .utf8).split(separator: "\n").map(String.init)
-        let store = try TesseraStore(directory: data)
+        let store = try openStore(data: data, masterKey: masterKey)
         let configuration = AuthConfiguration()
         let hashingPool = HashingPool(configuration)
         let service = AuthService(store: store, configuration: configuration, hashingPool: hashingPool)

@@ -15,6 +15,14 @@ struct LoadGenerator: AsyncParsableCommand {
         subcommands: [Seed.self, Run.self, InProcess.self, RedisLoad.self, Argon2Floor.self, WriteFloor.self, FirstVerify.self])
 }
 
+/// The master key of a data directory: `--master-key`, or `tessera-master.key` beside the
+/// data directory (where `tesserad` looks when its socket is beside it too).
+func openStore(data: String, masterKey: String?) throws -> TesseraStore {
+    let parent = data.contains("/") ? String(data[...data.lastIndex(of: "/")!]) : ""
+    let path = masterKey ?? parent + "tessera-master.key"
+    return try TesseraStore(directory: data, masterKey: try MasterKeyFile.loadOrCreate(path: path, data: data).key)
+}
+
 /// The user every seeded session belongs to.
 enum BenchUser {
     static let username = "bench"
@@ -27,6 +35,8 @@ struct Seed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create the bench user and N sessions in a data directory (no daemon running); write the tokens to a file.")
     @Option(help: "Data directory.") var data: String
+    @Option(name: .customLong("master-key"), help: "Master key file (default: tessera-master.key beside the data directory).")
+    var masterKey: String?
     @Option(help: "Sessions to create.") var sessions: Int = 1_000_000
     @Option(help: "File receiving one token per line.") var tokens: String
     @Option(name: .customLong("argon2-ops")) var argon2Ops: UInt64 = PasswordHasher.interactive.opsLimit
@@ -34,7 +44,7 @@ struct Seed: AsyncParsableCommand {
 
     func run() async throws {
         let started = Date()
-        let store = try TesseraStore(directory: data)
+        let store = try openStore(data: data, masterKey: masterKey)
         var configuration = AuthConfiguration()
         configuration.passwordHasher = PasswordHasher(opsLimit: argon2Ops, memLimit: argon2MemKiB * 1024)
         configuration.minimumPasswordLength = 1
