@@ -19,6 +19,9 @@ public struct AuthConfiguration: Sendable {
     public var refreshGraceSeconds: UInt32 = 10
     /// How long a validation code works after it was issued. Default: 24 hours.
     public var validationCodeLifetimeSeconds: UInt32 = 24 * 3600
+    /// Rotate the token-digest key when the active one has been active this long (the sweeper
+    /// does it). 0: only by hand (`tessera keys rotate`). Default: 0.
+    public var keyRotationSeconds: UInt32 = 0
     /// Idle timeout: a session not verified for this long ends. 0 disables. Default: 30 minutes.
     public var idleTimeoutSeconds: UInt32 = 30 * 60
     /// A verify writes the session's last-seen time only when the stored one is older than this.

@@ -92,6 +92,11 @@ struct Tesserad: AsyncParsableCommand {
         name: .customLong("refresh-grace"), help: "Seconds a retired refresh token still returns the pair it was exchanged for (0: no grace window).")
     var refreshGrace: UInt32 = 10
 
+    @Option(
+        name: .customLong("rotate-every"),
+        help: "Rotate the token key when it has been active this many seconds (0: only by hand, 'tessera keys rotate').")
+    var rotateEvery: UInt32 = 0
+
     @Option(name: .customLong("validation-code-lifetime"), help: "Seconds a validation code works after it was issued.")
     var validationCodeLifetime: UInt32 = 24 * 3600
 
@@ -210,6 +215,7 @@ struct Tesserad: AsyncParsableCommand {
         auth.refreshLifetimeSeconds = refreshLifetime
         auth.refreshGraceSeconds = refreshGrace
         auth.validationCodeLifetimeSeconds = validationCodeLifetime
+        auth.keyRotationSeconds = rotateEvery
         auth.maximumSessionsPerUser = maximumSessionsPerUser
         auth.lastSeenIntervalSeconds = lastSeenInterval
         auth.lockout = LockoutPolicy(threshold: lockoutThreshold, baseDelaySeconds: lockoutDelay, maximumDelaySeconds: lockoutMaxDelay)

@@ -164,4 +164,21 @@ final class KeyRotationTests: XCTestCase {
         XCTAssertNoThrow(try service.verification.verify(token: login.token), "tokens made before both rotations still verify")
         reopened.close()
     }
+
+    func testTheSweeperRotatesOnScheduleWhenAsked() async throws {
+        let fixture = try CoreFixture { $0.keyRotationSeconds = 600 }
+        defer { fixture.tearDown() }
+        try await fixture.createUser("alice")
+        let login = try await fixture.login("alice")
+        fixture.clock.advance(by: 599_999)
+        var step = try await fixture.service.sweeper.sweep()
+        XCTAssertFalse(step.keyRotated)
+        fixture.clock.advance(by: 1)
+        step = try await fixture.service.sweeper.sweep()
+        XCTAssertTrue(step.keyRotated)
+        XCTAssertEqual(fixture.service.keys.list().map(\.state), [.verifyOnly, .active])
+        step = try await fixture.service.sweeper.sweep()
+        XCTAssertFalse(step.keyRotated, "the new key's own clock starts now")
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: login.token))
+    }
 }

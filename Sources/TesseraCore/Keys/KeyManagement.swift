@@ -16,9 +16,12 @@ public struct KeyManagement: Sendable {
     let logger: Logger
 
     /// How long a replaced key keeps verifying, in milliseconds.
-    var verifyFor: Int64 {
-        Int64(
-            max(configuration.sessionLifetimeSeconds, configuration.refreshLifetimeSeconds, configuration.validationCodeLifetimeSeconds))
+    var verifyFor: Int64 { Self.verifyFor(configuration) }
+
+    /// How long a key replaced under `configuration` keeps verifying: the longest life of
+    /// anything made under it, in milliseconds.
+    static func verifyFor(_ configuration: AuthConfiguration) -> Int64 {
+        Int64(max(configuration.sessionLifetimeSeconds, configuration.refreshLifetimeSeconds, configuration.validationCodeLifetimeSeconds))
             * 1000
     }
 

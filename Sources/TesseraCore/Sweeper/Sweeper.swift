@@ -14,6 +14,8 @@ public struct SweepResult: Sendable, Equatable {
     public var expiredTokens = 0
     /// Verify-only token keys retired because nothing made under them can still be alive.
     public var keysRetired = 0
+    /// Whether the token key was rotated because it had been active for the configured time.
+    public var keyRotated = false
     /// `true` when the step reached the end of every database it walks (the next step starts over).
     public var wrapped = false
 }
@@ -54,11 +56,19 @@ public final class Sweeper: Sendable {
         let now = clock.now()
         let (start, configuration) = (cursor.withLock { $0 }, self.configuration)
         let grace = Int64(configuration.refreshGraceSeconds) * 1000
+        let rotation = Int64(configuration.keyRotationSeconds) * 1000
+        let verifyFor = KeyManagement.verifyFor(configuration)
         let memory = Int64(configuration.refreshLifetimeSeconds) * 1000
         let (result, next, ring) = try await store.write { txn -> (SweepResult, Cursor, TokenKeyRing?) in
             var result = SweepResult()
-            let retirement = try store.retireDueKeys(now: now, in: txn)
-            result.keysRetired = retirement?.retired ?? 0
+            var ring = try store.retireDueKeys(now: now, in: txn).map { retirement in
+                result.keysRetired = retirement.retired
+                return retirement.ring
+            }
+            if rotation > 0, (ring ?? store.keyRing).active.activatedAt + rotation <= now {
+                ring = try store.rotateKeys(now: now, verifyFor: verifyFor, in: txn)
+                result.keyRotated = true
+            }
             var expiredSessions: [(SessionID, SessionRecord)] = []
             let sessions = try store.scanSessions(from: start.sessions, limit: batch, in: txn) { id, record in
                 if record.deadline() <= now { expiredSessions.append((id, record)) }
@@ -105,13 +115,16 @@ public final class Sweeper: Sendable {
                 Cursor(
                     sessions: resume(sessions), refreshTokens: resume(refresh), throttle: resume(throttle),
                     expiredTokens: resume(remembered)),
-                retirement?.ring
+                ring
             )
         }
         cursor.withLock { $0 = next }
         if let ring {
             store.keys.install(ring)
-            logger.notice("token keys retired: nothing made under them can still be alive", metadata: ["keys.retired": "\(result.keysRetired)"])
+            if result.keysRetired > 0 {
+                logger.notice("token keys retired: nothing made under them can still be alive", metadata: ["keys.retired": "\(result.keysRetired)"])
+            }
+            if result.keyRotated { logger.notice("token key rotated on schedule", metadata: ["key.id": "\(ring.active.id)"]) }
         }
         if result.sessions + result.refreshTokens + result.graceBoxes + result.throttleEntries + result.expiredTokens > 0 {
             logger.debug(
