@@ -46,7 +46,7 @@ public final class TesseraStore: Sendable {
     let expiredTokens: Database
     let graceBoxes: Database
     /// The token keys, loaded at open and swapped whole when they change.
-    let keys: KeyRingHolder
+    @usableFromInline let keys: KeyRingHolder
     /// The ring in use now. Take it once per unit of work (a verify batch, a login).
     @usableFromInline var keyRing: TokenKeyRing { keys.current }
 

@@ -154,7 +154,7 @@ public struct TokenKeyRing: Sendable {
     }
 
     /// The key tokens naming `id` are checked with; `nil` for an unknown or retired key.
-    @inline(__always)
+    @usableFromInline @inline(__always)
     func key(id: UInt16) -> TokenKey? {
         if active.id == id { return active }
         for key in keys where key.id == id { return key.verifies ? key : nil }
@@ -167,21 +167,50 @@ public struct TokenKeyRing: Sendable {
     }
 }
 
-/// The ring in use, swapped whole when keys change: readers take it once (a verify batch, a
-/// login) and never see a ring half changed. Also the master keys the store knows (the one the
-/// keys are sealed under, and after `rotate-master` the new one): a transaction seals with the
-/// one whose check the database holds, so a rotation racing a re-sealing never seals under a
-/// key the file no longer names.
-@usableFromInline final class KeyRingHolder: Sendable {
-    private let ring: Mutex<TokenKeyRing>
+/// The ring in use, swapped whole when keys change, and the master keys the store knows.
+///
+/// Verify reads the ring with one atomic load and no reference counting: each ring lives in
+/// its own allocation, published with a release store. A replaced ring is never freed (a reader
+/// may still be looking at it); rings change a few times a year, by rotation, so what is kept
+/// is a few hundred bytes a rotation.
+///
+/// The master keys: the one the keys are sealed under, and after `rotate-master` the new one.
+/// A transaction seals with the one whose check the database holds, so a rotation racing a
+/// re-sealing never seals under a key the file no longer names.
+@usableFromInline final class KeyRingHolder: @unchecked Sendable {
+    // @unchecked: `published` points at rings that are immutable once published and never freed;
+    // `install` is serialized by `installing`.
+    private let published: Atomic<UnsafeMutablePointer<TokenKeyRing>>
+    private let installing = Mutex(())
     private let masters: Mutex<[MasterKey]>
 
     init(_ ring: TokenKeyRing, master: MasterKey) {
-        self.ring = Mutex(ring)
+        published = Atomic(Self.allocate(ring))
         masters = Mutex([master])
     }
 
-    @usableFromInline var current: TokenKeyRing { ring.withLock { $0 } }
+    /// The ring in use now (a copy: for everything but the verify path).
+    @usableFromInline var current: TokenKeyRing { published.load(ordering: .acquiring).pointee }
+
+    /// The key tokens naming `id` are checked with, from the ring in use; no copy of the ring.
+    @usableFromInline @inline(__always)
+    func key(id: UInt16) -> TokenKey? {
+        published.load(ordering: .acquiring).pointee.key(id: id)
+    }
+
+    /// Installs `newer` unless a later ring is already in place.
+    func install(_ newer: TokenKeyRing) {
+        installing.withLock { _ in
+            guard newer.generation > published.load(ordering: .acquiring).pointee.generation else { return }
+            published.store(Self.allocate(newer), ordering: .releasing)
+        }
+    }
+
+    private static func allocate(_ ring: TokenKeyRing) -> UnsafeMutablePointer<TokenKeyRing> {
+        let pointer = UnsafeMutablePointer<TokenKeyRing>.allocate(capacity: 1)
+        pointer.initialize(to: ring)
+        return pointer
+    }
 
     /// The known master key whose check is `check`.
     func master(check: [UInt8]) -> MasterKey? {
@@ -191,11 +220,6 @@ public struct TokenKeyRing: Sendable {
     /// Adds a master key (before re-sealing under it).
     func learn(_ master: MasterKey) {
         masters.withLock { $0.insert(master, at: 0) }
-    }
-
-    /// Installs `newer` unless a later ring is already in place.
-    func install(_ newer: TokenKeyRing) {
-        ring.withLock { if newer.generation > $0.generation { $0 = newer } }
     }
 }
 

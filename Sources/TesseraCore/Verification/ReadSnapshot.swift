@@ -5,17 +5,13 @@ import SodiumKit
 public struct ReadSnapshot {
     @usableFromInline let txn: ReadTransaction
     @usableFromInline let store: TesseraStore
-    /// The token keys, taken once for the whole snapshot (a rotation swaps the ring, never
-    /// changes it under a batch).
-    @usableFromInline let ring: TokenKeyRing
     /// How stale a session's last-seen time may get before a verify asks for it to be written.
     @usableFromInline let touchInterval: Int64
 
     @usableFromInline
-    init(txn: ReadTransaction, store: TesseraStore, ring: TokenKeyRing, touchInterval: Int64) {
+    init(txn: ReadTransaction, store: TesseraStore, touchInterval: Int64) {
         self.txn = txn
         self.store = store
-        self.ring = ring
         self.touchInterval = touchInterval
     }
 
@@ -25,7 +21,8 @@ public struct ReadSnapshot {
     /// The cost is one Base64 decode, one keyed BLAKE2b of the secret, one LMDB lookup by
     /// session id, and a constant-time comparison of digests. Nothing is allocated.
     public func verify(token text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
-        guard let token = SessionToken.parse(text), let key = ring.key(id: token.keyID) else { throw .tokenInvalid }
+        // The ring in use (one atomic load; a rotation publishes a new ring, never changes one).
+        guard let token = SessionToken.parse(text), let key = store.keys.key(id: token.keyID) else { throw .tokenInvalid }
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         let view: SessionRecordView?
         do {

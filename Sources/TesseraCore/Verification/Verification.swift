@@ -22,8 +22,7 @@ public struct Verification: Sendable {
     /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
     @inlinable
     public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
-        let ring = store.keyRing
-        return try store.read { txn in try body(ReadSnapshot(txn: txn, store: store, ring: ring, touchInterval: touchInterval)) }
+        try store.read { txn in try body(ReadSnapshot(txn: txn, store: store, touchInterval: touchInterval)) }
     }
 
     /// Records that the sessions `ids` were used at `now`, extending their idle deadlines. One
