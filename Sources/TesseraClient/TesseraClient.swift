@@ -82,19 +82,26 @@ public final class TesseraClient: Sendable {
     /// Checks a password and opens a session.
     public func login(
         identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-        idleTimeoutSeconds: UInt32? = nil
+        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false
     ) async throws -> LoginResult {
         let request = LoginRequest(
             identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
-            lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds)
+            lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds, jwt: jwt)
         return try LoginResult(try await call(Operations.login, request))
     }
 
     /// Exchanges a refresh token for a new access token and refresh token. A retry within the
     /// server's grace window returns the same pair; a replay after it fails with `refresh-reused`
     /// and ends every session of the family.
-    public func refresh(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResult {
-        try LoginResult(try await call(Operations.refresh, RefreshRequest(refreshToken: refreshToken, clientIP: clientIP, userAgent: userAgent)))
+    public func refresh(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil, jwt: Bool = false) async throws -> LoginResult {
+        try LoginResult(
+            try await call(Operations.refresh, RefreshRequest(refreshToken: refreshToken, clientIP: clientIP, userAgent: userAgent, jwt: jwt)))
+    }
+
+    /// The JWKS (JSON) of the signing keys that may still verify a JWT: serve it at
+    /// `/.well-known/jwks.json` for services that verify JWTs offline.
+    public func jwks() async throws -> String {
+        try await call(Operations.jwks, EmptyMessage()).jwks
     }
 
     /// Checks a token: whose session it is, its roles and expiry.
@@ -176,8 +183,8 @@ public final class TesseraClient: Sendable {
 
     /// Makes a new token key active; the previous one verifies the tokens made under it until
     /// they cannot be alive, then retires. Returns the new key.
-    public func rotateKey() async throws -> KeyInfo {
-        try await call(Operations.rotateKey, RotateKeyRequest()).key
+    public func rotateKey(purpose: UInt8 = 1) async throws -> KeyInfo {
+        try await call(Operations.rotateKey, RotateKeyRequest(purpose: purpose)).key
     }
 
     /// Seals the token keys under a new master key, which the daemon writes to a new file at

@@ -22,6 +22,15 @@ public struct AuthConfiguration: Sendable {
     /// Rotate the token-digest key when the active one has been active this long (the sweeper
     /// does it). 0: only by hand (`tessera keys rotate`). Default: 0.
     public var keyRotationSeconds: UInt32 = 0
+    /// Rotate the JWT signing key when it has been active this long. 0: only by hand.
+    /// Default: 30 days.
+    public var jwtKeyRotationSeconds: UInt32 = 30 * 24 * 3600
+    /// A JWT's lifetime (never beyond its session's expiry). Default: 1 hour.
+    public var jwtLifetimeSeconds: UInt32 = 3600
+    /// A JWT's `iss` claim.
+    public var jwtIssuer = "tessera"
+    /// A JWT's `aud` claim; none when `nil`.
+    public var jwtAudience: String?
     /// Idle timeout: a session not verified for this long ends. 0 disables. Default: 30 minutes.
     public var idleTimeoutSeconds: UInt32 = 30 * 60
     /// A verify writes the session's last-seen time only when the stored one is older than this.

@@ -5,7 +5,7 @@ import TesseraProtocol
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "List, rotate and retire the token keys (never shows key material).",
-        subcommands: [List.self, Rotate.self, Retire.self, RotateMaster.self])
+        subcommands: [List.self, Rotate.self, Retire.self, RotateMaster.self, JWKS.self])
     /// Accepted here too: `tessera keys --socket PATH ...`.
     @OptionGroup var options: GlobalOptions
 
@@ -22,7 +22,7 @@ struct KeysCommand: AsyncParsableCommand {
                     print("id     purpose        state        created               activated             retires")
                     for key in keys {
                         let columns = [
-                            String(key.id).padding(6), "token-digest".padding(14), KeysCommand.stateName(key.state).padding(12),
+                            String(key.id).padding(6), KeysCommand.purposeName(key.purpose).padding(14), KeysCommand.stateName(key.state).padding(12),
                             Output.iso8601(key.createdAt).padding(21), (key.activatedAt.map(Output.iso8601) ?? "-").padding(21),
                             key.retiresAt.map(Output.iso8601) ?? "-",
                         ]
@@ -34,7 +34,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         static func object(_ key: KeyInfo) -> [String: Any] {
             var object: [String: Any] = [
-                "id": Int(key.id), "purpose": "token-digest", "state": KeysCommand.stateName(key.state),
+                "id": Int(key.id), "purpose": KeysCommand.purposeName(key.purpose), "state": KeysCommand.stateName(key.state),
                 "created_at": Output.iso8601(key.createdAt),
             ]
             if let at = key.activatedAt { object["activated_at"] = Output.iso8601(at) }
@@ -49,10 +49,15 @@ struct KeysCommand: AsyncParsableCommand {
             abstract:
                 "Make a new key active. The previous key still verifies what it made until that cannot be alive, then retires: nobody is logged out.")
         @OptionGroup var options: GlobalOptions
+        @Option(help: "token-digest (session, refresh and validation tokens) or jwt-signing.") var purpose = "token-digest"
+
+        func validate() throws {
+            guard KeysCommand.purposeNumber(purpose) != nil else { throw ValidationError("--purpose is token-digest or jwt-signing") }
+        }
 
         func run() async throws {
             try await options.run { client in
-                let key = try await client.rotateKey()
+                let key = try await client.rotateKey(purpose: KeysCommand.purposeNumber(purpose)!)
                 if options.json { Output.json(["key": List.object(key)]) } else { print("key \(key.id) is active") }
             }
         }
@@ -102,6 +107,28 @@ struct KeysCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    struct JWKS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "jwks", abstract: "Print the JWKS (JSON) of the JWT signing keys, for services that verify JWTs offline.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await options.run { client in print(try await client.jwks()) }
+        }
+    }
+
+    static func purposeName(_ purpose: UInt8) -> String {
+        switch purpose {
+        case 1: "token-digest"
+        case 2: "jwt-signing"
+        default: "unknown(\(purpose))"
+        }
+    }
+
+    static func purposeNumber(_ name: String) -> UInt8? {
+        ["token-digest": 1, "jwt-signing": 2][name]
     }
 
     static func stateName(_ state: UInt8) -> String {

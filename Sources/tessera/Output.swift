@@ -57,6 +57,8 @@ enum Output {
             ]
             object["refresh_token"] = reply.refreshToken
             object["refresh_expires_at"] = iso8601(reply.refreshExpiresAt)
+            if let jwt = reply.jwt { object["jwt"] = jwt }
+            if let at = reply.jwtExpiresAt { object["jwt_expires_at"] = iso8601(at) }
             self.json(object)
         } else {
             print(reply.token)
@@ -64,6 +66,7 @@ enum Output {
             print(
                 "expires \(iso8601(reply.expiresAt)), session \(reply.sessionID), user \(reply.user.username) (id \(reply.user.id))"
                     + ", refresh token expires \(iso8601(reply.refreshExpiresAt))")
+            if let jwt = reply.jwt, let at = reply.jwtExpiresAt { print("jwt (expires \(iso8601(at))): \(jwt)") }
         }
     }
 

@@ -77,12 +77,14 @@ struct Login: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument(help: "Username or email.") var identifier: String
     @Option(help: "Session lifetime in seconds (capped by the daemon).") var lifetime: UInt32?
+    @Flag(help: "Also ask for a JWT access token (printed last).") var jwt = false
 
     func run() async throws {
         var password = try Password.read(prompt: "Password for \(identifier): ")
         defer { password.resetBytes(in: 0..<password.count) }
         try await options.run { client in
-            let reply = try await client.login(identifier: identifier, password: password, userAgent: "tessera-cli", lifetimeSeconds: lifetime)
+            let reply = try await client.login(
+                identifier: identifier, password: password, userAgent: "tessera-cli", lifetimeSeconds: lifetime, jwt: jwt)
             Output.pair(reply, json: options.json)
         }
     }
@@ -93,11 +95,12 @@ struct Refresh: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The refresh token; read from standard input when absent or '-' (a token in argv is visible to other users).")
     var refreshToken: String?
+    @Flag(help: "Also ask for a JWT access token (printed last).") var jwt = false
 
     func run() async throws {
         let token = try Password.tokenArgument(refreshToken)
         try await options.run { client in
-            Output.pair(try await client.refresh(refreshToken: token, userAgent: "tessera-cli"), json: options.json)
+            Output.pair(try await client.refresh(refreshToken: token, userAgent: "tessera-cli", jwt: jwt), json: options.json)
         }
     }
 }

@@ -97,6 +97,20 @@ struct Tesserad: AsyncParsableCommand {
         help: "Rotate the token key when it has been active this many seconds (0: only by hand, 'tessera keys rotate').")
     var rotateEvery: UInt32 = 0
 
+    @Option(
+        name: .customLong("rotate-jwt-every"),
+        help: "Rotate the JWT signing key when it has been active this many seconds (0: only by hand). Default: 30 days.")
+    var rotateJWTEvery: UInt32 = 30 * 24 * 3600
+
+    @Option(name: .customLong("jwt-lifetime"), help: "Seconds a JWT access token lives (never beyond its session).")
+    var jwtLifetime: UInt32 = 3600
+
+    @Option(name: .customLong("jwt-issuer"), help: "The 'iss' claim of JWT access tokens.")
+    var jwtIssuer = "tessera"
+
+    @Option(name: .customLong("jwt-audience"), help: "The 'aud' claim of JWT access tokens (none by default).")
+    var jwtAudience: String?
+
     @Option(name: .customLong("validation-code-lifetime"), help: "Seconds a validation code works after it was issued.")
     var validationCodeLifetime: UInt32 = 24 * 3600
 
@@ -183,6 +197,7 @@ struct Tesserad: AsyncParsableCommand {
         guard maximumSessionsPerUser >= 0 else { throw ValidationError("--max-sessions-per-user must be 0 or more") }
         guard lastSeenInterval >= 1 else { throw ValidationError("--last-seen-interval must be at least 1 second") }
         guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
+        guard jwtLifetime >= 1 else { throw ValidationError("--jwt-lifetime must be at least 1 second") }
         guard validationCodeLifetime >= 1 else { throw ValidationError("--validation-code-lifetime must be at least 1 second") }
         guard (1...1024).contains(minimumPasswordLength) else { throw ValidationError("--min-password-length must be between 1 and 1024") }
         guard (256...(16 << 20)).contains(maximumFrame) else { throw ValidationError("--max-frame must be between 256 bytes and 16 MiB") }
@@ -216,6 +231,10 @@ struct Tesserad: AsyncParsableCommand {
         auth.refreshGraceSeconds = refreshGrace
         auth.validationCodeLifetimeSeconds = validationCodeLifetime
         auth.keyRotationSeconds = rotateEvery
+        auth.jwtKeyRotationSeconds = rotateJWTEvery
+        auth.jwtLifetimeSeconds = jwtLifetime
+        auth.jwtIssuer = jwtIssuer
+        auth.jwtAudience = jwtAudience
         auth.maximumSessionsPerUser = maximumSessionsPerUser
         auth.lastSeenIntervalSeconds = lastSeenInterval
         auth.lockout = LockoutPolicy(threshold: lockoutThreshold, baseDelaySeconds: lockoutDelay, maximumDelaySeconds: lockoutMaxDelay)

@@ -18,10 +18,13 @@ final class KeysEndToEndTests: XCTestCase {
         try runCommand(DaemonProcess.tessera, ["--socket", daemon.socketPath] + arguments, input: input)
     }
 
+    /// The token-digest keys, from `tessera keys list --json`.
     private func keys() throws -> [[String: Any]] {
         let list = try tessera(["keys", "list", "--json"])
         XCTAssertEqual(list.status, 0, list.stderr)
-        return (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [String: Any])["keys"] as! [[String: Any]]
+        let all = (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [String: Any])["keys"] as! [[String: Any]]
+        XCTAssertEqual(all.filter { $0["purpose"] as? String == "jwt-signing" && $0["state"] as? String == "active" }.count, 1)
+        return all.filter { $0["purpose"] as? String == "token-digest" }
     }
 
     private static func keyID(_ token: String) -> Int {
@@ -44,7 +47,9 @@ final class KeysEndToEndTests: XCTestCase {
         XCTAssertEqual(try keys().map { $0["state"] as? String }, ["verify-only", "active"])
         XCTAssertEqual(try tessera(["verify"], input: before.token + "\n").status, 0, "a token made before the rotation still verifies")
         let after = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
-        XCTAssertEqual(Self.keyID(after.token), Self.keyID(before.token) + 1, "new tokens name the new key")
+        let active = try XCTUnwrap(try keys().last?["id"] as? Int)
+        XCTAssertEqual(Self.keyID(after.token), active, "new tokens name the new key")
+        XCTAssertGreaterThan(active, Self.keyID(before.token))
         let renewed = try await client.refresh(refreshToken: before.refreshToken)
         XCTAssertEqual(Self.keyID(renewed.refreshToken), Self.keyID(after.token), "the family survived and moved to the new key")
         _ = try await client.validate(code: try XCTUnwrap(registration.validationCode))
@@ -76,14 +81,14 @@ final class KeysEndToEndTests: XCTestCase {
         let (socketPath, load) = (daemon.socketPath, tokens)
         async let verified = Self.verifyUntilStopped(tokens: load, socketPath: socketPath)
         for round in 0..<20 {
-            _ = try await client.rotateKey()
+            let rotated = try await client.rotateKey()
             // The load runs on under the new ring before the next rotation.
             let mark = Self.successes.withLock { $0 }
             while Self.successes.withLock({ $0 }) < mark + 50 { await Task.yield() }
             // Tokens made under each new key join the load.
             let fresh = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
             _ = try await client.verify(token: fresh.token)
-            XCTAssertEqual(Self.keyID(fresh.token), Self.keyID(tokens[0]) + round + 1)
+            XCTAssertEqual(Self.keyID(fresh.token), Int(rotated.id), "round \(round)")
         }
         Self.stop.withLock { $0 = true }
         let (successes, failures) = try await verified
@@ -189,7 +194,7 @@ final class KeysEndToEndTests: XCTestCase {
         let newKey = daemon.directory + "/master-2.key"
         let rotate = try tessera(["keys", "rotate-master", "--new-master-key", newKey])
         XCTAssertEqual(rotate.status, 0, rotate.stderr)
-        XCTAssertTrue(rotate.stdout.contains("1 key(s) sealed"), rotate.stdout)
+        XCTAssertTrue(rotate.stdout.contains("2 key(s) sealed"), "the token-digest and the JWT signing key: \(rotate.stdout)")
         XCTAssertEqual(try tessera(["keys", "rotate"]).status, 0, "the daemon goes on under the new master key")
         daemon.stop()
         XCTAssertNotEqual(try runCommand(DaemonProcess.tesserad, ["--socket", daemon.socketPath, "--data", daemon.dataPath]).status, 0)

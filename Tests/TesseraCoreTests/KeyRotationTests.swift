@@ -17,6 +17,10 @@ final class KeyRotationTests: XCTestCase {
     }
     override func tearDown() { fixture.tearDown() }
 
+    private func digestStates() -> [TokenKey.State] {
+        fixture.service.keys.list().filter { $0.purpose == .tokenDigest }.map(\.state)
+    }
+
     private func keyID(_ token: String, kind: UInt8 = SessionToken.version) throws -> UInt16 {
         try XCTUnwrap(SessionToken.parse(token, kind: kind)).keyID
     }
@@ -28,12 +32,12 @@ final class KeyRotationTests: XCTestCase {
         let registration = try await fixture.service.accounts.register(unvalidated)
         let code = try XCTUnwrap(registration.validationCode)
         let before = try await fixture.login("alice")
-        let first = fixture.service.keys.list()
+        let first = fixture.service.keys.list().filter { $0.purpose == .tokenDigest }
         XCTAssertEqual(first.map(\.state), [.active])
 
         let rotated = try await fixture.service.keys.rotate()
-        XCTAssertEqual(rotated.id, first[0].id + 1)
-        let keys = fixture.service.keys.list()
+        XCTAssertEqual(rotated.id, fixture.service.keys.list().map(\.id).max(), "a new id, above every other")
+        let keys = fixture.service.keys.list().filter { $0.purpose == .tokenDigest }
         XCTAssertEqual(keys.map(\.state), [.verifyOnly, .active])
         XCTAssertEqual(keys[0].retiresAt, fixture.clock.now() + 7_200_000, "verify-only for the longest lifetime: the refresh family's")
 
@@ -72,7 +76,7 @@ final class KeyRotationTests: XCTestCase {
         let (retired, ended) = try await fixture.service.keys.retire(active)
         XCTAssertEqual(retired.id, active)
         XCTAssertEqual(ended, 1)
-        let states = fixture.service.keys.list().map(\.state)
+        let states = digestStates()
         XCTAssertEqual(states, [.retired, .active], "never zero active keys")
         XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token))
         _ = try await fixture.login("alice")
@@ -85,11 +89,11 @@ final class KeyRotationTests: XCTestCase {
         fixture.clock.advance(by: 7_200_000 - 1)
         var step = try await fixture.service.sweeper.sweep()
         XCTAssertEqual(step.keysRetired, 0)
-        XCTAssertEqual(fixture.service.keys.list().map(\.state), [.verifyOnly, .active])
+        XCTAssertEqual(digestStates(), [.verifyOnly, .active])
         fixture.clock.advance(by: 1)
         step = try await fixture.service.sweeper.sweep()
         XCTAssertEqual(step.keysRetired, 1)
-        XCTAssertEqual(fixture.service.keys.list().map(\.state), [.retired, .active])
+        XCTAssertEqual(digestStates(), [.retired, .active])
         XCTAssertThrowsError(try fixture.service.verification.verify(token: login.token))
     }
 
@@ -103,12 +107,12 @@ final class KeyRotationTests: XCTestCase {
         let listed = fixture.service.keys.list()
         try fixture.reopen()
         XCTAssertEqual(fixture.service.keys.list(), listed)
-        XCTAssertEqual(listed.map(\.state), [.retired, .verifyOnly, .active])
+        XCTAssertEqual(listed.filter { $0.purpose == .tokenDigest }.map(\.state), [.retired, .verifyOnly, .active])
         let store = fixture.service.store
         let stored = try store.read { txn in try txn.value(forKey: [0, UInt8(first)], in: store.tokenKeys) }
         let key = try XCTUnwrap(stored).withUnsafeBytes { try TokenKey(id: first, decoding: $0, master: fixture.masterKey) }
         XCTAssertEqual(key.materialBytes, [UInt8](repeating: 0, count: 32))
-        XCTAssertEqual(try XCTUnwrap(stored).count, 35, "nothing sealed is left of a retired key")
+        XCTAssertEqual(try XCTUnwrap(stored).count, 36, "nothing sealed is left of a retired key")
     }
 
     func testTheDataFileHoldsNoKeyMaterialAndOpensOnlyWithItsMasterKey() async throws {
@@ -142,7 +146,7 @@ final class KeyRotationTests: XCTestCase {
         let path = NSTemporaryDirectory() + "tessera-master-\(UUID().uuidString.prefix(8)).key"
         defer { unlink(path) }
         let sealed = try await fixture.service.keys.rotateMaster(newKeyFile: path)
-        XCTAssertEqual(sealed, 2)
+        XCTAssertEqual(sealed, 3, "two digest keys and the signing key")
         // The daemon goes on with the new key: rotations seal under it.
         _ = try await fixture.service.keys.rotate()
         await assertThrowsAsync(try await fixture.service.keys.rotateMaster(newKeyFile: path)) {
@@ -158,7 +162,7 @@ final class KeyRotationTests: XCTestCase {
             XCTAssertEqual($0 as? KeyRingError, .wrongMasterKey, "the old master key no longer opens it")
         }
         let reopened = try TesseraStore(directory: directory, masterKey: new)
-        XCTAssertEqual(reopened.keyRing.keys.map(\.state), [.verifyOnly, .verifyOnly, .active])
+        XCTAssertEqual(reopened.keyRing.keys.filter { $0.purpose == .tokenDigest }.map(\.state), [.verifyOnly, .verifyOnly, .active])
         let service = AuthService(
             store: reopened, configuration: fixture.service.configuration, hashingPool: fixture.hashingPool, clock: fixture.clock)
         XCTAssertNoThrow(try service.verification.verify(token: login.token), "tokens made before both rotations still verify")
@@ -172,13 +176,13 @@ final class KeyRotationTests: XCTestCase {
         let login = try await fixture.login("alice")
         fixture.clock.advance(by: 599_999)
         var step = try await fixture.service.sweeper.sweep()
-        XCTAssertFalse(step.keyRotated)
+        XCTAssertEqual(step.keysRotated, [])
         fixture.clock.advance(by: 1)
         step = try await fixture.service.sweeper.sweep()
-        XCTAssertTrue(step.keyRotated)
-        XCTAssertEqual(fixture.service.keys.list().map(\.state), [.verifyOnly, .active])
+        XCTAssertEqual(step.keysRotated, [.tokenDigest])
+        XCTAssertEqual(fixture.service.keys.list().filter { $0.purpose == .tokenDigest }.map(\.state), [.verifyOnly, .active])
         step = try await fixture.service.sweeper.sweep()
-        XCTAssertFalse(step.keyRotated, "the new key's own clock starts now")
+        XCTAssertEqual(step.keysRotated, [], "the new key's own clock starts now")
         XCTAssertNoThrow(try fixture.service.verification.verify(token: login.token))
     }
 }

@@ -216,6 +216,13 @@ extension TestVector {
             RotateMasterKeyRequest(path: "/etc/tessera/master-2.key")),
         reply(
             "rotate-master-key-response", "ROTATE_MASTER_KEY reply: 2 keys sealed", .rotateMasterKey, id: 33, RotateMasterKeyResponse(keysSealed: 2)),
+        request("jwks-request", "JWKS: an empty body", .jwks, id: 34, EmptyMessage()),
+        reply(
+            "jwks-response", "JWKS reply: one Ed25519 signing key", .jwks, id: 34,
+            JWKSResponse(
+                jwks:
+                    #"{"keys":[{"alg":"EdDSA","crv":"Ed25519","kid":"2","kty":"OKP","use":"sig","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#
+            )),
         // Connection-level and protocol errors
         error(
             "error-unknown-opcode", "an unknown opcode 0x7f: status 15 unknown-opcode; the connection stays open", opcode: 0x7f, id: 23,

@@ -13,6 +13,11 @@ public struct LoginResult: Sendable, Equatable {
     public var refreshToken: String
     /// The refresh family's expiry, fixed at login.
     public var refreshExpiresAt: Int64
+    /// A JWT access token (Ed25519), when asked for: other services verify it offline against
+    /// the JWKS.
+    public var jwt: String?
+    /// The JWT's expiry, in milliseconds since the Unix epoch.
+    public var jwtExpiresAt: Int64?
 
     init(_ reply: LoginResponse) throws(TesseraClientError) {
         guard let session = SessionID(bytes: reply.sessionID) else { throw .malformedReply("a session id is 16 bytes") }
@@ -22,6 +27,8 @@ public struct LoginResult: Sendable, Equatable {
         user = try User(reply.user)
         refreshToken = reply.refreshToken
         refreshExpiresAt = reply.refreshExpiresAt
+        jwt = reply.jwt
+        jwtExpiresAt = reply.jwtExpiresAt
     }
 }
 

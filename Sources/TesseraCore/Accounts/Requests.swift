@@ -56,11 +56,14 @@ public struct LoginAttempt: Sendable {
     public var lifetimeSeconds: UInt32?
     /// A shorter idle timeout than the configured one; longer requests are capped.
     public var idleTimeoutSeconds: UInt32?
+    /// Also issue a JWT access token for the session.
+    public var withJWT = false
 
     public init(
         identifier: String, password: SecretBytes, clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-        idleTimeoutSeconds: UInt32? = nil
+        idleTimeoutSeconds: UInt32? = nil, withJWT: Bool = false
     ) {
+        self.withJWT = withJWT
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.identifier = identifier
         self.password = password
@@ -81,4 +84,8 @@ public struct LoginResult: Sendable, Equatable {
     /// The refresh token: exchanged for a new pair by ``AuthService/refresh(_:)``. Never logged, never stored.
     public var refreshToken: String
     public var refreshExpiresAt: Timestamp
+    /// A JWT access token for the session, when asked for.
+    public var jwt: String?
+    /// The JWT's expiry (whole seconds, in milliseconds).
+    public var jwtExpiresAt: Timestamp?
 }

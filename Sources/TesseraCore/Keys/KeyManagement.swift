@@ -15,14 +15,19 @@ public struct KeyManagement: Sendable {
     let clock: any Clock
     let logger: Logger
 
-    /// How long a replaced key keeps verifying, in milliseconds.
-    var verifyFor: Int64 { Self.verifyFor(configuration) }
+    /// How long a replaced key of `purpose` keeps verifying, in milliseconds.
+    func verifyFor(_ purpose: TokenKey.Purpose) -> Int64 { Self.verifyFor(purpose, configuration) }
 
-    /// How long a key replaced under `configuration` keeps verifying: the longest life of
-    /// anything made under it, in milliseconds.
-    static func verifyFor(_ configuration: AuthConfiguration) -> Int64 {
-        Int64(max(configuration.sessionLifetimeSeconds, configuration.refreshLifetimeSeconds, configuration.validationCodeLifetimeSeconds))
-            * 1000
+    /// How long a key of `purpose` replaced under `configuration` keeps verifying: the longest
+    /// life of anything made under it (a session, a refresh family, a validation code; a JWT),
+    /// in milliseconds.
+    static func verifyFor(_ purpose: TokenKey.Purpose, _ configuration: AuthConfiguration) -> Int64 {
+        switch purpose {
+        case .tokenDigest:
+            Int64(max(configuration.sessionLifetimeSeconds, configuration.refreshLifetimeSeconds, configuration.validationCodeLifetimeSeconds))
+                * 1000
+        case .jwtSigning: Int64(configuration.jwtLifetimeSeconds) * 1000
+        }
     }
 
     /// Every key, oldest first; never their material.
@@ -30,22 +35,30 @@ public struct KeyManagement: Sendable {
         store.keyRing.keys.map(TokenKeyInfo.init)
     }
 
-    /// Makes a new key active. Returns it.
-    public func rotate() async throws -> TokenKeyInfo {
-        let (store, now, verifyFor) = (self.store, clock.now(), self.verifyFor)
-        let ring = try await store.write { txn in try store.rotateKeys(now: now, verifyFor: verifyFor, in: txn) }
+    /// The JWKS (JSON) of the signing keys that may still verify a JWT.
+    public func jwks() -> String {
+        AccessJWT.jwks(store.keyRing)
+    }
+
+    /// Makes a new key active for `purpose`. Returns it.
+    public func rotate(_ purpose: TokenKey.Purpose = .tokenDigest) async throws -> TokenKeyInfo {
+        let (store, now, verifyFor) = (self.store, clock.now(), self.verifyFor(purpose))
+        let ring = try await store.write { txn in try store.rotateKeys(purpose, now: now, verifyFor: verifyFor, in: txn) }
         store.keys.install(ring)
-        logger.notice("token key rotated", metadata: ["key.id": "\(ring.active.id)"])
-        return TokenKeyInfo(ring.active)
+        let key = purpose == .tokenDigest ? ring.active : ring.activeSigning
+        logger.notice("key rotated", metadata: ["key.id": "\(key.id)", "key.purpose": "\(purpose)"])
+        return TokenKeyInfo(key)
     }
 
     /// Retires key `id` now: every token made under it is refused from the next request on.
     /// Retiring the active key makes a new one active first. Returns the key and how many live
     /// sessions it ended.
     public func retire(_ id: UInt16) async throws -> (key: TokenKeyInfo, sessionsEnded: Int) {
-        let (store, now, verifyFor) = (self.store, clock.now(), self.verifyFor)
+        let (store, now, configuration) = (self.store, clock.now(), self.configuration)
         let live = try store.read { txn in try store.countSessions(keyID: id, liveAt: now, in: txn) }
-        guard let ring = try await store.write({ txn in try store.retireKey(id, now: now, verifyFor: verifyFor, in: txn) }) else {
+        guard
+            let ring = try await store.write({ txn in try store.retireKey(id, now: now, verifyFor: { Self.verifyFor($0, configuration) }, in: txn) })
+        else {
             throw AuthError.notFound("key \(id)")
         }
         store.keys.install(ring)
@@ -79,9 +92,10 @@ extension KeyManagement {
     }
 }
 
-/// A token key as reported: never its material.
+/// A key as reported: never its material.
 public struct TokenKeyInfo: Sendable, Equatable {
     public var id: UInt16
+    public var purpose: TokenKey.Purpose
     public var state: TokenKey.State
     public var createdAt: Timestamp
     public var activatedAt: Timestamp
@@ -90,6 +104,7 @@ public struct TokenKeyInfo: Sendable, Equatable {
 
     init(_ key: TokenKey) {
         id = key.id
+        purpose = key.purpose
         state = key.state
         createdAt = key.createdAt
         activatedAt = key.activatedAt

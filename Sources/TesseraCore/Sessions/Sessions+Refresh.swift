@@ -10,7 +10,7 @@ extension Sessions {
     ///   whole family is revoked (`refresh-reused`).
     /// - All of it happens in one write transaction on the commit thread, so two concurrent
     ///   refreshes of one token produce exactly one new pair.
-    public func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil) async throws -> LoginResult {
+    public func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil, withJWT: Bool = false) async throws -> LoginResult {
         try Validation.sessionMetadata(clientIP: clientIP, userAgent: userAgent)
         let ring = store.keyRing
         guard let presented = SessionToken.parse(text, kind: SessionToken.refreshVersion), let key = ring.key(id: presented.keyID) else {
@@ -88,7 +88,9 @@ extension Sessions {
                     user: user.profile, refreshToken: next.text, refreshExpiresAt: successor.expiresAt))
         }
         switch outcome {
-        case .issued(let result): return result
+        case .issued(var result):
+            if withJWT { attachJWT(to: &result, roles: result.user.roles, now: now) }
+            return result
         case .reused: throw AuthError.refreshReused
         case .revoked: throw AuthError.tokenRevoked
         }

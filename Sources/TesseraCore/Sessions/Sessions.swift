@@ -93,9 +93,20 @@ public struct Sessions: Sendable {
             ])
         var profile = user.profile
         profile.lastLoginAt = now
-        return LoginResult(
+        var result = LoginResult(
             token: token.text, sessionID: token.sessionID, expiresAt: session.expiresAt, user: profile,
             refreshToken: refresh.text, refreshExpiresAt: refreshRecord.expiresAt)
+        if attempt.withJWT { attachJWT(to: &result, roles: user.roles, now: now) }
+        return result
+    }
+
+    /// Adds a JWT for `result`'s session, signed with the active signing key.
+    func attachJWT(to result: inout LoginResult, roles: [String], now: Timestamp) {
+        let issued = AccessJWT.issue(
+            userID: result.user.id, session: result.sessionID, roles: roles, sessionExpiresAt: result.expiresAt,
+            key: store.keyRing.activeSigning, configuration: configuration, now: now)
+        result.jwt = issued.text
+        result.jwtExpiresAt = issued.expiresAt
     }
 
     /// A login's idle timeout: what it asked for, never longer than the configured one

@@ -29,8 +29,9 @@ extension TesseraStore {
             return true
         }
         if plaintext { for key in keys { try putKey(key, tokenKeys, master: master, in: txn) } }
-        if !keys.contains(where: { $0.state == .active }) {
-            let key = TokenKey(id: (keys.map(\.id).max() ?? 0) + 1, material: SecureRandom.bytes(32), createdAt: now, state: .active)
+        for purpose in TokenKey.Purpose.allCases where !keys.contains(where: { $0.state == .active && $0.purpose == purpose }) {
+            let key = TokenKey(
+                id: (keys.map(\.id).max() ?? 0) + 1, purpose: purpose, material: SecureRandom.bytes(32), createdAt: now, state: .active)
             try putKey(key, tokenKeys, master: master, in: txn)
             keys.append(key)
         }
@@ -47,32 +48,35 @@ extension TesseraStore {
         return try environment.read { txn in try txn.value(forKey: masterKeyCheckKey, in: meta) != nil }
     }
 
-    /// Makes a new key active; the active one becomes verify-only until `now + verifyFor`.
-    /// Returns the new ring.
-    func rotateKeys(now: Timestamp, verifyFor: Int64, in txn: WriteTransaction) throws -> TokenKeyRing {
+    /// Makes a new key active for `purpose`; that purpose's active key becomes verify-only until
+    /// `now + verifyFor`. Returns the new ring.
+    func rotateKeys(_ purpose: TokenKey.Purpose, now: Timestamp, verifyFor: Int64, in txn: WriteTransaction) throws -> TokenKeyRing {
         let master = try masterKey(in: txn)
         var keys = try storedKeys(master, in: txn)
         guard let newest = keys.map(\.id).max(), newest < UInt16.max else {
             throw AuthError.internal("every key id is used; the ring cannot rotate")
         }
-        for index in keys.indices where keys[index].state == .active {
+        for index in keys.indices where keys[index].state == .active && keys[index].purpose == purpose {
             keys[index].state = .verifyOnly
             keys[index].verifyOnlySince = now
             keys[index].retiresAt = now + verifyFor
             try Self.putKey(keys[index], tokenKeys, master: master, in: txn)
         }
-        let fresh = TokenKey(id: newest + 1, material: SecureRandom.bytes(32), createdAt: now, state: .active)
+        let fresh = TokenKey(id: newest + 1, purpose: purpose, material: SecureRandom.bytes(32), createdAt: now, state: .active)
         try Self.putKey(fresh, tokenKeys, master: master, in: txn)
         keys.append(fresh)
         return TokenKeyRing(keys: keys, generation: try advanceKeyRingGeneration(in: txn))
     }
 
-    /// Retires key `id` at once (the active one is first replaced by a new key). Returns the
-    /// new ring, or `nil` when there is no such key.
-    func retireKey(_ id: UInt16, now: Timestamp, verifyFor: Int64, in txn: WriteTransaction) throws -> TokenKeyRing? {
+    /// Retires key `id` at once (an active one is first replaced by a new key of its purpose,
+    /// verify-only for `verifyFor(purpose)`). Returns the new ring, or `nil` when there is no
+    /// such key.
+    func retireKey(
+        _ id: UInt16, now: Timestamp, verifyFor: (TokenKey.Purpose) -> Int64, in txn: WriteTransaction
+    ) throws -> TokenKeyRing? {
         let master = try masterKey(in: txn)
         guard let key = try storedKeys(master, in: txn).first(where: { $0.id == id }) else { return nil }
-        if key.state == .active { _ = try rotateKeys(now: now, verifyFor: verifyFor, in: txn) }
+        if key.state == .active { _ = try rotateKeys(key.purpose, now: now, verifyFor: verifyFor(key.purpose), in: txn) }
         guard key.state != .retired else { return TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try keyRingGeneration(in: txn)) }
         try Self.putKey(key.retired(at: now), tokenKeys, master: master, in: txn)
         return TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try advanceKeyRingGeneration(in: txn))

@@ -14,8 +14,8 @@ public struct SweepResult: Sendable, Equatable {
     public var expiredTokens = 0
     /// Verify-only token keys retired because nothing made under them can still be alive.
     public var keysRetired = 0
-    /// Whether the token key was rotated because it had been active for the configured time.
-    public var keyRotated = false
+    /// The purposes whose key was rotated because it had been active for the configured time.
+    public var keysRotated: [TokenKey.Purpose] = []
     /// `true` when the step reached the end of every database it walks (the next step starts over).
     public var wrapped = false
 }
@@ -56,8 +56,9 @@ public final class Sweeper: Sendable {
         let now = clock.now()
         let (start, configuration) = (cursor.withLock { $0 }, self.configuration)
         let grace = Int64(configuration.refreshGraceSeconds) * 1000
-        let rotation = Int64(configuration.keyRotationSeconds) * 1000
-        let verifyFor = KeyManagement.verifyFor(configuration)
+        let schedule: [(TokenKey.Purpose, Int64)] = [
+            (.tokenDigest, Int64(configuration.keyRotationSeconds) * 1000), (.jwtSigning, Int64(configuration.jwtKeyRotationSeconds) * 1000),
+        ]
         let memory = Int64(configuration.refreshLifetimeSeconds) * 1000
         let (result, next, ring) = try await store.write { txn -> (SweepResult, Cursor, TokenKeyRing?) in
             var result = SweepResult()
@@ -65,9 +66,12 @@ public final class Sweeper: Sendable {
                 result.keysRetired = retirement.retired
                 return retirement.ring
             }
-            if rotation > 0, (ring ?? store.keyRing).active.activatedAt + rotation <= now {
-                ring = try store.rotateKeys(now: now, verifyFor: verifyFor, in: txn)
-                result.keyRotated = true
+            for (purpose, every) in schedule where every > 0 {
+                let current = ring ?? store.keyRing
+                let active = purpose == .tokenDigest ? current.active : current.activeSigning
+                guard active.activatedAt + every <= now else { continue }
+                ring = try store.rotateKeys(purpose, now: now, verifyFor: KeyManagement.verifyFor(purpose, configuration), in: txn)
+                result.keysRotated.append(purpose)
             }
             var expiredSessions: [(SessionID, SessionRecord)] = []
             let sessions = try store.scanSessions(from: start.sessions, limit: batch, in: txn) { id, record in
@@ -124,7 +128,7 @@ public final class Sweeper: Sendable {
             if result.keysRetired > 0 {
                 logger.notice("token keys retired: nothing made under them can still be alive", metadata: ["keys.retired": "\(result.keysRetired)"])
             }
-            if result.keyRotated { logger.notice("token key rotated on schedule", metadata: ["key.id": "\(ring.active.id)"]) }
+            for purpose in result.keysRotated { logger.notice("key rotated on schedule", metadata: ["key.purpose": "\(purpose)"]) }
         }
         if result.sessions + result.refreshTokens + result.graceBoxes + result.throttleEntries + result.expiredTokens > 0 {
             logger.debug(

@@ -2,10 +2,13 @@ import LMDBKit
 import SodiumKit
 import Synchronization
 
-/// A key for the keyed digest of token secrets (sessions, refresh tokens, validation codes).
+/// A key of the ring: for the keyed digest of token secrets (sessions, refresh tokens,
+/// validation codes), or for signing JWTs (Ed25519; the material is the seed).
 public struct TokenKey: Sendable {
-    /// The id written into every token made under this key. Never reused.
+    /// The id written into every token made under this key (a JWT's `kid`). Never reused,
+    /// across purposes.
     public var id: UInt16
+    public var purpose: Purpose
     /// 32 random bytes, inline (no heap storage, so copying a key costs no reference counting
     /// on the verify path). Zero once the key is retired.
     var material: (UInt64, UInt64, UInt64, UInt64)
@@ -17,6 +20,14 @@ public struct TokenKey: Sendable {
     public var verifyOnlySince: Timestamp = 0
     /// When it retires (by itself once verify-only; at once when retired by hand); 0: not scheduled.
     public var retiresAt: Timestamp = 0
+
+    /// What a key is for.
+    public enum Purpose: UInt8, Sendable, Equatable, CaseIterable {
+        /// The keyed BLAKE2b digest of token secrets.
+        case tokenDigest = 1
+        /// Signing JWT access tokens (Ed25519).
+        case jwtSigning = 2
+    }
 
     /// Where a key is in its life.
     public enum State: UInt8, Sendable, Equatable {
@@ -47,15 +58,16 @@ public struct TokenKey: Sendable {
 
     static let recordVersion: UInt8 = 2
 
-    /// Stored layout, version 2: `u8 version=2 | u8 state | i64 created_at | i64 activated_at |
-    /// i64 verify_only_since | i64 retires_at | u8 len + the key sealed under the master key`
-    /// (nonce, ciphertext, tag: 72 bytes; 0 once retired). Version 1 held the key in plaintext
-    /// (`u8 version=1 | u8 state | i64 created_at | 32 bytes key`, then the three times); it is
-    /// read, and sealed when the ring is loaded.
+    /// Stored layout, version 2: `u8 version=2 | u8 state | u8 purpose | i64 created_at |
+    /// i64 activated_at | i64 verify_only_since | i64 retires_at | u8 len + the key sealed under
+    /// the master key` (nonce, ciphertext, tag: 72 bytes; 0 once retired). Version 1 held a
+    /// digest key in plaintext (`u8 version=1 | u8 state | i64 created_at | 32 bytes key`, then
+    /// the three times); it is read, and sealed when the ring is loaded.
     func encoded(sealedWith master: MasterKey) -> [UInt8] {
         let sealed = state == .retired ? [] : master.seal(materialBytes)
-        var writer = RecordWriter(version: Self.recordVersion, capacity: 35 + sealed.count)
+        var writer = RecordWriter(version: Self.recordVersion, capacity: 36 + sealed.count)
         writer.write(state.rawValue)
+        writer.write(purpose.rawValue)
         writer.write(createdAt)
         writer.write(activatedAt)
         writer.write(verifyOnlySince)
@@ -65,9 +77,10 @@ public struct TokenKey: Sendable {
         return writer.bytes
     }
 
-    init(id: UInt16, material: [UInt8], createdAt: Timestamp, state: State) {
+    init(id: UInt16, purpose: Purpose = .tokenDigest, material: [UInt8], createdAt: Timestamp, state: State) {
         precondition(material.count == 32)
         self.id = id
+        self.purpose = purpose
         var inline = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         Swift.withUnsafeMutableBytes(of: &inline) { $0.copyBytes(from: material) }
         self.material = inline
@@ -83,6 +96,7 @@ public struct TokenKey: Sendable {
         let version = try reader.read(UInt8.self)
         self.id = id
         state = State(rawValue: try reader.read()) ?? .retired
+        purpose = version == 1 ? .tokenDigest : Purpose(rawValue: try reader.read()) ?? .tokenDigest
         createdAt = try reader.read()
         var inline = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         if version == 1 {
@@ -136,34 +150,49 @@ public enum KeyRingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The token keys: one active key for new tokens, verify-only ones for the tokens made under
-/// them, retired ones (kept so their ids are never reused). Immutable: a rotation makes a new
-/// ring, which ``KeyRingHolder`` swaps in.
+/// The keys: per purpose one active key for new tokens, verify-only ones for the tokens made
+/// under them, retired ones (kept so their ids are never reused). Immutable: a rotation makes a
+/// new ring, which ``KeyRingHolder`` publishes.
 public struct TokenKeyRing: Sendable {
     /// Every key, by id.
     public let keys: [TokenKey]
-    /// The key new tokens are made under, kept apart so verify finds it without touching the array.
+    /// The digest key new tokens are made under, kept apart so verify finds it without
+    /// touching the array.
     public let active: TokenKey
+    /// The key new JWTs are signed with.
+    public let activeSigning: TokenKey
     /// Moves on with every change, so a slower writer cannot put back an older ring.
     let generation: UInt64
 
     init(keys: [TokenKey], generation: UInt64) {
         self.keys = keys.sorted { $0.id < $1.id }
-        active = keys.first { $0.state == .active }!
+        active = keys.first { $0.state == .active && $0.purpose == .tokenDigest }!
+        activeSigning = keys.first { $0.state == .active && $0.purpose == .jwtSigning }!
         self.generation = generation
     }
 
-    /// The key tokens naming `id` are checked with; `nil` for an unknown or retired key.
+    /// The digest key tokens naming `id` are checked with; `nil` for an unknown or retired key,
+    /// or one for another purpose.
     @usableFromInline @inline(__always)
     func key(id: UInt16) -> TokenKey? {
         if active.id == id { return active }
-        for key in keys where key.id == id { return key.verifies ? key : nil }
+        for key in keys where key.id == id { return key.verifies && key.purpose == .tokenDigest ? key : nil }
         return nil
     }
 
-    /// The keys whose tokens still verify, the active one first.
+    /// The signing key of a JWT whose `kid` is `id`: active or verify-only.
+    func signingKey(id: UInt16) -> TokenKey? {
+        keys.first { $0.id == id && $0.purpose == .jwtSigning && $0.verifies }
+    }
+
+    /// The digest keys whose tokens still verify, the active one first.
     var verifying: [TokenKey] {
-        [active] + keys.filter { $0.state == .verifyOnly }
+        [active] + keys.filter { $0.state == .verifyOnly && $0.purpose == .tokenDigest }
+    }
+
+    /// The signing keys a JWT may still be verified with (the JWKS), the active one first.
+    var signing: [TokenKey] {
+        [activeSigning] + keys.filter { $0.state == .verifyOnly && $0.purpose == .jwtSigning }
     }
 }
 

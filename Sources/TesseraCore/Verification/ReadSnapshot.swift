@@ -7,12 +7,16 @@ public struct ReadSnapshot {
     @usableFromInline let store: TesseraStore
     /// How stale a session's last-seen time may get before a verify asks for it to be written.
     @usableFromInline let touchInterval: Int64
+    /// Borrowed from ``Verification``, which outlives every snapshot (no reference counting on
+    /// the hot path).
+    @usableFromInline unowned(unsafe) let jwtRules: JWTRules
 
     @usableFromInline
-    init(txn: ReadTransaction, store: TesseraStore, touchInterval: Int64) {
+    init(txn: ReadTransaction, store: TesseraStore, touchInterval: Int64, jwtRules: JWTRules) {
         self.txn = txn
         self.store = store
         self.touchInterval = touchInterval
+        self.jwtRules = jwtRules
     }
 
     /// Checks `token` (its 68-byte text form) and returns the session it opens, viewed in
@@ -21,6 +25,7 @@ public struct ReadSnapshot {
     /// The cost is one Base64 decode, one keyed BLAKE2b of the secret, one LMDB lookup by
     /// session id, and a constant-time comparison of digests. Nothing is allocated.
     public func verify(token text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
+        if text.count != SessionToken.textLength, AccessJWT.looksLikeJWT(text) { return try verifyJWT(text, now: now) }
         // The ring in use (one atomic load; a rotation publishes a new ring, never changes one).
         guard let token = SessionToken.parse(text), let key = store.keys.key(id: token.keyID) else { throw .tokenInvalid }
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
@@ -53,6 +58,27 @@ extension ReadSnapshot {
     func expiredOrInvalid(_ token: SessionToken, digest: UnsafeRawBufferPointer) -> AuthError {
         guard let expired = try? store.expiredToken(.session, token.sessionID, in: txn) else { return .tokenInvalid }
         return expired.matches(keyID: token.keyID, digest: digest) ? .tokenExpired : .tokenInvalid
+    }
+
+    /// A JWT this server signed: its signature (with a signing key still in the ring), its
+    /// expiry, then the session it names, which must still be live (a logout or a revocation
+    /// ends the JWT too). Roles come from the session, as for a session token.
+    @usableFromInline
+    func verifyJWT(_ text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
+        let claims = try AccessJWT.verify(
+            String(decoding: text, as: UTF8.self), ring: store.keyRing, configuration: jwtRules.configuration, now: now)
+        let view: SessionRecordView?
+        do {
+            view = try claims.sessionID.withUnsafeBytes { id in try txn.withValue(forKey: id, in: store.sessions) { try SessionRecordView($0) } }
+        } catch {
+            throw .internal("session record unreadable")
+        }
+        guard let view, view.userID == claims.userID else { throw .tokenRevoked }
+        guard view.deadline > now else { throw .tokenExpired }
+        return VerifiedSession(
+            userID: view.userID, sessionID: claims.sessionID, expiresAt: min(view.expiresAt, claims.expiresAt),
+            touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: view.idleSeconds)
+                .map { now - view.lastSeen >= $0 } ?? false, rawRoles: view.rawRoles)
     }
 
     /// The profile of user `id` in this snapshot.

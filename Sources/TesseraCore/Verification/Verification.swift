@@ -9,11 +9,15 @@ import Logging
 public struct Verification: Sendable {
     @usableFromInline let store: TesseraStore
     @usableFromInline let touchInterval: Int64
+    /// What a JWT's claims must say (the configuration, kept in one object the snapshots
+    /// borrow without reference counting).
+    @usableFromInline let jwtRules: JWTRules
     let clock: any Clock
     let logger: Logger
 
     init(store: TesseraStore, configuration: AuthConfiguration, clock: any Clock, logger: Logger) {
         self.store = store
+        jwtRules = JWTRules(configuration)
         touchInterval = Int64(configuration.lastSeenIntervalSeconds) * 1000
         self.clock = clock
         self.logger = logger
@@ -22,7 +26,7 @@ public struct Verification: Sendable {
     /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
     @inlinable
     public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
-        try store.read { txn in try body(ReadSnapshot(txn: txn, store: store, touchInterval: touchInterval)) }
+        try store.read { txn in try body(ReadSnapshot(txn: txn, store: store, touchInterval: touchInterval, jwtRules: jwtRules)) }
     }
 
     /// Records that the sessions `ids` were used at `now`, extending their idle deadlines. One
@@ -65,5 +69,14 @@ public struct Verification: Sendable {
         }
         if info.touchDue { touch([info.sessionID], at: now) }
         return info
+    }
+}
+
+/// The configuration a JWT is checked against.
+@usableFromInline final class JWTRules: Sendable {
+    let configuration: AuthConfiguration
+
+    init(_ configuration: AuthConfiguration) {
+        self.configuration = configuration
     }
 }

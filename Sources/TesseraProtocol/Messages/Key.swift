@@ -1,7 +1,8 @@
 /// One token key as LIST_KEYS, ROTATE_KEY and RETIRE_KEY report it: never its material.
 public struct KeyInfo: SchemaMessage, Equatable {
     public var id: UInt16 = 0
-    /// 1: the keyed digest of token secrets (sessions, refresh tokens, validation codes).
+    /// 1: the keyed digest of token secrets (sessions, refresh tokens, validation codes);
+    /// 2: signing JWT access tokens (Ed25519).
     public var purpose: UInt8 = 1
     /// 1 active, 2 verify-only, 3 retired.
     public var state: UInt8 = 1
@@ -64,7 +65,7 @@ public struct RotateKeyRequest: SchemaMessage {
     public static let schema = MessageSchema<Self>(
         "ROTATE_KEY request",
         [
-            .integer(1, "purpose", \.purpose, default: 1, allowed: 1...1)
+            .integer(1, "purpose", \.purpose, default: 1, allowed: 1...2)
         ])
 }
 
@@ -145,5 +146,21 @@ public struct RotateMasterKeyResponse: SchemaMessage {
         "ROTATE_MASTER_KEY reply",
         [
             .integer(1, "keys_sealed", \.keysSealed)
+        ])
+}
+
+/// JWKS reply (opcode 0x44): the JSON Web Key Set of the JWT signing keys that may still verify
+/// a JWT (RFC 8037 OKP keys), ready to serve at `/.well-known/jwks.json`.
+public struct JWKSResponse: SchemaMessage {
+    public var jwks = ""
+
+    public init() {}
+
+    public init(jwks: String) { self.jwks = jwks }
+
+    public static let schema = MessageSchema<Self>(
+        "JWKS reply",
+        [
+            .string(1, "jwks", \.jwks)
         ])
 }

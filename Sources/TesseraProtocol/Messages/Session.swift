@@ -13,13 +13,16 @@ public struct LoginRequest: SchemaMessage {
     public var lifetimeSeconds: UInt32?
     /// A shorter idle timeout in seconds (capped by the server).
     public var idleTimeoutSeconds: UInt32?
+    /// Also return a JWT access token (LOGIN reply `jwt`).
+    public var jwt = false
 
     public init() {}
 
     public init(
         identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-        idleTimeoutSeconds: UInt32? = nil
+        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false
     ) {
+        self.jwt = jwt
         self.identifier = identifier
         self.password = password
         self.clientIP = clientIP
@@ -37,6 +40,7 @@ public struct LoginRequest: SchemaMessage {
             .string(4, "user_agent", \.userAgent),
             .integer(5, "lifetime_seconds", \.lifetimeSeconds),
             .integer(6, "idle_timeout_seconds", \.idleTimeoutSeconds),
+            .flag(7, "jwt", \.jwt),
         ])
 }
 
@@ -53,6 +57,9 @@ public struct LoginResponse: SchemaMessage {
     public var refreshToken = ""
     /// The refresh token's absolute expiry, Unix milliseconds.
     public var refreshExpiresAt: Int64 = 0
+    /// A JWT access token for the session, when the request asked for one.
+    public var jwt: String?
+    public var jwtExpiresAt: Int64?
 
     public init() {}
 
@@ -74,6 +81,8 @@ public struct LoginResponse: SchemaMessage {
             .message(4, "user", \.user),
             .string(5, "refresh_token", \.refreshToken),
             .integer(6, "refresh_expires_at", \.refreshExpiresAt),
+            .string(7, "jwt", \.jwt),
+            .integer(8, "jwt_expires_at", \.jwtExpiresAt),
         ])
 }
 
@@ -84,10 +93,13 @@ public struct RefreshRequest: SchemaMessage {
     public var clientIP: String?
     /// The end user's User-Agent, kept with the new session.
     public var userAgent: String?
+    /// Also return a JWT access token for the new session.
+    public var jwt = false
 
     public init() {}
 
-    public init(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil) {
+    public init(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil, jwt: Bool = false) {
+        self.jwt = jwt
         self.refreshToken = refreshToken
         self.clientIP = clientIP
         self.userAgent = userAgent
@@ -99,6 +111,7 @@ public struct RefreshRequest: SchemaMessage {
             .string(1, "refresh_token", \.refreshToken),
             .string(2, "client_ip", \.clientIP),
             .string(3, "user_agent", \.userAgent),
+            .flag(4, "jwt", \.jwt),
         ])
 }
 

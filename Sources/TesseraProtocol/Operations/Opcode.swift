@@ -48,6 +48,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case retireKey = 0x42
     /// Seal the token keys under a new master key, written to a new file.
     case rotateMasterKey = 0x43
+    /// The JWKS of the JWT signing keys.
+    case jwks = 0x44
 }
 
 /// The protocol version this library speaks.
@@ -72,7 +74,7 @@ extension Opcode {
     public var answering: Answering {
         switch self {
         case .verify: .verifyBatch
-        case .hello, .ping, .getUser, .listSessions, .listUsers, .listKeys: .inline
+        case .hello, .ping, .getUser, .listSessions, .listUsers, .listKeys, .jwks: .inline
         case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .validate,
             .newValidationCode, .login, .logout, .refresh, .revokeSession, .revokeAllSessions, .rotateKey, .retireKey,
             .rotateMasterKey:

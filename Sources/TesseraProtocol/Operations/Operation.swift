@@ -38,6 +38,7 @@ public enum Operations {
     public static let rotateKey = Operation<RotateKeyRequest, KeyResponse>(.rotateKey)
     public static let retireKey = Operation<RetireKeyRequest, RetireKeyResponse>(.retireKey)
     public static let rotateMasterKey = Operation<RotateMasterKeyRequest, RotateMasterKeyResponse>(.rotateMasterKey)
+    public static let jwks = Operation<EmptyMessage, JWKSResponse>(.jwks)
 
     /// Each opcode's request and reply message names, for the spec's table.
     public static let messageNames: [Opcode: (request: String, reply: String)] = {
@@ -49,7 +50,7 @@ public enum Operations {
             names(changePassword), names(setPassword), names(deleteUser), names(listUsers), names(validate),
             names(newValidationCode), names(login),
             names(verify), names(logout), names(refresh), names(listSessions), names(revokeSession), names(revokeAllSessions),
-            names(listKeys), names(rotateKey), names(retireKey), names(rotateMasterKey),
+            names(listKeys), names(rotateKey), names(retireKey), names(rotateMasterKey), names(jwks),
         ])
     }()
 }

@@ -49,7 +49,7 @@ public struct PeerPolicy: Sendable, Equatable {
     /// request carries (``SelfService`` checks it when the request is answered).
     public static let applicationOperations: Set<Opcode> = [
         .hello, .ping, .createUser, .login, .verify, .refresh, .logout, .validate, .newValidationCode, .changePassword,
-        .getUser, .updateUser, .listSessions, .revokeSession,
+        .getUser, .updateUser, .listSessions, .revokeSession, .jwks,
     ]
 
     /// The application operations that act only on the user of a session token.

@@ -46,6 +46,8 @@ extension LoginResponse {
         self.init(
             token: result.token, sessionID: result.sessionID.bytes, expiresAt: result.expiresAt, user: UserInfo(result.user),
             refreshToken: result.refreshToken, refreshExpiresAt: result.refreshExpiresAt)
+        jwt = result.jwt
+        jwtExpiresAt = result.jwtExpiresAt
     }
 }
 
@@ -60,7 +62,8 @@ extension SessionInfo {
 extension KeyInfo {
     init(_ key: TokenKeyInfo) {
         self.init(
-            id: key.id, state: key.state.rawValue, createdAt: key.createdAt, activatedAt: key.activatedAt == 0 ? nil : key.activatedAt,
+            id: key.id, purpose: key.purpose.rawValue, state: key.state.rawValue, createdAt: key.createdAt,
+            activatedAt: key.activatedAt == 0 ? nil : key.activatedAt,
             verifyOnlySince: key.verifyOnlySince == 0 ? nil : key.verifyOnlySince, retiresAt: key.retiresAt == 0 ? nil : key.retiresAt)
     }
 }

@@ -106,11 +106,12 @@ struct RequestDispatcher: RequestDispatching {
             let attempt = LoginAttempt(
                 identifier: request.identifier, password: SecretBytes(wiping: &request.password),
                 clientIP: request.clientIP, userAgent: request.userAgent,
-                lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds)
+                lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds, withJWT: request.jwt)
             return LoginResponse(try await sessions.login(attempt))
         }
         table.slow(Operations.refresh) { request in
-            LoginResponse(try await sessions.refresh(request.refreshToken, clientIP: request.clientIP, userAgent: request.userAgent))
+            LoginResponse(
+                try await sessions.refresh(request.refreshToken, clientIP: request.clientIP, userAgent: request.userAgent, withJWT: request.jwt))
         }
         table.slow(Operations.logout) { request in
             try await sessions.logout(token: request.token)
@@ -135,8 +136,12 @@ struct RequestDispatcher: RequestDispatching {
 
         // Keys
         let keys = service.keys
+        table.inline(Operations.jwks) { _ in JWKSResponse(jwks: keys.jwks()) }
         table.inline(Operations.listKeys) { _ in KeyListResponse(keys: keys.list().map(KeyInfo.init)) }
-        table.slow(Operations.rotateKey) { _ in KeyResponse(key: KeyInfo(try await keys.rotate())) }
+        table.slow(Operations.rotateKey) { request in
+            let purpose = TokenKey.Purpose(rawValue: request.purpose) ?? .tokenDigest
+            return KeyResponse(key: KeyInfo(try await keys.rotate(purpose)))
+        }
         table.slow(Operations.retireKey) { request in
             let (key, ended) = try await keys.retire(request.keyID)
             return RetireKeyResponse(key: KeyInfo(key), sessionsEnded: UInt64(ended))
