@@ -24,7 +24,6 @@ public final class CommitQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [Operation] = []
     private var state = State.running
-    private var thread: Thread?
     private let stopped = NSCondition()
     private var threadExited = false
     /// The most operations one commit takes.
@@ -34,11 +33,11 @@ public final class CommitQueue: @unchecked Sendable {
     public init(environment: Environment, maximumBatch: Int = 1024) {
         self.environment = environment
         self.maximumBatch = maximumBatch
-        let thread = Thread { [unowned self] in
+        // The thread holds this object until it stops (after shutdown), so it never outlives it.
+        let thread = Thread { [self] in
             Thread.current.name = "tessera-writer"
             self.loop()
         }
-        self.thread = thread
         thread.start()
     }
 

@@ -17,6 +17,9 @@ public struct EnvironmentOptions: Sendable {
     public var maximumDatabases: UInt32 = 16
     /// The number of reader slots (one per concurrently open read transaction).
     public var maximumReaders: UInt32 = 512
+    /// Hold an exclusive lock (`flock` on `exclusive.lock` in the directory) while open: a
+    /// second process opening the environment with this option fails with ``LMDBError/inUse(path:)``.
+    public var exclusive = false
 
     public init() {}
 }
@@ -38,6 +41,8 @@ public final class Environment: @unchecked Sendable {
     private let idleReaders = Mutex<[IdleReader]>([])
     private let closedFlag = Atomic<Bool>(false)
     private let maximumMapSize: Int
+    /// The descriptor holding the exclusive lock, or -1.
+    private let lockDescriptor: Int32
     /// The directory holding the database files.
     public let path: String
 
@@ -51,6 +56,7 @@ public final class Environment: @unchecked Sendable {
         } else if (info.st_mode & S_IFMT) != S_IFDIR {
             throw LMDBError.other(code: ENOTDIR)
         }
+        lockDescriptor = try options.exclusive ? Self.lockExclusively(path) : -1
         var handle: OpaquePointer?
         try check(mdb_env_create(&handle))
         guard let handle else { throw LMDBError.other(code: ENOMEM) }
@@ -61,6 +67,7 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_open(handle, path, UInt32(MDB_NOTLS), 0o600))
         } catch {
             mdb_env_close(handle)
+            if lockDescriptor >= 0 { Glibc.close(lockDescriptor) }
             throw error
         }
         self.env = handle
@@ -199,7 +206,20 @@ public final class Environment: @unchecked Sendable {
                 readers.removeAll()
             }
             mdb_env_close(env)
+            if lockDescriptor >= 0 { Glibc.close(lockDescriptor) }
         }
+    }
+
+    /// Opens `path/exclusive.lock` and takes an exclusive `flock` on it, without waiting.
+    private static func lockExclusively(_ path: String) throws -> Int32 {
+        let descriptor = open(path + "/exclusive.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw LMDBError(code: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let failure = errno
+            Glibc.close(descriptor)
+            throw failure == EWOULDBLOCK ? LMDBError.inUse(path: path) : LMDBError(code: failure)
+        }
+        return descriptor
     }
 }
 

@@ -24,6 +24,8 @@ public enum LMDBError: Error, Equatable, Sendable, CustomStringConvertible {
     case storageFull(limit: Int)
     /// The environment was closed.
     case closed
+    /// Another process holds the environment's exclusive lock (``EnvironmentOptions/exclusive``).
+    case inUse(path: String)
     /// Any other code: an LMDB-specific code or an `errno` value.
     case other(code: Int32)
 
@@ -46,6 +48,7 @@ public enum LMDBError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .storageFull(let limit): return "storage full: the database reached its maximum size of \(limit) bytes"
         case .closed: return "the database environment is closed"
+        case .inUse(let path): return "another process has \(path) open (a second tesserad, or tessera-load); one at a time"
         case .keyExists: return describe(MDB_KEYEXIST)
         case .notFound: return describe(MDB_NOTFOUND)
         case .mapFull: return describe(MDB_MAP_FULL)

@@ -166,6 +166,9 @@ struct Tesserad: AsyncParsableCommand {
     /// Parses the command line, with the options of `--config FILE` before it, and runs.
     static func main() async {
         do {
+            // Before anything opens a descriptor (the configuration file, the event loops).
+            try reserveStandardDescriptors()
+            disableCoreDumps()
             let arguments = try ConfigurationFile.expand(Array(CommandLine.arguments.dropFirst())) { path in
                 guard let text = ConfigurationFile.read(path) else {
                     throw ValidationError("--config \(path): cannot read the file (\(String(cString: strerror(errno))))")
@@ -205,7 +208,6 @@ struct Tesserad: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try Self.reserveStandardDescriptors()
         Self.fixLargeAllocationPolicy()
         let level = Logger.Level(rawValue: logLevel)!
         // Lines are written from their own thread (an event loop never waits for standard
@@ -273,7 +275,8 @@ struct Tesserad: AsyncParsableCommand {
                     .init(service: SweeperService(sweeper: service.sweeper, intervalSeconds: sweepInterval, logger: logger)),
                     .init(service: TesseraServer(service: service, configuration: server, eventLoopGroup: eventLoops, logger: logger)),
                 ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
+                // SIGHUP drains like SIGTERM: the log goes to standard error, there is nothing to reopen.
+                gracefulShutdownSignals: [.sigterm, .sigint, .sighup],
                 logger: logger))
         logger.info(
             "starting",
@@ -295,6 +298,20 @@ struct Tesserad: AsyncParsableCommand {
     /// mappings, so a hash's cost would depend on which thread ran it and what ran before:
     /// a timing signal between "unknown user" and "wrong password". A fixed threshold makes
     /// every large allocation a fresh mapping, so every hash costs the same.
+    /// Memory holds keys and passwords in flight: no core file, and no attaching by another
+    /// process of the same uid (`PR_SET_DUMPABLE` 0 also makes `/proc/PID` root's).
+    static func disableCoreDumps() {
+        var none = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
+        #if canImport(Glibc)
+        // prctl is variadic, so Swift's Glibc module leaves it out; PR_SET_DUMPABLE is 4.
+        typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "prctl") {
+            _ = unsafeBitCast(symbol, to: Prctl.self)(4, 0, 0, 0, 0)
+        }
+        #endif
+    }
+
     static func fixLargeAllocationPolicy() {
         #if canImport(Glibc)
         // mallopt is not exported by Swift's Glibc module; look it up. M_MMAP_THRESHOLD is -3.

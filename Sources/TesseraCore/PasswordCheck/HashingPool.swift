@@ -14,7 +14,6 @@ public final class HashingPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
     private var stopping = false
-    private var threads: [Thread] = []
     private var running = 0
     /// Jobs allowed to wait for a thread.
     public let queueLimit: Int
@@ -25,12 +24,12 @@ public final class HashingPool: @unchecked Sendable {
         threadCount = max(1, threads)
         self.queueLimit = max(0, queueLimit)
         for index in 0..<threadCount {
-            let thread = Thread { [unowned self] in
+            // The thread holds this object until it stops (after shutdown), so it never outlives it.
+            let thread = Thread { [self] in
                 Thread.current.name = "tessera-hash-\(index)"
                 Self.yieldToEventLoops()
                 self.work()
             }
-            self.threads.append(thread)
             thread.start()
         }
     }

@@ -55,12 +55,16 @@ public final class TesseraStore: Sendable {
     static let schemaVersion: UInt8 = 1
 
     /// Opens (creating when absent) the store in `directory`, its token keys sealed under
-    /// `masterKey`. Throws ``KeyRingError/wrongMasterKey`` when they were sealed under another.
+    /// `masterKey`. Throws ``KeyRingError/wrongMasterKey`` when they were sealed under another,
+    /// and `LMDBError.inUse` while another process has the directory open.
     public init(
         directory: String, masterKey: MasterKey, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock(),
         logger: Logger = Logger(label: "tessera.store")
     ) throws {
         self.logger = logger
+        // One writer process per data directory: a second daemon refuses to start.
+        var options = options
+        options.exclusive = true
         environment = try Environment(path: directory, options: options)
         let databases = try environment.openDatabases([
             "users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",

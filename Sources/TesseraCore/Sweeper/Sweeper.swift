@@ -54,6 +54,9 @@ public final class Sweeper: Sendable {
     public func sweep(batch: Int = 5000) async throws -> SweepResult {
         let store = self.store
         let now = clock.now()
+        // Reader slots left by killed processes would pin old pages and grow the file.
+        let staleReaders = try store.environment.clearStaleReaders()
+        if staleReaders > 0 { logger.notice("reader slots of dead processes cleared", metadata: ["readers": "\(staleReaders)"]) }
         let (start, configuration) = (cursor.withLock { $0 }, self.configuration)
         let grace = Int64(configuration.refreshGraceSeconds) * 1000
         let schedule: [(TokenKey.Purpose, Int64)] = [

@@ -16,7 +16,6 @@ public final class LogWriter: @unchecked Sendable {
     private var dropped = 0
     private var stopping = false
     private var finished = false
-    private var thread: Thread?
     private let descriptor: Int32
     /// Bytes that may wait for the descriptor before lines are dropped.
     public let capacity: Int
@@ -25,9 +24,9 @@ public final class LogWriter: @unchecked Sendable {
     public init(descriptor: Int32 = STDERR_FILENO, capacity: Int = 1 << 20) {
         self.descriptor = descriptor
         self.capacity = capacity
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread holds this object until it stops (after shutdown), so it never outlives it.
+        let thread = Thread { [self] in self.run() }
         thread.name = "tessera-log"
-        self.thread = thread
         thread.start()
     }
 

@@ -108,11 +108,18 @@ final class Fixture: @unchecked Sendable {
     init(sessions count: Int) throws {
         let directory = NSTemporaryDirectory() + "tessera-inprocess-\(count)"
         let (tokenFile, keyFile) = (directory + ".tokens", directory + ".master.key")
-        let seeded = FileManager.default.fileExists(atPath: tokenFile) && FileManager.default.fileExists(atPath: keyFile)
-        if !seeded {
-            for path in [directory, tokenFile, keyFile] { try? FileManager.default.removeItem(atPath: path) }
+        func open() throws -> TesseraStore {
+            try TesseraStore(directory: directory, masterKey: try MasterKeyFile.loadOrCreate(path: keyFile, data: directory).key)
         }
-        let store = try TesseraStore(directory: directory, masterKey: try MasterKeyFile.loadOrCreate(path: keyFile, data: directory).key)
+        var seeded = FileManager.default.fileExists(atPath: tokenFile) && FileManager.default.fileExists(atPath: keyFile)
+        // A data set left by another build may not open with this one: seed it again.
+        var existing = seeded ? try? open() : nil
+        if existing == nil {
+            seeded = false
+            for path in [directory, tokenFile, keyFile] { try? FileManager.default.removeItem(atPath: path) }
+            existing = try open()
+        }
+        let store = existing!
         var configuration = AuthConfiguration()
         configuration.passwordHasher = PasswordHasher(opsLimit: 1, memLimit: 64 * 1024)
         service = AuthService(store: store, configuration: configuration, hashingPool: HashingPool(configuration))

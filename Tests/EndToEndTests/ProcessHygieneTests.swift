@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon as a process: one per data directory, SIGHUP drains, no core dumps, standard
+/// descriptors never taken by its own files.
+final class ProcessHygieneTests: XCTestCase {
+    var daemon: DaemonProcess!
+    override func tearDown() { daemon?.tearDown() }
+
+    func testASecondDaemonOnTheSameDataDirectoryRefusesToStart() throws {
+        daemon = DaemonProcess()
+        try daemon.start()
+        let second = try runCommand(
+            DaemonProcess.tesserad,
+            ["--socket", daemon.directory + "/second.sock", "--data", daemon.dataPath, "--master-key", daemon.directory + "/tessera-master.key"])
+        XCTAssertNotEqual(second.status, 0)
+        XCTAssertTrue(second.stderr.contains("another process has \(daemon.dataPath) open"), second.stderr)
+        XCTAssertTrue(RawConnection.canConnect(daemon.socketPath), "the first one serves on")
+    }
+
+    func testSIGHUPDrainsLikeSIGTERM() throws {
+        daemon = DaemonProcess()
+        try daemon.start()
+        XCTAssertEqual(daemon.stop(signal: SIGHUP), 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socketPath), "the socket file is removed")
+        XCTAssertTrue(daemon.log.contains("stopped serving"), daemon.log)
+    }
+
+    func testNoCoreDumpsAndNoStandardDescriptorTakenByTheDaemonsOwnFiles() throws {
+        daemon = DaemonProcess()
+        // Started with descriptors 0, 1 and 2 closed, and core files allowed.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = [
+            "-c",
+            "ulimit -c unlimited; exec \"$0\" --socket \"$1\" --data \"$2\" --argon2-ops 1 --argon2-mem-kib 64 <&- >&- 2>&-",
+            DaemonProcess.tesserad, daemon.socketPath, daemon.dataPath,
+        ]
+        try shell.run()
+        defer {
+            kill(shell.processIdentifier, SIGTERM)
+            shell.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while !RawConnection.canConnect(daemon.socketPath), Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(RawConnection.canConnect(daemon.socketPath), "started with 0-2 closed")
+        let pid = shell.processIdentifier
+        for fd in 0...2 {
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")
+            XCTAssertEqual(target, "/dev/null", "descriptor \(fd): the log must not land in a database or socket file")
+        }
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+        let core = try XCTUnwrap(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        XCTAssertEqual(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2), ["0", "0"], String(core))
+    }
+}
