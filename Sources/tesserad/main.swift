@@ -160,6 +160,17 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("app-gid"), help: "A group whose members are web processes (repeatable).")
     var applicationGIDs: [UInt32] = []
 
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; one more gets a 'busy' frame and is closed.")
+    var maximumConnections = 4096
+
+    @Option(
+        name: .customLong("connection-idle-timeout"),
+        help: "Seconds a connection may receive nothing (with nothing in flight) before it is closed; clients reconnect (0: never).")
+    var connectionIdleTimeout: Int64 = 300
+
+    @Option(name: .customLong("frame-timeout"), help: "Seconds a frame may take to arrive whole after its first byte.")
+    var frameTimeout: Int64 = 10
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -200,6 +211,10 @@ struct Tesserad: AsyncParsableCommand {
         guard maximumSessionsPerUser >= 0 else { throw ValidationError("--max-sessions-per-user must be 0 or more") }
         guard lastSeenInterval >= 1 else { throw ValidationError("--last-seen-interval must be at least 1 second") }
         guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
+        guard maximumConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard connectionIdleTimeout >= 0, frameTimeout >= 1 else {
+            throw ValidationError("--connection-idle-timeout must be 0 or more and --frame-timeout at least 1")
+        }
         guard jwtLifetime >= 1 else { throw ValidationError("--jwt-lifetime must be at least 1 second") }
         guard validationCodeLifetime >= 1 else { throw ValidationError("--validation-code-lifetime must be at least 1 second") }
         guard (1...1024).contains(minimumPasswordLength) else { throw ValidationError("--min-password-length must be between 1 and 1024") }
@@ -261,6 +276,10 @@ struct Tesserad: AsyncParsableCommand {
         var server = ServerConfiguration(socketPath: socket, eventLoopThreads: eventLoopThreads)
         server.maximumFrameLength = maximumFrame
         server.sweepIntervalSeconds = sweepInterval
+        server.maximumConnections = maximumConnections
+        server.idleTimeoutSeconds = connectionIdleTimeout
+        server.frameTimeoutSeconds = frameTimeout
+        Self.raiseDescriptorLimit(toFit: maximumConnections)
         server.peers.adminUIDs = Set(adminUIDs)
         server.peers.adminGIDs = Set(adminGIDs)
         server.peers.applicationUIDs = Set(applicationUIDs)
@@ -298,6 +317,17 @@ struct Tesserad: AsyncParsableCommand {
     /// mappings, so a hash's cost would depend on which thread ran it and what ran before:
     /// a timing signal between "unknown user" and "wrong password". A fixed threshold makes
     /// every large allocation a fresh mapping, so every hash costs the same.
+    /// Raises the soft descriptor limit (up to the hard one) so `connections` fit, with room for
+    /// the database, the event loops and the log.
+    static func raiseDescriptorLimit(toFit connections: Int) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = rlim_t(connections + 256)
+        guard limit.rlim_cur < wanted else { return }
+        limit.rlim_cur = min(wanted, limit.rlim_max)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
     /// Memory holds keys and passwords in flight: no core file, and no attaching by another
     /// process of the same uid (`PR_SET_DUMPABLE` 0 also makes `/proc/PID` root's).
     static func disableCoreDumps() {

@@ -78,6 +78,30 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.frameReceived(nil), .rejectUnknownOpcode)
     }
 
+    func testAConnectionOverTheLimitIsRefusedBusyWhateverItsPeer() {
+        var machine = ConnectionStateMachine(peer: .admin, maximumSlowInFlight: 4)
+        XCTAssertEqual(machine.connected(overLimit: true), .refuseBusy)
+        XCTAssertEqual(machine.frameReceived(.ping), .ignore, "nothing it sends is read")
+    }
+
+    func testTimeouts() {
+        var idle = ConnectionStateMachine(peer: .application, maximumSlowInFlight: 4)
+        XCTAssertEqual(idle.connected(), .serve)
+        XCTAssertEqual(idle.frameReceived(.login), .startSlow)
+        XCTAssertEqual(idle.idleTimedOut(), .none, "a login in flight is not idleness")
+        XCTAssertEqual(idle.slowRequestFinished(), .writeAndFlush)
+        XCTAssertEqual(idle.idleTimedOut(), .close)
+
+        var trickle = ConnectionStateMachine(peer: .application, maximumSlowInFlight: 4)
+        XCTAssertEqual(trickle.frameTimedOut(), .failAndClose)
+        XCTAssertEqual(trickle.frameTimedOut(), .none, "once")
+        XCTAssertEqual(trickle.frameReceived(.ping), .ignore)
+
+        var unread = ConnectionStateMachine(peer: .application, maximumSlowInFlight: 4)
+        XCTAssertEqual(unread.unreadTimedOut(), .close)
+        XCTAssertEqual(unread.unreadTimedOut(), .none)
+    }
+
     func testAnAdminPeerMayUseEverything() {
         var machine = ConnectionStateMachine(peer: .admin, maximumSlowInFlight: 64)
         for opcode in Opcode.allCases { XCTAssertNotEqual(machine.frameReceived(opcode), .rejectForbidden, "\(opcode)") }

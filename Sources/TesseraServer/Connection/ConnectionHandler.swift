@@ -24,8 +24,21 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     private var frames: FrameAccumulator
     private var pendingVerifies: [Frame] = []
     private var replies: ByteBuffer
+    private let limits: ConnectionLimits
+    private let overLimit: Bool
+    /// Reading stopped because the client does not read its replies.
+    private var paused = false
+    private var lastFrameAt = NIODeadline.now()
+    private var idleTimer: Scheduled<Void>?
+    private var frameTimer: Scheduled<Void>?
+    private var unreadTimer: Scheduled<Void>?
 
-    init(dispatcher: Dispatcher, peer: PeerCredentials?, peerClass: PeerClass, logger: Logger, tracker: ConnectionTracker?, connectionID: UInt64) {
+    init(
+        dispatcher: Dispatcher, peer: PeerCredentials?, peerClass: PeerClass, logger: Logger, tracker: ConnectionTracker?, connectionID: UInt64,
+        limits: ConnectionLimits = ConnectionLimits(), overLimit: Bool = false
+    ) {
+        self.limits = limits
+        self.overLimit = overLimit
         self.dispatcher = dispatcher
         self.logger = logger
         self.logger[metadataKey: "connection.id"] = "\(connectionID)"
@@ -53,13 +66,23 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
         swap(&accumulator, &frames)
         defer { swap(&accumulator, &frames) }
         accumulator.append(&incoming)
+        processFrames(&accumulator, context: context)
+    }
+
+    /// Handles the whole frames in `accumulator` until it holds none, or until the client's
+    /// unread replies make the server stop reading.
+    private func processFrames(_ accumulator: inout FrameAccumulator, context: ChannelHandlerContext) {
         do {
-            while let frame = try accumulator.next() {
+            while !paused, let frame = try accumulator.next() {
+                lastFrameAt = .now()
                 handle(frame, context: context)
+                if replies.readableBytes >= limits.outputPauseBytes { pauseIfUnread(context: context) }
             }
         } catch {
             failFraming(error, context: context)
+            return
         }
+        watchPartialFrame(pending: accumulator.bufferedBytes > 0, context: context)
     }
 
     private func handle(_ frame: Frame, context: ChannelHandlerContext) {
@@ -92,6 +115,68 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     func channelReadComplete(context: ChannelHandlerContext) {
         answerPendingVerifies()
         flushReplies(context: context)
+        if !context.channel.isWritable { pauseIfUnread(context: context) }
+    }
+
+    // MARK: Limits
+
+    /// Flushes what is due; when the client still does not take it, stops reading its requests
+    /// until it does, and closes the connection if it never does.
+    private func pauseIfUnread(context: ChannelHandlerContext) {
+        answerPendingVerifies()
+        flushReplies(context: context)
+        guard !context.channel.isWritable, !paused else { return }
+        paused = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        unreadTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(limits.unreadTimeoutSeconds)) { [self] in
+            guard state.unreadTimedOut() == .close else { return }
+            logger.info("connection closed: the client left its replies unread", metadata: ["timeout.seconds": "\(limits.unreadTimeoutSeconds)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.fireChannelWritabilityChanged()
+        guard context.channel.isWritable, paused else { return }
+        paused = false
+        unreadTimer?.cancel()
+        unreadTimer = nil
+        var accumulator = FrameAccumulator(maximumLength: frames.maximumLength)
+        swap(&accumulator, &frames)
+        processFrames(&accumulator, context: context)
+        swap(&accumulator, &frames)
+        answerPendingVerifies()
+        flushReplies(context: context)
+        if !paused { context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
+    }
+
+    /// A frame begun but not complete must complete within the frame timeout.
+    private func watchPartialFrame(pending: Bool, context: ChannelHandlerContext) {
+        guard pending else {
+            frameTimer?.cancel()
+            frameTimer = nil
+            return
+        }
+        guard frameTimer == nil, limits.frameTimeoutSeconds > 0 else { return }
+        frameTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(limits.frameTimeoutSeconds)) { [self] in
+            frameTimer = nil
+            guard frames.bufferedBytes > 0, state.frameTimedOut() == .failAndClose else { return }
+            let failure = RequestFailure(status: .malformedFrame, message: "a frame was not completed within \(limits.frameTimeoutSeconds) s")
+            closeWithError(failure, context: context)
+        }
+    }
+
+    /// Closes a connection that received no frame (and has nothing in flight) for the idle timeout.
+    private func scheduleIdleCheck(context: ChannelHandlerContext, after delay: TimeAmount) {
+        guard limits.idleTimeoutSeconds > 0 else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            let idle = NIODeadline.now() - lastFrameAt
+            let timeout = TimeAmount.seconds(limits.idleTimeoutSeconds)
+            guard idle >= timeout else { return scheduleIdleCheck(context: context, after: timeout - idle) }
+            guard state.idleTimedOut() == .close else { return scheduleIdleCheck(context: context, after: timeout) }
+            logger.debug("connection closed: idle", metadata: ["timeout.seconds": "\(limits.idleTimeoutSeconds)"])
+            context.close(promise: nil)
+        }
     }
 
     private func answerPendingVerifies() {
@@ -157,7 +242,11 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     private func failFraming(_ error: any Error, context: ChannelHandlerContext) {
         guard state.framingFailed() == .answerQueuedThenFailAndClose else { return }
         answerPendingVerifies()
-        let failure = RequestFailure(error)
+        closeWithError(RequestFailure(error), context: context)
+    }
+
+    /// Writes a closing error frame (request id 0) and closes.
+    private func closeWithError(_ failure: RequestFailure, context: ChannelHandlerContext) {
         let traceID = TraceID.make()
         logger.info("connection closed after a framing error", metadata: ["trace.id": "\(traceID)", "error.name": "\(failure.status.name)"])
         replies.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: traceID, closing: true)
@@ -176,7 +265,19 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
         tracker?.opened(context.channel)
         logger.debug("connection accepted")
         context.fireChannelActive()
-        if state.connected() == .refuse {
+        switch state.connected(overLimit: overLimit) {
+        case .serve:
+            scheduleIdleCheck(context: context, after: .seconds(limits.idleTimeoutSeconds))
+        case .refuseBusy:
+            let traceID = TraceID.make()
+            logger.notice("connection refused: the server holds its maximum of connections", metadata: ["trace.id": "\(traceID)"])
+            var failure = RequestFailure(status: .busy, message: "the server holds its maximum of connections; retry shortly")
+            failure.retryAfterSeconds = 1
+            replies.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: traceID, closing: true)
+            flushReplies(context: context)
+            context.close(mode: .output, promise: nil)
+            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { context.close(promise: nil) }
+        case .refuse:
             let traceID = TraceID.make()
             logger.info("connection refused: the peer is neither admin nor application", metadata: ["trace.id": "\(traceID)"])
             let failure = RequestFailure(status: .forbidden, message: "this peer may not use tesserad; see its --admin-uid and --app-uid")
@@ -191,6 +292,7 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        for timer in [idleTimer, frameTimer, unreadTimer] { timer?.cancel() }
         state.channelClosed()
         tracker?.closed(context.channel)
         context.fireChannelInactive()
@@ -219,3 +321,20 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
 
 /// Sent to every connection on graceful shutdown: close once in-flight requests have answered.
 struct DrainEvent: Sendable {}
+
+/// The limits a connection is held to (``ServerConfiguration``).
+struct ConnectionLimits: Sendable {
+    var idleTimeoutSeconds: Int64 = 300
+    var frameTimeoutSeconds: Int64 = 10
+    var outputPauseBytes = 256 * 1024
+    var unreadTimeoutSeconds: Int64 = 30
+
+    init() {}
+
+    init(_ configuration: ServerConfiguration) {
+        idleTimeoutSeconds = configuration.idleTimeoutSeconds
+        frameTimeoutSeconds = configuration.frameTimeoutSeconds
+        outputPauseBytes = configuration.outputPauseBytes
+        unreadTimeoutSeconds = configuration.unreadTimeoutSeconds
+    }
+}

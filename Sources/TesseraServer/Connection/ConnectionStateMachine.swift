@@ -14,9 +14,9 @@ import TesseraProtocol
 ///   └────────┘                                               └────────┘
 /// ```
 ///
-/// No sockets, no NIO: tested on its own (`ConnectionStateMachineTests`). The next rules of the
-/// connection (peer class from `SO_PEERCRED`, idle and read timeouts, output limits) are new
-/// events and actions here.
+/// No sockets, no NIO: tested on its own (`ConnectionStateMachineTests`). The peer's class,
+/// the connection limit, the idle, frame and unread timeouts are events and actions here; the
+/// handler owns the timers and carries the actions out.
 struct ConnectionStateMachine {
     enum State: Equatable {
         /// Reading and answering.
@@ -48,12 +48,52 @@ struct ConnectionStateMachine {
         case serve
         /// Write one `forbidden` frame (request id 0, `CLOSING`) and close, reading nothing.
         case refuse
+        /// Write one `busy` frame (request id 0, `CLOSING`) and close, reading nothing: the
+        /// server holds its maximum of connections.
+        case refuseBusy
     }
 
-    mutating func connected() -> ConnectAction {
+    /// The connection became active; `overLimit` when the server already holds its maximum of
+    /// connections.
+    mutating func connected(overLimit: Bool = false) -> ConnectAction {
+        if overLimit {
+            state = .broken
+            return .refuseBusy
+        }
         guard peer == .refused else { return .serve }
         state = .broken
         return .refuse
+    }
+
+    /// What to do when a timer of the connection fires.
+    enum TimeoutAction: Equatable {
+        /// Write a closing error frame and close.
+        case failAndClose
+        /// Close (nothing is owed to the client).
+        case close
+        /// Nothing.
+        case none
+    }
+
+    /// No frame arrived for the idle timeout: close when nothing is in flight.
+    mutating func idleTimedOut() -> TimeoutAction {
+        guard state == .open, slowInFlight == 0 else { return .none }
+        state = .closed
+        return .close
+    }
+
+    /// A frame stayed incomplete for the frame timeout.
+    mutating func frameTimedOut() -> TimeoutAction {
+        guard readsFrames else { return .none }
+        state = .broken
+        return .failAndClose
+    }
+
+    /// The client left its replies unread for the unread timeout.
+    mutating func unreadTimedOut() -> TimeoutAction {
+        guard state != .closed else { return .none }
+        state = .closed
+        return .close
     }
 
     /// Whether bytes that arrive are worth splitting into frames.

@@ -14,6 +14,19 @@ public struct ServerConfiguration: Sendable {
     public var drainTimeoutSeconds: Int64 = 10
     /// Who is admin, who is an application, from the peer's credentials at accept.
     public var peers = PeerPolicy()
+    /// Open connections at most; one more gets a `busy` frame and is closed.
+    public var maximumConnections = 4096
+    /// A connection with nothing received and nothing in flight for this long is closed (the
+    /// client reconnects on its next request). 0: never.
+    public var idleTimeoutSeconds: Int64 = 300
+    /// A frame must be complete this long after its first byte arrived, or the connection is
+    /// closed (a client trickling bytes holds a buffer).
+    public var frameTimeoutSeconds: Int64 = 10
+    /// Reply bytes a connection may have waiting for a client that does not read before the
+    /// server stops reading its requests; past `unreadTimeoutSeconds` of that, it is closed.
+    public var outputPauseBytes = 256 * 1024
+    /// How long a client may leave its replies unread before the connection is closed.
+    public var unreadTimeoutSeconds: Int64 = 30
 
     public init(socketPath: String, eventLoopThreads: Int) {
         self.socketPath = socketPath

@@ -106,8 +106,13 @@ public final class TesseraServer: Service, Sendable {
         try SocketPath.prepare(configuration.socketPath)
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)
         let (logger, tracker, policy) = (logger, tracker, configuration.peers)
+        let (limits, maximumConnections) = (ConnectionLimits(configuration), configuration.maximumConnections)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            // Out of descriptors (EMFILE, ENFILE), accepting pauses a second instead of spinning.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
+            }
             .childChannelOption(.maxMessagesPerRead, value: 16)
             // A client that shuts down its write side still gets the replies it is owed.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -116,7 +121,7 @@ public final class TesseraServer: Service, Sendable {
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in
                     let handler = ConnectionHandler(
                         dispatcher: dispatcher, peer: peer, peerClass: peer.map(policy.classify) ?? .refused, logger: logger,
-                        tracker: tracker, connectionID: tracker.makeID())
+                        tracker: tracker, connectionID: tracker.makeID(), limits: limits, overLimit: tracker.count >= maximumConnections)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
