@@ -1,6 +1,10 @@
 import LMDBKit
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Tessera's LMDB environment and its named databases.
 ///
 /// | database        | key                                | value                 |
@@ -125,6 +129,10 @@ public final class TesseraStore: Sendable {
         } catch let error as AuthError {
             throw error
         } catch LMDBError.storageFull {
+            throw AuthError.storageFull
+        } catch LMDBError.other(let code) where code == ENOSPC || code == EDQUOT {
+            // The disk (or the quota) is full: the same answer as a full map; reads go on.
+            logger.warning("write refused: no space left on the device")
             throw AuthError.storageFull
         } catch {
             logger.error("write failed", metadata: ["error": "\(error)"])
