@@ -1,0 +1,153 @@
+import Foundation
+import Synchronization
+import TesseraClient
+import TesseraProtocol
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The crash harness: clients drive creates, logins, refreshes, logouts, revocations and profile
+/// updates; the daemon gets SIGKILL at a random moment; after the restart every acknowledged
+/// write is there, and what each acknowledgement promised holds. `TESSERA_KILLS` sets the
+/// number of kills (5 here; `scripts/kill9 --kills 200` for the long run).
+final class KillNineTests: XCTestCase {
+    var daemon: DaemonProcess!
+    override func tearDown() { daemon?.tearDown() }
+
+    /// What the clients were told, by the daemon, before it died.
+    struct Acknowledged: Sendable {
+        var users: [String: String] = [:]  // username → display name last acknowledged
+        var liveTokens: [String: String] = [:]  // token → username (logins and refreshes not since ended)
+        var endedTokens: Set<String> = []  // logged out, revoked, or replaced by a refresh
+        var refreshTokens: [String: String] = [:]  // refresh token → its access token
+        var writes = 0
+    }
+
+    final class Ledger: Sendable {
+        let state = Mutex(Acknowledged())
+        let stop = Atomic<Bool>(false)
+    }
+
+    func testEveryAcknowledgedWriteSurvivesSIGKILL() async throws {
+        let kills = Int(ProcessInfo.processInfo.environment["TESSERA_KILLS"] ?? "") ?? 5
+        daemon = DaemonProcess()
+        try daemon.start()
+        let ledger = Ledger()
+        var generator = SystemRandomNumberGenerator()
+        var firstVerify: [Double] = []
+        for round in 0..<kills {
+            let pid = try XCTUnwrap(daemon.process?.processIdentifier)
+            let socketPath = daemon.socketPath
+            ledger.stop.store(false, ordering: .relaxed)
+            let workers = (0..<4).map { worker in
+                Task { await Self.drive(worker: worker, round: round, socketPath: socketPath, ledger: ledger) }
+            }
+            usleep(UInt32.random(in: 200_000...800_000, using: &generator))
+            kill(pid, SIGKILL)
+            ledger.stop.store(true, ordering: .relaxed)
+            for worker in workers { await worker.value }
+            daemon.stop()
+            let restarted = Date()
+            try daemon.start()
+            let client = TesseraClient(socketPath: daemon.socketPath)
+            let facts = ledger.state.withLock { $0 }
+            if let (token, _) = facts.liveTokens.first {
+                _ = try await client.verify(token: token)
+                firstVerify.append(Date().timeIntervalSince(restarted) * 1000)
+            }
+            try await Self.check(facts, client: client, round: round)
+            await client.close()
+        }
+        let facts = ledger.state.withLock { $0 }
+        let sorted = firstVerify.sorted()
+        print(
+            "kill -9 harness: \(kills) kills, \(facts.writes) acknowledged writes, 0 lost; first verify after restart (incl. start) median \(sorted.isEmpty ? 0 : sorted[sorted.count / 2]) ms, max \(sorted.last ?? 0) ms"
+        )
+        XCTAssertGreaterThan(facts.writes, kills * 4, "the clients got writes acknowledged")
+    }
+
+    /// One client's loop until the daemon dies: each acknowledged reply goes into the ledger.
+    private static func drive(worker: Int, round: Int, socketPath: String, ledger: Ledger) async {
+        let client = TesseraClient(socketPath: socketPath)
+        let password = Array("correct horse".utf8)
+        var step = 0
+        while !ledger.stop.load(ordering: .relaxed) {
+            step += 1
+            let name = "u\(round)-\(worker)-\(step)"
+            do {
+                _ = try await client.createUser(username: name, password: password)
+                ledger.state.withLock {
+                    $0.users[name] = ""
+                    $0.writes += 1
+                }
+                let login = try await client.login(identifier: name, password: password)
+                ledger.state.withLock {
+                    $0.liveTokens[login.token] = name
+                    $0.refreshTokens[login.refreshToken] = login.token
+                    $0.writes += 1
+                }
+                let renamed = "Name \(step)"
+                _ = try await client.updateUser(UpdateUserRequest(user: .username(name), changes: ProfileFields(displayName: renamed)))
+                ledger.state.withLock {
+                    $0.users[name] = renamed
+                    $0.writes += 1
+                }
+                let renewed = try await client.refresh(refreshToken: login.refreshToken)
+                ledger.state.withLock {
+                    $0.liveTokens[login.token] = nil
+                    $0.endedTokens.insert(login.token)
+                    $0.liveTokens[renewed.token] = name
+                    $0.writes += 1
+                }
+                switch step % 3 {
+                case 0:
+                    try await client.logout(token: renewed.token)
+                    ledger.state.withLock {
+                        $0.liveTokens[renewed.token] = nil
+                        $0.endedTokens.insert(renewed.token)
+                        $0.writes += 1
+                    }
+                case 1:
+                    try await client.revokeSession(renewed.sessionID)
+                    ledger.state.withLock {
+                        $0.liveTokens[renewed.token] = nil
+                        $0.endedTokens.insert(renewed.token)
+                        $0.writes += 1
+                    }
+                default:
+                    break
+                }
+            } catch {
+                // The daemon died mid-request: what was not acknowledged may or may not be there.
+                if ledger.stop.load(ordering: .relaxed) { break }
+            }
+        }
+        await client.close()
+    }
+
+    /// Every acknowledgement still holds after the restart.
+    private static func check(_ facts: Acknowledged, client: TesseraClient, round: Int) async throws {
+        for (name, displayName) in facts.users {
+            let user = try await client.user(.username(name))
+            if !displayName.isEmpty { XCTAssertEqual(user.displayName, displayName, "round \(round): \(name)'s acknowledged update") }
+        }
+        var sessionsByUser: [String: Set<String>] = [:]
+        for (token, name) in facts.liveTokens {
+            let verified = try await client.verify(token: token)
+            if sessionsByUser[name] == nil {
+                sessionsByUser[name] = Set(try await client.sessions(of: .username(name)).map { $0.sessionID.description })
+            }
+            XCTAssertTrue(sessionsByUser[name]!.contains(verified.sessionID.description), "round \(round): a live session is in its user's index")
+        }
+        for token in facts.endedTokens {
+            do {
+                _ = try await client.verify(token: token)
+                XCTFail("round \(round): an acknowledged logout, revocation or refresh came undone")
+            } catch TesseraClientError.server {
+                // Refused, as acknowledged.
+            }
+        }
+    }
+}
