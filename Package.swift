@@ -14,6 +14,8 @@ let package = Package(
         // For the in-process benchmarks, which measure the storage and hashing floors.
         .library(name: "LMDBKit", targets: ["LMDBKit"]),
         .library(name: "SodiumKit", targets: ["SodiumKit"]),
+        // For the fuzzer (Fuzz/), which builds with libFuzzer and AddressSanitizer.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -88,6 +90,14 @@ let package = Package(
             ], path: "Protocol/Sources/ProtocolVectors"),
         .executableTarget(name: "tessera-vectors", dependencies: ["ProtocolVectors"], path: "Protocol/Sources/tessera-vectors"),
 
+        // What the fuzzer feeds each decoder: the frame decoder, every message, every stored record.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "TesseraProtocol", "TesseraCore", "ProtocolVectors",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+
         .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(
@@ -98,6 +108,8 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "LMDBKit", "SodiumKit"]),
+        // Replays the fuzzing corpus (Fuzz/corpus): every input found stays a test.
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
