@@ -11,7 +11,7 @@ import Glibc
 /// The crash harness: clients drive creates, logins, refreshes, logouts, revocations and profile
 /// updates; the daemon gets SIGKILL at a random moment; after the restart every acknowledged
 /// write is there, and what each acknowledgement promised holds. `TESSERA_KILLS` sets the
-/// number of kills (5 here; `scripts/kill9 --kills 200` for the long run).
+/// number of kills (5 here; `scripts/kill9 --kills 30` for the long run).
 final class KillNineTests: XCTestCase {
     var daemon: DaemonProcess!
     override func tearDown() { daemon?.tearDown() }
