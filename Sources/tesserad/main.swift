@@ -23,8 +23,9 @@ struct Tesserad: AsyncParsableCommand {
         discussion: """
             Serves the Tessera protocol on a Unix domain socket (mode 0660) and keeps users and sessions \
             in an LMDB environment. With no options it runs on ./tessera.sock with data in ./tessera-data.
-            SIGTERM or SIGINT stops it gracefully: no new connections, in-flight requests finish, the \
-            database is closed cleanly.
+            SIGTERM, SIGINT or SIGHUP stops it gracefully: no new connections, in-flight requests finish, the \
+            database is closed cleanly. Under a service manager that sets NOTIFY_SOCKET (systemd's Type=notify), \
+            it sends READY=1 once the socket accepts connections and STOPPING=1 when it starts to drain.
             """)
 
     @Option(
@@ -279,6 +280,7 @@ struct Tesserad: AsyncParsableCommand {
         server.maximumConnections = maximumConnections
         server.idleTimeoutSeconds = connectionIdleTimeout
         server.frameTimeoutSeconds = frameTimeout
+        if let notifySocket = getenv("NOTIFY_SOCKET") { server.environment["NOTIFY_SOCKET"] = String(cString: notifySocket) }
         Self.raiseDescriptorLimit(toFit: maximumConnections)
         server.peers.adminUIDs = Set(adminUIDs)
         server.peers.adminGIDs = Set(adminGIDs)

@@ -53,12 +53,28 @@ final class ConnectionLimitsTests: XCTestCase {
         let idle = try RawConnection(path: daemon.socketPath, timeoutSeconds: 10)
         let busy = try RawConnection(path: daemon.socketPath, timeoutSeconds: 10)
         let started = Date()
-        for round in 0..<6 {
-            XCTAssertEqual(ping(busy, id: UInt32(round))?.status, 0, "round \(round): a connection in use stays open")
-            usleep(400_000)
+        // One connection pings without pause while the other waits for its end of stream.
+        let stop = Atomic<Bool>(false)
+        let failures = Atomic<Int>(0)
+        let pinged = DispatchSemaphore(value: 0)
+        let pinger = Thread {
+            var id: UInt32 = 0
+            while !stop.load(ordering: .relaxed) {
+                id += 1
+                busy.send(.ping, requestID: id, PingMessage(payload: [1]))
+                if busy.readFrame()?.status != 0 { failures.add(1, ordering: .relaxed) }
+            }
+            pinged.signal()
         }
+        pinger.start()
         XCTAssertTrue(idle.isClosedByPeer(), "the idle one was closed")
-        XCTAssertLessThan(Date().timeIntervalSince(started), 8)
+        let closedAfter = Date().timeIntervalSince(started)
+        stop.store(true, ordering: .relaxed)
+        pinged.wait()
+        XCTAssertGreaterThanOrEqual(closedAfter, 0.9, "not before its idle timeout")
+        XCTAssertLessThan(closedAfter, 8)
+        XCTAssertEqual(failures.load(ordering: .relaxed), 0, "a connection in use stays open")
+        XCTAssertEqual(ping(busy, id: 0)?.status, 0)
     }
 
     /// 64 MB of PINGs from a client that never reads its replies: the daemon stops reading it
@@ -83,7 +99,12 @@ final class ConnectionLimitsTests: XCTestCase {
         let chunk = Array(burst.readableBytesView)  // 4 MB: sent 16 times
         let sent = Atomic<Int>(0)
         let descriptor = flooder.fd
+        // A send blocked for 2 s returns EAGAIN: the writer then knows the daemon stopped reading.
+        var stall = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &stall, socklen_t(MemoryLayout<timeval>.size))
+        let finished = DispatchSemaphore(value: 0)
         let writer = Thread {
+            defer { finished.signal() }
             for _ in 0..<16 {
                 var offset = 0
                 while offset < chunk.count {
@@ -95,13 +116,8 @@ final class ConnectionLimitsTests: XCTestCase {
             }
         }
         writer.start()
-        // Wait until the writer is stuck (the daemon stopped reading) or done.
-        var last = -1
-        while sent.load(ordering: .relaxed) != last {
-            last = sent.load(ordering: .relaxed)
-            usleep(500_000)
-        }
-        XCTAssertLessThan(last, 16, "the daemon stopped reading a client that does not read")
+        finished.wait()  // stalled (the daemon stopped reading) or all 64 MB sent
+        XCTAssertLessThan(sent.load(ordering: .relaxed), 16, "the daemon stopped reading a client that does not read")
         let grown = try residentKiB() - before
         XCTAssertLessThan(grown, 48 * 1024, "resident memory grew by \(grown) KiB")
         let other = try RawConnection(path: daemon.socketPath)

@@ -75,8 +75,7 @@ final class DaemonFilesystemTests: XCTestCase {
 
     /// `mdb_dump` of the data directory after a login shows no raw token and no secret.
     func testDatabaseDumpHoldsNoRawToken() async throws {
-        let dump = ["/usr/bin/mdb_dump", "/usr/local/bin/mdb_dump"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        let mdbDump = try XCTUnwrap(dump, "mdb_dump (Debian's lmdb-utils) is installed by scripts/install-deps")
+        let mdbDump = try Self.mdbDump()
         try daemon.start()
         let client = TesseraClient(socketPath: daemon.socketPath)
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
@@ -104,8 +103,6 @@ final class DaemonFilesystemTests: XCTestCase {
     /// data file once the grace window ended: a copy of the directory taken later, with the old
     /// refresh token, yields nothing.
     func testTheGraceBoxLeavesTheDataFileOnceTheWindowEnded() async throws {
-        let dump = ["/usr/bin/mdb_dump", "/usr/local/bin/mdb_dump"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        let mdbDump = try XCTUnwrap(dump, "mdb_dump (Debian's lmdb-utils) is installed by scripts/install-deps")
         daemon.tearDown()
         daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--refresh-grace", "1", "--sweep-interval", "1"])
         try daemon.start()
@@ -115,24 +112,14 @@ final class DaemonFilesystemTests: XCTestCase {
         _ = try await client.refresh(refreshToken: login.refreshToken)
         let retiredID = Self.tokenBytes(login.refreshToken)[3..<19].map { String(format: "%02x", $0) }.joined()
 
-        /// The stored record of the retired refresh token, as hex, read from a copy of the data directory.
+        /// The stored record of the retired refresh token, as hex.
         func retiredRecord() throws -> String {
-            let copy = daemon.directory + "/copy-\(UUID().uuidString.prefix(6))"
-            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: daemon.dataPath + "/data.mdb", toPath: copy + "/data.mdb")
-            let result = try runCommand(mdbDump, ["-s", "refresh_tokens", copy])
-            XCTAssertEqual(result.status, 0, result.stderr)
-            let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            let index = try XCTUnwrap(lines.firstIndex(of: retiredID), "the retired token's record")
-            return lines[index + 1]
+            let entries = try dumpedEntries(of: "refresh_tokens")
+            return try XCTUnwrap(entries.first { $0.key == retiredID }, "the retired token's record").value
         }
         let sealed = try retiredRecord().count / 2
-        var wiped = sealed
-        let deadline = Date().addingTimeInterval(15)
-        while wiped == sealed, Date() < deadline {
-            try await Task.sleep(nanoseconds: 200_000_000)
-            wiped = try retiredRecord().count / 2
-        }
+        XCTAssertTrue(daemon.waitForLog { LogWatch.swept("grace_boxes", in: $0) >= 1 }, "the sweeper reports the box")
+        let wiped = try retiredRecord().count / 2
         // The box: a 24-byte nonce, a 16-byte tag and the two tokens (68 + 1 + 68 bytes).
         XCTAssertEqual(sealed - wiped, 24 + 16 + 137, "the sealed pair was wiped")
         await client.close()
@@ -141,8 +128,6 @@ final class DaemonFilesystemTests: XCTestCase {
     /// Every unknown identifier tried leaves a failed-login entry; the sweeper forgets it once
     /// its lock passed and its last failure is older than the longest delay.
     func testTheThrottleEntriesOfUnknownIdentifiersAreSwept() async throws {
-        let dump = ["/usr/bin/mdb_dump", "/usr/local/bin/mdb_dump"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        let mdbDump = try XCTUnwrap(dump, "mdb_dump (Debian's lmdb-utils) is installed by scripts/install-deps")
         daemon.tearDown()
         daemon = DaemonProcess(arguments: [
             "--argon2-ops", "1", "--argon2-mem-kib", "64", "--lockout-threshold", "2", "--lockout-delay", "1", "--lockout-max-delay", "1",
@@ -153,27 +138,31 @@ final class DaemonFilesystemTests: XCTestCase {
         for index in 0..<50 {
             _ = try? await client.login(identifier: "ghost-\(index)@example.com", password: Array("guess".utf8))
         }
-        /// Entries in the `throttle` database of a copy of the data file.
-        func throttleEntries() throws -> Int {
-            let copy = daemon.directory + "/copy-\(UUID().uuidString.prefix(6))"
-            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: daemon.dataPath + "/data.mdb", toPath: copy + "/data.mdb")
-            let result = try runCommand(mdbDump, ["-s", "throttle", copy])
-            XCTAssertEqual(result.status, 0, result.stderr)
-            // Keys and values alternate between the header and DATA=END, one per line.
-            let body = result.stdout.components(separatedBy: "HEADER=END\n").last?.components(separatedBy: "DATA=END").first ?? ""
-            return body.split(separator: "\n").count / 2
-        }
-        let before = try throttleEntries()
+        let before = try dumpedEntries(of: "throttle").count
         XCTAssertGreaterThanOrEqual(before, 40, "one entry per identifier tried")
-        var after = before
-        let deadline = Date().addingTimeInterval(20)
-        while after > 0, Date() < deadline {
-            try await Task.sleep(nanoseconds: 250_000_000)
-            after = try throttleEntries()
-        }
-        XCTAssertEqual(after, 0, "the sweeper forgot every stale entry")
+        XCTAssertTrue(daemon.waitForLog { LogWatch.swept("throttle_entries", in: $0) >= before }, "the sweeper reports them")
+        XCTAssertEqual(try dumpedEntries(of: "throttle").count, 0, "the sweeper forgot every stale entry")
         await client.close()
+    }
+
+    /// The key/value pairs (hex) of one database, read by `mdb_dump` from a copy of the data file
+    /// taken while the daemon runs.
+    private func dumpedEntries(of database: String) throws -> [(key: String, value: String)] {
+        let mdbDump = try Self.mdbDump()
+        let copy = daemon.directory + "/copy-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: daemon.dataPath + "/data.mdb", toPath: copy + "/data.mdb")
+        let result = try runCommand(mdbDump, ["-s", database, copy])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        // Keys and values alternate between the header and DATA=END, one per line.
+        let body = result.stdout.components(separatedBy: "HEADER=END\n").last?.components(separatedBy: "DATA=END").first ?? ""
+        let lines = body.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        return stride(from: 0, to: lines.count - 1, by: 2).map { (lines[$0], lines[$0 + 1]) }
+    }
+
+    private static func mdbDump() throws -> String {
+        let dump = ["/usr/bin/mdb_dump", "/usr/local/bin/mdb_dump"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        return try XCTUnwrap(dump, "mdb_dump (Debian's lmdb-utils) is installed by scripts/install-deps")
     }
 
     private static func tokenBytes(_ token: String) -> [UInt8] {

@@ -21,13 +21,18 @@ final class EnumerationTests: XCTestCase {
         return Array(buffer.readableBytesView)
     }
 
-    func testUnknownUserAndWrongPasswordAreIndistinguishable() throws {
-        // argon2id heavy enough (~30 ms) that the hash, not fsync noise, sets the time.
-        daemon = DaemonProcess(arguments: ["--argon2-ops", "2", "--argon2-mem-kib", "16384", "--lockout-threshold", "0"])
+    /// Starts the daemon with `arguments` and creates the user `alice`.
+    private func startWithAlice(_ arguments: [String]) throws {
+        daemon = DaemonProcess(arguments: arguments)
         try daemon.start()
         let setup = try RawConnection(path: daemon.socketPath)
         setup.send(.createUser, requestID: 1, CreateUserRequest(username: "alice", password: Array("correct horse".utf8)))
         XCTAssertEqual(setup.readFrame()?.status, 0)
+    }
+
+    func testUnknownUserAndWrongPasswordAreIndistinguishable() throws {
+        // argon2id heavy enough (~30 ms) that the hash, not fsync noise, sets the time.
+        try startWithAlice(["--argon2-ops", "2", "--argon2-mem-kib", "16384", "--lockout-threshold", "0"])
 
         let (known, unknown) = try medians(rounds: 150, known: "alice", unknown: "mallory")
         // Typically 1–3 % apart here (argon2id at 16 MiB, ~30 ms), noise both ways. Skipping the dummy hash for
@@ -40,11 +45,7 @@ final class EnumerationTests: XCTestCase {
     /// After an argon2id upgrade, a user whose hash still has the old (cheaper) parameters must
     /// not fail faster than an unknown user, whose dummy hash runs at the new ones.
     func testAUserNotYetRehashedAfterAnUpgradeTakesAsLongAsAnUnknownUser() throws {
-        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "256", "--lockout-threshold", "0"])
-        try daemon.start()
-        let setup = try RawConnection(path: daemon.socketPath)
-        setup.send(.createUser, requestID: 1, CreateUserRequest(username: "alice", password: Array("correct horse".utf8)))
-        XCTAssertEqual(setup.readFrame()?.status, 0)
+        try startWithAlice(["--argon2-ops", "1", "--argon2-mem-kib", "256", "--lockout-threshold", "0"])
         daemon.stop()
         daemon.extraArguments = ["--argon2-ops", "2", "--argon2-mem-kib", "16384", "--lockout-threshold", "0"]
         try daemon.start()

@@ -40,13 +40,14 @@ final class ProcessHygieneTests: XCTestCase {
             "ulimit -c unlimited; exec \"$0\" --socket \"$1\" --data \"$2\" --argon2-ops 1 --argon2-mem-kib 64 <&- >&- 2>&-",
             DaemonProcess.tesserad, daemon.socketPath, daemon.dataPath,
         ]
+        let notifications = try NotificationSocket(path: daemon.directory + "/notify.sock")
+        shell.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notifications.path]) { $1 }
         try shell.run()
         defer {
             kill(shell.processIdentifier, SIGTERM)
             shell.waitUntilExit()
         }
-        let deadline = Date().addingTimeInterval(20)
-        while !RawConnection.canConnect(daemon.socketPath), Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(notifications.next(timeout: 20), "READY=1", "the service manager is told once the socket accepts")
         XCTAssertTrue(RawConnection.canConnect(daemon.socketPath), "started with 0-2 closed")
         let pid = shell.processIdentifier
         for fd in 0...2 {
@@ -56,5 +57,7 @@ final class ProcessHygieneTests: XCTestCase {
         let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
         let core = try XCTUnwrap(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
         XCTAssertEqual(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2), ["0", "0"], String(core))
+        kill(pid, SIGTERM)
+        XCTAssertEqual(notifications.next(timeout: 20), "STOPPING=1", "and told when it starts to drain")
     }
 }

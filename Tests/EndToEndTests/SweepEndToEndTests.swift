@@ -13,11 +13,8 @@ final class SweepEndToEndTests: XCTestCase {
         let login = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
         let listed = try await client.sessions(of: .username("alice"))
         XCTAssertEqual(listed.count, 1)
-        var remaining = listed.count
-        for _ in 0..<40 where remaining > 0 {
-            try await Task.sleep(nanoseconds: 100_000_000)
-            remaining = try await client.sessions(of: .username("alice")).count
-        }
+        XCTAssertTrue(daemon.waitForLog { LogWatch.swept("sessions", in: $0) >= 1 }, "the sweeper reports the session")
+        let remaining = try await client.sessions(of: .username("alice")).count
         XCTAssertEqual(remaining, 0, "the expired session was swept")
         do {
             _ = try await client.verify(token: login.token)
@@ -42,12 +39,9 @@ final class SweepEndToEndTests: XCTestCase {
             _ = try await client.createUser(username: name, password: password)
             refreshTokens[name] = try await client.login(identifier: name, password: password).refreshToken
         }
-        var remaining = 4
-        for _ in 0..<60 where remaining > 0 {
-            try await Task.sleep(nanoseconds: 100_000_000)
-            remaining = 0
-            for name in refreshTokens.keys { remaining += try await client.sessions(of: .username(name)).count }
-        }
+        XCTAssertTrue(daemon.waitForLog { LogWatch.swept("sessions", in: $0) >= 4 }, "the sweeper reports the four sessions")
+        var remaining = 0
+        for name in refreshTokens.keys { remaining += try await client.sessions(of: .username(name)).count }
         XCTAssertEqual(remaining, 0, "every access session expired and was swept")
 
         try await client.setPassword(.username("reset"), password: Array("battery staple".utf8))

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var outputPauseBytes = 256 * 1024
     /// How long a client may leave its replies unread before the connection is closed.
     public var unreadTimeoutSeconds: Int64 = 30
+    /// The service manager to tell when the server is ready and when it stops: the value of
+    /// `NOTIFY_SOCKET`, read from this environment (``ServiceManagerNotification``).
+    public var environment: [String: String] = [:]
 
     public init(socketPath: String, eventLoopThreads: Int) {
         self.socketPath = socketPath

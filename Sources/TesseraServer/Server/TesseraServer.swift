@@ -83,11 +83,13 @@ public final class TesseraServer: Service, Sendable {
         _ = transition(from: .starting, to: .serving)
         boundPromise.succeed()
         logger.info("listening", metadata: ["socket.path": "\(configuration.socketPath)"])
+        ServiceManagerNotification.send(.ready, environment: configuration.environment)
 
         // Serve until asked to stop.
         try? await gracefulShutdown()
 
         _ = transition(from: .serving, to: .draining)
+        ServiceManagerNotification.send(.stopping, environment: configuration.environment)
         logger.info("shutting down: no new connections, draining \(tracker.count) open ones")
         try? await channel.close()
         await tracker.drain(timeout: .seconds(configuration.drainTimeoutSeconds))

@@ -40,27 +40,36 @@ final class DaemonProcess {
         extraArguments = arguments
     }
 
-    /// Starts the daemon and waits until its socket accepts connections.
+    /// Starts the daemon and waits for its `READY=1` (sent once its socket accepts connections)
+    /// or its exit, whichever comes first.
     func start(file: StaticString = #filePath, line: UInt = #line) throws {
+        let notifications = try NotificationSocket(path: directory + "/notify.sock")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.tesserad)
         process.arguments = ["--socket", socketPath, "--data", dataPath, "--log-level", "debug"] + extraArguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notifications.path]) { $1 }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         logFile.seekToEndOfFile()
         process.standardError = logFile
         process.standardOutput = logFile
+        let notificationPath = notifications.path
+        process.terminationHandler = { ended in NotificationSocket.post("EXITED \(ended.processIdentifier)", to: notificationPath) }
         try process.run()
         try logFile.close()
         self.process = process
+        // An earlier process's exit may be reported late: only this one's counts.
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if RawConnection.canConnect(socketPath) { return }
-            if !process.isRunning { break }
-            usleep(20_000)
+        while let message = notifications.next(timeout: deadline.timeIntervalSinceNow), message != "EXITED \(process.processIdentifier)" {
+            if message == "READY=1" { return }
         }
         XCTFail("tesserad did not start: \(log)", file: file, line: line)
         throw CocoaError(.fileNoSuchFile)
+    }
+
+    /// Waits until the daemon's log satisfies `satisfied` (woken by each write to it).
+    func waitForLog(timeout: TimeInterval = 20, until satisfied: (String) -> Bool) -> Bool {
+        LogWatch.wait(path: logPath, timeout: timeout, until: satisfied)
     }
 
     /// Sends `signal` and waits for the process to exit; returns its exit status.

@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// A blocking Unix-socket connection that sends arbitrary bytes: for hostile-input tests.
-final class RawConnection {
+/// Sendable so a test may hand it to another thread; one thread uses it at a time.
+final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(path: String, timeoutSeconds: Int = 5) throws {
