@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "LMDBKit", dependencies: ["CLMDB"]),
         // Cryptography: the only importer of CSodium.
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
+        // accept4 and epoll_create made close-on-exec for the daemon (see CloseOnExec.c).
+        .target(name: "CCloseOnExec"),
         // Wire protocol: frames and message codecs over ByteBuffer, no I/O.
         .target(
             name: "TesseraProtocol",
@@ -66,6 +68,7 @@ let package = Package(
         .executableTarget(
             name: "tesserad",
             dependencies: [
+                "CCloseOnExec",
                 "TesseraServer", "TesseraCore", "LMDBKit", "SodiumKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

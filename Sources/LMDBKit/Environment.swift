@@ -65,6 +65,11 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_set_maxreaders(handle, options.maximumReaders))
             try check(mdb_env_set_mapsize(handle, options.initialMapSize))
             try check(mdb_env_open(handle, path, UInt32(MDB_NOTLS), 0o600))
+            // LMDB opens the data file's main descriptor without O_CLOEXEC (its lock file and
+            // meta-page descriptors have it): no program this process starts may inherit it.
+            var dataDescriptor: mdb_filehandle_t = -1
+            try check(mdb_env_get_fd(handle, &dataDescriptor))
+            _ = fcntl(dataDescriptor, F_SETFD, fcntl(dataDescriptor, F_GETFD) | FD_CLOEXEC)
         } catch {
             mdb_env_close(handle)
             if lockDescriptor >= 0 { Glibc.close(lockDescriptor) }

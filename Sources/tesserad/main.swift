@@ -1,4 +1,5 @@
 import ArgumentParser
+import CCloseOnExec
 import LMDBKit
 import Logging
 import NIOCore
@@ -181,6 +182,8 @@ struct Tesserad: AsyncParsableCommand {
             // Before anything opens a descriptor (the configuration file, the event loops).
             try reserveStandardDescriptors()
             disableCoreDumps()
+            // Nothing inherited (a supervisor's pipe, a shell's file) passes on to a program this one starts.
+            _ = tessera_mark_inherited_descriptors_close_on_exec()
             let arguments = try ConfigurationFile.expand(Array(CommandLine.arguments.dropFirst())) { path in
                 guard let text = ConfigurationFile.read(path) else {
                     throw ValidationError("--config \(path): cannot read the file (\(String(cString: strerror(errno))))")

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraProtocol
 import XCTest
 
 #if canImport(Glibc)
@@ -20,6 +21,30 @@ final class ProcessHygieneTests: XCTestCase {
         XCTAssertNotEqual(second.status, 0)
         XCTAssertTrue(second.stderr.contains("another process has \(daemon.dataPath) open"), second.stderr)
         XCTAssertTrue(RawConnection.canConnect(daemon.socketPath), "the first one serves on")
+    }
+
+    /// No program the daemon's process might start could inherit a database file, a socket or
+    /// an event-loop descriptor: every descriptor but 0–2 is close-on-exec, the listening socket
+    /// and an accepted connection included.
+    func testEveryDescriptorIsCloseOnExec() throws {
+        daemon = DaemonProcess()
+        try daemon.start()
+        let connection = try RawConnection(path: daemon.socketPath)
+        connection.send(.ping, requestID: 1, PingMessage(payload: [1]))
+        XCTAssertEqual(connection.readFrame()?.status, 0, "the connection is accepted")
+        let pid = try XCTUnwrap(daemon.process?.processIdentifier)
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap(Int32.init).filter { $0 > 2 }
+        var kinds: Set<String> = []
+        for fd in descriptors {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                let info = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(fd)", encoding: .utf8),
+                let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags:") }),
+                let flags = Int(flagsLine.split(separator: "\t").last ?? "", radix: 8)
+            else { continue }  // closed since the listing
+            kinds.insert(target.hasPrefix("socket:") ? "socket" : target.hasSuffix("data.mdb") ? "data.mdb" : target)
+            XCTAssertNotEqual(flags & Int(O_CLOEXEC), 0, "descriptor \(fd) (\(target)) is not close-on-exec")
+        }
+        XCTAssertTrue(kinds.isSuperset(of: ["socket", "data.mdb", "anon_inode:[eventpoll]"]), "the listing saw \(kinds)")
     }
 
     func testSIGHUPDrainsLikeSIGTERM() throws {

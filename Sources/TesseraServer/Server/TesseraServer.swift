@@ -104,13 +104,15 @@ public final class TesseraServer: Service, Sendable {
         logger.info("stopped serving")
     }
 
+    /// Connections the kernel queues before they are accepted.
+    static let backlog: Int32 = 256
+
     private func bind() async throws -> any Channel {
         try SocketPath.prepare(configuration.socketPath)
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)
         let (logger, tracker, policy) = (logger, tracker, configuration.peers)
         let (limits, maximumConnections) = (ConnectionLimits(configuration), configuration.maximumConnections)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
             // Out of descriptors (EMFILE, ENFILE), accepting pauses a second instead of spinning.
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
@@ -129,9 +131,19 @@ public final class TesseraServer: Service, Sendable {
             }
         // The socket file is created with mode 0660: group members (the web processes) may
         // connect, others may not. umask applies to bind(2); restore it straight after.
+        // The listening socket is made here, not by NIO, so that it is close-on-exec from the start.
         let previous = umask(0o117)
-        defer { umask(previous) }
-        let channel = try await bootstrap.bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: false).get()
+        let listener: Int32
+        do {
+            listener = try SocketPath.makeListener(configuration.socketPath, backlog: Self.backlog)
+            umask(previous)
+        } catch {
+            umask(previous)
+            throw error
+        }
+        let channel = try await bootstrap.withBoundSocket(listener).get()
+        // NIO listens again with its default backlog (128); restore ours.
+        _ = listen(listener, Self.backlog)
         do {
             try systemCall("chmod", path: configuration.socketPath) { chmod(configuration.socketPath, 0o660) }
         } catch {
