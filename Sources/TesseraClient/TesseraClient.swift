@@ -155,9 +155,30 @@ public final class TesseraClient: Sendable {
         let _: EmptyMessage = try await call(Operations.unlockUser, user)
     }
 
-    /// A user's sessions, oldest first.
+    /// Every session of a user, oldest first (all pages of LIST_SESSIONS).
     public func sessions(of user: UserSelector) async throws -> [SessionSummary] {
-        try await call(Operations.listSessions, user).sessions.map { info throws(TesseraClientError) in try SessionSummary(info) }
+        var all: [SessionSummary] = []
+        var after: SessionID?
+        repeat {
+            let page = try await sessions(of: user, after: after, limit: 1000)
+            all += page.sessions
+            after = page.next
+        } while after != nil
+        return all.sorted { $0.createdAt < $1.createdAt }
+    }
+
+    /// One page of a user's sessions in session id order: at most `limit` (1–1000) after the
+    /// session `after`, and where the next page starts when this one is full.
+    public func sessions(
+        of user: UserSelector, after: SessionID?, limit: UInt32 = 100
+    ) async throws -> (
+        sessions: [SessionSummary], next: SessionID?
+    ) {
+        let reply = try await call(Operations.listSessions, ListSessionsRequest(user: user, afterSessionID: after?.bytes, limit: limit))
+        let sessions = try reply.sessions.map { info throws(TesseraClientError) in try SessionSummary(info) }
+        guard let next = reply.nextAfterSessionID else { return (sessions, nil) }
+        guard let nextID = SessionID(bytes: next) else { throw TesseraClientError.malformedReply("a session id is 16 bytes") }
+        return (sessions, nextID)
     }
 
     /// Ends one session (and its refresh family).

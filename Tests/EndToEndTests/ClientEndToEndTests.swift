@@ -43,6 +43,33 @@ final class ClientEndToEndTests: XCTestCase {
         await client.close()
     }
 
+    /// LIST_SESSIONS in pages through the daemon: each page bounded, every session listed
+    /// once, and the client's `sessions(of:)` walks them all and sorts them oldest first.
+    func testSessionsAreListedInPages() async throws {
+        let client = try started()
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        var opened: [SessionID] = []
+        for _ in 0..<5 { opened.append(try await client.login(identifier: "alice", password: Array("correct horse".utf8)).sessionID) }
+        var pages: [[SessionID]] = []
+        var after: SessionID?
+        repeat {
+            let page = try await client.sessions(of: .username("alice"), after: after, limit: 2)
+            pages.append(page.sessions.map(\.sessionID))
+            after = page.next
+        } while after != nil
+        XCTAssertEqual(pages.map(\.count), [2, 2, 1])
+        XCTAssertEqual(Set(pages.flatMap { $0 }), Set(opened))
+        let all = try await client.sessions(of: .username("alice"))
+        XCTAssertEqual(Set(all.map(\.sessionID)), Set(opened))
+        XCTAssertEqual(all.map(\.createdAt), all.map(\.createdAt).sorted(), "oldest first")
+        do {
+            _ = try await client.sessions(of: .username("alice"), after: nil, limit: 1001)
+            XCTFail("a page is at most 1,000")
+        } catch let TesseraClientError.server(error) {
+            XCTAssertEqual(error.status, .invalidArgument)
+        }
+    }
+
     func testBadInputGetsClearErrorsAndTheDaemonKeepsServing() async throws {
         let client = try started()
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8), email: "a@example.com")

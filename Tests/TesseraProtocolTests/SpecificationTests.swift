@@ -17,7 +17,8 @@ final class SpecificationTests: XCTestCase {
         UserSelector.self, ProfileFields.self, UserResponse.self, CreateUserRequest.self, UpdateUserRequest.self, SetUserStateRequest.self,
         SetPasswordRequest.self, ChangePasswordRequest.self, ValidateRequest.self, ListUsersRequest.self, UserListResponse.self,
         LoginRequest.self, LoginResponse.self, RefreshRequest.self, TokenRequest.self, VerifyRequest.self, VerifyResponse.self,
-        SessionInfo.self, SessionListResponse.self, SessionIDRequest.self, RevokeAllSessionsRequest.self, CountResponse.self,
+        SessionInfo.self, ListSessionsRequest.self, SessionListResponse.self, SessionIDRequest.self, RevokeAllSessionsRequest.self,
+        CountResponse.self,
     ]
 
     func testEveryQuotedExampleIsItsVectorFileAndEveryVectorIsQuoted() throws {

@@ -170,7 +170,12 @@ extension TestVector {
         error(
             "refresh-error-reused", "REFRESH refused: status 8 refresh-reused", opcode: 0x23, id: 13, .refreshReused,
             "this refresh token was already used; every session it led to has been revoked", trace: "c0ffee00deadbeef"),
-        request("list-sessions-request", "LIST_SESSIONS of alice", .listSessions, id: 10, UserSelector.username("alice")),
+        request(
+            "list-sessions-request", "LIST_SESSIONS of alice, the first page (100)", .listSessions, id: 10,
+            ListSessionsRequest(user: .username("alice"))),
+        request(
+            "list-sessions-page-request", "LIST_SESSIONS of alice after a session id, 2 per page", .listSessions, id: 26,
+            ListSessionsRequest(user: .username("alice"), afterSessionID: sessionID, limit: 2)),
         reply(
             "list-sessions-response", "LIST_SESSIONS reply: one session", .listSessions, id: 10,
             SessionListResponse(sessions: [
@@ -178,6 +183,12 @@ extension TestVector {
                     sessionID: sessionID, createdAt: 1_767_225_600_000, expiresAt: 1_767_312_000_000,
                     clientIP: "203.0.113.7", userAgent: "Mozilla/5.0")
             ])),
+        reply(
+            "list-sessions-page-response", "LIST_SESSIONS reply: a full page of one (limit 1), more may follow", .listSessions,
+            id: 26,
+            SessionListResponse(
+                sessions: [SessionInfo(sessionID: newSessionID, createdAt: 1_767_229_200_000, expiresAt: 1_767_315_600_000)],
+                nextAfterSessionID: newSessionID)),
         request("revoke-session-request", "REVOKE_SESSION by session id", .revokeSession, id: 11, SessionIDRequest(sessionID: sessionID)),
         request(
             "revoke-session-self-request", "REVOKE_SESSION of another session of the token's user (self-service)", .revokeSession,

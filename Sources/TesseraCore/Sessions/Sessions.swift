@@ -161,15 +161,19 @@ public struct Sessions: Sendable {
 
     // MARK: Listing
 
-    /// A user's sessions (live and expired but not yet removed), oldest first.
-    public func list(of lookup: UserLookup) throws -> [SessionSummary] {
+    /// A page of a user's sessions (live and expired but not yet removed) in session id order:
+    /// at most `limit` after the session `after`, and the id to continue after when the page is
+    /// full.
+    public func list(of lookup: UserLookup, after: SessionID? = nil, limit: Int) throws -> (sessions: [SessionSummary], next: SessionID?) {
         try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
-            return try store.sessionIDs(ofUser: user.id, in: txn).compactMap { id in
+            let ids = try store.sessionIDs(ofUser: user.id, after: after, limit: limit, in: txn)
+            let page = try ids.compactMap { id in
                 try store.sessionRecord(id, in: txn).map {
                     SessionSummary(id: id, createdAt: $0.createdAt, expiresAt: $0.expiresAt, clientIP: $0.clientIP, userAgent: $0.userAgent)
                 }
-            }.sorted { $0.createdAt < $1.createdAt }
+            }
+            return (page, ids.count == limit ? ids.last : nil)
         }
     }
 }

@@ -23,14 +23,18 @@ extension TesseraStore {
         try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: refreshFamilies) { try RefreshFamily(decoding: $0) } }
     }
 
-    /// The session ids of a user, from the `user_sessions` index.
-    func sessionIDs(ofUser id: UInt64, in txn: some ReadableTransaction) throws -> [SessionID] {
+    /// The session ids of a user, from the `user_sessions` index, in id order: all of them, or
+    /// at most `limit` after the id `after`.
+    func sessionIDs(ofUser id: UInt64, after: SessionID? = nil, limit: Int = .max, in txn: some ReadableTransaction) throws -> [SessionID] {
         let prefix = Self.key(id)
         var ids: [SessionID] = []
-        try txn.forEach(in: userSessions, from: prefix) { key, _ in
+        guard limit > 0 else { return ids }
+        // Just after `after`: its key with one more byte.
+        let start = after.map { Self.userSessionKey(id, $0) + [0] } ?? prefix
+        try txn.forEach(in: userSessions, from: start) { key, _ in
             guard key.count == 24, key.starts(with: prefix) else { return false }
             ids.append(SessionID(raw: UnsafeRawBufferPointer(start: key.baseAddress! + 8, count: 16)))
-            return true
+            return ids.count < limit
         }
         return ids
     }

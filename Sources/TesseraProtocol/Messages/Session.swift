@@ -277,18 +277,46 @@ public struct SessionInfo: SchemaMessage {
         ])
 }
 
-/// LIST_SESSIONS reply (the request is a ``UserSelector``): the user's sessions, oldest first.
-public struct SessionListResponse: SchemaMessage {
-    public var sessions: [SessionInfo] = []
+/// LIST_SESSIONS request (opcode 0x30): a page of a user's sessions, in session id order.
+public struct ListSessionsRequest: SchemaMessage {
+    public var user = UserSelector()
+    /// Start after this session id (16 bytes); from the first when absent.
+    public var afterSessionID: [UInt8]?
+    public var limit: UInt32 = 100
 
     public init() {}
 
-    public init(sessions: [SessionInfo]) { self.sessions = sessions }
+    public init(user: UserSelector, afterSessionID: [UInt8]? = nil, limit: UInt32 = 100) {
+        self.user = user
+        self.afterSessionID = afterSessionID
+        self.limit = limit
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "LIST_SESSIONS request",
+        Field<Self>.userSelector(\.user) + [
+            .bytes(32, "after_session_id", \.afterSessionID, length: 16),
+            .integer(33, "limit", \.limit, default: 100, allowed: 1...1000),
+        ])
+}
+
+/// LIST_SESSIONS reply: a page of sessions; `next_after_session_id` when more may follow.
+public struct SessionListResponse: SchemaMessage {
+    public var sessions: [SessionInfo] = []
+    public var nextAfterSessionID: [UInt8]?
+
+    public init() {}
+
+    public init(sessions: [SessionInfo], nextAfterSessionID: [UInt8]? = nil) {
+        self.sessions = sessions
+        self.nextAfterSessionID = nextAfterSessionID
+    }
 
     public static let schema = MessageSchema<Self>(
         "LIST_SESSIONS reply",
         [
-            .message(1, "session", \.sessions)
+            .message(1, "session", \.sessions),
+            .bytes(2, "next_after_session_id", \.nextAfterSessionID, length: 16),
         ])
 }
 

@@ -74,10 +74,11 @@ extension Opcode {
     public var answering: Answering {
         switch self {
         case .verify: .verifyBatch
-        case .hello, .ping, .getUser, .listSessions, .listUsers, .listKeys, .jwks: .inline
-        case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .validate,
-            .newValidationCode, .login, .logout, .refresh, .revokeSession, .revokeAllSessions, .rotateKey, .retireKey,
-            .rotateMasterKey:
+        case .hello, .ping, .getUser, .listKeys, .jwks: .inline
+        // Listings are built off the event loop: a page of 1,000 costs more than a verify should wait.
+        case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .listUsers,
+            .validate, .newValidationCode, .login, .logout, .refresh, .listSessions, .revokeSession, .revokeAllSessions,
+            .rotateKey, .retireKey, .rotateMasterKey:
             .slow
         }
     }

@@ -31,7 +31,7 @@ public enum Operations {
     public static let verify = Operation<VerifyRequest, VerifyResponse>(.verify)
     public static let logout = Operation<TokenRequest, EmptyMessage>(.logout)
     public static let refresh = Operation<RefreshRequest, LoginResponse>(.refresh)
-    public static let listSessions = Operation<UserSelector, SessionListResponse>(.listSessions)
+    public static let listSessions = Operation<ListSessionsRequest, SessionListResponse>(.listSessions)
     public static let revokeSession = Operation<SessionIDRequest, EmptyMessage>(.revokeSession)
     public static let revokeAllSessions = Operation<RevokeAllSessionsRequest, CountResponse>(.revokeAllSessions)
     public static let listKeys = Operation<EmptyMessage, KeyListResponse>(.listKeys)

@@ -90,7 +90,7 @@ struct RequestDispatcher: RequestDispatching {
             try await accounts.deleteUser(try users.lookup(user))
             return EmptyMessage()
         }
-        table.inline(Operations.listUsers) { request in
+        table.slow(Operations.listUsers) { request in
             let users = try accounts.listUsers(after: request.afterID, limit: Int(request.limit))
             return UserListResponse(users: users.map(UserInfo.init), nextAfterID: users.count == Int(request.limit) ? users.last?.id : nil)
         }
@@ -117,10 +117,12 @@ struct RequestDispatcher: RequestDispatching {
             try await sessions.logout(token: request.token)
             return EmptyMessage()
         }
-        table.inline(
+        table.slow(
             Operations.listSessions,
-            withPeer: { user, peer in
-                SessionListResponse(sessions: try sessions.list(of: try users.lookup(user, peer: peer)).map(SessionInfo.init))
+            withPeer: { request, peer in
+                let after = try request.afterSessionID.map { try SessionID(wire: $0) }
+                let page = try sessions.list(of: try users.lookup(request.user, peer: peer), after: after, limit: Int(request.limit))
+                return SessionListResponse(sessions: page.sessions.map(SessionInfo.init), nextAfterSessionID: page.next?.bytes)
             })
         table.slow(
             Operations.revokeSession,
