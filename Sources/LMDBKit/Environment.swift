@@ -105,16 +105,21 @@ public final class Environment: @unchecked Sendable {
     /// Takes the shared lock and a renewed reader. Pair with ``_endRead(_:)``.
     @usableFromInline
     func _beginRead() throws -> TransactionHandle {
-        lock.lockShared()
-        guard !closedFlag.load(ordering: .relaxed) else {
-            lock.unlock()
-            throw LMDBError.closed
-        }
-        do {
-            return TransactionHandle(pointer: try takeReader())
-        } catch {
-            lock.unlock()
-            throw error
+        while true {
+            lock.lockShared()
+            guard !closedFlag.load(ordering: .relaxed) else {
+                lock.unlock()
+                throw LMDBError.closed
+            }
+            do {
+                return TransactionHandle(pointer: try takeReader())
+            } catch LMDBError.mapResized {
+                lock.unlock()
+                try adoptGrownMap()
+            } catch {
+                lock.unlock()
+                throw error
+            }
         }
     }
 
@@ -150,6 +155,8 @@ public final class Environment: @unchecked Sendable {
                 }
             } catch LMDBError.mapFull {
                 try grow()
+            } catch LMDBError.mapResized {
+                try adoptGrownMap()
             }
         }
     }
@@ -185,6 +192,12 @@ public final class Environment: @unchecked Sendable {
             guard current < maximumMapSize else { throw LMDBError.storageFull(limit: maximumMapSize) }
             try check(mdb_env_set_mapsize(env, min(current * 2, maximumMapSize)))
         }
+    }
+
+    /// Takes the map size another process grew the file to (`MDB_MAP_RESIZED`: the file holds
+    /// pages past this process's map) while no transaction of this process is open.
+    func adoptGrownMap() throws {
+        try lock.withExclusive { try check(mdb_env_set_mapsize(env, 0)) }
     }
 
     /// The current map size in bytes.

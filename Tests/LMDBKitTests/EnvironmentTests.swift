@@ -29,6 +29,43 @@ final class EnvironmentTests: XCTestCase {
         XCTAssertNil(try reopened.read { try $0.value(forKey: [8], in: db2) })
     }
 
+    /// Another process (here `mdb_load`, which ignores the daemon's directory lock) grows the
+    /// file past this process's map: the next read and write adopt the new size
+    /// (`MDB_MAP_RESIZED`) instead of failing.
+    func testAMapGrownByAnotherProcessIsAdopted() throws {
+        let load = try XCTUnwrap(
+            ["/usr/bin/mdb_load", "/usr/local/bin/mdb_load"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "mdb_load (Debian's lmdb-utils) is installed by scripts/install-deps")
+        var options = EnvironmentOptions()
+        options.initialMapSize = 1 << 20
+        let env = try Environment(path: directory.path, options: options)
+        defer { env.close() }
+        let db = try env.openDatabases(["items"])[0]
+        try env.write { try $0.put([1, 2, 3], forKey: [9], in: db) }
+
+        // 4 MiB of records into another database, with a 16 MiB map.
+        var dump = "VERSION=3\nformat=bytevalue\ntype=btree\nmapsize=16777216\nHEADER=END\n"
+        let value = String(repeating: "ab", count: 1024)
+        for index in 0..<4096 { dump += " \(String(format: "%08x", index))\n \(value)\n" }
+        dump += "DATA=END\n"
+        let dumpPath = directory.path + "/../grow-\(UUID().uuidString).dump"
+        try dump.write(toFile: dumpPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: dumpPath) }
+        let loader = Process()
+        loader.executableURL = URL(fileURLWithPath: load)
+        loader.arguments = ["-f", dumpPath, "-s", "other", directory.path]
+        try loader.run()
+        loader.waitUntilExit()
+        XCTAssertEqual(loader.terminationStatus, 0)
+        XCTAssertGreaterThan(
+            (try FileManager.default.attributesOfItem(atPath: directory.path + "/data.mdb")[.size] as? NSNumber)?.intValue ?? 0, 1 << 20,
+            "the file grew past this process's map")
+
+        XCTAssertEqual(try env.read { try $0.value(forKey: [9], in: db) }, [1, 2, 3])
+        try env.write { try $0.put([4], forKey: [8], in: db) }
+        XCTAssertEqual(try env.mapSize(), 16 << 20)
+    }
+
     func testDataDirectoryIsPrivate() throws {
         let env = try Environment(path: directory.path)
         defer { env.close() }
