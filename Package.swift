@@ -29,7 +29,9 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
         // Storage: the only importer of CLMDB.
-        .target(name: "LMDBKit", dependencies: ["CLMDB"]),
+        // A value behind a pthread mutex, which ThreadSanitizer understands (see Locked.swift).
+        .target(name: "Locking"),
+        .target(name: "LMDBKit", dependencies: ["CLMDB", "Locking"]),
         // Cryptography: the only importer of CSodium.
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
         // accept4 and epoll_create made close-on-exec for the daemon (see CloseOnExec.c).
@@ -44,14 +46,14 @@ let package = Package(
         .target(
             name: "TesseraCore",
             dependencies: [
-                "LMDBKit", "SodiumKit",
+                "LMDBKit", "SodiumKit", "Locking",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The Unix-socket server.
         .target(
             name: "TesseraServer",
             dependencies: [
-                "TesseraCore", "TesseraProtocol", "SodiumKit",
+                "TesseraCore", "TesseraProtocol", "SodiumKit", "Locking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,7 +63,7 @@ let package = Package(
         .target(
             name: "TesseraClient",
             dependencies: [
-                "TesseraProtocol",
+                "TesseraProtocol", "Locking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
@@ -101,7 +103,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
 
-        .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit"]),
+        .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit", "Locking"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(
             name: "TesseraProtocolTests",
@@ -110,13 +112,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]),
-        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "LMDBKit", "SodiumKit"]),
+        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "LMDBKit", "SodiumKit", "Locking"]),
         // Replays the fuzzing corpus (Fuzz/corpus): every input found stays a test.
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraProtocol",
+                "TesseraServer", "TesseraProtocol", "Locking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "TesseraClient", "TesseraProtocol", "tesserad", "tessera",
+                "TesseraClient", "TesseraProtocol", "Locking", "tesserad", "tessera",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),

@@ -1,4 +1,5 @@
 import CLMDB
+import Locking
 import Synchronization
 
 #if canImport(Glibc)
@@ -38,7 +39,7 @@ public final class Environment: @unchecked Sendable {
     // growth and close); the reader pool is behind its own mutex.
     private let env: OpaquePointer
     private let lock = ReadWriteLock()
-    private let idleReaders = Mutex<[IdleReader]>([])
+    private let idleReaders = Locked<[IdleReader]>([])
     private let closedFlag = Atomic<Bool>(false)
     private let maximumMapSize: Int
     /// The descriptor holding the exclusive lock, or -1.

@@ -1,5 +1,5 @@
+import Locking
 import NIOCore
-import Synchronization
 import TesseraProtocol
 
 /// A request on its way out, with the promise its reply completes.
@@ -64,7 +64,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
 /// The error a `CLOSING` frame ended a connection with, kept for requests that were still on
 /// their way out when it arrived (a peer refused at connect gets it before sending anything).
 final class ClosingError: Sendable {
-    private let storage = Mutex<TesseraClientError?>(nil)
+    private let storage = Locked<TesseraClientError?>(nil)
 
     var value: TesseraClientError? {
         get { storage.withLock { $0 } }

@@ -1,3 +1,4 @@
+import Locking
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -18,7 +19,7 @@ public final class TesseraClient: Sendable {
     /// The socket the client connects to.
     public let socketPath: String
     private let group: any EventLoopGroup
-    private let connection = Mutex<EventLoopFuture<any Channel>?>(nil)
+    private let connection = Locked<EventLoopFuture<any Channel>?>(nil)
     /// The connection-level error (a `CLOSING` frame) that ended the current connection, if any:
     /// a request written after it reports it rather than a bare "connection closed".
     private let closingError = ClosingError()

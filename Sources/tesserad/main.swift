@@ -284,7 +284,11 @@ struct Tesserad: AsyncParsableCommand {
         server.idleTimeoutSeconds = connectionIdleTimeout
         server.frameTimeoutSeconds = frameTimeout
         if let notifySocket = getenv("NOTIFY_SOCKET") { server.environment["NOTIFY_SOCKET"] = String(cString: notifySocket) }
-        Self.raiseDescriptorLimit(toFit: maximumConnections)
+        if let room = Self.raiseDescriptorLimit(toFit: maximumConnections) {
+            logger.warning(
+                "the descriptor limit leaves room for fewer connections than --max-connections; beyond it accepting pauses",
+                metadata: ["connections.room": "\(room)", "connections.maximum": "\(maximumConnections)"])
+        }
         server.peers.adminUIDs = Set(adminUIDs)
         server.peers.adminGIDs = Set(adminGIDs)
         server.peers.applicationUIDs = Set(applicationUIDs)
@@ -324,13 +328,19 @@ struct Tesserad: AsyncParsableCommand {
     /// every large allocation a fresh mapping, so every hash costs the same.
     /// Raises the soft descriptor limit (up to the hard one) so `connections` fit, with room for
     /// the database, the event loops and the log.
-    static func raiseDescriptorLimit(toFit connections: Int) {
+    /// Raises the soft descriptor limit to fit `connections` and the daemon's own descriptors,
+    /// as far as the hard limit allows; returns the connections the limit leaves room for when
+    /// that is fewer than asked.
+    static func raiseDescriptorLimit(toFit connections: Int) -> Int? {
+        let reserved = 256
         var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-        let wanted = rlim_t(connections + 256)
-        guard limit.rlim_cur < wanted else { return }
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        let wanted = rlim_t(connections + reserved)
+        guard limit.rlim_cur < wanted else { return nil }
         limit.rlim_cur = min(wanted, limit.rlim_max)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < wanted else { return nil }
+        return max(0, Int(limit.rlim_cur) - reserved)
     }
 
     /// Memory holds keys and passwords in flight: no core file, and no attaching by another

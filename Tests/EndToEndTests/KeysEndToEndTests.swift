@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import TesseraClient
 import TesseraProtocol
 import XCTest
@@ -98,8 +98,8 @@ final class KeysEndToEndTests: XCTestCase {
         await client.close()
     }
 
-    private static let stop = Mutex(false)
-    private static let successes = Mutex(0)
+    private static let stop = Locked(false)
+    private static let successes = Locked(0)
 
     private static func rotate(times: Int, socketPath: String) async {
         let client = TesseraClient(socketPath: socketPath)

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 import TesseraClient
 import TesseraProtocol
@@ -25,7 +26,7 @@ final class KillNineTests: XCTestCase {
     }
 
     final class Ledger: Sendable {
-        let state = Mutex(Acknowledged())
+        let state = Locked(Acknowledged())
         let stop = Atomic<Bool>(false)
     }
 

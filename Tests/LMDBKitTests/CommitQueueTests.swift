@@ -1,6 +1,6 @@
 import Foundation
 import LMDBKit
-import Synchronization
+import Locking
 import XCTest
 
 final class CommitQueueTests: XCTestCase {
@@ -20,7 +20,9 @@ final class CommitQueueTests: XCTestCase {
             for i in 0..<500 {
                 group.addTask {
                     try await queue.write { txn in
-                        threads.withLock { _ = $0.insert(Thread.current.name ?? "?") }
+                        // The kernel's name of the thread (what `top -H` shows).
+                        let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"
+                        threads.withLock { _ = $0.insert(name.trimmingCharacters(in: .newlines)) }
                         threadIDs.withLock { _ = $0.insert(UInt(pthread_self())) }
                         try txn.put([UInt8(i % 256)], forKey: Self.key(i), in: db)
                     }

@@ -1,6 +1,6 @@
 import Foundation
+import Locking
 import SodiumKit
-import Synchronization
 import XCTest
 
 @testable import TesseraCore
@@ -46,7 +46,7 @@ final class ConcurrentGuessTests: XCTestCase {
         try await fixture.createUser("alice")
         let service = fixture.service
         let key = TesseraStore.accountThrottleKey(1)
-        let mostAtOnce = Mutex<Int>(0)
+        let mostAtOnce = Locked<Int>(0)
         let watcher = Task {
             while !Task.isCancelled {
                 let now = service.passwords.gate.inFlight(key)

@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOEmbedded
-import Synchronization
 import TesseraProtocol
 import XCTest
 

@@ -1,7 +1,7 @@
+import Locking
 import Logging
 import NIOCore
 import NIOEmbedded
-import Synchronization
 import TesseraProtocol
 import XCTest
 
@@ -12,7 +12,7 @@ import XCTest
 final class FakeDispatcher: RequestDispatching {
     let maximumFrameLength: UInt32 = 1024
     let maximumInFlight: UInt32
-    private let state = Mutex<(batches: [Int], gates: [String: CheckedContinuation<Void, Never>], released: Set<String>)>(([], [:], []))
+    private let state = Locked<(batches: [Int], gates: [String: CheckedContinuation<Void, Never>], released: Set<String>)>(([], [:], []))
 
     init(maximumInFlight: UInt32) {
         self.maximumInFlight = maximumInFlight

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Logging
 import Synchronization
 import XCTest
@@ -61,7 +62,7 @@ final class LoggingTests: XCTestCase {
         XCTAssertEqual(done.wait(timeout: .now() + 20), .success, "writing 10 MB of log to a full pipe blocked the caller")
         XCTAssertGreaterThan(writer.droppedLines, 90_000)
         // Drain the pipe while the writer flushes and reports.
-        let drained = Mutex<String>("")
+        let drained = Locked<String>("")
         let reading = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             let all = Self.readAll(reader)

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Password checks in flight per throttle key, so that checks sent together cannot outrun a
 /// lockout: the lock is only known once each failure is committed, after argon2id.
@@ -15,7 +15,7 @@ final class CheckGate: Sendable {
         var waiters: [CheckedContinuation<Bool, any Error>] = []
     }
 
-    private let entries = Mutex<[[UInt8]: Entry]>([:])
+    private let entries = Locked<[[UInt8]: Entry]>([:])
 
     /// Waits until `admits(inFlight)` lets one more check start under `key` (with none in flight
     /// one always starts, but `admits` is still asked), then counts it. Errors thrown by `admits`

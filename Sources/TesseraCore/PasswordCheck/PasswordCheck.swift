@@ -1,6 +1,6 @@
 import LMDBKit
+import Locking
 import SodiumKit
-import Synchronization
 
 /// The password check every credential operation shares: the lockout throttle (with the checks
 /// in flight per account), argon2id on the hashing pool, a dummy hash for unknown users, and
@@ -14,7 +14,7 @@ public final class PasswordCheck: Sendable {
     let configuration: AuthConfiguration
     let hashingPool: HashingPool
     let clock: any Clock
-    private let dummyHash = Mutex<String?>(nil)
+    private let dummyHash = Locked<String?>(nil)
     let gate = CheckGate()
 
     init(store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool, clock: any Clock) {

@@ -1,6 +1,6 @@
 import LMDBKit
+import Locking
 import Logging
-import Synchronization
 
 /// What one sweep step removed.
 public struct SweepResult: Sendable, Equatable {
@@ -32,7 +32,7 @@ public final class Sweeper: Sendable {
     let clock: any Clock
     let logger: Logger
     /// Where the next step resumes: just after the last key looked at in each database.
-    private let cursor = Mutex<Cursor>(Cursor())
+    private let cursor = Locked<Cursor>(Cursor())
 
     private struct Cursor {
         var sessions: [UInt8] = []

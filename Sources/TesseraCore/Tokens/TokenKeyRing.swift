@@ -1,4 +1,5 @@
 import LMDBKit
+import Locking
 import SodiumKit
 import Synchronization
 
@@ -210,12 +211,12 @@ public struct TokenKeyRing: Sendable {
     // @unchecked: `published` points at rings that are immutable once published and never freed;
     // `install` is serialized by `installing`.
     private let published: Atomic<UnsafeMutablePointer<TokenKeyRing>>
-    private let installing = Mutex(())
-    private let masters: Mutex<[MasterKey]>
+    private let installing = Locked(())
+    private let masters: Locked<[MasterKey]>
 
     init(_ ring: TokenKeyRing, master: MasterKey) {
         published = Atomic(Self.allocate(ring))
-        masters = Mutex([master])
+        masters = Locked([master])
     }
 
     /// The ring in use now (a copy: for everything but the verify path).

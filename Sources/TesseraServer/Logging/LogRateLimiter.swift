@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// At most `burst` lines at once, then `perSecond` lines a second, for each message: a flood of
 /// one kind of line (a misbehaving client's failed requests) cannot fill the log or drown the
@@ -13,7 +13,7 @@ public final class LogRateLimiter: Sendable {
     public let burst: Double
     public let perSecond: Double
     private let now: @Sendable () -> UInt64
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Locked<[String: Bucket]>([:])
     /// Distinct messages tracked at most; beyond it the table starts over.
     private let maximumMessages = 4096
 

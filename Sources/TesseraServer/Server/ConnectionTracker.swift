@@ -1,9 +1,10 @@
+import Locking
 import NIOCore
 import Synchronization
 
 /// The open connections, so a graceful shutdown can drain each of them and wait.
 final class ConnectionTracker: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let channels = Locked<[ObjectIdentifier: any Channel]>([:])
     private let nextID = Atomic<UInt64>(1)
 
     func makeID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).oldValue }

@@ -1,8 +1,8 @@
+import Locking
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 import TesseraCore
 import TesseraProtocol
 
@@ -27,7 +27,7 @@ public final class TesseraServer: Service, Sendable {
     private let tracker = ConnectionTracker()
     private let group: any EventLoopGroup
     private let boundPromise: EventLoopPromise<Void>
-    private let state = Mutex(State.idle)
+    private let state = Locked(State.idle)
 
     /// Where the server is in its life. A server runs once.
     public enum State: Sendable, Equatable {
