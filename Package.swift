@@ -34,8 +34,8 @@ let package = Package(
         .target(name: "LMDBKit", dependencies: ["CLMDB", "Locking"]),
         // Cryptography: the only importer of CSodium.
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
-        // accept4 and epoll_create made close-on-exec for the daemon (see CloseOnExec.c).
-        .target(name: "CCloseOnExec"),
+        // The daemon's accept4 and epoll_create: close-on-exec, shedding at the descriptor limit.
+        .target(name: "CDescriptors"),
         // Wire protocol: frames and message codecs over ByteBuffer, no I/O.
         .target(
             name: "TesseraProtocol",
@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "tesserad",
             dependencies: [
-                "CCloseOnExec",
+                "CDescriptors",
                 "TesseraServer", "TesseraCore", "LMDBKit", "SodiumKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -25,6 +25,12 @@ public final class AuthService: Sendable {
     public let clock: any Clock
     let store: TesseraStore
     let passwords: PasswordCheck
+    let hashingPool: HashingPool
+
+    /// Whether a password hash would be taken now: when not, an operation that hashes is
+    /// answered busy before any work starts (a login flood then costs its requests' decoding,
+    /// not a task each).
+    public var hashingHasRoom: Bool { hashingPool.hasRoom }
 
     /// Composes the use cases over `store`, hashing on `hashingPool`. The caller owns both and
     /// shuts them down (the pool first, then ``TesseraStore/close()``).
@@ -33,6 +39,7 @@ public final class AuthService: Sendable {
         clock: any Clock = SystemClock(), logger: Logger = Logger(label: "tessera.auth")
     ) {
         self.store = store
+        self.hashingPool = hashingPool
         self.configuration = configuration
         self.clock = clock
         let passwords = PasswordCheck(store: store, configuration: configuration, hashingPool: hashingPool, clock: clock)

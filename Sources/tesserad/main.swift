@@ -1,5 +1,5 @@
 import ArgumentParser
-import CCloseOnExec
+import CDescriptors
 import LMDBKit
 import Logging
 import NIOCore
@@ -286,8 +286,13 @@ struct Tesserad: AsyncParsableCommand {
         if let notifySocket = getenv("NOTIFY_SOCKET") { server.environment["NOTIFY_SOCKET"] = String(cString: notifySocket) }
         if let room = Self.raiseDescriptorLimit(toFit: maximumConnections) {
             logger.warning(
-                "the descriptor limit leaves room for fewer connections than --max-connections; beyond it accepting pauses",
+                "the descriptor limit leaves room for fewer connections than --max-connections: connections beyond it get busy",
                 metadata: ["connections.room": "\(room)", "connections.maximum": "\(maximumConnections)"])
+            server.maximumConnections = room
+        }
+        let shedFrame = TesseraServer.descriptorLimitFrame()
+        guard tessera_prepare_descriptor_shedding(shedFrame, shedFrame.count) == 0 else {
+            throw ValidationError("cannot keep a spare descriptor (\(String(cString: strerror(errno))))")
         }
         server.peers.adminUIDs = Set(adminUIDs)
         server.peers.adminGIDs = Set(adminGIDs)
@@ -332,7 +337,8 @@ struct Tesserad: AsyncParsableCommand {
     /// as far as the hard limit allows; returns the connections the limit leaves room for when
     /// that is fewer than asked.
     static func raiseDescriptorLimit(toFit connections: Int) -> Int? {
-        let reserved = 256
+        // The daemon's own: standard ones, event loops, LMDB, the log, the spare, the listener.
+        let reserved = 64
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
         let wanted = rlim_t(connections + reserved)

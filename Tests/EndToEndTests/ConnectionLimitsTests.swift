@@ -34,6 +34,63 @@ final class ConnectionLimitsTests: XCTestCase {
         XCTAssertEqual(ping(first, id: 2)?.status, 0, "the connections inside the limit are untouched")
     }
 
+    /// CPU seconds the daemon used so far (user + system, from /proc).
+    private func cpuSeconds(_ pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat.split(separator: ")").last!.split(separator: " ")
+        return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Whether a connection is served (PING answered) or refused with `busy` and closed; never
+    /// left hanging.
+    private enum Admission: Equatable { case served, busy }
+    private func admission(_ connection: RawConnection) throws -> Admission {
+        connection.send(.ping, requestID: 1, PingMessage(payload: [1]))
+        let reply = try XCTUnwrap(connection.readFrame(), "every connection gets an answer")
+        if reply.status == 0 { return .served }
+        XCTAssertEqual(reply.status, Status.busy.rawValue)
+        XCTAssertTrue(reply.flags.contains(.closing))
+        return .busy
+    }
+
+    /// Under a descriptor limit too low for --max-connections, the daemon holds what the limit
+    /// leaves room for and answers the rest `busy`, and it does not spin.
+    func testConnectionsBeyondTheDescriptorLimitGetBusy() throws {
+        let prlimit = try XCTUnwrap(["/usr/bin/prlimit", "/bin/prlimit"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        daemon = DaemonProcess()
+        daemon.launcher = [prlimit, "--nofile=100:100"]
+        try daemon.start()
+        XCTAssertTrue(daemon.log.contains("connections.room=36"), daemon.log)
+        let connections = try (0..<60).map { _ in try RawConnection(path: daemon.socketPath) }
+        let admitted = try connections.map(admission)
+        XCTAssertEqual(admitted.filter { $0 == .served }.count, 36)
+        XCTAssertEqual(admitted.filter { $0 == .busy }.count, 24)
+        let pid = try XCTUnwrap(daemon.process?.processIdentifier)
+        let before = try cpuSeconds(pid)
+        Thread.sleep(forTimeInterval: 1)  // the window the daemon's CPU time is measured over
+        XCTAssertLessThan(try cpuSeconds(pid) - before, 0.3, "the daemon idles at its limit")
+    }
+
+    /// When descriptors run out anyway (here the limit is lowered under the running daemon), a
+    /// queued connection is shed with `busy` instead of hanging, and accepting does not spin.
+    func testOutOfDescriptorsAQueuedConnectionIsShedNotSpunOn() throws {
+        let prlimit = try XCTUnwrap(["/usr/bin/prlimit", "/bin/prlimit"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        daemon = DaemonProcess()
+        try daemon.start()
+        let pid = try XCTUnwrap(daemon.process?.processIdentifier)
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        let lowered = try runCommand(prlimit, ["--pid", "\(pid)", "--nofile=\(open + 3):\(open + 3)"])
+        XCTAssertEqual(lowered.status, 0, lowered.stderr)
+        let connections = try (0..<12).map { _ in try RawConnection(path: daemon.socketPath) }
+        let admitted = try connections.map(admission)
+        XCTAssertEqual(admitted.prefix(2), [.served, .served], "while descriptors remain, connections are served")
+        XCTAssertEqual(admitted.suffix(8), Array(repeating: .busy, count: 8), "then each queued one is shed: \(admitted)")
+        let before = try cpuSeconds(pid)
+        Thread.sleep(forTimeInterval: 1)  // the window the daemon's CPU time is measured over
+        XCTAssertLessThan(try cpuSeconds(pid) - before, 0.3, "no accept loop at the limit")
+        XCTAssertEqual(try admission(connections[0]), .served, "the connections it holds serve on")
+    }
+
     func testAFrameTrickledInIsCutOffAtTheFrameTimeout() throws {
         daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--frame-timeout", "1"])
         try daemon.start()
@@ -128,5 +185,37 @@ final class ConnectionLimitsTests: XCTestCase {
         XCTAssertEqual(ping(other)?.status, 0)
         XCTAssertLessThan(Date().timeIntervalSince(started), 0.5, "another client is answered at once")
         shutdown(flooder.fd, Int32(SHUT_RDWR))
+    }
+
+    /// A client the server stopped reading (its replies pile up) is not cut off by the frame
+    /// timeout for the frame the server left half-read: once it reads, every request it sent
+    /// whole is answered.
+    func testAPausedConnectionIsNotCutOffByTheFrameTimeout() throws {
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--frame-timeout", "1"])
+        try daemon.start()
+        let client = try RawConnection(path: daemon.socketPath, timeoutSeconds: 10)
+        var burst = ByteBuffer()
+        try burst.writeFrame(opcode: Opcode.ping.rawValue, requestID: 1) {
+            try PingMessage(payload: Array(repeating: 7, count: 256)).encode(into: &$0)
+        }
+        let frame = Array(burst.readableBytesView)
+        let stream = Array((0..<20_000).map { _ in frame }.joined())  // 5.4 MB of PINGs
+        var stall = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(client.fd, SOL_SOCKET, SO_SNDTIMEO, &stall, socklen_t(MemoryLayout<timeval>.size))
+        var sent = 0
+        while sent < stream.count {
+            let n = stream[sent...].withUnsafeBytes { Glibc.send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }  // blocked for a second: the server stopped reading
+            sent += n
+        }
+        XCTAssertLessThan(sent, stream.count, "the server stopped reading")
+        XCTAssertNotEqual(sent % frame.count, 0, "the server stopped in the middle of a frame")
+        Thread.sleep(forTimeInterval: 2.5)  // past the frame timeout, while paused
+        var answered = 0
+        while answered < sent / frame.count, let reply = client.readFrame() {
+            XCTAssertEqual(reply.status, 0, "reply \(answered)")
+            answered += 1
+        }
+        XCTAssertEqual(answered, sent / frame.count, "every whole request was answered")
     }
 }

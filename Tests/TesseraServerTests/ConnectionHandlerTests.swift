@@ -1,3 +1,4 @@
+import Locking
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -117,6 +118,25 @@ final class ConnectionHandlerTests: XCTestCase {
         XCTAssertEqual(afterFreedSlot.count, 0, "a freed slot takes the next request")
         dispatcher.release("two")
         dispatcher.release("four")
+        _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+        _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+    }
+
+    /// A slow request that could not start (the hashing queue is full) is answered `busy` at
+    /// once, without starting, and does not hold an in-flight slot.
+    func testASlowRequestTheServerCannotStartIsBusyAtOnceAndHoldsNoSlot() async throws {
+        dispatcher.saturated.withLock { $0 = true }
+        try await channel.writeInbound(
+            burst(frame(.login, id: 1, body: "one"), frame(.login, id: 2, body: "two"), frame(.login, id: 3, body: "three")))
+        let refused = try await replies()
+        XCTAssertEqual(refused.map(\.requestID), [1, 2, 3])
+        XCTAssertEqual(Set(refused.map(\.status)), [Status.busy.rawValue])
+        dispatcher.saturated.withLock { $0 = false }
+        try await channel.writeInbound(burst(frame(.login, id: 4, body: "four"), frame(.login, id: 5, body: "five")))
+        let started = try await replies()
+        XCTAssertEqual(started.count, 0, "both slots are free: the two requests started")
+        dispatcher.release("four")
+        dispatcher.release("five")
         _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
         _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
     }

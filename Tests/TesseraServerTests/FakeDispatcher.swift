@@ -20,6 +20,11 @@ final class FakeDispatcher: RequestDispatching {
 
     var verifyBatches: [Int] { state.withLock { $0.batches } }
 
+    /// While true, slow requests are refused before they start (a full hashing queue).
+    let saturated = Locked(false)
+
+    func admitsSlow(_ opcode: UInt8) -> Bool { !saturated.withLock { $0 } }
+
     func answerInline(_ frame: Frame, peer: PeerClass, into out: inout ByteBuffer) throws {
         var body = frame.body
         out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { $0.writeBuffer(&body) }

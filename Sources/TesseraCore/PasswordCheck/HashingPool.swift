@@ -45,10 +45,23 @@ public final class HashingPool: @unchecked Sendable {
     private func enqueue(_ job: @escaping () -> Void) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopping, jobs.count < queueLimit || (jobs.isEmpty && running < threadCount) else { return false }
+        guard acceptsJob else { return false }
         jobs.append(job)
         condition.signal()
         return true
+    }
+
+    /// Whether a job submitted now would be taken (not refused as busy). A hint: the answer
+    /// may change before the job is submitted, and ``run(_:)`` decides.
+    public var hasRoom: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return acceptsJob
+    }
+
+    /// Under `condition`: room in the queue, or a thread free for it.
+    private var acceptsJob: Bool {
+        !stopping && (jobs.count < queueLimit || (jobs.isEmpty && running < threadCount))
     }
 
     /// Jobs waiting for a thread right now.

@@ -96,6 +96,12 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
                 writeError(error, for: frame)
             }
         case .startSlow:
+            guard dispatcher.admitsSlow(frame.opcode) else {
+                // Refused before it started: it leaves the in-flight count at once.
+                _ = state.slowRequestFinished()
+                writeError(RequestFailure(status: .busy, message: "the server is saturated; retry shortly", retryAfterSeconds: 1), for: frame)
+                return
+            }
             startSlow(frame, context: context)
         case .rejectBusy:
             writeError(RequestFailure(status: .busy, message: "too many requests in flight on this connection", retryAfterSeconds: 1), for: frame)
@@ -127,6 +133,9 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
         flushReplies(context: context)
         guard !context.channel.isWritable, !paused else { return }
         paused = true
+        // While the server does not read, an unfinished frame is not the client's delay.
+        frameTimer?.cancel()
+        frameTimer = nil
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         unreadTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(limits.unreadTimeoutSeconds)) { [self] in
             guard state.unreadTimedOut() == .close else { return }
@@ -147,7 +156,10 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
         swap(&accumulator, &frames)
         answerPendingVerifies()
         flushReplies(context: context)
-        if !paused { context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
+        if !paused {
+            watchPartialFrame(pending: frames.bufferedBytes > 0, context: context)
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        }
     }
 
     /// A frame begun but not complete must complete within the frame timeout.
@@ -157,7 +169,7 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
             frameTimer = nil
             return
         }
-        guard frameTimer == nil, limits.frameTimeoutSeconds > 0 else { return }
+        guard frameTimer == nil, !paused, limits.frameTimeoutSeconds > 0 else { return }
         frameTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(limits.frameTimeoutSeconds)) { [self] in
             frameTimer = nil
             guard frames.bufferedBytes > 0, state.frameTimedOut() == .failAndClose else { return }

@@ -26,6 +26,16 @@ struct RequestDispatcher: RequestDispatching {
         try operations.answerInline(frame, peer: peer, into: &out)
     }
 
+    /// The operations that hash a password (argon2id): they start only while the hashing pool
+    /// has room.
+    static let hashingOperations: Set<UInt8> = [Opcode.createUser, .login, .changePassword, .setPassword].reduce(into: []) {
+        $0.insert($1.rawValue)
+    }
+
+    func admitsSlow(_ opcode: UInt8) -> Bool {
+        !Self.hashingOperations.contains(opcode) || service.hashingHasRoom
+    }
+
     func answerSlow(_ frame: Frame, peer: PeerClass) async throws -> ByteBuffer {
         try await operations.answerSlow(frame, peer: peer)
     }

@@ -20,6 +20,10 @@ protocol RequestDispatching: Sendable {
     /// frame to `out` in order and returns the failed ones with their errors.
     func answerVerifies(_ frames: [Frame], into out: inout ByteBuffer) -> [(Frame, any Error)]
 
+    /// Whether a slow request with `opcode` can start now; when not, the connection answers
+    /// it `busy` at once, on the event loop, without starting it.
+    func admitsSlow(_ opcode: UInt8) -> Bool
+
     /// Runs an ``Answering/slow`` request from a peer of class `peer` off the event loop and
     /// returns its reply body.
     func answerSlow(_ frame: Frame, peer: PeerClass) async throws -> ByteBuffer

@@ -107,6 +107,16 @@ public final class TesseraServer: Service, Sendable {
     /// Connections the kernel queues before they are accepted.
     static let backlog: Int32 = 256
 
+    /// The frame a connection gets when it is shed because the process is out of descriptors:
+    /// `busy` (retry after 1 s), request id 0, `CLOSING`.
+    public static func descriptorLimitFrame() -> [UInt8] {
+        var failure = RequestFailure(status: .busy, message: "the server is out of descriptors; retry shortly")
+        failure.retryAfterSeconds = 1
+        var buffer = ByteBuffer()
+        buffer.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: "0000000000000000", closing: true)
+        return Array(buffer.readableBytesView)
+    }
+
     private func bind() async throws -> any Channel {
         try SocketPath.prepare(configuration.socketPath)
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)

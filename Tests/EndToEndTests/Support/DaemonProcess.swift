@@ -12,6 +12,8 @@ final class DaemonProcess {
     let dataPath: String
     /// The flags after `--socket` and `--data`; a test may change them before a restart.
     var extraArguments: [String]
+    /// A program that runs the daemon (`prlimit --nofile=N:N`, which then execs it), or none.
+    var launcher: [String] = []
     private(set) var process: Process?
     /// Everything the daemon wrote to standard output and error (a file, so a chatty daemon never blocks on a full pipe).
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -45,8 +47,9 @@ final class DaemonProcess {
     func start(file: StaticString = #filePath, line: UInt = #line) throws {
         let notifications = try NotificationSocket(path: directory + "/notify.sock")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.tesserad)
-        process.arguments = ["--socket", socketPath, "--data", dataPath, "--log-level", "debug"] + extraArguments
+        let command = launcher + [Self.tesserad, "--socket", socketPath, "--data", dataPath, "--log-level", "debug"] + extraArguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notifications.path]) { $1 }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
