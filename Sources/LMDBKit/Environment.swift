@@ -216,6 +216,25 @@ public final class Environment: @unchecked Sendable {
         return Int(dead)
     }
 
+    /// The process ids holding reader slots (one per slot, live or left by a process that died),
+    /// from `mdb_reader_list`.
+    public func readerProcesses() throws -> [Int32] {
+        final class Lines { var text = "" }
+        let lines = Lines()
+        let status = withExtendedLifetime(lines) {
+            mdb_reader_list(
+                env,
+                { message, context in
+                    guard let message, let context else { return 0 }
+                    Unmanaged<Lines>.fromOpaque(context).takeUnretainedValue().text += String(cString: message)
+                    return 0
+                }, Unmanaged.passUnretained(lines).toOpaque())
+        }
+        guard status >= 0 else { throw LMDBError(code: status) }
+        // "    pid     thread     txnid" then one line per slot in use.
+        return lines.text.split(separator: "\n").dropFirst().compactMap { Int32($0.split(separator: " ").first ?? "") }
+    }
+
     /// Closes the environment after every open transaction ended. Further use throws ``LMDBError/closed``.
     public func close() {
         lock.withExclusive {

@@ -66,6 +66,39 @@ final class EnvironmentTests: XCTestCase {
         XCTAssertEqual(try env.mapSize(), 16 << 20)
     }
 
+    /// A reader process killed while it held a read transaction leaves its slot (which would pin
+    /// old pages and grow the file); `clearStaleReaders` frees it, and leaves live ones alone.
+    func testTheSlotOfAKilledReaderProcessIsCleared() throws {
+        let dump = try XCTUnwrap(
+            ["/usr/bin/mdb_dump", "/usr/local/bin/mdb_dump"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "mdb_dump (Debian's lmdb-utils) is installed by scripts/install-deps")
+        let env = try Environment(path: directory.path)
+        defer { env.close() }
+        let db = try env.openDatabases(["items"])[0]
+        try env.write { txn in
+            for index in 0..<4000 {
+                try txn.put(Array(repeating: 7, count: 100), forKey: withUnsafeBytes(of: UInt32(index).bigEndian) { Array($0) }, in: db)
+            }
+        }
+        // mdb_dump reads inside one transaction and blocks writing to a pipe nobody reads.
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: dump)
+        reader.arguments = ["-s", "items", directory.path]
+        let output = Pipe()
+        reader.standardOutput = output
+        try reader.run()
+        var ready = pollfd(fd: output.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        XCTAssertEqual(poll(&ready, 1, 10_000), 1, "the reader started dumping: its transaction is open")
+        XCTAssertTrue(try env.readerProcesses().contains(reader.processIdentifier))
+        XCTAssertEqual(try env.clearStaleReaders(), 0, "a live reader's slot stays")
+
+        kill(reader.processIdentifier, SIGKILL)
+        reader.waitUntilExit()
+        XCTAssertTrue(try env.readerProcesses().contains(reader.processIdentifier), "the dead reader's slot is left behind")
+        XCTAssertEqual(try env.clearStaleReaders(), 1)
+        XCTAssertFalse(try env.readerProcesses().contains(reader.processIdentifier))
+    }
+
     func testDataDirectoryIsPrivate() throws {
         let env = try Environment(path: directory.path)
         defer { env.close() }
