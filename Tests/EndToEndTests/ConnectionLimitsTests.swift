@@ -83,8 +83,12 @@ final class ConnectionLimitsTests: XCTestCase {
         XCTAssertEqual(lowered.status, 0, lowered.stderr)
         let connections = try (0..<12).map { _ in try RawConnection(path: daemon.socketPath) }
         let admitted = try connections.map(admission)
-        XCTAssertEqual(admitted.prefix(2), [.served, .served], "while descriptors remain, connections are served")
-        XCTAssertEqual(admitted.suffix(8), Array(repeating: .busy, count: 8), "then each queued one is shed: \(admitted)")
+        // A few are served while descriptors remain (how many depends on what else the daemon
+        // has open at that moment); from the first one shed on, every one is.
+        XCTAssertEqual(admitted.first, .served, "while descriptors remain, connections are served")
+        let firstShed = try XCTUnwrap(admitted.firstIndex(of: .busy), "out of descriptors, connections are shed: \(admitted)")
+        XCTAssertEqual(Set(admitted[firstShed...]), [.busy], "then each queued one is shed: \(admitted)")
+        XCTAssertGreaterThanOrEqual(admitted.count - firstShed, 4, "\(admitted)")
         let before = try cpuSeconds(pid)
         Thread.sleep(forTimeInterval: 1)  // the window the daemon's CPU time is measured over
         XCTAssertLessThan(try cpuSeconds(pid) - before, 0.3, "no accept loop at the limit")
