@@ -283,7 +283,7 @@ struct Tesserad: AsyncParsableCommand {
         server.maximumConnections = maximumConnections
         server.idleTimeoutSeconds = connectionIdleTimeout
         server.frameTimeoutSeconds = frameTimeout
-        if let notifySocket = getenv("NOTIFY_SOCKET") { server.environment["NOTIFY_SOCKET"] = String(cString: notifySocket) }
+        server.notifySocket = getenv("NOTIFY_SOCKET").map { String(cString: $0) }
         if let room = Self.raiseDescriptorLimit(toFit: maximumConnections) {
             logger.warning(
                 "the descriptor limit leaves room for fewer connections than --max-connections: connections beyond it get busy",

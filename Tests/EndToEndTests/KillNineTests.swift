@@ -28,6 +28,26 @@ final class KillNineTests: XCTestCase {
     final class Ledger: Sendable {
         let state = Locked(Acknowledged())
         let stop = Atomic<Bool>(false)
+        /// The acknowledged-write count at which the daemon is killed, and the signal sent
+        /// when it is reached.
+        private let killAt = Locked(Int.max)
+        private let reached = DispatchSemaphore(value: 0)
+
+        /// Records one acknowledged write (`update` applies what it promised).
+        func acknowledge(_ update: (inout Acknowledged) -> Void) {
+            let writes = state.withLock { facts in
+                update(&facts)
+                facts.writes += 1
+                return facts.writes
+            }
+            if writes == killAt.withLock({ $0 }) { reached.signal() }
+        }
+
+        /// Waits until `count` more writes are acknowledged (false after 30 s without them).
+        func waitForWrites(_ count: Int) -> Bool {
+            killAt.withLock { $0 = state.withLock { $0.writes } + count }
+            return reached.wait(timeout: .now() + 30) == .success
+        }
     }
 
     func testEveryAcknowledgedWriteSurvivesSIGKILL() async throws {
@@ -46,7 +66,9 @@ final class KillNineTests: XCTestCase {
             let workers = (0..<4).map { worker in
                 Task { await Self.drive(worker: worker, round: round, socketPath: socketPath, ledger: ledger) }
             }
-            usleep(UInt32.random(in: 200_000...800_000, using: &generator))
+            // A random moment: after a random number of acknowledged writes, with four clients'
+            // requests in flight.
+            XCTAssertTrue(ledger.waitForWrites(Int.random(in: 100...800, using: &generator)), "the clients stopped getting writes acknowledged")
             kill(pid, SIGKILL)
             ledger.stop.store(true, ordering: .relaxed)
             for worker in workers { await worker.value }
@@ -85,44 +107,38 @@ final class KillNineTests: XCTestCase {
             let name = "u\(round)-\(worker)-\(step)"
             do {
                 _ = try await client.createUser(username: name, password: password)
-                ledger.state.withLock {
+                ledger.acknowledge {
                     $0.users[name] = ""
-                    $0.writes += 1
                 }
                 let login = try await client.login(identifier: name, password: password)
-                ledger.state.withLock {
+                ledger.acknowledge {
                     $0.liveTokens[login.token] = name
-                    $0.writes += 1
                 }
                 let renamed = "Name \(step)"
                 _ = try await client.updateUser(UpdateUserRequest(user: .username(name), changes: ProfileFields(displayName: renamed)))
-                ledger.state.withLock {
+                ledger.acknowledge {
                     $0.users[name] = renamed
-                    $0.writes += 1
                 }
                 // A request that ends a token may commit without its reply arriving: from the
                 // moment it is sent, the token is neither surely live nor surely ended.
                 ledger.state.withLock { $0.liveTokens[login.token] = nil }
                 let renewed = try await client.refresh(refreshToken: login.refreshToken)
-                ledger.state.withLock {
+                ledger.acknowledge {
                     $0.endedTokens.insert(login.token)
                     $0.liveTokens[renewed.token] = name
-                    $0.writes += 1
                 }
                 switch step % 3 {
                 case 0:
                     ledger.state.withLock { $0.liveTokens[renewed.token] = nil }
                     try await client.logout(token: renewed.token)
-                    ledger.state.withLock {
+                    ledger.acknowledge {
                         $0.endedTokens.insert(renewed.token)
-                        $0.writes += 1
                     }
                 case 1:
                     ledger.state.withLock { $0.liveTokens[renewed.token] = nil }
                     try await client.revokeSession(renewed.sessionID)
-                    ledger.state.withLock {
+                    ledger.acknowledge {
                         $0.endedTokens.insert(renewed.token)
-                        $0.writes += 1
                     }
                 default:
                     break

@@ -27,9 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var outputPauseBytes = 256 * 1024
     /// How long a client may leave its replies unread before the connection is closed.
     public var unreadTimeoutSeconds: Int64 = 30
-    /// The service manager to tell when the server is ready and when it stops: the value of
-    /// `NOTIFY_SOCKET`, read from this environment (``ServiceManagerNotification``).
-    public var environment: [String: String] = [:]
+    /// The service manager's socket to tell when the server is ready and when it stops
+    /// (`NOTIFY_SOCKET`, ``ServiceManagerNotification``); none: nobody is told.
+    public var notifySocket: String?
 
     public init(socketPath: String, eventLoopThreads: Int) {
         self.socketPath = socketPath

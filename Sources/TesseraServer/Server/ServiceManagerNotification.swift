@@ -14,10 +14,10 @@ public enum ServiceManagerNotification {
         case stopping = "STOPPING=1"
     }
 
-    /// Sends `state` to the socket named by `NOTIFY_SOCKET` (a path, or `@name` for the abstract
-    /// namespace). Best effort: a supervisor that went away must not stop the daemon.
-    public static func send(_ state: State, environment: [String: String]) {
-        guard let target = environment["NOTIFY_SOCKET"], let address = socketAddress(target) else { return }
+    /// Sends `state` to `notifySocket`, the value of `NOTIFY_SOCKET` (a path, or `@name` for the
+    /// abstract namespace). Best effort: a supervisor that went away must not stop the daemon.
+    public static func send(_ state: State, to notifySocket: String?) {
+        guard let notifySocket, let address = socketAddress(notifySocket) else { return }
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }

@@ -83,13 +83,13 @@ public final class TesseraServer: Service, Sendable {
         _ = transition(from: .starting, to: .serving)
         boundPromise.succeed()
         logger.info("listening", metadata: ["socket.path": "\(configuration.socketPath)"])
-        ServiceManagerNotification.send(.ready, environment: configuration.environment)
+        ServiceManagerNotification.send(.ready, to: configuration.notifySocket)
 
         // Serve until asked to stop.
         try? await gracefulShutdown()
 
         _ = transition(from: .serving, to: .draining)
-        ServiceManagerNotification.send(.stopping, environment: configuration.environment)
+        ServiceManagerNotification.send(.stopping, to: configuration.notifySocket)
         logger.info("shutting down: no new connections, draining \(tracker.count) open ones")
         try? await channel.close()
         await tracker.drain(timeout: .seconds(configuration.drainTimeoutSeconds))
