@@ -15,7 +15,7 @@ public struct EnvironmentOptions: Sendable {
     /// The size the map never grows beyond; writes past it fail with ``LMDBError/storageFull(limit:)``.
     public var maximumMapSize: Int = 64 << 30
     /// The number of named databases the environment may hold.
-    public var maximumDatabases: UInt32 = 16
+    public var maximumDatabases: UInt32 = 32
     /// The number of reader slots (one per concurrently open read transaction).
     public var maximumReaders: UInt32 = 512
     /// Hold an exclusive lock (`flock` on `exclusive.lock` in the directory) while open: a

@@ -83,11 +83,13 @@ public final class TesseraClient: Sendable {
     /// Checks a password and opens a session.
     public func login(
         identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false
+        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false, code: String? = nil, recoveryCode: String? = nil
     ) async throws -> LoginResult {
-        let request = LoginRequest(
+        var request = LoginRequest(
             identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
             lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds, jwt: jwt)
+        request.code = code
+        request.recoveryCode = recoveryCode
         return try LoginResult(try await call(Operations.login, request))
     }
 
@@ -221,6 +223,36 @@ public final class TesseraClient: Sendable {
     public func retireKey(_ id: UInt16) async throws -> (key: KeyInfo, sessionsEnded: UInt64) {
         let reply = try await call(Operations.retireKey, RetireKeyRequest(keyID: id))
         return (reply.key, reply.sessionsEnded)
+    }
+
+    // MARK: Two-factor login
+
+    /// A user's second factor: state 0 none, 1 pending, 2 enrolled; never its secret.
+    public func twoFactorStatus(of user: UserSelector) async throws -> TwoFactorStatusResponse {
+        try await call(Operations.twoFactorStatus, user)
+    }
+
+    /// Issues a TOTP secret for `user` (pending until ``confirmTwoFactor(of:code:)``): show its
+    /// `uri` as a QR code, once.
+    public func enrolTwoFactor(_ request: EnrolTwoFactorRequest) async throws -> EnrolTwoFactorResponse {
+        try await call(Operations.enrolTwoFactor, request)
+    }
+
+    /// Confirms a pending enrolment with one code from the app. Returns the ten recovery codes:
+    /// show them once.
+    public func confirmTwoFactor(of user: UserSelector, code: String) async throws -> [String] {
+        try await call(Operations.confirmTwoFactor, ConfirmTwoFactorRequest(user: user, code: code)).recoveryCodes
+    }
+
+    /// Removes a second factor: from the user (session token selector) with the password and a
+    /// code or recovery code; from an administrator with neither.
+    public func disableTwoFactor(_ request: DisableTwoFactorRequest) async throws {
+        _ = try await call(Operations.disableTwoFactor, request)
+    }
+
+    /// New recovery codes, the old ones void; `code` is needed from the user themselves.
+    public func regenerateRecoveryCodes(of user: UserSelector, code: String? = nil) async throws -> [String] {
+        try await call(Operations.regenerateRecoveryCodes, RegenerateRecoveryCodesRequest(user: user, code: code)).recoveryCodes
     }
 
     public func close() async {

@@ -7,6 +7,11 @@ public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
     case accountNotValidated
     /// The password was right but the account is disabled.
     case inactiveAccount
+    /// The password was right; the account has a second factor and the login carried no code.
+    case twoFactorRequired
+    /// A TOTP code or recovery code was wrong, already used, or outside its time window. Counts
+    /// as a failed login.
+    case twoFactorInvalid
     /// Too many failed logins: retry after this many seconds.
     case locked(retryAfterSeconds: UInt32)
     /// The token is well formed but past its expiry.
@@ -35,6 +40,8 @@ public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badCredentials: "the username or password is wrong"
         case .accountNotValidated: "the account has not been validated yet"
         case .inactiveAccount: "the account is disabled"
+        case .twoFactorRequired: "a two-factor code is required"
+        case .twoFactorInvalid: "the two-factor code is not valid"
         case .locked(let seconds): "too many failed logins; retry in \(seconds) s"
         case .tokenExpired: "the token has expired; log in again"
         case .tokenInvalid: "the token is not valid"

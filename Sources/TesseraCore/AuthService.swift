@@ -10,7 +10,8 @@ import Logging
 /// - ``verification``: "who is this token?", the per-request hot path;
 /// - ``sweeper``: removal of expired sessions and refresh tokens, and of stale failed-login
 ///   entries of unknown identifiers; retirement of verify-only keys whose time has come;
-/// - ``keys``: rotation and retirement of the token keys.
+/// - ``keys``: rotation and retirement of the token keys;
+/// - ``twoFactor``: TOTP enrolment, confirmation, recovery codes, disabling.
 ///
 /// Fast operations run on the caller's thread against an LMDB snapshot. Slow ones go
 /// elsewhere: argon2id to the ``HashingPool`` handed in, every write to the store's writer
@@ -21,6 +22,7 @@ public final class AuthService: Sendable {
     public let verification: Verification
     public let sweeper: Sweeper
     public let keys: KeyManagement
+    public let twoFactor: TwoFactor
     public let configuration: AuthConfiguration
     public let clock: any Clock
     let store: TesseraStore
@@ -48,7 +50,10 @@ public final class AuthService: Sendable {
         accounts = Accounts(
             store: store, configuration: configuration, passwords: passwords, verification: verification,
             clock: clock, logger: logger)
-        sessions = Sessions(store: store, configuration: configuration, passwords: passwords, accounts: accounts, clock: clock, logger: logger)
+        twoFactor = TwoFactor(store: store, configuration: configuration, passwords: passwords, clock: clock, logger: logger)
+        sessions = Sessions(
+            store: store, configuration: configuration, passwords: passwords, accounts: accounts, twoFactor: twoFactor, clock: clock,
+            logger: logger)
         sweeper = Sweeper(store: store, configuration: configuration, clock: clock, logger: logger)
         keys = KeyManagement(store: store, configuration: configuration, clock: clock, logger: logger)
     }

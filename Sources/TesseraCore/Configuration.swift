@@ -31,6 +31,9 @@ public struct AuthConfiguration: Sendable {
     public var jwtIssuer = "tessera"
     /// A JWT's `aud` claim; none when `nil`.
     public var jwtAudience: String?
+    /// The issuer an authenticator app shows beside a TOTP account (the `otpauth://` URI);
+    /// an enrolment may name another. Default: "Tessera".
+    public var totpIssuer = "Tessera"
     /// Idle timeout: a session not verified for this long ends. 0 disables. Default: 30 minutes.
     public var idleTimeoutSeconds: UInt32 = 30 * 60
     /// A verify writes the session's last-seen time only when the stored one is older than this.

@@ -23,6 +23,8 @@ public enum Status: UInt16, Sendable, CaseIterable, Error {
     case malformedFrame = 17
     case unsupportedVersion = 18
     case forbidden = 19
+    case twoFactorRequired = 20
+    case twoFactorInvalid = 21
 
     /// The stable, lower-case name used in logs, the CLI and JSON output.
     public var name: String {
@@ -47,6 +49,8 @@ public enum Status: UInt16, Sendable, CaseIterable, Error {
         case .malformedFrame: "malformed-frame"
         case .unsupportedVersion: "unsupported-version"
         case .forbidden: "forbidden"
+        case .twoFactorRequired: "2fa-required"
+        case .twoFactorInvalid: "2fa-invalid"
         }
     }
 

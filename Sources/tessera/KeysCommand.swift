@@ -49,10 +49,12 @@ struct KeysCommand: AsyncParsableCommand {
             abstract:
                 "Make a new key active. The previous key still verifies what it made until that cannot be alive, then retires: nobody is logged out.")
         @OptionGroup var options: GlobalOptions
-        @Option(help: "token-digest (session, refresh and validation tokens) or jwt-signing.") var purpose = "token-digest"
+        @Option(
+            help: "token-digest (session, refresh and validation tokens), jwt-signing, or secret-sealing (two-factor secrets, re-sealed at once).")
+        var purpose = "token-digest"
 
         func validate() throws {
-            guard KeysCommand.purposeNumber(purpose) != nil else { throw ValidationError("--purpose is token-digest or jwt-signing") }
+            guard KeysCommand.purposeNumber(purpose) != nil else { throw ValidationError("--purpose is token-digest, jwt-signing or secret-sealing") }
         }
 
         func run() async throws {
@@ -123,12 +125,13 @@ struct KeysCommand: AsyncParsableCommand {
         switch purpose {
         case 1: "token-digest"
         case 2: "jwt-signing"
+        case 3: "secret-sealing"
         default: "unknown(\(purpose))"
         }
     }
 
     static func purposeNumber(_ name: String) -> UInt8? {
-        ["token-digest": 1, "jwt-signing": 2][name]
+        ["token-digest": 1, "jwt-signing": 2, "secret-sealing": 3][name]
     }
 
     static func stateName(_ state: UInt8) -> String {

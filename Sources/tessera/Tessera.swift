@@ -13,7 +13,10 @@ struct Tessera: AsyncParsableCommand {
             the command line. Errors print one line and exit with a non-zero status; --json prints \
             machine-readable output for scripts.
             """,
-        subcommands: [Ping.self, UserCommand.self, SessionsCommand.self, KeysCommand.self, Login.self, Refresh.self, Verify.self, Logout.self])
+        subcommands: [
+            Ping.self, UserCommand.self, SessionsCommand.self, KeysCommand.self, TwoFactorCommand.self, Login.self, Refresh.self, Verify.self,
+            Logout.self,
+        ])
 
     /// The global options, accepted before the command (`tessera --socket PATH ping`) as well as
     /// after it: every command declares the same group, so a value given anywhere reaches it.
@@ -78,13 +81,14 @@ struct Login: AsyncParsableCommand {
     @Argument(help: "Username or email.") var identifier: String
     @Option(help: "Session lifetime in seconds (capped by the daemon).") var lifetime: UInt32?
     @Flag(help: "Also ask for a JWT access token (printed last).") var jwt = false
+    @Option(help: "The current code of a user with two-factor login (single use, valid about 30 s).") var code: String?
 
     func run() async throws {
         var password = try Password.read(prompt: "Password for \(identifier): ")
         defer { password.resetBytes(in: 0..<password.count) }
         try await options.run { client in
             let reply = try await client.login(
-                identifier: identifier, password: password, userAgent: "tessera-cli", lifetimeSeconds: lifetime, jwt: jwt)
+                identifier: identifier, password: password, userAgent: "tessera-cli", lifetimeSeconds: lifetime, jwt: jwt, code: code)
             Output.pair(reply, json: options.json)
         }
     }

@@ -113,6 +113,11 @@ struct Tesserad: AsyncParsableCommand {
     @Option(name: .customLong("jwt-audience"), help: "The 'aud' claim of JWT access tokens (none by default).")
     var jwtAudience: String?
 
+    @Option(
+        name: .customLong("totp-issuer"),
+        help: "The issuer authenticator apps show beside a two-factor account (an enrolment may name another).")
+    var totpIssuer = "Tessera"
+
     @Option(name: .customLong("validation-code-lifetime"), help: "Seconds a validation code works after it was issued.")
     var validationCodeLifetime: UInt32 = 24 * 3600
 
@@ -255,6 +260,7 @@ struct Tesserad: AsyncParsableCommand {
         auth.jwtKeyRotationSeconds = rotateJWTEvery
         auth.jwtLifetimeSeconds = jwtLifetime
         auth.jwtIssuer = jwtIssuer
+        auth.totpIssuer = totpIssuer
         auth.jwtAudience = jwtAudience
         auth.maximumSessionsPerUser = maximumSessionsPerUser
         auth.lastSeenIntervalSeconds = lastSeenInterval

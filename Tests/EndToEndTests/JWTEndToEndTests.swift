@@ -10,31 +10,16 @@ final class JWTEndToEndTests: XCTestCase {
     var daemon: DaemonProcess!
     override func tearDown() { daemon?.tearDown() }
 
-    /// A Python with joserfc, made once per machine.
-    private static func python() throws -> String {
-        let venv = NSTemporaryDirectory() + "tessera-joserfc-venv"
-        let python = venv + "/bin/python"
-        if FileManager.default.isExecutableFile(atPath: python), try runCommand(python, ["-c", "import joserfc"]).status == 0 { return python }
-        let create = try runCommand("/usr/bin/env", ["python3", "-m", "venv", venv])
-        XCTAssertEqual(create.status, 0, "python3 -m venv (scripts/install-deps installs python3-venv): \(create.stderr)")
-        let install = try runCommand(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "joserfc"])
-        XCTAssertEqual(install.status, 0, "pip install joserfc: \(install.stderr)")
-        return python
-    }
-
-    private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Independent/verify_jwt.py").path
-
     private func joserfc(_ python: String, _ jwt: String, jwks: String) throws -> String {
         let file = daemon.directory + "/jwks-\(UUID().uuidString.prefix(6)).json"
         try jwks.write(toFile: file, atomically: true, encoding: .utf8)
         // Standard error holds joserfc's warnings (it prefers RFC 9864's "Ed25519" to "EdDSA").
-        let result = try runCommand(python, ["-W", "ignore", Self.script, file, jwt, "api.example.com"])
+        let result = try runCommand(python, ["-W", "ignore", IndependentPython.script("verify_jwt.py"), file, jwt, "api.example.com"])
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func testJWTsVerifyWithAnIndependentImplementationAcrossARotationAndFailAfterRetirement() async throws {
-        let python = try Self.python()
+        let python = try IndependentPython.interpreter()
         daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--jwt-audience", "api.example.com"])
         try daemon.start()
         let client = TesseraClient(socketPath: daemon.socketPath)

@@ -194,7 +194,7 @@ final class KeysEndToEndTests: XCTestCase {
         let newKey = daemon.directory + "/master-2.key"
         let rotate = try tessera(["keys", "rotate-master", "--new-master-key", newKey])
         XCTAssertEqual(rotate.status, 0, rotate.stderr)
-        XCTAssertTrue(rotate.stdout.contains("2 key(s) sealed"), "the token-digest and the JWT signing key: \(rotate.stdout)")
+        XCTAssertTrue(rotate.stdout.contains("3 key(s) sealed"), "the token-digest, JWT signing and secret-sealing keys: \(rotate.stdout)")
         XCTAssertEqual(try tessera(["keys", "rotate"]).status, 0, "the daemon goes on under the new master key")
         daemon.stop()
         XCTAssertNotEqual(try runCommand(DaemonProcess.tesserad, ["--socket", daemon.socketPath, "--data", daemon.dataPath]).status, 0)

@@ -146,7 +146,7 @@ final class KeyRotationTests: XCTestCase {
         let path = NSTemporaryDirectory() + "tessera-master-\(UUID().uuidString.prefix(8)).key"
         defer { unlink(path) }
         let sealed = try await fixture.service.keys.rotateMaster(newKeyFile: path)
-        XCTAssertEqual(sealed, 3, "two digest keys and the signing key")
+        XCTAssertEqual(sealed, 4, "two digest keys, the signing key and the sealing key")
         // The daemon goes on with the new key: rotations seal under it.
         _ = try await fixture.service.keys.rotate()
         await assertThrowsAsync(try await fixture.service.keys.rotateMaster(newKeyFile: path)) {

@@ -18,7 +18,10 @@ final class SpecificationTests: XCTestCase {
         SetPasswordRequest.self, ChangePasswordRequest.self, ValidateRequest.self, ListUsersRequest.self, UserListResponse.self,
         LoginRequest.self, LoginResponse.self, RefreshRequest.self, TokenRequest.self, VerifyRequest.self, VerifyResponse.self,
         SessionInfo.self, ListSessionsRequest.self, SessionListResponse.self, SessionIDRequest.self, RevokeAllSessionsRequest.self,
-        CountResponse.self,
+        CountResponse.self, TwoFactorStatusResponse.self, EnrolTwoFactorRequest.self, EnrolTwoFactorResponse.self,
+        ConfirmTwoFactorRequest.self, RecoveryCodesResponse.self, DisableTwoFactorRequest.self, RegenerateRecoveryCodesRequest.self,
+        KeyInfo.self, KeyListResponse.self, RotateKeyRequest.self, KeyResponse.self, RetireKeyRequest.self, RetireKeyResponse.self,
+        RotateMasterKeyRequest.self, RotateMasterKeyResponse.self, JWKSResponse.self,
     ]
 
     func testEveryQuotedExampleIsItsVectorFileAndEveryVectorIsQuoted() throws {

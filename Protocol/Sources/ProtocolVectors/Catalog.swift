@@ -20,6 +20,11 @@ extension TestVector {
     }
 
     static let code = "q2Jq8x1v0Zb7Yw3Ck5Lm9Np4Rs6Tu0Vw2Xy4Za6Bc8D"
+    static let twoFactorSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    static let recoveryCodes = [
+        "k4mq-7tzp-a2xe", "b6wn-3rvd-q7ks", "m2ht-x5ca-9dfe", "z7qp-4ngw-e3rb", "c5vk-8ysm-t2ha",
+        "r3dj-6wqx-n5pz", "f9eb-2kta-w4mc", "h4sx-7pzr-b6qn", "u2ym-5dcv-k8tf", "w6ga-3hqe-s7xj",
+    ]
     static let newToken = "AQABKPA1AAAAAAAAAAAAAAAAAAAB3kX9eD1qZ5wHs8aAgABkQ2nV7x4Cq9bYt3uKd0mE"
     static let newRefreshToken = "AgABkPA1AAAAAAAAAAAAAAAAAAAC1sW5oPz8LhJ6fRgA2cN4iU7yT0vB3kX9eD1qZ5wH"
     static let newSessionID: [UInt8] = [0x28, 0xf0, 0x35, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01]
@@ -145,6 +150,35 @@ extension TestVector {
         error(
             "login-error-busy", "LOGIN refused: status 12 busy, retry after 1 s", opcode: 0x20, id: 5, .busy,
             "too many requests in flight on this connection", trace: "0badc0de0badc0de", retryAfter: 1),
+        error(
+            "login-error-2fa-required", "LOGIN refused: status 20 2fa-required (the password was right; the user has two-factor login)",
+            opcode: 0x20, id: 5, .twoFactorRequired, "a two-factor code is required", trace: "2fa0000000000001"),
+        request(
+            "login-code-request", "LOGIN with a TOTP code", .login, id: 5,
+            {
+                var login = LoginRequest(identifier: "alice", password: Array("correct horse".utf8))
+                login.code = "492039"
+                return login
+            }()),
+        request(
+            "login-recovery-code-request", "LOGIN with a recovery code", .login, id: 5,
+            {
+                var login = LoginRequest(identifier: "alice", password: Array("correct horse".utf8))
+                login.recoveryCode = "k4mq-7tzp-a2xe"
+                return login
+            }()),
+        reply(
+            "login-recovery-code-response", "LOGIN reply after a recovery code: 9 codes left", .login, id: 5,
+            {
+                var reply = LoginResponse(
+                    token: token, sessionID: sessionID, expiresAt: 1_767_312_000_000, user: alice, refreshToken: refreshToken,
+                    refreshExpiresAt: 1_769_817_600_000)
+                reply.recoveryCodesLeft = 9
+                return reply
+            }()),
+        error(
+            "login-error-2fa-invalid", "LOGIN refused: status 21 2fa-invalid (a wrong or used code; counted as a failed login)",
+            opcode: 0x20, id: 5, .twoFactorInvalid, "the two-factor code is not valid", trace: "2fa0000000000002"),
         request("verify-request", "VERIFY a token", .verify, id: 6, VerifyRequest(token: token)),
         reply(
             "verify-response", "VERIFY reply: user 1, session, expiry, role admin", .verify, id: 6,
@@ -234,6 +268,49 @@ extension TestVector {
                 jwks:
                     #"{"keys":[{"alg":"EdDSA","crv":"Ed25519","kid":"2","kty":"OKP","use":"sig","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#
             )),
+        // Two-factor login
+        request("two-factor-status-request", "TWO_FACTOR_STATUS of alice", .twoFactorStatus, id: 35, UserSelector.username("alice")),
+        reply(
+            "two-factor-status-response", "TWO_FACTOR_STATUS reply: enrolled, SHA-1, 6 digits, 30 s, 9 recovery codes left",
+            .twoFactorStatus, id: 35,
+            TwoFactorStatusResponse(
+                state: 2, algorithm: 1, digits: 6, periodSeconds: 30, createdAt: 1_767_225_600_000, confirmedAt: 1_767_225_660_000,
+                recoveryCodesLeft: 9)),
+        reply("two-factor-status-none-response", "TWO_FACTOR_STATUS reply: none", .twoFactorStatus, id: 35, TwoFactorStatusResponse(state: 0)),
+        request(
+            "enrol-two-factor-request", "ENROL_TWO_FACTOR of the user of a session token (self-service), the defaults", .enrolTwoFactor,
+            id: 36, EnrolTwoFactorRequest(user: .sessionToken(token))),
+        reply(
+            "enrol-two-factor-response", "ENROL_TWO_FACTOR reply: the secret and its otpauth URI", .enrolTwoFactor, id: 36,
+            EnrolTwoFactorResponse(
+                secret: twoFactorSecret,
+                uri: "otpauth://totp/Tessera:alice%40example.com?secret=\(twoFactorSecret)&issuer=Tessera&algorithm=SHA1&digits=6&period=30",
+                algorithm: 1, digits: 6, periodSeconds: 30)),
+        request(
+            "enrol-two-factor-sha256-request", "ENROL_TWO_FACTOR of alice: SHA-256, 8 digits, another issuer", .enrolTwoFactor, id: 36,
+            EnrolTwoFactorRequest(user: .username("alice"), algorithm: 2, digits: 8, issuer: "Example Corp")),
+        request(
+            "confirm-two-factor-request", "CONFIRM_TWO_FACTOR with a code from the new secret", .confirmTwoFactor, id: 37,
+            ConfirmTwoFactorRequest(user: .sessionToken(token), code: "492039")),
+        reply(
+            "confirm-two-factor-response", "CONFIRM_TWO_FACTOR reply: ten recovery codes", .confirmTwoFactor, id: 37,
+            RecoveryCodesResponse(recoveryCodes: recoveryCodes)),
+        error(
+            "confirm-two-factor-error-2fa-invalid", "CONFIRM_TWO_FACTOR failed: status 21 2fa-invalid", opcode: 0x52, id: 37,
+            .twoFactorInvalid, "the two-factor code is not valid", trace: "2fa0000000000003"),
+        request(
+            "disable-two-factor-request", "DISABLE_TWO_FACTOR by the user: password and a current code", .disableTwoFactor, id: 38,
+            DisableTwoFactorRequest(user: .sessionToken(token), password: Array("correct horse".utf8), code: "492039")),
+        request(
+            "disable-two-factor-admin-request", "DISABLE_TWO_FACTOR of alice by an administrator", .disableTwoFactor, id: 38,
+            DisableTwoFactorRequest(user: .username("alice"))),
+        reply("disable-two-factor-response", "DISABLE_TWO_FACTOR reply: empty body", .disableTwoFactor, id: 38, EmptyMessage()),
+        request(
+            "regenerate-recovery-codes-request", "REGENERATE_RECOVERY_CODES by the user, with a current code", .regenerateRecoveryCodes,
+            id: 39, RegenerateRecoveryCodesRequest(user: .sessionToken(token), code: "492039")),
+        reply(
+            "regenerate-recovery-codes-response", "REGENERATE_RECOVERY_CODES reply: ten new codes", .regenerateRecoveryCodes, id: 39,
+            RecoveryCodesResponse(recoveryCodes: recoveryCodes)),
         // Connection-level and protocol errors
         error(
             "error-unknown-opcode", "an unknown opcode 0x7f: status 15 unknown-opcode; the connection stays open", opcode: 0x7f, id: 23,

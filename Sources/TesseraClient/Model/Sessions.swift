@@ -18,6 +18,9 @@ public struct LoginResult: Sendable, Equatable {
     public var jwt: String?
     /// The JWT's expiry, in milliseconds since the Unix epoch.
     public var jwtExpiresAt: Int64?
+    /// Set when the login used a recovery code: how many are left. Tell the user (and suggest
+    /// regenerating them when few are left).
+    public var recoveryCodesLeft: Int?
 
     init(_ reply: LoginResponse) throws(TesseraClientError) {
         guard let session = SessionID(bytes: reply.sessionID) else { throw .malformedReply("a session id is 16 bytes") }
@@ -29,6 +32,7 @@ public struct LoginResult: Sendable, Equatable {
         refreshExpiresAt = reply.refreshExpiresAt
         jwt = reply.jwt
         jwtExpiresAt = reply.jwtExpiresAt
+        recoveryCodesLeft = reply.recoveryCodesLeft.map(Int.init)
     }
 }
 

@@ -58,12 +58,15 @@ public struct LoginAttempt: Sendable {
     public var idleTimeoutSeconds: UInt32?
     /// Also issue a JWT access token for the session.
     public var withJWT = false
+    /// The second factor, for a user who enrolled one.
+    public var secondFactor: TwoFactorProof?
 
     public init(
         identifier: String, password: SecretBytes, clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-        idleTimeoutSeconds: UInt32? = nil, withJWT: Bool = false
+        idleTimeoutSeconds: UInt32? = nil, withJWT: Bool = false, secondFactor: TwoFactorProof? = nil
     ) {
         self.withJWT = withJWT
+        self.secondFactor = secondFactor
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.identifier = identifier
         self.password = password
@@ -88,4 +91,7 @@ public struct LoginResult: Sendable, Equatable {
     public var jwt: String?
     /// The JWT's expiry (whole seconds, in milliseconds).
     public var jwtExpiresAt: Timestamp?
+    /// How many recovery codes are left when the login used one (the web process should warn
+    /// the user); `nil` when it did not.
+    public var recoveryCodesLeft: Int?
 }

@@ -27,6 +27,8 @@ public struct KeyManagement: Sendable {
             Int64(max(configuration.sessionLifetimeSeconds, configuration.refreshLifetimeSeconds, configuration.validationCodeLifetimeSeconds))
                 * 1000
         case .jwtSigning: Int64(configuration.jwtLifetimeSeconds) * 1000
+        // Everything sealed under the replaced key is re-sealed in the rotation's transaction.
+        case .secretSealing: 0
         }
     }
 
@@ -45,7 +47,7 @@ public struct KeyManagement: Sendable {
         let (store, now, verifyFor) = (self.store, clock.now(), self.verifyFor(purpose))
         let ring = try await store.write { txn in try store.rotateKeys(purpose, now: now, verifyFor: verifyFor, in: txn) }
         store.keys.install(ring)
-        let key = purpose == .tokenDigest ? ring.active : ring.activeSigning
+        let key = ring.active(purpose)
         logger.notice("key rotated", metadata: ["key.id": "\(key.id)", "key.purpose": "\(purpose)"])
         return TokenKeyInfo(key)
     }

@@ -45,6 +45,40 @@ public final class PasswordCheck: Sendable {
         _ key: [UInt8], password: SecretBytes, against storedHash: String?,
         succeed: (Outcome, ThrottleState) async throws -> T
     ) async throws -> T {
+        try await turn(key) { state, rule in
+            let outcome = try await check(password, against: storedHash)
+            guard outcome.matches else {
+                try await recordFailure(key)
+                throw AuthError.badCredentials
+            }
+            switch rule {
+            case .open:
+                return try await succeed(outcome, state)
+            case .locked(let retryAfterSeconds):
+                throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
+            }
+        }
+    }
+
+    /// One second-factor attempt outside a login (a self-service REGENERATE_RECOVERY_CODES),
+    /// under the same lockout as a password: the same turns, a wrong code counts as a failure
+    /// (``AuthError/twoFactorInvalid``), and a right one while locked answers `locked`.
+    func attempt<T: Sendable>(_ key: [UInt8], code matches: () throws -> Bool, succeed: () async throws -> T) async throws -> T {
+        try await turn(key) { _, rule in
+            guard try matches() else {
+                try await recordFailure(key)
+                throw AuthError.twoFactorInvalid
+            }
+            switch rule {
+            case .open: return try await succeed()
+            case .locked(let retryAfterSeconds): throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
+            }
+        }
+    }
+
+    /// Runs `body` in a turn at the gate of `key`, with the throttle state read at its start and
+    /// the rule it gives.
+    private func turn<T: Sendable>(_ key: [UInt8], _ body: (ThrottleState, LockoutPolicy.Rule) async throws -> T) async throws -> T {
         let (store, clock, policy) = (self.store, self.clock, configuration.lockout)
         var state = ThrottleState()
         try await gate.enter(key) { inFlight in
@@ -52,18 +86,7 @@ public final class PasswordCheck: Sendable {
             return inFlight < policy.concurrentChecks(under: state, now: clock.now())
         }
         defer { gate.leave(key) }
-        let rule = policy.rule(for: state, now: clock.now())
-        let outcome = try await check(password, against: storedHash)
-        guard outcome.matches else {
-            try await recordFailure(key)
-            throw AuthError.badCredentials
-        }
-        switch rule {
-        case .open:
-            return try await succeed(outcome, state)
-        case .locked(let retryAfterSeconds):
-            throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
-        }
+        return try await body(state, policy.rule(for: state, now: clock.now()))
     }
 
     /// Checks `password` against `storedHash` on the hashing pool; with no stored hash (an unknown
@@ -96,8 +119,9 @@ public final class PasswordCheck: Sendable {
         return try await hashingPool.run { try hasher.hash(password) }
     }
 
-    /// Counts one more failed password check under `key`, durably, locking when the policy says so.
-    private func recordFailure(_ key: [UInt8]) async throws {
+    /// Counts one more failed check (a password, a second factor) under `key`, durably, locking
+    /// when the policy says so.
+    func recordFailure(_ key: [UInt8]) async throws {
         let (store, policy, now) = (self.store, configuration.lockout, clock.now())
         try await store.write { txn in
             try store.putThrottleState(policy.recordingFailure(try store.throttleState(key, in: txn), now: now), forKey: key, in: txn)

@@ -14,6 +14,7 @@ public enum StoredRecords {
         _ = try? RefreshFamily(decoding: bytes)
         _ = try? ThrottleState(decoding: bytes)
         _ = try? ExpiredTokenRecord(decoding: bytes)
+        _ = try? TwoFactorRecord(decoding: bytes)
         _ = try? TokenKey(id: 1, decoding: bytes, master: fuzzingMasterKey)
     }
 

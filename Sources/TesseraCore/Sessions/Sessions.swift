@@ -8,6 +8,7 @@ public struct Sessions: Sendable {
     let configuration: AuthConfiguration
     let passwords: PasswordCheck
     let accounts: Accounts
+    let twoFactor: TwoFactor
     let clock: any Clock
     let logger: Logger
 
@@ -19,7 +20,9 @@ public struct Sessions: Sendable {
     /// record a failure durably and answer `bad-credentials`, locked or not; the right password
     /// of a locked account answers `locked` (``PasswordCheck/attempt(_:password:against:succeed:)``
     /// has the lockout's rules); only after a correct password is the account's state revealed
-    /// (`account-not-validated`, `inactive-account`). A success clears the failure count and,
+    /// (`account-not-validated`, `inactive-account`), then whether a second factor is needed
+    /// (`2fa-required`; a wrong or used code is `2fa-invalid` and counts as a failure, see
+    /// ``TwoFactor``). A success clears the failure count and,
     /// when the configured argon2id parameters changed since the hash was made, stores a fresh
     /// hash.
     public func login(_ attempt: LoginAttempt) async throws -> LoginResult {
@@ -52,6 +55,13 @@ public struct Sessions: Sendable {
         }
 
         let now = clock.now()
+        let secondFactor: TwoFactor.Use
+        do {
+            secondFactor = try twoFactor.check(attempt.secondFactor, for: user, at: now)
+        } catch AuthError.twoFactorInvalid {
+            try await passwords.recordFailure(throttleKey)
+            throw AuthError.twoFactorInvalid
+        }
         let lifetime = min(attempt.lifetimeSeconds ?? configuration.sessionLifetimeSeconds, configuration.sessionLifetimeSeconds)
         guard lifetime > 0 else { throw AuthError.invalidArgument("session lifetime must be at least one second") }
         let key = store.keyRing.active
@@ -67,8 +77,8 @@ public struct Sessions: Sendable {
             expiresAt: now + Int64(configuration.refreshLifetimeSeconds) * 1000, keyID: key.id,
             digest: refresh.digest(with: key))
         let family = RefreshFamily(userID: user.id, state: .active, current: refresh.sessionID, createdAt: now, credentialsEpoch: 0)
-        let cap = configuration.maximumSessionsPerUser
-        try await store.write { txn in
+        let (cap, twoFactor) = (configuration.maximumSessionsPerUser, self.twoFactor)
+        let recoveryCodesLeft = try await store.write { txn in
             // The user may have been deleted or disabled while the password was being checked.
             guard let previous = try store.user(id: user.id, in: txn), previous.state == .active else { throw AuthError.badCredentials }
             var opened = family
@@ -84,6 +94,9 @@ public struct Sessions: Sendable {
             }
             current.lastLoginAt = now
             try store.putUser(current, replacing: previous, in: txn)
+            // The code's step (or the recovery code's removal) commits with the session: a code is
+            // accepted once, across a crash too.
+            return try twoFactor.record(secondFactor, ofUser: user.id, in: txn)
         }
         logger.debug(
             "session opened",
@@ -96,6 +109,10 @@ public struct Sessions: Sendable {
         var result = LoginResult(
             token: token.text, sessionID: token.sessionID, expiresAt: session.expiresAt, user: profile,
             refreshToken: refresh.text, refreshExpiresAt: refreshRecord.expiresAt)
+        result.recoveryCodesLeft = recoveryCodesLeft
+        if let recoveryCodesLeft {
+            logger.notice("login with a recovery code", metadata: ["user.id": "\(user.id)", "recovery_codes.left": "\(recoveryCodesLeft)"])
+        }
         if attempt.withJWT { attachJWT(to: &result, roles: user.roles, now: now) }
         return result
     }

@@ -49,7 +49,8 @@ extension TesseraStore {
     }
 
     /// Makes a new key active for `purpose`; that purpose's active key becomes verify-only until
-    /// `now + verifyFor`. Returns the new ring.
+    /// `now + verifyFor`. A new secret-sealing key re-seals every sealed secret in the same
+    /// transaction. Returns the new ring.
     func rotateKeys(_ purpose: TokenKey.Purpose, now: Timestamp, verifyFor: Int64, in txn: WriteTransaction) throws -> TokenKeyRing {
         let master = try masterKey(in: txn)
         var keys = try storedKeys(master, in: txn)
@@ -64,6 +65,7 @@ extension TesseraStore {
         }
         let fresh = TokenKey(id: newest + 1, purpose: purpose, material: SecureRandom.bytes(32), createdAt: now, state: .active)
         try Self.putKey(fresh, tokenKeys, master: master, in: txn)
+        if purpose == .secretSealing { try resealTwoFactorSecrets(from: keys, to: fresh, in: txn) }
         keys.append(fresh)
         return TokenKeyRing(keys: keys, generation: try advanceKeyRingGeneration(in: txn))
     }

@@ -106,8 +106,8 @@ extension TesseraStore {
         if let newKey { try txn.put(id, forKey: newKey, in: index) }
     }
 
-    /// Deletes a user with every session, refresh family, index entry, pending validation code
-    /// and failed-login count.
+    /// Deletes a user with every session, refresh family, index entry, pending validation code,
+    /// failed-login count and second factor.
     func deleteUser(_ record: UserRecord, in txn: WriteTransaction) throws {
         try endSessions(ofUser: record.id, except: nil, in: txn)
         let id = Self.key(record.id)
@@ -117,5 +117,6 @@ extension TesseraStore {
         if let phone = record.phone { try txn.delete(Self.normalized(phone), in: phones) }
         if !record.validationDigest.isEmpty { try txn.delete(record.validationDigest, in: validationCodes) }
         try txn.delete(Self.accountThrottleKey(record.id), in: throttle)
+        try deleteTwoFactorRecord(ofUser: record.id, in: txn)
     }
 }

@@ -22,12 +22,14 @@ import Glibc
 /// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased unknown identifier | ``ThrottleState`` |
 /// | `expired_tokens` | 1 (session) or 2 (refresh) ‖ token id | ``ExpiredTokenRecord`` |
 /// | `grace_boxes`   | retired_at (i64 BE) ‖ refresh id  | empty: a retired token whose grace box is to be wiped |
+/// | `two_factor`    | user id (u64 BE)                   | `TwoFactorRecord`     |
 /// | `meta`          | name (UTF-8)                       | per name              |
 ///
 /// Every rule that keeps these databases consistent with each other (a session and its index
 /// entry, a user and its unique indexes, a deleted user and everything hanging off it) is one
 /// method of this type, in `TesseraStore+Users.swift`, `TesseraStore+Sessions.swift`,
-/// `TesseraStore+Throttle.swift` and `TesseraStore+ExpiredTokens.swift`. The use cases call those and never write a database by hand.
+/// `TesseraStore+Throttle.swift`, `TesseraStore+ExpiredTokens.swift`, `TesseraStore+Keys.swift` and
+/// `TesseraStore+TwoFactor.swift`. The use cases call those and never write a database by hand.
 /// Every write goes through ``writer``, the one thread that begins and commits write
 /// transactions.
 public final class TesseraStore: Sendable {
@@ -49,6 +51,7 @@ public final class TesseraStore: Sendable {
     let validationCodes: Database
     let expiredTokens: Database
     let graceBoxes: Database
+    let twoFactor: Database
     /// The token keys, loaded at open and swapped whole when they change.
     @usableFromInline let keys: KeyRingHolder
     /// The ring in use now. Take it once per unit of work (a verify batch, a login).
@@ -73,7 +76,7 @@ public final class TesseraStore: Sendable {
         let databases = try environment.openDatabases([
             "users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
             "refresh_tokens", "refresh_families", "phones", "validation_codes", "expired_tokens",
-            "grace_boxes",
+            "grace_boxes", "two_factor",
         ])
         (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
             (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
@@ -84,6 +87,7 @@ public final class TesseraStore: Sendable {
         validationCodes = databases[11]
         expiredTokens = databases[12]
         graceBoxes = databases[13]
+        twoFactor = databases[14]
         let (tokenKeys, meta) = (self.tokenKeys, self.meta)
         let ring = try environment.write { txn in
             if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {

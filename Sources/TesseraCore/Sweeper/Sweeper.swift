@@ -71,7 +71,7 @@ public final class Sweeper: Sendable {
             }
             for (purpose, every) in schedule where every > 0 {
                 let current = ring ?? store.keyRing
-                let active = purpose == .tokenDigest ? current.active : current.activeSigning
+                let active = current.active(purpose)
                 guard active.activatedAt + every <= now else { continue }
                 ring = try store.rotateKeys(purpose, now: now, verifyFor: KeyManagement.verifyFor(purpose, configuration), in: txn)
                 result.keysRotated.append(purpose)

@@ -4,7 +4,8 @@ import SodiumKit
 import Synchronization
 
 /// A key of the ring: for the keyed digest of token secrets (sessions, refresh tokens,
-/// validation codes), or for signing JWTs (Ed25519; the material is the seed).
+/// validation codes), for signing JWTs (Ed25519; the material is the seed), or for sealing
+/// secrets the daemon must read back (two-factor secrets).
 public struct TokenKey: Sendable {
     /// The id written into every token made under this key (a JWT's `kid`). Never reused,
     /// across purposes.
@@ -28,6 +29,10 @@ public struct TokenKey: Sendable {
         case tokenDigest = 1
         /// Signing JWT access tokens (Ed25519).
         case jwtSigning = 2
+        /// Sealing secrets at rest that the daemon reads back (TOTP secrets and recovery-code
+        /// digests; XSalsa20-Poly1305). A rotation re-seals every one under the new key in the
+        /// same transaction, so the replaced key seals nothing and retires at once.
+        case secretSealing = 3
     }
 
     /// Where a key is in its life.
@@ -162,6 +167,8 @@ public struct TokenKeyRing: Sendable {
     public let active: TokenKey
     /// The key new JWTs are signed with.
     public let activeSigning: TokenKey
+    /// The key secrets at rest are sealed with.
+    public let activeSealing: TokenKey
     /// Moves on with every change, so a slower writer cannot put back an older ring.
     let generation: UInt64
 
@@ -169,6 +176,7 @@ public struct TokenKeyRing: Sendable {
         self.keys = keys.sorted { $0.id < $1.id }
         active = keys.first { $0.state == .active && $0.purpose == .tokenDigest }!
         activeSigning = keys.first { $0.state == .active && $0.purpose == .jwtSigning }!
+        activeSealing = keys.first { $0.state == .active && $0.purpose == .secretSealing }!
         self.generation = generation
     }
 
@@ -184,6 +192,20 @@ public struct TokenKeyRing: Sendable {
     /// The signing key of a JWT whose `kid` is `id`: active or verify-only.
     func signingKey(id: UInt16) -> TokenKey? {
         keys.first { $0.id == id && $0.purpose == .jwtSigning && $0.verifies }
+    }
+
+    /// The active key of `purpose`.
+    func active(_ purpose: TokenKey.Purpose) -> TokenKey {
+        switch purpose {
+        case .tokenDigest: active
+        case .jwtSigning: activeSigning
+        case .secretSealing: activeSealing
+        }
+    }
+
+    /// The sealing key whose id is `id`, while it is not retired.
+    func sealingKey(id: UInt16) -> TokenKey? {
+        keys.first { $0.id == id && $0.purpose == .secretSealing && $0.verifies }
     }
 
     /// The digest keys whose tokens still verify, the active one first.

@@ -65,7 +65,7 @@ public struct RotateKeyRequest: SchemaMessage {
     public static let schema = MessageSchema<Self>(
         "ROTATE_KEY request",
         [
-            .integer(1, "purpose", \.purpose, default: 1, allowed: 1...2)
+            .integer(1, "purpose", \.purpose, default: 1, allowed: 1...3)
         ])
 }
 

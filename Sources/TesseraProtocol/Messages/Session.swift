@@ -15,6 +15,10 @@ public struct LoginRequest: SchemaMessage {
     public var idleTimeoutSeconds: UInt32?
     /// Also return a JWT access token (LOGIN reply `jwt`).
     public var jwt = false
+    /// A TOTP code, for a user with two-factor login.
+    public var code: String?
+    /// A recovery code instead of a TOTP code.
+    public var recoveryCode: String?
 
     public init() {}
 
@@ -41,6 +45,8 @@ public struct LoginRequest: SchemaMessage {
             .integer(5, "lifetime_seconds", \.lifetimeSeconds),
             .integer(6, "idle_timeout_seconds", \.idleTimeoutSeconds),
             .flag(7, "jwt", \.jwt),
+            .string(8, "code", \.code),
+            .string(9, "recovery_code", \.recoveryCode),
         ])
 }
 
@@ -60,6 +66,8 @@ public struct LoginResponse: SchemaMessage {
     /// A JWT access token for the session, when the request asked for one.
     public var jwt: String?
     public var jwtExpiresAt: Int64?
+    /// Present when the login used a recovery code: how many are left (warn the user).
+    public var recoveryCodesLeft: UInt8?
 
     public init() {}
 
@@ -83,6 +91,7 @@ public struct LoginResponse: SchemaMessage {
             .integer(6, "refresh_expires_at", \.refreshExpiresAt),
             .string(7, "jwt", \.jwt),
             .integer(8, "jwt_expires_at", \.jwtExpiresAt),
+            .integer(9, "recovery_codes_left", \.recoveryCodesLeft),
         ])
 }
 

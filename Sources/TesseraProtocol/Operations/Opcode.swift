@@ -50,6 +50,16 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case rotateMasterKey = 0x43
     /// The JWKS of the JWT signing keys.
     case jwks = 0x44
+    /// A user's second factor (never its secret).
+    case twoFactorStatus = 0x50
+    /// Issue a TOTP secret, pending until a code confirms it.
+    case enrolTwoFactor = 0x51
+    /// Confirm a pending TOTP secret with one code; issues the recovery codes.
+    case confirmTwoFactor = 0x52
+    /// Remove a user's second factor.
+    case disableTwoFactor = 0x53
+    /// Issue new recovery codes, voiding the old ones.
+    case regenerateRecoveryCodes = 0x54
 }
 
 /// The protocol version this library speaks.
@@ -74,11 +84,11 @@ extension Opcode {
     public var answering: Answering {
         switch self {
         case .verify: .verifyBatch
-        case .hello, .ping, .getUser, .listKeys, .jwks: .inline
+        case .hello, .ping, .getUser, .listKeys, .jwks, .twoFactorStatus: .inline
         // Listings are built off the event loop: a page of 1,000 costs more than a verify should wait.
         case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .listUsers,
             .validate, .newValidationCode, .login, .logout, .refresh, .listSessions, .revokeSession, .revokeAllSessions,
-            .rotateKey, .retireKey, .rotateMasterKey:
+            .rotateKey, .retireKey, .rotateMasterKey, .enrolTwoFactor, .confirmTwoFactor, .disableTwoFactor, .regenerateRecoveryCodes:
             .slow
         }
     }

@@ -39,6 +39,11 @@ public enum Operations {
     public static let retireKey = Operation<RetireKeyRequest, RetireKeyResponse>(.retireKey)
     public static let rotateMasterKey = Operation<RotateMasterKeyRequest, RotateMasterKeyResponse>(.rotateMasterKey)
     public static let jwks = Operation<EmptyMessage, JWKSResponse>(.jwks)
+    public static let twoFactorStatus = Operation<UserSelector, TwoFactorStatusResponse>(.twoFactorStatus)
+    public static let enrolTwoFactor = Operation<EnrolTwoFactorRequest, EnrolTwoFactorResponse>(.enrolTwoFactor)
+    public static let confirmTwoFactor = Operation<ConfirmTwoFactorRequest, RecoveryCodesResponse>(.confirmTwoFactor)
+    public static let disableTwoFactor = Operation<DisableTwoFactorRequest, EmptyMessage>(.disableTwoFactor)
+    public static let regenerateRecoveryCodes = Operation<RegenerateRecoveryCodesRequest, RecoveryCodesResponse>(.regenerateRecoveryCodes)
 
     /// Each opcode's request and reply message names, for the spec's table.
     public static let messageNames: [Opcode: (request: String, reply: String)] = {
@@ -51,6 +56,7 @@ public enum Operations {
             names(newValidationCode), names(login),
             names(verify), names(logout), names(refresh), names(listSessions), names(revokeSession), names(revokeAllSessions),
             names(listKeys), names(rotateKey), names(retireKey), names(rotateMasterKey), names(jwks),
+            names(twoFactorStatus), names(enrolTwoFactor), names(confirmTwoFactor), names(disableTwoFactor), names(regenerateRecoveryCodes),
         ])
     }()
 }

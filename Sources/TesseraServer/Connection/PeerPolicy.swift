@@ -49,11 +49,15 @@ public struct PeerPolicy: Sendable, Equatable {
     /// request carries (``SelfService`` checks it when the request is answered).
     public static let applicationOperations: Set<Opcode> = [
         .hello, .ping, .createUser, .login, .verify, .refresh, .logout, .validate, .newValidationCode, .changePassword,
-        .getUser, .updateUser, .listSessions, .revokeSession, .jwks,
+        .getUser, .updateUser, .listSessions, .revokeSession, .jwks, .twoFactorStatus, .enrolTwoFactor, .confirmTwoFactor,
+        .disableTwoFactor, .regenerateRecoveryCodes,
     ]
 
     /// The application operations that act only on the user of a session token.
-    public static let selfServiceOperations: Set<Opcode> = [.getUser, .updateUser, .listSessions, .revokeSession]
+    public static let selfServiceOperations: Set<Opcode> = [
+        .getUser, .updateUser, .listSessions, .revokeSession, .twoFactorStatus, .enrolTwoFactor, .confirmTwoFactor, .disableTwoFactor,
+        .regenerateRecoveryCodes,
+    ]
 
     public func classify(_ peer: PeerCredentials) -> PeerClass {
         if peer.uid == 0 || peer.uid == daemonUID || adminUIDs.contains(peer.uid) || !peer.groups.isDisjoint(with: adminGIDs) {

@@ -48,6 +48,41 @@ extension LoginResponse {
             refreshToken: result.refreshToken, refreshExpiresAt: result.refreshExpiresAt)
         jwt = result.jwt
         jwtExpiresAt = result.jwtExpiresAt
+        recoveryCodesLeft = result.recoveryCodesLeft.map { UInt8(clamping: $0) }
+    }
+}
+
+extension TwoFactorStatusResponse {
+    init(_ status: TwoFactorStatus) {
+        guard let state = status.state else {
+            self.init(state: 0)
+            return
+        }
+        self.init(
+            state: state.rawValue, algorithm: status.algorithm.wireValue, digits: UInt8(status.digits), periodSeconds: UInt8(status.periodSeconds),
+            createdAt: status.createdAt, confirmedAt: state == .enrolled ? status.confirmedAt : nil,
+            recoveryCodesLeft: UInt8(clamping: status.recoveryCodesLeft))
+    }
+}
+
+extension EnrolTwoFactorResponse {
+    init(_ enrolment: TwoFactorEnrolment) {
+        self.init(
+            secret: enrolment.secret, uri: enrolment.uri, algorithm: enrolment.algorithm.wireValue, digits: UInt8(enrolment.digits),
+            periodSeconds: UInt8(enrolment.periodSeconds))
+    }
+}
+
+extension TwoFactorProof {
+    /// The proof a request carries: a TOTP code, else a recovery code; `nil` for neither.
+    init?(code: String?, recoveryCode: String?) {
+        if let code {
+            self = .code(code)
+        } else if let recoveryCode {
+            self = .recoveryCode(recoveryCode)
+        } else {
+            return nil
+        }
     }
 }
 

@@ -28,7 +28,7 @@ struct RequestDispatcher: RequestDispatching {
 
     /// The operations that hash a password (argon2id): they start only while the hashing pool
     /// has room.
-    static let hashingOperations: Set<UInt8> = [Opcode.createUser, .login, .changePassword, .setPassword].reduce(into: []) {
+    static let hashingOperations: Set<UInt8> = [Opcode.createUser, .login, .changePassword, .setPassword, .disableTwoFactor].reduce(into: []) {
         $0.insert($1.rawValue)
     }
 
@@ -116,7 +116,8 @@ struct RequestDispatcher: RequestDispatching {
             let attempt = LoginAttempt(
                 identifier: request.identifier, password: SecretBytes(wiping: &request.password),
                 clientIP: request.clientIP, userAgent: request.userAgent,
-                lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds, withJWT: request.jwt)
+                lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds, withJWT: request.jwt,
+                secondFactor: TwoFactorProof(code: request.code, recoveryCode: request.recoveryCode))
             return LoginResponse(try await sessions.login(attempt))
         }
         table.slow(Operations.refresh) { request in
@@ -161,6 +162,51 @@ struct RequestDispatcher: RequestDispatching {
         table.slow(Operations.rotateMasterKey) { request in
             RotateMasterKeyResponse(keysSealed: UInt32(clamping: try await keys.rotateMaster(newKeyFile: request.path)))
         }
+
+        // Two-factor login: an application peer acts on the user of a session token, and proves
+        // the second factor (with the password, to disable it) where an administrator need not.
+        let twoFactor = service.twoFactor
+        table.inline(
+            Operations.twoFactorStatus,
+            withPeer: { user, peer in TwoFactorStatusResponse(try twoFactor.status(try users.lookup(user, peer: peer))) })
+        table.slow(
+            Operations.enrolTwoFactor,
+            withPeer: { request, peer in
+                let options = TwoFactorOptions(
+                    algorithm: HMAC.Algorithm(wireValue: request.algorithm) ?? .sha1, digits: Int(request.digits), issuer: request.issuer,
+                    accountName: request.accountName)
+                return EnrolTwoFactorResponse(try await twoFactor.enrol(try users.lookup(request.user, peer: peer), options))
+            })
+        table.slow(
+            Operations.confirmTwoFactor,
+            withPeer: { request, peer in
+                RecoveryCodesResponse(recoveryCodes: try await twoFactor.confirm(try users.lookup(request.user, peer: peer), code: request.code))
+            })
+        table.slow(
+            Operations.disableTwoFactor,
+            withPeer: { request, peer in
+                let lookup = try users.lookup(request.user, peer: peer)
+                let proof = TwoFactorProof(code: request.code, recoveryCode: request.recoveryCode)
+                guard var password = request.password else {
+                    guard peer == .admin else {
+                        throw RequestFailure(
+                            status: .invalidArgument, message: "disabling two-factor login needs the password and a current code or a recovery code")
+                    }
+                    try await twoFactor.disable(lookup, password: nil, proof: nil)
+                    return EmptyMessage()
+                }
+                try await twoFactor.disable(lookup, password: SecretBytes(wiping: &password), proof: proof)
+                return EmptyMessage()
+            })
+        table.slow(
+            Operations.regenerateRecoveryCodes,
+            withPeer: { request, peer in
+                guard request.code != nil || peer == .admin else {
+                    throw RequestFailure(status: .invalidArgument, message: "regenerating recovery codes needs a current code")
+                }
+                let codes = try await twoFactor.regenerateRecoveryCodes(try users.lookup(request.user, peer: peer), code: request.code)
+                return RecoveryCodesResponse(recoveryCodes: codes)
+            })
         return table
     }
 

@@ -12,6 +12,8 @@ extension AuthError {
         case .accountNotValidated: .accountNotValidated
         case .inactiveAccount: .inactiveAccount
         case .locked: .locked
+        case .twoFactorRequired: .twoFactorRequired
+        case .twoFactorInvalid: .twoFactorInvalid
         case .tokenExpired: .tokenExpired
         case .tokenInvalid: .tokenInvalid
         case .tokenRevoked: .tokenRevoked

@@ -1,0 +1,95 @@
+import SodiumKit
+
+/// What a ``TwoFactorRecord`` keeps sealed: the TOTP secret and the digests of the recovery
+/// codes not yet used.
+///
+/// Sealed with XSalsa20-Poly1305 under a secret-sealing key of the ring. The plaintext names the
+/// user it belongs to, so a sealed box copied into another user's record does not open there:
+/// `u64 user id | u8 len + TOTP secret | 32 bytes digest key | u8 count + 32 bytes digest*`.
+/// A recovery code's digest is keyed BLAKE2b-256 under the record's own random digest key.
+struct TwoFactorSecrets: Equatable {
+    var secret: [UInt8]
+    var digestKey: [UInt8]
+    var recoveryDigests: [[UInt8]]
+
+    init(secret: [UInt8], digestKey: [UInt8] = SecureRandom.bytes(32), recoveryDigests: [[UInt8]] = []) {
+        self.secret = secret
+        self.digestKey = digestKey
+        self.recoveryDigests = recoveryDigests
+    }
+
+    /// The sealed form for `userID` under `key` (a secret-sealing key).
+    func sealed(for userID: UInt64, with key: TokenKey) -> [UInt8] {
+        var plain = RecordWriter(version: 1, capacity: 80 + 32 * recoveryDigests.count)
+        plain.write(userID)
+        plain.write(UInt8(secret.count))
+        plain.write(raw: secret)
+        plain.write(raw: digestKey)
+        plain.write(UInt8(recoveryDigests.count))
+        for digest in recoveryDigests { plain.write(raw: digest) }
+        var bytes = plain.bytes
+        defer { bytes.withUnsafeMutableBytes { ConstantTime.zero($0) } }
+        return SecretBox.seal(bytes, key: key.materialBytes)
+    }
+
+    /// Opens `sealed` for `userID` with `key`; `nil` when it was sealed under another key, for
+    /// another user, or altered.
+    init?(opening sealed: [UInt8], for userID: UInt64, with key: TokenKey) {
+        guard var plain = SecretBox.open(sealed, key: key.materialBytes) else { return nil }
+        defer { plain.withUnsafeMutableBytes { ConstantTime.zero($0) } }
+        let decoded: TwoFactorSecrets? = plain.withUnsafeBytes { bytes in
+            var reader = RecordReader(bytes)
+            guard (try? reader.read(UInt8.self)) == 1, (try? reader.read(UInt64.self)) == userID,
+                let secretLength = try? reader.read(UInt8.self), let secret = try? reader.read(raw: Int(secretLength)),
+                let digestKey = try? reader.read(raw: 32), let count = try? reader.read(UInt8.self)
+            else { return nil }
+            var digests: [[UInt8]] = []
+            for _ in 0..<count {
+                guard let digest = try? reader.read(raw: 32) else { return nil }
+                digests.append(Array(digest))
+            }
+            return TwoFactorSecrets(secret: Array(secret), digestKey: Array(digestKey), recoveryDigests: digests)
+        }
+        guard let decoded else { return nil }
+        self = decoded
+    }
+
+    /// The digest a recovery code is kept as.
+    func digest(ofRecoveryCode code: String) -> [UInt8] {
+        KeyedHash.blake2b(Array(RecoveryCodes.normalized(code).utf8), key: digestKey)
+    }
+
+    /// Removes the digest of `code` when it is one of the codes left (compared in constant
+    /// time against every one). Returns whether it was.
+    mutating func useRecoveryCode(_ code: String) -> Bool {
+        let presented = digest(ofRecoveryCode: code)
+        var found: Int?
+        for (index, digest) in recoveryDigests.enumerated() {
+            let same = presented.withUnsafeBytes { p in digest.withUnsafeBytes { ConstantTime.equals(p, $0) } }
+            if same && found == nil { found = index }
+        }
+        guard let found else { return false }
+        recoveryDigests.remove(at: found)
+        return true
+    }
+}
+
+/// Recovery codes: ten single-use codes issued when a second factor is confirmed, for when the
+/// authenticator is lost. Each is 12 characters of lower-case Base32 (60 random bits) shown as
+/// `xxxx-xxxx-xxxx`; hyphens, spaces and case do not matter when one is typed back.
+public enum RecoveryCodes {
+    public static let count = 10
+
+    /// `count` new codes.
+    static func generate() -> [String] {
+        (0..<count).map { _ in
+            let letters = Array(Base32.encode(SecureRandom.bytes(8)).lowercased().prefix(12))
+            return String(letters[0..<4]) + "-" + String(letters[4..<8]) + "-" + String(letters[8..<12])
+        }
+    }
+
+    /// A code as it is digested: lower case, without hyphens or spaces.
+    static func normalized(_ code: String) -> String {
+        String(code.lowercased().filter { $0 != "-" && $0 != " " })
+    }
+}

@@ -1,0 +1,182 @@
+/// TWO_FACTOR_STATUS reply (opcode 0x50): a user's second factor, never its secret.
+public struct TwoFactorStatusResponse: SchemaMessage {
+    /// 0 none, 1 pending (issued, not yet confirmed), 2 enrolled.
+    public var state: UInt8 = 0
+    /// 1 SHA-1, 2 SHA-256, 3 SHA-512.
+    public var algorithm: UInt8?
+    public var digits: UInt8?
+    public var periodSeconds: UInt8?
+    public var createdAt: Int64?
+    public var confirmedAt: Int64?
+    public var recoveryCodesLeft: UInt8?
+
+    public init() {}
+
+    public init(
+        state: UInt8, algorithm: UInt8? = nil, digits: UInt8? = nil, periodSeconds: UInt8? = nil, createdAt: Int64? = nil,
+        confirmedAt: Int64? = nil, recoveryCodesLeft: UInt8? = nil
+    ) {
+        self.state = state
+        self.algorithm = algorithm
+        self.digits = digits
+        self.periodSeconds = periodSeconds
+        self.createdAt = createdAt
+        self.confirmedAt = confirmedAt
+        self.recoveryCodesLeft = recoveryCodesLeft
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "TWO_FACTOR_STATUS reply",
+        [
+            .integer(1, "state", \.state, allowed: 0...2),
+            .integer(2, "algorithm", \.algorithm, allowed: 1...3),
+            .integer(3, "digits", \.digits),
+            .integer(4, "period_seconds", \.periodSeconds),
+            .integer(5, "created_at", \.createdAt),
+            .integer(6, "confirmed_at", \.confirmedAt),
+            .integer(7, "recovery_codes_left", \.recoveryCodesLeft),
+        ])
+}
+
+/// ENROL_TWO_FACTOR request (opcode 0x51): the user and the code's form.
+public struct EnrolTwoFactorRequest: SchemaMessage {
+    public var user = UserSelector()
+    /// 1 SHA-1 (the default), 2 SHA-256, 3 SHA-512.
+    public var algorithm: UInt8 = 1
+    /// 6 (the default) or 8.
+    public var digits: UInt8 = 6
+    /// The issuer the authenticator app shows; the server's when absent.
+    public var issuer: String?
+    /// The account name the app shows; the user's email, else its username, when absent.
+    public var accountName: String?
+
+    public init() {}
+
+    public init(user: UserSelector, algorithm: UInt8 = 1, digits: UInt8 = 6, issuer: String? = nil, accountName: String? = nil) {
+        self.user = user
+        self.algorithm = algorithm
+        self.digits = digits
+        self.issuer = issuer
+        self.accountName = accountName
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "ENROL_TWO_FACTOR request",
+        Field<Self>.userSelector(\.user) + [
+            .integer(32, "algorithm", \.algorithm, default: 1, allowed: 1...3),
+            .integer(33, "digits", \.digits, default: 6, allowed: 6...8),
+            .string(34, "issuer", \.issuer),
+            .string(35, "account_name", \.accountName),
+        ])
+}
+
+/// ENROL_TWO_FACTOR reply: the new secret, shown once.
+public struct EnrolTwoFactorResponse: SchemaMessage {
+    /// The secret in Base32 (RFC 4648, no padding).
+    public var secret = ""
+    /// The `otpauth://totp/...` URI an authenticator app reads.
+    public var uri = ""
+    public var algorithm: UInt8 = 1
+    public var digits: UInt8 = 6
+    public var periodSeconds: UInt8 = 30
+
+    public init() {}
+
+    public init(secret: String, uri: String, algorithm: UInt8, digits: UInt8, periodSeconds: UInt8) {
+        self.secret = secret
+        self.uri = uri
+        self.algorithm = algorithm
+        self.digits = digits
+        self.periodSeconds = periodSeconds
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "ENROL_TWO_FACTOR reply",
+        [
+            .string(1, "secret", \.secret),
+            .string(2, "uri", \.uri),
+            .integer(3, "algorithm", \.algorithm, allowed: 1...3),
+            .integer(4, "digits", \.digits),
+            .integer(5, "period_seconds", \.periodSeconds),
+        ])
+}
+
+/// CONFIRM_TWO_FACTOR request (opcode 0x52): the user and one code from the new secret.
+public struct ConfirmTwoFactorRequest: SchemaMessage {
+    public var user = UserSelector()
+    public var code = ""
+
+    public init() {}
+
+    public init(user: UserSelector, code: String) {
+        self.user = user
+        self.code = code
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "CONFIRM_TWO_FACTOR request",
+        Field<Self>.userSelector(\.user) + [
+            .string(32, "code", \.code)
+        ])
+}
+
+/// The reply of CONFIRM_TWO_FACTOR and REGENERATE_RECOVERY_CODES: ten recovery codes, shown once.
+public struct RecoveryCodesResponse: SchemaMessage {
+    public var recoveryCodes: [String] = []
+
+    public init() {}
+
+    public init(recoveryCodes: [String]) { self.recoveryCodes = recoveryCodes }
+
+    public static let schema = MessageSchema<Self>(
+        "RECOVERY_CODES reply",
+        [
+            .string(1, "recovery_code", \.recoveryCodes)
+        ])
+}
+
+/// DISABLE_TWO_FACTOR request (opcode 0x53): the user, and from the user themselves the
+/// password with a current code or a recovery code.
+public struct DisableTwoFactorRequest: SchemaMessage {
+    public var user = UserSelector()
+    public var password: [UInt8]?
+    public var code: String?
+    public var recoveryCode: String?
+
+    public init() {}
+
+    public init(user: UserSelector, password: [UInt8]? = nil, code: String? = nil, recoveryCode: String? = nil) {
+        self.user = user
+        self.password = password
+        self.code = code
+        self.recoveryCode = recoveryCode
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "DISABLE_TWO_FACTOR request",
+        Field<Self>.userSelector(\.user) + [
+            .bytes(32, "password", \.password),
+            .string(33, "code", \.code),
+            .string(34, "recovery_code", \.recoveryCode),
+        ])
+}
+
+/// REGENERATE_RECOVERY_CODES request (opcode 0x54): the user, and from the user themselves a
+/// current code.
+public struct RegenerateRecoveryCodesRequest: SchemaMessage {
+    public var user = UserSelector()
+    public var code: String?
+
+    public init() {}
+
+    public init(user: UserSelector, code: String? = nil) {
+        self.user = user
+        self.code = code
+    }
+
+    public static let schema = MessageSchema<Self>(
+        "REGENERATE_RECOVERY_CODES request",
+        Field<Self>.userSelector(\.user) + [
+            .string(32, "code", \.code)
+        ])
+}
