@@ -11,7 +11,8 @@ import Logging
 /// - ``sweeper``: removal of expired sessions and refresh tokens, and of stale failed-login
 ///   entries of unknown identifiers; retirement of verify-only keys whose time has come;
 /// - ``keys``: rotation and retirement of the token keys;
-/// - ``twoFactor``: TOTP enrolment, confirmation, recovery codes, disabling.
+/// - ``twoFactor``: TOTP enrolment, confirmation, recovery codes, disabling;
+/// - ``apiKeys``: API keys for machine clients (create, list, revoke, verify).
 ///
 /// Fast operations run on the caller's thread against an LMDB snapshot. Slow ones go
 /// elsewhere: argon2id to the ``HashingPool`` handed in, every write to the store's writer
@@ -23,6 +24,7 @@ public final class AuthService: Sendable {
     public let sweeper: Sweeper
     public let keys: KeyManagement
     public let twoFactor: TwoFactor
+    public let apiKeys: APIKeys
     public let configuration: AuthConfiguration
     public let clock: any Clock
     let store: TesseraStore
@@ -50,6 +52,7 @@ public final class AuthService: Sendable {
         accounts = Accounts(
             store: store, configuration: configuration, passwords: passwords, verification: verification,
             clock: clock, logger: logger)
+        apiKeys = APIKeys(store: store, verification: verification, clock: clock, logger: logger)
         twoFactor = TwoFactor(store: store, configuration: configuration, passwords: passwords, clock: clock, logger: logger)
         sessions = Sessions(
             store: store, configuration: configuration, passwords: passwords, accounts: accounts, twoFactor: twoFactor, clock: clock,

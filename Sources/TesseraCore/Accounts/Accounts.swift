@@ -95,6 +95,7 @@ public struct Accounts: Sendable {
             record.updatedAt = now
             try store.putUser(record, replacing: previous, in: txn)
             if let roles = changes.roles {
+                try store.restrictAPIKeyPermissions(ofUser: record.id, to: roles, in: txn)
                 for id in try store.sessionIDs(ofUser: record.id, in: txn) {
                     guard var session = try store.sessionRecord(id, in: txn) else { continue }
                     session.roles = roles
@@ -105,7 +106,8 @@ public struct Accounts: Sendable {
         }
     }
 
-    /// Sets an account's state. Leaving `active` ends every session of the account.
+    /// Sets an account's state. Leaving `active` ends every session of the account and revokes
+    /// every API key.
     public func setState(_ lookup: UserLookup, to state: AccountState) async throws -> UserProfile {
         let store = self.store
         let now = clock.now()
@@ -114,7 +116,10 @@ public struct Accounts: Sendable {
             var user = previous
             user.state = state
             user.updatedAt = now
-            if state != .active { try store.revokeEverySession(of: &user, except: nil, in: txn) }
+            if state != .active {
+                try store.revokeEverySession(of: &user, except: nil, in: txn)
+                try store.revokeEveryAPIKey(ofUser: user.id, at: now, in: txn)
+            }
             try store.putUser(user, replacing: previous, in: txn)
             return user.profile
         }

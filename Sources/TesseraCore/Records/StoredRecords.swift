@@ -15,6 +15,11 @@ public enum StoredRecords {
         _ = try? ThrottleState(decoding: bytes)
         _ = try? ExpiredTokenRecord(decoding: bytes)
         _ = try? TwoFactorRecord(decoding: bytes)
+        _ = try? APIKeyRecord(decoding: bytes)
+        if let view = try? APIKeyRecordView(bytes) {
+            _ = (view.userID, view.expiresAt, view.revokedAt, view.lastUsedAt, view.keyID, view.name.count)
+            forEachShortString(view.rawPermissions) { _ in }
+        }
         _ = try? TokenKey(id: 1, decoding: bytes, master: fuzzingMasterKey)
     }
 

@@ -84,11 +84,17 @@ extension TesseraStore {
         return TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try advanceKeyRingGeneration(in: txn))
     }
 
-    /// Retires every verify-only key whose time has come. Returns the new ring and how many
+    /// Retires every verify-only key whose time has come. A digest key that a live API key was
+    /// made under waits until the last such key expires or is revoked (API keys can outlive every
+    /// session; retiring the key by hand refuses them at once). Returns the new ring and how many
     /// keys retired, or `nil` when none was due.
     func retireDueKeys(now: Timestamp, in txn: WriteTransaction) throws -> (ring: TokenKeyRing, retired: Int)? {
         let master = try masterKey(in: txn)
-        let due = try storedKeys(master, in: txn).filter { $0.state == .verifyOnly && $0.retiresAt <= now }
+        let due = try storedKeys(master, in: txn).filter { key in
+            guard key.state == .verifyOnly, key.retiresAt <= now else { return false }
+            guard key.purpose == .tokenDigest else { return true }
+            return try !hasLiveAPIKeys(digestKey: key.id, at: now, in: txn)
+        }
         guard !due.isEmpty else { return nil }
         for key in due { try Self.putKey(key.retired(at: now), tokenKeys, master: master, in: txn) }
         return (TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try advanceKeyRingGeneration(in: txn)), due.count)

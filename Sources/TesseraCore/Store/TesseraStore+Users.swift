@@ -107,7 +107,7 @@ extension TesseraStore {
     }
 
     /// Deletes a user with every session, refresh family, index entry, pending validation code,
-    /// failed-login count and second factor.
+    /// failed-login count, second factor and API key.
     func deleteUser(_ record: UserRecord, in txn: WriteTransaction) throws {
         try endSessions(ofUser: record.id, except: nil, in: txn)
         let id = Self.key(record.id)
@@ -118,5 +118,6 @@ extension TesseraStore {
         if !record.validationDigest.isEmpty { try txn.delete(record.validationDigest, in: validationCodes) }
         try txn.delete(Self.accountThrottleKey(record.id), in: throttle)
         try deleteTwoFactorRecord(ofUser: record.id, in: txn)
+        try deleteAPIKeys(ofUser: record.id, in: txn)
     }
 }

@@ -23,13 +23,15 @@ import Glibc
 /// | `expired_tokens` | 1 (session) or 2 (refresh) ‖ token id | ``ExpiredTokenRecord`` |
 /// | `grace_boxes`   | retired_at (i64 BE) ‖ refresh id  | empty: a retired token whose grace box is to be wiped |
 /// | `two_factor`    | user id (u64 BE)                   | `TwoFactorRecord`     |
+/// | `api_keys`      | API key id (16 bytes)              | `APIKeyRecord`        |
+/// | `user_api_keys` | user id (u64 BE) ‖ API key id      | empty                 |
 /// | `meta`          | name (UTF-8)                       | per name              |
 ///
 /// Every rule that keeps these databases consistent with each other (a session and its index
 /// entry, a user and its unique indexes, a deleted user and everything hanging off it) is one
 /// method of this type, in `TesseraStore+Users.swift`, `TesseraStore+Sessions.swift`,
-/// `TesseraStore+Throttle.swift`, `TesseraStore+ExpiredTokens.swift`, `TesseraStore+Keys.swift` and
-/// `TesseraStore+TwoFactor.swift`. The use cases call those and never write a database by hand.
+/// `TesseraStore+Throttle.swift`, `TesseraStore+ExpiredTokens.swift`, `TesseraStore+Keys.swift`,
+/// `TesseraStore+TwoFactor.swift` and `TesseraStore+APIKeys.swift`. The use cases call those and never write a database by hand.
 /// Every write goes through ``writer``, the one thread that begins and commits write
 /// transactions.
 public final class TesseraStore: Sendable {
@@ -52,6 +54,8 @@ public final class TesseraStore: Sendable {
     let expiredTokens: Database
     let graceBoxes: Database
     let twoFactor: Database
+    @usableFromInline let apiKeys: Database
+    let userAPIKeys: Database
     /// The token keys, loaded at open and swapped whole when they change.
     @usableFromInline let keys: KeyRingHolder
     /// The ring in use now. Take it once per unit of work (a verify batch, a login).
@@ -76,7 +80,7 @@ public final class TesseraStore: Sendable {
         let databases = try environment.openDatabases([
             "users", "usernames", "emails", "sessions", "user_sessions", "token_keys", "meta", "throttle",
             "refresh_tokens", "refresh_families", "phones", "validation_codes", "expired_tokens",
-            "grace_boxes", "two_factor",
+            "grace_boxes", "two_factor", "api_keys", "user_api_keys",
         ])
         (users, usernames, emails, sessions, userSessions, tokenKeys, meta) =
             (databases[0], databases[1], databases[2], databases[3], databases[4], databases[5], databases[6])
@@ -88,6 +92,8 @@ public final class TesseraStore: Sendable {
         expiredTokens = databases[12]
         graceBoxes = databases[13]
         twoFactor = databases[14]
+        apiKeys = databases[15]
+        userAPIKeys = databases[16]
         let (tokenKeys, meta) = (self.tokenKeys, self.meta)
         let ring = try environment.write { txn in
             if let schema = try txn.value(forKey: Self.schemaKey, in: meta) {

@@ -33,13 +33,19 @@ public struct Verification: Sendable {
     /// commit for the whole batch, and a session is written at most about once per
     /// `lastSeenIntervalSeconds` however often it is verified. Failures are logged, not thrown:
     /// the verifies that asked for the touch have already been answered.
-    public func touch(_ ids: [SessionID], at now: Timestamp) {
-        guard !ids.isEmpty else { return }
+    /// API keys `apiKeys` get their last-used time, at most about once per interval.
+    public func touch(_ ids: [SessionID], apiKeys: [SessionID] = [], at now: Timestamp) {
+        guard !ids.isEmpty || !apiKeys.isEmpty else { return }
         let store = self.store
         let configured = touchInterval
         let logger = self.logger
         store.submit(
             { txn in
+                for id in apiKeys {
+                    guard var record = try store.apiKeyRecord(id, in: txn), now - record.lastUsedAt >= configured / 2 else { continue }
+                    record.lastUsedAt = now
+                    try store.replaceAPIKey(id, record, in: txn)
+                }
                 for id in ids {
                     // Half the interval: a session touched by an earlier batch of the same burst is left alone.
                     guard var record = try store.sessionRecord(id, in: txn), record.deadline() > now,
@@ -67,7 +73,7 @@ public struct Verification: Sendable {
                 VerifiedSessionInfo(try snapshot.verify(token: UnsafeRawBufferPointer(utf8), now: now))
             }
         }
-        if info.touchDue { touch([info.sessionID], at: now) }
+        if info.touchDue { info.apiKeyName == nil ? touch([info.sessionID], at: now) : touch([], apiKeys: [info.sessionID], at: now) }
         return info
     }
 }

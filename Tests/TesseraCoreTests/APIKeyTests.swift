@@ -1,0 +1,159 @@
+import Foundation
+import LMDBKit
+import SodiumKit
+import XCTest
+
+@testable import TesseraCore
+
+/// API keys over a real store with a manual clock: creation within the user's roles, verify
+/// (the same path as a session token), expiry, revocation, the account's state and deletion,
+/// last use without a write per verify, and a digest key kept while a live key needs it.
+final class APIKeyTests: XCTestCase {
+    var fixture: CoreFixture!
+    var apiKeys: APIKeys { fixture.service.apiKeys }
+
+    override func setUp() async throws {
+        fixture = try CoreFixture()
+        try await fixture.createUser("alice", roles: ["reader", "writer", "admin"])
+    }
+
+    override func tearDown() { fixture.tearDown() }
+
+    private func assertFails<T>(
+        _ expected: AuthError, _ body: @autoclosure () async throws -> T, file: StaticString = #filePath, line: UInt = #line
+    ) async {
+        await assertThrowsAsync(try await body(), file: file, line: line) { XCTAssertEqual($0 as? AuthError, expected, file: file, line: line) }
+    }
+
+    func testAKeyVerifiesWithItsPermissionsAndIsShownOnce() async throws {
+        let (key, info) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "ci deploy", permissions: ["writer", "reader", "writer"]))
+        XCTAssertEqual(key.count, 72)
+        XCTAssertTrue(key.hasPrefix(info.prefix), "\(key) \(info.prefix)")
+        XCTAssertEqual(info.prefix.count, 12)
+        XCTAssertEqual(info.permissions, ["reader", "writer"])
+        XCTAssertNil(info.expiresAt)
+
+        let verified = try fixture.service.verification.verify(token: key)
+        XCTAssertEqual(verified.userID, 1)
+        XCTAssertEqual(verified.sessionID, info.id)
+        XCTAssertEqual(verified.roles, ["reader", "writer"])
+        XCTAssertEqual(verified.apiKeyName, "ci deploy")
+        XCTAssertEqual(verified.expiresAt, 0)
+        XCTAssertEqual(try apiKeys.verify(key: key).apiKeyName, "ci deploy")
+
+        // A session token is not an API key where only API keys are taken; a forged key is nothing.
+        let session = try await fixture.login("alice")
+        XCTAssertThrowsError(try apiKeys.verify(key: session.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        var forged = Array(key.utf8)
+        forged[60] = forged[60] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        XCTAssertThrowsError(try apiKeys.verify(key: String(decoding: forged, as: UTF8.self))) {
+            XCTAssertEqual($0 as? AuthError, .tokenInvalid)
+        }
+    }
+
+    func testAPermissionOutsideTheUsersRolesIsRefused() async throws {
+        await assertFails(
+            .invalidArgument("permission 'billing' is not a role of the user: an API key's permissions are among its user's roles"),
+            try await apiKeys.create(.username("alice"), NewAPIKey(name: "x", permissions: ["reader", "billing"])))
+        await assertFails(.invalidArgument("an API key needs a name"), try await apiKeys.create(.username("alice"), NewAPIKey(name: "")))
+        await assertFails(.notFound("user"), try await apiKeys.create(.username("nobody"), NewAPIKey(name: "x")))
+        XCTAssertEqual(try apiKeys.list(.username("alice")), [])
+    }
+
+    func testAnExpiredKeyAndARevokedKeyAreRefusedWithDistinctCodes() async throws {
+        let (short, _) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "short", lifetimeSeconds: 60))
+        fixture.clock.advance(by: 1)
+        let (revoked, revokedInfo) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "revoked"))
+        _ = try fixture.service.verification.verify(token: short)
+        fixture.clock.advance(by: 59_999)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: short)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
+
+        try await apiKeys.revoke(revokedInfo.id)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: revoked)) { XCTAssertEqual($0 as? AuthError, .tokenRevoked) }
+        let listed = try apiKeys.list(.username("alice"))
+        XCTAssertEqual(listed.map(\.name), ["short", "revoked"])
+        XCTAssertEqual(listed[1].revokedAt, fixture.clock.now())
+        XCTAssertEqual(listed[0].expiresAt, listed[0].createdAt + 60_000)
+    }
+
+    func testAnotherUsersKeyCannotBeRevokedByOwner() async throws {
+        let bob = try await fixture.createUser("bob")
+        let (_, info) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "a"))
+        await assertFails(.notFound("API key"), try await apiKeys.revoke(info.id, ofUser: bob.id))
+        try await apiKeys.revoke(info.id, ofUser: 1)
+    }
+
+    func testDisablingTheAccountRevokesEveryKeyAndDeletingTheUserRemovesThem() async throws {
+        let (first, _) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "one"))
+        let (second, _) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "two"))
+        _ = try await fixture.service.accounts.setState(.username("alice"), to: .disabled)
+        for key in [first, second] {
+            XCTAssertThrowsError(try fixture.service.verification.verify(token: key)) { XCTAssertEqual($0 as? AuthError, .tokenRevoked) }
+        }
+        _ = try await fixture.service.accounts.setState(.username("alice"), to: .active)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: first), "re-enabling does not bring keys back")
+        await assertFails(
+            .inactiveAccount,
+            try await { () async throws -> Void in
+                _ = try await fixture.service.accounts.setState(.username("alice"), to: .disabled)
+                _ = try await apiKeys.create(.username("alice"), NewAPIKey(name: "three"))
+            }())
+
+        try await fixture.service.accounts.deleteUser(.username("alice"))
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: first)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        let store = fixture.service.store
+        try store.read { txn in
+            var count = 0
+            try txn.forEach(in: store.apiKeys) { _, _ in
+                count += 1
+                return true
+            }
+            XCTAssertEqual(count, 0, "no record left")
+        }
+    }
+
+    func testNarrowingTheUsersRolesNarrowsEveryKey() async throws {
+        let (key, _) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "k", permissions: ["reader", "writer"]))
+        var changes = ProfileChanges()
+        changes.roles = ["reader"]
+        _ = try await fixture.service.accounts.updateProfile(.username("alice"), changes)
+        XCTAssertEqual(try fixture.service.verification.verify(token: key).roles, ["reader"])
+    }
+
+    func testLastUseIsRecordedAtMostOncePerInterval() async throws {
+        let (key, info) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "k"))
+        XCTAssertNil(try apiKeys.list(.username("alice"))[0].lastUsedAt)
+        let store = fixture.service.store
+        _ = try fixture.service.verification.verify(token: key)
+        try await store.write { _ in }  // after the touch, queued before it
+        let first = fixture.clock.now()
+        XCTAssertEqual(try apiKeys.list(.username("alice"))[0].lastUsedAt, first)
+        fixture.clock.advance(by: 10_000)
+        let again = try fixture.service.verification.verify(token: key)
+        XCTAssertFalse(again.touchDue, "within the interval: no write")
+        fixture.clock.advance(by: 60_000)
+        _ = try fixture.service.verification.verify(token: key)
+        try await store.write { _ in }
+        XCTAssertEqual(try apiKeys.list(.username("alice")).first { $0.id == info.id }?.lastUsedAt, fixture.clock.now())
+    }
+
+    func testADigestKeyStaysWhileALiveAPIKeyWasMadeUnderIt() async throws {
+        let (key, info) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "long-lived"))
+        let old = fixture.service.store.keyRing.active.id
+        _ = try await fixture.service.keys.rotate()
+        fixture.clock.advance(by: 31 * 24 * 3600 * 1000)  // past every session, refresh and code lifetime
+        _ = try await fixture.service.sweeper.sweep()
+        XCTAssertEqual(fixture.service.keys.list().first { $0.id == old }?.state, .verifyOnly)
+        _ = try fixture.service.verification.verify(token: key)
+
+        try await apiKeys.revoke(info.id)
+        _ = try await fixture.service.sweeper.sweep()
+        XCTAssertEqual(fixture.service.keys.list().first { $0.id == old }?.state, .retired)
+    }
+
+    func testRetiringTheDigestKeyByHandRefusesItsAPIKeys() async throws {
+        let (key, _) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "k"))
+        _ = try await fixture.service.keys.retire(fixture.service.store.keyRing.active.id)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: key)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+    }
+}
