@@ -225,6 +225,36 @@ public final class TesseraClient: Sendable {
         return (reply.key, reply.sessionsEnded)
     }
 
+    // MARK: API keys
+
+    /// Makes an API key for `user`. Returns the key's text (`tsk_…`, shown once: hand it to the
+    /// machine client, it is not stored) and the key as listed.
+    public func createAPIKey(_ request: CreateAPIKeyRequest) async throws -> (key: String, info: APIKeyInfo) {
+        let reply = try await call(Operations.createAPIKey, request)
+        return (reply.key, reply.apiKey)
+    }
+
+    /// Every API key of `user`, oldest first; never a secret.
+    public func apiKeys(of user: UserSelector) async throws -> [APIKeyInfo] {
+        try await call(Operations.listAPIKeys, user).apiKeys
+    }
+
+    /// Revokes one API key by its id (`sessionToken`: self-service, only a key of that user).
+    public func revokeAPIKey(_ keyID: SessionID, sessionToken: String? = nil) async throws {
+        _ = try await call(Operations.revokeAPIKey, RevokeAPIKeyRequest(keyID: keyID.bytes, sessionToken: sessionToken))
+    }
+
+    /// Revokes every API key of `user`. Returns how many were live.
+    public func revokeAllAPIKeys(of user: UserSelector) async throws -> UInt32 {
+        try await call(Operations.revokeAllAPIKeys, user).count
+    }
+
+    /// Checks an API key: whose it is, which key, its permissions. ``verify(token:)`` accepts
+    /// API keys too.
+    public func verifyAPIKey(_ key: String) async throws -> VerifyAPIKeyResponse {
+        try await call(Operations.verifyAPIKey, VerifyAPIKeyRequest(key: key))
+    }
+
     // MARK: Two-factor login
 
     /// A user's second factor: state 0 none, 1 pending, 2 enrolled; never its secret.

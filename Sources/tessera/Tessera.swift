@@ -14,7 +14,8 @@ struct Tessera: AsyncParsableCommand {
             machine-readable output for scripts.
             """,
         subcommands: [
-            Ping.self, UserCommand.self, SessionsCommand.self, KeysCommand.self, TwoFactorCommand.self, Login.self, Refresh.self, Verify.self,
+            Ping.self, UserCommand.self, SessionsCommand.self, KeysCommand.self, TwoFactorCommand.self, APIKeyCommand.self, Login.self, Refresh.self,
+            Verify.self,
             Logout.self,
         ])
 

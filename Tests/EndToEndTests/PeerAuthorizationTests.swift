@@ -58,7 +58,9 @@ final class PeerAuthorizationTests: XCTestCase {
             (["user", "passwd", "alice"], "battery staple\n"), (["user", "list"], nil), (["user", "show", "alice"], nil),
             (["user", "set-state", "alice", "disabled"], nil), (["user", "unlock", "alice"], nil), (["user", "delete", "bob"], nil),
             (["sessions", "list", "alice"], nil), (["sessions", "revoke-all", "alice"], nil), (["keys", "list"], nil),
-            (["keys", "rotate"], nil), (["keys", "retire", "1", "--yes"], nil),
+            (["keys", "rotate"], nil), (["keys", "retire", "1", "--yes"], nil), (["2fa", "status", "alice"], nil), (["2fa", "reset", "alice"], nil),
+            (["apikey", "create", "alice", "ci"], nil), (["apikey", "list", "alice"], nil),
+            (["apikey", "revoke", "0123456789abcdef0123456789abcdef"], nil),
         ]
         for (arguments, input) in administrative {
             let result = try asNobody(cli, ["--socket", socket] + arguments, input: input)

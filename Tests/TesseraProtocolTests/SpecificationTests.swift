@@ -21,7 +21,8 @@ final class SpecificationTests: XCTestCase {
         CountResponse.self, TwoFactorStatusResponse.self, EnrolTwoFactorRequest.self, EnrolTwoFactorResponse.self,
         ConfirmTwoFactorRequest.self, RecoveryCodesResponse.self, DisableTwoFactorRequest.self, RegenerateRecoveryCodesRequest.self,
         KeyInfo.self, KeyListResponse.self, RotateKeyRequest.self, KeyResponse.self, RetireKeyRequest.self, RetireKeyResponse.self,
-        RotateMasterKeyRequest.self, RotateMasterKeyResponse.self, JWKSResponse.self,
+        RotateMasterKeyRequest.self, RotateMasterKeyResponse.self, JWKSResponse.self, APIKeyInfo.self, CreateAPIKeyRequest.self,
+        CreateAPIKeyResponse.self, APIKeyListResponse.self, RevokeAPIKeyRequest.self, VerifyAPIKeyRequest.self, VerifyAPIKeyResponse.self,
     ]
 
     func testEveryQuotedExampleIsItsVectorFileAndEveryVectorIsQuoted() throws {
@@ -105,8 +106,17 @@ final class SpecificationTests: XCTestCase {
 }
 
 extension Opcode {
-    /// The operation's name in the spec: `createUser` → `CREATE_USER`.
+    /// The operation's name in the spec: `createUser` → `CREATE_USER`, `listAPIKeys` →
+    /// `LIST_API_KEYS` (a run of capitals is one word).
     var specName: String {
-        String("\(self)".flatMap { $0.isUppercase ? "_\($0)" : $0.uppercased() })
+        let characters = Array("\(self)")
+        var name = ""
+        for (index, character) in characters.enumerated() {
+            let previousIsUpper = index > 0 && characters[index - 1].isUppercase
+            let nextIsLower = index + 1 < characters.count && characters[index + 1].isLowercase
+            if character.isUppercase && index > 0 && (!previousIsUpper || nextIsLower) { name += "_" }
+            name += character.uppercased()
+        }
+        return name
     }
 }

@@ -21,6 +21,11 @@ extension TestVector {
 
     static let code = "q2Jq8x1v0Zb7Yw3Ck5Lm9Np4Rs6Tu0Vw2Xy4Za6Bc8D"
     static let twoFactorSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    static let apiKey = "tsk_AwABKPA1AAAAAAAAAAAAAAAAA-5F_Xg9amecB7PGgIAAZENp1e8eAqvW2Le7indKYTvR"
+    static let apiKeyID: [UInt8] = [0x28, 0xf0, 0x35, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03]
+    static let apiKeyInfo = APIKeyInfo(
+        keyID: apiKeyID, name: "ci deploy", prefix: "tsk_AwABKPA1", createdAt: 1_767_225_600_000, expiresAt: 1_769_817_600_000,
+        permissions: ["admin"])
     static let recoveryCodes = [
         "k4mq-7tzp-a2xe", "b6wn-3rvd-q7ks", "m2ht-x5ca-9dfe", "z7qp-4ngw-e3rb", "c5vk-8ysm-t2ha",
         "r3dj-6wqx-n5pz", "f9eb-2kta-w4mc", "h4sx-7pzr-b6qn", "u2ym-5dcv-k8tf", "w6ga-3hqe-s7xj",
@@ -311,6 +316,46 @@ extension TestVector {
         reply(
             "regenerate-recovery-codes-response", "REGENERATE_RECOVERY_CODES reply: ten new codes", .regenerateRecoveryCodes, id: 39,
             RecoveryCodesResponse(recoveryCodes: recoveryCodes)),
+        // API keys
+        request(
+            "create-api-key-request", "CREATE_API_KEY for alice: a name, 30 days, one permission", .createAPIKey, id: 40,
+            CreateAPIKeyRequest(user: .username("alice"), name: "ci deploy", lifetimeSeconds: 2_592_000, permissions: ["admin"])),
+        reply(
+            "create-api-key-response", "CREATE_API_KEY reply: the key, shown once, and the key as listed", .createAPIKey, id: 40,
+            CreateAPIKeyResponse(key: apiKey, apiKey: apiKeyInfo)),
+        error(
+            "create-api-key-error-permission", "CREATE_API_KEY refused: status 11 invalid-argument (a permission that is not a role)",
+            opcode: 0x60, id: 40, .invalidArgument,
+            "permission 'billing' is not a role of the user: an API key's permissions are among its user's roles", trace: "a91e0000000000c1"),
+        request("list-api-keys-request", "LIST_API_KEYS of alice", .listAPIKeys, id: 41, UserSelector.username("alice")),
+        reply(
+            "list-api-keys-response", "LIST_API_KEYS reply: one key, used once", .listAPIKeys, id: 41,
+            APIKeyListResponse(apiKeys: [
+                {
+                    var used = apiKeyInfo
+                    used.lastUsedAt = 1_767_229_200_000
+                    return used
+                }()
+            ])),
+        request("revoke-api-key-request", "REVOKE_API_KEY by its id", .revokeAPIKey, id: 42, RevokeAPIKeyRequest(keyID: apiKeyID)),
+        request(
+            "revoke-api-key-self-request", "REVOKE_API_KEY of a key of the session token's user (self-service)", .revokeAPIKey, id: 42,
+            RevokeAPIKeyRequest(keyID: apiKeyID, sessionToken: token)),
+        reply("revoke-api-key-response", "REVOKE_API_KEY reply: empty body", .revokeAPIKey, id: 42, EmptyMessage()),
+        request("revoke-all-api-keys-request", "REVOKE_ALL_API_KEYS of alice", .revokeAllAPIKeys, id: 43, UserSelector.username("alice")),
+        reply("revoke-all-api-keys-response", "REVOKE_ALL_API_KEYS reply: 2 live keys revoked", .revokeAllAPIKeys, id: 43, CountResponse(count: 2)),
+        request("verify-api-key-request", "VERIFY_API_KEY", .verifyAPIKey, id: 44, VerifyAPIKeyRequest(key: apiKey)),
+        reply(
+            "verify-api-key-response", "VERIFY_API_KEY reply: user 1, the key's id, name and permission, its expiry", .verifyAPIKey, id: 44,
+            VerifyAPIKeyResponse(userID: 1, keyID: apiKeyID, name: "ci deploy", permissions: ["admin"], expiresAt: 1_769_817_600_000)),
+        error(
+            "verify-api-key-error-revoked", "VERIFY_API_KEY refused: status 7 token-revoked (the key was revoked)", opcode: 0x64, id: 44,
+            .tokenRevoked, "the session was revoked; log in again", trace: "a91e0000000000c2"),
+        request("verify-with-api-key-request", "VERIFY with an API key", .verify, id: 6, VerifyRequest(token: apiKey)),
+        reply(
+            "verify-with-api-key-response", "VERIFY reply for an API key: its id as session_id, its permission as role, its name", .verify,
+            id: 6,
+            VerifyResponse(userID: 1, sessionID: apiKeyID, expiresAt: 1_769_817_600_000, roles: ["admin"], apiKeyName: "ci deploy")),
         // Connection-level and protocol errors
         error(
             "error-unknown-opcode", "an unknown opcode 0x7f: status 15 unknown-opcode; the connection stays open", opcode: 0x7f, id: 23,

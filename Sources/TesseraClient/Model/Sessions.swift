@@ -46,6 +46,9 @@ public struct VerifiedSession: Sendable, Equatable {
     public var roles: [String]
     /// Only from ``TesseraClient/verifyWithUser(token:)``.
     public var user: User?
+    /// Set when the credential was an API key: its name (``sessionID`` is then the key's id,
+    /// ``roles`` its permissions, ``expiresAt`` 0 when it never expires).
+    public var apiKeyName: String?
 
     init(_ reply: VerifyResponse) throws(TesseraClientError) {
         guard let session = SessionID(bytes: reply.sessionID) else { throw .malformedReply("a session id is 16 bytes") }
@@ -54,6 +57,7 @@ public struct VerifiedSession: Sendable, Equatable {
         expiresAt = reply.expiresAt
         roles = reply.roles
         user = try reply.user.map { info throws(TesseraClientError) in try User(info) }
+        apiKeyName = reply.apiKeyName
     }
 }
 

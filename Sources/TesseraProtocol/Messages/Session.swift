@@ -198,15 +198,19 @@ public struct VerifyResponse: SchemaMessage {
     public var roles: [String] = []
     /// The user, when the request asked `with_user`.
     public var user: UserInfo?
+    /// Present when the credential was an API key: its name. `session_id` is then the key's id,
+    /// `role` its permissions, and `expires_at` 0 for a key that never expires.
+    public var apiKeyName: String?
 
     public init() {}
 
-    public init(userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String], user: UserInfo? = nil) {
+    public init(userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String], user: UserInfo? = nil, apiKeyName: String? = nil) {
         self.userID = userID
         self.sessionID = sessionID
         self.expiresAt = expiresAt
         self.roles = roles
         self.user = user
+        self.apiKeyName = apiKeyName
     }
 
     public static let schema = MessageSchema<Self>(
@@ -217,6 +221,7 @@ public struct VerifyResponse: SchemaMessage {
             .integer(Tag.expiresAt, "expires_at", \.expiresAt),
             .string(Tag.role, "role", \.roles),
             .message(Tag.user, "user", \.user),
+            .string(Tag.apiKeyName, "api_key_name", \.apiKeyName),
         ])
 
     /// The reply's tags, shared by ``schema`` and the hot-path writers below.
@@ -226,6 +231,7 @@ public struct VerifyResponse: SchemaMessage {
         @usableFromInline static let expiresAt: UInt8 = 3
         @usableFromInline static let role: UInt8 = 4
         @usableFromInline static let user: UInt8 = 5
+        @usableFromInline static let apiKeyName: UInt8 = 6
     }
 
     // The server's hot path writes a VERIFY reply straight from the session's parts, without
@@ -254,6 +260,14 @@ public struct VerifyResponse: SchemaMessage {
     @inlinable
     public static func writeUser(_ user: UserInfo, into buffer: inout ByteBuffer) throws {
         try buffer.writeField(Tag.user) { try user.encode(into: &$0) }
+    }
+
+    /// Writes the `api_key_name` field from the name's UTF-8 bytes (at most 64 when stored).
+    @inlinable @inline(__always)
+    public static func writeAPIKeyName(_ name: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+        let count = min(name.count, Int(UInt16.max))
+        buffer.writeMultipleIntegers(Tag.apiKeyName, UInt16(count))
+        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: name.prefix(count)))
     }
 }
 

@@ -60,6 +60,16 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case disableTwoFactor = 0x53
     /// Issue new recovery codes, voiding the old ones.
     case regenerateRecoveryCodes = 0x54
+    /// Make an API key for a user.
+    case createAPIKey = 0x60
+    /// List a user's API keys (never their secrets).
+    case listAPIKeys = 0x61
+    /// Revoke one API key.
+    case revokeAPIKey = 0x62
+    /// Revoke every API key of a user.
+    case revokeAllAPIKeys = 0x63
+    /// Check an API key (VERIFY accepts them too).
+    case verifyAPIKey = 0x64
 }
 
 /// The protocol version this library speaks.
@@ -84,11 +94,12 @@ extension Opcode {
     public var answering: Answering {
         switch self {
         case .verify: .verifyBatch
-        case .hello, .ping, .getUser, .listKeys, .jwks, .twoFactorStatus: .inline
+        case .hello, .ping, .getUser, .listKeys, .jwks, .twoFactorStatus, .verifyAPIKey: .inline
         // Listings are built off the event loop: a page of 1,000 costs more than a verify should wait.
         case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .listUsers,
             .validate, .newValidationCode, .login, .logout, .refresh, .listSessions, .revokeSession, .revokeAllSessions,
-            .rotateKey, .retireKey, .rotateMasterKey, .enrolTwoFactor, .confirmTwoFactor, .disableTwoFactor, .regenerateRecoveryCodes:
+            .rotateKey, .retireKey, .rotateMasterKey, .enrolTwoFactor, .confirmTwoFactor, .disableTwoFactor, .regenerateRecoveryCodes,
+            .createAPIKey, .listAPIKeys, .revokeAPIKey, .revokeAllAPIKeys:
             .slow
         }
     }

@@ -44,6 +44,11 @@ public enum Operations {
     public static let confirmTwoFactor = Operation<ConfirmTwoFactorRequest, RecoveryCodesResponse>(.confirmTwoFactor)
     public static let disableTwoFactor = Operation<DisableTwoFactorRequest, EmptyMessage>(.disableTwoFactor)
     public static let regenerateRecoveryCodes = Operation<RegenerateRecoveryCodesRequest, RecoveryCodesResponse>(.regenerateRecoveryCodes)
+    public static let createAPIKey = Operation<CreateAPIKeyRequest, CreateAPIKeyResponse>(.createAPIKey)
+    public static let listAPIKeys = Operation<UserSelector, APIKeyListResponse>(.listAPIKeys)
+    public static let revokeAPIKey = Operation<RevokeAPIKeyRequest, EmptyMessage>(.revokeAPIKey)
+    public static let revokeAllAPIKeys = Operation<UserSelector, CountResponse>(.revokeAllAPIKeys)
+    public static let verifyAPIKey = Operation<VerifyAPIKeyRequest, VerifyAPIKeyResponse>(.verifyAPIKey)
 
     /// Each opcode's request and reply message names, for the spec's table.
     public static let messageNames: [Opcode: (request: String, reply: String)] = {
@@ -57,6 +62,7 @@ public enum Operations {
             names(verify), names(logout), names(refresh), names(listSessions), names(revokeSession), names(revokeAllSessions),
             names(listKeys), names(rotateKey), names(retireKey), names(rotateMasterKey), names(jwks),
             names(twoFactorStatus), names(enrolTwoFactor), names(confirmTwoFactor), names(disableTwoFactor), names(regenerateRecoveryCodes),
+            names(createAPIKey), names(listAPIKeys), names(revokeAPIKey), names(revokeAllAPIKeys), names(verifyAPIKey),
         ])
     }()
 }

@@ -50,13 +50,13 @@ public struct PeerPolicy: Sendable, Equatable {
     public static let applicationOperations: Set<Opcode> = [
         .hello, .ping, .createUser, .login, .verify, .refresh, .logout, .validate, .newValidationCode, .changePassword,
         .getUser, .updateUser, .listSessions, .revokeSession, .jwks, .twoFactorStatus, .enrolTwoFactor, .confirmTwoFactor,
-        .disableTwoFactor, .regenerateRecoveryCodes,
+        .disableTwoFactor, .regenerateRecoveryCodes, .createAPIKey, .listAPIKeys, .revokeAPIKey, .revokeAllAPIKeys, .verifyAPIKey,
     ]
 
     /// The application operations that act only on the user of a session token.
     public static let selfServiceOperations: Set<Opcode> = [
         .getUser, .updateUser, .listSessions, .revokeSession, .twoFactorStatus, .enrolTwoFactor, .confirmTwoFactor, .disableTwoFactor,
-        .regenerateRecoveryCodes,
+        .regenerateRecoveryCodes, .createAPIKey, .listAPIKeys, .revokeAPIKey, .revokeAllAPIKeys,
     ]
 
     public func classify(_ peer: PeerCredentials) -> PeerClass {

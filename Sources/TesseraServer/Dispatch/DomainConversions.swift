@@ -52,6 +52,14 @@ extension LoginResponse {
     }
 }
 
+extension TesseraProtocol.APIKeyInfo {
+    init(_ key: TesseraCore.APIKeyInfo) {
+        self.init(
+            keyID: key.id.bytes, name: key.name, prefix: key.prefix, createdAt: key.createdAt, expiresAt: key.expiresAt,
+            lastUsedAt: key.lastUsedAt, revokedAt: key.revokedAt, permissions: key.permissions)
+    }
+}
+
 extension TwoFactorStatusResponse {
     init(_ status: TwoFactorStatus) {
         guard let state = status.state else {

@@ -207,6 +207,36 @@ struct RequestDispatcher: RequestDispatching {
                 let codes = try await twoFactor.regenerateRecoveryCodes(try users.lookup(request.user, peer: peer), code: request.code)
                 return RecoveryCodesResponse(recoveryCodes: codes)
             })
+
+        // API keys: an application peer makes, lists and revokes the keys of the user of a
+        // session token; anyone it serves may present one.
+        let apiKeys = service.apiKeys
+        table.slow(
+            Operations.createAPIKey,
+            withPeer: { request, peer in
+                let new = NewAPIKey(name: request.name, lifetimeSeconds: request.lifetimeSeconds, permissions: request.permissions)
+                let (key, info) = try await apiKeys.create(try users.lookup(request.user, peer: peer), new)
+                return CreateAPIKeyResponse(key: key, apiKey: APIKeyInfo(info))
+            })
+        table.slow(
+            Operations.listAPIKeys,
+            withPeer: { user, peer in APIKeyListResponse(apiKeys: try apiKeys.list(try users.lookup(user, peer: peer)).map(APIKeyInfo.init)) })
+        table.slow(
+            Operations.revokeAPIKey,
+            withPeer: { request, peer in
+                let owner = try users.owner(sessionToken: request.sessionToken, peer: peer)
+                try await apiKeys.revoke(try SessionID(wire: request.keyID), ofUser: owner)
+                return EmptyMessage()
+            })
+        table.slow(
+            Operations.revokeAllAPIKeys,
+            withPeer: { user, peer in CountResponse(count: UInt32(clamping: try await apiKeys.revokeAll(try users.lookup(user, peer: peer)))) })
+        table.inline(Operations.verifyAPIKey) { request in
+            let key = try apiKeys.verify(key: request.key)
+            return VerifyAPIKeyResponse(
+                userID: key.userID, keyID: key.sessionID.bytes, name: key.apiKeyName ?? "", permissions: key.roles,
+                expiresAt: key.expiresAt == 0 ? nil : key.expiresAt)
+        }
         return table
     }
 
@@ -216,11 +246,14 @@ struct RequestDispatcher: RequestDispatching {
         let now = service.clock.now()
         var failures: [(Frame, any Error)] = []
         var touches: [SessionID] = []
+        var apiKeyTouches: [SessionID] = []
         do {
             try service.verification.withSnapshot { snapshot in
                 for frame in frames {
                     do {
-                        if let due = try answerVerify(frame, in: snapshot, now: now, into: &out) { touches.append(due) }
+                        if let due = try answerVerify(frame, in: snapshot, now: now, into: &out) {
+                            if due.isAPIKey { apiKeyTouches.append(due.id) } else { touches.append(due.id) }
+                        }
                     } catch {
                         failures.append((frame, Self.verifyFailure(error, frame)))
                     }
@@ -229,14 +262,16 @@ struct RequestDispatcher: RequestDispatching {
         } catch {
             failures = frames.map { ($0, error) }
         }
-        service.verification.touch(touches, at: now)
+        service.verification.touch(touches, apiKeys: apiKeyTouches, at: now)
         return failures
     }
 
-    /// Verifies one token inside `snapshot` and writes the reply into `out`. Returns the session
-    /// id when its last-seen time is due to be written.
+    /// Verifies one token (or API key) inside `snapshot` and writes the reply into `out`.
+    /// Returns the session's (or key's) id when its last-seen (last-used) time is due.
     @inline(__always)
-    private func answerVerify(_ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer) throws -> SessionID? {
+    private func answerVerify(
+        _ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer
+    ) throws -> (id: SessionID, isAPIKey: Bool)? {
         let (tokenField, withUser) = try VerifyRequest.fields(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         let user = withUser ? try snapshot.user(id: session.userID).map(UserInfo.init) : nil
@@ -246,8 +281,9 @@ struct RequestDispatcher: RequestDispatching {
                 into: &buffer)
             session.forEachRole { VerifyResponse.writeRole($0, into: &buffer) }
             if let user { try VerifyResponse.writeUser(user, into: &buffer) }
+            if let name = session.apiKeyName { VerifyResponse.writeAPIKeyName(name, into: &buffer) }
         }
-        return session.touchDue ? session.sessionID : nil
+        return session.touchDue ? (session.sessionID, session.isAPIKey) : nil
     }
 
     /// A token that is not UTF-8 is a malformed string field, as in every other message

@@ -1,0 +1,143 @@
+import Foundation
+import TesseraClient
+import TesseraProtocol
+import XCTest
+
+/// API keys through the real daemon: made with permissions among the user's roles, shown once,
+/// verified by VERIFY and VERIFY_API_KEY, listed without their secret, last use recorded,
+/// revoked one by one, all at once, by disabling the account and by deleting the user; the CLI;
+/// and a data file that holds no key.
+final class APIKeyEndToEndTests: XCTestCase {
+    var daemon: DaemonProcess!
+    var client: TesseraClient!
+    override func setUp() async throws {
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+        try daemon.start()
+        client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8), roles: ["reader", "deploy"])
+    }
+    override func tearDown() async throws {
+        await client?.close()
+        daemon?.tearDown()
+    }
+
+    private func expectFailure(_ name: String, file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+            XCTFail("expected \(name)", file: file, line: line)
+        } catch let error as TesseraClientError {
+            XCTAssertEqual(error.name, name, "\(error)", file: file, line: line)
+        } catch {
+            XCTFail("\(error)", file: file, line: line)
+        }
+    }
+
+    func testAKeyIsVerifiedLikeATokenAndListedWithoutItsSecret() async throws {
+        let (key, info) = try await client.createAPIKey(
+            CreateAPIKeyRequest(user: .username("alice"), name: "ci deploy", lifetimeSeconds: 3600, permissions: ["deploy"]))
+        XCTAssertTrue(key.hasPrefix("tsk_") && key.count == 72, key)
+        XCTAssertEqual(info.prefix, String(key.prefix(12)))
+
+        let verified = try await client.verify(token: key)
+        XCTAssertEqual(verified.userID, 1)
+        XCTAssertEqual(verified.sessionID.bytes, info.keyID)
+        XCTAssertEqual(verified.roles, ["deploy"])
+        XCTAssertEqual(verified.apiKeyName, "ci deploy")
+        XCTAssertEqual(verified.expiresAt, info.expiresAt)
+        let direct = try await client.verifyAPIKey(key)
+        XCTAssertEqual(direct.name, "ci deploy")
+        XCTAssertEqual(direct.keyID, info.keyID)
+        XCTAssertEqual(direct.permissions, ["deploy"])
+
+        // A session token is a session: VERIFY says so, VERIFY_API_KEY refuses it.
+        let session = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
+        let sessionVerified = try await client.verify(token: session.token)
+        XCTAssertNil(sessionVerified.apiKeyName)
+        await expectFailure("token-invalid") { _ = try await self.client.verifyAPIKey(session.token) }
+
+        // The last use was queued with the verify; a later write commits after it.
+        _ = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "second"))
+        let listed = try await client.apiKeys(of: .username("alice"))
+        XCTAssertEqual(listed.map(\.name), ["ci deploy", "second"])
+        XCTAssertNotNil(listed[0].lastUsedAt)
+        XCTAssertNil(listed[1].lastUsedAt)
+        XCTAssertEqual(listed[0].permissions, ["deploy"])
+    }
+
+    func testAPermissionOutsideTheUsersRolesIsRefusedAtCreation() async throws {
+        await expectFailure("invalid-argument") {
+            _ = try await self.client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "x", permissions: ["deploy", "admin"]))
+        }
+        let none = try await client.apiKeys(of: .username("alice"))
+        XCTAssertEqual(none.count, 0)
+    }
+
+    func testRevokedKeysAreRefusedOneByOneAndAllAtOnce() async throws {
+        let (first, firstInfo) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "one"))
+        let (second, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "two"))
+        let (third, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "three"))
+        try await client.revokeAPIKey(SessionID(bytes: firstInfo.keyID)!)
+        await expectFailure("token-revoked") { _ = try await self.client.verify(token: first) }
+        await expectFailure("token-revoked") { _ = try await self.client.verifyAPIKey(first) }
+        _ = try await client.verify(token: second)
+        let revoked = try await client.revokeAllAPIKeys(of: .username("alice"))
+        XCTAssertEqual(revoked, 2)
+        for key in [second, third] { await expectFailure("token-revoked") { _ = try await self.client.verify(token: key) } }
+        let listed = try await client.apiKeys(of: .username("alice"))
+        XCTAssertTrue(listed.allSatisfy { $0.revokedAt != nil })
+    }
+
+    func testDisablingTheAccountAndDeletingTheUserEndEveryKeyAtOnce() async throws {
+        let (key, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "k"))
+        _ = try await client.createUser(username: "bob", password: Array("correct horse".utf8))
+        let (bobs, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("bob"), name: "b"))
+        _ = try await client.setUserState(.username("alice"), to: .disabled)
+        await expectFailure("token-revoked") { _ = try await self.client.verify(token: key) }
+        try await client.deleteUser(.username("bob"))
+        await expectFailure("token-invalid") { _ = try await self.client.verify(token: bobs) }
+    }
+
+    func testTheCLIMakesListsAndRevokesKeys() async throws {
+        let tessera = { (arguments: [String], input: String?) in
+            try runCommand(DaemonProcess.tessera, ["--socket", self.daemon.socketPath] + arguments, input: input)
+        }
+        let create = try tessera(["apikey", "create", "alice", "ci deploy", "--expires", "30d", "--permission", "deploy", "--json"], nil)
+        XCTAssertEqual(create.status, 0, create.stderr)
+        let made = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(create.stdout.utf8)) as? [String: Any])
+        let key = try XCTUnwrap(made["key"] as? String)
+        let id = try XCTUnwrap(made["id"] as? String)
+        XCTAssertEqual(made["permissions"] as? [String], ["deploy"])
+        XCTAssertNotNil(made["expires_at"])
+
+        let verify = try tessera(["verify"], key + "\n")
+        XCTAssertEqual(verify.status, 0, verify.stderr)
+        let list = try tessera(["apikey", "list", "alice"], nil)
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(list.stdout.contains(id) && list.stdout.contains("ci deploy") && list.stdout.contains(String(key.prefix(12))), list.stdout)
+        XCTAssertFalse(list.stdout.contains(key), "never the key")
+
+        let bad = try tessera(["apikey", "create", "alice", "x", "--expires", "30 days"], nil)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--expires takes a number and a unit"), bad.stderr)
+
+        XCTAssertEqual(try tessera(["apikey", "revoke", id], nil).status, 0)
+        let refused = try tessera(["verify"], key + "\n")
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("token-revoked"), refused.stderr)
+    }
+
+    func testTheDataFileHoldsNoKey() async throws {
+        let (key, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "k"))
+        _ = try await client.verify(token: key)
+        await client.close()
+        daemon.stop()
+        let file = try Data(contentsOf: URL(fileURLWithPath: daemon.dataPath + "/data.mdb"))
+        let base64 = String(key.dropFirst(4)).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "="
+        let raw = try XCTUnwrap(Data(base64Encoded: base64))
+        XCTAssertEqual(raw.count, 51)
+        XCTAssertNotNil(file.range(of: raw.subdata(in: 3..<19)), "the key's id names its record")
+        XCTAssertNil(file.range(of: raw.subdata(in: 19..<51)), "the secret")
+        XCTAssertNil(file.range(of: raw.subdata(in: 19..<35)), "half the secret")
+        XCTAssertNil(file.range(of: Data(key.utf8)), "the key's text")
+    }
+}
