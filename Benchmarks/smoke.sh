@@ -10,8 +10,9 @@ SESSIONS=2000 SECONDS_PER_RUN=1 ARGON2_OPS=1 ARGON2_MEM_KIB=64 Benchmarks/compar
 WORK=$(mktemp -d /tmp/tessera-smoke.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 BIN=$(swift build -c release --package-path Benchmarks/Load --show-bin-path)
-"$BIN/tessera-load" seed --data "$WORK/data" --sessions 2000 --tokens "$WORK/tokens" --argon2-ops 1 --argon2-mem-kib 64
-"$BIN/tessera-load" in-process --data "$WORK/data" --tokens "$WORK/tokens" --lookups 2000 --rounds 1
+"$BIN/tessera-load" seed --data "$WORK/data" --sessions 2000 --tokens "$WORK/tokens" --argon2-ops 1 --argon2-mem-kib 64 \
+  --api-keys 200 --api-key-file "$WORK/apikeys"
+"$BIN/tessera-load" in-process --data "$WORK/data" --tokens "$WORK/tokens" --api-keys "$WORK/apikeys" --lookups 2000 --rounds 1
 
 # package-benchmark: build and one short pass.
 (cd Benchmarks/InProcess && TESSERA_BENCH_SESSIONS=2000 TESSERA_BENCH_SECONDS=1 \

@@ -42,4 +42,32 @@ extension TesseraStore {
             remaining -= batch
         }
     }
+
+    /// Writes `count` API keys for user `userID` straight into the store (no expiry, the user's
+    /// roles as permissions), many per transaction, past the per-user cap a daemon enforces: the
+    /// data set for the API-key verify benchmark. Calls `key` with each key's text.
+    public func bulkLoadAPIKeys(count: Int, userID: UInt64, clock: any Clock, transactionSize: Int = 20_000, key: (String) -> Void) throws {
+        guard let user = try environment.read({ txn in try self.user(id: userID, in: txn) }) else {
+            throw AuthError.notFound("user \(userID)")
+        }
+        let digestKey = keyRing.active
+        var remaining = count
+        while remaining > 0 {
+            let batch = min(remaining, transactionSize)
+            let tokens = (0..<batch).map { _ in
+                let now = clock.now()
+                return (SessionToken.generate(keyID: digestKey.id, kind: APIKeyCredential.version, now: now), now)
+            }
+            try environment.write { txn in
+                for (generated, now) in tokens {
+                    let record = APIKeyRecord(
+                        userID: user.id, createdAt: now, expiresAt: 0, keyID: digestKey.id, digest: generated.digest(with: digestKey),
+                        permissions: user.roles, name: "bulk-load")
+                    try insertAPIKey(generated.sessionID, record, in: txn)
+                }
+            }
+            for (generated, _) in tokens { key(APIKeyCredential.text(generated)) }
+            remaining -= batch
+        }
+    }
 }

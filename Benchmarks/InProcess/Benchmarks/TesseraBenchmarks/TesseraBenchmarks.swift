@@ -54,6 +54,15 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(user)
         }
     }
+    Benchmark("Tessera API-key verify") { benchmark in
+        let now = SystemClock().now()
+        for i in benchmark.scaledIterations {
+            let user = try fixture.apiKeys[i % fixture.apiKeys.count].withUnsafeBytes { key in
+                try fixture.service.verification.withSnapshot { try $0.verify(token: key, now: now).userID }
+            }
+            blackHole(user)
+        }
+    }
     Benchmark("codec: decode a verify request, encode its reply") { benchmark in
         var request = ByteBuffer()
         try request.writeFrame(opcode: Opcode.verify.rawValue, requestID: 7) {
@@ -95,6 +104,8 @@ final class Fixture: @unchecked Sendable {
     let tokens: [[UInt8]]
     let secrets: [[UInt8]]
     let ids: [[UInt8]]
+    /// API keys of the same user (a tenth as many as sessions), for the API-key verify.
+    let apiKeys: [[UInt8]]
     var count: Int { tokens.count }
     private var cursor = 0
 
@@ -107,16 +118,16 @@ final class Fixture: @unchecked Sendable {
 
     init(sessions count: Int) throws {
         let directory = NSTemporaryDirectory() + "tessera-inprocess-\(count)"
-        let (tokenFile, keyFile) = (directory + ".tokens", directory + ".master.key")
+        let (tokenFile, keyFile, apiKeyFile) = (directory + ".tokens", directory + ".master.key", directory + ".apikeys")
         func open() throws -> TesseraStore {
             try TesseraStore(directory: directory, masterKey: try MasterKeyFile.loadOrCreate(path: keyFile, data: directory).key)
         }
-        var seeded = FileManager.default.fileExists(atPath: tokenFile) && FileManager.default.fileExists(atPath: keyFile)
+        var seeded = [tokenFile, keyFile, apiKeyFile].allSatisfy { FileManager.default.fileExists(atPath: $0) }
         // A data set left by another build may not open with this one: seed it again.
         var existing = seeded ? try? open() : nil
         if existing == nil {
             seeded = false
-            for path in [directory, tokenFile, keyFile] { try? FileManager.default.removeItem(atPath: path) }
+            for path in [directory, tokenFile, keyFile, apiKeyFile] { try? FileManager.default.removeItem(atPath: path) }
             existing = try open()
         }
         let store = existing!
@@ -132,7 +143,11 @@ final class Fixture: @unchecked Sendable {
             lines.reserveCapacity(count)
             try store.bulkLoadSessions(count: count, userID: user.id, lifetimeSeconds: 30 * 24 * 3600, clock: SystemClock()) { lines.append($0) }
             try lines.joined(separator: "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            var keys: [String] = []
+            try store.bulkLoadAPIKeys(count: max(1, count / 10), userID: user.id, clock: SystemClock()) { keys.append($0) }
+            try keys.joined(separator: "\n").write(toFile: apiKeyFile, atomically: true, encoding: .utf8)
         }
+        apiKeys = try String(contentsOfFile: apiKeyFile, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }.shuffled()
         let texts = try String(contentsOfFile: tokenFile, encoding: .utf8).split(separator: "\n").map(String.init).shuffled()
         environment = store.benchmarkEnvironment
         self.sessions = try environment.openDatabases(["sessions"])[0]

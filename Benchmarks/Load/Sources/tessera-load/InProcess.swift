@@ -15,6 +15,8 @@ struct InProcess: AsyncParsableCommand {
     @Option(help: "Token file written by 'seed'.") var tokens: String
     @Option(help: "Lookups per round.") var lookups: Int = 200_000
     @Option(help: "Rounds (each runs every variant once).") var rounds: Int = 5
+    @Option(name: .customLong("api-keys"), help: "API key file written by 'seed --api-key-file': also measure API-key verify against its floor.")
+    var apiKeys: String?
 
     func run() async throws {
         let texts = try String(contentsOfFile: tokens, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -30,16 +32,13 @@ struct InProcess: AsyncParsableCommand {
         let db = try sessions.openDatabases(["sessions"])[0]
         var rng = SystemRandomNumberGenerator()
         let picks = (0..<lookups).map { _ in Int.random(in: 0..<texts.count, using: &rng) }
-        let parsed = picks.map { SessionToken.parse(texts[$0])! }
         let utf8 = picks.map { Array(texts[$0].utf8) }
-        let secrets: [[UInt8]] = picks.map { i in
-            // The secret is bytes 19..<51 of the decoded token.
-            var out = [UInt8](repeating: 0, count: 51)
-            var text = Array(texts[i].utf8)
-            _ = text.withUnsafeMutableBytes { t in out.withUnsafeMutableBytes { Base64URL.decode(UnsafeRawBufferPointer(t), into: $0) } }
-            return Array(out[19..<51])
-        }
-        let ids = parsed.map { $0.sessionID.bytes }
+        let (secrets, ids) = Self.secretsAndIDs(utf8)
+        // API keys: the same floor (keyed hash + LMDB get) on their own records.
+        let keyTexts = try apiKeys.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n").map(String.init) } ?? []
+        let apiDB = try sessions.openDatabases(["api_keys"])[0]
+        let keyUTF8 = keyTexts.isEmpty ? [] : (0..<lookups).map { _ in Array(keyTexts[Int.random(in: 0..<keyTexts.count, using: &rng)].utf8) }
+        let (keySecrets, keyIDs) = Self.secretsAndIDs(keyUTF8.map { Array($0.dropFirst(4)) })
         let keyBytes = store.benchmarkActiveKeyMaterial
         let now = SystemClock().now()
 
@@ -97,6 +96,32 @@ struct InProcess: AsyncParsableCommand {
                 }
                 return n
             }
+            guard !keyUTF8.isEmpty else { continue }
+            try measure("api hash+lmdb") {
+                var n = 0
+                for (s, id) in zip(keySecrets, keyIDs) {
+                    s.withUnsafeBytes { sb in
+                        keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2b(sb, key: kb, into: $0) } }
+                    }
+                    n +=
+                        try sessions.read { txn in
+                            try id.withUnsafeBytes { try txn.withValue(forKey: $0, in: apiDB) { $0.count > Int(digest[0] & 0) ? 1 : 0 } }
+                        } ?? 0
+                }
+                return n
+            }
+            try measure("api verify") {
+                var n = 0
+                for key in keyUTF8 {
+                    n += try key.withUnsafeBytes { bytes in
+                        try service.verification.withSnapshot { snapshot in
+                            let verified = try snapshot.verify(token: bytes, now: now)
+                            return verified.isAPIKey ? 1 : 0
+                        }
+                    }
+                }
+                return n
+            }
         }
         let floor = best["hash+lmdb"]!
         print(String(format: "keyed BLAKE2b-256:        %7.0f ns", best["hash"]!))
@@ -108,5 +133,24 @@ struct InProcess: AsyncParsableCommand {
             String(
                 format: "verify throughput / floor throughput = %.2f (goal >= 0.90), %d records, best of %d rounds",
                 floor / best["verify"]!, texts.count, rounds))
+        if let apiFloor = best["api hash+lmdb"], let apiVerify = best["api verify"] {
+            print(String(format: "API key floor hash + get: %7.0f ns", apiFloor))
+            print(String(format: "Tessera API-key verify:   %7.0f ns", apiVerify))
+            print(
+                String(
+                    format: "API-key verify throughput / floor throughput = %.2f (goal >= 0.90), %d keys, best of %d rounds",
+                    apiFloor / apiVerify, keyTexts.count, rounds))
+        }
+    }
+
+    /// Each token's secret (bytes 19..<51 of the decoded token) and id (bytes 3..<19).
+    static func secretsAndIDs(_ tokens: [[UInt8]]) -> ([[UInt8]], [[UInt8]]) {
+        let decoded: [[UInt8]] = tokens.map { token in
+            var out = [UInt8](repeating: 0, count: 51)
+            var text = token
+            _ = text.withUnsafeMutableBytes { t in out.withUnsafeMutableBytes { Base64URL.decode(UnsafeRawBufferPointer(t), into: $0) } }
+            return out
+        }
+        return (decoded.map { Array($0[19..<51]) }, decoded.map { Array($0[3..<19]) })
     }
 }

@@ -39,6 +39,8 @@ struct Seed: AsyncParsableCommand {
     var masterKey: String?
     @Option(help: "Sessions to create.") var sessions: Int = 1_000_000
     @Option(help: "File receiving one token per line.") var tokens: String
+    @Option(name: .customLong("api-keys"), help: "API keys to create too (for the API-key verify benchmark).") var apiKeys = 0
+    @Option(name: .customLong("api-key-file"), help: "File receiving one API key per line (with --api-keys).") var apiKeyFile: String?
     @Option(name: .customLong("argon2-ops")) var argon2Ops: UInt64 = PasswordHasher.interactive.opsLimit
     @Option(name: .customLong("argon2-mem-kib")) var argon2MemKiB: Int = PasswordHasher.interactive.memLimit / 1024
 
@@ -71,9 +73,20 @@ struct Seed: AsyncParsableCommand {
         }
         handle.write(Data(chunk.utf8))
         try handle.close()
+        if apiKeys > 0 {
+            guard let apiKeyFile else { throw ValidationError("--api-keys needs --api-key-file") }
+            var lines = ""
+            try store.bulkLoadAPIKeys(count: apiKeys, userID: user.id, clock: SystemClock()) { key in
+                lines += key
+                lines += "\n"
+            }
+            try lines.write(toFile: apiKeyFile, atomically: true, encoding: .utf8)
+        }
         hashingPool.shutdown()
         store.close()
-        print("seeded \(sessions) sessions for user \(user.id) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        print(
+            "seeded \(sessions) sessions and \(apiKeys) API keys for user \(user.id) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+        )
     }
 }
 
