@@ -26,6 +26,8 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     private var replies: ByteBuffer
     private let limits: ConnectionLimits
     private let overLimit: Bool
+    /// Holds one of the tracker's connection slots (given back when the handler goes).
+    private var holdsSlot: Bool
     /// Reading stopped because the client does not read its replies.
     private var paused = false
     private var lastFrameAt = NIODeadline.now()
@@ -39,6 +41,7 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     ) {
         self.limits = limits
         self.overLimit = overLimit
+        holdsSlot = !overLimit && tracker != nil
         self.dispatcher = dispatcher
         self.logger = logger
         self.logger[metadataKey: "connection.id"] = "\(connectionID)"
@@ -54,6 +57,11 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
 
     func handlerAdded(context: ChannelHandlerContext) {
         replies = context.channel.allocator.buffer(capacity: 4096)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if holdsSlot { tracker?.release() }
+        holdsSlot = false
     }
 
     // MARK: Reading

@@ -2,10 +2,30 @@ import Locking
 import NIOCore
 import Synchronization
 
-/// The open connections, so a graceful shutdown can drain each of them and wait.
+/// The open connections, so a graceful shutdown can drain each of them and wait, and the
+/// connection slots under `--max-connections`.
 final class ConnectionTracker: Sendable {
     private let channels = Locked<[ObjectIdentifier: any Channel]>([:])
     private let nextID = Atomic<UInt64>(1)
+    /// Connections admitted (served) and not yet closed. Taken when a connection is accepted,
+    /// before its handler runs, so connections accepted together cannot all see the same count.
+    private let admitted = Atomic<Int>(0)
+
+    /// Takes a slot when fewer than `maximum` are taken. Returns whether it did; a connection
+    /// that got one gives it back with ``release()`` when it closes.
+    func admit(maximum: Int) -> Bool {
+        var current = admitted.load(ordering: .relaxed)
+        while current < maximum {
+            let (exchanged, original) = admitted.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    func release() {
+        admitted.subtract(1, ordering: .relaxed)
+    }
 
     func makeID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).oldValue }
 

@@ -133,10 +133,16 @@ public final class TesseraServer: Service, Sendable {
             .childChannelInitializer { channel in
                 // The peer's class is known before any byte is read: a refused peer costs its socket.
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in
+                    let admitted = tracker.admit(maximum: maximumConnections)
                     let handler = ConnectionHandler(
                         dispatcher: dispatcher, peer: peer, peerClass: peer.map(policy.classify) ?? .refused, logger: logger,
-                        tracker: tracker, connectionID: tracker.makeID(), limits: limits, overLimit: tracker.count >= maximumConnections)
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                        tracker: tracker, connectionID: tracker.makeID(), limits: limits, overLimit: !admitted)
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    } catch {
+                        if admitted { tracker.release() }
+                        throw error
+                    }
                 }
             }
         // The socket file is created with mode 0660: group members (the web processes) may
