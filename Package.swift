@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "tesserad", targets: ["tesserad"]),
         .executable(name: "tessera", targets: ["tessera"]),
+        .executable(name: "tessera-gateway", targets: ["tessera-gateway"]),
         .library(name: "TesseraClient", targets: ["TesseraClient"]),
         .library(name: "TesseraProtocol", targets: ["TesseraProtocol"]),
         .library(name: "TesseraCore", targets: ["TesseraCore"]),
@@ -22,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // A real HTTP client for the gateway's end-to-end tests.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C libraries: each is imported by exactly one Swift module.
@@ -86,6 +91,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // The five login APIs over TesseraClient, served by Hummingbird: the reference integration.
+        .executableTarget(
+            name: "tessera-gateway",
+            dependencies: [
+                "TesseraClient", "TesseraProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
         // The protocol's byte-exact vectors: the catalog, and the generator of Protocol/vectors/.
         .target(
             name: "ProtocolVectors",
@@ -134,9 +151,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "TesseraClient", "TesseraProtocol", "Locking", "tesserad", "tessera",
+                "TesseraClient", "TesseraProtocol", "Locking", "tesserad", "tessera", "tessera-gateway",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
     ]
 )

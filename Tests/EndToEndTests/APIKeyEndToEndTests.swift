@@ -141,3 +141,25 @@ final class APIKeyEndToEndTests: XCTestCase {
         XCTAssertNil(file.range(of: Data(key.utf8)), "the key's text")
     }
 }
+
+extension APIKeyEndToEndTests {
+    /// An API key names its user for reading (who am I, my keys, my sessions), never to change
+    /// them: it cannot make more keys, revoke, change the profile or the password.
+    func testAnAPIKeyReadsItsUserButChangesNothing() async throws {
+        let (key, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "reader"))
+        let me = try await client.user(.sessionToken(key))
+        XCTAssertEqual(me.username, "alice")
+        let keys = try await client.apiKeys(of: .sessionToken(key))
+        XCTAssertEqual(keys.count, 1)
+        _ = try await client.sessions(of: .sessionToken(key))
+        await expectFailure("forbidden") { _ = try await self.client.createAPIKey(CreateAPIKeyRequest(user: .sessionToken(key), name: "more")) }
+        await expectFailure("forbidden") {
+            _ = try await self.client.updateUser(UpdateUserRequest(user: .sessionToken(key), changes: ProfileFields(displayName: "Mallory")))
+        }
+        await expectFailure("forbidden") { _ = try await self.client.revokeAllAPIKeys(of: .sessionToken(key)) }
+        await expectFailure("token-invalid") {
+            try await self.client.changePassword(token: key, current: Array("correct horse".utf8), new: Array("battery staple".utf8))
+        }
+        await expectFailure("token-invalid") { try await self.client.logout(token: key) }
+    }
+}

@@ -7,6 +7,8 @@ extension Accounts {
     public func changePassword(token: String, current: SecretBytes, new: SecretBytes) async throws {
         try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
         let session = try verification.verify(token: token)
+        // A session's holder changes its password; an API key is not a session.
+        guard session.apiKeyName == nil else { throw AuthError.tokenInvalid }
         let store = self.store
         guard let user = try store.read({ txn in try store.user(id: session.userID, in: txn) }) else { throw AuthError.tokenInvalid }
         let throttleKey = TesseraStore.accountThrottleKey(user.id)

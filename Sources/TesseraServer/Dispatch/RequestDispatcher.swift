@@ -69,7 +69,8 @@ struct RequestDispatcher: RequestDispatching {
             return UserResponse(user: UserInfo(user), validationCode: code?.code, validationExpiresAt: code?.expiresAt)
         }
         table.inline(
-            Operations.getUser, withPeer: { user, peer in UserResponse(user: UserInfo(try accounts.user(try users.lookup(user, peer: peer)))) })
+            Operations.getUser,
+            withPeer: { user, peer in UserResponse(user: UserInfo(try accounts.user(try users.lookup(user, peer: peer, reading: true)))) })
         table.slow(
             Operations.updateUser,
             withPeer: { request, peer in
@@ -132,7 +133,7 @@ struct RequestDispatcher: RequestDispatching {
             Operations.listSessions,
             withPeer: { request, peer in
                 let after = try request.afterSessionID.map { try SessionID(wire: $0) }
-                let page = try sessions.list(of: try users.lookup(request.user, peer: peer), after: after, limit: Int(request.limit))
+                let page = try sessions.list(of: try users.lookup(request.user, peer: peer, reading: true), after: after, limit: Int(request.limit))
                 return SessionListResponse(sessions: page.sessions.map(SessionInfo.init), nextAfterSessionID: page.next?.bytes)
             })
         table.slow(
@@ -168,7 +169,7 @@ struct RequestDispatcher: RequestDispatching {
         let twoFactor = service.twoFactor
         table.inline(
             Operations.twoFactorStatus,
-            withPeer: { user, peer in TwoFactorStatusResponse(try twoFactor.status(try users.lookup(user, peer: peer))) })
+            withPeer: { user, peer in TwoFactorStatusResponse(try twoFactor.status(try users.lookup(user, peer: peer, reading: true))) })
         table.slow(
             Operations.enrolTwoFactor,
             withPeer: { request, peer in
@@ -220,7 +221,9 @@ struct RequestDispatcher: RequestDispatching {
             })
         table.slow(
             Operations.listAPIKeys,
-            withPeer: { user, peer in APIKeyListResponse(apiKeys: try apiKeys.list(try users.lookup(user, peer: peer)).map(APIKeyInfo.init)) })
+            withPeer: { user, peer in
+                APIKeyListResponse(apiKeys: try apiKeys.list(try users.lookup(user, peer: peer, reading: true)).map(APIKeyInfo.init))
+            })
         table.slow(
             Operations.revokeAPIKey,
             withPeer: { request, peer in

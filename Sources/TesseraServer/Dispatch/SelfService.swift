@@ -14,16 +14,19 @@ struct SelfService {
     /// The user `selector` names for a peer of class `peer`. A session token names the user of
     /// its live session (`token-invalid`, `token-expired` otherwise); an application peer may
     /// name a user no other way (`forbidden`).
-    func lookup(_ selector: UserSelector, peer: PeerClass) throws -> UserLookup {
+    ///
+    /// The token may be an API key only when the operation reads (`reading`): an API key may
+    /// say who its user is, list their keys and sessions, not change them (`forbidden`).
+    func lookup(_ selector: UserSelector, peer: PeerClass, reading: Bool = false) throws -> UserLookup {
         if case .sessionToken = selector {} else if peer != .admin { throw Self.notSelf }
-        return try lookup(selector)
+        return try lookup(selector, reading: reading)
     }
 
     /// The user `selector` names, however it names it: for operations an application peer may
     /// not use, or may use for any user (NEW_VALIDATION_CODE: the account has no session yet).
-    func lookup(_ selector: UserSelector) throws -> UserLookup {
+    func lookup(_ selector: UserSelector, reading: Bool = false) throws -> UserLookup {
         switch selector {
-        case .sessionToken(let token): return .id(try verification.verify(token: token).userID)
+        case .sessionToken(let token): return .id(try user(ofToken: token, reading: reading))
         case .id(let id): return .id(id)
         case .username(let name): return .username(name)
         case .email(let email): return .email(email)
@@ -44,7 +47,14 @@ struct SelfService {
             guard peer == .admin else { throw Self.notSelf }
             return nil
         }
-        return try verification.verify(token: token).userID
+        return try user(ofToken: token, reading: false)
+    }
+
+    /// The user of a live session token, or of an API key when the operation only reads.
+    private func user(ofToken token: String, reading: Bool) throws -> UInt64 {
+        let verified = try verification.verify(token: token)
+        guard reading || verified.apiKeyName == nil else { throw Self.apiKeyReadsOnly }
+        return verified.userID
     }
 
     /// Throws `forbidden` when an application peer's UPDATE_USER changes what only an
@@ -58,6 +68,9 @@ struct SelfService {
                 message: "an application peer may change only the email, display name, phone, image URL and settings of its own user")
         }
     }
+
+    static let apiKeyReadsOnly = RequestFailure(
+        status: .forbidden, message: "an API key names its user to read (GET_USER, LIST_SESSIONS, LIST_API_KEYS, TWO_FACTOR_STATUS), not to change")
 
     static let notSelf = RequestFailure(
         status: .forbidden, message: "an application peer acts only on the user of a session token its request carries")

@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import TesseraClient
+import TesseraProtocol
+
+/// Rocket.Chat's REST login: `POST /api/v1/login` with `user` (a username or an email) and
+/// `password`, or `resume` (an earlier `authToken`), and a two-factor `code` when the user has
+/// one. Later requests send `X-Auth-Token` and `X-User-Id`: `GET /api/v1/me`,
+/// `POST /api/v1/logout`.
+struct RocketChatAPI {
+    let tessera: TesseraClient
+
+    struct Login: Decodable {
+        var user: String?
+        var username: String?
+        var email: String?
+        var password: String?
+        var resume: String?
+        var code: String?
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("api/v1/login") { request, context in
+            guard let body = await RequestBody.decode(Login.self, from: request) else {
+                return Self.error(.badRequest, "error-invalid-body", "The request body must be JSON with user and password, or resume.")
+            }
+            do {
+                if let resume = body.resume, !resume.isEmpty {
+                    let session = try await tessera.verifyWithUser(token: resume)
+                    guard let user = session.user else { return Self.unauthorized() }
+                    return Self.success(token: resume, user: user)
+                }
+                guard let identifier = body.user ?? body.username ?? body.email, Credentials.isUsable(identifier),
+                    let password = body.password, !password.isEmpty
+                else {
+                    return Self.error(.badRequest, "error-invalid-body", "The request body must be JSON with user and password, or resume.")
+                }
+                let login = try await tessera.login(
+                    identifier: identifier, password: Array(password.utf8), userAgent: request.headers[.userAgent], code: body.code)
+                return Self.success(token: login.token, user: login.user)
+            } catch {
+                return Self.failure(TesseraFailure(error), context: context)
+            }
+        }
+        router.get("api/v1/me") { request, context in
+            do {
+                guard let (token, user) = try await authenticated(request) else { return Self.mustBeLoggedIn() }
+                _ = token
+                var fields = Self.me(user)
+                fields["success"] = true
+                return Response.json(.ok, .object(fields))
+            } catch {
+                let failure = TesseraFailure(error)
+                return failure.isAuthentication ? Self.mustBeLoggedIn() : Self.failure(failure, context: context)
+            }
+        }
+        router.post("api/v1/logout") { request, context in
+            do {
+                guard let (token, user) = try await authenticated(request) else { return Self.mustBeLoggedIn() }
+                try await tessera.logout(token: token)
+                return Response.json(.ok, ["status": "success", "data": ["message": "You've been logged out!", "userId": .string(String(user.id))]])
+            } catch {
+                let failure = TesseraFailure(error)
+                return failure.isAuthentication ? Self.mustBeLoggedIn() : Self.failure(failure, context: context)
+            }
+        }
+    }
+
+    /// The token and user of `X-Auth-Token` when `X-User-Id` names the same user; `nil` when a
+    /// header is missing or they disagree.
+    private func authenticated(_ request: Request) async throws -> (String, User)? {
+        guard let token = Credentials.header(request, "x-auth-token"), let userID = Credentials.header(request, "x-user-id") else { return nil }
+        let session = try await tessera.verifyWithUser(token: token)
+        guard let user = session.user, String(user.id) == userID else { return nil }
+        return (token, user)
+    }
+
+    static func success(token: String, user: User) -> Response {
+        Response.json(
+            .ok, ["status": "success", "data": ["authToken": .string(token), "userId": .string(String(user.id)), "me": .object(me(user))]])
+    }
+
+    /// Rocket.Chat's `me`. Tessera keeps no presence and no UTC offset: `status` and
+    /// `statusConnection` are "online" (the user just authenticated), `utcOffset` 0, and the
+    /// preferences empty.
+    static func me(_ user: User) -> [String: JSON] {
+        [
+            "_id": .string(String(user.id)),
+            "name": .string(user.displayName ?? user.username),
+            "emails": .array(user.email.map { [["address": .string($0), "verified": .bool(user.state == .active)]] } ?? []),
+            "status": "online",
+            "statusConnection": "online",
+            "username": .string(user.username),
+            "utcOffset": 0,
+            "active": .bool(user.state == .active),
+            "roles": .array(user.roles.map(JSON.string)),
+            "settings": ["preferences": [:]],
+            "avatarUrl": .string(user.imageURL ?? ""),
+        ]
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ error: String, _ message: String, details: JSON? = nil) -> Response {
+        var body: [String: JSON] = ["status": "error", "error": .string(error), "message": .string(message)]
+        if let details { body["details"] = details }
+        return Response.json(status, .object(body))
+    }
+
+    static func unauthorized() -> Response { error(.unauthorized, "Unauthorized", "Unauthorized") }
+
+    static func mustBeLoggedIn() -> Response {
+        Response.json(.unauthorized, ["status": "error", "message": "You must be logged in to do this."])
+    }
+
+    static func failure(_ failure: TesseraFailure, context: BasicRequestContext) -> Response {
+        failure.log(context.logger)
+        switch failure.name {
+        case "2fa-required": return error(.unauthorized, "totp-required", "TOTP Required", details: ["method": "totp", "codeGenerated": false])
+        case "2fa-invalid": return error(.unauthorized, "totp-invalid", "TOTP Invalid [totp-invalid]", details: ["method": "totp"])
+        case "invalid-argument": return error(.badRequest, "error-invalid-params", failure.message)
+        case "busy": return error(.serviceUnavailable, "error-too-many-requests", failure.message)
+        case let name? where TesseraFailure.authenticationNames.contains(name): return unauthorized()
+        default:
+            if case .unavailable = failure {
+                return error(.serviceUnavailable, "error-service-unavailable", "The authentication service is unavailable; try again shortly.")
+            }
+            return error(.internalServerError, "error-internal", "Unexpected error; see the gateway's log.")
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import TesseraClient
+import TesseraProtocol
+
+/// `tessera-gateway`: five login APIs, each at its documented paths and in its documented
+/// shapes, served over a running tesserad. The reference integration of `TesseraClient` in a
+/// Hummingbird app: one client shared by every request (it pipelines on one connection and
+/// reconnects after the daemon restarts), one file per API.
+@main
+struct Gateway: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera-gateway",
+        abstract: "Serve the Unleash, Rocket.Chat, Elastic Cloud Enterprise, JWT and /v1/auth login APIs over a running tesserad.",
+        discussion: """
+            Run it next to tesserad, as the web processes' user (an application peer of the daemon: its \
+            --app-uid or --app-gid), never as an administrator. Every request is logged with its trace id, \
+            which is also sent back in the x-trace-id header. When tesserad cannot be reached, each API \
+            answers in its own error shape (502 or 503) and the next request reconnects. GET /health \
+            answers without asking tesserad.
+            """)
+
+    @Option(help: "Address to listen on, HOST:PORT.") var listen = "127.0.0.1:8080"
+
+    @Option(name: .customLong("tessera-socket"), help: "tesserad's socket (default: $TESSERA_SOCKET or ./tessera.sock, tesserad's default).")
+    var tesseraSocket = ProcessInfo.processInfo.environment["TESSERA_SOCKET"] ?? "tessera.sock"
+
+    @Option(help: "The APIs to serve, comma-separated: \(API.allCases.map(\.rawValue).joined(separator: ",")).")
+    var apis = API.allCases.map(\.rawValue).joined(separator: ",")
+
+    @Flag(name: .customLong("cookie-secure"), help: "Mark session cookies Secure (serve behind HTTPS).") var cookieSecure = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+
+    enum API: String, CaseIterable {
+        case unleash, rocketchat, ece, jwt, v1
+    }
+
+    func validate() throws {
+        _ = try address()
+        _ = try selectedAPIs()
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level takes trace, debug, info, notice, warning, error or critical")
+        }
+    }
+
+    func address() throws -> (host: String, port: Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
+            colon != listen.startIndex
+        else {
+            throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        return (String(listen[..<colon]), port)
+    }
+
+    func selectedAPIs() throws -> [API] {
+        try apis.split(separator: ",").map { name in
+            guard let api = API(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("--apis takes a list of \(API.allCases.map(\.rawValue).joined(separator: ", ")); '\(name)' is none")
+            }
+            return api
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "tessera.gateway")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let tessera = TesseraClient(socketPath: tesseraSocket)
+        await warnIfAdministrator(tessera, logger: logger)
+
+        let router = Router()
+        router.add(middleware: RequestLogMiddleware())
+        router.get("health") { _, _ in Response.json(.ok, ["status": "ok"]) }
+        let selected = try selectedAPIs()
+        for api in selected {
+            switch api {
+            case .unleash: UnleashAPI(tessera: tessera, cookieSecure: cookieSecure).register(on: router)
+            case .rocketchat: RocketChatAPI(tessera: tessera).register(on: router)
+            case .ece: ElasticCloudAPI(tessera: tessera).register(on: router)
+            case .jwt: JWTAPI(tessera: tessera).register(on: router)
+            case .v1: V1AuthAPI(tessera: tessera).register(on: router)
+            }
+        }
+        let (host, port) = try address()
+        let (serving, listen) = (logger, self.listen)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tessera-gateway"),
+            onServerRunning: { channel in
+                serving.notice(
+                    "serving", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? listen)", "apis": "\(selected.map(\.rawValue))"])
+            }, logger: logger)
+        try await app.runService()
+        await tessera.close()
+    }
+
+    /// The gateway should be an application peer: as an administrator it could do anything to
+    /// any user. Says so in the log when LIST_KEYS (administrators only) is allowed.
+    private func warnIfAdministrator(_ tessera: TesseraClient, logger: Logger) async {
+        do {
+            _ = try await tessera.keys()
+            logger.warning(
+                "tesserad treats this gateway as an administrator: run it as the web processes' user (tesserad's --app-uid or --app-gid)")
+        } catch TesseraClientError.server(let error) where error.name == "forbidden" {
+            logger.info("connected to tesserad as an application peer", metadata: ["socket": "\(tesseraSocket)"])
+        } catch {
+            logger.warning("tesserad is not reachable yet; requests will answer 502/503 until it is", metadata: ["error": "\(error)"])
+        }
+    }
+}
