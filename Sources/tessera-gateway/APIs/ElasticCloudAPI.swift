@@ -15,14 +15,15 @@ import TesseraProtocol
 struct ElasticCloudAPI {
     let tessera: TesseraClient
 
-    struct LoginState: Codable {
-        var path: String?
-    }
-
     struct Login: Decodable {
         var username: String?
         var password: String?
-        var login_state: JSONObject?
+        var loginState: JSONObject?
+
+        enum CodingKeys: String, CodingKey {
+            case username, password
+            case loginState = "login_state"
+        }
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -35,7 +36,7 @@ struct ElasticCloudAPI {
             do {
                 let login = try await tessera.login(
                     identifier: body.username!, password: Array(password.utf8), userAgent: request.headers[.userAgent])
-                if let state = body.login_state, case .string(let path)? = state.fields["path"], !path.isEmpty {
+                if let state = body.loginState, case .string(let path)? = state.fields["path"], !path.isEmpty {
                     let encodedState = state.text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? ""
                     return Response(status: .found, headers: [.location: "/sso/token#\(login.token)?state=\(encodedState)"])
                 }

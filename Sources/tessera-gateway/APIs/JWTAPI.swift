@@ -22,7 +22,11 @@ struct JWTAPI {
     }
 
     struct Refresh: Decodable {
-        var refresh_token: String?
+        var refreshToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case refreshToken = "refresh_token"
+        }
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -41,7 +45,7 @@ struct JWTAPI {
             }
         }
         router.post("auth/refresh-token") { request, context in
-            guard let body = await RequestBody.decode(Refresh.self, from: request), let token = body.refresh_token, !token.isEmpty else {
+            guard let body = await RequestBody.decode(Refresh.self, from: request), let token = body.refreshToken, !token.isEmpty else {
                 return Self.error(.badRequest, "invalid-request", "The body must be JSON with a refresh_token.", traceID: context.id)
             }
             do {
