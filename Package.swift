@@ -154,6 +154,7 @@ let package = Package(
                 "TesseraClient", "TesseraProtocol", "Locking", "tesserad", "tessera", "tessera-gateway",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
     ]

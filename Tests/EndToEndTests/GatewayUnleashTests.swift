@@ -1,0 +1,105 @@
+import Foundation
+import NIOHTTP1
+import XCTest
+
+/// Unleash's `POST /auth/simple/login` through the real gateway and daemon: the user object,
+/// the session cookie and its attributes, the cookie on a follow-up request, logout, each
+/// error's shape, and the daemon restarted mid-test.
+final class GatewayUnleashTests: XCTestCase {
+    var gateway: GatewayProcess!
+    override func setUp() async throws {
+        gateway = try GatewayProcess(arguments: ["--apis", "unleash"])
+        try gateway.createUser("alice", extra: ["--email", "alice@example.com", "--name", "Alice Example"])
+    }
+    override func tearDown() async throws { await gateway?.tearDown() }
+
+    private func assertAuthenticationRequired(_ reply: GatewayProcess.Reply, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(reply.status, 401, reply.text, file: file, line: line)
+        XCTAssertEqual(reply.json["name"] as? String, "AuthenticationRequired", file: file, line: line)
+        XCTAssertNotNil(UUID(uuidString: reply.json["id"] as? String ?? ""), "a fresh UUID: \(reply.text)", file: file, line: line)
+        XCTAssertTrue((reply.json["message"] as? String ?? "").contains("/auth/simple/login"), reply.text, file: file, line: line)
+    }
+
+    func testLoginSetsASessionCookieThatLaterRequestsUseUntilLogout() async throws {
+        let login = try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "correct horse"])
+        XCTAssertEqual(login.status, 200, login.text)
+        let user = login.json
+        XCTAssertEqual(user["id"] as? Int, 1)
+        XCTAssertEqual(user["username"] as? String, "alice")
+        XCTAssertEqual(user["email"] as? String, "alice@example.com")
+        XCTAssertEqual(user["name"] as? String, "Alice Example")
+        XCTAssertEqual(user["accountType"] as? String, "User")
+        XCTAssertEqual(user["rootRole"] as? Int, 3)
+        XCTAssertEqual(user["loginAttempts"] as? Int, 0)
+        XCTAssertEqual(user["emailSent"] as? Bool, false)
+        XCTAssertEqual(user["inviteLink"] as? String, "")
+        XCTAssertEqual((user["permissions"] as? [Any])?.count, 0)
+        XCTAssertTrue(user["scimId"] is NSNull, login.text)
+        XCTAssertNotNil(ISO8601DateFormatter.withFractionalSeconds.date(from: user["createdAt"] as? String ?? ""), login.text)
+        XCTAssertNotNil(ISO8601DateFormatter.withFractionalSeconds.date(from: user["seenAt"] as? String ?? ""), login.text)
+        XCTAssertEqual(Set(user.keys), Set(Self.userFields))
+        XCTAssertNotNil(login.header("x-trace-id"))
+
+        let cookie = try XCTUnwrap(login.header("set-cookie"))
+        XCTAssertTrue(cookie.hasPrefix("unleash-session="), cookie)
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] { XCTAssertTrue(cookie.contains(attribute), cookie) }
+        XCTAssertFalse(cookie.contains("Secure"), "Secure only with --cookie-secure: \(cookie)")
+        let session = String(cookie.split(separator: ";")[0])
+
+        let me = try await gateway.send(.GET, "/api/admin/user", headers: [("cookie", session)])
+        XCTAssertEqual(me.status, 200, me.text)
+        XCTAssertEqual((me.json["user"] as? [String: Any])?["username"] as? String, "alice")
+
+        let logout = try await gateway.send(.POST, "/logout", headers: [("cookie", session)])
+        XCTAssertEqual(logout.status, 302)
+        XCTAssertTrue(logout.header("set-cookie")?.contains("Max-Age=0") ?? false, "the cookie is cleared")
+        assertAuthenticationRequired(try await gateway.send(.GET, "/api/admin/user", headers: [("cookie", session)]))
+        assertAuthenticationRequired(try await gateway.send(.GET, "/api/admin/user"))
+    }
+
+    static let userFields = [
+        "id", "name", "email", "username", "imageUrl", "inviteLink", "loginAttempts", "emailSent", "rootRole", "seenAt", "createdAt",
+        "accountType", "permissions", "scimId",
+    ]
+
+    func testEachErrorHasUnleashsShape() async throws {
+        assertAuthenticationRequired(try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "wrong"]))
+        assertAuthenticationRequired(try await gateway.send(.POST, "/auth/simple/login", json: ["username": "nobody", "password": "wrong"]))
+        let missing = try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice"])
+        XCTAssertEqual(missing.status, 400)
+        XCTAssertEqual(missing.json["name"] as? String, "ValidationError")
+        let notJSON = try await gateway.send(.POST, "/auth/simple/login", json: "username=alice")
+        XCTAssertEqual(notJSON.status, 400)
+    }
+
+    func testTheDaemonGoingAwayCostsA503AndItsReturnIsServed() async throws {
+        gateway.daemon.stop()
+        let down = try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "correct horse"])
+        XCTAssertEqual(down.status, 503, down.text)
+        XCTAssertEqual(down.json["name"] as? String, "ServiceUnavailableError")
+        XCTAssertNotNil(UUID(uuidString: down.json["id"] as? String ?? ""))
+        try gateway.daemon.start()
+        let back = try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "correct horse"])
+        XCTAssertEqual(back.status, 200, back.text)
+    }
+
+    func testCookieSecureMarksTheCookieSecure() async throws {
+        await gateway.tearDown()
+        gateway = try GatewayProcess(arguments: ["--apis", "unleash", "--cookie-secure"])
+        try gateway.createUser("alice")
+        let login = try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "correct horse"])
+        XCTAssertTrue(login.header("set-cookie")?.contains("Secure") ?? false, login.header("set-cookie") ?? "")
+        if GatewayProcess.runsAsApplication {
+            XCTAssertTrue(gateway.log.contains("connected to tesserad as an application peer"), gateway.log)
+        }
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// RFC 3339 with milliseconds, as the gateway writes dates.
+    static var withFractionalSeconds: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }
+}
