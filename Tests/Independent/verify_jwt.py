@@ -1,6 +1,6 @@
 """Verifies a JWT against a JWKS with joserfc, an implementation independent of Tessera's.
 
-Usage: verify_jwt.py JWKS_FILE JWT AUDIENCE
+Usage: verify_jwt.py JWKS_FILE JWT AUDIENCE (empty: none expected)
 Prints "ok SUB SID KID" or "fail REASON" and exits 0 or 1.
 """
 import json
@@ -14,12 +14,12 @@ with open(jwks_file) as f:
     key_set = KeySet.import_key_set(json.load(f))
 try:
     decoded = jwt.decode(token, key_set, algorithms=["EdDSA"])
-    jwt.JWTClaimsRegistry(
-        iss={"essential": True, "value": "tessera"},
-        aud={"essential": True, "value": audience},
-        exp={"essential": True},
-        sub={"essential": True},
-    ).validate(decoded.claims)
+    claims = {"iss": {"essential": True, "value": "tessera"}, "exp": {"essential": True}, "sub": {"essential": True}}
+    if audience:  # an empty AUDIENCE: the server has none, and the JWT must carry none
+        claims["aud"] = {"essential": True, "value": audience}
+    elif "aud" in decoded.claims:
+        raise ValueError("unexpected aud")
+    jwt.JWTClaimsRegistry(**claims).validate(decoded.claims)
 except Exception as error:  # noqa: BLE001 - any failure is the answer
     print(f"fail {type(error).__name__}: {error}")
     sys.exit(1)

@@ -1,0 +1,100 @@
+import Foundation
+import NIOHTTP1
+import XCTest
+
+/// Rocket.Chat's `POST /api/v1/login` through the real gateway and daemon: password, resume,
+/// a two-factor code (computed with the secret the daemon issued), `X-Auth-Token` and
+/// `X-User-Id` on `GET /api/v1/me` and `POST /api/v1/logout`, the error shapes, the daemon
+/// restarted.
+final class GatewayRocketChatTests: XCTestCase {
+    var gateway: GatewayProcess!
+    override func setUp() async throws {
+        gateway = try GatewayProcess(arguments: ["--apis", "rocketchat"])
+        try gateway.createUser("alice", extra: ["--email", "alice@example.com", "--name", "Alice", "--role", "user"])
+    }
+    override func tearDown() async throws { await gateway?.tearDown() }
+
+    private func login(_ body: [String: Any]) async throws -> GatewayProcess.Reply {
+        try await gateway.send(.POST, "/api/v1/login", json: body)
+    }
+
+    func testPasswordResumeMeAndLogout() async throws {
+        let reply = try await login(["user": "alice@example.com", "password": "correct horse"])
+        XCTAssertEqual(reply.status, 200, reply.text)
+        XCTAssertEqual(reply.json["status"] as? String, "success")
+        let data = try XCTUnwrap(reply.json["data"] as? [String: Any])
+        let token = try XCTUnwrap(data["authToken"] as? String)
+        let userID = try XCTUnwrap(data["userId"] as? String)
+        let me = try XCTUnwrap(data["me"] as? [String: Any])
+        XCTAssertEqual(me["_id"] as? String, userID)
+        XCTAssertEqual(me["username"] as? String, "alice")
+        XCTAssertEqual(me["name"] as? String, "Alice")
+        XCTAssertEqual(me["roles"] as? [String], ["user"])
+        XCTAssertEqual(me["active"] as? Bool, true)
+        XCTAssertEqual((me["emails"] as? [[String: Any]])?.first?["address"] as? String, "alice@example.com")
+        XCTAssertEqual(((me["settings"] as? [String: Any])?["preferences"] as? [String: Any])?.count, 0)
+        XCTAssertEqual(
+            Set(me.keys),
+            ["_id", "name", "emails", "status", "statusConnection", "username", "utcOffset", "active", "roles", "settings", "avatarUrl"])
+
+        let resumed = try await login(["resume": token])
+        XCTAssertEqual(resumed.status, 200, resumed.text)
+        XCTAssertEqual((resumed.json["data"] as? [String: Any])?["authToken"] as? String, token)
+
+        let headers = [("X-Auth-Token", token), ("X-User-Id", userID)]
+        let meReply = try await gateway.send(.GET, "/api/v1/me", headers: headers)
+        XCTAssertEqual(meReply.status, 200, meReply.text)
+        XCTAssertEqual(meReply.json["username"] as? String, "alice")
+        XCTAssertEqual(meReply.json["success"] as? Bool, true)
+        let otherUser = try await gateway.send(.GET, "/api/v1/me", headers: [("X-Auth-Token", token), ("X-User-Id", "999")])
+        XCTAssertEqual(otherUser.status, 401, "the user id must be the token's")
+
+        let logout = try await gateway.send(.POST, "/api/v1/logout", headers: headers)
+        XCTAssertEqual(logout.status, 200, logout.text)
+        XCTAssertEqual(logout.json["status"] as? String, "success")
+        let after = try await gateway.send(.GET, "/api/v1/me", headers: headers)
+        XCTAssertEqual(after.status, 401)
+        XCTAssertEqual(after.json["status"] as? String, "error")
+        XCTAssertEqual(after.json["message"] as? String, "You must be logged in to do this.")
+        let staleResume = try await login(["resume": token])
+        XCTAssertEqual(staleResume.status, 401)
+    }
+
+    func testErrorsAreRocketChatsShape() async throws {
+        let wrong = try await login(["user": "alice", "password": "wrong"])
+        XCTAssertEqual(wrong.status, 401)
+        XCTAssertEqual(wrong.json["status"] as? String, "error")
+        XCTAssertEqual(wrong.json["error"] as? String, "Unauthorized")
+        XCTAssertEqual(wrong.json["message"] as? String, "Unauthorized")
+        let empty = try await login([:])
+        XCTAssertEqual(empty.status, 400)
+        XCTAssertEqual(empty.json["status"] as? String, "error")
+
+        gateway.daemon.stop()
+        let down = try await login(["user": "alice", "password": "correct horse"])
+        XCTAssertEqual(down.status, 503, down.text)
+        XCTAssertEqual(down.json["status"] as? String, "error")
+        try gateway.daemon.start()
+        let back = try await login(["user": "alice", "password": "correct horse"])
+        XCTAssertEqual(back.status, 200, back.text)
+    }
+
+    func testATwoFactorCodeIsRequiredAndAccepted() async throws {
+        // Enrol alice through the daemon (as a web process would after a login).
+        let cli = { (arguments: [String], input: String?) in
+            try runCommand(DaemonProcess.tessera, ["--socket", self.gateway.daemon.socketPath] + arguments, input: input)
+        }
+        let session = try await login(["user": "alice", "password": "correct horse"])
+        let token = try XCTUnwrap((session.json["data"] as? [String: Any])?["authToken"] as? String)
+        let secret = try TOTPHelper.enrol(socket: gateway.daemon.socketPath, token: token)
+        XCTAssertTrue(try cli(["2fa", "status", "alice"], nil).stdout.contains("enrolled"))
+
+        let required = try await login(["user": "alice", "password": "correct horse"])
+        XCTAssertEqual(required.status, 401, required.text)
+        XCTAssertEqual(required.json["error"] as? String, "totp-required")
+        let invalid = try await login(["user": "alice", "password": "correct horse", "code": "000000"])
+        XCTAssertEqual(invalid.json["error"] as? String, "totp-invalid")
+        let accepted = try await login(["user": "alice", "password": "correct horse", "code": secret.code(offset: 30)])
+        XCTAssertEqual(accepted.status, 200, accepted.text)
+    }
+}
