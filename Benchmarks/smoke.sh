@@ -14,6 +14,9 @@ BIN=$(swift build -c release --package-path Benchmarks/Load --show-bin-path)
   --api-keys 200 --api-key-file "$WORK/apikeys"
 "$BIN/tessera-load" in-process --data "$WORK/data" --tokens "$WORK/tokens" --api-keys "$WORK/apikeys" --lookups 2000 --rounds 1
 
+# The gateway under wrk: /health against two authenticated routes.
+SECONDS_PER_RUN=1 CONNECTIONS=8 Benchmarks/gateway.sh
+
 # package-benchmark: build and one short pass.
 (cd Benchmarks/InProcess && TESSERA_BENCH_SESSIONS=2000 TESSERA_BENCH_SECONDS=1 \
   swift package --allow-writing-to-package-directory benchmark --no-progress)
