@@ -23,6 +23,14 @@ extension Sessions {
         let now = clock.now()
         let configuration = self.configuration
         let idle = effectiveIdleTimeout(nil)
+        // Everything random or cryptographic is made here, before the write: the writer thread
+        // is the one thread every durable write waits on, and each getrandom(2) or seal there
+        // holds back the whole batch. If the exchange does not happen, they are simply dropped.
+        let access = SessionToken.generate(keyID: active.id, now: now)
+        let next = SessionToken.generate(keyID: active.id, kind: SessionToken.refreshVersion, now: now)
+        let (accessDigest, nextDigest) = (access.digest(with: active), next.digest(with: active))
+        let (accessText, nextText) = (access.text, next.text)
+        let graceBox = SecretBox.seal(Array((accessText + " " + nextText).utf8), key: graceKey)
 
         enum Outcome: Sendable { case issued(LoginResult), reused, revoked }
         let outcome: Outcome = try await store.write { txn in
@@ -60,32 +68,30 @@ extension Sessions {
             guard let user = try store.user(id: old.userID, in: txn), user.state == .active else { throw AuthError.tokenRevoked }
             let previous = try store.sessionRecord(old.sessionID, in: txn)
             if previous != nil { try store.removeSession(old.sessionID, userID: old.userID, in: txn) }
-            let access = SessionToken.generate(keyID: active.id, now: now)
-            let next = SessionToken.generate(keyID: active.id, kind: SessionToken.refreshVersion, now: now)
             let lifetime = Int64(configuration.sessionLifetimeSeconds) * 1000
             let session = SessionRecord(
                 userID: user.id, createdAt: now, expiresAt: now + lifetime, keyID: active.id,
-                digest: access.digest(with: active), idleSeconds: previous?.idleSeconds ?? idle,
+                digest: accessDigest, idleSeconds: previous?.idleSeconds ?? idle,
                 familyID: old.familyID, roles: user.roles,
                 clientIP: clientIP ?? previous?.clientIP, userAgent: userAgent ?? previous?.userAgent)
             try store.insertSession(access.sessionID, session, in: txn)
             // The family's refresh lifetime is fixed at login: rotation does not extend it.
             var successor = RefreshRecord(
                 userID: user.id, familyID: old.familyID, sessionID: access.sessionID, createdAt: now,
-                expiresAt: old.expiresAt, keyID: active.id, digest: next.digest(with: active))
+                expiresAt: old.expiresAt, keyID: active.id, digest: nextDigest)
             successor.state = .active
             old.state = .retired
             old.retiredAt = now
             old.successor = next.sessionID
-            old.graceBox = SecretBox.seal(Array((access.text + " " + next.text).utf8), key: graceKey)
+            old.graceBox = graceBox
             family.current = next.sessionID
             try store.rotateRefreshFamily(
                 old.familyID, family, retiring: presented.sessionID, old,
                 successor: next.sessionID, successor, in: txn)
             return .issued(
                 LoginResult(
-                    token: access.text, sessionID: access.sessionID, expiresAt: session.expiresAt,
-                    user: user.profile, refreshToken: next.text, refreshExpiresAt: successor.expiresAt))
+                    token: accessText, sessionID: access.sessionID, expiresAt: session.expiresAt,
+                    user: user.profile, refreshToken: nextText, refreshExpiresAt: successor.expiresAt))
         }
         switch outcome {
         case .issued(var result):
