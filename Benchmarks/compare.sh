@@ -65,6 +65,8 @@ done
 # Memory beyond the mapped database: anonymous resident memory of tesserad after the load.
 RSS_ANON_KIB=$(awk '/RssAnon/ {print $2}' /proc/$TESSERAD_PID/status)
 RSS_FILE_KIB=$(awk '/RssFile/ {print $2}' /proc/$TESSERAD_PID/status)
+# Redis's resident memory for the same sessions (each a JSON session record), side by side.
+REDIS_RSS_KIB=$(awk '/VmRSS/ {print $2}' /proc/$REDIS_PID/status)
 
 # Login throughput against the raw argon2id rate of the pool, measured now.
 LOGIN=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c $((CORES * 4)) -d 1 --mix login:100)
@@ -85,9 +87,9 @@ WRITES=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -
 REFRESHES=$(run --target tessera --socket "$TESSERA_SOCK" --tokens "$WORK/tokens" -c 10 -d 4 --mix refresh:100)
 WRITE_FLOOR=$("$LOAD_BIN/tessera-load" floor-write --dir "$WORK/floor" --seconds "$SECONDS_PER_RUN")
 
-python3 - "$SESSIONS" "$FIRST_VERIFY" "$RSS_ANON_KIB" "$RSS_FILE_KIB" "$ARGON2_FLOOR" "$CORES" <<PY
+python3 - "$SESSIONS" "$FIRST_VERIFY" "$RSS_ANON_KIB" "$RSS_FILE_KIB" "$ARGON2_FLOOR" "$CORES" "$REDIS_RSS_KIB" <<PY
 import json, re, sys
-sessions, first, anon, filekib, argon2, cores = sys.argv[1:7]
+sessions, first, anon, filekib, argon2, cores, redis_rss = sys.argv[1:8]
 def rows(text): return {r['op']: r for r in (json.loads(l) for l in text.splitlines() if l.startswith('{'))}
 T = {"1x1": rows('''${T[1x1]}'''), "50x1": rows('''${T[50x1]}'''), "50x16": rows('''${T[50x16]}''')}
 R = {"1x1": rows('''${R[1x1]}'''), "50x1": rows('''${R[50x1]}'''), "50x16": rows('''${R[50x16]}''')}
@@ -112,6 +114,7 @@ print(f"| durable logouts/s (50x16) vs one fsync per write | {writes['ops_per_se
 print(f"| durable refreshes/s (10x4 chains) vs one fsync per write | {refreshes['ops_per_sec']:,.0f} | {wfloor:,.0f} | {refreshes['ops_per_sec']/wfloor:.1f} | >= 20 |")
 print(f"| {first} | | | | < 50 ms |")
 print(f"| resident anonymous memory (RssAnon) after the runs | {int(anon)/1024:.1f} MiB | mapped file resident: {int(filekib)/1024:.1f} MiB | | <= 32 MiB + pool x memlimit |")
+print(f"| resident memory, anonymous + mapped file, vs Redis (VmRSS) | {(int(anon)+int(filekib))/1024:.1f} MiB | {int(redis_rss)/1024:.1f} MiB | {(int(anon)+int(filekib))/int(redis_rss):.2f} | <= 1.0 (issue 13) |")
 for name, t in [("login", login), ("storm verify", storm), ("logout", writes), ("refresh", refreshes)]:
     if t["failed"]:
         print(f"!! {name}: {t['failed']} failed replies")

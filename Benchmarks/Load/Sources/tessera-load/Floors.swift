@@ -7,7 +7,8 @@ import SodiumKit
 
 struct RedisLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "redis-load", abstract: "SET session:<token> for every token (pipelined), the value being the token's first 64 characters.")
+        commandName: "redis-load",
+        abstract: "SET session:<token> for every token (pipelined), the value a JSON session record (RedisSessionValue).")
     @Option(help: "Redis Unix socket.") var socket: String
     @Option(help: "Token file.") var tokens: String
 
@@ -19,7 +20,9 @@ struct RedisLoad: AsyncParsableCommand {
             let end = min(index + 10_000, all.count)
             var batch = ""
             for token in all[index..<end] {
-                batch += "*3\r\n$3\r\nSET\r\n$76\r\nsession:\(token)\r\n$64\r\n\(token.prefix(64))\r\n"
+                let value: String = RedisSessionValue.value(for: token)
+                let length = String(RedisSessionValue.length)
+                batch += "*3\r\n$3\r\nSET\r\n$76\r\nsession:" + String(token) + "\r\n$" + length + "\r\n" + value + "\r\n"
             }
             try connection.send(Array(batch.utf8))
             try connection.expect(count: end - index, reply: Array("+OK\r\n".utf8))

@@ -1,7 +1,8 @@
 import NIOCore
 
 /// One connection sending `GET session:<token>` with `depth` in flight (RESP2). Redis answers
-/// in order, so send times are a FIFO. Every reply is checked against the expected value.
+/// in order, so send times are a FIFO. Every reply is checked against the expected value (a
+/// JSON session record, ``RedisSessionValue``).
 final class RedisLoadHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -30,8 +31,6 @@ final class RedisLoadHandler: ChannelInboundHandler {
         expected = Array(repeating: 0, count: depth)
         self.done = done
     }
-
-    static func value(for token: String) -> Substring { token.prefix(64) }
 
     func channelActive(context: ChannelHandlerContext) {
         out = context.channel.allocator.buffer(capacity: 16 * 1024)
@@ -68,7 +67,7 @@ final class RedisLoadHandler: ChannelInboundHandler {
             let now = Clock.nanoseconds()
             let token = tokens[expected[head]]
             if let range = reply {
-                let matches = buffer.withVeryUnsafeBytes { storage in storage[range].elementsEqual(token.utf8.prefix(64)) }
+                let matches = buffer.withVeryUnsafeBytes { storage in RedisSessionValue.matches(storage[range], token: token) }
                 if matches {
                     stats.record(nanoseconds: now - sentAt[head])
                     lastReplyAt = now
