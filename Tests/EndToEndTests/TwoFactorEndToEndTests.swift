@@ -26,16 +26,12 @@ final class TwoFactorEndToEndTests: XCTestCase {
         return result.stdout.split(separator: "\n").map(String.init)
     }
 
-    /// Now, in whole seconds, at least `margin` seconds before the next 30-second step begins
-    /// (waiting for that step when too close), so codes computed now for this step and its
-    /// neighbours stay within the daemon's window for the test's few seconds.
-    private func timeWithinAStep(margin: Int = 10) -> Int {
-        var now = Int(Date().timeIntervalSince1970)
-        if 30 - now % 30 < margin {
-            Thread.sleep(forTimeInterval: Double(30 - now % 30) + 0.05)  // until the step changes
-            now = Int(Date().timeIntervalSince1970)
-        }
-        return now
+    /// Now, in whole seconds. The daemon reads its clock after this, and a test lasts seconds, so
+    /// during the test the daemon's TOTP step is this one's or the next: the tests confirm with
+    /// this step's code, log in with the next one's, and choose refused codes outside both
+    /// windows, so crossing a step boundary mid-test changes no answer (no waiting for one).
+    private func testStart() -> Int {
+        Int(Date().timeIntervalSince1970)
     }
 
     private func expectFailure(_ name: String, file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void) async {
@@ -67,48 +63,52 @@ final class TwoFactorEndToEndTests: XCTestCase {
     }
 
     func testACodeIsRequiredAcceptedOnceEvenAcrossARestartWithOneStepOfDrift() async throws {
-        let now = timeWithinAStep()
+        let now = testStart()
         var client = TesseraClient(socketPath: daemon.socketPath)
-        // Confirmed with the previous step's code (drift): this step's and the next are unused.
-        let (uri, recoveryCodes, _) = try await enrolAlice(client, confirmAt: now - 30)
+        // Confirmed with this step's code, which is then used: the next step's is the one to log in with.
+        let (uri, recoveryCodes, _) = try await enrolAlice(client, confirmAt: now)
         XCTAssertEqual(recoveryCodes.count, 10)
-        let codes = try pyotpCodes(uri, at: [now - 60, now, now + 30, now + 60])
-        let (tooOld, current, next, tooNew) = (codes[0], codes[1], codes[2], codes[3])
+        let codes = try pyotpCodes(uri, at: [now - 60, now, now + 30, now + 90])
+        let (tooOld, confirmed, next, tooNew) = (codes[0], codes[1], codes[2], codes[3])
 
         await expectFailure("2fa-required") { _ = try await client.login(identifier: "alice", password: self.password) }
-        await expectFailure("bad-credentials") { _ = try await client.login(identifier: "alice", password: Array("wrong".utf8), code: current) }
+        await expectFailure("bad-credentials") { _ = try await client.login(identifier: "alice", password: Array("wrong".utf8), code: next) }
         await expectFailure("2fa-invalid") { _ = try await client.login(identifier: "alice", password: self.password, code: tooOld) }
         await expectFailure("2fa-invalid") { _ = try await client.login(identifier: "alice", password: self.password, code: tooNew) }
-        let session = try await client.login(identifier: "alice", password: password, code: current)
+        await expectFailure("2fa-invalid") { _ = try await client.login(identifier: "alice", password: self.password, code: confirmed) }
+        // One step ahead of the daemon's clock (or its current step, past a boundary): drift.
+        let session = try await client.login(identifier: "alice", password: password, code: next)
         XCTAssertNil(session.recoveryCodesLeft)
         let verified = try await client.verify(token: session.token)
         XCTAssertEqual(verified.userID, session.user.id)
-        await expectFailure("2fa-invalid") { _ = try await client.login(identifier: "alice", password: self.password, code: current) }
+        await expectFailure("2fa-invalid") { _ = try await client.login(identifier: "alice", password: self.password, code: next) }
 
         await client.close()
         try daemon.restart()
         client = TesseraClient(socketPath: daemon.socketPath)
-        await expectFailure("2fa-invalid") { _ = try await client.login(identifier: "alice", password: self.password, code: current) }
-        _ = try await client.login(identifier: "alice", password: password, code: next)  // one step ahead: drift
+        await expectFailure("2fa-invalid") { _ = try await client.login(identifier: "alice", password: self.password, code: next) }
+        await expectFailure("2fa-invalid") { _ = try await client.login(identifier: "alice", password: self.password, code: confirmed) }
+        let recovered = try await client.login(identifier: "alice", password: password, recoveryCode: recoveryCodes[0])
+        XCTAssertEqual(recovered.recoveryCodesLeft, 9, "the second factor outlived the restart")
         await client.close()
     }
 
     func testSHA256EightDigitCodesFromTheURIWork() async throws {
-        let now = timeWithinAStep()
+        let now = testStart()
         let client = TesseraClient(socketPath: daemon.socketPath)
-        let (uri, _, secret) = try await enrolAlice(client, algorithm: 2, digits: 8, confirmAt: now - 30)
+        let (uri, _, secret) = try await enrolAlice(client, algorithm: 2, digits: 8, confirmAt: now)
         XCTAssertTrue(uri.contains("algorithm=SHA256&digits=8"), uri)
         XCTAssertEqual(secret.count, 52, "32 bytes in Base32")
-        let code = try pyotpCodes(uri, at: [now])[0]
+        let code = try pyotpCodes(uri, at: [now + 30])[0]
         XCTAssertEqual(code.count, 8)
         _ = try await client.login(identifier: "alice", password: password, code: code)
         await client.close()
     }
 
     func testARecoveryCodeWorksOnceAndTheLoginSaysHowManyAreLeft() async throws {
-        let now = timeWithinAStep()
+        let now = testStart()
         let client = TesseraClient(socketPath: daemon.socketPath)
-        let (uri, recoveryCodes, _) = try await enrolAlice(client, confirmAt: now - 30)
+        let (uri, recoveryCodes, _) = try await enrolAlice(client, confirmAt: now)
         let used = try await client.login(identifier: "alice", password: password, recoveryCode: recoveryCodes[0])
         XCTAssertEqual(used.recoveryCodesLeft, 9)
         await expectFailure("2fa-invalid") {
@@ -117,7 +117,7 @@ final class TwoFactorEndToEndTests: XCTestCase {
         let session = try await client.login(identifier: "alice", password: password, recoveryCode: recoveryCodes[1].uppercased())
         XCTAssertEqual(session.recoveryCodesLeft, 8)
 
-        let fresh = try await client.regenerateRecoveryCodes(of: .sessionToken(session.token), code: try pyotpCodes(uri, at: [now])[0])
+        let fresh = try await client.regenerateRecoveryCodes(of: .sessionToken(session.token), code: try pyotpCodes(uri, at: [now + 30])[0])
         XCTAssertEqual(fresh.count, 10)
         await expectFailure("2fa-invalid") {
             _ = try await client.login(identifier: "alice", password: self.password, recoveryCode: recoveryCodes[2])
@@ -138,7 +138,7 @@ final class TwoFactorEndToEndTests: XCTestCase {
     }
 
     func testTheCLIShowsAndResetsASecondFactor() async throws {
-        let now = timeWithinAStep()
+        let now = testStart()
         let client = TesseraClient(socketPath: daemon.socketPath)
         _ = try await enrolAlice(client, confirmAt: now)
         await client.close()
@@ -170,7 +170,7 @@ final class TwoFactorEndToEndTests: XCTestCase {
     /// The data file holds neither the TOTP secret (raw or Base32) nor a recovery code, before
     /// and after the secret-sealing key's rotation.
     func testTheDataFileHoldsNoSecretInClear() async throws {
-        let now = timeWithinAStep()
+        let now = testStart()
         let client = TesseraClient(socketPath: daemon.socketPath)
         let (uri, recoveryCodes, secret) = try await enrolAlice(client, confirmAt: now)
         _ = try await client.rotateKey(purpose: 3)

@@ -139,7 +139,7 @@ struct RequestDispatcher: RequestDispatching {
         table.slow(
             Operations.revokeSession,
             withPeer: { request, peer in
-                let owner = try users.owner(of: request, peer: peer)
+                let owner = try users.owner(sessionToken: request.sessionToken, peer: peer)
                 try await sessions.revokeSession(try SessionID(wire: request.sessionID), ofUser: owner)
                 return EmptyMessage()
             })

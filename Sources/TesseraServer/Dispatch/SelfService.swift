@@ -34,12 +34,6 @@ struct SelfService {
         }
     }
 
-    /// The user whose session `request` may end for a peer of class `peer`: the user of its
-    /// `session_token` when given (required from an application peer), `nil` (any) otherwise.
-    func owner(of request: SessionIDRequest, peer: PeerClass) throws -> UInt64? {
-        try owner(sessionToken: request.sessionToken, peer: peer)
-    }
-
     /// The user whose object (a session, an API key) a request carrying `token` may act on: the
     /// token's user, or any (`nil`) for an administrator without a token.
     func owner(sessionToken token: String?, peer: PeerClass) throws -> UInt64? {

@@ -18,7 +18,7 @@ struct ElasticCloudAPI {
     struct Login: Decodable {
         var username: String?
         var password: String?
-        var loginState: JSONObject?
+        var loginState: AnyJSON?
 
         enum CodingKeys: String, CodingKey {
             case username, password
@@ -36,8 +36,8 @@ struct ElasticCloudAPI {
             do {
                 let login = try await tessera.login(
                     identifier: body.username!, password: Array(password.utf8), userAgent: request.headers[.userAgent])
-                if let state = body.loginState, case .string(let path)? = state.fields["path"], !path.isEmpty {
-                    let encodedState = state.text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? ""
+                if let state = body.loginState, case .object(let fields) = state, case .string(let path)? = fields["path"], !path.isEmpty {
+                    let encodedState = state.compactText.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? ""
                     return Response(status: .found, headers: [.location: "/sso/token#\(login.token)?state=\(encodedState)"])
                 }
                 return Response.json(.ok, ["token": .string(login.token), "session_expiration_time": .date(login.expiresAt)])
@@ -98,32 +98,8 @@ extension HTTPField.Name {
     static let cloudErrorCodes = HTTPField.Name("x-cloud-error-codes")!
 }
 
-/// A JSON object kept as its text (re-encoded compactly) and its top-level string fields:
-/// ECE's `login_state` is passed back to the browser as it came.
-struct JSONObject: Decodable {
-    var fields: [String: JSONScalar]
-    var text: String
-
-    enum JSONScalar: Decodable {
-        case string(String)
-        case other
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            self = (try? container.decode(String.self)).map(JSONScalar.string) ?? .other
-        }
-    }
-
-    init(from decoder: any Decoder) throws {
-        fields = try decoder.singleValueContainer().decode([String: JSONScalar].self)
-        let raw = try decoder.singleValueContainer().decode(AnyJSON.self)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        text = String(decoding: try encoder.encode(raw), as: UTF8.self)
-    }
-}
-
-/// Any JSON value, decoded and encoded again as it was.
+/// Any JSON value, decoded and encoded again as it was: ECE's `login_state` goes back to the
+/// browser as it came.
 indirect enum AnyJSON: Codable {
     case string(String), number(Double), bool(Bool), null, array([AnyJSON]), object([String: AnyJSON])
 
@@ -154,5 +130,14 @@ indirect enum AnyJSON: Codable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+}
+
+extension AnyJSON {
+    /// The value as compact JSON, keys sorted.
+    var compactText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 }

@@ -9,8 +9,9 @@ struct TOTPHelper {
     let uri: String
     let python: String
 
-    /// Enrols the user of `token` and confirms with the previous step's code, so the current
-    /// and next steps' codes are still unused.
+    /// Enrols the user of `token` and confirms with the current step's code; log in with the
+    /// next step's (`code(offset: 30)`), which the daemon accepts whether or not a step boundary
+    /// passed meanwhile.
     static func enrol(socket: String, token: String) throws -> TOTPHelper {
         let python = try IndependentPython.interpreter()
         let uri = try blocking {
@@ -18,7 +19,7 @@ struct TOTPHelper {
             defer { Task { await client.close() } }
             let enrolment = try await client.enrolTwoFactor(EnrolTwoFactorRequest(user: .sessionToken(token)))
             let helper = TOTPHelper(uri: enrolment.uri, python: python)
-            _ = try await client.confirmTwoFactor(of: .sessionToken(token), code: try helper.code(offset: -30))
+            _ = try await client.confirmTwoFactor(of: .sessionToken(token), code: try helper.code())
             return enrolment.uri
         }
         return TOTPHelper(uri: uri, python: python)
