@@ -39,6 +39,9 @@ public final class Environment: @unchecked Sendable {
     // growth and close); the reader pool is behind its own mutex.
     private let env: OpaquePointer
     private let lock = ReadWriteLock()
+    /// One write transaction at a time in this process, from its begin to the end of its
+    /// after-commit actions (LMDB's own writer lock is released by the commit).
+    private let writerLock = Locked<Void>(())
     private let idleReaders = Locked<[IdleReader]>([])
     private let closedFlag = Atomic<Bool>(false)
     private let maximumMapSize: Int
@@ -103,6 +106,19 @@ public final class Environment: @unchecked Sendable {
         return try body(ReadTransaction(handle: handle))
     }
 
+    /// Begins a read-only snapshot, for a caller that opens one only when it turns out to need
+    /// it. Pair with exactly one ``endRead(_:)``; prefer ``read(_:)``.
+    @inlinable
+    public func beginRead() throws -> ReadTransaction {
+        ReadTransaction(handle: try _beginRead())
+    }
+
+    /// Ends a snapshot from ``beginRead()``.
+    @inlinable
+    public func endRead(_ transaction: ReadTransaction) {
+        _endRead(transaction.handle)
+    }
+
     /// Takes the shared lock and a renewed reader. Pair with ``_endRead(_:)``.
     @usableFromInline
     func _beginRead() throws -> TransactionHandle {
@@ -152,7 +168,12 @@ public final class Environment: @unchecked Sendable {
             do {
                 return try lock.withShared {
                     guard !closedFlag.load(ordering: .relaxed) else { throw LMDBError.closed }
-                    return try runWriteTransaction(parent: nil, body)
+                    return try writerLock.withLock { _ in
+                        let actions = CommitActions()
+                        let result = try runWriteTransaction(parent: nil, actions: actions, body)
+                        for action in actions.list { action() }
+                        return result
+                    }
                 }
             } catch LMDBError.mapFull {
                 try grow()
@@ -164,18 +185,24 @@ public final class Environment: @unchecked Sendable {
 
     /// Runs `body` inside a child transaction of `parent`: its writes are kept when it returns
     /// and discarded when it throws, leaving the parent's earlier writes intact.
+    /// Its after-commit actions join the parent's when it returns.
     public func nested<R>(in parent: WriteTransaction, _ body: (WriteTransaction) throws -> R) throws -> R {
-        try runWriteTransaction(parent: parent.handle.pointer, body)
+        let actions = CommitActions()
+        let result = try runWriteTransaction(parent: parent.handle.pointer, actions: actions, body)
+        parent.actions.list.append(contentsOf: actions.list)
+        return result
     }
 
     /// Begins a write transaction (a child of `parent` when given), runs `body`, and commits
     /// when it returns or aborts when it throws.
-    private func runWriteTransaction<R>(parent: OpaquePointer?, _ body: (WriteTransaction) throws -> R) throws -> R {
+    private func runWriteTransaction<R>(
+        parent: OpaquePointer?, actions: CommitActions, _ body: (WriteTransaction) throws -> R
+    ) throws -> R {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(env, parent, 0, &txn))
         let result: R
         do {
-            result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!)))
+            result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn!), actions: actions))
         } catch {
             mdb_txn_abort(txn)
             throw error

@@ -100,6 +100,23 @@ public struct ReadTransaction: ReadableTransaction {
 /// ``CommitQueue``; it commits when the closure returns and aborts when it throws.
 public struct WriteTransaction: ReadableTransaction {
     public let handle: TransactionHandle
+    /// What runs once this transaction's writes are durable (see ``afterCommit(_:)``).
+    let actions: CommitActions
+
+    init(handle: TransactionHandle, actions: CommitActions) {
+        self.handle = handle
+        self.actions = actions
+    }
+
+    /// Runs `action` after the outermost transaction holding this one has committed, on the
+    /// committing thread, before ``Environment/write(_:)`` returns (so before a ``CommitQueue``
+    /// acknowledges anything it committed), and before the next write transaction begins:
+    /// actions run in the order their writes were made, and never for writes that were undone
+    /// (an abort, a child transaction that threw, a commit that failed). This is how state kept
+    /// beside the database follows it exactly.
+    public func afterCommit(_ action: @escaping () -> Void) {
+        actions.list.append(action)
+    }
 
     /// Stores `value` under `key`. With `overwrite: false` an existing key throws ``LMDBError/keyExists``.
     public func put(_ value: UnsafeRawBufferPointer, forKey key: UnsafeRawBufferPointer, in database: Database, overwrite: Bool = true) throws {
@@ -128,4 +145,9 @@ public struct WriteTransaction: ReadableTransaction {
             return true
         }
     }
+}
+
+/// The actions registered with ``WriteTransaction/afterCommit(_:)``, in order.
+final class CommitActions {
+    var list: [() -> Void] = []
 }

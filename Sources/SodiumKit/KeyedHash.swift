@@ -22,6 +22,32 @@ public enum KeyedHash {
         precondition(rc == 0, "crypto_generichash cannot fail with valid lengths")
     }
 
+    /// Writes BLAKE2b-256(`key` ‖ `input`) into `output` (32 bytes): unkeyed BLAKE2b over the
+    /// 64 bytes of a 32-byte key followed by a 32-byte input. Both fit the first 128-byte block,
+    /// so this is one compression where keyed BLAKE2b (the key padded into a block of its own)
+    /// runs two: about 220 ns against 400 on the project's machine. Fixed-length input, and
+    /// BLAKE2's finalization flag, leave no length extension; `Protocol/PROTOCOL.md` section 10
+    /// argues why this is a sound digest for a 256-bit token secret.
+    @inline(__always)
+    public static func blake2bOneBlock(
+        _ input: UnsafeRawBufferPointer,
+        key: UnsafeRawBufferPointer,
+        into output: UnsafeMutableRawBufferPointer
+    ) {
+        Sodium.ensureReady()
+        precondition(output.count >= length && key.count == length && input.count == length)
+        var block = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &block) { bytes in
+            bytes.copyMemory(from: key)
+            UnsafeMutableRawBufferPointer(rebasing: bytes[length...]).copyMemory(from: input)
+            let rc = crypto_generichash(
+                output.baseAddress!.assumingMemoryBound(to: UInt8.self), length,
+                bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(2 * length), nil, 0)
+            precondition(rc == 0, "crypto_generichash cannot fail with valid lengths")
+            sodium_memzero(bytes.baseAddress!, bytes.count)
+        }
+    }
+
     /// Convenience returning a new array.
     public static func blake2b(_ input: [UInt8], key: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: length)

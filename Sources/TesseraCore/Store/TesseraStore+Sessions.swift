@@ -3,7 +3,9 @@ import LMDBKit
 /// Sessions and refresh families: `sessions`, `user_sessions`, `refresh_tokens`,
 /// `refresh_families`.
 ///
-/// Invariants: every session has its `user_sessions` entry and the other way round; a session
+/// Invariants: every session has its `user_sessions` entry and the other way round, and, once
+/// its transaction committed, its entry in the in-memory ``SessionIndex`` (every write of
+/// `sessions` goes through ``putSession`` or ``removeSession(_:userID:in:)``); a session
 /// opened by LOGIN or REFRESH names its refresh family, and ending such a session (logout,
 /// revoke, password change, account disabled or deleted) revokes the family, so its refresh
 /// token cannot bring the session back. Only expiry removes a session and keeps its family:
@@ -87,17 +89,25 @@ extension TesseraStore {
 
     /// Inserts a new session with its `user_sessions` entry.
     func insertSession(_ id: SessionID, _ record: SessionRecord, in txn: WriteTransaction) throws {
-        try id.withUnsafeBytes { key in
-            try record.encoded().withUnsafeBytes { try txn.put($0, forKey: key, in: sessions, overwrite: false) }
-        }
+        try putSession(id, record, overwrite: false, in: txn)
         try txn.put([], forKey: Self.userSessionKey(record.userID, id), in: userSessions)
     }
 
     /// Rewrites an existing session's record (same user: its index entry stays).
     func replaceSession(_ id: SessionID, _ record: SessionRecord, in txn: WriteTransaction) throws {
+        try putSession(id, record, overwrite: true, in: txn)
+    }
+
+    /// Writes a session's record, and its entry in the in-memory ``SessionIndex`` once the
+    /// transaction commits.
+    private func putSession(_ id: SessionID, _ record: SessionRecord, overwrite: Bool, in txn: WriteTransaction) throws {
+        let bytes = record.encoded()
         try id.withUnsafeBytes { key in
-            try record.encoded().withUnsafeBytes { try txn.put($0, forKey: key, in: sessions) }
+            try bytes.withUnsafeBytes { try txn.put($0, forKey: key, in: sessions, overwrite: overwrite) }
         }
+        let entry = try bytes.withUnsafeBytes { try indexEntry(id, SessionRecordView($0)) }
+        let index = sessionIndex
+        txn.afterCommit { index.put(entry, for: id) }
     }
 
     /// Ends a session: removes it and its index entry, and revokes its refresh family so the
@@ -150,6 +160,8 @@ extension TesseraStore {
     func removeSession(_ id: SessionID, userID: UInt64, in txn: WriteTransaction) throws {
         try txn.delete(id.bytes, in: sessions)
         try txn.delete(Self.userSessionKey(userID, id), in: userSessions)
+        let index = sessionIndex
+        txn.afterCommit { index.remove(id) }
     }
 
     // MARK: Refresh families

@@ -1,4 +1,5 @@
 import LMDBKit
+import Locking
 import Logging
 
 #if canImport(Glibc)
@@ -56,6 +57,12 @@ public final class TesseraStore: Sendable {
     let twoFactor: Database
     @usableFromInline let apiKeys: Database
     let userAPIKeys: Database
+    /// The live sessions in memory, for verify; follows `sessions` commit by commit and is
+    /// filled in the background at open (``fillSessionIndex(after:)``).
+    let sessionIndex: SessionIndex
+    /// Who waits for the fill (``waitForSessionIndex()``).
+    let sessionIndexFill = Locked<(started: ContinuousClock.Instant, done: Bool, waiting: [CheckedContinuation<Void, Never>])>(
+        (.now, false, []))
     /// The token keys, loaded at open and swapped whole when they change.
     @usableFromInline let keys: KeyRingHolder
     /// The ring in use now. Take it once per unit of work (a verify batch, a login).
@@ -106,7 +113,14 @@ public final class TesseraStore: Sendable {
             return try Self.loadKeyRing(tokenKeys: tokenKeys, meta: meta, master: masterKey, in: txn, now: clock.now())
         }
         keys = KeyRingHolder(ring, master: masterKey)
+        let sessions = self.sessions
+        let sessionCount = try environment.read { txn in try txn.count(of: sessions) }
+        guard let sessionIndex = SessionIndex(expected: sessionCount) else {
+            throw AuthError.internal("the session index's memory could not be mapped")
+        }
+        self.sessionIndex = sessionIndex
         writer = CommitQueue(environment: environment)
+        fillSessionIndex(after: [])
     }
 
     /// Finishes queued writes, stops the writer thread and closes the environment. Call after

@@ -9,9 +9,10 @@ import SodiumKit
 ///  | version | key id (u16) |   session id (16 bytes) |   secret (32 bytes)       |
 ///  +---------+--------------+-------------------------+---------------------------+
 /// ```
-/// The secret holds 256 bits from libsodium's CSPRNG. The database keeps only
-/// BLAKE2b-256(secret, key: token key `key id`), so neither a copy of the file nor a backup
-/// yields a usable token. The key id lets keys rotate without changing clients.
+/// The secret holds 256 bits from libsodium's CSPRNG. The database keeps only its digest under
+/// token key `key id` (BLAKE2b-256 of key ‖ secret; keyed BLAKE2b-256 under keys made before
+/// that construction, see ``TokenKey/DigestConstruction``), so neither a copy of the file nor a
+/// backup yields a usable token. The key id lets keys rotate without changing clients.
 public struct SessionToken: Sendable {
     /// The version byte of access (session) tokens.
     public static let version: UInt8 = 1
@@ -72,13 +73,11 @@ public struct SessionToken: Sendable {
         return Base64URL.encode(bytes)
     }
 
-    /// Writes BLAKE2b-256(secret, key) into `output`.
+    /// Writes the secret's digest under `key` into `output` (32 bytes).
     @inline(__always)
     func digest(with key: TokenKey, into output: UnsafeMutableRawBufferPointer) {
         var secret = self.secret
-        withUnsafeBytes(of: &secret) { s in
-            key.withMaterial { k in KeyedHash.blake2b(s, key: k, into: output) }
-        }
+        withUnsafeBytes(of: &secret) { key.digest(secret: $0, into: output) }
     }
 
     /// The key that seals a refresh token's successors for the grace window: derived from the

@@ -11,6 +11,10 @@ public struct TokenKey: Sendable {
     /// across purposes.
     public var id: UInt16
     public var purpose: Purpose
+    /// How a digest key turns a token secret into the stored digest. Keys made since the
+    /// one-block construction exists use it; older keys keep theirs, so their tokens verify
+    /// until the key retires.
+    public var construction: DigestConstruction = .oneBlockBLAKE2b
     /// 32 random bytes, inline (no heap storage, so copying a key costs no reference counting
     /// on the verify path). Zero once the key is retired.
     var material: (UInt64, UInt64, UInt64, UInt64)
@@ -33,6 +37,25 @@ public struct TokenKey: Sendable {
         /// digests; XSalsa20-Poly1305). A rotation re-seals every one under the new key in the
         /// same transaction, so the replaced key seals nothing and retires at once.
         case secretSealing = 3
+    }
+
+    /// A digest key's construction (Protocol/PROTOCOL.md section 10).
+    public enum DigestConstruction: UInt8, Sendable, Equatable {
+        /// BLAKE2b-256 keyed with the key (two compressions): keys made before version 3 records.
+        case keyedBLAKE2b = 1
+        /// BLAKE2b-256 of key ‖ secret (one compression).
+        case oneBlockBLAKE2b = 2
+    }
+
+    /// Writes the digest of a 32-byte token secret under this (digest) key.
+    @inline(__always)
+    func digest(secret: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
+        withMaterial { key in
+            switch construction {
+            case .oneBlockBLAKE2b: KeyedHash.blake2bOneBlock(secret, key: key, into: output)
+            case .keyedBLAKE2b: KeyedHash.blake2b(secret, key: key, into: output)
+            }
+        }
     }
 
     /// Where a key is in its life.
@@ -62,18 +85,20 @@ public struct TokenKey: Sendable {
     /// Whether tokens made under this key are accepted.
     var verifies: Bool { state != .retired }
 
-    static let recordVersion: UInt8 = 2
+    static let recordVersion: UInt8 = 3
 
-    /// Stored layout, version 2: `u8 version=2 | u8 state | u8 purpose | i64 created_at |
-    /// i64 activated_at | i64 verify_only_since | i64 retires_at | u8 len + the key sealed under
-    /// the master key` (nonce, ciphertext, tag: 72 bytes; 0 once retired). Version 1 held a
+    /// Stored layout, version 3: `u8 version=3 | u8 state | u8 purpose | u8 construction |
+    /// i64 created_at | i64 activated_at | i64 verify_only_since | i64 retires_at | u8 len + the
+    /// key sealed under the master key` (nonce, ciphertext, tag: 72 bytes; 0 once retired).
+    /// Version 2 is version 3 without the construction byte (keyed BLAKE2b). Version 1 held a
     /// digest key in plaintext (`u8 version=1 | u8 state | i64 created_at | 32 bytes key`, then
     /// the three times); it is read, and sealed when the ring is loaded.
     func encoded(sealedWith master: MasterKey) -> [UInt8] {
         let sealed = state == .retired ? [] : master.seal(materialBytes)
-        var writer = RecordWriter(version: Self.recordVersion, capacity: 36 + sealed.count)
+        var writer = RecordWriter(version: Self.recordVersion, capacity: 37 + sealed.count)
         writer.write(state.rawValue)
         writer.write(purpose.rawValue)
+        writer.write(construction.rawValue)
         writer.write(createdAt)
         writer.write(activatedAt)
         writer.write(verifyOnlySince)
@@ -103,6 +128,12 @@ public struct TokenKey: Sendable {
         self.id = id
         state = State(rawValue: try reader.read()) ?? .retired
         purpose = version == 1 ? .tokenDigest : Purpose(rawValue: try reader.read()) ?? .tokenDigest
+        if version >= 3 {
+            guard let construction = DigestConstruction(rawValue: try reader.read()) else { throw RecordError.unknownVersion(version) }
+            self.construction = construction
+        } else {
+            construction = .keyedBLAKE2b
+        }
         createdAt = try reader.read()
         var inline = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         if version == 1 {

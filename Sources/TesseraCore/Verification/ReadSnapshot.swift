@@ -1,9 +1,14 @@
 import LMDBKit
 import SodiumKit
 
-/// A consistent read view of the store; verify runs here.
+/// A read view of the store; verify runs here.
+///
+/// A session token is checked against the in-memory ``SessionIndex`` and needs no LMDB
+/// transaction. Everything else (a session the index does not hold yet, an API key, a JWT's
+/// session, a user's profile) reads one LMDB snapshot, opened on first use and shared by
+/// the rest of the batch.
 public struct ReadSnapshot {
-    @usableFromInline let txn: ReadTransaction
+    @usableFromInline let reader: UnsafeMutablePointer<SnapshotReader>
     @usableFromInline let store: TesseraStore
     /// How stale a session's last-seen time may get before a verify asks for it to be written.
     @usableFromInline let touchInterval: Int64
@@ -12,18 +17,24 @@ public struct ReadSnapshot {
     @usableFromInline unowned(unsafe) let jwtRules: JWTRules
 
     @usableFromInline
-    init(txn: ReadTransaction, store: TesseraStore, touchInterval: Int64, jwtRules: JWTRules) {
-        self.txn = txn
+    init(reader: UnsafeMutablePointer<SnapshotReader>, store: TesseraStore, touchInterval: Int64, jwtRules: JWTRules) {
+        self.reader = reader
         self.store = store
         self.touchInterval = touchInterval
         self.jwtRules = jwtRules
     }
 
+    /// The LMDB snapshot, opened on first use.
+    @usableFromInline
+    var txn: ReadTransaction {
+        get throws { try reader.pointee.transaction() }
+    }
+
     /// Checks `token` (its 68-byte text form) and returns the session it opens, viewed in
     /// place: valid until the snapshot ends.
     ///
-    /// The cost is one Base64 decode, one keyed BLAKE2b of the secret, one LMDB lookup by
-    /// session id, and a constant-time comparison of digests. Nothing is allocated.
+    /// The cost is one Base64 decode, one BLAKE2b of the secret with the token's key, one probe
+    /// of the session index, and a constant-time comparison of digests. Nothing is allocated.
     public func verify(token text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
         if text.count != SessionToken.textLength {
             if APIKeyCredential.matches(text) { return try verifyAPIKey(text, now: now) }
@@ -32,25 +43,51 @@ public struct ReadSnapshot {
         // The ring in use (one atomic load; a rotation publishes a new ring, never changes one).
         guard let token = SessionToken.parse(text), let key = store.keys.key(id: token.keyID) else { throw .tokenInvalid }
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        let view: SessionRecordView?
-        do {
-            view = try withUnsafeMutableBytes(of: &digest) { digestBytes in
-                token.digest(with: key, into: digestBytes)
-                return try token.sessionID.withUnsafeBytes { id in
-                    try txn.withValue(forKey: id, in: store.sessions) { try SessionRecordView($0) }
-                }
-            }
-        } catch {
-            throw .internal("session record unreadable")
+        withUnsafeMutableBytes(of: &digest) { token.digest(with: key, into: $0) }
+        switch store.sessionIndex.lookup(token.sessionID) {
+        case .hit(let session):
+            // The index holds the digest's first 128 bits (PROTOCOL.md section 10): compared
+            // without branching on where they differ.
+            let difference = (session.digest.0 ^ digest.0) | (session.digest.1 ^ digest.1)
+            guard difference == 0, session.keyID == token.keyID else { throw .tokenInvalid }
+            let deadline = SessionRecord.deadline(expiresAt: session.expiresAt, lastSeen: session.lastSeen, idleSeconds: session.idleSeconds)
+            guard deadline > now else { throw .tokenExpired }
+            return VerifiedSession(
+                userID: session.userID, sessionID: token.sessionID, expiresAt: session.expiresAt,
+                touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: session.idleSeconds)
+                    .map { now - session.lastSeen >= $0 } ?? false, rawRoles: session.rawRoles)
+        case .absent:
+            throw withUnsafeBytes(of: &digest) { expiredOrInvalid(token, digest: $0) }
+        case .unknown:
+            return try verifyInStore(token, digest: &digest, now: now)
         }
-        guard let view else { throw withUnsafeBytes(of: &digest) { expiredOrInvalid(token, digest: $0) } }
-        let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals32($0, view.digest) }
-        guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
-        guard view.deadline > now else { throw .tokenExpired }
-        return VerifiedSession(
-            userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt,
-            touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: view.idleSeconds)
-                .map { now - view.lastSeen >= $0 } ?? false, rawRoles: view.rawRoles)
+    }
+}
+
+/// The LMDB snapshot of a ``ReadSnapshot``: none until asked for, then one for the rest of
+/// the batch.
+@usableFromInline
+struct SnapshotReader {
+    @usableFromInline let environment: Environment
+    @usableFromInline var open: ReadTransaction?
+
+    @usableFromInline
+    init(environment: Environment) {
+        self.environment = environment
+    }
+
+    @usableFromInline
+    mutating func transaction() throws -> ReadTransaction {
+        if let open { return open }
+        let txn = try environment.beginRead()
+        open = txn
+        return txn
+    }
+
+    @usableFromInline
+    mutating func end() {
+        if let open { environment.endRead(open) }
+        open = nil
     }
 }
 
@@ -64,6 +101,7 @@ extension ReadSnapshot {
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         let view: APIKeyRecordView?
         do {
+            let txn = try self.txn
             view = try withUnsafeMutableBytes(of: &digest) { digestBytes in
                 token.digest(with: key, into: digestBytes)
                 return try token.sessionID.withUnsafeBytes { id in
@@ -83,11 +121,38 @@ extension ReadSnapshot {
             rawRoles: view.rawPermissions, apiKeyName: view.name)
     }
 
+    /// A session token the index cannot answer for (it is still being filled): the session's
+    /// record in LMDB.
+    @usableFromInline
+    func verifyInStore(
+        _ token: SessionToken, digest: inout (UInt64, UInt64, UInt64, UInt64), now: Timestamp
+    ) throws(AuthError)
+        -> VerifiedSession
+    {
+        let view: SessionRecordView?
+        do {
+            let txn = try self.txn
+            view = try token.sessionID.withUnsafeBytes { id in
+                try txn.withValue(forKey: id, in: store.sessions) { try SessionRecordView($0) }
+            }
+        } catch {
+            throw .internal("session record unreadable")
+        }
+        guard let view else { throw withUnsafeBytes(of: &digest) { expiredOrInvalid(token, digest: $0) } }
+        let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals32($0, view.digest) }
+        guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
+        guard view.deadline > now else { throw .tokenExpired }
+        return VerifiedSession(
+            userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt,
+            touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: view.idleSeconds)
+                .map { now - view.lastSeen >= $0 } ?? false, rawRoles: view.rawRoles)
+    }
+
     /// The answer for a token with no session: `token-expired` when the sweeper removed its
     /// session for expiry (and remembers it), `token-invalid` otherwise.
     @usableFromInline
     func expiredOrInvalid(_ token: SessionToken, digest: UnsafeRawBufferPointer) -> AuthError {
-        guard let expired = try? store.expiredToken(.session, token.sessionID, in: txn) else { return .tokenInvalid }
+        guard let txn = try? self.txn, let expired = try? store.expiredToken(.session, token.sessionID, in: txn) else { return .tokenInvalid }
         return expired.matches(keyID: token.keyID, digest: digest) ? .tokenExpired : .tokenInvalid
     }
 
@@ -100,6 +165,7 @@ extension ReadSnapshot {
             String(decoding: text, as: UTF8.self), ring: store.keyRing, configuration: jwtRules.configuration, now: now)
         let view: SessionRecordView?
         do {
+            let txn = try self.txn
             view = try claims.sessionID.withUnsafeBytes { id in try txn.withValue(forKey: id, in: store.sessions) { try SessionRecordView($0) } }
         } catch {
             throw .internal("session record unreadable")
@@ -114,12 +180,12 @@ extension ReadSnapshot {
 
     /// The profile of user `id` in this snapshot.
     public func user(id: UInt64) throws -> UserProfile? {
-        try store.user(id: id, in: txn)?.profile
+        try store.user(id: id, in: try txn)?.profile
     }
 }
 
-/// A verified session (or API key), viewed in place in the snapshot. Valid only while the
-/// snapshot is open.
+/// A verified session (or API key), viewed in place in the snapshot or the session index.
+/// Valid only while the snapshot is open.
 public struct VerifiedSession {
     public let userID: UInt64
     /// The session's id, or the API key's.

@@ -24,9 +24,14 @@ public struct Verification: Sendable {
     }
 
     /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
+    /// The LMDB snapshot is opened only if a verify needs one (most need only the session index).
     @inlinable
     public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
-        try store.read { txn in try body(ReadSnapshot(txn: txn, store: store, touchInterval: touchInterval, jwtRules: jwtRules)) }
+        var reader = SnapshotReader(environment: store.environment)
+        defer { reader.end() }
+        return try withUnsafeMutablePointer(to: &reader) { reader in
+            try body(ReadSnapshot(reader: reader, store: store, touchInterval: touchInterval, jwtRules: jwtRules))
+        }
     }
 
     /// Records that the sessions `ids` were used at `now`, extending their idle deadlines. One

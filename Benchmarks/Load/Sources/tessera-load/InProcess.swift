@@ -8,7 +8,11 @@ import SodiumKit
 struct InProcess: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "in-process",
-        abstract: "Tessera's verify against the keyed-hash + LMDB-get floor on the same records, interleaved rounds; prints the ratio.")
+        abstract:
+            "Tessera's verify against the keyed-hash + LMDB-get floor on the same records, interleaved rounds; prints the ratio.",
+        discussion: """
+            Session verify reads the in-memory session index (filled when the store opens; the run             starts once it is complete), so its goal is 3x the floor's throughput. API-key verify             reads LMDB like the floor, so its goal is 0.90.
+            """)
     @Option(help: "Data directory seeded by 'seed' (no daemon running on it).") var data: String
     @Option(name: .customLong("master-key"), help: "Master key file (default: tessera-master.key beside the data directory).")
     var masterKey: String?
@@ -28,6 +32,7 @@ struct InProcess: AsyncParsableCommand {
             hashingPool.shutdown()
             store.close()
         }
+        await store.waitForSessionIndex()
         let sessions = store.benchmarkEnvironment
         let db = try sessions.openDatabases(["sessions"])[0]
         var rng = SystemRandomNumberGenerator()
@@ -76,6 +81,16 @@ struct InProcess: AsyncParsableCommand {
                 }
                 return n
             }
+            measure("one-block hash") {
+                var n = 0
+                for s in secrets {
+                    s.withUnsafeBytes { sb in
+                        keyBytes.withUnsafeBytes { kb in digest.withUnsafeMutableBytes { KeyedHash.blake2bOneBlock(sb, key: kb, into: $0) } }
+                    }
+                    n += Int(digest[0] & 0) + 1
+                }
+                return n
+            }
             try measure("lmdb") {
                 var n = 0
                 for id in ids {
@@ -115,13 +130,14 @@ struct InProcess: AsyncParsableCommand {
         }
         let floor = best["hash+lmdb"]!
         print(String(format: "keyed BLAKE2b-256:        %7.0f ns", best["hash"]!))
+        print(String(format: "one-block BLAKE2b-256:    %7.0f ns (the digest of keys made since)", best["one-block hash"]!))
         print(String(format: "LMDB renew+get+reset:     %7.0f ns", best["lmdb"]!))
         print(String(format: "floor hash + LMDB get:    %7.0f ns", floor))
         print(String(format: "token parse (Base64url):  %7.0f ns", best["parse"]!))
         print(String(format: "Tessera verify:           %7.0f ns", best["verify"]!))
         print(
             String(
-                format: "verify throughput / floor throughput = %.2f (goal >= 0.90), %d records, best of %d rounds",
+                format: "verify throughput / floor throughput = %.2f (goal >= 3.00), %d records, best of %d rounds",
                 floor / best["verify"]!, texts.count, rounds))
         if let apiFloor = best["api hash+lmdb"], let apiVerify = best["api verify"] {
             print(String(format: "API key floor hash + get: %7.0f ns", apiFloor))
