@@ -48,7 +48,7 @@ FIRST_VERIFY=$("$LOAD_BIN/tessera-load" first-verify --socket "$TESSERA_SOCK" --
 # Verify answers from LMDB until the session index is filled in the background; the table
 # measures the steady state, after the fill (its time is printed with the first verify).
 for _ in $(seq 1200); do grep -q "session index filled" "$WORK/tesserad.log" && break; sleep 0.05; done
-INDEX_FILL_MS=$(sed -n 's/.*session index filled.*milliseconds=\([0-9]*\).*/\1/p' "$WORK/tesserad.log" | head -1)
+INDEX_FILL_MS=$(grep "session index filled" "$WORK/tesserad.log" | grep -o "milliseconds=[0-9]*" | head -1 | cut -d= -f2)
 
 redis-server --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --port 0 --save "" --appendonly no \
   --daemonize no --loglevel warning >/dev/null &

@@ -31,6 +31,8 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     /// Reading stopped because the client does not read its replies.
     private var paused = false
     private var lastFrameAt = NIODeadline.now()
+    /// The channel's writability, as NIO last reported it (read per burst without touching the channel).
+    private var writable = true
     private var idleTimer: Scheduled<Void>?
     private var frameTimer: Scheduled<Void>?
     private var unreadTimer: Scheduled<Void>?
@@ -80,9 +82,10 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     /// Handles the whole frames in `accumulator` until it holds none, or until the client's
     /// unread replies make the server stop reading.
     private func processFrames(_ accumulator: inout FrameAccumulator, context: ChannelHandlerContext) {
+        var handled = false
         do {
             while !paused, let frame = try accumulator.next() {
-                lastFrameAt = .now()
+                handled = true
                 handle(frame, context: context)
                 if replies.readableBytes >= limits.outputPauseBytes { pauseIfUnread(context: context) }
             }
@@ -90,6 +93,8 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
             failFraming(error, context: context)
             return
         }
+        // The idle clock restarts once per read burst that brought frames (not per frame).
+        if handled { lastFrameAt = .now() }
         watchPartialFrame(pending: accumulator.bufferedBytes > 0, context: context)
     }
 
@@ -129,7 +134,7 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     func channelReadComplete(context: ChannelHandlerContext) {
         answerPendingVerifies()
         flushReplies(context: context)
-        if !context.channel.isWritable { pauseIfUnread(context: context) }
+        if !writable { pauseIfUnread(context: context) }
     }
 
     // MARK: Limits
@@ -153,8 +158,9 @@ final class ConnectionHandler<Dispatcher: RequestDispatching>: ChannelInboundHan
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writable = context.channel.isWritable
         context.fireChannelWritabilityChanged()
-        guard context.channel.isWritable, paused else { return }
+        guard writable, paused else { return }
         paused = false
         unreadTimer?.cancel()
         unreadTimer = nil
