@@ -113,7 +113,8 @@ public struct WriteTransaction: ReadableTransaction {
     /// acknowledges anything it committed), and before the next write transaction begins:
     /// actions run in the order their writes were made, and never for writes that were undone
     /// (an abort, a child transaction that threw, a commit that failed). This is how state kept
-    /// beside the database follows it exactly.
+    /// beside the database follows it exactly. An action runs under the environment's write
+    /// lock: it must be short and must not begin a transaction.
     public func afterCommit(_ action: @escaping () -> Void) {
         actions.list.append(action)
     }

@@ -51,7 +51,7 @@ final class SessionIndex: @unchecked Sendable {
     // environment's write lock) and read with atomics and sequence locks, as described above.
 
     /// What the writer stores for one session.
-    struct Entry: Sendable, Equatable {
+    struct Entry: Sendable {
         var id: SessionID
         /// The first 16 bytes of the stored digest, as two native words.
         var digest: (UInt64, UInt64)
@@ -61,11 +61,6 @@ final class SessionIndex: @unchecked Sendable {
         var lastSeen: Timestamp
         /// From ``SessionProfiles/reference(idleSeconds:rawRoles:)``.
         var profile: UInt32
-
-        static func == (a: Entry, b: Entry) -> Bool {
-            a.id == b.id && a.digest == b.digest && a.keyID == b.keyID && a.userID == b.userID && a.expiresAt == b.expiresAt
-                && a.lastSeen == b.lastSeen && a.profile == b.profile
-        }
     }
 
     /// A session found by ``lookup(_:)``.
