@@ -64,6 +64,12 @@ extension ByteBuffer {
             moveWriterIndex(to: start)
             throw error
         }
+        finishFrame(startingAt: start)
+    }
+
+    /// Writes the length of the frame that starts at `start` and ends at the writer index.
+    @inlinable
+    public mutating func finishFrame(startingAt start: Int) {
         setInteger(UInt32(writerIndex - start - 4), at: start)
     }
 

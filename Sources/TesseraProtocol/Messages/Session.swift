@@ -235,25 +235,58 @@ public struct VerifyResponse: SchemaMessage {
     }
 
     // The server's hot path writes a VERIFY reply straight from the session's parts, without
-    // building the message: `writeSession`, then `writeRole` for each role, then `writeUser`
-    // when asked. Byte for byte what `encode(into:)` writes for the same values
+    // building the message: `writeSessionReply` (the frame header, `user_id`, `session_id`,
+    // `expires_at` and every `role`, in one write to the buffer), then `writeUser` and
+    // `writeAPIKeyName` when they apply, then `ByteBuffer.finishFrame(startingAt:)`. Byte for
+    // byte what `encode(into:)` writes for the same values
     // (`Protocol/vectors/verify-response.hex` checks both).
 
-    /// Writes the fields `user_id`, `session_id` and `expires_at` (fixed sizes: cannot fail).
+    /// Writes a VERIFY reply's frame header and its `user_id`, `session_id`, `expires_at` and
+    /// `role` fields (the roles as `forEachRole` visits them, UTF-8; a stored role is at most
+    /// 255 bytes) with one bounds check and one access to the buffer's storage. Returns where
+    /// the frame starts, for ``NIOCore/ByteBuffer/finishFrame(startingAt:)``.
     @inlinable @inline(__always)
-    public static func writeSession(userID: UInt64, sessionID: (high: UInt64, low: UInt64), expiresAt: Int64, into buffer: inout ByteBuffer) {
-        buffer.writeField(Tag.userID, integer: userID)
-        buffer.writeMultipleIntegers(Tag.sessionID, UInt16(16), sessionID.high, sessionID.low)
-        buffer.writeField(Tag.expiresAt, integer: expiresAt)
-    }
-
-    /// Writes one `role` field from the role's UTF-8 bytes. A stored role is at most 255 bytes
-    /// (a record's short string), so it always fits; anything longer would be cut at 65,535.
-    @inlinable @inline(__always)
-    public static func writeRole(_ role: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
-        let count = min(role.count, Int(UInt16.max))
-        buffer.writeMultipleIntegers(Tag.role, UInt16(count))
-        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: role.prefix(count)))
+    public static func writeSessionReply(
+        opcode: UInt8, requestID: UInt32, userID: UInt64, sessionID: (high: UInt64, low: UInt64), expiresAt: Int64,
+        forEachRole: ((UnsafeRawBufferPointer) -> Void) -> Void, into buffer: inout ByteBuffer
+    ) -> Int {
+        var rolesSize = 0
+        forEachRole { rolesSize += 3 + min($0.count, Int(UInt16.max)) }
+        let size = 12 + 11 + 19 + 11 + rolesSize
+        let start = buffer.writerIndex
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            let base = out.baseAddress!
+            base.storeBytes(of: UInt32(size - 4).bigEndian, toByteOffset: 0, as: UInt32.self)
+            base.storeBytes(of: opcode, toByteOffset: 4, as: UInt8.self)
+            base.storeBytes(of: FrameFlags.response.rawValue, toByteOffset: 5, as: UInt8.self)
+            base.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
+            base.storeBytes(of: requestID.bigEndian, toByteOffset: 8, as: UInt32.self)
+            var offset = 12
+            func header(_ tag: UInt8, _ length: Int) {
+                base.storeBytes(of: tag, toByteOffset: offset, as: UInt8.self)
+                base.storeBytes(of: UInt16(length).bigEndian, toByteOffset: offset + 1, as: UInt16.self)
+                offset += 3
+            }
+            func word(_ value: UInt64) {
+                base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt64.self)
+                offset += 8
+            }
+            header(Tag.userID, 8)
+            word(userID)
+            header(Tag.sessionID, 16)
+            word(sessionID.high)
+            word(sessionID.low)
+            header(Tag.expiresAt, 8)
+            word(UInt64(bitPattern: expiresAt))
+            forEachRole { role in
+                let count = min(role.count, Int(UInt16.max))
+                header(Tag.role, count)
+                if count > 0 { (base + offset).copyMemory(from: role.baseAddress!, byteCount: count) }
+                offset += count
+            }
+            return size
+        }
+        return start
     }
 
     /// Writes the `user` field.

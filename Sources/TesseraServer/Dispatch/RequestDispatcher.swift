@@ -278,13 +278,19 @@ struct RequestDispatcher: RequestDispatching {
         let (tokenField, withUser) = try VerifyRequest.fields(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         let user = withUser ? try snapshot.user(id: session.userID).map(UserInfo.init) : nil
-        try out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
-            VerifyResponse.writeSession(
-                userID: session.userID, sessionID: (session.sessionID.high, session.sessionID.low), expiresAt: session.expiresAt,
-                into: &buffer)
-            session.forEachRole { VerifyResponse.writeRole($0, into: &buffer) }
-            if let user { try VerifyResponse.writeUser(user, into: &buffer) }
-            if let name = session.apiKeyName { VerifyResponse.writeAPIKeyName(name, into: &buffer) }
+        let start = VerifyResponse.writeSessionReply(
+            opcode: frame.opcode, requestID: frame.requestID, userID: session.userID,
+            sessionID: (session.sessionID.high, session.sessionID.low), expiresAt: session.expiresAt,
+            forEachRole: session.forEachRole, into: &out)
+        if user != nil || session.isAPIKey {
+            do {
+                if let user { try VerifyResponse.writeUser(user, into: &out) }
+                if let name = session.apiKeyName { VerifyResponse.writeAPIKeyName(name, into: &out) }
+            } catch {
+                out.moveWriterIndex(to: start)
+                throw error
+            }
+            out.finishFrame(startingAt: start)
         }
         return session.touchDue ? (session.sessionID, session.isAPIKey) : nil
     }

@@ -78,10 +78,9 @@ let benchmarks: @Sendable () -> Void = {
             let frame = try FrameDecoder.decodeFrame(from: &input, maximumLength: 16384)!
             let token = try VerifyRequest.fields(in: frame.body).token
             out.clear()
-            out.writeFrame(opcode: frame.opcode, flags: .response, requestID: frame.requestID) { buffer in
-                VerifyResponse.writeSession(userID: 1, sessionID: (1, 2), expiresAt: 1_767_312_000_000, into: &buffer)
-                role.withUnsafeBytes { VerifyResponse.writeRole($0, into: &buffer) }
-            }
+            _ = VerifyResponse.writeSessionReply(
+                opcode: frame.opcode, requestID: frame.requestID, userID: 1, sessionID: (1, 2), expiresAt: 1_767_312_000_000,
+                forEachRole: { role.withUnsafeBytes($0) }, into: &out)
             blackHole((token.readableBytes, out.readableBytes))
         }
     }
