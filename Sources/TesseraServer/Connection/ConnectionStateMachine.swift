@@ -105,7 +105,7 @@ struct ConnectionStateMachine {
     enum FrameAction: Equatable {
         /// Answer now, on the event loop.
         case answerInline
-        /// Keep until the end of the read burst and answer with the other verifies in one snapshot.
+        /// Keep until the end of the read burst and answer with the other verifies together.
         case queueVerify
         /// Run off the event loop; call ``slowRequestFinished()`` when it completes.
         case startSlow

@@ -16,8 +16,9 @@ protocol RequestDispatching: Sendable {
     /// reply frame to `out`.
     func answerInline(_ frame: Frame, peer: PeerClass, into out: inout ByteBuffer) throws
 
-    /// Answers a read burst's VERIFY requests in one snapshot: appends each successful reply
-    /// frame to `out` in order and returns the failed ones with their errors.
+    /// Answers a read burst's VERIFY requests together (sharing one LMDB snapshot, opened only
+    /// if one of them needs it): appends each successful reply frame to `out` in order and
+    /// returns the failed ones with their errors.
     func answerVerifies(_ frames: [Frame], into out: inout ByteBuffer) -> [(Frame, any Error)]
 
     /// Whether a slow request with `opcode` can start now; when not, the connection answers
