@@ -50,12 +50,9 @@ public struct ReadSnapshot {
             // without branching on where they differ.
             let difference = (session.digest.0 ^ digest.0) | (session.digest.1 ^ digest.1)
             guard difference == 0, session.keyID == token.keyID else { throw .tokenInvalid }
-            let deadline = SessionRecord.deadline(expiresAt: session.expiresAt, lastSeen: session.lastSeen, idleSeconds: session.idleSeconds)
-            guard deadline > now else { throw .tokenExpired }
-            return VerifiedSession(
-                userID: session.userID, sessionID: token.sessionID, expiresAt: session.expiresAt,
-                touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: session.idleSeconds)
-                    .map { now - session.lastSeen >= $0 } ?? false, rawRoles: session.rawRoles)
+            return try live(
+                token.sessionID, userID: session.userID, expiresAt: session.expiresAt, lastSeen: session.lastSeen,
+                idleSeconds: session.idleSeconds, rawRoles: session.rawRoles, now: now)
         case .absent:
             throw withUnsafeBytes(of: &digest) { expiredOrInvalid(token, digest: $0) }
         case .unknown:
@@ -141,11 +138,22 @@ extension ReadSnapshot {
         guard let view else { throw withUnsafeBytes(of: &digest) { expiredOrInvalid(token, digest: $0) } }
         let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals32($0, view.digest) }
         guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
-        guard view.deadline > now else { throw .tokenExpired }
-        return VerifiedSession(
-            userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt,
-            touchDue: SessionRecord.touchInterval(configured: touchInterval, idleSeconds: view.idleSeconds)
-                .map { now - view.lastSeen >= $0 } ?? false, rawRoles: view.rawRoles)
+        return try live(
+            token.sessionID, userID: view.userID, expiresAt: view.expiresAt, lastSeen: view.lastSeen, idleSeconds: view.idleSeconds,
+            rawRoles: view.rawRoles, now: now)
+    }
+
+    /// A session whose token matched, from the index or from its record: `token-expired` past
+    /// its deadline (absolute or idle), else the verified session, with a touch due when its
+    /// last-seen time is older than the touch interval.
+    @inline(__always)
+    func live(
+        _ id: SessionID, userID: UInt64, expiresAt: Timestamp, lastSeen: Timestamp, idleSeconds: UInt32, rawRoles: UnsafeRawBufferPointer,
+        now: Timestamp
+    ) throws(AuthError) -> VerifiedSession {
+        guard SessionRecord.deadline(expiresAt: expiresAt, lastSeen: lastSeen, idleSeconds: idleSeconds) > now else { throw .tokenExpired }
+        let touchDue = SessionRecord.touchInterval(configured: touchInterval, idleSeconds: idleSeconds).map { now - lastSeen >= $0 } ?? false
+        return VerifiedSession(userID: userID, sessionID: id, expiresAt: expiresAt, touchDue: touchDue, rawRoles: rawRoles)
     }
 
     /// The answer for a token with no session: `token-expired` when the sweeper removed its
