@@ -65,7 +65,9 @@ extension Sessions {
             }
 
             // Rotate: a new session and a new refresh token; the old ones end.
-            guard let user = try store.user(id: old.userID, in: txn), user.state == .active else { throw AuthError.tokenRevoked }
+            // The owner read above: nothing in this transaction has written it since.
+            let user = owner
+            guard user.state == .active else { throw AuthError.tokenRevoked }
             let previous = try store.sessionRecord(old.sessionID, in: txn)
             if previous != nil { try store.removeSession(old.sessionID, userID: old.userID, in: txn) }
             let lifetime = Int64(configuration.sessionLifetimeSeconds) * 1000

@@ -163,9 +163,28 @@ struct Run: AsyncParsableCommand {
                 .connect(unixDomainSocketPath: socket).get()
             handlers.append((channel, handler))
         }
+        // Refresh chains log in first (argon2id); the measured interval starts once every
+        // chain holds its refresh token, so the logins' seconds do not dilute the refresh rate.
+        var measuredFrom = started
+        if workload.operations.contains(where: { $0.0 == .refresh }) {
+            while true {
+                var warm = true
+                for (channel, handler) in handlers {
+                    let boxed = UncheckedBox(handler)
+                    warm = try await channel.eventLoop.submit { boxed.value.isWarm }.get() && warm
+                }
+                if warm { break }
+                try await Task.sleep(nanoseconds: 10_000_000)
+            }
+            for (channel, handler) in handlers {
+                let boxed = UncheckedBox(handler)
+                try await channel.eventLoop.submit { boxed.value.resetStatistics() }.get()
+            }
+            measuredFrom = Clock.nanoseconds()
+        }
         try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
         let stopAt = Clock.nanoseconds()
-        var lastReply = started
+        var lastReply = measuredFrom
         var merged: [LoadOperation: OperationStats] = [:]
         for (channel, handler) in handlers {
             let boxed = UncheckedBox(handler)
@@ -179,7 +198,7 @@ struct Run: AsyncParsableCommand {
             try? await channel.close()
         }
         _ = stopAt
-        return (merged, Double(lastReply - started) / 1e9)
+        return (merged, Double(lastReply - measuredFrom) / 1e9)
     }
 
     private func runRedis(group: MultiThreadedEventLoopGroup, tokens: [String]) async throws -> ([LoadOperation: OperationStats], Double) {

@@ -69,6 +69,17 @@ final class TesseraLoadHandler: ChannelInboundHandler {
         flush(context: context)
     }
 
+    /// Every refresh slot holds its refresh token (its chain's login is done): the measured
+    /// interval of a refresh run starts once every connection is warm.
+    var isWarm: Bool {
+        !workload.operations.contains(where: { $0.0 == .refresh }) || !slotRefreshToken.contains(nil)
+    }
+
+    /// Forgets what was measured so far (the warm-up's logins); the interval starts now.
+    func resetStatistics() {
+        stats = [:]
+    }
+
     func stop(context: ChannelHandlerContext) {
         running = false
         if inFlight == 0 { done.succeed() }
