@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
+        .target(name: "CEpoll"),
         .executableTarget(
             name: "tessera-load",
             dependencies: [
@@ -25,6 +26,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "CEpoll",
             ],
             swiftSettings: [
                 .enableUpcomingFeature("MemberImportVisibility"),
