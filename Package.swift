@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
         // The daemon's accept4 and epoll_create: close-on-exec, shedding at the descriptor limit.
         .target(name: "CDescriptors"),
+        // epoll, eventfd, accept4 and SO_PEERCRED for the server's socket loop: imported by TesseraServer alone.
+        .target(name: "CEventPoll"),
         // Wire protocol: frames and message codecs over ByteBuffer, no I/O.
         .target(
             name: "TesseraProtocol",
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "TesseraServer",
             dependencies: [
-                "TesseraCore", "TesseraProtocol", "SodiumKit", "Locking",
+                "TesseraCore", "TesseraProtocol", "SodiumKit", "Locking", "CEventPoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

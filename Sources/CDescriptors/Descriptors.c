@@ -1,22 +1,21 @@
-// The descriptors SwiftNIO opens for tesserad: close-on-exec from the moment they exist, and no
-// busy loop when the process runs out of them.
+// tesserad's descriptors: close-on-exec from the moment they exist, and no busy loop when the
+// process runs out of them.
 //
-// SwiftNIO creates its event loops' epoll instances with epoll_create(128) and accepts with
-// accept4(fd, NULL, NULL, SOCK_NONBLOCK); it offers no way to add EPOLL_CLOEXEC / SOCK_CLOEXEC or
-// to reach a channel's descriptor. tesserad links the two definitions below, which the static
-// link resolves NIO's calls to (ahead of glibc's shared ones). Only the tesserad executable links
-// this module; a program embedding TesseraServer keeps glibc's functions.
+// tesserad links the two definitions below, which the static link resolves calls to ahead of
+// glibc's shared ones: accept4 (the socket loop's, through CEventPoll's tessera_accept) and
+// epoll_create (any library that still asks for an epoll set without EPOLL_CLOEXEC). Both add
+// the close-on-exec flag. Only the tesserad executable links this module; a program embedding
+// TesseraServer keeps glibc's functions.
 //
-// Out of descriptors (EMFILE, ENFILE), accept fails but the connection stays queued, the
-// listening socket stays readable, and NIO (whose server channel keeps its read pending after a
-// failed accept) would call accept again at once, forever: one core at 100 % and clients that
-// hang. So on that failure accept4 frees its spare descriptor, accepts the queued connection,
-// sends it the prepared frame (`busy`, retry later), closes it and takes the spare back, then
-// reports the failure as before. Each failure sheds one queued connection; the loop ends when
-// the queue is empty. (The daemon also caps its connections below the descriptor limit, so this
+// Out of descriptors (EMFILE, ENFILE), accept fails but the connection stays queued and the
+// listening socket stays readable: the connection would hang until a descriptor frees up. So on
+// that failure accept4 frees its spare descriptor, accepts the queued connection, sends it the
+// prepared frame (`busy`, retry later), closes it and takes the spare back, then reports the
+// failure as before (and the socket loop pauses accepting for a second). Each failure sheds one
+// queued connection. (The daemon also caps its connections below the descriptor limit, so this
 // is the second line: descriptors taken by something else, or the system-wide limit.)
 //
-// accept4 is called only from the event loop that owns the listening socket: one thread.
+// accept4 is called only from the socket loop that owns the listening socket: one thread.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -304,7 +304,6 @@ struct Tesserad: AsyncParsableCommand {
         server.peers.adminGIDs = Set(adminGIDs)
         server.peers.applicationUIDs = Set(applicationUIDs)
         server.peers.applicationGIDs = Set(applicationGIDs)
-        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
         // Services stop in reverse order: the server drains its connections, then the sweeper
         // stops, then queued hashes and writes finish and LMDB closes.
         let group = ServiceGroup(
@@ -312,7 +311,7 @@ struct Tesserad: AsyncParsableCommand {
                 services: [
                     .init(service: StorageService(store: store, hashingPool: hashingPool)),
                     .init(service: SweeperService(sweeper: service.sweeper, intervalSeconds: sweepInterval, logger: logger)),
-                    .init(service: TesseraServer(service: service, configuration: server, eventLoopGroup: eventLoops, logger: logger)),
+                    .init(service: TesseraServer(service: service, configuration: server, logger: logger)),
                 ],
                 // SIGHUP drains like SIGTERM: the log goes to standard error, there is nothing to reopen.
                 gracefulShutdownSignals: [.sigterm, .sigint, .sighup],
@@ -323,13 +322,7 @@ struct Tesserad: AsyncParsableCommand {
                 "data.path": "\(data)", "argon2.ops": "\(argon2Ops)", "argon2.mem_kib": "\(argon2MemKiB)",
                 "hash.threads": "\(hashThreads)",
             ])
-        do {
-            try await group.run()
-        } catch {
-            try? await eventLoops.shutdownGracefully()
-            throw error
-        }
-        try? await eventLoops.shutdownGracefully()
+        try await group.run()
     }
 
     /// argon2id allocates its whole memlimit for every hash. glibc's dynamic mmap threshold

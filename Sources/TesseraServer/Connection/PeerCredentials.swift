@@ -1,4 +1,4 @@
-import NIOCore
+import CEventPoll
 
 #if canImport(Glibc)
 import Glibc
@@ -24,19 +24,15 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "uid \(uid) gid \(gid) pid \(pid)" }
 
-    /// The credentials of the peer of `channel`, or `nil` when the socket cannot tell (not a
-    /// Unix socket, or the call failed): such a peer is refused.
-    static func read(from channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+    /// The credentials of the peer of the connected Unix socket `fd`, or `nil` when the
+    /// socket cannot tell (not a Unix socket, or the call failed): such a peer is refused.
+    static func read(from fd: Int32) -> PeerCredentials? {
         #if os(Linux)
-        guard let provider = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
-        let future: EventLoopFuture<PeerCredentialsValue> = provider.unsafeGetSocketOption(
-            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-        return future.map { credentials -> PeerCredentials? in
-            PeerCredentials(
-                uid: credentials.uid, gid: credentials.gid, pid: credentials.pid, groups: supplementaryGroups(of: credentials.pid))
-        }.recover { _ in nil }
+        var (pid, uid, gid): (Int32, UInt32, UInt32) = (0, 0, 0)
+        guard tessera_peer_credentials(fd, &pid, &uid, &gid) == 0 else { return nil }
+        return PeerCredentials(uid: uid, gid: gid, pid: pid, groups: supplementaryGroups(of: pid))
         #else
-        return channel.eventLoop.makeSucceededFuture(nil)
+        return nil
         #endif
     }
 
@@ -50,15 +46,6 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-#if os(Linux)
-/// Linux's `struct ucred` (`pid_t pid; uid_t uid; gid_t gid;`), which Swift's Glibc module does
-/// not import without `_GNU_SOURCE`.
-struct PeerCredentialsValue: Sendable {
-    var pid: Int32
-    var uid: UInt32
-    var gid: UInt32
-}
-#endif
 
 extension String {
     /// Reads a small `/proc` file (their size is reported as 0, so read until end of file).

@@ -5,7 +5,7 @@ import TesseraProtocol
 /// framing, batching, ordering and flow; the dispatcher knows operations and the domain.
 ///
 /// ``RequestDispatcher`` is the real one, over ``TesseraCore/AuthService``; tests drive the real
-/// ``ConnectionHandler`` in an `EmbeddedChannel` with a fake one.
+/// ``Connection`` on a real ``SocketLoop`` over a socketpair with a fake one.
 protocol RequestDispatching: Sendable {
     /// Largest accepted frame length field; checked before a frame is buffered.
     var maximumFrameLength: UInt32 { get }

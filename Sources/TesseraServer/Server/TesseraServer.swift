@@ -25,8 +25,6 @@ public final class TesseraServer: Service, Sendable {
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let tracker = ConnectionTracker()
-    private let group: any EventLoopGroup
-    private let boundPromise: EventLoopPromise<Void>
     private let state = Locked(State.idle)
 
     /// Where the server is in its life. A server runs once.
@@ -55,33 +53,25 @@ public final class TesseraServer: Service, Sendable {
         }
     }
 
-    /// A server for `service` on `group`'s event loops. The caller owns the group and shuts it
-    /// down after the server returned.
-    public init(service: AuthService, configuration: ServerConfiguration, eventLoopGroup group: any EventLoopGroup, logger: Logger) {
+    /// A server for `service`: its socket threads start when it runs.
+    public init(service: AuthService, configuration: ServerConfiguration, logger: Logger) {
         self.service = service
         self.configuration = configuration
         self.logger = logger
-        self.group = group
-        boundPromise = group.next().makePromise()
     }
-
-    /// Completes once the socket is bound and accepting.
-    public var bound: EventLoopFuture<Void> { boundPromise.futureResult }
 
     public func run() async throws {
         guard transition(from: .idle, to: .starting) else {
             throw SocketPathError(description: "this server already ran; create a new one")
         }
-        let channel: any Channel
+        let loops: [SocketLoop<RequestDispatcher>]
         do {
-            channel = try await bind()
+            loops = try bind()
         } catch {
             state.withLock { $0 = .stopped }
-            boundPromise.fail(error)
             throw error
         }
         _ = transition(from: .starting, to: .serving)
-        boundPromise.succeed()
         logger.info("listening", metadata: ["socket.path": "\(configuration.socketPath)"])
         ServiceManagerNotification.send(.ready, to: configuration.notifySocket)
 
@@ -91,8 +81,10 @@ public final class TesseraServer: Service, Sendable {
         _ = transition(from: .serving, to: .draining)
         ServiceManagerNotification.send(.stopping, to: configuration.notifySocket)
         logger.info("shutting down: no new connections, draining \(tracker.count) open ones")
-        try? await channel.close()
-        await tracker.drain(timeout: .seconds(configuration.drainTimeoutSeconds))
+        loops[0].stopAccepting()
+        for loop in loops { loop.drainConnections() }
+        _ = await tracker.waitUntilAllClosed(timeout: Double(configuration.drainTimeoutSeconds))
+        for loop in loops { loop.stop() }
         do {
             try systemCall("unlink", path: configuration.socketPath) { unlink(configuration.socketPath) }
         } catch  where error.reason == .noSuchFile {
@@ -117,37 +109,19 @@ public final class TesseraServer: Service, Sendable {
         return Array(buffer.readableBytesView)
     }
 
-    private func bind() async throws -> any Channel {
+    /// Binds the socket and starts the socket threads (`eventLoopThreads` of them; the first
+    /// accepts and hands each new connection to the next thread in turn).
+    private func bind() throws -> [SocketLoop<RequestDispatcher>] {
         try SocketPath.prepare(configuration.socketPath)
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)
-        let (logger, tracker, policy) = (logger, tracker, configuration.peers)
-        let (limits, maximumConnections) = (ConnectionLimits(configuration), configuration.maximumConnections)
-        let bootstrap = ServerBootstrap(group: group)
-            // Out of descriptors (EMFILE, ENFILE), accepting pauses a second instead of spinning.
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
-            }
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            // A client that shuts down its write side still gets the replies it is owed.
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                // The peer's class is known before any byte is read: a refused peer costs its socket.
-                PeerCredentials.read(from: channel).flatMapThrowing { peer in
-                    let admitted = tracker.admit(maximum: maximumConnections)
-                    let handler = ConnectionHandler(
-                        dispatcher: dispatcher, peer: peer, peerClass: peer.map(policy.classify) ?? .refused, logger: logger,
-                        tracker: tracker, connectionID: tracker.makeID(), limits: limits, overLimit: !admitted)
-                    do {
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                    } catch {
-                        if admitted { tracker.release() }
-                        throw error
-                    }
-                }
-            }
+        let loops = try (0..<max(1, configuration.eventLoopThreads)).map { _ in
+            try SocketLoop(
+                dispatcher: dispatcher, logger: logger, tracker: tracker, policy: configuration.peers,
+                limits: ConnectionLimits(configuration), maximumConnections: configuration.maximumConnections)
+        }
+        loops[0].peers = loops
         // The socket file is created with mode 0660: group members (the web processes) may
         // connect, others may not. umask applies to bind(2); restore it straight after.
-        // The listening socket is made here, not by NIO, so that it is close-on-exec from the start.
         let previous = umask(0o117)
         let listener: Int32
         do {
@@ -157,15 +131,14 @@ public final class TesseraServer: Service, Sendable {
             umask(previous)
             throw error
         }
-        let channel = try await bootstrap.withBoundSocket(listener).get()
-        // NIO listens again with its default backlog (128); restore ours.
-        _ = listen(listener, Self.backlog)
         do {
             try systemCall("chmod", path: configuration.socketPath) { chmod(configuration.socketPath, 0o660) }
+            try loops[0].start(listener: listener)
+            for loop in loops.dropFirst() { try loop.start(listener: nil) }
         } catch {
-            try? await channel.close()
+            close(listener)
             throw error
         }
-        return channel
+        return loops
     }
 }

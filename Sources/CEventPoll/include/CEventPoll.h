@@ -1,0 +1,42 @@
+#ifndef TESSERA_CEVENTPOLL_H
+#define TESSERA_CEVENTPOLL_H
+
+// What the daemon's socket loop needs from Linux that Swift's Glibc module does not import:
+// epoll(7), eventfd(2), accept4(2) and SO_PEERCRED. Imported by TesseraServer alone.
+
+#include <stdint.h>
+
+/// An epoll set, close-on-exec. -1 and errno on failure.
+int tessera_epoll_create(void);
+/// Adds `fd` to `epoll` (`modify`: changes it) watching `readable` and/or `writable`, with
+/// `token` handed back by tessera_epoll_wait. 0, or -1 and errno.
+int tessera_epoll_control(int epoll, int fd, int modify, int readable, int writable, uint64_t token);
+/// Removes `fd` from `epoll`.
+int tessera_epoll_remove(int epoll, int fd);
+
+/// One ready descriptor: its token, and what it is ready for.
+typedef struct {
+    uint64_t token;
+    uint8_t readable;
+    uint8_t writable;
+    uint8_t hangup;
+} tessera_epoll_ready;
+
+/// Waits up to `timeout_ms` (-1: forever) for at most `capacity` ready descriptors; returns
+/// how many (0 on timeout or EINTR), or -1 and errno.
+int tessera_epoll_wait(int epoll, tessera_epoll_ready *ready, int capacity, int timeout_ms);
+
+/// A non-blocking, close-on-exec eventfd (the loop's doorbell).
+int tessera_eventfd(void);
+/// Rings it (one 8-byte write); drains it (one 8-byte read). Both ignore EAGAIN.
+void tessera_eventfd_ring(int fd);
+void tessera_eventfd_drain(int fd);
+
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC. In tesserad this reaches CDescriptors' accept4,
+/// which sheds a queued connection when the process is out of descriptors.
+int tessera_accept(int listener);
+
+/// The peer's credentials (SO_PEERCRED). 0, or -1 and errno.
+int tessera_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
+
+#endif

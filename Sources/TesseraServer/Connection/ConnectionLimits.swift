@@ -1,0 +1,16 @@
+/// The limits a connection is held to (``ServerConfiguration``).
+struct ConnectionLimits: Sendable {
+    var idleTimeoutSeconds: Int64 = 300
+    var frameTimeoutSeconds: Int64 = 10
+    var outputPauseBytes = 256 * 1024
+    var unreadTimeoutSeconds: Int64 = 30
+
+    init() {}
+
+    init(_ configuration: ServerConfiguration) {
+        idleTimeoutSeconds = configuration.idleTimeoutSeconds
+        frameTimeoutSeconds = configuration.frameTimeoutSeconds
+        outputPauseBytes = configuration.outputPauseBytes
+        unreadTimeoutSeconds = configuration.unreadTimeoutSeconds
+    }
+}
