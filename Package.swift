@@ -56,13 +56,12 @@ let package = Package(
                 "LMDBKit", "SodiumKit", "Locking",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        // The Unix-socket server.
+        // The Unix-socket server: its own epoll loop (CEventPoll), NIOCore's ByteBuffer for bytes.
         .target(
             name: "TesseraServer",
             dependencies: [
                 "TesseraCore", "TesseraProtocol", "SodiumKit", "Locking", "CEventPoll",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),

@@ -16,14 +16,16 @@ import Glibc
 final class ConnectionTests: XCTestCase {
     private var dispatcher: FakeDispatcher!
     private var loop: SocketLoop<FakeDispatcher>!
+    private var tracker: ConnectionTracker!
     /// The client's end of the socketpair (blocking, with a receive timeout).
     private var client: Int32 = -1
 
     override func setUpWithError() throws {
         dispatcher = FakeDispatcher(maximumInFlight: 2)
+        tracker = ConnectionTracker()
         loop = try SocketLoop(
             dispatcher: dispatcher, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            tracker: ConnectionTracker(), policy: PeerPolicy(), limits: ConnectionLimits(), maximumConnections: 8)
+            tracker: tracker, policy: PeerPolicy(), limits: ConnectionLimits(), maximumConnections: 8)
         try loop.start(listener: nil)
         var pair: [Int32] = [0, 0]
         XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair), 0)
@@ -37,7 +39,7 @@ final class ConnectionTests: XCTestCase {
 
     override func tearDown() {
         loop.stop()
-        close(client)
+        if client >= 0 { close(client) }
     }
 
     private func frame(_ opcode: Opcode, id: UInt32, body: String = "") -> ByteBuffer {
@@ -95,7 +97,7 @@ final class ConnectionTests: XCTestCase {
 
     private func writeCalls() async -> Int {
         await withCheckedContinuation { continuation in
-            loop.inspect { connections in continuation.resume(returning: connections.first?.writeCalls ?? -1) }
+            loop.inspect { connections, _ in continuation.resume(returning: connections.first?.writeCalls ?? -1) }
         }
     }
 
@@ -219,6 +221,31 @@ final class ConnectionTests: XCTestCase {
         dispatcher.release("slow")
         XCTAssertEqual(try replies(1).map(\.requestID), [1])
         assertClosedByServer()
+    }
+
+    private func loopState() async -> (open: Int, turns: Int) {
+        await withCheckedContinuation { continuation in
+            loop.inspect { connections, turns in continuation.resume(returning: (connections.count, turns)) }
+        }
+    }
+
+    /// A peer that closes with a slow request in flight: the loop does not spin on its hang-up
+    /// while the request runs, and the connection closes once the reply is due.
+    func testAPeerThatHangsUpWithASlowRequestInFlightDoesNotSpinTheLoop() async throws {
+        send(frame(.login, id: 1, body: "slow"), frame(.ping, id: 2))
+        XCTAssertEqual(try replies(1).map(\.requestID), [2])  // the login has started
+        close(client)
+        client = -1
+        let before = await loopState()
+        // A measuring window, not a wait for an event: the loop's turns over 300 ms. Idle, it
+        // turns about ten times a second (its timers); spinning on EPOLLHUP, tens of thousands.
+        try await Task.sleep(for: .milliseconds(300))
+        let after = await loopState()
+        XCTAssertEqual(after.open, 1, "still owed a reply")
+        XCTAssertLessThan(after.turns - before.turns, 50, "the loop spins on the hung-up socket")
+        dispatcher.release("slow")
+        let closed = await tracker.waitUntilAllClosed(timeout: 10)
+        XCTAssertTrue(closed, "the connection closes once its reply is due")
     }
 
     func testDrainingWithNothingInFlightClosesAtOnce() throws {

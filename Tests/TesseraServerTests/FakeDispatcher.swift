@@ -1,7 +1,6 @@
 import Locking
 import Logging
 import NIOCore
-import NIOEmbedded
 import TesseraProtocol
 import XCTest
 

@@ -46,6 +46,8 @@ final class Connection<Dispatcher: RequestDispatching> {
     private var closeAt: UInt64?
     /// The socket's write side wants EPOLLOUT (replies wait for room).
     private var waitingForRoom = false
+    /// In the loop's epoll set (``SocketLoop/updateInterest(_:reading:writing:)`` keeps it).
+    var polled = true
     /// `write(2)` calls made so far (tests check that a read's replies leave in one).
     private(set) var writeCalls = 0
     /// The socket is closed. (The state machine may say `closed` a step earlier: its timeouts
@@ -310,7 +312,9 @@ final class Connection<Dispatcher: RequestDispatching> {
             close()
             return
         }
-        if let since = pausedSince, Self.elapsed(from: since, to: now) >= Self.nanoseconds(limits.unreadTimeoutSeconds), state.unreadTimedOut() == .close {
+        if let since = pausedSince, Self.elapsed(from: since, to: now) >= Self.nanoseconds(limits.unreadTimeoutSeconds),
+            state.unreadTimedOut() == .close
+        {
             logger.info("connection closed: the client left its replies unread", metadata: ["timeout.seconds": "\(limits.unreadTimeoutSeconds)"])
             close()
             return

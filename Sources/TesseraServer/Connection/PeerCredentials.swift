@@ -46,7 +46,6 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-
 extension String {
     /// Reads a small `/proc` file (their size is reported as 0, so read until end of file).
     init(contentsOfProcFile path: String) throws {

@@ -36,6 +36,8 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     /// Accepting paused until then after an accept failure (out of descriptors): no busy loop.
     private var acceptResumesAt: UInt64?
     private var nextTick: UInt64 = 0
+    /// Times `epoll_wait` returned (a test checks that a hung-up peer does not spin the loop).
+    private(set) var turns = 0
     private var thread: Thread?
     private let stopped = Locked(false)
     private let stoppedCondition = NSCondition()
@@ -93,9 +95,9 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
         execute { [self] in adopt(fd, now: Self.now()) }
     }
 
-    /// Runs `body` on the loop's thread with the open connections.
-    func inspect(_ body: @escaping @Sendable ([Connection<Dispatcher>]) -> Void) {
-        execute { [self] in body(Array(connections.values)) }
+    /// Runs `body` on the loop's thread with the open connections and the loop's turns so far.
+    func inspect(_ body: @escaping @Sendable ([Connection<Dispatcher>], Int) -> Void) {
+        execute { [self] in body(Array(connections.values), turns) }
     }
 
     /// Stops accepting and closes the listening socket (on the loop's thread).
@@ -129,12 +131,21 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
 
     // MARK: The loop's thread
 
+    /// What `connection` waits for. Waiting for nothing takes it out of the epoll set: a socket
+    /// whose peer hung up is reported (EPOLLHUP) whatever it is watched for, and would otherwise
+    /// wake the loop at every turn while a slow request it still owes a reply to runs.
     func updateInterest(_ connection: Connection<Dispatcher>, reading: Bool, writing: Bool) {
-        _ = tessera_epoll_control(epoll, connection.fd, 1, reading ? 1 : 0, writing ? 1 : 0, connection.id)
+        if !reading && !writing {
+            if connection.polled { _ = tessera_epoll_remove(epoll, connection.fd) }
+            connection.polled = false
+            return
+        }
+        _ = tessera_epoll_control(epoll, connection.fd, connection.polled ? 1 : 0, reading ? 1 : 0, writing ? 1 : 0, connection.id)
+        connection.polled = true
     }
 
     func remove(_ connection: Connection<Dispatcher>) {
-        _ = tessera_epoll_remove(epoll, connection.fd)
+        if connection.polled { _ = tessera_epoll_remove(epoll, connection.fd) }
         connections[connection.id] = nil
         tracker.closed(connection.id)
     }
@@ -149,6 +160,7 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
         var ready = [tessera_epoll_ready](repeating: tessera_epoll_ready(), count: 256)
         while !stopRequested.withLock({ $0 }) {
             let count = ready.withUnsafeMutableBufferPointer { tessera_epoll_wait(epoll, $0.baseAddress, Int32($0.count), 100) }
+            turns &+= 1
             let now = Self.now()
             if count > 0 {
                 for index in 0..<Int(count) {

@@ -1,7 +1,6 @@
 import Locking
 import Logging
 import NIOCore
-import NIOPosix
 import ServiceLifecycle
 import TesseraCore
 import TesseraProtocol
