@@ -11,9 +11,10 @@
 // listening socket stays readable: the connection would hang until a descriptor frees up. So on
 // that failure accept4 frees its spare descriptor, accepts the queued connection, sends it the
 // prepared frame (`busy`, retry later), closes it and takes the spare back, then reports the
-// failure as before (and the socket loop pauses accepting for a second). Each failure sheds one
-// queued connection. (The daemon also caps its connections below the descriptor limit, so this
-// is the second line: descriptors taken by something else, or the system-wide limit.)
+// failure as before. Each failure sheds one queued connection; the socket loop calls again until
+// the queue is empty (EAGAIN), and pauses accepting for a second only if failures go on. (The
+// daemon also caps its connections below the descriptor limit, so this is the second line:
+// descriptors taken by something else, or the system-wide limit.)
 //
 // accept4 is called only from the socket loop that owns the listening socket: one thread.
 #define _GNU_SOURCE

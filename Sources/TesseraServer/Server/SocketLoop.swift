@@ -207,15 +207,21 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     }
 
     private func accept(now: UInt64) {
+        // Out of descriptors (EMFILE, ENFILE), tesserad's accept4 (CDescriptors) sheds one queued
+        // connection with `busy` per failed call: keep calling until the queue is empty, so every
+        // waiting client hears at once. If failures go on (nothing could be shed), accepting
+        // pauses for a second instead of spinning.
+        var failures = 0
         while listener >= 0 {
             let fd = tessera_accept(listener)
             guard fd >= 0 else {
-                if errno != EAGAIN && errno != EINTR {
-                    // Out of descriptors (EMFILE, ENFILE): accepting pauses a second instead of spinning.
-                    logger.warning("accept failed; accepting pauses for a second", metadata: ["errno": "\(errno)"])
-                    _ = tessera_epoll_control(epoll, listener, 1, 0, 0, Self.listenerToken)
-                    acceptResumesAt = now + 1_000_000_000
-                }
+                let error = errno
+                if error == EAGAIN || error == EINTR { return }
+                failures += 1
+                if error == ECONNABORTED || failures < 64 { continue }
+                logger.warning("accept keeps failing; accepting pauses for a second", metadata: ["errno": "\(error)"])
+                _ = tessera_epoll_control(epoll, listener, 1, 0, 0, Self.listenerToken)
+                acceptResumesAt = now + 1_000_000_000
                 return
             }
             // Round-robin over the loops; a peer loop's turn costs it one wake-up.
