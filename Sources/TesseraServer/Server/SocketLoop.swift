@@ -121,6 +121,7 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     func stop() {
         execute { [self] in
             for connection in Array(connections.values) { connection.close() }
+            peers = []  // the accepting loop is among its peers: end the cycle
         }
         stopRequested.withLock { $0 = true }
         tessera_eventfd_ring(doorbell)
