@@ -236,13 +236,15 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(try replies(1).map(\.requestID), [2])  // the login has started
         close(client)
         client = -1
+        // Three of the loop's own timer ticks (about 0.3 s): idle, it turns once per tick (and
+        // once for this request); spinning on EPOLLHUP, hundreds of thousands of times.
         let before = await loopState()
-        // A measuring window, not a wait for an event: the loop's turns over 300 ms. Idle, it
-        // turns about ten times a second (its timers); spinning on EPOLLHUP, tens of thousands.
-        try await Task.sleep(for: .milliseconds(300))
+        let turnsAfter = await withCheckedContinuation { continuation in
+            loop.afterTicks(3) { turns in continuation.resume(returning: turns) }
+        }
         let after = await loopState()
         XCTAssertEqual(after.open, 1, "still owed a reply")
-        XCTAssertLessThan(after.turns - before.turns, 50, "the loop spins on the hung-up socket")
+        XCTAssertLessThan(turnsAfter - before.turns, 50, "the loop spins on the hung-up socket")
         dispatcher.release("slow")
         let closed = await tracker.waitUntilAllClosed(timeout: 10)
         XCTAssertTrue(closed, "the connection closes once its reply is due")

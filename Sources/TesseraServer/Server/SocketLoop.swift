@@ -38,6 +38,9 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     private var nextTick: UInt64 = 0
     /// Times `epoll_wait` returned (a test checks that a hung-up peer does not spin the loop).
     private(set) var turns = 0
+    /// Timer ticks so far, and what waits for a later one (``afterTicks(_:_:)``).
+    private var ticks = 0
+    private var tickWaiters: [(tick: Int, body: @Sendable (Int) -> Void)] = []
     private var thread: Thread?
     private let stopped = Locked(false)
     private let stoppedCondition = NSCondition()
@@ -98,6 +101,12 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     /// Runs `body` on the loop's thread with the open connections and the loop's turns so far.
     func inspect(_ body: @escaping @Sendable ([Connection<Dispatcher>], Int) -> Void) {
         execute { [self] in body(Array(connections.values), turns) }
+    }
+
+    /// Runs `body` on the loop's thread with its turns so far, once `count` more timer ticks
+    /// (about a tenth of a second each) have passed.
+    func afterTicks(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        execute { [self] in tickWaiters.append((ticks + count, body)) }
     }
 
     /// Stops accepting and closes the listening socket (on the loop's thread).
@@ -179,6 +188,12 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
             if now >= nextTick {
                 nextTick = now + 100_000_000
                 for connection in connections.values { connection.tick(now: now) }
+                ticks += 1
+                if !tickWaiters.isEmpty {
+                    let due = tickWaiters.filter { $0.tick <= ticks }
+                    tickWaiters.removeAll { $0.tick <= ticks }
+                    for waiter in due { waiter.body(turns) }
+                }
                 if let resume = acceptResumesAt, now >= resume, listener >= 0 {
                     acceptResumesAt = nil
                     _ = tessera_epoll_control(epoll, listener, 1, 1, 0, Self.listenerToken)
