@@ -14,12 +14,13 @@ public struct Field<Message>: Sendable {
     public let kind: String
     public let presence: FieldPresence
     @usableFromInline let decode: @Sendable (inout Message, ByteBuffer) throws -> Void
-    @usableFromInline let encode: @Sendable (Message, inout ByteBuffer) throws -> Void
+    /// Appends the field, reading it from the message at the given address.
+    @usableFromInline let encode: @Sendable (UnsafeRawPointer, inout ByteBuffer) throws -> Void
 
     public init(
         tag: UInt8, name: String, kind: String, presence: FieldPresence,
         decode: @escaping @Sendable (inout Message, ByteBuffer) throws -> Void,
-        encode: @escaping @Sendable (Message, inout ByteBuffer) throws -> Void
+        encode: @escaping @Sendable (UnsafeRawPointer, inout ByteBuffer) throws -> Void
     ) {
         self.tag = tag
         self.name = name
@@ -51,28 +52,53 @@ public enum FieldPresence: Sendable, Equatable {
 /// A key path that may be stored in a schema shared across threads.
 public typealias FieldPath<Message, Value> = WritableKeyPath<Message, Value> & Sendable
 
+/// Where a field's stored property lies in its message, found once from the key path when the
+/// schema is built. The encoder reads each field in place through it: a key path read per
+/// field per message went through the runtime's generic metadata cache, and cost most of a
+/// LOGIN reply's encoding.
+@usableFromInline
+struct StoredProperty<Message, Value>: Sendable {
+    @usableFromInline let offset: Int
+
+    init(_ path: any FieldPath<Message, Value>) {
+        guard let offset = MemoryLayout<Message>.offset(of: path as WritableKeyPath<Message, Value>) else {
+            preconditionFailure("a schema field must name a stored property of \(Message.self)")
+        }
+        self.offset = offset
+    }
+
+    /// The property of the message at `message`, read in place.
+    @inlinable
+    subscript(_ message: UnsafeRawPointer) -> Value {
+        unsafeAddress { (message + offset).assumingMemoryBound(to: Value.self) }
+    }
+}
+
 // MARK: Strings
 
 extension Field {
     public static func string(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, String>) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: "string", presence: .required,
             decode: { $0[keyPath: path] = try $1.fieldString(tag) },
-            encode: { try $1.writeField(tag, string: $0[keyPath: path]) })
+            encode: { try $1.writeField(tag, string: stored[$0]) })
     }
 
     public static func string(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, String?>) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: "string", presence: .optional,
             decode: { $0[keyPath: path] = try $1.fieldString(tag) },
-            encode: { message, buffer in if let value = message[keyPath: path] { try buffer.writeField(tag, string: value) } })
+            encode: { message, buffer in if let value = stored[message] { try buffer.writeField(tag, string: value) } })
     }
 
     public static func string(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [String]>) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: "string", presence: .repeated,
             decode: { $0[keyPath: path].append(try $1.fieldString(tag)) },
-            encode: { message, buffer in for value in message[keyPath: path] { try buffer.writeField(tag, string: value) } })
+            encode: { message, buffer in for value in stored[message] { try buffer.writeField(tag, string: value) } })
     }
 }
 
@@ -81,17 +107,29 @@ extension Field {
 extension Field {
     /// A byte string; with `length`, exactly that many bytes.
     public static func bytes(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [UInt8]>, length: Int? = nil) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: "bytes", presence: .required,
             decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
-            encode: { try $1.writeField(tag, bytes: $0[keyPath: path]) })
+            encode: { try $1.writeField(tag, bytes: stored[$0]) })
     }
 
     public static func bytes(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [UInt8]?>, length: Int? = nil) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: "bytes", presence: .optional,
             decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
-            encode: { message, buffer in if let value = message[keyPath: path] { try buffer.writeField(tag, bytes: value) } })
+            encode: { message, buffer in if let value = stored[message] { try buffer.writeField(tag, bytes: value) } })
+    }
+
+    /// An optional byte string held as a plain `[UInt8]`: absent reads as empty, and empty is
+    /// not written.
+    public static func optionalBytes(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [UInt8]>) -> Field {
+        let stored = StoredProperty(path)
+        return Field(
+            tag: tag, name: name, kind: "bytes", presence: .optional,
+            decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: nil) },
+            encode: { message, buffer in if !stored[message].isEmpty { try buffer.writeField(tag, bytes: stored[message]) } })
     }
 }
 
@@ -102,20 +140,22 @@ extension Field {
         _ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T>,
         allowed: ClosedRange<T>? = nil
     ) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: integerKind(T.self), presence: .required,
             decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
-            encode: { $1.writeField(tag, integer: $0[keyPath: path]) })
+            encode: { $1.writeField(tag, integer: stored[$0]) })
     }
 
     public static func integer<T: FixedWidthInteger & Sendable>(
         _ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T?>,
         allowed: ClosedRange<T>? = nil
     ) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: integerKind(T.self), presence: .optional,
             decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
-            encode: { message, buffer in if let value = message[keyPath: path] { buffer.writeField(tag, integer: value) } })
+            encode: { message, buffer in if let value = stored[message] { buffer.writeField(tag, integer: value) } })
     }
 
     /// An optional integer read as `defaultValue` when absent and written only when it differs.
@@ -123,21 +163,23 @@ extension Field {
         _ tag: UInt8, _ name: String, _ path: any FieldPath<Message, T>,
         default defaultValue: T, allowed: ClosedRange<T>? = nil
     ) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: integerKind(T.self), presence: .optional,
             decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
             encode: { message, buffer in
-                let value = message[keyPath: path]
+                let value = stored[message]
                 if value != defaultValue { buffer.writeField(tag, integer: value) }
             })
     }
 
     /// A `u8` that is 1 (yes) or 0 (no); absent means no, and only yes is written.
     public static func flag(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, Bool>) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: "u8", presence: .optional,
             decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: 0...1 as ClosedRange<UInt8>) == 1 },
-            encode: { message, buffer in if message[keyPath: path] { buffer.writeField(tag, integer: UInt8(1)) } })
+            encode: { message, buffer in if stored[message] { buffer.writeField(tag, integer: UInt8(1)) } })
     }
 
     static func integerKind<T: FixedWidthInteger>(_ type: T.Type) -> String {
@@ -149,34 +191,40 @@ extension Field {
 
 extension Field {
     public static func message<Nested: SchemaMessage>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, Nested>) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .required,
             decode: { $0[keyPath: path] = try Nested(decoding: $1) },
-            encode: { message, buffer in try buffer.writeField(tag) { try message[keyPath: path].encode(into: &$0) } })
+            encode: { message, buffer in try buffer.writeField(tag) { try Nested.encode(at: message + stored.offset, into: &$0) } })
     }
 
     public static func message<Nested: SchemaMessage>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, Nested?>) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .optional,
             decode: { $0[keyPath: path] = try Nested(decoding: $1) },
             encode: { message, buffer in
-                if let nested = message[keyPath: path] { try buffer.writeField(tag) { try nested.encode(into: &$0) } }
+                if let nested = stored[message] { try buffer.writeField(tag) { try nested.encode(into: &$0) } }
             })
     }
 
     public static func message<Nested: SchemaMessage>(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [Nested]>) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .repeated,
             decode: { $0[keyPath: path].append(try Nested(decoding: $1)) },
             encode: { message, buffer in
-                for nested in message[keyPath: path] { try buffer.writeField(tag) { try nested.encode(into: &$0) } }
+                try stored[message].withUnsafeBufferPointer { list in
+                    for index in list.indices { try buffer.writeField(tag) { try Nested.encode(at: list.baseAddress! + index, into: &$0) } }
+                }
             })
     }
 
     /// A key/value map as a repeated nested ``Setting`` (written in key order); a key given
     /// twice is an `invalid-argument`.
     public static func settings(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [String: String]>) -> Field {
-        Field(
+        let stored = StoredProperty(path)
+        return Field(
             tag: tag, name: name, kind: Setting.schema.wireName, presence: .repeated,
             decode: { message, value in
                 let setting = try Setting(decoding: value)
@@ -185,7 +233,7 @@ extension Field {
                 }
             },
             encode: { message, buffer in
-                for (key, value) in message[keyPath: path].sorted(by: { $0.key < $1.key }) {
+                for (key, value) in stored[message].sorted(by: { $0.key < $1.key }) {
                     try buffer.writeField(tag) { try Setting(key: key, value: value).encode(into: &$0) }
                 }
             })
@@ -198,10 +246,11 @@ extension Field {
     /// `field` of the message stored at `path`, written at this message's level (the fields
     /// of a nested struct flattened into its parent's tag space).
     public static func embedding<Inner>(_ field: Field<Inner>, at path: any FieldPath<Message, Inner>) -> Field<Message> {
-        Field<Message>(
+        let stored = StoredProperty(path)
+        return Field<Message>(
             tag: field.tag, name: field.name, kind: field.kind, presence: field.presence,
             decode: { message, value in try field.decode(&message[keyPath: path], value) },
-            encode: { message, buffer in try field.encode(message[keyPath: path], &buffer) })
+            encode: { message, buffer in try field.encode(message + stored.offset, &buffer) })
     }
 }
 

@@ -48,7 +48,15 @@ extension SchemaMessage {
     }
 
     public func encode(into buffer: inout ByteBuffer) throws {
-        for field in Self.schema.fields { try field.encode(self, &buffer) }
+        try withUnsafePointer(to: self) { try Self.encode(at: UnsafeRawPointer($0), into: &buffer) }
+    }
+
+    /// Appends the fields of the message at `message`, read in place (a nested message is
+    /// encoded where it lies in its parent, not copied out first).
+    static func encode(at message: UnsafeRawPointer, into buffer: inout ByteBuffer) throws {
+        try schema.fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices { try fields[index].encode(message, &buffer) }
+        }
     }
 
     public func validate() throws {}

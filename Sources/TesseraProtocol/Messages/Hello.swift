@@ -69,14 +69,8 @@ public struct PingMessage: SchemaMessage {
     public static let schema = MessageSchema<Self>(
         "PING",
         [
-            .bytes(1, "payload", \.optionalPayload)
+            .optionalBytes(1, "payload", \.payload)
         ])
-
-    /// The payload as the wire sees it: absent when empty.
-    var optionalPayload: [UInt8]? {
-        get { payload.isEmpty ? nil : payload }
-        set { payload = newValue ?? [] }
-    }
 
     public func validate() throws {
         guard payload.count <= Self.maximumPayload else {

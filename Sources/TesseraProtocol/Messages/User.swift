@@ -86,28 +86,29 @@ public enum UserSelector: SchemaMessage {
 extension Field {
     /// The five fields of a ``UserSelector`` stored at `path`: exactly one must be present.
     public static func userSelector(_ path: any FieldPath<Message, UserSelector>) -> [Field] {
-        [
+        let stored = StoredProperty(path)
+        return [
             Field(
                 tag: 1, name: "id", kind: "u64", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .id(try $1.fieldInteger(1)) },
-                encode: { message, buffer in if case .id(let id) = message[keyPath: path] { buffer.writeField(1, integer: id) } }),
+                encode: { message, buffer in if case .id(let id) = stored[message] { buffer.writeField(1, integer: id) } }),
             Field(
                 tag: 2, name: "username", kind: "string", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .username(try $1.fieldString(2)) },
-                encode: { message, buffer in if case .username(let name) = message[keyPath: path] { try buffer.writeField(2, string: name) } }),
+                encode: { message, buffer in if case .username(let name) = stored[message] { try buffer.writeField(2, string: name) } }),
             Field(
                 tag: 3, name: "email", kind: "string", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .email(try $1.fieldString(3)) },
-                encode: { message, buffer in if case .email(let email) = message[keyPath: path] { try buffer.writeField(3, string: email) } }),
+                encode: { message, buffer in if case .email(let email) = stored[message] { try buffer.writeField(3, string: email) } }),
             Field(
                 tag: 8, name: "phone", kind: "string", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .phone(try $1.fieldString(8)) },
-                encode: { message, buffer in if case .phone(let phone) = message[keyPath: path] { try buffer.writeField(8, string: phone) } }),
+                encode: { message, buffer in if case .phone(let phone) = stored[message] { try buffer.writeField(8, string: phone) } }),
             Field(
                 tag: 31, name: "session_token", kind: "string", presence: .oneOf("user"),
                 decode: { $0[keyPath: path] = .sessionToken(try $1.fieldString(31)) },
                 encode: { message, buffer in
-                    if case .sessionToken(let token) = message[keyPath: path] { try buffer.writeField(31, string: token) }
+                    if case .sessionToken(let token) = stored[message] { try buffer.writeField(31, string: token) }
                 }),
         ]
     }

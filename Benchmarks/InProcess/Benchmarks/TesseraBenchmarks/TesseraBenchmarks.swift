@@ -84,6 +84,22 @@ let benchmarks: @Sendable () -> Void = {
             blackHole((token.readableBytes, out.readableBytes))
         }
     }
+    Benchmark("codec: encode a LOGIN or REFRESH reply (the schema encoder, a nested USER)") { benchmark in
+        var user = UserInfo(id: 1, username: "bench", email: "bench@example.com", createdAt: 1_767_312_000_000, roles: ["user"])
+        user.lastLoginAt = 1_767_312_000_000
+        let reply = LoginResponse(
+            token: String(decoding: fixture.tokens[0], as: UTF8.self), sessionID: Array(repeating: 7, count: 16),
+            expiresAt: 1_767_312_900_000, user: user, refreshToken: String(decoding: fixture.tokens[1], as: UTF8.self),
+            refreshExpiresAt: 1_769_904_000_000)
+        var out = ByteBuffer()
+        out.reserveCapacity(1 << 16)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            out.clear()
+            try reply.encode(into: &out)
+            blackHole(out.readableBytes)
+        }
+    }
     Benchmark("argon2id verify, libsodium INTERACTIVE", configuration: .init(maxDuration: .seconds(seconds), maxIterations: 20)) { benchmark in
         let hasher = PasswordHasher.interactive
         var bytes = Array("bench-password-1".utf8)
