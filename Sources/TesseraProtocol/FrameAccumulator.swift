@@ -29,6 +29,13 @@ public struct FrameAccumulator {
         }
     }
 
+    /// Moves the bytes still held (an incomplete frame, or frames left for later) into a buffer
+    /// of their own, so the buffer they were received in can be reused for the next read.
+    public mutating func keepOwnCopy() {
+        guard let held = buffer else { return }
+        buffer = ByteBuffer(bytes: held.readableBytesView)
+    }
+
     /// The next whole frame, or `nil` until more bytes arrive. Throws ``ProtocolError`` for a
     /// length field out of bounds: the stream cannot be resynchronised after that.
     @inlinable

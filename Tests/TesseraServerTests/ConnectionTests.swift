@@ -250,6 +250,60 @@ final class ConnectionTests: XCTestCase {
         XCTAssertTrue(closed, "the connection closes once its reply is due")
     }
 
+    /// Where the loop's read buffer keeps its bytes now (read on the loop's thread).
+    private func readBufferAddress() async -> UInt {
+        let loop = self.loop!
+        return await withCheckedContinuation { continuation in
+            loop.inspect { _, _ in
+                continuation.resume(returning: loop.readBuffer.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) })
+            }
+        }
+    }
+
+    /// The loop's connections read into one buffer, so an idle connection holds none. A
+    /// half-received frame and a slow request's body are copied out of it; had either kept a
+    /// reference, the next read (here another connection's) would have had to allocate a new
+    /// buffer.
+    func testAnIncompleteFrameAndASlowBodyLeaveTheSharedReadBufferFree() async throws {
+        var pair: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair), 0)
+        let other = pair[0]
+        defer { close(other) }
+        XCTAssertEqual(fcntl(pair[1], F_SETFL, fcntl(pair[1], F_GETFL) | O_NONBLOCK), 0)
+        loop.serve(pair[1])
+
+        send(frame(.ping, id: 1))
+        XCTAssertEqual(try replies(1).map(\.requestID), [1])
+        let first = await readBufferAddress()
+
+        let mine = String(repeating: "m", count: 900)
+        var split = frame(.ping, id: 4, body: mine)
+        let head = split.readSlice(length: 450)!
+        send(frame(.login, id: 2, body: "slow"), frame(.ping, id: 3), head)
+        XCTAssertEqual(try replies(1).map(\.requestID), [3])  // that read is done: the login runs, half a frame waits
+
+        var theirs = frame(.ping, id: 10, body: String(repeating: "t", count: 1000))
+        let sent = theirs.withUnsafeReadableBytes { Glibc.send(other, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        XCTAssertEqual(sent, theirs.readableBytes)
+        var echoed = 0  // the echo is as long as the request
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        while echoed < theirs.readableBytes {
+            let got = recv(other, &scratch, scratch.count, 0)
+            guard got > 0 else { return XCTFail("the other connection ended") }
+            echoed += got
+        }
+        theirs.clear()
+        let afterOthersRead = await readBufferAddress()
+        XCTAssertEqual(afterOthersRead, first, "something still held the read buffer, so the next read allocated another")
+
+        send(split)
+        let ping = try replies(1)
+        XCTAssertEqual(ping.map(\.requestID), [4])
+        XCTAssertEqual(ping.first.map { String(buffer: $0.body) }, mine)
+        dispatcher.release("slow")  // found by its body
+        XCTAssertEqual(try replies(1).map(\.requestID), [2])
+    }
+
     func testDrainingWithNothingInFlightClosesAtOnce() throws {
         send(frame(.ping, id: 1))
         XCTAssertEqual(try replies(1).map(\.requestID), [1])  // served

@@ -28,7 +28,6 @@ final class Connection<Dispatcher: RequestDispatching> {
     private var pendingVerifies: [Frame] = []
     /// Replies not yet taken by the socket, in order.
     private var replies = ByteBuffer()
-    private var input = ByteBuffer()
     private let limits: ConnectionLimits
     private let overLimit: Bool
     /// Holds one of the tracker's connection slots (given back at close).
@@ -74,9 +73,6 @@ final class Connection<Dispatcher: RequestDispatching> {
         state = ConnectionStateMachine(peer: peerClass, maximumSlowInFlight: Int(dispatcher.maximumInFlight))
         frames = FrameAccumulator(maximumLength: dispatcher.maximumFrameLength)
         lastFrameAt = now
-        replies.reserveCapacity(4096)
-        input.reserveCapacity(Self.readSize)
-        pendingVerifies.reserveCapacity(64)
     }
 
     /// Bytes asked of one `read(2)`.
@@ -131,6 +127,12 @@ final class Connection<Dispatcher: RequestDispatching> {
     /// The socket is readable (or hung up).
     func readable(now: UInt64) {
         guard !isClosed, !paused, !inputClosed else { return }
+        // The loop's read buffer, lent for this read: whatever still refers to it when the read
+        // is done (an incomplete frame, a slow request's body) is copied out first, so the next
+        // connection finds it free again.
+        var input = ByteBuffer()
+        swap(&input, &loop.readBuffer)
+        defer { swap(&input, &loop.readBuffer) }
         input.clear()
         var result = 0
         input.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { raw in
@@ -153,6 +155,7 @@ final class Connection<Dispatcher: RequestDispatching> {
         swap(&accumulator, &frames)
         accumulator.append(&input)
         processFrames(&accumulator, now: now)
+        accumulator.keepOwnCopy()
         swap(&accumulator, &frames)
         answerPendingVerifies()
         flush()
@@ -261,7 +264,8 @@ final class Connection<Dispatcher: RequestDispatching> {
             return
         }
         if replies.readableBytes == 0 {
-            replies.clear()
+            // An idle connection keeps a small reply buffer, not the largest it ever needed.
+            if replies.capacity > Self.readSize { replies = ByteBuffer() } else { replies.clear() }
             if waitingForRoom {
                 waitingForRoom = false
                 loop.updateInterest(self, reading: !paused && !inputClosed, writing: false)
@@ -348,6 +352,10 @@ final class Connection<Dispatcher: RequestDispatching> {
     // MARK: Slow requests
 
     private func startSlow(_ frame: Frame) {
+        // The body is a slice of the loop's read buffer: the task takes a copy of its few bytes.
+        var copy = frame
+        copy.body = ByteBuffer(bytes: frame.body.readableBytesView)
+        let frame = copy
         let (dispatcher, peer, loop, id) = (self.dispatcher, state.peer, self.loop, self.id)
         Task {
             let result: Result<ByteBuffer, any Error>

@@ -2,6 +2,7 @@ import CEventPoll
 import Foundation
 import Locking
 import Logging
+import NIOCore
 import TesseraProtocol
 
 #if canImport(Glibc)
@@ -27,6 +28,10 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     private var listener: Int32 = -1
     /// Connections by id (the epoll token); ids start above the two reserved tokens.
     private var connections: [UInt64: Connection<Dispatcher>] = [:]
+    /// What each `read(2)` of this loop's connections reads into, one at a time: a connection
+    /// keeps only the bytes of a frame still incomplete, so an idle connection costs no read
+    /// buffer of its own.
+    var readBuffer = ByteBuffer()
     private let mailbox = Locked<[(UInt64?, @Sendable (Connection<Dispatcher>) -> Void, (@Sendable () -> Void)?)]>([])
     private let stopRequested = Locked(false)
     /// The loops accepted connections are spread over, this one included (set before
