@@ -11,6 +11,8 @@ public struct FrameAccumulator {
     /// The largest accepted value of the length field.
     public let maximumLength: UInt32
     @usableFromInline var buffer: ByteBuffer?
+    /// ``buffer`` is the buffer last appended, not a copy: the caller may want it back.
+    @usableFromInline var holdsReceivedBuffer = false
 
     public init(maximumLength: UInt32) {
         self.maximumLength = maximumLength
@@ -24,6 +26,7 @@ public struct FrameAccumulator {
     public mutating func append(_ bytes: inout ByteBuffer) {
         if buffer == nil {
             buffer = bytes
+            holdsReceivedBuffer = true
         } else {
             buffer!.writeBuffer(&bytes)
         }
@@ -32,8 +35,9 @@ public struct FrameAccumulator {
     /// Moves the bytes still held (an incomplete frame, or frames left for later) into a buffer
     /// of their own, so the buffer they were received in can be reused for the next read.
     public mutating func keepOwnCopy() {
-        guard let held = buffer else { return }
+        guard holdsReceivedBuffer, let held = buffer else { return }
         buffer = ByteBuffer(bytes: held.readableBytesView)
+        holdsReceivedBuffer = false
     }
 
     /// The next whole frame, or `nil` until more bytes arrive. Throws ``ProtocolError`` for a
@@ -42,7 +46,10 @@ public struct FrameAccumulator {
     public mutating func next() throws -> Frame? {
         guard buffer != nil else { return nil }
         if let frame = try FrameDecoder.decodeFrame(from: &buffer!, maximumLength: maximumLength) { return frame }
-        if buffer!.readableBytes == 0 { buffer = nil }
+        if buffer!.readableBytes == 0 {
+            buffer = nil
+            holdsReceivedBuffer = false
+        }
         return nil
     }
 }

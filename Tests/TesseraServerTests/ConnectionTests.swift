@@ -27,14 +27,19 @@ final class ConnectionTests: XCTestCase {
             dispatcher: dispatcher, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             tracker: tracker, policy: PeerPolicy(), limits: ConnectionLimits(), maximumConnections: 8)
         try loop.start(listener: nil)
+        client = servedSocketPair()
+    }
+
+    /// A socketpair whose server end the loop serves; returns the client's end (blocking, with
+    /// a 10 s receive timeout).
+    private func servedSocketPair() -> Int32 {
         var pair: [Int32] = [0, 0]
         XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair), 0)
-        client = pair[0]
-        let server = pair[1]
-        XCTAssertEqual(fcntl(server, F_SETFL, fcntl(server, F_GETFL) | O_NONBLOCK), 0)
+        XCTAssertEqual(fcntl(pair[1], F_SETFL, fcntl(pair[1], F_GETFL) | O_NONBLOCK), 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        loop.serve(server)
+        setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        loop.serve(pair[1])
+        return pair[0]
     }
 
     override func tearDown() {
@@ -265,12 +270,8 @@ final class ConnectionTests: XCTestCase {
     /// reference, the next read (here another connection's) would have had to allocate a new
     /// buffer.
     func testAnIncompleteFrameAndASlowBodyLeaveTheSharedReadBufferFree() async throws {
-        var pair: [Int32] = [0, 0]
-        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair), 0)
-        let other = pair[0]
+        let other = servedSocketPair()
         defer { close(other) }
-        XCTAssertEqual(fcntl(pair[1], F_SETFL, fcntl(pair[1], F_GETFL) | O_NONBLOCK), 0)
-        loop.serve(pair[1])
 
         send(frame(.ping, id: 1))
         XCTAssertEqual(try replies(1).map(\.requestID), [1])
@@ -282,7 +283,7 @@ final class ConnectionTests: XCTestCase {
         send(frame(.login, id: 2, body: "slow"), frame(.ping, id: 3), head)
         XCTAssertEqual(try replies(1).map(\.requestID), [3])  // that read is done: the login runs, half a frame waits
 
-        var theirs = frame(.ping, id: 10, body: String(repeating: "t", count: 1000))
+        let theirs = frame(.ping, id: 10, body: String(repeating: "t", count: 1000))
         let sent = theirs.withUnsafeReadableBytes { Glibc.send(other, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         XCTAssertEqual(sent, theirs.readableBytes)
         var echoed = 0  // the echo is as long as the request
@@ -292,7 +293,6 @@ final class ConnectionTests: XCTestCase {
             guard got > 0 else { return XCTFail("the other connection ended") }
             echoed += got
         }
-        theirs.clear()
         let afterOthersRead = await readBufferAddress()
         XCTAssertEqual(afterOthersRead, first, "something still held the read buffer, so the next read allocated another")
 
