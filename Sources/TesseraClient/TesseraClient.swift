@@ -308,7 +308,7 @@ public final class TesseraClient: Sendable {
 
     /// Sends `request` as `operation` and decodes its reply; an error frame throws
     /// ``TesseraClientError/server(_:)``.
-    public func call<Request, Reply>(_ operation: Operation<Request, Reply>, _ request: Request) async throws -> Reply {
+    public func call<Request, Reply, Names>(_ operation: Operation<Request, Reply, Names>, _ request: Request) async throws -> Reply {
         let body: ByteBuffer
         do {
             body = try request.encoded()

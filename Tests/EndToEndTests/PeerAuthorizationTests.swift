@@ -53,6 +53,14 @@ final class PeerAuthorizationTests: XCTestCase {
         XCTAssertEqual(try asNobody(cli, ["--socket", socket, "verify", token]).status, 0)
         let signup = try asNobody(cli, ["--socket", socket, "user", "add", "bob"], input: "correct horse\n")
         XCTAssertEqual(signup.status, 0, "sign-up is an application operation: \(signup.stderr)")
+        // Sign-up cannot mint an administrator: roles and the rest are an administrator's.
+        for extra in [["--role", "admin"], ["--service"]] {
+            let escalation = try asNobody(cli, ["--socket", socket, "user", "add", "trudy"] + extra, input: "correct horse\n")
+            XCTAssertNotEqual(escalation.status, 0, "\(extra)")
+            XCTAssertTrue(escalation.stderr.contains("forbidden"), "\(extra): \(escalation.stderr)")
+        }
+        let trudy = try runCommand(DaemonProcess.tessera, ["--socket", socket, "user", "show", "trudy"])
+        XCTAssertTrue(trudy.stderr.contains("not-found"), "no account was made: \(trudy.stderr)")
 
         let administrative: [([String], String?)] = [
             (["user", "passwd", "alice"], "battery staple\n"), (["user", "list"], nil), (["user", "show", "alice"], nil),

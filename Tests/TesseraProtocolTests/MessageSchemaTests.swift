@@ -136,6 +136,11 @@ final class MessageSchemaTests: XCTestCase {
     }
 
     func testEveryOperationIsDeclaredOnce() {
-        XCTAssertEqual(Set(Operations.messageNames.keys), Set(Opcode.allCases))
+        XCTAssertEqual(Operations.all.map(\.opcode), Opcode.allCases, "Operations.all holds every opcode once, in opcode order")
+        for operation in Operations.all {
+            XCTAssertEqual(Operations.facts(of: operation.opcode), operation)
+            XCTAssertEqual(operation.opcode.answering, operation.answering, operation.name)
+            XCTAssertEqual(operation.opcode.admitsApplications, operation.access != .admin, operation.name)
+        }
     }
 }

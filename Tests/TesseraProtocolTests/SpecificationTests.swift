@@ -36,7 +36,8 @@ final class SpecificationTests: XCTestCase {
 
     /// The rows of the table right after the line `**name**`: the cells of each row.
     private func table(named name: String) -> [[String]]? {
-        let lines = Self.spec.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Trimmed: a table may sit inside a list item.
+        let lines = Self.spec.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let caption = lines.firstIndex(of: "**\(name)**") else { return nil }
         var rows: [[String]] = []
         for line in lines[(caption + 1)...].drop(while: { $0.isEmpty }) {
@@ -79,9 +80,17 @@ final class SpecificationTests: XCTestCase {
             case .slow: "slow"
             }
         }
-        let declared = Opcode.allCases.map { opcode -> [String] in
-            let names = Operations.messageNames[opcode]!
-            return [String(format: "0x%02X", opcode.rawValue), "\(opcode.specName)", answered(opcode.answering), names.request, names.reply]
+        let declared = Operations.all.map { operation -> [String] in
+            [String(format: "0x%02X", operation.opcode.rawValue), operation.name, answered(operation.answering), operation.request, operation.reply]
+        }
+        XCTAssertEqual(rows, declared)
+    }
+
+    /// §10's access table is the declarations' ``Access``: one row per operation.
+    func testTheAccessTableIsTheOperationsDeclarations() throws {
+        let rows = try XCTUnwrap(table(named: "Access"), "PROTOCOL.md has no table captioned **Access**")
+        let declared = Operations.all.map { operation -> [String] in
+            [String(format: "0x%02X", operation.opcode.rawValue), operation.name, operation.access.rawValue]
         }
         XCTAssertEqual(rows, declared)
     }
@@ -102,21 +111,5 @@ final class SpecificationTests: XCTestCase {
             }
         }
         return Array(rows.dropFirst(2))
-    }
-}
-
-extension Opcode {
-    /// The operation's name in the spec: `createUser` → `CREATE_USER`, `listAPIKeys` →
-    /// `LIST_API_KEYS` (a run of capitals is one word).
-    var specName: String {
-        let characters = Array("\(self)")
-        var name = ""
-        for (index, character) in characters.enumerated() {
-            let previousIsUpper = index > 0 && characters[index - 1].isUppercase
-            let nextIsLower = index + 1 < characters.count && characters[index + 1].isLowercase
-            if character.isUppercase && index > 0 && (!previousIsUpper || nextIsLower) { name += "_" }
-            name += character.uppercased()
-        }
-        return name
     }
 }

@@ -64,7 +64,7 @@ final class ConnectionStateMachineTests: XCTestCase {
         var machine = ConnectionStateMachine(peer: .application, maximumSlowInFlight: 4)
         XCTAssertEqual(machine.connected(), .serve)
         // GET_USER, UPDATE_USER, LIST_SESSIONS and REVOKE_SESSION pass here; the dispatcher
-        // holds them to the user of the request's session token (SelfService).
+        // holds them to the user of the request's session token (Authorization).
         for opcode in [
             Opcode.hello, .ping, .createUser, .login, .refresh, .logout, .validate, .newValidationCode, .changePassword, .getUser,
             .updateUser, .listSessions, .revokeSession,

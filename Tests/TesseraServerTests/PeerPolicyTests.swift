@@ -33,7 +33,7 @@ final class PeerPolicyTests: XCTestCase {
 
     func testApplicationsMayUseOnlyTheWebOperations() {
         let allowed = Set(Opcode.allCases.filter { PeerClass.application.permits($0) })
-        XCTAssertEqual(allowed, PeerPolicy.applicationOperations)
+        XCTAssertEqual(allowed, Set(Operations.all.filter { $0.access != .admin }.map(\.opcode)))
         XCTAssertFalse(PeerClass.application.permits(.setPassword))
         XCTAssertTrue(Opcode.allCases.allSatisfy { PeerClass.admin.permits($0) })
         XCTAssertFalse(Opcode.allCases.contains { PeerClass.refused.permits($0) })
@@ -44,30 +44,5 @@ final class PeerPolicyTests: XCTestCase {
         let count = Int(getgroups(Int32(groups.count), &groups))
         XCTAssertGreaterThanOrEqual(count, 0)
         XCTAssertEqual(PeerCredentials.supplementaryGroups(of: getpid()), Set(groups.prefix(count).map { UInt32($0) }))
-    }
-}
-
-/// `Protocol/PROTOCOL.md`'s table of application operations is ``PeerPolicy/applicationOperations``.
-final class PeerPolicySpecificationTests: XCTestCase {
-    func testTheSpecsApplicationTableIsThePolicy() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Protocol/PROTOCOL.md")
-        let spec = try String(contentsOf: url, encoding: .utf8)
-        let lines = spec.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let caption = try XCTUnwrap(lines.firstIndex(of: "**Application operations**"))
-        let rows = lines[(caption + 1)...].drop(while: { $0.isEmpty }).prefix(while: { $0.hasPrefix("|") }).dropFirst(2)
-        var documented: [UInt8: String] = [:]
-        for row in rows {
-            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            let opcode = try XCTUnwrap(UInt8(cells[0].dropFirst(2), radix: 16), row)
-            documented[opcode] = cells[2]
-        }
-        let declared = Dictionary(
-            uniqueKeysWithValues: Opcode.allCases.map { opcode in
-                let answer =
-                    !PeerClass.application.permits(opcode) ? "no" : PeerPolicy.selfServiceOperations.contains(opcode) ? "self" : "yes"
-                return (opcode.rawValue, answer)
-            })
-        XCTAssertEqual(documented, declared)
     }
 }

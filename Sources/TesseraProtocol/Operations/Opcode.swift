@@ -77,30 +77,26 @@ public enum ProtocolVersion {
     public static let current: UInt16 = 1
 }
 
-/// How a server answers an operation; part of each operation's description, so the server's
-/// routing and the spec's table (`Protocol/PROTOCOL.md` §4) come from one place.
+/// How a server answers an operation; part of each operation's declaration (``Operation``), so
+/// the server's routing and the spec's table (`Protocol/PROTOCOL.md` §5) come from one place.
 public enum Answering: Sendable, Equatable {
     /// Answered at once from a read snapshot (cheap; not counted against `max_in_flight`).
     case inline
     /// Answered at the end of the read burst with every other VERIFY of the burst, in one
     /// snapshot (not counted against `max_in_flight`).
     case verifyBatch
-    /// Runs off the event loop: argon2id or a durable commit. Counted against `max_in_flight`.
+    /// Runs off the socket thread: argon2id, a durable commit or a listing. Counted against
+    /// `max_in_flight`.
     case slow
 }
 
 extension Opcode {
-    /// How the server answers this operation.
-    public var answering: Answering {
-        switch self {
-        case .verify: .verifyBatch
-        case .hello, .ping, .getUser, .listKeys, .jwks, .twoFactorStatus, .verifyAPIKey: .inline
-        // Listings are built off the event loop: a page of 1,000 costs more than a verify should wait.
-        case .createUser, .setUserState, .unlockUser, .updateUser, .changePassword, .setPassword, .deleteUser, .listUsers,
-            .validate, .newValidationCode, .login, .logout, .refresh, .listSessions, .revokeSession, .revokeAllSessions,
-            .rotateKey, .retireKey, .rotateMasterKey, .enrolTwoFactor, .confirmTwoFactor, .disableTwoFactor, .regenerateRecoveryCodes,
-            .createAPIKey, .listAPIKeys, .revokeAPIKey, .revokeAllAPIKeys:
-            .slow
-        }
-    }
+    /// How the server answers this operation (from its declaration in ``Operations``).
+    @inline(__always)
+    public var answering: Answering { Operations.routing[Int(rawValue)].answering }
+
+    /// Whether an application peer may use this operation at all (its ``Access`` is not
+    /// ``Access/admin``); which user it may act on is checked when the request is answered.
+    @inline(__always)
+    public var admitsApplications: Bool { Operations.routing[Int(rawValue)].admitsApplications }
 }

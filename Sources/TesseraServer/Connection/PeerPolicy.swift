@@ -10,16 +10,18 @@ import Darwin
 public enum PeerClass: String, Sendable, Equatable {
     /// Every operation: operators and the daemon's own tools.
     case admin
-    /// What a web process needs (``PeerPolicy/applicationOperations``).
+    /// What a web process needs: the operations whose ``TesseraProtocol/Access`` is not `admin`.
     case application
     /// Nothing: answered with one `forbidden` frame and closed.
     case refused
 
-    /// Whether this class may use `opcode`.
+    /// Whether this class may use `opcode` at all (its declared ``TesseraProtocol/Access``). The
+    /// user a request acts on is checked when it is answered (`Authorization`).
+    @inline(__always)
     public func permits(_ opcode: Opcode) -> Bool {
         switch self {
         case .admin: true
-        case .application: PeerPolicy.applicationOperations.contains(opcode)
+        case .application: opcode.admitsApplications
         case .refused: false
         }
     }
@@ -43,21 +45,6 @@ public struct PeerPolicy: Sendable, Equatable {
     public var socketGID: UInt32 = getegid()
 
     public init() {}
-
-    /// The operations an application peer may use. GET_USER, UPDATE_USER, LIST_SESSIONS and
-    /// REVOKE_SESSION only in their self-service form, for the user of a session token the
-    /// request carries (``SelfService`` checks it when the request is answered).
-    public static let applicationOperations: Set<Opcode> = [
-        .hello, .ping, .createUser, .login, .verify, .refresh, .logout, .validate, .newValidationCode, .changePassword,
-        .getUser, .updateUser, .listSessions, .revokeSession, .jwks, .twoFactorStatus, .enrolTwoFactor, .confirmTwoFactor,
-        .disableTwoFactor, .regenerateRecoveryCodes, .createAPIKey, .listAPIKeys, .revokeAPIKey, .revokeAllAPIKeys, .verifyAPIKey,
-    ]
-
-    /// The application operations that act only on the user of a session token.
-    public static let selfServiceOperations: Set<Opcode> = [
-        .getUser, .updateUser, .listSessions, .revokeSession, .twoFactorStatus, .enrolTwoFactor, .confirmTwoFactor, .disableTwoFactor,
-        .regenerateRecoveryCodes, .createAPIKey, .listAPIKeys, .revokeAPIKey, .revokeAllAPIKeys,
-    ]
 
     public func classify(_ peer: PeerCredentials) -> PeerClass {
         if peer.uid == 0 || peer.uid == daemonUID || adminUIDs.contains(peer.uid) || !peer.groups.isDisjoint(with: adminGIDs) {

@@ -1,54 +1,113 @@
 import NIOCore
 import TesseraProtocol
 
-/// Opcode → the closure that answers it. Each operation is registered once, typed by its
-/// ``TesseraProtocol/Operation``: the table decodes the request, runs the closure and encodes
-/// the reply, so no handler touches a tag or a frame.
+/// Opcode → the handler that answers it, each registered once against its
+/// ``TesseraProtocol/Operation`` declaration.
+///
+/// The table decodes the request, authorizes it (``Authorization``: the peer, what an
+/// application may send, the user it names) and only then runs the handler, then encodes the
+/// reply: no handler touches a tag, a frame or the peer's class. A handler of an operation that
+/// acts on a user receives that user resolved (``AuthorizedUser``); the declaration's subject
+/// type decides which registration applies, so the check cannot be left out.
 struct OperationTable: Sendable {
     typealias InlineAnswer = @Sendable (Frame, PeerClass, inout ByteBuffer) throws -> Void
     typealias SlowAnswer = @Sendable (Frame, PeerClass) async throws -> ByteBuffer
 
+    let authorization: Authorization
     private var inlineAnswers = [InlineAnswer?](repeating: nil, count: 256)
     private var slowAnswers = [SlowAnswer?](repeating: nil, count: 256)
+    /// How many times each opcode was registered (VERIFY's batch included).
+    private var registrations = [Int](repeating: 0, count: 256)
 
-    /// Registers an operation answered at once, on the event loop, from a read snapshot.
-    mutating func inline<Request, Reply>(_ operation: Operation<Request, Reply>, _ answer: @escaping @Sendable (Request) throws -> Reply) {
-        inline(operation, withPeer: { request, _ in try answer(request) })
+    init(holders: any TokenHolders) {
+        authorization = Authorization(holders: holders)
     }
 
-    /// Registers an operation answered at once whose answer depends on the caller's class
-    /// (self-service: an application peer acts only on the user of its session token).
+    // MARK: Registration
+
+    /// Registers an operation answered at once, on the socket thread, from a read snapshot.
     mutating func inline<Request, Reply>(
-        _ operation: Operation<Request, Reply>, withPeer answer: @escaping @Sendable (Request, PeerClass) throws -> Reply
+        _ operation: Operation<Request, Reply, Subject.Nobody>, _ answer: @escaping @Sendable (Request) throws -> Reply
     ) {
-        precondition(operation.answering == .inline, "\(operation.opcode) is not answered inline")
+        let authorization = self.authorization
+        register(
+            operation,
+            inline: { request, peer in
+                try authorization.admit(operation, request, peer: peer)
+                return try answer(request)
+            })
+    }
+
+    /// Registers an operation answered at once that acts on the user its request names.
+    mutating func inline<Request, Reply>(
+        _ operation: Operation<Request, Reply, Subject.User>, _ answer: @escaping @Sendable (Request, AuthorizedUser) throws -> Reply
+    ) {
+        let authorization = self.authorization
+        register(operation, inline: { request, peer in try answer(request, try authorization.user(operation, request, peer: peer)) })
+    }
+
+    /// Registers an operation that runs off the socket thread. The request is handed over
+    /// `inout` so the handler can wipe the secrets it carries.
+    mutating func slow<Request, Reply>(
+        _ operation: Operation<Request, Reply, Subject.Nobody>, _ answer: @escaping @Sendable (inout Request) async throws -> Reply
+    ) {
+        let authorization = self.authorization
+        register(
+            operation,
+            slow: { request, peer in
+                try authorization.admit(operation, request, peer: peer)
+                return try await answer(&request)
+            })
+    }
+
+    /// Registers an operation that runs off the socket thread and acts on the user its request names.
+    mutating func slow<Request, Reply>(
+        _ operation: Operation<Request, Reply, Subject.User>, _ answer: @escaping @Sendable (inout Request, AuthorizedUser) async throws -> Reply
+    ) {
+        let authorization = self.authorization
+        register(operation, slow: { request, peer in try await answer(&request, try authorization.user(operation, request, peer: peer)) })
+    }
+
+    /// Registers an operation that runs off the socket thread and acts on an object of the
+    /// owner its request proves.
+    mutating func slow<Request, Reply>(
+        _ operation: Operation<Request, Reply, Subject.Owner>, _ answer: @escaping @Sendable (inout Request, AuthorizedOwner) async throws -> Reply
+    ) {
+        let authorization = self.authorization
+        register(operation, slow: { request, peer in try await answer(&request, try authorization.owner(operation, request, peer: peer)) })
+    }
+
+    /// Records that VERIFY is answered by the dispatcher's batch (``RequestDispatcher/answerVerifies(_:into:)``),
+    /// not by an entry of this table.
+    mutating func batched<Request, Reply>(_ operation: Operation<Request, Reply, Subject.Nobody>) {
+        precondition(operation.answering == .verifyBatch, "\(operation.name) is not answered in a batch")
+        precondition(operation.access.admitsApplications, "a batched operation is checked by no authorization")
+        registrations[Int(operation.opcode.rawValue)] += 1
+    }
+
+    private mutating func register<Request, Reply, Names>(
+        _ operation: Operation<Request, Reply, Names>, inline answer: @escaping @Sendable (Request, PeerClass) throws -> Reply
+    ) {
+        precondition(operation.answering == .inline, "\(operation.name) is not answered inline")
+        registrations[Int(operation.opcode.rawValue)] += 1
         inlineAnswers[Int(operation.opcode.rawValue)] = { frame, peer, out in
             let reply = try answer(try Request(decoding: frame.body), peer)
             try out.writeReply(frame) { try reply.encode(into: &$0) }
         }
     }
 
-    /// Registers an operation that runs off the event loop. The request is handed over `inout`
-    /// so the answer can wipe the secrets it carries.
-    mutating func slow<Request, Reply>(
-        _ operation: Operation<Request, Reply>,
-        _ answer: @escaping @Sendable (inout Request) async throws -> Reply
+    private mutating func register<Request, Reply, Names>(
+        _ operation: Operation<Request, Reply, Names>, slow answer: @escaping @Sendable (inout Request, PeerClass) async throws -> Reply
     ) {
-        slow(operation, withPeer: { request, _ in try await answer(&request) })
-    }
-
-    /// Registers an operation that runs off the event loop and whose answer depends on the
-    /// caller's class.
-    mutating func slow<Request, Reply>(
-        _ operation: Operation<Request, Reply>,
-        withPeer answer: @escaping @Sendable (inout Request, PeerClass) async throws -> Reply
-    ) {
-        precondition(operation.answering == .slow, "\(operation.opcode) is not answered off the event loop")
+        precondition(operation.answering == .slow, "\(operation.name) is not answered off the socket thread")
+        registrations[Int(operation.opcode.rawValue)] += 1
         slowAnswers[Int(operation.opcode.rawValue)] = { frame, peer in
             var request = try Request(decoding: frame.body)
             return try await answer(&request, peer).encoded()
         }
     }
+
+    // MARK: Answers
 
     func answerInline(_ frame: Frame, peer: PeerClass, into out: inout ByteBuffer) throws {
         guard let answer = inlineAnswers[Int(frame.opcode)] else { preconditionFailure("no inline answer for opcode \(frame.opcode)") }
@@ -60,16 +119,21 @@ struct OperationTable: Sendable {
         return try await answer(frame, peer)
     }
 
-    /// The opcodes of `answering` that have no entry: empty when the table is complete.
-    func missing(_ answering: Answering) -> [Opcode] {
-        Opcode.allCases.filter { opcode in
-            guard opcode.answering == answering else { return false }
-            switch answering {
-            case .inline: return inlineAnswers[Int(opcode.rawValue)] == nil
-            case .slow: return slowAnswers[Int(opcode.rawValue)] == nil
-            case .verifyBatch: return false
+    // MARK: Completeness
+
+    /// What is wrong with the table: each declared operation without exactly one registration.
+    /// Empty when the table is complete; the daemon refuses to start otherwise.
+    var defects: [String] {
+        let declared = Set(Operations.all.map(\.opcode))
+        let undeclared = Opcode.allCases.filter { !declared.contains($0) }.map { "opcode \($0) is not declared in Operations.all" }
+        return undeclared
+            + Operations.all.compactMap { operation in
+                switch registrations[Int(operation.opcode.rawValue)] {
+                case 1: nil
+                case 0: "\(operation.name) has no handler"
+                case let count: "\(operation.name) has \(count) handlers"
+                }
             }
-        }
     }
 }
 

@@ -67,6 +67,7 @@ struct RequestFailure: Error {
                 default: nil
                 }
             self.init(status: auth.status, message: message, retryAfterSeconds: retryAfter)
+        case let refusal as Refusal: self.init(status: refusal.status, message: refusal.message)
         case let proto as ProtocolError: self.init(status: proto.status, message: proto.description)
         default: self.init(status: .internal, message: "internal error; see the daemon log for the trace id")
         }

@@ -1,0 +1,29 @@
+import TesseraCore
+import TesseraProtocol
+
+/// API keys: an application makes, lists and revokes the keys of the user of a session token;
+/// anyone it serves may present one.
+struct APIKeyHandlers {
+    let apiKeys: APIKeys
+
+    func register(in table: inout OperationTable) {
+        let apiKeys = self.apiKeys
+        table.slow(Operations.createAPIKey) { request, user in
+            let new = NewAPIKey(name: request.name, lifetimeSeconds: request.lifetimeSeconds, permissions: request.permissions)
+            let (key, info) = try await apiKeys.create(user.lookup, new)
+            return CreateAPIKeyResponse(key: key, apiKey: APIKeyInfo(info))
+        }
+        table.slow(Operations.listAPIKeys) { _, user in APIKeyListResponse(apiKeys: try apiKeys.list(user.lookup).map(APIKeyInfo.init)) }
+        table.slow(Operations.revokeAPIKey) { request, owner in
+            try await apiKeys.revoke(try SessionID(wire: request.keyID), ofUser: owner.userID)
+            return EmptyMessage()
+        }
+        table.slow(Operations.revokeAllAPIKeys) { _, user in CountResponse(count: UInt32(clamping: try await apiKeys.revokeAll(user.lookup))) }
+        table.inline(Operations.verifyAPIKey) { request in
+            let key = try apiKeys.verify(key: request.key)
+            return VerifyAPIKeyResponse(
+                userID: key.userID, keyID: key.sessionID.bytes, name: key.apiKeyName ?? "", permissions: key.roles,
+                expiresAt: key.expiresAt == 0 ? nil : key.expiresAt)
+        }
+    }
+}

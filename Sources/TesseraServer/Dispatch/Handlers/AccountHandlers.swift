@@ -1,0 +1,57 @@
+import SodiumKit
+import TesseraCore
+import TesseraProtocol
+
+/// The account operations: sign-up, profiles, states, passwords, deletion, listing, validation.
+struct AccountHandlers {
+    let accounts: Accounts
+
+    func register(in table: inout OperationTable) {
+        let accounts = self.accounts
+        table.slow(Operations.createUser) { request in
+            var new = NewUser(
+                username: request.username, password: SecretBytes(wiping: &request.password), email: request.profile.email,
+                displayName: request.profile.displayName, roles: request.profile.roles)
+            new.profile = try ProfileChanges(request.profile, roles: nil, settings: request.profile.settings)
+            new.unvalidated = request.unvalidated
+            let (user, code) = try await accounts.register(new)
+            return UserResponse(user: UserInfo(user), validationCode: code?.code, validationExpiresAt: code?.expiresAt)
+        }
+        table.inline(Operations.getUser) { _, user in UserResponse(user: UserInfo(try accounts.user(user.lookup))) }
+        table.slow(Operations.updateUser) { request, user in
+            let changes = try ProfileChanges(request.changes, roles: request.roles, settings: request.settings)
+            return UserResponse(user: UserInfo(try await accounts.updateProfile(user.lookup, changes)))
+        }
+        table.slow(Operations.setUserState) { request, user in
+            let state = try AccountState(wire: request.state)
+            return UserResponse(user: UserInfo(try await accounts.setState(user.lookup, to: state)))
+        }
+        table.slow(Operations.unlockUser) { _, user in
+            try await accounts.unlock(user.lookup)
+            return EmptyMessage()
+        }
+        table.slow(Operations.changePassword) { request in
+            try await accounts.changePassword(
+                token: request.token, current: SecretBytes(wiping: &request.currentPassword),
+                new: SecretBytes(wiping: &request.newPassword))
+            return EmptyMessage()
+        }
+        table.slow(Operations.setPassword) { request, user in
+            try await accounts.setPassword(user.lookup, to: SecretBytes(wiping: &request.password))
+            return EmptyMessage()
+        }
+        table.slow(Operations.deleteUser) { _, user in
+            try await accounts.deleteUser(user.lookup)
+            return EmptyMessage()
+        }
+        table.slow(Operations.listUsers) { request in
+            let users = try accounts.listUsers(after: request.afterID, limit: Int(request.limit))
+            return UserListResponse(users: users.map(UserInfo.init), nextAfterID: users.count == Int(request.limit) ? users.last?.id : nil)
+        }
+        table.slow(Operations.validate) { UserResponse(user: UserInfo(try await accounts.validate(code: $0.code))) }
+        table.slow(Operations.newValidationCode) { _, user in
+            let (profile, code) = try await accounts.newValidationCode(for: user.lookup)
+            return UserResponse(user: UserInfo(profile), validationCode: code.code, validationExpiresAt: code.expiresAt)
+        }
+    }
+}
