@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TesseraClient
 import TesseraProtocol
 
@@ -96,10 +97,13 @@ struct KeysCommand: AsyncParsableCommand {
             abstract: "Seal the token keys under a new master key, written by the daemon to a new file; then restart it with --master-key PATH.")
         @OptionGroup var options: GlobalOptions
         @Option(
-            name: .customLong("new-master-key"), help: "Where the daemon writes the new master key (a new file; absolute path on the daemon's host).")
+            name: .customLong("new-master-key"),
+            help: "Where the daemon writes the new master key (a new file on the daemon's host; a relative path is taken from this directory).")
         var newMasterKey: String
 
         func run() async throws {
+            // The daemon takes only an absolute path: its working directory is not this one.
+            let newMasterKey = newMasterKey.hasPrefix("/") ? newMasterKey : FileManager.default.currentDirectoryPath + "/" + newMasterKey
             try await options.run { client in
                 let sealed = try await client.rotateMasterKey(newKeyFile: newMasterKey)
                 if options.json {

@@ -191,8 +191,20 @@ final class KeysEndToEndTests: XCTestCase {
         XCTAssertTrue(wrong.stderr.contains("sealed under another master key"), wrong.stderr)
 
         try daemon.start()
+        // A relative path is the CLI's: the daemon refuses one (its working directory is its own).
+        let client2 = TesseraClient(socketPath: daemon.socketPath)
+        do {
+            _ = try await client2.rotateMasterKey(newKeyFile: "master-2.key")
+            XCTFail("a relative path was accepted")
+        } catch TesseraClientError.server(let error) {
+            XCTAssertEqual(error.name, "invalid-argument")
+            XCTAssertTrue(error.message.contains("absolute"), error.message)
+        }
+        await client2.close()
         let newKey = daemon.directory + "/master-2.key"
-        let rotate = try tessera(["keys", "rotate-master", "--new-master-key", newKey])
+        let rotate = try runCommand(
+            DaemonProcess.tessera, ["--socket", daemon.socketPath, "keys", "rotate-master", "--new-master-key", "master-2.key"],
+            currentDirectory: daemon.directory)
         XCTAssertEqual(rotate.status, 0, rotate.stderr)
         XCTAssertTrue(rotate.stdout.contains("3 key(s) sealed"), "the token-digest, JWT signing and secret-sealing keys: \(rotate.stdout)")
         XCTAssertEqual(try tessera(["keys", "rotate"]).status, 0, "the daemon goes on under the new master key")

@@ -143,12 +143,34 @@ final class APIKeyTests: XCTestCase {
         _ = try await fixture.service.keys.rotate()
         fixture.clock.advance(by: 31 * 24 * 3600 * 1000)  // past every session, refresh and code lifetime
         _ = try await fixture.service.sweeper.sweep()
-        XCTAssertEqual(fixture.service.keys.list().first { $0.id == old }?.state, .verifyOnly)
+        XCTAssertEqual((try fixture.service.keys.list()).first { $0.id == old }?.state, .verifyOnly)
         _ = try fixture.service.verification.verify(token: key)
 
         try await apiKeys.revoke(info.id)
         _ = try await fixture.service.sweeper.sweep()
-        XCTAssertEqual(fixture.service.keys.list().first { $0.id == old }?.state, .retired)
+        XCTAssertEqual((try fixture.service.keys.list()).first { $0.id == old }?.state, .retired)
+    }
+
+    /// LIST_KEYS shows when a held key will really retire: the latest expiry of the API keys
+    /// made under it, or no time while one never expires; not its usual time, even past.
+    func testTheListedRetirementOfAHeldKeyIsWhenItsLastAPIKeyEnds() async throws {
+        let old = fixture.service.store.keyRing.active.id
+        let listed = { try XCTUnwrap(try self.fixture.service.keys.list().first { $0.id == old }) }
+        _ = try await apiKeys.create(.username("alice"), NewAPIKey(name: "short", lifetimeSeconds: 3600))
+        let (_, yearly) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "yearly", lifetimeSeconds: 365 * 24 * 3600))
+        let (_, forever) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "forever"))
+        _ = try await fixture.service.keys.rotate()
+        let usual = try XCTUnwrap(fixture.service.store.keyRing.keys.first { $0.id == old }).retiresAt
+        XCTAssertEqual(try listed().retiresAt, 0, "a key that never expires holds it: no time")
+        try await apiKeys.revoke(forever.id)
+        XCTAssertEqual(try listed().retiresAt, try XCTUnwrap(yearly.expiresAt), "held past its usual time by the yearly key")
+        try await apiKeys.revoke(yearly.id)
+        XCTAssertEqual(try listed().retiresAt, usual, "the hour-long key ends before the usual time")
+        fixture.clock.advance(by: 31 * 24 * 3600 * 1000)
+        XCTAssertEqual(try listed().state, .verifyOnly)
+        XCTAssertLessThan(try listed().retiresAt, fixture.clock.now(), "due: the next sweep retires it")
+        _ = try await fixture.service.sweeper.sweep()
+        XCTAssertEqual(try listed().state, .retired)
     }
 
     func testRetiringTheDigestKeyByHandRefusesItsAPIKeys() async throws {

@@ -99,7 +99,7 @@ final class AccessJWTTests: XCTestCase {
         XCTAssertNoThrow(try fixture.service.verification.verify(token: live.token), "the session itself lives on")
         _ = try await fixture.service.sweeper.sweep()
         XCTAssertEqual(
-            fixture.service.keys.list().filter { $0.id == oldKey }.map(\.state), [.retired], "retired once no JWT it signed can be alive")
+            (try fixture.service.keys.list()).filter { $0.id == oldKey }.map(\.state), [.retired], "retired once no JWT it signed can be alive")
 
         _ = try await fixture.service.keys.retire(fixture.service.store.keyRing.activeSigning.id)
         XCTAssertThrowsError(try fixture.service.verification.verify(token: fresh.jwt!)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }

@@ -86,6 +86,14 @@ final class SpecificationTests: XCTestCase {
         XCTAssertEqual(rows, declared)
     }
 
+    /// §4's password checks name the operations whose declaration says they hash.
+    func testThePasswordChecksNameTheHashingOperations() throws {
+        let start = try XCTUnwrap(Self.spec.range(of: "**Password checks.** Operations that run argon2id ("))
+        let list = Self.spec[start.upperBound...].prefix { $0 != ")" }
+        let named = Set(list.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init))
+        XCTAssertEqual(named, Set(Operations.all.filter(\.hashesPassword).map(\.name)))
+    }
+
     /// §10's access table is the declarations' ``Access``: one row per operation.
     func testTheAccessTableIsTheOperationsDeclarations() throws {
         let rows = try XCTUnwrap(table(named: "Access"), "PROTOCOL.md has no table captioned **Access**")

@@ -21,18 +21,18 @@ extension TestVector {
 
     static let code = "q2Jq8x1v0Zb7Yw3Ck5Lm9Np4Rs6Tu0Vw2Xy4Za6Bc8D"
     static let twoFactorSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-    static let apiKey = "tsk_AwABKPA1AAAAAAAAAAAAAAAAA-5F_Xg9amecB7PGgIAAZENp1e8eAqvW2Le7indKYTvR"
-    static let apiKeyID: [UInt8] = [0x28, 0xf0, 0x35, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03]
+    static let apiKey = "tsk_AwABAZt22qgAaj8MjiHZS35fA-5F_Xg9amecB7PGgIAAZENp1e8eAqvW2Le7indKYTvR"
+    static let apiKeyID: [UInt8] = [0x01, 0x9b, 0x76, 0xda, 0xa8, 0x00, 0x6a, 0x3f, 0x0c, 0x8e, 0x21, 0xd9, 0x4b, 0x7e, 0x5f, 0x03]
     static let apiKeyInfo = APIKeyInfo(
-        keyID: apiKeyID, name: "ci deploy", prefix: "tsk_AwABKPA1", createdAt: 1_767_225_600_000, expiresAt: 1_769_817_600_000,
+        keyID: apiKeyID, name: "ci deploy", prefix: "tsk_AwABAZt2", createdAt: 1_767_225_600_000, expiresAt: 1_769_817_600_000,
         permissions: ["admin"])
     static let recoveryCodes = [
-        "k4mq-7tzp-a2xe", "b6wn-3rvd-q7ks", "m2ht-x5ca-9dfe", "z7qp-4ngw-e3rb", "c5vk-8ysm-t2ha",
-        "r3dj-6wqx-n5pz", "f9eb-2kta-w4mc", "h4sx-7pzr-b6qn", "u2ym-5dcv-k8tf", "w6ga-3hqe-s7xj",
+        "k4mq-7tzp-a2xe", "b6wn-3rvd-q7ks", "m2ht-x5ca-7dfe", "z7qp-4ngw-e3rb", "c5vk-6ysm-t2ha",
+        "r3dj-6wqx-n5pz", "f3eb-2kta-w4mc", "h4sx-7pzr-b6qn", "u2ym-5dcv-k6tf", "w6ga-3hqe-s7xj",
     ]
-    static let newToken = "AQABKPA1AAAAAAAAAAAAAAAAAAAB3kX9eD1qZ5wHs8aAgABkQ2nV7x4Cq9bYt3uKd0mE"
-    static let newRefreshToken = "AgABkPA1AAAAAAAAAAAAAAAAAAAC1sW5oPz8LhJ6fRgA2cN4iU7yT0vB3kX9eD1qZ5wH"
-    static let newSessionID: [UInt8] = [0x28, 0xf0, 0x35, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01]
+    static let newToken = "AQABAZt3EZaASx4HyT-i1lGODAAB3kX9eD1qZ5wHs8aAgABkQ2nV7x4Cq9bYt3uKd0mE"
+    static let newRefreshToken = "AgABAZt3EZaAnSxvgOFbN6TC0QAC1sW5oPz8LhJ6fRgA2cN4iU7yT0vB3kX9eD1qZ5wH"
+    static let newSessionID: [UInt8] = [0x01, 0x9b, 0x77, 0x11, 0x96, 0x80, 0x4b, 0x1e, 0x07, 0xc9, 0x3f, 0xa2, 0xd6, 0x51, 0x8e, 0x0c]
 
     /// Every vector, in the order of `Protocol/PROTOCOL.md`.
     public static let all: [TestVector] = [

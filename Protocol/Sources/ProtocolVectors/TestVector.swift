@@ -16,9 +16,9 @@ public struct TestVector: Sendable {
     public var requestID: UInt32
     public var message: any SchemaMessage
 
-    public static let token = "AQABKPA0xDi-rphgWEHSgt65fTn3RoKRE4TzTvEPtYEoFe7Wi7yYiNcApyZ1uBBwy4cp"
-    public static let refreshToken = "AgABkQ2nV7x4Cq9bYt3uKd0mE1sW5oPz8LhJ6fRgA2cN4iU7yT0vB3kX9eD1qZ5wHs8a"
-    public static let sessionID: [UInt8] = [0x28, 0xf0, 0x34, 0xc4, 0x38, 0xbe, 0xae, 0x98, 0x60, 0x58, 0x41, 0xd2, 0x82, 0xde, 0xb9, 0x7d]
+    public static let token = "AQABAZt22qgArphgWEHSgt65fTn3RoKRE4TzTvEPtYEoFe7Wi7yYiNcApyZ1uBBwy4cp"
+    public static let refreshToken = "AgABAZt22qgACq9bYt3uKd0mE1sW5oPz8LhJ6fRgA2cN4iU7yT0vB3kX9eD1qZ5wHs8a"
+    public static let sessionID: [UInt8] = [0x01, 0x9b, 0x76, 0xda, 0xa8, 0x00, 0xae, 0x98, 0x60, 0x58, 0x41, 0xd2, 0x82, 0xde, 0xb9, 0x7d]
     public static let alice = UserInfo(
         id: 1, username: "alice", email: "alice@example.com", displayName: "Alice",
         createdAt: 1_767_225_600_000, roles: ["admin"])

@@ -33,8 +33,24 @@ public struct KeyManagement: Sendable {
     }
 
     /// Every key, oldest first; never their material.
-    public func list() -> [TokenKeyInfo] {
-        store.keyRing.keys.map(TokenKeyInfo.init)
+    ///
+    /// A verify-only digest key retires when its usual time has come and no live API key made
+    /// under it remains (``TesseraStore/retireDueKeys(now:in:)``): its `retiresAt` is the later of
+    /// the two, or absent (0) while an API key that never expires holds it.
+    public func list() throws -> [TokenKeyInfo] {
+        let (store, now) = (self.store, clock.now())
+        let keys = store.keyRing.keys.map(TokenKeyInfo.init)
+        guard keys.contains(where: { $0.state == .verifyOnly && $0.purpose == .tokenDigest }) else { return keys }
+        return try store.read { txn in
+            try keys.map { key in
+                guard key.state == .verifyOnly, key.purpose == .tokenDigest,
+                    let held = try store.apiKeysHold(digestKey: key.id, at: now, in: txn), held > key.retiresAt
+                else { return key }
+                var shown = key
+                shown.retiresAt = held == .max ? 0 : held
+                return shown
+            }
+        }
     }
 
     /// The JWKS (JSON) of the signing keys that may still verify a JWT.
@@ -75,6 +91,8 @@ extension KeyManagement {
     /// only the new file opens the data directory: restart the daemon with `--master-key path`.
     /// Returns how many live keys were sealed.
     public func rotateMaster(newKeyFile path: String) async throws -> Int {
+        // A relative path would land in the daemon's working directory, wherever that is.
+        guard path.hasPrefix("/") else { throw AuthError.invalidArgument("the new master key's path must be absolute, not \(path)") }
         let new = MasterKey.generate()
         do {
             try MasterKeyFile.create(path, new)

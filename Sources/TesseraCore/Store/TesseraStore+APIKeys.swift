@@ -74,4 +74,17 @@ extension TesseraStore {
         }
         return found
     }
+
+    /// Until when the live API keys made under digest key `keyID` hold it verify-only: the
+    /// latest expiry among them, `Timestamp.max` when one never expires, `nil` when none is live.
+    func apiKeysHold(digestKey keyID: UInt16, at now: Timestamp, in txn: some ReadableTransaction) throws -> Timestamp? {
+        var until: Timestamp?
+        try txn.forEach(in: apiKeys) { _, value in
+            if let record = try? APIKeyRecord(decoding: value), record.keyID == keyID, record.isLive(at: now) {
+                until = max(until ?? 0, record.expiresAt == 0 ? .max : record.expiresAt)
+            }
+            return until != .max
+        }
+        return until
+    }
 }

@@ -149,7 +149,7 @@ public enum Operations {
         .revokeAllSessions, "REVOKE_ALL_SESSIONS", .slow, .admin, user: \.user)
 
     // Keys
-    public static let listKeys = Operation<EmptyMessage, KeyListResponse, Subject.Nobody>(.listKeys, "LIST_KEYS", .inline, .admin)
+    public static let listKeys = Operation<EmptyMessage, KeyListResponse, Subject.Nobody>(.listKeys, "LIST_KEYS", .slow, .admin)
     public static let rotateKey = Operation<RotateKeyRequest, KeyResponse, Subject.Nobody>(.rotateKey, "ROTATE_KEY", .slow, .admin)
     public static let retireKey = Operation<RetireKeyRequest, RetireKeyResponse, Subject.Nobody>(.retireKey, "RETIRE_KEY", .slow, .admin)
     public static let rotateMasterKey = Operation<RotateMasterKeyRequest, RotateMasterKeyResponse, Subject.Nobody>(

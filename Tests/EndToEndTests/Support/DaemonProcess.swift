@@ -103,10 +103,11 @@ struct CommandResult {
     var stderr: String
 }
 
-func runCommand(_ path: String, _ arguments: [String], input: String? = nil) throws -> CommandResult {
+func runCommand(_ path: String, _ arguments: [String], input: String? = nil, currentDirectory: String? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     let out = Pipe(), err = Pipe(), inPipe = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -8,7 +8,8 @@ struct KeyHandlers {
     func register(in table: inout OperationTable) {
         let keys = self.keys
         table.inline(Operations.jwks) { _ in JWKSResponse(jwks: keys.jwks()) }
-        table.inline(Operations.listKeys) { _ in KeyListResponse(keys: keys.list().map(KeyInfo.init)) }
+        // Slow: a held digest key's retirement is read from the API keys made under it.
+        table.slow(Operations.listKeys) { _ in KeyListResponse(keys: try keys.list().map(KeyInfo.init)) }
         table.slow(Operations.rotateKey) { request in
             let purpose = TokenKey.Purpose(rawValue: request.purpose) ?? .tokenDigest
             return KeyResponse(key: KeyInfo(try await keys.rotate(purpose)))
