@@ -4,7 +4,8 @@ import PackageDescription
 
 let package = Package(
     name: "Tessera",
-    platforms: [.macOS(.v14)],
+    // Linux only: the daemon is built on epoll, eventfd, SO_PEERCRED and /proc; no Apple platform
+    // is declared, built or tested.
     products: [
         .executable(name: "tesserad", targets: ["tesserad"]),
         .executable(name: "tessera", targets: ["tessera"]),

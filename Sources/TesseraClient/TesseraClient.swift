@@ -199,7 +199,6 @@ public final class TesseraClient: Sendable {
         return reply.count
     }
 
-    /// Closes the connection; the next request opens a new one.
     /// The token keys, oldest first (never their material).
     public func keys() async throws -> [KeyInfo] {
         try await call(Operations.listKeys, EmptyMessage()).keys
@@ -285,6 +284,7 @@ public final class TesseraClient: Sendable {
         try await call(Operations.regenerateRecoveryCodes, RegenerateRecoveryCodesRequest(user: user, code: code)).recoveryCodes
     }
 
+    /// Closes the connection; the next request opens a new one.
     public func close() async {
         let current = connection.withLock { current -> EventLoopFuture<any Channel>? in
             defer { current = nil }

@@ -143,9 +143,11 @@ struct Tesserad: AsyncParsableCommand {
     var initialMapMiB: Int = 256
 
     @Option(
-        name: .customLong("event-loop-threads"),
-        help: "Socket threads. Default: half the cores (at least one); the web processes on the same host need the rest.")
-    var eventLoopThreads: Int = max(1, TesseraCore.System.coreCount / 2)
+        name: [.customLong("socket-threads"), .customLong("event-loop-threads")],
+        help:
+            "Socket threads (--event-loop-threads is its former name). Default: half the cores (at least one); the web processes on the same host need the rest."
+    )
+    var socketThreads: Int = max(1, TesseraCore.System.coreCount / 2)
 
     @Option(
         name: .customLong("admin-uid"),
@@ -184,7 +186,7 @@ struct Tesserad: AsyncParsableCommand {
     /// Parses the command line, with the options of `--config FILE` before it, and runs.
     static func main() async {
         do {
-            // Before anything opens a descriptor (the configuration file, the event loops).
+            // Before anything opens a descriptor (the configuration file, the socket threads).
             try reserveStandardDescriptors()
             disableCoreDumps()
             // Nothing inherited (a supervisor's pipe, a shell's file) passes on to a program this one starts.
@@ -208,33 +210,42 @@ struct Tesserad: AsyncParsableCommand {
         }
     }
 
+    /// The longest connection idle timeout, in seconds.
+    static let year: Int64 = 365 * 24 * 3600
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard PasswordHasher(opsLimit: argon2Ops, memLimit: argon2MemKiB * 1024).isValid else {
             throw ValidationError("argon2id needs --argon2-ops >= 1 and --argon2-mem-kib >= 8")
         }
-        guard hashThreads >= 1, hashQueue >= 0 else { throw ValidationError("--hash-threads must be at least 1 and --hash-queue at least 0") }
+        guard (1...1024).contains(hashThreads), (0...1_000_000).contains(hashQueue) else {
+            throw ValidationError("--hash-threads must be between 1 and 1024 and --hash-queue between 0 and 1,000,000")
+        }
         guard lockoutDelay >= 1, lockoutMaxDelay >= lockoutDelay else {
             throw ValidationError("--lockout-delay must be at least 1 and at most --lockout-max-delay")
         }
         guard maximumSessionsPerUser >= 0 else { throw ValidationError("--max-sessions-per-user must be 0 or more") }
         guard lastSeenInterval >= 1 else { throw ValidationError("--last-seen-interval must be at least 1 second") }
         guard sessionLifetime >= 1 else { throw ValidationError("--session-lifetime must be at least 1 second") }
-        guard maximumConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
-        guard connectionIdleTimeout >= 0, frameTimeout >= 1 else {
-            throw ValidationError("--connection-idle-timeout must be 0 or more and --frame-timeout at least 1")
+        guard (1...1_000_000).contains(maximumConnections) else { throw ValidationError("--max-connections must be between 1 and 1,000,000") }
+        guard (1...256).contains(socketThreads) else { throw ValidationError("--socket-threads must be between 1 and 256") }
+        // Bounded before use: the socket loop counts in nanoseconds.
+        guard (0...Self.year).contains(connectionIdleTimeout), (1...3600).contains(frameTimeout) else {
+            throw ValidationError(
+                "--connection-idle-timeout must be between 0 and \(Self.year) seconds (a year) and --frame-timeout between 1 and 3600")
         }
         guard jwtLifetime >= 1 else { throw ValidationError("--jwt-lifetime must be at least 1 second") }
         guard validationCodeLifetime >= 1 else { throw ValidationError("--validation-code-lifetime must be at least 1 second") }
         guard (1...1024).contains(minimumPasswordLength) else { throw ValidationError("--min-password-length must be between 1 and 1024") }
         guard (256...(16 << 20)).contains(maximumFrame) else { throw ValidationError("--max-frame must be between 256 bytes and 16 MiB") }
         guard initialMapMiB >= 1, maximumMapMiB >= initialMapMiB else { throw ValidationError("--initial-map-mib must be >= 1 and <= --max-map-mib") }
+        guard maximumMapMiB <= 16 << 20 else { throw ValidationError("--max-map-mib must be at most 16 TiB (16777216)") }
     }
 
     func run() async throws {
         Self.fixLargeAllocationPolicy()
         let level = Logger.Level(rawValue: logLevel)!
-        // Lines are written from their own thread (an event loop never waits for standard
+        // Lines are written from their own thread (a socket thread never waits for standard
         // error) and each message is rate-limited (a flood of one kind cannot fill the disk).
         let logWriter = LogWriter()
         defer { logWriter.shutdown() }
@@ -283,7 +294,7 @@ struct Tesserad: AsyncParsableCommand {
         let hashingPool = HashingPool(auth)
         let service = AuthService(store: store, configuration: auth, hashingPool: hashingPool, logger: Logger(label: "tessera.auth"))
 
-        var server = ServerConfiguration(socketPath: socket, eventLoopThreads: eventLoopThreads)
+        var server = ServerConfiguration(socketPath: socket, socketThreads: socketThreads)
         server.maximumFrameLength = maximumFrame
         server.sweepIntervalSeconds = sweepInterval
         server.maximumConnections = maximumConnections
@@ -325,18 +336,11 @@ struct Tesserad: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// argon2id allocates its whole memlimit for every hash. glibc's dynamic mmap threshold
-    /// would serve some of those from a thread's heap (already faulted in) and others from fresh
-    /// mappings, so a hash's cost would depend on which thread ran it and what ran before:
-    /// a timing signal between "unknown user" and "wrong password". A fixed threshold makes
-    /// every large allocation a fresh mapping, so every hash costs the same.
-    /// Raises the soft descriptor limit (up to the hard one) so `connections` fit, with room for
-    /// the database, the event loops and the log.
     /// Raises the soft descriptor limit to fit `connections` and the daemon's own descriptors,
     /// as far as the hard limit allows; returns the connections the limit leaves room for when
     /// that is fewer than asked.
     static func raiseDescriptorLimit(toFit connections: Int) -> Int? {
-        // The daemon's own: standard ones, event loops, LMDB, the log, the spare, the listener.
+        // The daemon's own: standard ones, socket threads, LMDB, the log, the spare, the listener.
         let reserved = 64
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
@@ -362,6 +366,11 @@ struct Tesserad: AsyncParsableCommand {
         #endif
     }
 
+    /// argon2id allocates its whole memlimit for every hash. glibc's dynamic mmap threshold
+    /// would serve some of those from a thread's heap (already faulted in) and others from fresh
+    /// mappings, so a hash's cost would depend on which thread ran it and what ran before:
+    /// a timing signal between "unknown user" and "wrong password". A fixed threshold makes
+    /// every large allocation a fresh mapping, so every hash costs the same.
     static func fixLargeAllocationPolicy() {
         #if canImport(Glibc)
         // mallopt is not exported by Swift's Glibc module; look it up. M_MMAP_THRESHOLD is -3.

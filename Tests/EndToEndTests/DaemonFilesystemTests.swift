@@ -61,6 +61,12 @@ final class DaemonFilesystemTests: XCTestCase {
         let result = try runCommand(DaemonProcess.tesserad, ["--argon2-ops", "0"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("--argon2-ops"), result.stderr)
+        // A timeout far past any use is refused at start, not trapped on at the first timer tick.
+        for option in ["--connection-idle-timeout", "--frame-timeout"] {
+            let huge = try runCommand(DaemonProcess.tesserad, [option, "9223372036854775807", "--socket", daemon.directory + "/huge.sock"])
+            XCTAssertEqual(huge.status, 64, "\(option): \(huge.stderr)")
+            XCTAssertTrue(huge.stderr.contains(option), huge.stderr)
+        }
         let file = daemon.directory + "/bad.toml"
         try "socket = \"ok.sock\"\nlockout-threshold = ten\n".write(toFile: file, atomically: true, encoding: .utf8)
         let badFile = try runCommand(DaemonProcess.tesserad, ["--config", file])

@@ -218,7 +218,7 @@ final class AuthorizationTests: XCTestCase {
         }
         let service = AuthService(store: store, configuration: configuration, hashingPool: pool)
         let table = RequestDispatcher.makeTable(
-            service: service, configuration: ServerConfiguration(socketPath: directory + "/s", eventLoopThreads: 1))
+            service: service, configuration: ServerConfiguration(socketPath: directory + "/s", socketThreads: 1))
         XCTAssertEqual(table.defects, [])
     }
 }

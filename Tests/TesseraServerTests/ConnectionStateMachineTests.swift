@@ -117,7 +117,7 @@ final class ConnectionStateMachineTests: XCTestCase {
     func testRepliesFinishingAfterTheChannelClosedAreDropped() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 4)
         _ = machine.frameReceived(.login)
-        machine.channelClosed()
+        machine.socketClosed()
         XCTAssertEqual(machine.slowRequestFinished(), .drop)
         XCTAssertEqual(machine.frameReceived(.ping), .ignore)
     }

@@ -80,7 +80,7 @@ public final class HashingPool: @unchecked Sendable {
     }
 
     /// Lowers this thread's scheduling priority (nice 19 on Linux, where nice is per thread),
-    /// so event loops answering verifies preempt argon2id when both want a core.
+    /// so socket threads answering verifies preempt argon2id when both want a core.
     private static func yieldToEventLoops() {
         #if os(Linux)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)  // who = 0: the calling thread on Linux

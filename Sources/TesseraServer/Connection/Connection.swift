@@ -115,7 +115,7 @@ final class Connection<Dispatcher: RequestDispatching> {
     func close() {
         guard !isClosed else { return }
         isClosed = true
-        state.channelClosed()
+        state.socketClosed()
         loop.remove(self)
         if holdsSlot { tracker?.release() }
         holdsSlot = false

@@ -30,7 +30,7 @@ struct ConnectionStateMachine {
     }
 
     private(set) var state = State.open
-    /// Requests running off the event loop (argon2id, durable writes).
+    /// Requests running off the socket thread (argon2id, durable writes).
     private(set) var slowInFlight = 0
     /// The most slow requests one connection may have running at once.
     let maximumSlowInFlight: Int
@@ -103,11 +103,11 @@ struct ConnectionStateMachine {
 
     /// What to do with one frame.
     enum FrameAction: Equatable {
-        /// Answer now, on the event loop.
+        /// Answer now, on the socket thread.
         case answerInline
         /// Keep until the end of the read burst and answer with the other verifies together.
         case queueVerify
-        /// Run off the event loop; call ``slowRequestFinished()`` when it completes.
+        /// Run off the socket thread; call ``slowRequestFinished()`` when it completes.
         case startSlow
         /// Answer `busy`: too many slow requests in flight on this connection.
         case rejectBusy
@@ -193,7 +193,7 @@ struct ConnectionStateMachine {
     }
 
     /// The channel became inactive.
-    mutating func channelClosed() {
+    mutating func socketClosed() {
         state = .closed
     }
 }

@@ -22,10 +22,10 @@ protocol RequestDispatching: Sendable {
     func answerVerifies(_ frames: [Frame], into out: inout ByteBuffer) -> [(Frame, any Error)]
 
     /// Whether a slow request with `opcode` can start now; when not, the connection answers
-    /// it `busy` at once, on the event loop, without starting it.
+    /// it `busy` at once, on the socket thread, without starting it.
     func admitsSlow(_ opcode: UInt8) -> Bool
 
-    /// Runs an ``Answering/slow`` request from a peer of class `peer` off the event loop and
+    /// Runs an ``Answering/slow`` request from a peer of class `peer` off the socket thread and
     /// returns its reply body.
     func answerSlow(_ frame: Frame, peer: PeerClass) async throws -> ByteBuffer
 }

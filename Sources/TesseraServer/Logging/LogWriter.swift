@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Writes log lines to a file descriptor from its own thread, so that no event loop ever waits
+/// Writes log lines to a file descriptor from its own thread, so that no socket thread ever waits
 /// for the log: ``write(_:)`` copies the line into a bounded buffer and returns; when the buffer
 /// is full (the descriptor is slower than the lines come), the line is dropped and counted, and
 /// the count is written once the writer catches up.

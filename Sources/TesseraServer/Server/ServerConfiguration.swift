@@ -7,7 +7,7 @@ public struct ServerConfiguration: Sendable {
     /// Slow requests (login, create user, logout) one connection may have in flight; more get `busy`.
     public var maximumInFlight: UInt32 = 256
     /// Event-loop threads. Default: one per core.
-    public var eventLoopThreads: Int
+    public var socketThreads: Int
     /// Seconds between sweeps of expired sessions and refresh tokens (0: no sweeping).
     public var sweepIntervalSeconds: UInt32 = 10
     /// How long a graceful shutdown waits for in-flight requests before closing connections.
@@ -31,9 +31,9 @@ public struct ServerConfiguration: Sendable {
     /// (`NOTIFY_SOCKET`, ``ServiceManagerNotification``); none: nobody is told.
     public var notifySocket: String?
 
-    public init(socketPath: String, eventLoopThreads: Int) {
+    public init(socketPath: String, socketThreads: Int) {
         self.socketPath = socketPath
-        self.eventLoopThreads = eventLoopThreads
+        self.socketThreads = socketThreads
     }
 
     /// The name the server reports in HELLO.

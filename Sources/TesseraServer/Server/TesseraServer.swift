@@ -61,7 +61,7 @@ public final class TesseraServer: Service, Sendable {
 
     public func run() async throws {
         guard transition(from: .idle, to: .starting) else {
-            throw SocketPathError(description: "this server already ran; create a new one")
+            throw ServerAlreadyRan()
         }
         let loops: [SocketLoop<RequestDispatcher>]
         do {
@@ -108,12 +108,12 @@ public final class TesseraServer: Service, Sendable {
         return Array(buffer.readableBytesView)
     }
 
-    /// Binds the socket and starts the socket threads (`eventLoopThreads` of them; the first
+    /// Binds the socket and starts the socket threads (`socketThreads` of them; the first
     /// accepts and hands each new connection to the next thread in turn).
     private func bind() throws -> [SocketLoop<RequestDispatcher>] {
         try SocketPath.prepare(configuration.socketPath)
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)
-        let loops = try (0..<max(1, configuration.eventLoopThreads)).map { _ in
+        let loops = try (0..<max(1, configuration.socketThreads)).map { _ in
             try SocketLoop(
                 dispatcher: dispatcher, logger: logger, tracker: tracker, policy: configuration.peers,
                 limits: ConnectionLimits(configuration), maximumConnections: configuration.maximumConnections)
@@ -140,4 +140,9 @@ public final class TesseraServer: Service, Sendable {
         }
         return loops
     }
+}
+
+/// A ``TesseraServer`` runs once: a server that ran (or runs) is not started again; make a new one.
+public struct ServerAlreadyRan: Error, CustomStringConvertible {
+    public var description: String { "this TesseraServer has already run; make a new one to serve again" }
 }
