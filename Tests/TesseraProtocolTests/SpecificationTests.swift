@@ -94,6 +94,34 @@ final class SpecificationTests: XCTestCase {
         XCTAssertEqual(named, Set(Operations.all.filter(\.hashesPassword).map(\.name)))
     }
 
+    /// Each operation's section lists its errors: from its "Errors:" on, the statuses it names,
+    /// apart from those every operation of its kind shares (§8), are its declaration's.
+    func testEachSectionsErrorsAreItsDeclarations() throws {
+        let names = Dictionary(uniqueKeysWithValues: Status.allCases.map { ($0.name, $0) })
+        let lines = Self.spec.components(separatedBy: "\n")
+        for operation in Operations.all {
+            let title = "\(operation.name) (" + String(format: "0x%02X", operation.opcode.rawValue) + ")"
+            let first = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("### 7.") && $0.hasSuffix(" " + title) }, title)
+            let last = lines[(first + 1)...].firstIndex { $0.hasPrefix("## ") || $0.hasPrefix("### ") } ?? lines.endIndex
+            let body = lines[(first + 1)..<last].joined(separator: "\n")
+            var documented: Set<Status> = []
+            var listed = false
+            for paragraph in body.components(separatedBy: "\n\n") {
+                guard let errors = paragraph.range(of: "Errors:") ?? paragraph.range(of: "errors:") else { continue }
+                listed = true
+                for piece in paragraph[errors.upperBound...].split(separator: "`", omittingEmptySubsequences: false).enumerated()
+                where piece.offset % 2 == 1 {
+                    if let status = names[String(piece.element)] { documented.insert(status) }
+                }
+            }
+            XCTAssertTrue(listed, "\(operation.name): its section has no \"Errors:\" line")
+            let shared = Set(operation.sharedErrors)
+            XCTAssertEqual(
+                documented.subtracting(shared).map(\.name).sorted(), Set(operation.errors).subtracting(shared).map(\.name).sorted(),
+                "\(operation.name): the spec's errors against its declaration")
+        }
+    }
+
     /// §10's access table is the declarations' ``Access``: one row per operation.
     func testTheAccessTableIsTheOperationsDeclarations() throws {
         let rows = try XCTUnwrap(table(named: "Access"), "PROTOCOL.md has no table captioned **Access**")

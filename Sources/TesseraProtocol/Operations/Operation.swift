@@ -13,6 +13,9 @@ public struct Operation<Request: SchemaMessage, Reply: SchemaMessage, Names: Ope
     public let answering: Answering
     /// Who may use it.
     public let access: Access
+    /// The errors it answers beyond those every operation of its kind may answer
+    /// (``OperationFacts/sharedErrors``): the error list of its section in the spec.
+    public let errors: [Status]
     /// Whether it runs argon2id: it starts only while the hashing pool has room.
     public let hashesPassword: Bool
     /// What an application peer may not send: the refusal, or `nil` when the request may go on.
@@ -24,7 +27,7 @@ public struct Operation<Request: SchemaMessage, Reply: SchemaMessage, Names: Ope
     private let ownerToken: (@Sendable (Request) -> String?)?
 
     private init(
-        _ opcode: Opcode, _ name: String, _ answering: Answering, _ access: Access, hashesPassword: Bool,
+        _ opcode: Opcode, _ name: String, _ answering: Answering, _ access: Access, errors: [Status], hashesPassword: Bool,
         applicationRule: (@Sendable (Request) -> Refusal?)?, selector: (@Sendable (Request) -> UserSelector)?,
         ownerToken: (@Sendable (Request) -> String?)?
     ) {
@@ -32,6 +35,7 @@ public struct Operation<Request: SchemaMessage, Reply: SchemaMessage, Names: Ope
         self.name = name
         self.answering = answering
         self.access = access
+        self.errors = errors
         self.hashesPassword = hashesPassword
         self.applicationRule = applicationRule
         self.selector = selector
@@ -41,26 +45,31 @@ public struct Operation<Request: SchemaMessage, Reply: SchemaMessage, Names: Ope
     /// The facts of this operation that do not depend on its types.
     public var facts: OperationFacts {
         OperationFacts(
-            opcode: opcode, name: name, answering: answering, access: access, subject: Names.kind, hashesPassword: hashesPassword,
+            opcode: opcode, name: name, answering: answering, access: access, subject: Names.kind, errors: errors,
+            hashesPassword: hashesPassword,
             request: Request.schema.wireName, reply: Reply.schema.wireName)
     }
 }
 
 extension Operation where Names == Subject.Nobody {
     init(
-        _ opcode: Opcode, _ name: String, _ answering: Answering, _ access: Access, hashesPassword: Bool = false,
+        _ opcode: Opcode, _ name: String, _ answering: Answering, _ access: Access, errors: [Status], hashesPassword: Bool = false,
         fromApplication rule: (@Sendable (Request) -> Refusal?)? = nil
     ) {
-        self.init(opcode, name, answering, access, hashesPassword: hashesPassword, applicationRule: rule, selector: nil, ownerToken: nil)
+        self.init(
+            opcode, name, answering, access, errors: errors, hashesPassword: hashesPassword, applicationRule: rule, selector: nil,
+            ownerToken: nil)
     }
 }
 
 extension Operation where Names == Subject.User {
     init(
-        _ opcode: Opcode, _ name: String, _ answering: Answering, _ access: Access, hashesPassword: Bool = false,
+        _ opcode: Opcode, _ name: String, _ answering: Answering, _ access: Access, errors: [Status], hashesPassword: Bool = false,
         user: @escaping @Sendable (Request) -> UserSelector, fromApplication rule: (@Sendable (Request) -> Refusal?)? = nil
     ) {
-        self.init(opcode, name, answering, access, hashesPassword: hashesPassword, applicationRule: rule, selector: user, ownerToken: nil)
+        self.init(
+            opcode, name, answering, access, errors: errors, hashesPassword: hashesPassword, applicationRule: rule, selector: user,
+            ownerToken: nil)
     }
 
     /// The user `request` names.
@@ -69,10 +78,12 @@ extension Operation where Names == Subject.User {
 
 extension Operation where Names == Subject.Owner {
     init(
-        _ opcode: Opcode, _ name: String, _ answering: Answering, _ access: Access,
+        _ opcode: Opcode, _ name: String, _ answering: Answering, _ access: Access, errors: [Status],
         ownerToken: @escaping @Sendable (Request) -> String?
     ) {
-        self.init(opcode, name, answering, access, hashesPassword: false, applicationRule: nil, selector: nil, ownerToken: ownerToken)
+        self.init(
+            opcode, name, answering, access, errors: errors, hashesPassword: false, applicationRule: nil, selector: nil,
+            ownerToken: ownerToken)
     }
 
     /// The `session_token` of the owner that `request` carries, if any.
@@ -86,33 +97,50 @@ public struct OperationFacts: Sendable, Equatable {
     public let answering: Answering
     public let access: Access
     public let subject: SubjectKind
+    /// The operation's own errors (its section's list in the spec).
+    public let errors: [Status]
     public let hashesPassword: Bool
     /// The request's and the reply's message names in the spec.
     public let request: String
     public let reply: String
+
+    /// What every operation of this kind may answer besides its own ``errors`` (§8):
+    /// `invalid-argument` (a malformed body), `internal` and `forbidden` (§10) for all; `busy`
+    /// for a slow one (the in-flight limit, the hashing queue); `token-invalid`, `token-expired`
+    /// and `token-revoked` for one whose request names a user or an owner by a token.
+    public var sharedErrors: [Status] {
+        var shared: [Status] = [.invalidArgument, .internal, .forbidden]
+        if answering == .slow { shared.append(.busy) }
+        if subject != .nobody { shared += [.tokenInvalid, .tokenExpired, .tokenRevoked] }
+        return shared
+    }
+
+    /// Every status the operation may answer.
+    public var possibleErrors: Set<Status> { Set(errors + sharedErrors) }
 }
 
 /// Every operation of protocol version 1, each declared once.
 public enum Operations {
-    public static let hello = Operation<HelloRequest, HelloResponse, Subject.Nobody>(.hello, "HELLO", .inline, .application)
-    public static let ping = Operation<PingMessage, PingMessage, Subject.Nobody>(.ping, "PING", .inline, .application)
+    public static let hello = Operation<HelloRequest, HelloResponse, Subject.Nobody>(
+        .hello, "HELLO", .inline, .application, errors: [.unsupportedVersion])
+    public static let ping = Operation<PingMessage, PingMessage, Subject.Nobody>(.ping, "PING", .inline, .application, errors: [])
 
     // Users
     public static let createUser = Operation<CreateUserRequest, UserResponse, Subject.Nobody>(
-        .createUser, "CREATE_USER", .slow, .application, hashesPassword: true,
+        .createUser, "CREATE_USER", .slow, .application, errors: [.conflict, .storageFull], hashesPassword: true,
         fromApplication: { request in
             let profile = request.profile
             return profile.roles.isEmpty && profile.accountType == nil && profile.rootRole == nil && profile.externalID == nil
                 ? nil : Refusal(.forbidden, "an application peer's sign-up may not set roles, account_type, root_role or external_id")
         })
     public static let getUser = Operation<UserSelector, UserResponse, Subject.User>(
-        .getUser, "GET_USER", .inline, .selfRead, user: { $0 })
+        .getUser, "GET_USER", .inline, .selfRead, errors: [.notFound], user: { $0 })
     public static let setUserState = Operation<SetUserStateRequest, UserResponse, Subject.User>(
-        .setUserState, "SET_USER_STATE", .slow, .admin, user: \.user)
+        .setUserState, "SET_USER_STATE", .slow, .admin, errors: [.notFound, .storageFull], user: \.user)
     public static let unlockUser = Operation<UserSelector, EmptyMessage, Subject.User>(
-        .unlockUser, "UNLOCK_USER", .slow, .admin, user: { $0 })
+        .unlockUser, "UNLOCK_USER", .slow, .admin, errors: [.notFound, .storageFull], user: { $0 })
     public static let updateUser = Operation<UpdateUserRequest, UserResponse, Subject.User>(
-        .updateUser, "UPDATE_USER", .slow, .selfWrite, user: \.user,
+        .updateUser, "UPDATE_USER", .slow, .selfWrite, errors: [.notFound, .conflict, .storageFull], user: \.user,
         fromApplication: { request in
             let changes = request.changes
             return request.roles == nil && changes.accountType == nil && changes.rootRole == nil && changes.externalID == nil
@@ -121,57 +149,68 @@ public enum Operations {
                     .forbidden, "an application peer may change only the email, display name, phone, image URL and settings of its own user")
         })
     public static let changePassword = Operation<ChangePasswordRequest, EmptyMessage, Subject.Nobody>(
-        .changePassword, "CHANGE_PASSWORD", .slow, .application, hashesPassword: true)
+        .changePassword, "CHANGE_PASSWORD", .slow, .application,
+        errors: [.tokenInvalid, .tokenExpired, .tokenRevoked, .badCredentials, .locked, .conflict, .storageFull], hashesPassword: true)
     public static let setPassword = Operation<SetPasswordRequest, EmptyMessage, Subject.User>(
-        .setPassword, "SET_PASSWORD", .slow, .admin, hashesPassword: true, user: \.user)
+        .setPassword, "SET_PASSWORD", .slow, .admin, errors: [.notFound, .storageFull], hashesPassword: true, user: \.user)
     public static let deleteUser = Operation<UserSelector, EmptyMessage, Subject.User>(
-        .deleteUser, "DELETE_USER", .slow, .admin, user: { $0 })
+        .deleteUser, "DELETE_USER", .slow, .admin, errors: [.notFound, .storageFull], user: { $0 })
     public static let listUsers = Operation<ListUsersRequest, UserListResponse, Subject.Nobody>(
-        .listUsers, "LIST_USERS", .slow, .admin)
+        .listUsers, "LIST_USERS", .slow, .admin, errors: [])
     public static let validate = Operation<ValidateRequest, UserResponse, Subject.Nobody>(
-        .validate, "VALIDATE", .slow, .application)
+        .validate, "VALIDATE", .slow, .application, errors: [.tokenInvalid, .tokenExpired, .storageFull])
     /// Any selector, from any peer: an account waiting for validation cannot log in, so it has
     /// no session token.
     public static let newValidationCode = Operation<UserSelector, UserResponse, Subject.User>(
-        .newValidationCode, "NEW_VALIDATION_CODE", .slow, .application, user: { $0 })
+        .newValidationCode, "NEW_VALIDATION_CODE", .slow, .application, errors: [.notFound, .storageFull], user: { $0 })
 
     // Sessions
     public static let login = Operation<LoginRequest, LoginResponse, Subject.Nobody>(
-        .login, "LOGIN", .slow, .application, hashesPassword: true)
-    public static let verify = Operation<VerifyRequest, VerifyResponse, Subject.Nobody>(.verify, "VERIFY", .verifyBatch, .application)
-    public static let logout = Operation<TokenRequest, EmptyMessage, Subject.Nobody>(.logout, "LOGOUT", .slow, .application)
-    public static let refresh = Operation<RefreshRequest, LoginResponse, Subject.Nobody>(.refresh, "REFRESH", .slow, .application)
+        .login, "LOGIN", .slow, .application,
+        errors: [.badCredentials, .accountNotValidated, .inactiveAccount, .locked, .twoFactorRequired, .twoFactorInvalid, .storageFull],
+        hashesPassword: true)
+    public static let verify = Operation<VerifyRequest, VerifyResponse, Subject.Nobody>(
+        .verify, "VERIFY", .verifyBatch, .application, errors: [.tokenInvalid, .tokenExpired, .tokenRevoked])
+    public static let logout = Operation<TokenRequest, EmptyMessage, Subject.Nobody>(
+        .logout, "LOGOUT", .slow, .application, errors: [.tokenInvalid, .storageFull])
+    public static let refresh = Operation<RefreshRequest, LoginResponse, Subject.Nobody>(
+        .refresh, "REFRESH", .slow, .application, errors: [.tokenInvalid, .tokenExpired, .tokenRevoked, .refreshReused, .storageFull])
     public static let listSessions = Operation<ListSessionsRequest, SessionListResponse, Subject.User>(
-        .listSessions, "LIST_SESSIONS", .slow, .selfRead, user: \.user)
+        .listSessions, "LIST_SESSIONS", .slow, .selfRead, errors: [.notFound], user: \.user)
     public static let revokeSession = Operation<SessionIDRequest, EmptyMessage, Subject.Owner>(
-        .revokeSession, "REVOKE_SESSION", .slow, .selfWrite, ownerToken: \.sessionToken)
+        .revokeSession, "REVOKE_SESSION", .slow, .selfWrite, errors: [.notFound, .storageFull], ownerToken: \.sessionToken)
     public static let revokeAllSessions = Operation<RevokeAllSessionsRequest, CountResponse, Subject.User>(
-        .revokeAllSessions, "REVOKE_ALL_SESSIONS", .slow, .admin, user: \.user)
+        .revokeAllSessions, "REVOKE_ALL_SESSIONS", .slow, .admin, errors: [.notFound, .storageFull], user: \.user)
 
     // Keys
-    public static let listKeys = Operation<EmptyMessage, KeyListResponse, Subject.Nobody>(.listKeys, "LIST_KEYS", .slow, .admin)
-    public static let rotateKey = Operation<RotateKeyRequest, KeyResponse, Subject.Nobody>(.rotateKey, "ROTATE_KEY", .slow, .admin)
-    public static let retireKey = Operation<RetireKeyRequest, RetireKeyResponse, Subject.Nobody>(.retireKey, "RETIRE_KEY", .slow, .admin)
+    public static let listKeys = Operation<EmptyMessage, KeyListResponse, Subject.Nobody>(.listKeys, "LIST_KEYS", .slow, .admin, errors: [])
+    public static let rotateKey = Operation<RotateKeyRequest, KeyResponse, Subject.Nobody>(
+        .rotateKey, "ROTATE_KEY", .slow, .admin, errors: [.storageFull])
+    public static let retireKey = Operation<RetireKeyRequest, RetireKeyResponse, Subject.Nobody>(
+        .retireKey, "RETIRE_KEY", .slow, .admin, errors: [.notFound, .storageFull])
     public static let rotateMasterKey = Operation<RotateMasterKeyRequest, RotateMasterKeyResponse, Subject.Nobody>(
-        .rotateMasterKey, "ROTATE_MASTER_KEY", .slow, .admin)
-    public static let jwks = Operation<EmptyMessage, JWKSResponse, Subject.Nobody>(.jwks, "JWKS", .inline, .application)
+        .rotateMasterKey, "ROTATE_MASTER_KEY", .slow, .admin, errors: [.storageFull])
+    public static let jwks = Operation<EmptyMessage, JWKSResponse, Subject.Nobody>(.jwks, "JWKS", .inline, .application, errors: [])
 
     // Two-factor login: an administrator needs no proof (a reset, for a user who lost the
     // authenticator); an application proves the password or a code.
     public static let twoFactorStatus = Operation<UserSelector, TwoFactorStatusResponse, Subject.User>(
-        .twoFactorStatus, "TWO_FACTOR_STATUS", .inline, .selfRead, user: { $0 })
+        .twoFactorStatus, "TWO_FACTOR_STATUS", .inline, .selfRead, errors: [.notFound], user: { $0 })
     public static let enrolTwoFactor = Operation<EnrolTwoFactorRequest, EnrolTwoFactorResponse, Subject.User>(
-        .enrolTwoFactor, "ENROL_TWO_FACTOR", .slow, .selfWrite, user: \.user)
+        .enrolTwoFactor, "ENROL_TWO_FACTOR", .slow, .selfWrite, errors: [.notFound, .conflict, .storageFull], user: \.user)
     public static let confirmTwoFactor = Operation<ConfirmTwoFactorRequest, RecoveryCodesResponse, Subject.User>(
-        .confirmTwoFactor, "CONFIRM_TWO_FACTOR", .slow, .selfWrite, user: \.user)
+        .confirmTwoFactor, "CONFIRM_TWO_FACTOR", .slow, .selfWrite, errors: [.notFound, .conflict, .twoFactorInvalid, .locked, .storageFull],
+        user: \.user)
     public static let disableTwoFactor = Operation<DisableTwoFactorRequest, EmptyMessage, Subject.User>(
-        .disableTwoFactor, "DISABLE_TWO_FACTOR", .slow, .selfWrite, hashesPassword: true, user: \.user,
+        .disableTwoFactor, "DISABLE_TWO_FACTOR", .slow, .selfWrite, errors: [.notFound, .badCredentials, .locked, .twoFactorInvalid, .storageFull],
+        hashesPassword: true, user: \.user,
         fromApplication: { request in
             request.password != nil
                 ? nil : Refusal(.invalidArgument, "disabling two-factor login needs the password and a current code or a recovery code")
         })
     public static let regenerateRecoveryCodes = Operation<RegenerateRecoveryCodesRequest, RecoveryCodesResponse, Subject.User>(
-        .regenerateRecoveryCodes, "REGENERATE_RECOVERY_CODES", .slow, .selfWrite, user: \.user,
+        .regenerateRecoveryCodes, "REGENERATE_RECOVERY_CODES", .slow, .selfWrite, errors: [.notFound, .twoFactorInvalid, .locked, .storageFull],
+        user: \.user,
         fromApplication: { request in
             request.code != nil ? nil : Refusal(.invalidArgument, "regenerating recovery codes needs a current code")
         })
@@ -179,15 +218,16 @@ public enum Operations {
     // API keys: an application makes, lists and revokes the keys of the user of a session
     // token; anyone it serves may present one.
     public static let createAPIKey = Operation<CreateAPIKeyRequest, CreateAPIKeyResponse, Subject.User>(
-        .createAPIKey, "CREATE_API_KEY", .slow, .selfWrite, user: \.user)
+        .createAPIKey, "CREATE_API_KEY", .slow, .selfWrite, errors: [.notFound, .accountNotValidated, .inactiveAccount, .conflict, .storageFull],
+        user: \.user)
     public static let listAPIKeys = Operation<UserSelector, APIKeyListResponse, Subject.User>(
-        .listAPIKeys, "LIST_API_KEYS", .slow, .selfRead, user: { $0 })
+        .listAPIKeys, "LIST_API_KEYS", .slow, .selfRead, errors: [.notFound], user: { $0 })
     public static let revokeAPIKey = Operation<RevokeAPIKeyRequest, EmptyMessage, Subject.Owner>(
-        .revokeAPIKey, "REVOKE_API_KEY", .slow, .selfWrite, ownerToken: \.sessionToken)
+        .revokeAPIKey, "REVOKE_API_KEY", .slow, .selfWrite, errors: [.notFound, .storageFull], ownerToken: \.sessionToken)
     public static let revokeAllAPIKeys = Operation<UserSelector, CountResponse, Subject.User>(
-        .revokeAllAPIKeys, "REVOKE_ALL_API_KEYS", .slow, .selfWrite, user: { $0 })
+        .revokeAllAPIKeys, "REVOKE_ALL_API_KEYS", .slow, .selfWrite, errors: [.notFound, .storageFull], user: { $0 })
     public static let verifyAPIKey = Operation<VerifyAPIKeyRequest, VerifyAPIKeyResponse, Subject.Nobody>(
-        .verifyAPIKey, "VERIFY_API_KEY", .inline, .application)
+        .verifyAPIKey, "VERIFY_API_KEY", .inline, .application, errors: [.tokenInvalid, .tokenExpired, .tokenRevoked])
 
     /// The registry: every declaration above, in opcode order. A test and the server's start
     /// check that it holds each ``Opcode`` exactly once.

@@ -90,9 +90,15 @@ struct OperationTable: Sendable {
     ) {
         precondition(operation.answering == .inline, "\(operation.name) is not answered inline")
         registrations[Int(operation.opcode.rawValue)] += 1
+        let facts = operation.facts
         inlineAnswers[Int(operation.opcode.rawValue)] = { frame, peer, out in
-            let reply = try answer(try Request(decoding: frame.body), peer)
-            try out.writeReply(frame) { try reply.encode(into: &$0) }
+            do {
+                let reply = try answer(try Request(decoding: frame.body), peer)
+                try out.writeReply(frame) { try reply.encode(into: &$0) }
+            } catch {
+                Self.assertDeclared(error, facts)
+                throw error
+            }
         }
     }
 
@@ -101,10 +107,25 @@ struct OperationTable: Sendable {
     ) {
         precondition(operation.answering == .slow, "\(operation.name) is not answered off the socket thread")
         registrations[Int(operation.opcode.rawValue)] += 1
+        let facts = operation.facts
         slowAnswers[Int(operation.opcode.rawValue)] = { frame, peer in
-            var request = try Request(decoding: frame.body)
-            return try await answer(&request, peer).encoded()
+            do {
+                var request = try Request(decoding: frame.body)
+                return try await answer(&request, peer).encoded()
+            } catch {
+                Self.assertDeclared(error, facts)
+                throw error
+            }
         }
+    }
+
+    /// In debug builds (the test suite's), an error an operation does not declare stops the
+    /// daemon: every status a test provokes is then in the spec's list for the operation.
+    @inline(__always)
+    static func assertDeclared(_ error: any Error, _ facts: OperationFacts) {
+        assert(
+            facts.possibleErrors.contains(RequestFailure(error).status),
+            "\(facts.name) answered \(RequestFailure(error).status.name), which its declaration does not list (\(error))")
     }
 
     // MARK: Answers

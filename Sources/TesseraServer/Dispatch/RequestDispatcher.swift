@@ -66,7 +66,9 @@ struct RequestDispatcher: RequestDispatching {
                             if due.isAPIKey { apiKeyTouches.append(due.id) } else { touches.append(due.id) }
                         }
                     } catch {
-                        failures.append((frame, Self.verifyFailure(error, frame)))
+                        let failure = Self.verifyFailure(error, frame)
+                        OperationTable.assertDeclared(failure, Self.verifyFacts)
+                        failures.append((frame, failure))
                     }
                 }
             }
@@ -102,6 +104,8 @@ struct RequestDispatcher: RequestDispatching {
         }
         return session.touchDue ? (session.sessionID, session.isAPIKey) : nil
     }
+
+    private static let verifyFacts = Operations.verify.facts
 
     /// A token that is not UTF-8 is a malformed string field, as in every other message
     /// (`invalid-argument`), not an unknown token. Checked only after the token failed.
