@@ -122,3 +122,128 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.frameReceived(.ping), .ignore)
     }
 }
+
+/// The connection's timeouts, decided by the state machine on a manual clock: no socket, no
+/// waiting. (`ConnectionLimitsTests` keeps one end-to-end test per rule against the daemon.)
+final class ConnectionTimerTests: XCTestCase {
+    /// Monotonic nanoseconds, moved by hand.
+    struct ManualClock {
+        private(set) var now: UInt64 = 5_000_000_000
+        mutating func advance(seconds: Double) { now += UInt64(seconds * 1_000_000_000) }
+    }
+
+    private var clock = ManualClock()
+    private var limits: ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.idleTimeoutSeconds = 300
+        limits.frameTimeoutSeconds = 10
+        limits.unreadTimeoutSeconds = 30
+        return limits
+    }
+
+    private func machine(peer: PeerClass = .application) -> ConnectionStateMachine {
+        ConnectionStateMachine(peer: peer, maximumSlowInFlight: 4, limits: limits, now: clock.now)
+    }
+
+    func testAnIdleConnectionClosesAtTheIdleTimeoutAndFramesRestartTheClock() {
+        var machine = machine()
+        XCTAssertEqual(machine.connected(now: clock.now), .serve)
+        clock.advance(seconds: 299.9)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .none)
+        machine.framesRead(handledFrames: true, incompleteFrame: false, now: clock.now)
+        clock.advance(seconds: 299.9)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .none, "a frame restarted the idle clock")
+        machine.framesRead(handledFrames: false, incompleteFrame: false, now: clock.now)
+        clock.advance(seconds: 0.1)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .closeIdle, "a read without a frame does not")
+        XCTAssertEqual(machine.state, .closed)
+    }
+
+    func testASlowRequestInFlightPostponesTheIdleCloseByAWholeTimeout() {
+        var machine = machine()
+        _ = machine.connected(now: clock.now)
+        XCTAssertEqual(machine.frameReceived(.login), .startSlow)
+        clock.advance(seconds: 300)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .none, "a login is still hashing")
+        XCTAssertEqual(machine.slowRequestFinished(), .writeAndFlush)
+        clock.advance(seconds: 299)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .none, "looked again a whole timeout after")
+        clock.advance(seconds: 1)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .closeIdle)
+    }
+
+    func testAFrameLeftUnfinishedFailsAtTheFrameTimeoutUnlessReadingIsPaused() {
+        var machine = machine()
+        _ = machine.connected(now: clock.now)
+        machine.framesRead(handledFrames: false, incompleteFrame: true, now: clock.now)
+        clock.advance(seconds: 5)
+        machine.framesRead(handledFrames: false, incompleteFrame: true, now: clock.now)
+        clock.advance(seconds: 4.9)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: true), .none, "measured from the frame's first byte")
+        clock.advance(seconds: 0.1)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: true), .failFrameTimeout)
+        XCTAssertEqual(machine.state, .broken)
+
+        var paused = self.machine()
+        _ = paused.connected(now: clock.now)
+        paused.framesRead(handledFrames: true, incompleteFrame: true, now: clock.now)
+        paused.readingPaused(now: clock.now)
+        clock.advance(seconds: 20)
+        XCTAssertEqual(paused.tick(now: clock.now, incompleteFrame: true), .none, "not the client's delay while the server does not read")
+        paused.readingResumed()
+        paused.framesRead(handledFrames: false, incompleteFrame: true, now: clock.now)
+        clock.advance(seconds: 10)
+        XCTAssertEqual(paused.tick(now: clock.now, incompleteFrame: true), .failFrameTimeout, "measured again from the resumed read")
+
+        var completed = self.machine()
+        _ = completed.connected(now: clock.now)
+        completed.framesRead(handledFrames: false, incompleteFrame: true, now: clock.now)
+        completed.framesRead(handledFrames: true, incompleteFrame: false, now: clock.now)
+        clock.advance(seconds: 11)
+        XCTAssertEqual(completed.tick(now: clock.now, incompleteFrame: false), .none, "the frame arrived whole")
+    }
+
+    func testRepliesLeftUnreadCloseTheConnectionAtTheUnreadTimeout() {
+        var machine = machine()
+        _ = machine.connected(now: clock.now)
+        machine.readingPaused(now: clock.now)
+        XCTAssertTrue(machine.isPaused)
+        clock.advance(seconds: 29.9)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .none)
+        machine.readingResumed()
+        clock.advance(seconds: 1)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .none, "the client read again in time")
+        machine.readingPaused(now: clock.now)
+        clock.advance(seconds: 30)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .closeUnread)
+        XCTAssertEqual(machine.state, .closed)
+    }
+
+    func testARefusedConnectionClosesASecondLaterWhateverItsPeerDoes() {
+        for (peer, overLimit, action) in [
+            (PeerClass.refused, false, ConnectionStateMachine.ConnectAction.refuse), (.application, true, .refuseBusy),
+        ] {
+            var machine = machine(peer: peer)
+            XCTAssertEqual(machine.connected(overLimit: overLimit, now: clock.now), action)
+            clock.advance(seconds: 0.9)
+            XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .none)
+            clock.advance(seconds: 0.1)
+            XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .closeRefused)
+        }
+    }
+
+    func testAZeroTimeoutNeverFiresAndAHugeOneSaturates() {
+        var never = ConnectionLimits()
+        never.idleTimeoutSeconds = 0
+        var machine = ConnectionStateMachine(peer: .admin, maximumSlowInFlight: 4, limits: never, now: clock.now)
+        _ = machine.connected(now: clock.now)
+        clock.advance(seconds: 10 * 365 * 24 * 3600)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: false), .none)
+        var huge = ConnectionLimits()
+        huge.idleTimeoutSeconds = .max
+        var saturated = ConnectionStateMachine(peer: .admin, maximumSlowInFlight: 4, limits: huge, now: clock.now)
+        _ = saturated.connected(now: clock.now)
+        clock.advance(seconds: 10 * 365 * 24 * 3600)
+        XCTAssertEqual(saturated.tick(now: clock.now, incompleteFrame: false), .none, "no overflow trap")
+    }
+}

@@ -32,17 +32,10 @@ final class Connection<Dispatcher: RequestDispatching> {
     private let overLimit: Bool
     /// Holds one of the tracker's connection slots (given back at close).
     private var holdsSlot: Bool
-    /// Reading stopped: the client leaves its replies unread, or sent its last byte.
-    private var paused = false
+    /// The peer sent its last byte: nothing more is read.
     private var inputClosed = false
-    /// Monotonic nanoseconds of the last read that brought a frame.
-    private var lastFrameAt: UInt64
-    /// Since when an unfinished frame has waited for its next byte.
-    private var partialFrameSince: UInt64?
-    /// Since when reading has been paused for unread replies.
-    private var pausedSince: UInt64?
-    /// A refused connection is closed by then whatever its peer does.
-    private var closeAt: UInt64?
+    /// Reading stopped: the client leaves its replies unread (the state machine's timer).
+    private var paused: Bool { state.isPaused }
     /// The socket's write side wants EPOLLOUT (replies wait for room).
     private var waitingForRoom = false
     /// In the loop's epoll set (``SocketLoop/updateInterest(_:reading:writing:)`` keeps it).
@@ -70,9 +63,8 @@ final class Connection<Dispatcher: RequestDispatching> {
         self.limits = limits
         self.overLimit = overLimit
         holdsSlot = !overLimit && tracker != nil
-        state = ConnectionStateMachine(peer: peerClass, maximumSlowInFlight: Int(dispatcher.maximumInFlight))
+        state = ConnectionStateMachine(peer: peerClass, maximumSlowInFlight: Int(dispatcher.maximumInFlight), limits: limits, now: now)
         frames = FrameAccumulator(maximumLength: dispatcher.maximumFrameLength)
-        lastFrameAt = now
     }
 
     /// Bytes asked of one `read(2)`.
@@ -83,7 +75,7 @@ final class Connection<Dispatcher: RequestDispatching> {
     /// The connection was accepted: serve it, or refuse it with a closing error frame.
     func start(now: UInt64) {
         logger.debug("connection accepted")
-        switch state.connected(overLimit: overLimit) {
+        switch state.connected(overLimit: overLimit, now: now) {
         case .serve:
             break
         case .refuseBusy:
@@ -91,24 +83,23 @@ final class Connection<Dispatcher: RequestDispatching> {
             logger.notice("connection refused: the server holds its maximum of connections", metadata: ["trace.id": "\(traceID)"])
             var failure = RequestFailure(status: .busy, message: "the server holds its maximum of connections; retry shortly")
             failure.retryAfterSeconds = 1
-            refuse(failure, traceID: traceID, now: now)
+            refuse(failure, traceID: traceID)
         case .refuse:
             let traceID = TraceID.make()
             logger.info("connection refused: the peer is neither admin nor application", metadata: ["trace.id": "\(traceID)"])
             let failure = RequestFailure(status: .forbidden, message: "this peer may not use tesserad; see its --admin-uid and --app-uid")
-            refuse(failure, traceID: traceID, now: now)
+            refuse(failure, traceID: traceID)
         }
     }
 
     /// Writes the closing frame and shuts the write side. Half-close, not close: closing with
     /// the peer's request still unread would reset the connection and could destroy the frame
     /// before the peer reads it. The peer's bytes are discarded; the connection closes when the
-    /// peer closes, or after a second.
-    private func refuse(_ failure: RequestFailure, traceID: String, now: UInt64) {
+    /// peer closes, or after a second (the state machine's ``ConnectionStateMachine/TickAction/closeRefused``).
+    private func refuse(_ failure: RequestFailure, traceID: String) {
         replies.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: traceID, closing: true)
         flush()
         shutdown(fd, Int32(SHUT_WR))
-        closeAt = now + 1_000_000_000
     }
 
     /// Closes the socket and leaves the loop.
@@ -165,7 +156,7 @@ final class Connection<Dispatcher: RequestDispatching> {
     private func endOfInput() {
         inputClosed = true
         loop.updateInterest(self, reading: false, writing: waitingForRoom)
-        if state.state == .broken || closeAt != nil {
+        if state.state == .broken {
             close()
             return
         }
@@ -188,13 +179,7 @@ final class Connection<Dispatcher: RequestDispatching> {
             failFraming(error)
             return
         }
-        // The idle clock restarts once per read that brought frames (not per frame).
-        if handled { lastFrameAt = now }
-        if accumulator.bufferedBytes > 0 {
-            if partialFrameSince == nil { partialFrameSince = now }
-        } else {
-            partialFrameSince = nil
-        }
+        state.framesRead(handledFrames: handled, incompleteFrame: accumulator.bufferedBytes > 0, now: now)
     }
 
     private func handle(_ frame: Frame) {
@@ -282,8 +267,7 @@ final class Connection<Dispatcher: RequestDispatching> {
         flush()
         guard !isClosed, paused, replies.readableBytes < limits.outputPauseBytes else { return }
         // The client reads again: so does the server, starting with the frames already here.
-        paused = false
-        pausedSince = nil
+        state.readingResumed()
         var accumulator = FrameAccumulator(maximumLength: frames.maximumLength)
         swap(&accumulator, &frames)
         processFrames(&accumulator, now: now)
@@ -299,55 +283,32 @@ final class Connection<Dispatcher: RequestDispatching> {
         answerPendingVerifies()
         flush()
         guard !isClosed, replies.readableBytes >= limits.outputPauseBytes, !paused else { return }
-        paused = true
-        pausedSince = now
-        // While the server does not read, an unfinished frame is not the client's delay.
-        partialFrameSince = nil
+        state.readingPaused(now: now)
         loop.updateInterest(self, reading: false, writing: true)
         waitingForRoom = true
     }
 
     // MARK: Timers
 
-    /// Called by the loop about ten times a second: the idle, frame and unread timeouts.
+    /// Called by the loop about ten times a second: the state machine decides what is due.
     func tick(now: UInt64) {
         guard !isClosed else { return }
-        if let closeAt, now >= closeAt {
+        switch state.tick(now: now, incompleteFrame: frames.bufferedBytes > 0) {
+        case .none:
+            break
+        case .closeRefused:
             close()
-            return
-        }
-        if let since = pausedSince, Self.elapsed(from: since, to: now) >= Self.nanoseconds(limits.unreadTimeoutSeconds),
-            state.unreadTimedOut() == .close
-        {
+        case .closeUnread:
             logger.info("connection closed: the client left its replies unread", metadata: ["timeout.seconds": "\(limits.unreadTimeoutSeconds)"])
             close()
-            return
-        }
-        if limits.frameTimeoutSeconds > 0, let since = partialFrameSince, !paused,
-            Self.elapsed(from: since, to: now) >= Self.nanoseconds(limits.frameTimeoutSeconds)
-        {
-            partialFrameSince = nil
-            if frames.bufferedBytes > 0, state.frameTimedOut() == .failAndClose {
-                let failure = RequestFailure(status: .malformedFrame, message: "a frame was not completed within \(limits.frameTimeoutSeconds) s")
-                closeWithError(failure)
-                return
-            }
-        }
-        if limits.idleTimeoutSeconds > 0, Self.elapsed(from: lastFrameAt, to: now) >= Self.nanoseconds(limits.idleTimeoutSeconds) {
-            if state.idleTimedOut() == .close {
-                logger.debug("connection closed: idle", metadata: ["timeout.seconds": "\(limits.idleTimeoutSeconds)"])
-                close()
-            } else {
-                lastFrameAt = now  // busy with a slow request: look again a whole timeout later
-            }
+        case .failFrameTimeout:
+            let failure = RequestFailure(status: .malformedFrame, message: "a frame was not completed within \(limits.frameTimeoutSeconds) s")
+            closeWithError(failure)
+        case .closeIdle:
+            logger.debug("connection closed: idle", metadata: ["timeout.seconds": "\(limits.idleTimeoutSeconds)"])
+            close()
         }
     }
-
-    private static func nanoseconds(_ seconds: Int64) -> UInt64 { UInt64(max(0, seconds)) * 1_000_000_000 }
-
-    /// Nanoseconds from `start` to `end`; 0 when `start` was read later (another clock reading
-    /// of the same loop turn).
-    private static func elapsed(from start: UInt64, to end: UInt64) -> UInt64 { end > start ? end - start : 0 }
 
     // MARK: Slow requests
 

@@ -14,9 +14,11 @@ import TesseraProtocol
 ///   └────────┘                                               └────────┘
 /// ```
 ///
-/// No sockets, no NIO: tested on its own (`ConnectionStateMachineTests`). The peer's class,
-/// the connection limit, the idle, frame and unread timeouts are events and actions here; the
-/// handler owns the timers and carries the actions out.
+/// No sockets: tested on its own (`ConnectionStateMachineTests`), its timeouts with a manual
+/// clock. The peer's class, the connection limit, and the idle, frame, unread and refusal
+/// timeouts are events and actions here: the machine keeps every time they are measured from
+/// and does the arithmetic; the ``Connection`` tells it the time (monotonic nanoseconds) and
+/// carries the actions out.
 struct ConnectionStateMachine {
     enum State: Equatable {
         /// Reading and answering.
@@ -36,11 +38,28 @@ struct ConnectionStateMachine {
     let maximumSlowInFlight: Int
     /// What the peer may do, from its credentials at accept.
     let peer: PeerClass
+    /// The timeouts it is held to.
+    let limits: ConnectionLimits
 
-    init(peer: PeerClass = .admin, maximumSlowInFlight: Int) {
+    // The times the timeouts are measured from, in monotonic nanoseconds.
+    /// The last read that brought a frame (or the accept): the idle timeout.
+    private var lastFrameAt: UInt64
+    /// Since when an unfinished frame has waited for its next byte: the frame timeout.
+    private var partialFrameSince: UInt64?
+    /// Since when reading has been paused for unread replies: the unread timeout.
+    private var pausedSince: UInt64?
+    /// A refused connection is closed by then, whatever its peer does.
+    private var closeAt: UInt64?
+
+    init(peer: PeerClass = .admin, maximumSlowInFlight: Int, limits: ConnectionLimits = ConnectionLimits(), now: UInt64 = 0) {
         self.peer = peer
         self.maximumSlowInFlight = maximumSlowInFlight
+        self.limits = limits
+        lastFrameAt = now
     }
+
+    /// A refused connection waits this long for its peer to read the closing frame and hang up.
+    static let refusalLingerNanoseconds: UInt64 = 1_000_000_000
 
     /// What to do when the connection becomes active.
     enum ConnectAction: Equatable {
@@ -53,17 +72,100 @@ struct ConnectionStateMachine {
         case refuseBusy
     }
 
-    /// The connection became active; `overLimit` when the server already holds its maximum of
-    /// connections.
-    mutating func connected(overLimit: Bool = false) -> ConnectAction {
+    /// The connection became active at `now`; `overLimit` when the server already holds its
+    /// maximum of connections. A refused connection closes a second later at the latest
+    /// (``TickAction/closeRefused``).
+    mutating func connected(overLimit: Bool = false, now: UInt64 = 0) -> ConnectAction {
         if overLimit {
             state = .broken
+            closeAt = now + Self.refusalLingerNanoseconds
             return .refuseBusy
         }
         guard peer == .refused else { return .serve }
         state = .broken
+        closeAt = now + Self.refusalLingerNanoseconds
         return .refuse
     }
+
+    // MARK: Time
+
+    /// A read at `now` was split into frames: `handledFrames` when it completed at least one,
+    /// `incompleteFrame` when an unfinished one is left waiting for more bytes.
+    mutating func framesRead(handledFrames: Bool, incompleteFrame: Bool, now: UInt64) {
+        // The idle clock restarts once per read that brought frames (not per frame).
+        if handledFrames { lastFrameAt = now }
+        if incompleteFrame {
+            if partialFrameSince == nil { partialFrameSince = now }
+        } else {
+            partialFrameSince = nil
+        }
+    }
+
+    /// Reading stopped at `now`: the client leaves its replies unread.
+    mutating func readingPaused(now: UInt64) {
+        guard pausedSince == nil else { return }
+        pausedSince = now
+        // While the server does not read, an unfinished frame is not the client's delay.
+        partialFrameSince = nil
+    }
+
+    /// The client reads its replies again, and the server its requests.
+    mutating func readingResumed() {
+        pausedSince = nil
+    }
+
+    /// Whether reading is paused for unread replies.
+    var isPaused: Bool { pausedSince != nil }
+
+    /// What a timer tick asks of the connection.
+    enum TickAction: Equatable {
+        /// Nothing yet.
+        case none
+        /// Close: a refused connection's second is over.
+        case closeRefused
+        /// Close: the client left its replies unread for the unread timeout.
+        case closeUnread
+        /// Write a closing `malformed-frame` and close: a frame stayed unfinished for the frame timeout.
+        case failFrameTimeout
+        /// Close: nothing arrived for the idle timeout and nothing is in flight.
+        case closeIdle
+    }
+
+    /// The timers at `now` (the socket loop ticks ten times a second). `incompleteFrame`: the
+    /// connection still holds part of a frame.
+    mutating func tick(now: UInt64, incompleteFrame: Bool) -> TickAction {
+        if let closeAt, now >= closeAt {
+            state = .closed
+            return .closeRefused
+        }
+        if let since = pausedSince, Self.elapsed(from: since, to: now) >= Self.nanoseconds(limits.unreadTimeoutSeconds),
+            unreadTimedOut() == .close
+        {
+            return .closeUnread
+        }
+        if limits.frameTimeoutSeconds > 0, pausedSince == nil, let since = partialFrameSince,
+            Self.elapsed(from: since, to: now) >= Self.nanoseconds(limits.frameTimeoutSeconds)
+        {
+            partialFrameSince = nil
+            if incompleteFrame, frameTimedOut() == .failAndClose { return .failFrameTimeout }
+        }
+        if limits.idleTimeoutSeconds > 0, Self.elapsed(from: lastFrameAt, to: now) >= Self.nanoseconds(limits.idleTimeoutSeconds) {
+            if idleTimedOut() == .close { return .closeIdle }
+            lastFrameAt = now  // busy with a slow request: look again a whole timeout later
+        }
+        return .none
+    }
+
+    /// Seconds as nanoseconds. The options are bounded before use (`tesserad`'s validation);
+    /// a larger value saturates rather than traps.
+    private static func nanoseconds(_ seconds: Int64) -> UInt64 {
+        let (product, overflow) = UInt64(max(0, seconds)).multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? UInt64.max / 2 : product
+    }
+
+    /// Nanoseconds from `start` to `end`; 0 when `start` was read later (another clock reading
+    /// of the same loop turn).
+    private static func elapsed(from start: UInt64, to end: UInt64) -> UInt64 { end > start ? end - start : 0 }
 
     /// What to do when a timer of the connection fires.
     enum TimeoutAction: Equatable {
