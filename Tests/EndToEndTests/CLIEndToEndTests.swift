@@ -95,10 +95,10 @@ final class CLIEndToEndTests: XCTestCase {
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)
     }
 
-    /// The README's CLI example block, run as written against this daemon (its socket path put in
+    /// `docs/CLI.md`'s example block, run as written against this daemon (its socket path put in
     /// place of `./tessera.sock`, the built `tessera` first on `PATH`).
     func testReadmeExamplesRun() throws {
-        let readme = try String(contentsOfFile: Self.repositoryRoot + "/README.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: Self.repositoryRoot + "/docs/CLI.md", encoding: .utf8)
         let marker = "CLIEndToEndTests.testReadmeExamplesRun"
         let afterMarker = try XCTUnwrap(readme.range(of: marker).map { readme[$0.upperBound...] }, "the README lost its tested block")
         let start = try XCTUnwrap(afterMarker.range(of: "```sh\n"))
