@@ -1,6 +1,6 @@
 import Locking
 import NIOCore
-import TesseraProtocol
+internal import TesseraProtocol
 
 /// A request on its way out, with the promise its reply completes.
 struct OutboundRequest: Sendable {
@@ -77,8 +77,8 @@ enum ClientReply {
     static func serverError(_ frame: Frame) throws -> TesseraClientError {
         let body = try ErrorBody(decoding: frame.body)
         return .server(
-            ServerError(
-                code: frame.status, name: body.name, message: body.message, traceID: body.traceID,
-                retryAfterSeconds: body.retryAfterSeconds, closedConnection: frame.flags.contains(.closing)))
+            TesseraError(
+                code: TesseraError.Code(rawValue: frame.status), name: body.name, message: body.message, traceID: body.traceID,
+                retryAfter: body.retryAfterSeconds.map { .seconds(Int64($0)) }, closedConnection: frame.flags.contains(.closing)))
     }
 }

@@ -2,7 +2,7 @@ import Locking
 import NIOCore
 import NIOPosix
 import Synchronization
-import TesseraProtocol
+package import TesseraProtocol
 
 /// The async client a web process links to talk to `tesserad` over its Unix socket.
 ///
@@ -34,40 +34,37 @@ public final class TesseraClient: Sendable {
     // MARK: Operations
 
     /// Exchanges versions and learns the server's limits.
-    public func hello(clientName: String? = nil) async throws -> HelloResponse {
-        try await call(Operations.hello, HelloRequest(clientName: clientName))
+    public func hello(clientName: String? = nil) async throws -> ServerHello {
+        ServerHello(try await call(Operations.hello, HelloRequest(clientName: clientName)))
     }
 
     /// Round trip with an optional payload, echoed back.
-    public func ping(payload: [UInt8] = []) async throws -> PingMessage {
-        try await call(Operations.ping, PingMessage(payload: payload))
+    public func ping(payload: [UInt8] = []) async throws -> [UInt8] {
+        try await call(Operations.ping, PingMessage(payload: payload)).payload
     }
 
     /// Creates a user.
     public func createUser(
         username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = []
     ) async throws -> User {
-        let reply = try await call(
-            Operations.createUser, CreateUserRequest(username: username, password: password, email: email, displayName: displayName, roles: roles))
-        return try User(reply.user)
+        try await register(NewUser(username: username, password: password, email: email, displayName: displayName, roles: roles)).user
     }
 
-    /// Creates a user with profile fields; when `unvalidated`, the reply carries the validation code.
-    public func register(_ request: CreateUserRequest) async throws -> Registration {
-        let reply = try await call(Operations.createUser, request)
-        return Registration(user: try User(reply.user), validationCode: reply.validationCode, validationExpiresAt: reply.validationExpiresAt)
+    /// Creates a user with profile fields; when `unvalidated`, the registration carries the
+    /// validation code.
+    public func register(_ user: NewUser) async throws -> Registration {
+        try Registration(try await call(Operations.createUser, user.wire))
     }
 
     /// Issues a fresh validation code for an account waiting for validation (the previous code
     /// stops working), for the web process to send again. `not-found` when no such account waits.
     public func newValidationCode(for user: UserSelector) async throws -> Registration {
-        let reply = try await call(Operations.newValidationCode, user)
-        return Registration(user: try User(reply.user), validationCode: reply.validationCode, validationExpiresAt: reply.validationExpiresAt)
+        try Registration(try await call(Operations.newValidationCode, user.wire))
     }
 
     /// Changes a user's profile fields.
-    public func updateUser(_ request: UpdateUserRequest) async throws -> User {
-        try User(try await call(Operations.updateUser, request).user)
+    public func updateUser(_ user: UserSelector, _ changes: ProfileUpdate) async throws -> User {
+        try User(try await call(Operations.updateUser, changes.wire(for: user)).user)
     }
 
     /// Activates an account with its validation code.
@@ -75,9 +72,9 @@ public final class TesseraClient: Sendable {
         try User(try await call(Operations.validate, ValidateRequest(code: code)).user)
     }
 
-    /// Reads a user by id, username, email or phone.
+    /// Reads a user by id, username, email, phone or session token.
     public func user(_ lookup: UserSelector) async throws -> User {
-        try User(try await call(Operations.getUser, lookup).user)
+        try User(try await call(Operations.getUser, lookup.wire).user)
     }
 
     /// Checks a password and opens a session.
@@ -107,7 +104,7 @@ public final class TesseraClient: Sendable {
         try await call(Operations.jwks, EmptyMessage()).jwks
     }
 
-    /// Checks a token: whose session it is, its roles and expiry.
+    /// Checks a token (a session token, a JWT or an API key): whose it is, its roles and expiry.
     public func verify(token: String) async throws -> VerifiedSession {
         try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token)))
     }
@@ -120,26 +117,25 @@ public final class TesseraClient: Sendable {
 
     /// Ends the session of a token.
     public func logout(token: String) async throws {
-        let _: EmptyMessage = try await call(Operations.logout, TokenRequest(token: token))
+        _ = try await call(Operations.logout, TokenRequest(token: token))
     }
 
     /// Changes the caller's password: the session's token and the current password; the
     /// user's other sessions end.
     public func changePassword(token: String, current: [UInt8], new: [UInt8]) async throws {
-        let _: EmptyMessage = try await call(
-            Operations.changePassword, ChangePasswordRequest(token: token, currentPassword: current, newPassword: new))
+        _ = try await call(Operations.changePassword, ChangePasswordRequest(token: token, currentPassword: current, newPassword: new))
     }
 
     // MARK: Administration
 
     /// Sets a user's password without the current one; every session of the user ends.
     public func setPassword(_ user: UserSelector, password: [UInt8]) async throws {
-        let _: EmptyMessage = try await call(Operations.setPassword, SetPasswordRequest(user: user, password: password))
+        _ = try await call(Operations.setPassword, SetPasswordRequest(user: user.wire, password: password))
     }
 
     /// Deletes a user with every session.
     public func deleteUser(_ user: UserSelector) async throws {
-        let _: EmptyMessage = try await call(Operations.deleteUser, user)
+        _ = try await call(Operations.deleteUser, user.wire)
     }
 
     /// A page of users in id order.
@@ -150,12 +146,12 @@ public final class TesseraClient: Sendable {
 
     /// Sets an account's state. Leaving active ends its sessions.
     public func setUserState(_ user: UserSelector, to state: AccountState) async throws -> User {
-        try User(try await call(Operations.setUserState, SetUserStateRequest(user: user, state: state.rawValue)).user)
+        try User(try await call(Operations.setUserState, SetUserStateRequest(user: user.wire, state: state.rawValue)).user)
     }
 
     /// Clears an account's failed-login count and lock.
     public func unlockUser(_ user: UserSelector) async throws {
-        let _: EmptyMessage = try await call(Operations.unlockUser, user)
+        _ = try await call(Operations.unlockUser, user.wire)
     }
 
     /// Every session of a user, oldest first (all pages of LIST_SESSIONS).
@@ -177,7 +173,7 @@ public final class TesseraClient: Sendable {
     ) async throws -> (
         sessions: [SessionSummary], next: SessionID?
     ) {
-        let reply = try await call(Operations.listSessions, ListSessionsRequest(user: user, afterSessionID: after?.bytes, limit: limit))
+        let reply = try await call(Operations.listSessions, ListSessionsRequest(user: user.wire, afterSessionID: after?.bytes, limit: limit))
         let sessions = try reply.sessions.map { info throws(TesseraClientError) in try SessionSummary(info) }
         guard let next = reply.nextAfterSessionID else { return (sessions, nil) }
         guard let nextID = SessionID(bytes: next) else { throw TesseraClientError.malformedReply("a session id is 16 bytes") }
@@ -189,99 +185,107 @@ public final class TesseraClient: Sendable {
     /// With `sessionToken` (required of an application peer), only a session of that token's
     /// user: another user's session is `not-found`.
     public func revokeSession(_ id: SessionID, sessionToken: String? = nil) async throws {
-        let _: EmptyMessage = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id.bytes, sessionToken: sessionToken))
+        _ = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id.bytes, sessionToken: sessionToken))
     }
 
     /// Ends every session of a user, or all but `except`; returns how many ended.
-    public func revokeAllSessions(of user: UserSelector, except: SessionID? = nil) async throws -> UInt32 {
-        let reply: CountResponse = try await call(
-            Operations.revokeAllSessions, RevokeAllSessionsRequest(user: user, exceptSessionID: except?.bytes))
-        return reply.count
+    public func revokeAllSessions(of user: UserSelector, except: SessionID? = nil) async throws -> Int {
+        Int(try await call(Operations.revokeAllSessions, RevokeAllSessionsRequest(user: user.wire, exceptSessionID: except?.bytes)).count)
     }
 
     /// The token keys, oldest first (never their material).
-    public func keys() async throws -> [KeyInfo] {
-        try await call(Operations.listKeys, EmptyMessage()).keys
+    public func keys() async throws -> [TokenKey] {
+        try await call(Operations.listKeys, EmptyMessage()).keys.map { info throws(TesseraClientError) in try TokenKey(info) }
     }
 
-    /// Makes a new token key active; the previous one verifies the tokens made under it until
-    /// they cannot be alive, then retires. Returns the new key.
-    public func rotateKey(purpose: UInt8 = 1) async throws -> KeyInfo {
-        try await call(Operations.rotateKey, RotateKeyRequest(purpose: purpose)).key
+    /// Makes a new key of `purpose` active; the previous one verifies what it made until that
+    /// cannot be alive, then retires. Returns the new key.
+    public func rotateKey(_ purpose: KeyPurpose = .tokenDigest) async throws -> TokenKey {
+        try TokenKey(try await call(Operations.rotateKey, RotateKeyRequest(purpose: purpose.rawValue)).key)
     }
 
     /// Seals the token keys under a new master key, which the daemon writes to a new file at
-    /// `path` (on its host, mode 0600). Restart the daemon with `--master-key path`. Returns how
-    /// many live keys were sealed.
-    public func rotateMasterKey(newKeyFile path: String) async throws -> UInt32 {
-        try await call(Operations.rotateMasterKey, RotateMasterKeyRequest(path: path)).keysSealed
+    /// `path` (an absolute path on its host, mode 0600). Restart the daemon with
+    /// `--master-key path`. Returns how many live keys were sealed.
+    public func rotateMasterKey(newKeyFile path: String) async throws -> Int {
+        Int(try await call(Operations.rotateMasterKey, RotateMasterKeyRequest(path: path)).keysSealed)
     }
 
     /// Retires key `id` now: every token made under it is refused. Returns the key and how many
     /// live sessions ended.
-    public func retireKey(_ id: UInt16) async throws -> (key: KeyInfo, sessionsEnded: UInt64) {
+    public func retireKey(_ id: UInt16) async throws -> (key: TokenKey, sessionsEnded: Int) {
         let reply = try await call(Operations.retireKey, RetireKeyRequest(keyID: id))
-        return (reply.key, reply.sessionsEnded)
+        return (try TokenKey(reply.key), Int(clamping: reply.sessionsEnded))
     }
 
     // MARK: API keys
 
-    /// Makes an API key for `user`. Returns the key's text (`tsk_…`, shown once: hand it to the
-    /// machine client, it is not stored) and the key as listed.
-    public func createAPIKey(_ request: CreateAPIKeyRequest) async throws -> (key: String, info: APIKeyInfo) {
+    /// Makes an API key for `user` with `permissions` (among the user's roles) and, when given,
+    /// a lifetime. Returns the key's text (`tsk_…`, shown once: hand it to the machine client,
+    /// it is not stored) and the key as listed.
+    public func createAPIKey(
+        for user: UserSelector, name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = []
+    ) async throws -> (key: String, apiKey: APIKey) {
+        let request = CreateAPIKeyRequest(user: user.wire, name: name, lifetimeSeconds: lifetimeSeconds, permissions: permissions)
         let reply = try await call(Operations.createAPIKey, request)
-        return (reply.key, reply.apiKey)
+        return (reply.key, try APIKey(reply.apiKey))
     }
 
     /// Every API key of `user`, oldest first; never a secret.
-    public func apiKeys(of user: UserSelector) async throws -> [APIKeyInfo] {
-        try await call(Operations.listAPIKeys, user).apiKeys
+    public func apiKeys(of user: UserSelector) async throws -> [APIKey] {
+        try await call(Operations.listAPIKeys, user.wire).apiKeys.map { info throws(TesseraClientError) in try APIKey(info) }
     }
 
     /// Revokes one API key by its id (`sessionToken`: self-service, only a key of that user).
-    public func revokeAPIKey(_ keyID: SessionID, sessionToken: String? = nil) async throws {
-        _ = try await call(Operations.revokeAPIKey, RevokeAPIKeyRequest(keyID: keyID.bytes, sessionToken: sessionToken))
+    public func revokeAPIKey(_ id: APIKeyID, sessionToken: String? = nil) async throws {
+        _ = try await call(Operations.revokeAPIKey, RevokeAPIKeyRequest(keyID: id.bytes, sessionToken: sessionToken))
     }
 
     /// Revokes every API key of `user`. Returns how many were live.
-    public func revokeAllAPIKeys(of user: UserSelector) async throws -> UInt32 {
-        try await call(Operations.revokeAllAPIKeys, user).count
+    public func revokeAllAPIKeys(of user: UserSelector) async throws -> Int {
+        Int(try await call(Operations.revokeAllAPIKeys, user.wire).count)
     }
 
     /// Checks an API key: whose it is, which key, its permissions. ``verify(token:)`` accepts
     /// API keys too.
-    public func verifyAPIKey(_ key: String) async throws -> VerifyAPIKeyResponse {
-        try await call(Operations.verifyAPIKey, VerifyAPIKeyRequest(key: key))
+    public func verifyAPIKey(_ key: String) async throws -> APIKeyVerification {
+        try APIKeyVerification(try await call(Operations.verifyAPIKey, VerifyAPIKeyRequest(key: key)))
     }
 
     // MARK: Two-factor login
 
-    /// A user's second factor: state 0 none, 1 pending, 2 enrolled; never its secret.
-    public func twoFactorStatus(of user: UserSelector) async throws -> TwoFactorStatusResponse {
-        try await call(Operations.twoFactorStatus, user)
+    /// A user's second factor; never its secret.
+    public func twoFactorStatus(of user: UserSelector) async throws -> TwoFactorStatus {
+        try TwoFactorStatus(try await call(Operations.twoFactorStatus, user.wire))
     }
 
     /// Issues a TOTP secret for `user` (pending until ``confirmTwoFactor(of:code:)``): show its
-    /// `uri` as a QR code, once.
-    public func enrolTwoFactor(_ request: EnrolTwoFactorRequest) async throws -> EnrolTwoFactorResponse {
-        try await call(Operations.enrolTwoFactor, request)
+    /// `uri` as a QR code, once. `issuer` and `accountName` are what the app shows (the
+    /// server's issuer and the user's email or username when absent).
+    public func enrolTwoFactor(
+        of user: UserSelector, algorithm: TOTPAlgorithm = .sha1, digits: Int = 6, issuer: String? = nil, accountName: String? = nil
+    ) async throws -> TwoFactorEnrolment {
+        let request = EnrolTwoFactorRequest(
+            user: user.wire, algorithm: algorithm.rawValue, digits: UInt8(clamping: digits), issuer: issuer, accountName: accountName)
+        return try TwoFactorEnrolment(try await call(Operations.enrolTwoFactor, request))
     }
 
     /// Confirms a pending enrolment with one code from the app. Returns the ten recovery codes:
     /// show them once.
     public func confirmTwoFactor(of user: UserSelector, code: String) async throws -> [String] {
-        try await call(Operations.confirmTwoFactor, ConfirmTwoFactorRequest(user: user, code: code)).recoveryCodes
+        try await call(Operations.confirmTwoFactor, ConfirmTwoFactorRequest(user: user.wire, code: code)).recoveryCodes
     }
 
-    /// Removes a second factor: from the user (session token selector) with the password and a
-    /// code or recovery code; from an administrator with neither.
-    public func disableTwoFactor(_ request: DisableTwoFactorRequest) async throws {
-        _ = try await call(Operations.disableTwoFactor, request)
+    /// Removes a second factor: from the user themselves (a `sessionToken` selector) with the
+    /// password and a code or a recovery code; from an administrator with neither (a reset).
+    public func disableTwoFactor(of user: UserSelector, password: [UInt8]? = nil, code: String? = nil, recoveryCode: String? = nil) async throws {
+        _ = try await call(
+            Operations.disableTwoFactor, DisableTwoFactorRequest(user: user.wire, password: password, code: code, recoveryCode: recoveryCode))
     }
 
     /// New recovery codes, the old ones void; `code` is needed from the user themselves.
     public func regenerateRecoveryCodes(of user: UserSelector, code: String? = nil) async throws -> [String] {
-        try await call(Operations.regenerateRecoveryCodes, RegenerateRecoveryCodesRequest(user: user, code: code)).recoveryCodes
+        try await call(Operations.regenerateRecoveryCodes, RegenerateRecoveryCodesRequest(user: user.wire, code: code)).recoveryCodes
     }
 
     /// Closes the connection; the next request opens a new one.
@@ -295,8 +299,9 @@ public final class TesseraClient: Sendable {
 
     // MARK: Frames
 
-    /// Sends one request frame and waits for its reply frame (successful or not).
-    public func roundTrip(opcode: UInt8, body: ByteBuffer) async throws -> Frame {
+    /// Sends one request frame and waits for its reply frame (successful or not). For the
+    /// package's own tests and tools: the public API speaks the domain.
+    package func roundTrip(opcode: UInt8, body: ByteBuffer) async throws -> Frame {
         let channel = try await channel()
         let id = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue
         let promise = channel.eventLoop.makePromise(of: Frame.self)
@@ -307,8 +312,8 @@ public final class TesseraClient: Sendable {
     }
 
     /// Sends `request` as `operation` and decodes its reply; an error frame throws
-    /// ``TesseraClientError/server(_:)``.
-    public func call<Request, Reply, Names>(_ operation: Operation<Request, Reply, Names>, _ request: Request) async throws -> Reply {
+    /// ``TesseraClientError/server(_:)``. For the package's own code: the public API speaks the domain.
+    package func call<Request, Reply, Names>(_ operation: Operation<Request, Reply, Names>, _ request: Request) async throws -> Reply {
         let body: ByteBuffer
         do {
             body = try request.encoded()

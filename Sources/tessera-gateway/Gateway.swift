@@ -5,7 +5,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import TesseraClient
-import TesseraProtocol
 
 /// `tessera-gateway`: five login APIs, each at its documented paths and in its documented
 /// shapes, served over a running tesserad. The reference integration of `TesseraClient` in a
@@ -104,7 +103,7 @@ struct Gateway: AsyncParsableCommand {
             _ = try await tessera.keys()
             logger.warning(
                 "tesserad treats this gateway as an administrator: run it as the web processes' user (tesserad's --app-uid or --app-gid)")
-        } catch TesseraClientError.server(let error) where error.name == "forbidden" {
+        } catch TesseraClientError.server(let error) where error.code == .forbidden {
             logger.info("connected to tesserad as an application peer", metadata: ["socket": "\(tesseraSocket)"])
         } catch {
             logger.warning("tesserad is not reachable yet; requests will answer 502/503 until it is", metadata: ["error": "\(error)"])

@@ -1,6 +1,5 @@
 import ArgumentParser
 import TesseraClient
-import TesseraProtocol
 
 struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,16 +32,15 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.run { client in
-                let request = CreateAPIKeyRequest(
-                    user: .lookup(identifier), name: name, lifetimeSeconds: expires.flatMap(APIKeyCommand.seconds), permissions: permissions)
-                let (key, info) = try await client.createAPIKey(request)
+                let (key, info) = try await client.createAPIKey(
+                    for: .lookup(identifier), name: name, lifetimeSeconds: expires.flatMap(APIKeyCommand.seconds), permissions: permissions)
                 if options.json {
                     var object = APIKeyCommand.object(info)
                     object["key"] = key
                     Output.json(object)
                 } else {
                     print("key: \(key)")
-                    print("id: \(APIKeyCommand.hex(info.keyID))")
+                    print("id: \(info.id)")
                     print("(the key is shown only now: the daemon keeps its digest alone)")
                 }
             }
@@ -67,7 +65,7 @@ struct APIKeyCommand: AsyncParsableCommand {
                             ?? "no expiry"
                         let permissions = key.permissions.isEmpty ? "-" : key.permissions.joined(separator: ",")
                         print(
-                            "\(APIKeyCommand.hex(key.keyID))  \(key.prefix)…  \(key.name)  created \(Output.iso8601(key.createdAt))  \(state)  "
+                            "\(key.id)  \(key.prefix)…  \(key.name)  created \(Output.iso8601(key.createdAt))  \(state)  "
                                 + "last used \(key.lastUsedAt.map(Output.iso8601) ?? "never")  \(permissions)")
                     }
                 }
@@ -82,30 +80,26 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Argument(help: "The key's id.") var keyID: String
 
         func validate() throws {
-            guard SessionID(hex: keyID) != nil else { throw ValidationError("a key id is 32 hexadecimal digits") }
+            guard APIKeyID(hex: keyID) != nil else { throw ValidationError("a key id is 32 hexadecimal digits") }
         }
 
         func run() async throws {
             try await options.run { client in
-                try await client.revokeAPIKey(SessionID(hex: keyID)!)
+                try await client.revokeAPIKey(APIKeyID(hex: keyID)!)
                 if options.json { Output.json(["revoked": keyID]) } else { print("revoked \(keyID)") }
             }
         }
     }
 
-    static func object(_ key: APIKeyInfo) -> [String: Any] {
+    static func object(_ key: APIKey) -> [String: Any] {
         var object: [String: Any] = [
-            "id": hex(key.keyID), "name": key.name, "prefix": key.prefix, "created_at": Output.iso8601(key.createdAt),
+            "id": key.id.description, "name": key.name, "prefix": key.prefix, "created_at": Output.iso8601(key.createdAt),
             "permissions": key.permissions, "revoked": key.revokedAt != nil,
         ]
         if let at = key.expiresAt { object["expires_at"] = Output.iso8601(at) }
         if let at = key.lastUsedAt { object["last_used_at"] = Output.iso8601(at) }
         if let at = key.revokedAt { object["revoked_at"] = Output.iso8601(at) }
         return object
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        SessionID(bytes: bytes)?.description ?? ""
     }
 
     /// `30d`, `12h`, `15m`, `90s` in seconds; `nil` for anything else (or 0, or beyond a u32).

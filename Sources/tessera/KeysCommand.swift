@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import TesseraClient
-import TesseraProtocol
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +22,7 @@ struct KeysCommand: AsyncParsableCommand {
                     print("id     purpose        state        created               activated             retires")
                     for key in keys {
                         let columns = [
-                            String(key.id).padding(6), KeysCommand.purposeName(key.purpose).padding(14), KeysCommand.stateName(key.state).padding(12),
+                            String(key.id).padding(6), key.purpose.description.padding(14), key.state.description.padding(12),
                             Output.iso8601(key.createdAt).padding(21), (key.activatedAt.map(Output.iso8601) ?? "-").padding(21),
                             key.retiresAt.map(Output.iso8601) ?? "-",
                         ]
@@ -33,9 +32,9 @@ struct KeysCommand: AsyncParsableCommand {
             }
         }
 
-        static func object(_ key: KeyInfo) -> [String: Any] {
+        static func object(_ key: TokenKey) -> [String: Any] {
             var object: [String: Any] = [
-                "id": Int(key.id), "purpose": KeysCommand.purposeName(key.purpose), "state": KeysCommand.stateName(key.state),
+                "id": Int(key.id), "purpose": key.purpose.description, "state": key.state.description,
                 "created_at": Output.iso8601(key.createdAt),
             ]
             if let at = key.activatedAt { object["activated_at"] = Output.iso8601(at) }
@@ -55,12 +54,14 @@ struct KeysCommand: AsyncParsableCommand {
         var purpose = "token-digest"
 
         func validate() throws {
-            guard KeysCommand.purposeNumber(purpose) != nil else { throw ValidationError("--purpose is token-digest, jwt-signing or secret-sealing") }
+            guard KeysCommand.purpose(named: purpose) != nil else {
+                throw ValidationError("--purpose is token-digest, jwt-signing or secret-sealing")
+            }
         }
 
         func run() async throws {
             try await options.run { client in
-                let key = try await client.rotateKey(purpose: KeysCommand.purposeNumber(purpose)!)
+                let key = try await client.rotateKey(KeysCommand.purpose(named: purpose)!)
                 if options.json { Output.json(["key": List.object(key)]) } else { print("key \(key.id) is active") }
             }
         }
@@ -125,26 +126,9 @@ struct KeysCommand: AsyncParsableCommand {
         }
     }
 
-    static func purposeName(_ purpose: UInt8) -> String {
-        switch purpose {
-        case 1: "token-digest"
-        case 2: "jwt-signing"
-        case 3: "secret-sealing"
-        default: "unknown(\(purpose))"
-        }
-    }
-
-    static func purposeNumber(_ name: String) -> UInt8? {
-        ["token-digest": 1, "jwt-signing": 2, "secret-sealing": 3][name]
-    }
-
-    static func stateName(_ state: UInt8) -> String {
-        switch state {
-        case 1: "active"
-        case 2: "verify-only"
-        case 3: "retired"
-        default: "unknown(\(state))"
-        }
+    /// The purpose named on the command line (`token-digest`, `jwt-signing`, `secret-sealing`).
+    static func purpose(named name: String) -> KeyPurpose? {
+        KeyPurpose.allCases.first { $0.description == name }
     }
 }
 

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import TesseraClient
-import TesseraProtocol
 
 /// Text and JSON output of the CLI.
 enum Output {
@@ -26,7 +25,7 @@ enum Output {
         return object
     }
 
-    static func show(_ user: User, json: Bool, validationCode: String? = nil, validationExpiresAt: Int64? = nil) {
+    static func show(_ user: User, json: Bool, validationCode: String? = nil, validationExpiresAt: Date? = nil) {
         if json {
             var object = self.user(user)
             if let validationCode { object["validation_code"] = validationCode }
@@ -70,9 +69,8 @@ enum Output {
         }
     }
 
-    static func iso8601(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    static func iso8601(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
     }
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import TesseraClient
-import TesseraProtocol
 
 struct SessionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import TesseraClient
-import TesseraProtocol
 
 @main
 struct Tessera: AsyncParsableCommand {
@@ -121,15 +120,28 @@ struct Verify: AsyncParsableCommand {
         try await options.run { client in
             let reply = try await client.verify(token: token)
             if options.json {
-                Output.json([
-                    "valid": true, "user_id": Int(reply.userID), "session_id": reply.sessionID.description,
-                    "expires_at": Output.iso8601(reply.expiresAt), "roles": reply.roles,
-                ])
+                var object: [String: Any] = ["valid": true, "user_id": Int(reply.userID), "roles": reply.roles]
+                switch reply.credential {
+                case .session(let id): object["session_id"] = id.description
+                case .apiKey(let id, let name):
+                    object["api_key_id"] = id.description
+                    object["api_key_name"] = name
+                }
+                if let at = reply.expiresAt { object["expires_at"] = Output.iso8601(at) }
+                Output.json(object)
             } else {
                 print(
-                    "valid: user \(reply.userID), session \(reply.sessionID), expires \(Output.iso8601(reply.expiresAt))"
+                    "valid: user \(reply.userID), \(Verify.credential(reply)), expires \(reply.expiresAt.map(Output.iso8601) ?? "never")"
                         + (reply.roles.isEmpty ? "" : ", roles \(reply.roles.joined(separator: ","))"))
             }
+        }
+    }
+
+    /// `session ID` or `API key ID (NAME)`.
+    static func credential(_ reply: VerifiedSession) -> String {
+        switch reply.credential {
+        case .session(let id): "session \(id)"
+        case .apiKey(let id, let name): "API key \(id) (\(name))"
         }
     }
 }

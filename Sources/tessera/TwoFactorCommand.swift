@@ -1,6 +1,5 @@
 import ArgumentParser
 import TesseraClient
-import TesseraProtocol
 
 struct TwoFactorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,18 +22,18 @@ struct TwoFactorCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.run { client in
                 let status = try await client.twoFactorStatus(of: .lookup(identifier))
-                let state = ["none", "pending", "enrolled"][Int(min(status.state, 2))]
-                let algorithm = status.algorithm.map { ["", "SHA1", "SHA256", "SHA512"][Int(min($0, 3))] }
+                let state = status.state.description
+                let algorithm = status.algorithm?.description
                 if options.json {
                     var object: [String: Any] = ["user": identifier, "state": state]
                     if let algorithm { object["algorithm"] = algorithm }
-                    if let digits = status.digits { object["digits"] = Int(digits) }
-                    if let period = status.periodSeconds { object["period_seconds"] = Int(period) }
+                    if let digits = status.digits { object["digits"] = digits }
+                    if let period = status.periodSeconds { object["period_seconds"] = period }
                     if let at = status.createdAt { object["created_at"] = Output.iso8601(at) }
                     if let at = status.confirmedAt { object["confirmed_at"] = Output.iso8601(at) }
-                    if let left = status.recoveryCodesLeft, status.state == 2 { object["recovery_codes_left"] = Int(left) }
+                    if let left = status.recoveryCodesLeft, status.state == .enrolled { object["recovery_codes_left"] = left }
                     Output.json(object)
-                } else if status.state == 0 {
+                } else if status.state == .none {
                     print("\(identifier): none")
                 } else {
                     var line = "\(identifier): \(state) (\(algorithm ?? "?"), \(status.digits ?? 0) digits, \(status.periodSeconds ?? 0) s)"
@@ -57,7 +56,7 @@ struct TwoFactorCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.run { client in
-                try await client.disableTwoFactor(DisableTwoFactorRequest(user: .lookup(identifier)))
+                try await client.disableTwoFactor(of: .lookup(identifier))
                 if options.json { Output.json(["user": identifier, "reset": true]) } else { print("two-factor login of \(identifier) removed") }
             }
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import TesseraClient
-import TesseraProtocol
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,9 +27,9 @@ struct UserCommand: AsyncParsableCommand {
             defer { password.resetBytes(in: 0..<password.count) }
             try await options.run { client in
                 let reply = try await client.register(
-                    CreateUserRequest(
-                        username: username, password: password, email: email, displayName: name, roles: role,
-                        profile: ProfileFields(phone: phone, accountType: service ? 1 : nil), unvalidated: unvalidated))
+                    NewUser(
+                        username: username, password: password, email: email, displayName: name, roles: role, phone: phone,
+                        accountType: service ? .service : nil, unvalidated: unvalidated))
                 Output.show(reply.user, json: options.json, validationCode: reply.validationCode, validationExpiresAt: reply.validationExpiresAt)
             }
         }
@@ -53,11 +52,7 @@ struct UserCommand: AsyncParsableCommand {
             let selector = try UserSelector.named(identifier, isSelf: selfOption.isSelf)
             try await options.run { client in
                 let roles: [String]? = clearRoles ? [] : (role.isEmpty ? nil : role)
-                let user = try await client.updateUser(
-                    UpdateUserRequest(
-                        user: selector,
-                        changes: ProfileFields(email: email, displayName: name, phone: phone),
-                        roles: roles))
+                let user = try await client.updateUser(selector, ProfileUpdate(email: email, displayName: name, phone: phone, roles: roles))
                 Output.show(user, json: options.json)
             }
         }
@@ -193,11 +188,6 @@ struct UserCommand: AsyncParsableCommand {
 }
 
 extension UserSelector {
-    /// An email when the text contains '@', a phone when it starts with '+', a username otherwise.
-    static func lookup(_ identifier: String) -> UserSelector {
-        identifier.contains("@") ? .email(identifier) : identifier.hasPrefix("+") ? .phone(identifier) : .username(identifier)
-    }
-
     /// The user named by `identifier`, or with `isSelf`, the user of a session token read from
     /// standard input (self-service, the only way a web process's uid may name a user).
     static func named(_ identifier: String?, isSelf: Bool) throws -> UserSelector {

@@ -33,20 +33,19 @@ final class APIKeyEndToEndTests: XCTestCase {
     }
 
     func testAKeyIsVerifiedLikeATokenAndListedWithoutItsSecret() async throws {
-        let (key, info) = try await client.createAPIKey(
-            CreateAPIKeyRequest(user: .username("alice"), name: "ci deploy", lifetimeSeconds: 3600, permissions: ["deploy"]))
+        let (key, info) = try await client.createAPIKey(for: .username("alice"), name: "ci deploy", lifetimeSeconds: 3600, permissions: ["deploy"])
         XCTAssertTrue(key.hasPrefix("tsk_") && key.count == 72, key)
         XCTAssertEqual(info.prefix, String(key.prefix(12)))
 
         let verified = try await client.verify(token: key)
         XCTAssertEqual(verified.userID, 1)
-        XCTAssertEqual(verified.sessionID.bytes, info.keyID)
+        XCTAssertEqual(verified.credential, .apiKey(info.id, name: "ci deploy"))
         XCTAssertEqual(verified.roles, ["deploy"])
         XCTAssertEqual(verified.apiKeyName, "ci deploy")
         XCTAssertEqual(verified.expiresAt, info.expiresAt)
         let direct = try await client.verifyAPIKey(key)
         XCTAssertEqual(direct.name, "ci deploy")
-        XCTAssertEqual(direct.keyID, info.keyID)
+        XCTAssertEqual(direct.keyID, info.id)
         XCTAssertEqual(direct.permissions, ["deploy"])
 
         // A session token is a session: VERIFY says so, VERIFY_API_KEY refuses it.
@@ -56,7 +55,7 @@ final class APIKeyEndToEndTests: XCTestCase {
         await expectFailure("token-invalid") { _ = try await self.client.verifyAPIKey(session.token) }
 
         // The last use was queued with the verify; a later write commits after it.
-        _ = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "second"))
+        _ = try await client.createAPIKey(for: .username("alice"), name: "second")
         let listed = try await client.apiKeys(of: .username("alice"))
         XCTAssertEqual(listed.map(\.name), ["ci deploy", "second"])
         XCTAssertNotNil(listed[0].lastUsedAt)
@@ -66,17 +65,17 @@ final class APIKeyEndToEndTests: XCTestCase {
 
     func testAPermissionOutsideTheUsersRolesIsRefusedAtCreation() async throws {
         await expectFailure("invalid-argument") {
-            _ = try await self.client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "x", permissions: ["deploy", "admin"]))
+            _ = try await self.client.createAPIKey(for: .username("alice"), name: "x", permissions: ["deploy", "admin"])
         }
         let none = try await client.apiKeys(of: .username("alice"))
         XCTAssertEqual(none.count, 0)
     }
 
     func testRevokedKeysAreRefusedOneByOneAndAllAtOnce() async throws {
-        let (first, firstInfo) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "one"))
-        let (second, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "two"))
-        let (third, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "three"))
-        try await client.revokeAPIKey(SessionID(bytes: firstInfo.keyID)!)
+        let (first, firstInfo) = try await client.createAPIKey(for: .username("alice"), name: "one")
+        let (second, _) = try await client.createAPIKey(for: .username("alice"), name: "two")
+        let (third, _) = try await client.createAPIKey(for: .username("alice"), name: "three")
+        try await client.revokeAPIKey(firstInfo.id)
         await expectFailure("token-revoked") { _ = try await self.client.verify(token: first) }
         await expectFailure("token-revoked") { _ = try await self.client.verifyAPIKey(first) }
         _ = try await client.verify(token: second)
@@ -88,9 +87,9 @@ final class APIKeyEndToEndTests: XCTestCase {
     }
 
     func testDisablingTheAccountAndDeletingTheUserEndEveryKeyAtOnce() async throws {
-        let (key, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "k"))
+        let (key, _) = try await client.createAPIKey(for: .username("alice"), name: "k")
         _ = try await client.createUser(username: "bob", password: Array("correct horse".utf8))
-        let (bobs, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("bob"), name: "b"))
+        let (bobs, _) = try await client.createAPIKey(for: .username("bob"), name: "b")
         _ = try await client.setUserState(.username("alice"), to: .disabled)
         await expectFailure("token-revoked") { _ = try await self.client.verify(token: key) }
         try await client.deleteUser(.username("bob"))
@@ -127,7 +126,7 @@ final class APIKeyEndToEndTests: XCTestCase {
     }
 
     func testTheDataFileHoldsNoKey() async throws {
-        let (key, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "k"))
+        let (key, _) = try await client.createAPIKey(for: .username("alice"), name: "k")
         _ = try await client.verify(token: key)
         await client.close()
         daemon.stop()
@@ -146,15 +145,15 @@ extension APIKeyEndToEndTests {
     /// An API key names its user for reading (who am I, my keys, my sessions), never to change
     /// them: it cannot make more keys, revoke, change the profile or the password.
     func testAnAPIKeyReadsItsUserButChangesNothing() async throws {
-        let (key, _) = try await client.createAPIKey(CreateAPIKeyRequest(user: .username("alice"), name: "reader"))
+        let (key, _) = try await client.createAPIKey(for: .username("alice"), name: "reader")
         let me = try await client.user(.sessionToken(key))
         XCTAssertEqual(me.username, "alice")
         let keys = try await client.apiKeys(of: .sessionToken(key))
         XCTAssertEqual(keys.count, 1)
         _ = try await client.sessions(of: .sessionToken(key))
-        await expectFailure("forbidden") { _ = try await self.client.createAPIKey(CreateAPIKeyRequest(user: .sessionToken(key), name: "more")) }
+        await expectFailure("forbidden") { _ = try await self.client.createAPIKey(for: .sessionToken(key), name: "more") }
         await expectFailure("forbidden") {
-            _ = try await self.client.updateUser(UpdateUserRequest(user: .sessionToken(key), changes: ProfileFields(displayName: "Mallory")))
+            _ = try await self.client.updateUser(.sessionToken(key), ProfileUpdate(displayName: "Mallory"))
         }
         await expectFailure("forbidden") { _ = try await self.client.revokeAllAPIKeys(of: .sessionToken(key)) }
         await expectFailure("token-invalid") {

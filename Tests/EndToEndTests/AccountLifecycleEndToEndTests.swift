@@ -11,12 +11,12 @@ final class AccountLifecycleEndToEndTests: XCTestCase {
     }
     override func tearDown() { daemon.tearDown() }
 
-    private func status(_ body: () async throws -> Void) async -> Status? {
+    private func status(_ body: () async throws -> Void) async -> TesseraError.Code? {
         do {
             try await body()
             return nil
         } catch let TesseraClientError.server(error) {
-            return error.status
+            return error.code
         } catch {
             return .internal
         }

@@ -66,7 +66,7 @@ final class ClientEndToEndTests: XCTestCase {
             _ = try await client.sessions(of: .username("alice"), after: nil, limit: 1001)
             XCTFail("a page is at most 1,000")
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, .invalidArgument)
+            XCTAssertEqual(error.code, .invalidArgument)
         }
     }
 
@@ -158,17 +158,17 @@ final class ClientEndToEndTests: XCTestCase {
     }
 
     private func assertFails<T>(
-        _ body: @autoclosure () async throws -> T, with status: Status, file: StaticString = #filePath, line: UInt = #line
+        _ body: @autoclosure () async throws -> T, with status: TesseraError.Code, file: StaticString = #filePath, line: UInt = #line
     ) async {
         do {
             _ = try await body()
-            XCTFail("expected \(status.name)", file: file, line: line)
+            XCTFail("expected \(status)", file: file, line: line)
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, status, error.description, file: file, line: line)
-            XCTAssertEqual(error.name, status.name, file: file, line: line)
+            XCTAssertEqual(error.code, status, error.description, file: file, line: line)
+            XCTAssertEqual(error.name, status.description, file: file, line: line)
             XCTAssertFalse(error.message.isEmpty, file: file, line: line)
         } catch {
-            XCTFail("expected \(status.name), got \(error)", file: file, line: line)
+            XCTFail("expected \(status), got \(error)", file: file, line: line)
         }
     }
 }

@@ -163,7 +163,7 @@ final class OversizedProfileTests: XCTestCase {
         // 64 KiB of settings cannot even be encoded: the client refuses to send it, and does not trap.
         let huge = Dictionary(uniqueKeysWithValues: (0..<64).map { ("key\($0)", String(repeating: "v", count: 1024)) })
         do {
-            _ = try await client.updateUser(UpdateUserRequest(user: .username("alice"), settings: huge))
+            _ = try await client.updateUser(.username("alice"), ProfileUpdate(settings: huge))
             XCTFail("64 KiB of settings cannot be sent")
         } catch let error as TesseraClientError {
             XCTAssertEqual(error.name, "invalid-request")
@@ -171,10 +171,10 @@ final class OversizedProfileTests: XCTestCase {
         // 19 KiB fits a field but not the daemon's cap: refused, nothing written.
         let big = Dictionary(uniqueKeysWithValues: (0..<64).map { ("key\($0)", String(repeating: "v", count: 300)) })
         do {
-            _ = try await client.updateUser(UpdateUserRequest(user: .username("alice"), settings: big))
+            _ = try await client.updateUser(.username("alice"), ProfileUpdate(settings: big))
             XCTFail("19 KiB of settings must be refused")
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, .invalidArgument)
+            XCTAssertEqual(error.code, .invalidArgument)
         }
         let user = try await client.user(.username("alice"))
         XCTAssertEqual(user.settings, [:], "nothing was written")

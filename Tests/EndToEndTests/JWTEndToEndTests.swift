@@ -26,13 +26,13 @@ final class JWTEndToEndTests: XCTestCase {
         let alice = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
         let login = try await client.login(identifier: "alice", password: Array("correct horse".utf8), jwt: true)
         let first = try XCTUnwrap(login.jwt)
-        let firstKid = String(try await client.keys().first { $0.purpose == 2 && $0.state == 1 }!.id)
+        let firstKid = String(try await client.keys().first { $0.purpose == .jwtSigning && $0.state == .active }!.id)
 
         let initial = try await client.jwks()
         XCTAssertEqual(try joserfc(python, first, jwks: initial), "ok \(alice.id) \(login.sessionID) \(firstKid)")
         _ = try await client.verify(token: first)  // the daemon's own VERIFY takes the JWT too
 
-        let rotated = try await client.rotateKey(purpose: 2)
+        let rotated = try await client.rotateKey(.jwtSigning)
         let renewed = try await client.refresh(refreshToken: login.refreshToken, jwt: true)
         let second = try XCTUnwrap(renewed.jwt)
         let jwks = try await client.jwks()
@@ -44,7 +44,7 @@ final class JWTEndToEndTests: XCTestCase {
             _ = try await client.verify(token: first)
             XCTFail("the session behind the first JWT was replaced by the refresh")
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, .tokenRevoked)
+            XCTAssertEqual(error.code, .tokenRevoked)
         }
 
         _ = try await client.retireKey(UInt16(firstKid)!)

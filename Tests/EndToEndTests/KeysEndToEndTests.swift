@@ -38,7 +38,7 @@ final class KeysEndToEndTests: XCTestCase {
         let client = TesseraClient(socketPath: daemon.socketPath)
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
         let registration = try await client.register(
-            CreateUserRequest(username: "bob", password: Array("correct horse".utf8), unvalidated: true))
+            NewUser(username: "bob", password: Array("correct horse".utf8), unvalidated: true))
         let before = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
         XCTAssertEqual(try keys().map { $0["state"] as? String }, ["active"])
 

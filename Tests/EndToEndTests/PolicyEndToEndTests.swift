@@ -8,7 +8,7 @@ final class PolicyEndToEndTests: XCTestCase {
     var daemon: DaemonProcess!
     override func tearDown() { daemon?.tearDown() }
 
-    private func loginError(_ client: TesseraClient, _ password: String) async -> ServerError? {
+    private func loginError(_ client: TesseraClient, _ password: String) async -> TesseraError? {
         do {
             _ = try await client.login(identifier: "alice", password: Array(password.utf8))
             return nil
@@ -27,15 +27,15 @@ final class PolicyEndToEndTests: XCTestCase {
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
         let first = await loginError(client, "wrong one")
         let second = await loginError(client, "wrong two")
-        XCTAssertEqual(first?.status, .badCredentials)
-        XCTAssertEqual(second?.status, .badCredentials)
+        XCTAssertEqual(first?.code, .badCredentials)
+        XCTAssertEqual(second?.code, .badCredentials)
         let locked = await loginError(client, "correct horse")
-        XCTAssertEqual(locked?.status, .locked)
-        XCTAssertEqual(locked?.retryAfterSeconds.map { $0 > 590 && $0 <= 600 }, true)
+        XCTAssertEqual(locked?.code, .locked)
+        XCTAssertEqual(locked?.retryAfter.map { $0 > .seconds(590) && $0 <= .seconds(600) }, true)
 
         try daemon.restart()
         let stillLocked = await loginError(client, "correct horse")
-        XCTAssertEqual(stillLocked?.status, .locked, "the lock is in LMDB, not in memory")
+        XCTAssertEqual(stillLocked?.code, .locked, "the lock is in LMDB, not in memory")
 
         let unlock = try runCommand(DaemonProcess.tessera, ["user", "unlock", "alice", "--socket", daemon.socketPath])
         XCTAssertEqual(unlock.status, 0, unlock.stderr)
@@ -72,12 +72,12 @@ final class PolicyEndToEndTests: XCTestCase {
         await admin.close()
     }
 
-    private static func guesses(at identifier: String, connections: Int, each: Int, socketPath: String) async throws -> [Status?] {
-        try await withThrowingTaskGroup(of: [Status?].self) { group -> [Status?] in
+    private static func guesses(at identifier: String, connections: Int, each: Int, socketPath: String) async throws -> [TesseraError.Code?] {
+        try await withThrowingTaskGroup(of: [TesseraError.Code?].self) { group -> [TesseraError.Code?] in
             for connection in 0..<connections {
                 group.addTask {
                     let client = TesseraClient(socketPath: socketPath)
-                    let statuses = await withTaskGroup(of: Status?.self) { inner -> [Status?] in
+                    let statuses = await withTaskGroup(of: TesseraError.Code?.self) { inner -> [TesseraError.Code?] in
                         for guess in 0..<each {
                             inner.addTask { await loginStatus(client, identifier, "wrong \(connection)-\(guess)") }
                         }
@@ -91,12 +91,12 @@ final class PolicyEndToEndTests: XCTestCase {
         }
     }
 
-    private static func loginStatus(_ client: TesseraClient, _ identifier: String, _ password: String) async -> Status? {
+    private static func loginStatus(_ client: TesseraClient, _ identifier: String, _ password: String) async -> TesseraError.Code? {
         do {
             _ = try await client.login(identifier: identifier, password: Array(password.utf8))
-            return .ok
+            return nil  // logged in
         } catch let TesseraClientError.server(error) {
-            return error.status
+            return error.code
         } catch {
             return .internal
         }

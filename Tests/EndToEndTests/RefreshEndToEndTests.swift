@@ -41,13 +41,13 @@ final class RefreshEndToEndTests: XCTestCase {
             _ = try await client.refresh(refreshToken: login.refreshToken)
             XCTFail("a replay after the window must fail")
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, .refreshReused)
+            XCTAssertEqual(error.code, .refreshReused)
         }
         do {
             _ = try await client.verify(token: newToken)
             XCTFail("the family's session must be gone")
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, .tokenInvalid)
+            XCTAssertEqual(error.code, .tokenInvalid)
         }
     }
 }

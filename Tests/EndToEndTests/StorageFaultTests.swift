@@ -29,23 +29,23 @@ final class StorageFaultTests: XCTestCase {
         // About 8 KB a user (settings hold at most 1 KiB a value).
         let settings = Dictionary(uniqueKeysWithValues: (0..<8).map { ("note\($0)", String(repeating: "x", count: 1000)) })
         var created = 0
-        var full: ServerError?
+        var full: TesseraError?
         while full == nil, created < 1000 {
             do {
                 _ = try await client.register(
-                    CreateUserRequest(username: "user\(created)", password: Array("correct horse".utf8), profile: ProfileFields(settings: settings)))
+                    NewUser(username: "user\(created)", password: Array("correct horse".utf8), settings: settings))
                 created += 1
             } catch let TesseraClientError.server(error) {
                 full = error
             }
         }
-        XCTAssertEqual(full?.status, .storageFull, "\(String(describing: full)) after \(created) users")
+        XCTAssertEqual(full?.code, .storageFull, "\(String(describing: full)) after \(created) users")
         XCTAssertGreaterThan(created, 10)
         let read = try await client.user(.username("user0"))
         XCTAssertEqual(read.username, "user0", "reads are still served")
 
         XCTAssertEqual(try runCommand("/bin/mount", ["-o", "remount,size=64m", data]).status, 0)
-        _ = try await client.register(CreateUserRequest(username: "after", password: Array("correct horse".utf8)))
+        _ = try await client.register(NewUser(username: "after", password: Array("correct horse".utf8)))
         await client.close()
     }
 }

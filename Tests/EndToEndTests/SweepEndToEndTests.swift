@@ -20,7 +20,7 @@ final class SweepEndToEndTests: XCTestCase {
             _ = try await client.verify(token: login.token)
             XCTFail("verified after its expiry")
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, .tokenExpired, "swept, the token still reads expired, so its holder refreshes")
+            XCTAssertEqual(error.code, .tokenExpired, "swept, the token still reads expired, so its holder refreshes")
         }
         let renewed = try await client.refresh(refreshToken: login.refreshToken)
         _ = try await client.verify(token: renewed.token)
@@ -56,7 +56,7 @@ final class SweepEndToEndTests: XCTestCase {
                 _ = try await client.refresh(refreshToken: token)
                 XCTFail("\(name): the swept family still refreshed")
             } catch let TesseraClientError.server(error) {
-                XCTAssertEqual(error.status, .tokenRevoked, name)
+                XCTAssertEqual(error.code, .tokenRevoked, name)
             }
         }
         _ = try await client.refresh(refreshToken: caller.refreshToken)

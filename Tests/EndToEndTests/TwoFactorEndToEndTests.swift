@@ -47,16 +47,15 @@ final class TwoFactorEndToEndTests: XCTestCase {
 
     /// Creates alice, logs her in, enrols and confirms a second factor with `confirmAt`'s code.
     private func enrolAlice(
-        _ client: TesseraClient, algorithm: UInt8 = 1, digits: UInt8 = 6, confirmAt: Int
+        _ client: TesseraClient, algorithm: TOTPAlgorithm = .sha1, digits: Int = 6, confirmAt: Int
     ) async throws -> (
         uri: String, recoveryCodes: [String], secret: String
     ) {
         _ = try await client.createUser(username: "alice", password: password, email: "alice@example.com")
         let session = try await client.login(identifier: "alice", password: password)
-        let enrolment = try await client.enrolTwoFactor(
-            EnrolTwoFactorRequest(user: .sessionToken(session.token), algorithm: algorithm, digits: digits))
+        let enrolment = try await client.enrolTwoFactor(of: .sessionToken(session.token), algorithm: algorithm, digits: digits)
         let pending = try await client.twoFactorStatus(of: .username("alice"))
-        XCTAssertEqual(pending.state, 1, "pending until confirmed")
+        XCTAssertEqual(pending.state, .pending, "pending until confirmed")
         let code = try pyotpCodes(enrolment.uri, at: [confirmAt])[0]
         let codes = try await client.confirmTwoFactor(of: .sessionToken(session.token), code: code)
         return (enrolment.uri, codes, enrolment.secret)
@@ -96,7 +95,7 @@ final class TwoFactorEndToEndTests: XCTestCase {
     func testSHA256EightDigitCodesFromTheURIWork() async throws {
         let now = testStart()
         let client = TesseraClient(socketPath: daemon.socketPath)
-        let (uri, _, secret) = try await enrolAlice(client, algorithm: 2, digits: 8, confirmAt: now)
+        let (uri, _, secret) = try await enrolAlice(client, algorithm: .sha256, digits: 8, confirmAt: now)
         XCTAssertTrue(uri.contains("algorithm=SHA256&digits=8"), uri)
         XCTAssertEqual(secret.count, 52, "32 bytes in Base32")
         let code = try pyotpCodes(uri, at: [now + 30])[0]
@@ -127,12 +126,11 @@ final class TwoFactorEndToEndTests: XCTestCase {
 
         // Disabling by the user: the password and a recovery code.
         await expectFailure("2fa-invalid") {
-            try await client.disableTwoFactor(
-                DisableTwoFactorRequest(user: .sessionToken(session.token), password: self.password, recoveryCode: recoveryCodes[3]))
+            try await client.disableTwoFactor(of: .sessionToken(session.token), password: self.password, recoveryCode: recoveryCodes[3])
         }
-        try await client.disableTwoFactor(DisableTwoFactorRequest(user: .sessionToken(session.token), password: password, recoveryCode: fresh[0]))
+        try await client.disableTwoFactor(of: .sessionToken(session.token), password: password, recoveryCode: fresh[0])
         let disabled = try await client.twoFactorStatus(of: .username("alice"))
-        XCTAssertEqual(disabled.state, 0)
+        XCTAssertEqual(disabled.state, .none)
         _ = try await client.login(identifier: "alice", password: password)
         await client.close()
     }
@@ -173,7 +171,7 @@ final class TwoFactorEndToEndTests: XCTestCase {
         let now = testStart()
         let client = TesseraClient(socketPath: daemon.socketPath)
         let (uri, recoveryCodes, secret) = try await enrolAlice(client, confirmAt: now)
-        _ = try await client.rotateKey(purpose: 3)
+        _ = try await client.rotateKey(.secretSealing)
         _ = try await client.login(identifier: "alice", password: password, code: try pyotpCodes(uri, at: [now + 30])[0])
         await client.close()
         daemon.stop()

@@ -54,13 +54,13 @@ final class TesseraClientTests: XCTestCase {
         await client.close()
     }
 
-    func testAnErrorFrameBecomesATypedServerError() async throws {
+    func testAnErrorFrameBecomesATypedTesseraError() async throws {
         let client = try client { [FakeServer.error(to: $0, .locked)] }
         do {
             _ = try await client.login(identifier: "alice", password: Array("pw".utf8))
             XCTFail("expected an error")
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, .locked)
+            XCTAssertEqual(error.code, .locked)
             XCTAssertEqual(error.name, "locked")
             XCTAssertEqual(error.traceID, "0011223344556677")
             XCTAssertFalse(error.closedConnection)
@@ -130,11 +130,11 @@ final class TesseraClientTests: XCTestCase {
             _ = try await client.ping()
             XCTFail("expected an error")
         } catch let TesseraClientError.server(error) {
-            XCTAssertEqual(error.status, .frameTooLarge)
+            XCTAssertEqual(error.code, .frameTooLarge)
             XCTAssertTrue(error.closedConnection)
         }
         let after = try await client.ping(payload: [9])
-        XCTAssertEqual(after.payload, [9], "the next request opened a new connection")
+        XCTAssertEqual(after, [9], "the next request opened a new connection")
         await client.close()
     }
 
@@ -146,5 +146,16 @@ final class TesseraClientTests: XCTestCase {
         } catch let error as TesseraClientError {
             XCTAssertEqual(error.name, "cannot-connect")
         }
+    }
+}
+
+/// The client's error codes are the protocol's statuses: the same numbers, the same names.
+final class ErrorCodeTests: XCTestCase {
+    func testEveryStatusHasItsCodeAndName() {
+        let known = Dictionary(uniqueKeysWithValues: TesseraError.Code.known.map { ($0.code.rawValue, $0.name) })
+        for status in Status.allCases where status != .ok {
+            XCTAssertEqual(known[status.rawValue], status.name, "\(status)")
+        }
+        XCTAssertEqual(known.count, Status.allCases.count - 1)
     }
 }

@@ -1,6 +1,7 @@
-import TesseraProtocol
+import Foundation
+package import TesseraProtocol
 
-/// A user as the daemon reports it; never its password hash. Times are Unix milliseconds.
+/// A user as the daemon reports it; never its password hash.
 public struct User: Sendable, Equatable {
     public var id: UInt64
     public var username: String
@@ -15,10 +16,10 @@ public struct User: Sendable, Equatable {
     public var rootRole: String?
     /// An external (SCIM) id.
     public var externalID: String?
-    public var createdAt: Int64
-    public var updatedAt: Int64
+    public var createdAt: Date
+    public var updatedAt: Date
     /// The last successful login; `nil` before the first.
-    public var lastLoginAt: Int64?
+    public var lastLoginAt: Date?
     /// Consecutive failed logins.
     public var failedLogins: UInt32
     public var settings: [String: String]
@@ -38,11 +39,130 @@ public struct User: Sendable, Equatable {
         accountType = type
         rootRole = info.rootRole
         externalID = info.externalID
-        createdAt = info.createdAt
-        updatedAt = info.updatedAt
-        lastLoginAt = info.lastLoginAt
+        createdAt = Date(milliseconds: info.createdAt)
+        updatedAt = Date(milliseconds: info.updatedAt)
+        lastLoginAt = info.lastLoginAt.map(Date.init(milliseconds:))
         failedLogins = info.failedLogins
         settings = info.settings
+    }
+}
+
+/// Names one user: by id, username or email (these two ignoring case), phone, or the user of a
+/// live session token (or JWT, or API key where the operation only reads). A web process
+/// (an application peer) names users by `sessionToken` only, except for
+/// ``TesseraClient/newValidationCode(for:)``.
+public enum UserSelector: Sendable, Hashable {
+    case id(UInt64)
+    case username(String)
+    case email(String)
+    case phone(String)
+    case sessionToken(String)
+
+    /// An identifier as an operator types it: an email when it holds `@`, a phone when it
+    /// starts with `+`, else a username.
+    public static func lookup(_ identifier: String) -> UserSelector {
+        if identifier.contains("@") { return .email(identifier) }
+        if identifier.hasPrefix("+") { return .phone(identifier) }
+        return .username(identifier)
+    }
+
+    package var wire: TesseraProtocol.UserSelector {
+        switch self {
+        case .id(let id): .id(id)
+        case .username(let name): .username(name)
+        case .email(let email): .email(email)
+        case .phone(let phone): .phone(phone)
+        case .sessionToken(let token): .sessionToken(token)
+        }
+    }
+}
+
+/// A new account for ``TesseraClient/register(_:)``. From a web process (an application peer)
+/// only the username, password, email, display name, phone, image URL and settings may be set;
+/// roles, the account type, the root role and the external id are an administrator's.
+public struct NewUser: Sendable {
+    public var username: String
+    /// Overwrite it after the call.
+    public var password: [UInt8]
+    public var email: String?
+    public var displayName: String?
+    public var roles: [String]
+    public var phone: String?
+    public var imageURL: String?
+    public var accountType: AccountType?
+    public var rootRole: String?
+    public var externalID: String?
+    public var settings: [String: String]
+    /// Create the account unvalidated: the registration carries its validation code.
+    public var unvalidated: Bool
+
+    public init(
+        username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = [], phone: String? = nil,
+        imageURL: String? = nil, accountType: AccountType? = nil, rootRole: String? = nil, externalID: String? = nil,
+        settings: [String: String] = [:], unvalidated: Bool = false
+    ) {
+        self.username = username
+        self.password = password
+        self.email = email
+        self.displayName = displayName
+        self.roles = roles
+        self.phone = phone
+        self.imageURL = imageURL
+        self.accountType = accountType
+        self.rootRole = rootRole
+        self.externalID = externalID
+        self.settings = settings
+        self.unvalidated = unvalidated
+    }
+
+    var wire: CreateUserRequest {
+        CreateUserRequest(
+            username: username, password: password,
+            profile: ProfileFields(
+                email: email, displayName: displayName, roles: roles, phone: phone, imageURL: imageURL, accountType: accountType?.rawValue,
+                rootRole: rootRole, externalID: externalID, settings: settings),
+            unvalidated: unvalidated)
+    }
+}
+
+/// Changes to a user's profile for ``TesseraClient/updateUser(_:_:)``: `nil` leaves a field
+/// alone, an empty string clears an optional one. From a web process only the email, display
+/// name, phone, image URL and settings may change.
+public struct ProfileUpdate: Sendable {
+    public var email: String?
+    public var displayName: String?
+    public var phone: String?
+    public var imageURL: String?
+    public var accountType: AccountType?
+    public var rootRole: String?
+    public var externalID: String?
+    /// The new roles (an empty list removes them all), or `nil` to keep them.
+    public var roles: [String]?
+    /// The new settings (replacing them all), or `nil` to keep them.
+    public var settings: [String: String]?
+
+    public init(
+        email: String? = nil, displayName: String? = nil, phone: String? = nil, imageURL: String? = nil, accountType: AccountType? = nil,
+        rootRole: String? = nil, externalID: String? = nil, roles: [String]? = nil, settings: [String: String]? = nil
+    ) {
+        self.email = email
+        self.displayName = displayName
+        self.phone = phone
+        self.imageURL = imageURL
+        self.accountType = accountType
+        self.rootRole = rootRole
+        self.externalID = externalID
+        self.roles = roles
+        self.settings = settings
+    }
+
+    func wire(for user: UserSelector) -> UpdateUserRequest {
+        UpdateUserRequest(
+            user: user.wire,
+            changes: ProfileFields(
+                email: email, displayName: displayName, phone: phone, imageURL: imageURL, accountType: accountType?.rawValue, rootRole: rootRole,
+                externalID: externalID),
+            roles: roles, settings: settings)
     }
 }
 
@@ -57,8 +177,15 @@ public struct UserPage: Sendable, Equatable {
 /// A new account, and the code that validates it when it was created unvalidated.
 public struct Registration: Sendable, Equatable {
     public var user: User
-    /// For VALIDATE; only for an account created unvalidated (or from NEW_VALIDATION_CODE).
+    /// For ``TesseraClient/validate(code:)``; only for an account created unvalidated (or from
+    /// ``TesseraClient/newValidationCode(for:)``).
     public var validationCode: String?
-    /// When ``validationCode`` stops working, in milliseconds since the Unix epoch.
-    public var validationExpiresAt: Int64?
+    /// When ``validationCode`` stops working.
+    public var validationExpiresAt: Date?
+
+    init(_ reply: UserResponse) throws(TesseraClientError) {
+        user = try User(reply.user)
+        validationCode = reply.validationCode
+        validationExpiresAt = reply.validationExpiresAt.map(Date.init(milliseconds:))
+    }
 }

@@ -4,7 +4,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import TesseraClient
-import TesseraProtocol
 
 /// Elastic Cloud Enterprise's login: `POST /api/v1/users/auth/_login` answers
 /// `{token, session_expiration_time}`, or with `login_state.path` a 302 to
@@ -85,8 +84,8 @@ struct ElasticCloudAPI {
         failure.log(context.logger)
         switch failure {
         case .refused where failure.isAuthentication: return unauthenticated()
-        case .refused(let server) where server.name == "invalid-argument": return error(.badRequest, "root.invalid_json_request", server.message)
-        case .refused(let server) where server.name == "busy": return error(.serviceUnavailable, "root.service_unavailable", server.message)
+        case .refused(let server) where server.code == .invalidArgument: return error(.badRequest, "root.invalid_json_request", server.message)
+        case .refused(let server) where server.code == .busy: return error(.serviceUnavailable, "root.service_unavailable", server.message)
         case .unavailable:
             return error(.badGateway, "authc.authentication_cluster_error", "The authentication cluster could not be reached; try again shortly.")
         default: return error(.internalServerError, "root.unexpected_error", "Unexpected error; see the gateway's log.")

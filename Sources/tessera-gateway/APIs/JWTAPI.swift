@@ -4,7 +4,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import TesseraClient
-import TesseraProtocol
 
 /// A JWT login API: `POST /auth/login` with `{username, password}` (a username, an email or a
 /// phone) answers `{access_token, jwt_token, refresh_token}`, the access token being the
@@ -89,21 +88,22 @@ struct JWTAPI {
         failure.log(context.logger)
         switch failure {
         case .refused(let server):
-            switch server.name {
-            case "account-not-validated":
+            switch server.code {
+            case .accountNotValidated:
                 return error(.unauthorized, "account-not-validated", server.message, traceID: traceID, extra: ["resend_code": true])
-            case "inactive-account": return error(.unauthorized, "inactive-account", server.message, traceID: traceID)
-            case "token-expired", "token-invalid", "token-revoked", "refresh-reused":
+            case .inactiveAccount: return error(.unauthorized, "inactive-account", server.message, traceID: traceID)
+            case .tokenExpired, .tokenInvalid, .tokenRevoked, .refreshReused:
                 return error(.unauthorized, "token-expired", server.message, traceID: traceID)
-            case "locked":
+            case .locked:
                 return error(
                     .unauthorized, "bad-credentials", server.message, traceID: traceID,
-                    extra: ["retry_after_seconds": .int(Int64(server.retryAfterSeconds ?? 0))])
-            case "2fa-required", "2fa-invalid":
-                return error(.unauthorized, "bad-credentials", server.message, traceID: traceID, extra: ["two_factor": .string(server.name)])
-            case "bad-credentials", "not-found": return error(.unauthorized, "bad-credentials", server.message, traceID: traceID)
-            case "invalid-argument": return error(.badRequest, "invalid-request", server.message, traceID: traceID)
-            case "busy": return error(.serviceUnavailable, "unavailable", server.message, traceID: traceID)
+                    extra: ["retry_after_seconds": .int(server.retryAfter?.components.seconds ?? 0)])
+            case .twoFactorRequired, .twoFactorInvalid:
+                return error(
+                    .unauthorized, "bad-credentials", server.message, traceID: traceID, extra: ["two_factor": .string(server.code.description)])
+            case .badCredentials, .notFound: return error(.unauthorized, "bad-credentials", server.message, traceID: traceID)
+            case .invalidArgument: return error(.badRequest, "invalid-request", server.message, traceID: traceID)
+            case .busy: return error(.serviceUnavailable, "unavailable", server.message, traceID: traceID)
             default: return error(.internalServerError, "internal", server.message, traceID: traceID)
             }
         case .unavailable:

@@ -4,7 +4,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import TesseraClient
-import TesseraProtocol
 
 /// Rocket.Chat's REST login: `POST /api/v1/login` with `user` (a username or an email) and
 /// `password`, or `resume` (an earlier `authToken`), and a two-factor `code` when the user has
@@ -116,12 +115,12 @@ struct RocketChatAPI {
 
     static func failure(_ failure: TesseraFailure, context: BasicRequestContext) -> Response {
         failure.log(context.logger)
-        switch failure.name {
-        case "2fa-required": return error(.unauthorized, "totp-required", "TOTP Required", details: ["method": "totp", "codeGenerated": false])
-        case "2fa-invalid": return error(.unauthorized, "totp-invalid", "TOTP Invalid [totp-invalid]", details: ["method": "totp"])
-        case "invalid-argument": return error(.badRequest, "error-invalid-params", failure.message)
-        case "busy": return error(.serviceUnavailable, "error-too-many-requests", failure.message)
-        case let name? where TesseraFailure.authenticationNames.contains(name): return unauthorized()
+        switch failure.code {
+        case .twoFactorRequired?: return error(.unauthorized, "totp-required", "TOTP Required", details: ["method": "totp", "codeGenerated": false])
+        case .twoFactorInvalid?: return error(.unauthorized, "totp-invalid", "TOTP Invalid [totp-invalid]", details: ["method": "totp"])
+        case .invalidArgument?: return error(.badRequest, "error-invalid-params", failure.message)
+        case .busy?: return error(.serviceUnavailable, "error-too-many-requests", failure.message)
+        case _ where failure.isAuthentication: return unauthorized()
         default:
             if case .unavailable = failure {
                 return error(.serviceUnavailable, "error-service-unavailable", "The authentication service is unavailable; try again shortly.")

@@ -4,7 +4,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import TesseraClient
-import TesseraProtocol
 
 /// Unleash's simple login: `POST /auth/simple/login` opens a session whose token goes into the
 /// `unleash-session` cookie; `GET /api/admin/user` answers who the cookie belongs to;
@@ -62,8 +61,8 @@ struct UnleashAPI {
         }
     }
 
-    private func sessionCookie(_ token: String, expiresAt: Int64) -> Cookie {
-        let maxAge = max(0, Int((expiresAt - Int64(Date().timeIntervalSince1970 * 1000)) / 1000))
+    private func sessionCookie(_ token: String, expiresAt: Date) -> Cookie {
+        let maxAge = max(0, Int((expiresAt.milliseconds - Int64(Date().timeIntervalSince1970 * 1000)) / 1000))
         return Cookie(name: Self.cookieName, value: token, maxAge: maxAge, path: "/", secure: cookieSecure, httpOnly: true, sameSite: .lax)
     }
 
@@ -115,8 +114,8 @@ struct UnleashAPI {
         failure.log(context.logger)
         switch failure {
         case .refused where failure.isAuthentication: return authenticationRequired()
-        case .refused(let server) where server.name == "invalid-argument": return error(.badRequest, "ValidationError", server.message)
-        case .refused(let server) where server.name == "busy": return error(.serviceUnavailable, "ServiceUnavailableError", server.message)
+        case .refused(let server) where server.code == .invalidArgument: return error(.badRequest, "ValidationError", server.message)
+        case .refused(let server) where server.code == .busy: return error(.serviceUnavailable, "ServiceUnavailableError", server.message)
         case .unavailable:
             return error(.serviceUnavailable, "ServiceUnavailableError", "The authentication service is unavailable; try again shortly.")
         default: return error(.internalServerError, "InternalError", "Unexpected error; see the gateway's log.")

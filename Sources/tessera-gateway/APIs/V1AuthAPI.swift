@@ -4,7 +4,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import TesseraClient
-import TesseraProtocol
 
 /// A `/v1/auth` API: `POST /v1/auth/login` answers `{success, code, message, token, expiresIn}`;
 /// `GET /v1/auth/user` (a bearer token, or an API key in `x-api-key`) answers the user with their
@@ -50,7 +49,7 @@ struct V1AuthAPI {
                     .ok,
                     [
                         "success": true, "code": 200, "message": "Login successful", "token": .string(login.token),
-                        "expiresIn": .int(max(0, (login.expiresAt - now) / 1000)),
+                        "expiresIn": .int(max(0, (login.expiresAt.milliseconds - now) / 1000)),
                     ])
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
@@ -78,12 +77,12 @@ struct V1AuthAPI {
                 return Self.error(.badRequest, "The body must be a JSON object of profile fields.")
             }
             do {
-                var changes = ProfileFields(email: body.email, phone: body.phoneNumber, imageURL: body.imageUrl)
+                var changes = ProfileUpdate(email: body.email, phone: body.phoneNumber, imageURL: body.imageUrl)
                 if body.firstName != nil || body.lastName != nil {
                     changes.displayName = [body.firstName, body.lastName].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
                 }
-                let settings = body.settings.map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }) }
-                let user = try await tessera.updateUser(UpdateUserRequest(user: .sessionToken(token), changes: changes, settings: settings))
+                changes.settings = body.settings.map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }) }
+                let user = try await tessera.updateUser(.sessionToken(token), changes)
                 let keys = try await tessera.apiKeys(of: .sessionToken(token))
                 return Response.json(.ok, ["success": true, "code": 200, "message": "Profile updated", "user": Self.user(user, apiKeys: keys)])
             } catch {
@@ -103,7 +102,7 @@ struct V1AuthAPI {
 
     /// The API's user. Tessera keeps one display name: `firstName` is its first word and
     /// `lastName` the rest; it keeps no title (`""`).
-    static func user(_ user: User, apiKeys: [APIKeyInfo]) -> JSON {
+    static func user(_ user: User, apiKeys: [APIKey]) -> JSON {
         let name = (user.displayName ?? "").split(separator: " ", maxSplits: 1).map(String.init)
         return [
             "id": .int(Int64(user.id)),
@@ -125,9 +124,9 @@ struct V1AuthAPI {
 
     /// An API key as listed: `key` is its prefix (the key itself was shown once, at creation);
     /// `clientSecret` is never shown again (`""`).
-    static func apiKey(_ key: APIKeyInfo) -> JSON {
+    static func apiKey(_ key: APIKey) -> JSON {
         [
-            "id": .string(key.keyID.map { String(format: "%02x", $0) }.joined()),
+            "id": .string(key.id.description),
             "name": .string(key.name),
             "key": .string(key.prefix + "…"),
             "clientSecret": "",
@@ -148,11 +147,11 @@ struct V1AuthAPI {
     static func failure(_ failure: TesseraFailure, context: BasicRequestContext) -> Response {
         failure.log(context.logger)
         switch failure {
-        case .refused(let server) where server.name == "forbidden": return error(.forbidden, server.message)
-        case .refused(let server) where server.name == "conflict": return error(.conflict, server.message)
+        case .refused(let server) where server.code == .forbidden: return error(.forbidden, server.message)
+        case .refused(let server) where server.code == .conflict: return error(.conflict, server.message)
         case .refused where failure.isAuthentication: return error(.unauthorized, failure.message)
-        case .refused(let server) where server.name == "invalid-argument": return error(.badRequest, server.message)
-        case .refused(let server) where server.name == "busy": return error(.serviceUnavailable, server.message)
+        case .refused(let server) where server.code == .invalidArgument: return error(.badRequest, server.message)
+        case .refused(let server) where server.code == .busy: return error(.serviceUnavailable, server.message)
         case .unavailable: return error(.serviceUnavailable, "The authentication service is unavailable; try again shortly.")
         default: return error(.internalServerError, "Unexpected error; see the gateway's log.")
         }

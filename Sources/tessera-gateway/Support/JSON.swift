@@ -31,6 +31,9 @@ enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByBoolean
     /// An RFC 3339 date-time with milliseconds, or `null`.
     static func date(_ milliseconds: Int64?) -> JSON { milliseconds.map { .string(Self.iso8601($0)) } ?? .null }
 
+    /// A date as the APIs write them, or `null`.
+    static func date(_ date: Date?) -> JSON { date.map { .string(Self.iso8601($0.milliseconds)) } ?? .null }
+
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, by hand: a Foundation date formatter costs tens of
     /// microseconds to make, more than the rest of a request.
     static func iso8601(_ milliseconds: Int64) -> String {
@@ -130,4 +133,9 @@ extension Int64 {
         let quotient = self / divisor
         return (self % divisor < 0) ? quotient - 1 : quotient
     }
+}
+
+extension Date {
+    /// Unix milliseconds, as the daemon counts them (the client's dates are whole milliseconds).
+    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 }

@@ -1,12 +1,11 @@
 import Foundation
 import Logging
 import TesseraClient
-import TesseraProtocol
 
 /// Why a call to tesserad did not succeed, as every API's error mapping needs it.
 enum TesseraFailure: Sendable {
-    /// The daemon answered with an error (its stable name, e.g. `bad-credentials`, and its trace id).
-    case refused(ServerError)
+    /// The daemon answered with an error (its stable code, e.g. `bad-credentials`, and its trace id).
+    case refused(TesseraError)
     /// The daemon could not be reached, or the connection closed mid-request: the API answers
     /// 502/503 in its own shape, and the next request reconnects.
     case unavailable(String)
@@ -21,9 +20,9 @@ enum TesseraFailure: Sendable {
         }
     }
 
-    /// The daemon's status name, when it answered.
-    var name: String? {
-        if case .refused(let server) = self { return server.name }
+    /// The daemon's code, when it answered.
+    var code: TesseraError.Code? {
+        if case .refused(let server) = self { return server.code }
         return nil
     }
 
@@ -44,8 +43,9 @@ enum TesseraFailure: Sendable {
     /// Whether the daemon refused the credentials themselves (any reason a login or a token
     /// fails), as opposed to a malformed request or trouble on the daemon's side.
     var isAuthentication: Bool {
-        guard let name else { return false }
-        return Self.authenticationNames.contains(name)
+        guard let code else { return false }
+        // An unknown user (a token's user deleted meanwhile) is refused as a credential too.
+        return code.refusesCredentials || code == .notFound
     }
 
     /// One line in the gateway's log with the daemon's answer and trace id (never a credential).
@@ -57,9 +57,4 @@ enum TesseraFailure: Sendable {
         case .broken(let why): logger.error("tessera reply unreadable", metadata: ["error": "\(why)"])
         }
     }
-
-    static let authenticationNames: Set<String> = [
-        "bad-credentials", "account-not-validated", "inactive-account", "locked", "token-expired", "token-invalid", "token-revoked",
-        "refresh-reused", "2fa-required", "2fa-invalid", "not-found",
-    ]
 }

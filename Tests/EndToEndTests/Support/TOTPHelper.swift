@@ -17,7 +17,7 @@ struct TOTPHelper {
         let uri = try blocking {
             let client = TesseraClient(socketPath: socket)
             defer { Task { await client.close() } }
-            let enrolment = try await client.enrolTwoFactor(EnrolTwoFactorRequest(user: .sessionToken(token)))
+            let enrolment = try await client.enrolTwoFactor(of: .sessionToken(token))
             let helper = TOTPHelper(uri: enrolment.uri, python: python)
             _ = try await client.confirmTwoFactor(of: .sessionToken(token), code: try helper.code())
             return enrolment.uri
