@@ -1,28 +1,21 @@
 /// A session's id: 16 bytes, not a secret. Session lists show it (as 32 hexadecimal digits)
 /// and ``TesseraClient/revokeSession(_:sessionToken:)`` takes it.
-public struct SessionID: Hashable, Sendable, CustomStringConvertible {
-    /// The 16 bytes.
-    public let bytes: [UInt8]
-
-    /// `nil` unless `bytes` holds exactly 16 bytes.
-    public init?(bytes: [UInt8]) {
-        guard bytes.count == 16 else { return nil }
-        self.bytes = bytes
-    }
-
-    /// Parses 32 hexadecimal digits (either case).
-    public init?(hex: String) {
-        guard let bytes = HexID.parse(hex) else { return nil }
-        self.bytes = bytes
-    }
-
-    /// 32 lower-case hexadecimal digits.
-    public var description: String { HexID.format(bytes) }
-}
+public typealias SessionID = Identifier<Identifiers.Session>
 
 /// An API key's id: 16 bytes, not a secret (the key's text carries its secret). API key lists
-/// show it (as 32 hexadecimal digits) and ``TesseraClient/revokeAPIKey(_:sessionToken:)`` takes it.
-public struct APIKeyID: Hashable, Sendable, CustomStringConvertible {
+/// show it (as 32 hexadecimal digits) and ``TesseraClient/revokeAPIKey(_:sessionToken:)`` takes
+/// it. A different type from ``SessionID``: one cannot be passed for the other.
+public typealias APIKeyID = Identifier<Identifiers.APIKey>
+
+/// What an ``Identifier`` names.
+public enum Identifiers {
+    public enum Session {}
+    public enum APIKey {}
+}
+
+/// A 16-byte id of one kind of thing (``SessionID``, ``APIKeyID``), shown as 32 lower-case
+/// hexadecimal digits.
+public struct Identifier<Kind>: Hashable, Sendable, CustomStringConvertible {
     /// The 16 bytes.
     public let bytes: [UInt8]
 
