@@ -40,9 +40,10 @@ let package = Package(
         .target(name: "LMDBKit", dependencies: ["CLMDB", "Locking"]),
         // Cryptography: the only importer of CSodium.
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
-        // The daemon's accept4 and epoll_create: close-on-exec, shedding at the descriptor limit.
+        // The daemon's inherited descriptors, marked close-on-exec at start: imported by tesserad alone.
         .target(name: "CDescriptors"),
-        // epoll, eventfd, accept4 and SO_PEERCRED for the server's socket loop: imported by TesseraServer alone.
+        // epoll, eventfd, accept4 (shedding at the descriptor limit) and SO_PEERCRED for the
+        // server's socket loop: imported by TesseraServer alone.
         .target(name: "CEventPoll"),
         // Wire protocol: frames and message codecs over ByteBuffer, no I/O.
         .target(

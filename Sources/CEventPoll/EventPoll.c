@@ -1,8 +1,12 @@
 // Thin wrappers over epoll(7), eventfd(2), accept4(2) and SO_PEERCRED for TesseraServer's
-// socket loop (see CEventPoll.h).
+// socket loop (see CEventPoll.h), and the accept that sheds a queued connection when the process
+// is out of descriptors.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -47,7 +51,51 @@ void tessera_eventfd_drain(int fd) {
     (void)!read(fd, &value, sizeof value);
 }
 
-int tessera_accept(int listener) { return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+// Out of descriptors (EMFILE, ENFILE), accept fails but the connection stays queued and the
+// listening socket stays readable: the connection would hang until a descriptor frees up. Once
+// shedding is prepared, a failed accept frees the spare descriptor, accepts the queued
+// connection, sends it the prepared frame (`busy`, retry later), closes it and takes the spare
+// back, then reports the failure as before. Each failure sheds one queued connection; the socket
+// loop calls again until the queue is empty (EAGAIN). (The daemon also caps its connections below
+// the descriptor limit, so this is the second line: descriptors taken by something else, or the
+// system-wide limit.) Called only from the socket loop that owns the listening socket: one thread.
+static int spare = -1;
+static unsigned char *shed_message = NULL;
+static size_t shed_length = 0;
+
+static int open_spare(void) { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+int tessera_prepare_descriptor_shedding(const unsigned char *message, size_t length) {
+    unsigned char *copy = malloc(length);
+    if (copy == NULL) return -1;
+    memcpy(copy, message, length);
+    free(shed_message);
+    shed_message = copy;
+    shed_length = length;
+    if (spare < 0) spare = open_spare();
+    return spare >= 0 ? 0 : -1;
+}
+
+int tessera_accept(int listener) {
+    int accepted = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (accepted >= 0) {
+        if (spare < 0 && shed_message != NULL) spare = open_spare();
+        return accepted;
+    }
+    int error = errno;
+    if ((error == EMFILE || error == ENFILE) && spare >= 0 && shed_message != NULL) {
+        close(spare);
+        spare = -1;
+        int shed = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (shed >= 0) {
+            (void)send(shed, shed_message, shed_length, MSG_NOSIGNAL | MSG_DONTWAIT);
+            close(shed);
+        }
+        spare = open_spare();
+    }
+    errno = error;
+    return -1;
+}
 
 int tessera_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid) {
     struct ucred credentials;

@@ -307,10 +307,7 @@ struct Tesserad: AsyncParsableCommand {
                 metadata: ["connections.room": "\(room)", "connections.maximum": "\(maximumConnections)"])
             server.maximumConnections = room
         }
-        let shedFrame = TesseraServer.descriptorLimitFrame()
-        guard tessera_prepare_descriptor_shedding(shedFrame, shedFrame.count) == 0 else {
-            throw ValidationError("cannot keep a spare descriptor (\(String(cString: strerror(errno))))")
-        }
+        try TesseraServer.prepareDescriptorShedding()
         server.peers.adminUIDs = Set(adminUIDs)
         server.peers.adminGIDs = Set(adminGIDs)
         server.peers.applicationUIDs = Set(applicationUIDs)

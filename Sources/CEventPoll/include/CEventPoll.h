@@ -4,6 +4,7 @@
 // What the daemon's socket loop needs from Linux that Swift's Glibc module does not import:
 // epoll(7), eventfd(2), accept4(2) and SO_PEERCRED. Imported by TesseraServer alone.
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// An epoll set, close-on-exec. -1 and errno on failure.
@@ -32,9 +33,15 @@ int tessera_eventfd(void);
 void tessera_eventfd_ring(int fd);
 void tessera_eventfd_drain(int fd);
 
-/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC. In tesserad this reaches CDescriptors' accept4,
-/// which sheds a queued connection when the process is out of descriptors.
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC. Out of descriptors, once shedding is prepared, it
+/// sheds one queued connection (the prepared frame, then a close) and still fails with the
+/// original errno.
 int tessera_accept(int listener);
+
+/// Prepares shedding at the descriptor limit: keeps one spare descriptor open and a copy of
+/// `message` (the frame a shed connection receives before it is closed). 0 on success, -1 when
+/// the spare descriptor or the copy cannot be had.
+int tessera_prepare_descriptor_shedding(const unsigned char *message, size_t length);
 
 /// The peer's credentials (SO_PEERCRED). 0, or -1 and errno.
 int tessera_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);

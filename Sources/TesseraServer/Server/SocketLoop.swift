@@ -228,7 +228,7 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     }
 
     private func accept(now: UInt64) {
-        // Out of descriptors (EMFILE, ENFILE), tesserad's accept4 (CDescriptors) sheds one queued
+        // Out of descriptors (EMFILE, ENFILE), tessera_accept (CEventPoll) sheds one queued
         // connection with `busy` per failed call: keep calling until the queue is empty, so every
         // waiting client hears at once. If failures go on (nothing could be shed), accepting
         // pauses for a second instead of spinning.

@@ -1,3 +1,4 @@
+import CEventPoll
 import Locking
 import Logging
 import NIOCore
@@ -100,12 +101,22 @@ public final class TesseraServer: Service, Sendable {
 
     /// The frame a connection gets when it is shed because the process is out of descriptors:
     /// `busy` (retry after 1 s), request id 0, `CLOSING`.
-    public static func descriptorLimitFrame() -> [UInt8] {
+    static func descriptorLimitFrame() -> [UInt8] {
         var failure = RequestFailure(status: .busy, message: "the server is out of descriptors; retry shortly")
         failure.retryAfterSeconds = 1
         var buffer = ByteBuffer()
         buffer.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: "0000000000000000", closing: true)
         return Array(buffer.readableBytesView)
+    }
+
+    /// Keeps a spare descriptor, so that a process out of descriptors can still answer each
+    /// queued connection `busy` and close it rather than leave it hanging (the socket loop's
+    /// accept sheds one per failure). Call once at start, before serving.
+    public static func prepareDescriptorShedding() throws {
+        let frame = descriptorLimitFrame()
+        guard tessera_prepare_descriptor_shedding(frame, frame.count) == 0 else {
+            throw SocketPathError(description: "cannot keep a spare descriptor (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// Binds the socket and starts the socket threads (`socketThreads` of them; the first
