@@ -203,6 +203,24 @@ final class ConnectionTimerTests: XCTestCase {
         XCTAssertEqual(completed.tick(now: clock.now, incompleteFrame: false), .none, "the frame arrived whole")
     }
 
+    /// As the connection does it: the read that fills the reply buffer pauses reading and then
+    /// reports what it left (whole frames not handled yet, and part of one). None of it starts
+    /// the frame clock; the read after the client resumes does.
+    func testTheFrameClockStartsWhenReadingResumesNotWhenItPaused() {
+        var machine = machine()
+        _ = machine.connected(now: clock.now)
+        machine.readingPaused(now: clock.now)
+        machine.framesRead(handledFrames: true, incompleteFrame: true, now: clock.now)
+        clock.advance(seconds: 30 - 0.1)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: true), .none)
+        machine.readingResumed()
+        machine.framesRead(handledFrames: true, incompleteFrame: true, now: clock.now)
+        clock.advance(seconds: 9.9)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: true), .none, "not measured from the pause, 40 s ago")
+        clock.advance(seconds: 0.1)
+        XCTAssertEqual(machine.tick(now: clock.now, incompleteFrame: true), .failFrameTimeout, "measured from the resumed read")
+    }
+
     func testRepliesLeftUnreadCloseTheConnectionAtTheUnreadTimeout() {
         var machine = machine()
         _ = machine.connected(now: clock.now)

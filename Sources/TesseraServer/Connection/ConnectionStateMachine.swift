@@ -94,7 +94,9 @@ struct ConnectionStateMachine {
     mutating func framesRead(handledFrames: Bool, incompleteFrame: Bool, now: UInt64) {
         // The idle clock restarts once per read that brought frames (not per frame).
         if handledFrames { lastFrameAt = now }
-        if incompleteFrame {
+        // While reading is paused, what is left is the server's delay (whole frames it has not
+        // handled yet among it), not the client's: the frame clock starts when reading resumes.
+        if incompleteFrame, pausedSince == nil {
             if partialFrameSince == nil { partialFrameSince = now }
         } else {
             partialFrameSince = nil
@@ -109,9 +111,11 @@ struct ConnectionStateMachine {
         partialFrameSince = nil
     }
 
-    /// The client reads its replies again, and the server its requests.
+    /// The client reads its replies again, and the server its requests: an unfinished frame is
+    /// measured from the next read on.
     mutating func readingResumed() {
         pausedSince = nil
+        partialFrameSince = nil
     }
 
     /// Whether reading is paused for unread replies.
