@@ -36,6 +36,10 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
+        // The names the domain and the client share (session and API key ids, account states,
+        // hexadecimal): no dependencies; the client re-exports it.
+        .target(name: "TesseraModel"),
+
         // Storage: the only importer of CLMDB.
         // A value behind a pthread mutex, which ThreadSanitizer understands (see Locked.swift).
         .target(name: "Locking"),
@@ -57,14 +61,14 @@ let package = Package(
         .target(
             name: "TesseraCore",
             dependencies: [
-                "LMDBKit", "SodiumKit", "Locking",
+                "TesseraModel", "LMDBKit", "SodiumKit", "Locking",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The Unix-socket server: its own epoll loop (CEventPoll), NIOCore's ByteBuffer for bytes.
         .target(
             name: "TesseraServer",
             dependencies: [
-                "TesseraCore", "TesseraProtocol", "SodiumKit", "Locking", "CEventPoll",
+                "TesseraModel", "TesseraCore", "TesseraProtocol", "SodiumKit", "Locking", "CEventPoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,7 +77,7 @@ let package = Package(
         .target(
             name: "TesseraClient",
             dependencies: [
-                "TesseraProtocol", "Locking",
+                "TesseraModel", "TesseraProtocol", "Locking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
@@ -125,6 +129,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
 
+        .testTarget(name: "TesseraModelTests", dependencies: ["TesseraModel"]),
         .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit", "Locking"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(
@@ -134,7 +139,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]),
-        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore", "LMDBKit", "SodiumKit", "Locking"]),
+        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraModel", "TesseraCore", "LMDBKit", "SodiumKit", "Locking"]),
         // Replays the fuzzing corpus (Fuzz/corpus): every input found stays a test.
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(

@@ -4,6 +4,9 @@ import NIOPosix
 import Synchronization
 package import TesseraProtocol
 
+// Session and API key ids and account states: the names the client shares with the domain.
+@_exported public import TesseraModel
+
 /// The async client a web process links to talk to `tesserad` over its Unix socket.
 ///
 /// One client holds one connection and pipelines every request on it: each carries a request

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraModel
 import LMDBKit
 import SodiumKit
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraModel
 import SodiumKit
 import XCTest
 

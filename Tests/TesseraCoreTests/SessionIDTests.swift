@@ -1,4 +1,5 @@
 import SodiumKit
+import TesseraModel
 import XCTest
 
 @testable import TesseraCore

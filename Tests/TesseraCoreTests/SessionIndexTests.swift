@@ -1,4 +1,5 @@
 import Foundation
+import TesseraModel
 import Locking
 import Synchronization
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraModel
 import XCTest
 
 @testable import TesseraCore

@@ -1,6 +1,7 @@
 import LMDBKit
 import Logging
 import SodiumKit
+import TesseraModel
 
 /// An API key as reported: never its secret.
 public struct APIKeyInfo: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import LMDBKit
 import Logging
 import SodiumKit
+import TesseraModel
 
 /// Accounts: sign-up, profile reads and changes, states, unlocks, deletion, listing, and the
 /// validation of accounts created unvalidated. Password changes are in `Accounts+Passwords.swift`.

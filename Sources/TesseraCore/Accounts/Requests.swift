@@ -1,4 +1,5 @@
 import SodiumKit
+import TesseraModel
 
 /// Input of ``AuthService/createUser(_:)``.
 public struct NewUser: Sendable {

@@ -1,3 +1,5 @@
+import TesseraModel
+
 /// A refresh token as stored in `refresh_tokens`, keyed by its 16-byte id. Only the digest of
 /// its secret is kept.
 ///

@@ -1,3 +1,5 @@
+import TesseraModel
+
 /// A session as stored in the `sessions` database, keyed by its 16-byte session id.
 ///
 /// The token's secret is not stored: only its keyed BLAKE2b-256 digest.

@@ -1,3 +1,5 @@
+import TesseraModel
+
 /// A user as stored in the `users` database, keyed by its id (u64 big-endian).
 ///
 /// Layout, version 1:
@@ -125,13 +127,6 @@ public struct UserRecord: Sendable, Equatable {
     }
 }
 
-/// Whether an account may log in.
-public enum AccountState: UInt8, Sendable {
-    case active = 0
-    case unvalidated = 1
-    case disabled = 2
-}
-
 /// What clients may see of a user.
 public struct UserProfile: Sendable, Equatable {
     public var id: UInt64
@@ -152,12 +147,6 @@ public struct UserProfile: Sendable, Equatable {
     public var settings: [String: String]
     /// Consecutive failed logins (from the throttle); filled where the service reads it.
     public var failedLogins: UInt32 = 0
-}
-
-/// A person, or a service account (for machine clients).
-public enum AccountType: UInt8, Sendable {
-    case user = 0
-    case service = 1
 }
 
 extension UserRecord {

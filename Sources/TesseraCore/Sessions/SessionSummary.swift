@@ -1,3 +1,5 @@
+import TesseraModel
+
 /// What a user (or an admin) may see of a session: never the token or its digest.
 public struct SessionSummary: Sendable, Equatable {
     public var id: SessionID

@@ -1,5 +1,6 @@
 import LMDBKit
 import SodiumKit
+import TesseraModel
 
 extension Sessions {
     /// Exchanges a refresh token for a new access token and a new refresh token (RFC 9700

@@ -1,6 +1,7 @@
 import LMDBKit
 import Logging
 import SodiumKit
+import TesseraModel
 
 /// Sessions: login, logout, revocation and listing. Refresh is in `Sessions+Refresh.swift`.
 public struct Sessions: Sendable {

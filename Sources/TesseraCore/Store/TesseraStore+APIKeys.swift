@@ -1,4 +1,5 @@
 import LMDBKit
+import TesseraModel
 
 /// API keys (`api_keys`: key id → `APIKeyRecord`) and their index by user (`user_api_keys`:
 /// user id ‖ key id → empty). A revoked key stays (listed as revoked, refused as revoked) until

@@ -1,4 +1,5 @@
 import LMDBKit
+import TesseraModel
 
 /// The memory of expired tokens (`expired_tokens`: kind ‖ token id → ``ExpiredTokenRecord``),
 /// written when the sweeper removes a session or refresh token for expiry and forgotten once

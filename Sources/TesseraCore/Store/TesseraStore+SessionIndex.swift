@@ -1,6 +1,7 @@
 import LMDBKit
 import Locking
 import Logging
+import TesseraModel
 
 /// The in-memory ``SessionIndex`` beside `sessions`: its entries, and its fill at open.
 extension TesseraStore {

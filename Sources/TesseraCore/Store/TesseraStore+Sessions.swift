@@ -1,4 +1,5 @@
 import LMDBKit
+import TesseraModel
 
 /// Sessions and refresh families: `sessions`, `user_sessions`, `refresh_tokens`,
 /// `refresh_families`.

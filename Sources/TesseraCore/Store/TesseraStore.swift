@@ -1,6 +1,7 @@
 import LMDBKit
 import Locking
 import Logging
+import TesseraModel
 
 #if canImport(Glibc)
 import Glibc

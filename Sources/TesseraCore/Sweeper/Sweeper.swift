@@ -1,6 +1,7 @@
 import LMDBKit
 import Locking
 import Logging
+import TesseraModel
 
 /// What one sweep step removed.
 public struct SweepResult: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import SodiumKit
+import TesseraModel
 
 /// JWT access tokens (RFC 7519) signed with Ed25519 (`alg: EdDSA`, RFC 8037), for services
 /// that verify offline against the JWKS. A JWT stands for a session: `sid` names it, so VERIFY

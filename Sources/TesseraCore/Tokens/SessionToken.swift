@@ -1,4 +1,5 @@
 import SodiumKit
+import TesseraModel
 
 /// A session token: what the client holds and presents on every request.
 ///

@@ -1,5 +1,6 @@
 import LMDBKit
 import SodiumKit
+import TesseraModel
 
 /// A read view of the store; verify runs here.
 ///

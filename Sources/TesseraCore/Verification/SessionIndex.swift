@@ -1,4 +1,5 @@
 import Synchronization
+import TesseraModel
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import LMDBKit
 import Logging
+import TesseraModel
 
 /// "Who is this token?": the per-request hot path.
 ///

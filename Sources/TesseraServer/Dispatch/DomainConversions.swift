@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraModel
 import TesseraProtocol
 
 // The wire's shapes to the domain's and back. Wire values out of range for the domain are

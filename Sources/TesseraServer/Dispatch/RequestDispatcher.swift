@@ -1,4 +1,5 @@
 import NIOCore
+import TesseraModel
 import SodiumKit
 import TesseraCore
 import TesseraProtocol

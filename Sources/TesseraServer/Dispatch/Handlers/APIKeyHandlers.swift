@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraModel
 import TesseraProtocol
 
 /// API keys: an application makes, lists and revokes the keys of the user of a session token;

@@ -1,4 +1,5 @@
 import SodiumKit
+import TesseraModel
 import TesseraCore
 import TesseraProtocol
 

@@ -1,4 +1,4 @@
-/// An account's state, as USER's `state` field carries it.
+/// An account's state: whether it may log in.
 public enum AccountState: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Logs in normally.
     case active = 0
@@ -23,11 +23,12 @@ public enum AccountState: UInt8, Sendable, CaseIterable, CustomStringConvertible
     }
 }
 
-/// Whether an account is a person's or a service's.
+/// Whether an account is a person's or a service's (for machine clients).
 public enum AccountType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case user = 0
     case service = 1
 
     /// `user` or `service`.
     public var description: String { self == .user ? "user" : "service" }
+
 }
