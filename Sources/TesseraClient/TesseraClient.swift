@@ -2,10 +2,9 @@ import Locking
 import NIOCore
 import NIOPosix
 import Synchronization
-package import TesseraProtocol
-
 // Session and API key ids and account states: the names the client shares with the domain.
 @_exported public import TesseraModel
+package import TesseraProtocol
 
 /// The async client a web process links to talk to `tesserad` over its Unix socket.
 ///

@@ -17,16 +17,16 @@ import Logging
 /// Fast operations run on the caller's thread against an LMDB snapshot. Slow ones go
 /// elsewhere: argon2id to the ``HashingPool`` handed in, every write to the store's writer
 /// thread; their `async` methods return once the write is durable.
-public final class AuthService: Sendable {
-    public let accounts: Accounts
-    public let sessions: Sessions
-    public let verification: Verification
-    public let sweeper: Sweeper
-    public let keys: KeyManagement
-    public let twoFactor: TwoFactor
-    public let apiKeys: APIKeys
-    public let configuration: AuthConfiguration
-    public let clock: any Clock
+package final class AuthService: Sendable {
+    package let accounts: Accounts
+    package let sessions: Sessions
+    package let verification: Verification
+    package let sweeper: Sweeper
+    package let keys: KeyManagement
+    package let twoFactor: TwoFactor
+    package let apiKeys: APIKeys
+    package let configuration: AuthConfiguration
+    package let clock: any Clock
     let store: TesseraStore
     let passwords: PasswordCheck
     let hashingPool: HashingPool
@@ -34,11 +34,11 @@ public final class AuthService: Sendable {
     /// Whether a password hash would be taken now: when not, an operation that hashes is
     /// answered busy before any work starts (a login flood then costs its requests' decoding,
     /// not a task each).
-    public var hashingHasRoom: Bool { hashingPool.hasRoom }
+    package var hashingHasRoom: Bool { hashingPool.hasRoom }
 
     /// Composes the use cases over `store`, hashing on `hashingPool`. The caller owns both and
     /// shuts them down (the pool first, then ``TesseraStore/close()``).
-    public init(
+    package init(
         store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool,
         clock: any Clock = SystemClock(), logger: Logger = Logger(label: "tessera.auth")
     ) {
@@ -64,7 +64,7 @@ public final class AuthService: Sendable {
 
 extension HashingPool {
     /// A pool sized by `configuration` (threads and queue limit).
-    public convenience init(_ configuration: AuthConfiguration) {
+    package convenience init(_ configuration: AuthConfiguration) {
         self.init(threads: configuration.hashingThreads, queueLimit: configuration.hashingQueueLimit)
     }
 }

@@ -7,19 +7,19 @@ import Darwin
 #endif
 
 /// Milliseconds since the Unix epoch. Every time rule of the domain is expressed in it.
-public typealias Timestamp = Int64
+package typealias Timestamp = Int64
 
 /// The source of "now" for every time rule, injected so tests never sleep.
-public protocol Clock: Sendable {
+package protocol Clock: Sendable {
     /// The current time in Unix milliseconds.
     func now() -> Timestamp
 }
 
 /// The wall clock (`CLOCK_REALTIME`).
-public struct SystemClock: Clock {
-    public init() {}
+package struct SystemClock: Clock {
+    package init() {}
     @inline(__always)
-    public func now() -> Timestamp {
+    package func now() -> Timestamp {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Timestamp(ts.tv_sec) * 1000 + Timestamp(ts.tv_nsec) / 1_000_000
@@ -27,12 +27,12 @@ public struct SystemClock: Clock {
 }
 
 /// A clock that only moves when told to. For tests.
-public final class ManualClock: Clock {
+package final class ManualClock: Clock {
     private let current: Atomic<Int64>
-    public init(_ start: Timestamp = 1_700_000_000_000) { current = Atomic(start) }
-    public func now() -> Timestamp { current.load(ordering: .relaxed) }
+    package init(_ start: Timestamp = 1_700_000_000_000) { current = Atomic(start) }
+    package func now() -> Timestamp { current.load(ordering: .relaxed) }
     /// Moves the clock forward by `milliseconds`.
-    public func advance(by milliseconds: Int64) { current.add(milliseconds, ordering: .relaxed) }
+    package func advance(by milliseconds: Int64) { current.add(milliseconds, ordering: .relaxed) }
     /// Sets the clock.
-    public func set(_ time: Timestamp) { current.store(time, ordering: .relaxed) }
+    package func set(_ time: Timestamp) { current.store(time, ordering: .relaxed) }
 }

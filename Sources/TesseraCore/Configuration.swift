@@ -1,55 +1,55 @@
 import SodiumKit
 
 /// The rules the domain enforces, with the defaults a serious deployment starts from.
-public struct AuthConfiguration: Sendable {
+package struct AuthConfiguration: Sendable {
     /// argon2id parameters for new hashes. Default: libsodium INTERACTIVE (t=2, m=64 MiB).
-    public var passwordHasher: PasswordHasher = .interactive
+    package var passwordHasher: PasswordHasher = .interactive
     /// Shortest accepted password, in bytes (OWASP: at least 8).
-    public var minimumPasswordLength = 8
+    package var minimumPasswordLength = 8
     /// Session lifetime when the login does not ask for less. Default: 24 hours.
-    public var sessionLifetimeSeconds: UInt32 = 24 * 3600
+    package var sessionLifetimeSeconds: UInt32 = 24 * 3600
     /// The login throttle: consecutive failures before delays start, and the delays.
-    public var lockout = LockoutPolicy()
+    package var lockout = LockoutPolicy()
     /// Most sessions one user may hold; a login beyond it ends the oldest. 0: no cap.
-    public var maximumSessionsPerUser = 0
+    package var maximumSessionsPerUser = 0
     /// Refresh token lifetime. Default: 30 days.
-    public var refreshLifetimeSeconds: UInt32 = 30 * 24 * 3600
+    package var refreshLifetimeSeconds: UInt32 = 30 * 24 * 3600
     /// How long a retired refresh token still returns the pair it was exchanged for (a retry
     /// after a lost reply, two tabs refreshing at once). Default: 10 seconds.
-    public var refreshGraceSeconds: UInt32 = 10
+    package var refreshGraceSeconds: UInt32 = 10
     /// How long a validation code works after it was issued. Default: 24 hours.
-    public var validationCodeLifetimeSeconds: UInt32 = 24 * 3600
+    package var validationCodeLifetimeSeconds: UInt32 = 24 * 3600
     /// Rotate the token-digest key when the active one has been active this long (the sweeper
     /// does it). 0: only by hand (`tessera keys rotate`). Default: 0.
-    public var keyRotationSeconds: UInt32 = 0
+    package var keyRotationSeconds: UInt32 = 0
     /// Rotate the JWT signing key when it has been active this long. 0: only by hand.
     /// Default: 30 days.
-    public var jwtKeyRotationSeconds: UInt32 = 30 * 24 * 3600
+    package var jwtKeyRotationSeconds: UInt32 = 30 * 24 * 3600
     /// A JWT's lifetime (never beyond its session's expiry). Default: 1 hour.
-    public var jwtLifetimeSeconds: UInt32 = 3600
+    package var jwtLifetimeSeconds: UInt32 = 3600
     /// A JWT's `iss` claim.
-    public var jwtIssuer = "tessera"
+    package var jwtIssuer = "tessera"
     /// A JWT's `aud` claim; none when `nil`.
-    public var jwtAudience: String?
+    package var jwtAudience: String?
     /// The issuer an authenticator app shows beside a TOTP account (the `otpauth://` URI);
     /// an enrolment may name another. Default: "Tessera".
-    public var totpIssuer = "Tessera"
+    package var totpIssuer = "Tessera"
     /// Idle timeout: a session not verified for this long ends. 0 disables. Default: 30 minutes.
-    public var idleTimeoutSeconds: UInt32 = 30 * 60
+    package var idleTimeoutSeconds: UInt32 = 30 * 60
     /// A verify writes the session's last-seen time only when the stored one is older than this.
-    public var lastSeenIntervalSeconds: UInt32 = 60
+    package var lastSeenIntervalSeconds: UInt32 = 60
     /// Hashing threads (at most one argon2id each). Default: one per core.
-    public var hashingThreads = System.coreCount
+    package var hashingThreads = System.coreCount
     /// Hash requests that may wait for a thread before new ones get `busy`.
-    public var hashingQueueLimit = 64
+    package var hashingQueueLimit = 64
 
-    public init() {}
+    package init() {}
 }
 
 /// Facts about the machine.
-public enum System {
+package enum System {
     /// Online processor cores.
-    public static var coreCount: Int {
+    package static var coreCount: Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import TesseraModel
 import SodiumKit
+import TesseraModel
 import XCTest
 
 @testable import TesseraCore

@@ -1,7 +1,7 @@
 import Foundation
-import TesseraModel
 import LMDBKit
 import SodiumKit
+import TesseraModel
 import XCTest
 
 @testable import TesseraCore

@@ -1,7 +1,7 @@
 import Foundation
-import TesseraModel
 import Locking
 import Synchronization
+import TesseraModel
 import XCTest
 
 @testable import TesseraCore

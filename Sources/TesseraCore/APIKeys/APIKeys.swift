@@ -4,21 +4,21 @@ import SodiumKit
 import TesseraModel
 
 /// An API key as reported: never its secret.
-public struct APIKeyInfo: Sendable, Equatable {
-    public var id: SessionID
-    public var userID: UInt64
-    public var name: String
+package struct APIKeyInfo: Sendable, Equatable {
+    package var id: SessionID
+    package var userID: UInt64
+    package var name: String
     /// The first characters of the key (`tsk_` and 8 more): enough to recognize it, nothing of
     /// its secret.
-    public var prefix: String
-    public var createdAt: Timestamp
+    package var prefix: String
+    package var createdAt: Timestamp
     /// `nil`: never expires.
-    public var expiresAt: Timestamp?
+    package var expiresAt: Timestamp?
     /// `nil`: never used.
-    public var lastUsedAt: Timestamp?
+    package var lastUsedAt: Timestamp?
     /// `nil`: not revoked.
-    public var revokedAt: Timestamp?
-    public var permissions: [String]
+    package var revokedAt: Timestamp?
+    package var permissions: [String]
 
     init(id: SessionID, _ record: APIKeyRecord) {
         self.id = id
@@ -34,14 +34,14 @@ public struct APIKeyInfo: Sendable, Equatable {
 }
 
 /// What a new key is: its name, its lifetime, its permissions.
-public struct NewAPIKey: Sendable, Equatable {
-    public var name: String
+package struct NewAPIKey: Sendable, Equatable {
+    package var name: String
     /// `nil`: never expires.
-    public var lifetimeSeconds: UInt32?
+    package var lifetimeSeconds: UInt32?
     /// Each must be one of the user's roles.
-    public var permissions: [String]
+    package var permissions: [String]
 
-    public init(name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = []) {
+    package init(name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = []) {
         self.name = name
         self.lifetimeSeconds = lifetimeSeconds
         self.permissions = permissions
@@ -57,7 +57,7 @@ public struct NewAPIKey: Sendable, Equatable {
 /// expired keys are refused with distinct codes (`token-revoked`, `token-expired`). Disabling the
 /// account revokes every key; deleting the user removes them; narrowing the user's roles narrows
 /// every key's permissions.
-public struct APIKeys: Sendable {
+package struct APIKeys: Sendable {
     let store: TesseraStore
     let verification: Verification
     let clock: any Clock
@@ -65,12 +65,12 @@ public struct APIKeys: Sendable {
 
     /// The most keys a user may hold, revoked ones included (revoke all, or delete the user,
     /// to start again): a listing stays one reply.
-    public static let maximumPerUser = 100
+    package static let maximumPerUser = 100
     static let maximumName = 64
     static let maximumPermissions = 32
 
     /// Makes a key for the user `lookup` names. Returns the key's text (shown once) and the key.
-    public func create(_ lookup: UserLookup, _ new: NewAPIKey) async throws -> (key: String, info: APIKeyInfo) {
+    package func create(_ lookup: UserLookup, _ new: NewAPIKey) async throws -> (key: String, info: APIKeyInfo) {
         guard !new.name.isEmpty else { throw AuthError.invalidArgument("an API key needs a name") }
         try Validation.printable(new.name, field: "name", maximum: Self.maximumName)
         guard new.permissions.count <= Self.maximumPermissions else {
@@ -106,7 +106,7 @@ public struct APIKeys: Sendable {
     }
 
     /// Every key of a user, oldest first, never a secret.
-    public func list(_ lookup: UserLookup) throws -> [APIKeyInfo] {
+    package func list(_ lookup: UserLookup) throws -> [APIKeyInfo] {
         try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             return try store.apiKeyIDs(ofUser: user.id, in: txn).compactMap { id in
@@ -118,7 +118,7 @@ public struct APIKeys: Sendable {
     /// Revokes one key: refused from the next verify on. With `owner`, only a key of that user
     /// (another's is `not-found`, as an unknown one). Revoking a revoked key changes nothing.
     @discardableResult
-    public func revoke(_ id: SessionID, ofUser owner: UInt64? = nil) async throws -> APIKeyInfo {
+    package func revoke(_ id: SessionID, ofUser owner: UInt64? = nil) async throws -> APIKeyInfo {
         let (store, now) = (self.store, clock.now())
         let record = try await store.write { txn in
             guard var record = try store.apiKeyRecord(id, in: txn), owner == nil || record.userID == owner else {
@@ -135,7 +135,7 @@ public struct APIKeys: Sendable {
     }
 
     /// Revokes every key of a user. Returns how many were live.
-    public func revokeAll(_ lookup: UserLookup) async throws -> Int {
+    package func revokeAll(_ lookup: UserLookup) async throws -> Int {
         let (store, now) = (self.store, clock.now())
         return try await store.write { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
@@ -144,7 +144,7 @@ public struct APIKeys: Sendable {
     }
 
     /// Verifies an API key (and nothing else: a session token is `token-invalid` here).
-    public func verify(key: String) throws -> VerifiedSessionInfo {
+    package func verify(key: String) throws -> VerifiedSessionInfo {
         guard key.utf8.count == APIKeyCredential.textLength, key.hasPrefix("tsk_") else { throw AuthError.tokenInvalid }
         return try verification.verify(token: key)
     }

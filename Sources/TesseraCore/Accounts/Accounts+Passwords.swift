@@ -4,7 +4,7 @@ import SodiumKit
 extension Accounts {
     /// Changes a password: the current one must be given (checked with the login policy's
     /// throttle; the right one clears the failure count). Every other session of the user ends; the session of `token` stays.
-    public func changePassword(token: String, current: SecretBytes, new: SecretBytes) async throws {
+    package func changePassword(token: String, current: SecretBytes, new: SecretBytes) async throws {
         try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
         let session = try verification.verify(token: token)
         // A session's holder changes its password; an API key is not a session.
@@ -32,7 +32,7 @@ extension Accounts {
 
     /// Sets a password without the current one (an administrator's reset). Every session of
     /// the user ends and the failed-login count is cleared.
-    public func setPassword(_ lookup: UserLookup, to new: SecretBytes) async throws {
+    package func setPassword(_ lookup: UserLookup, to new: SecretBytes) async throws {
         try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
         let store = self.store
         guard try store.read({ txn in try store.user(lookup, in: txn) }) != nil else { throw AuthError.notFound("user") }

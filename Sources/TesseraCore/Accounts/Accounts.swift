@@ -5,7 +5,7 @@ import TesseraModel
 
 /// Accounts: sign-up, profile reads and changes, states, unlocks, deletion, listing, and the
 /// validation of accounts created unvalidated. Password changes are in `Accounts+Passwords.swift`.
-public struct Accounts: Sendable {
+package struct Accounts: Sendable {
     let store: TesseraStore
     let configuration: AuthConfiguration
     let passwords: PasswordCheck
@@ -16,12 +16,12 @@ public struct Accounts: Sendable {
     // MARK: Sign-up
 
     /// Creates a user. The password is hashed on the hashing pool, then the user is committed.
-    public func createUser(_ request: NewUser) async throws -> UserProfile {
+    package func createUser(_ request: NewUser) async throws -> UserProfile {
         try await register(request).user
     }
 
     /// Creates a user and, for an account created unvalidated, the code ``validate(code:)`` takes.
-    public func register(_ request: NewUser) async throws -> (user: UserProfile, validationCode: IssuedValidationCode?) {
+    package func register(_ request: NewUser) async throws -> (user: UserProfile, validationCode: IssuedValidationCode?) {
         try Validation.username(request.username)
         if let email = request.email { try Validation.email(email) }
         if let name = request.displayName { try Validation.displayName(name) }
@@ -56,7 +56,7 @@ public struct Accounts: Sendable {
     // MARK: Reads
 
     /// Reads a user.
-    public func user(_ lookup: UserLookup) throws -> UserProfile {
+    package func user(_ lookup: UserLookup) throws -> UserProfile {
         try store.read { txn in
             guard let record = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             var profile = record.profile
@@ -66,13 +66,13 @@ public struct Accounts: Sendable {
     }
 
     /// Users in id order, starting after `afterID`, at most `limit` (1–1000).
-    public func listUsers(after afterID: UInt64 = 0, limit: Int = 100) throws -> [UserProfile] {
+    package func listUsers(after afterID: UInt64 = 0, limit: Int = 100) throws -> [UserProfile] {
         guard (1...1000).contains(limit) else { throw AuthError.invalidArgument("limit must be between 1 and 1000") }
         return try store.read { txn in try store.users(after: afterID, limit: limit, in: txn).map(\.profile) }
     }
 
     /// The failed-login state of an account.
-    public func throttleState(_ lookup: UserLookup) throws -> ThrottleState {
+    package func throttleState(_ lookup: UserLookup) throws -> ThrottleState {
         try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             return try store.throttleState(TesseraStore.accountThrottleKey(user.id), in: txn)
@@ -83,7 +83,7 @@ public struct Accounts: Sendable {
 
     /// Changes a user's profile. Changing the roles updates every live session's copy, so the
     /// next verify reports them.
-    public func updateProfile(_ lookup: UserLookup, _ changes: ProfileChanges) async throws -> UserProfile {
+    package func updateProfile(_ lookup: UserLookup, _ changes: ProfileChanges) async throws -> UserProfile {
         try Validation.profile(changes)
         let store = self.store
         let now = clock.now()
@@ -109,7 +109,7 @@ public struct Accounts: Sendable {
 
     /// Sets an account's state. Leaving `active` ends every session of the account and revokes
     /// every API key.
-    public func setState(_ lookup: UserLookup, to state: AccountState) async throws -> UserProfile {
+    package func setState(_ lookup: UserLookup, to state: AccountState) async throws -> UserProfile {
         let store = self.store
         let now = clock.now()
         return try await store.write { txn in
@@ -127,7 +127,7 @@ public struct Accounts: Sendable {
     }
 
     /// Clears an account's failed-login count and lock.
-    public func unlock(_ lookup: UserLookup) async throws {
+    package func unlock(_ lookup: UserLookup) async throws {
         let store = self.store
         try await store.write { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
@@ -136,7 +136,7 @@ public struct Accounts: Sendable {
     }
 
     /// Deletes a user with every session, refresh family, index entry and failure count.
-    public func deleteUser(_ lookup: UserLookup) async throws {
+    package func deleteUser(_ lookup: UserLookup) async throws {
         let store = self.store
         try await store.write { txn in
             guard let record = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
@@ -149,7 +149,7 @@ public struct Accounts: Sendable {
     /// Issues a fresh validation code for an account waiting for validation, replacing its
     /// previous code (which stops working), for the web process to send again. An unknown user
     /// and an account that is not waiting for validation both answer ``AuthError/notFound(_:)``.
-    public func newValidationCode(for lookup: UserLookup) async throws -> (user: UserProfile, code: IssuedValidationCode) {
+    package func newValidationCode(for lookup: UserLookup) async throws -> (user: UserProfile, code: IssuedValidationCode) {
         let store = self.store
         let code = ValidationCode.generate(key: store.keyRing.active)
         let now = clock.now()
@@ -170,7 +170,7 @@ public struct Accounts: Sendable {
 
     /// Activates the account a validation code was issued for. The code works once, until it
     /// expires (``AuthError/tokenExpired``).
-    public func validate(code text: String) async throws -> UserProfile {
+    package func validate(code text: String) async throws -> UserProfile {
         // A code was made under the key active then: any key still verifying may be it.
         let digests = store.keyRing.verifying.compactMap { ValidationCode.digest(of: text, key: $0) }
         guard !digests.isEmpty else { throw AuthError.tokenInvalid }
@@ -193,7 +193,7 @@ public struct Accounts: Sendable {
 }
 
 /// A validation code as handed to the web process: the code, and when it stops working.
-public struct IssuedValidationCode: Sendable, Equatable {
-    public var code: String
-    public var expiresAt: Timestamp
+package struct IssuedValidationCode: Sendable, Equatable {
+    package var code: String
+    package var expiresAt: Timestamp
 }

@@ -9,7 +9,7 @@ import Logging
 /// token made under it, without touching their records. Each change is one transaction; the
 /// daemon swaps in the new ring after the commit, so verifies never pause and never see a ring
 /// half changed.
-public struct KeyManagement: Sendable {
+package struct KeyManagement: Sendable {
     let store: TesseraStore
     let configuration: AuthConfiguration
     let clock: any Clock
@@ -37,7 +37,7 @@ public struct KeyManagement: Sendable {
     /// A verify-only digest key retires when its usual time has come and no live API key made
     /// under it remains (``TesseraStore/retireDueKeys(now:in:)``): its `retiresAt` is the later of
     /// the two, or absent (0) while an API key that never expires holds it.
-    public func list() throws -> [TokenKeyInfo] {
+    package func list() throws -> [TokenKeyInfo] {
         let (store, now) = (self.store, clock.now())
         let keys = store.keyRing.keys.map(TokenKeyInfo.init)
         guard keys.contains(where: { $0.state == .verifyOnly && $0.purpose == .tokenDigest }) else { return keys }
@@ -54,12 +54,12 @@ public struct KeyManagement: Sendable {
     }
 
     /// The JWKS (JSON) of the signing keys that may still verify a JWT.
-    public func jwks() -> String {
+    package func jwks() -> String {
         AccessJWT.jwks(store.keyRing)
     }
 
     /// Makes a new key active for `purpose`. Returns it.
-    public func rotate(_ purpose: TokenKey.Purpose = .tokenDigest) async throws -> TokenKeyInfo {
+    package func rotate(_ purpose: TokenKey.Purpose = .tokenDigest) async throws -> TokenKeyInfo {
         let (store, now, verifyFor) = (self.store, clock.now(), self.verifyFor(purpose))
         let ring = try await store.write { txn in try store.rotateKeys(purpose, now: now, verifyFor: verifyFor, in: txn) }
         store.keys.install(ring)
@@ -71,7 +71,7 @@ public struct KeyManagement: Sendable {
     /// Retires key `id` now: every token made under it is refused from the next request on.
     /// Retiring the active key makes a new one active first. Returns the key and how many live
     /// sessions it ended.
-    public func retire(_ id: UInt16) async throws -> (key: TokenKeyInfo, sessionsEnded: Int) {
+    package func retire(_ id: UInt16) async throws -> (key: TokenKeyInfo, sessionsEnded: Int) {
         let (store, now, configuration) = (self.store, clock.now(), self.configuration)
         let live = try store.read { txn in try store.countSessions(keyID: id, liveAt: now, in: txn) }
         guard
@@ -90,7 +90,7 @@ extension KeyManagement {
     /// 0600; an existing file is never overwritten), in one transaction. From the commit on,
     /// only the new file opens the data directory: restart the daemon with `--master-key path`.
     /// Returns how many live keys were sealed.
-    public func rotateMaster(newKeyFile path: String) async throws -> Int {
+    package func rotateMaster(newKeyFile path: String) async throws -> Int {
         // A relative path would land in the daemon's working directory, wherever that is.
         guard path.hasPrefix("/") else { throw AuthError.invalidArgument("the new master key's path must be absolute, not \(path)") }
         let new = MasterKey.generate()
@@ -113,14 +113,14 @@ extension KeyManagement {
 }
 
 /// A key as reported: never its material.
-public struct TokenKeyInfo: Sendable, Equatable {
-    public var id: UInt16
-    public var purpose: TokenKey.Purpose
-    public var state: TokenKey.State
-    public var createdAt: Timestamp
-    public var activatedAt: Timestamp
-    public var verifyOnlySince: Timestamp
-    public var retiresAt: Timestamp
+package struct TokenKeyInfo: Sendable, Equatable {
+    package var id: UInt16
+    package var purpose: TokenKey.Purpose
+    package var state: TokenKey.State
+    package var createdAt: Timestamp
+    package var activatedAt: Timestamp
+    package var verifyOnlySince: Timestamp
+    package var retiresAt: Timestamp
 
     init(_ key: TokenKey) {
         id = key.id

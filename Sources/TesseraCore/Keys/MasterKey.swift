@@ -5,11 +5,11 @@ import TesseraModel
 /// data directory), so a copy of the data directory alone yields no key.
 ///
 /// File format: 64 hexadecimal digits and a newline.
-public struct MasterKey: Sendable {
+package struct MasterKey: Sendable {
     let bytes: [UInt8]
 
     /// A new random key.
-    public static func generate() -> MasterKey {
+    package static func generate() -> MasterKey {
         MasterKey(bytes: SecureRandom.bytes(32))
     }
 
@@ -19,14 +19,14 @@ public struct MasterKey: Sendable {
     }
 
     /// Reads the file form; `nil` for anything but 64 hexadecimal digits (and whitespace).
-    public init?(fileText: String) {
+    package init?(fileText: String) {
         let digits = String(decoding: fileText.utf8.filter { !($0 == 10 || $0 == 13 || $0 == 32 || $0 == 9) }, as: UTF8.self)
         guard digits.utf8.count == 64, let bytes = Hex.parse(digits) else { return nil }
         self.init(bytes: bytes)
     }
 
     /// The file form: 64 hexadecimal digits and a newline.
-    public var fileText: String {
+    package var fileText: String {
         Hex.format(bytes) + "\n"
     }
 

@@ -5,15 +5,15 @@ import Glibc
 /// The master key's file: read it, or create it (mode 0600) for a data directory that has no
 /// sealed keys yet. A data directory whose keys are sealed never gets a new master key: a
 /// missing or unreadable file is an error.
-public enum MasterKeyFile {
+package enum MasterKeyFile {
     /// Why the master key could not be had.
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    package enum Failure: Error, CustomStringConvertible, Equatable {
         case missing(path: String, data: String)
         case unreadable(path: String, reason: String)
         case malformed(path: String)
         case cannotCreate(path: String, reason: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .missing(let path, let data):
                 "the master key file \(path) is missing, and the keys in \(data) are sealed under it; restore the file (a new key cannot open them)"
@@ -25,7 +25,7 @@ public enum MasterKeyFile {
     }
 
     /// The key in `path`, created there when absent and `data` holds no sealed keys.
-    public static func loadOrCreate(path: String, data: String) throws -> (key: MasterKey, created: Bool) {
+    package static func loadOrCreate(path: String, data: String) throws -> (key: MasterKey, created: Bool) {
         if let key = try load(path) { return (key, false) }
         guard try !TesseraStore.isSealed(directory: data) else { throw Failure.missing(path: path, data: data) }
         let key = MasterKey.generate()
@@ -34,7 +34,7 @@ public enum MasterKeyFile {
     }
 
     /// The key in `path`, or `nil` when there is no such file.
-    public static func load(_ path: String) throws -> MasterKey? {
+    package static func load(_ path: String) throws -> MasterKey? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { return nil }
@@ -49,7 +49,7 @@ public enum MasterKeyFile {
     }
 
     /// Writes `key` to a new file at `path` (mode 0600; never over an existing file), durably.
-    public static func create(_ path: String, _ key: MasterKey) throws {
+    package static func create(_ path: String, _ key: MasterKey) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Failure.cannotCreate(path: path, reason: String(cString: strerror(errno))) }
         let text = Array(key.fileText.utf8)

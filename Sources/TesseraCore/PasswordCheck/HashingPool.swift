@@ -9,18 +9,18 @@ import Glibc
 /// Each thread runs at most one hash at a time, so memory stays within
 /// `threads × memlimit`. When ``queueLimit`` jobs already wait, new work is refused at once
 /// with ``AuthError/busy`` instead of queueing without bound.
-public final class HashingPool: @unchecked Sendable {
+package final class HashingPool: @unchecked Sendable {
     // @unchecked: `jobs` and `stopping` are only touched under `condition`.
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
     private var stopping = false
     private var running = 0
     /// Jobs allowed to wait for a thread.
-    public let queueLimit: Int
+    package let queueLimit: Int
     /// Number of hashing threads.
-    public let threadCount: Int
+    package let threadCount: Int
 
-    public init(threads: Int, queueLimit: Int) {
+    package init(threads: Int, queueLimit: Int) {
         threadCount = max(1, threads)
         self.queueLimit = max(0, queueLimit)
         for index in 0..<threadCount {
@@ -35,7 +35,7 @@ public final class HashingPool: @unchecked Sendable {
     }
 
     /// Runs `job` on a hashing thread. Throws ``AuthError/busy`` when the queue is full.
-    public func run<T: Sendable>(_ job: @escaping @Sendable () throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ job: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = enqueue { continuation.resume(with: Result { try job() }) }
             if !accepted { continuation.resume(throwing: AuthError.busy) }
@@ -53,7 +53,7 @@ public final class HashingPool: @unchecked Sendable {
 
     /// Whether a job submitted now would be taken (not refused as busy). A hint: the answer
     /// may change before the job is submitted, and ``run(_:)`` decides.
-    public var hasRoom: Bool {
+    package var hasRoom: Bool {
         condition.lock()
         defer { condition.unlock() }
         return acceptsJob
@@ -65,14 +65,14 @@ public final class HashingPool: @unchecked Sendable {
     }
 
     /// Jobs waiting for a thread right now.
-    public var waiting: Int {
+    package var waiting: Int {
         condition.lock()
         defer { condition.unlock() }
         return jobs.count
     }
 
     /// Finishes queued jobs, then stops the threads.
-    public func shutdown() {
+    package func shutdown() {
         condition.lock()
         stopping = true
         condition.broadcast()

@@ -10,21 +10,21 @@
 /// reply does not tell a locked account from an unknown identifier: a wrong password answers
 /// `bad-credentials` (and counts, pushing the lock further out), the right one answers `locked`
 /// and opens no session until the lock ends.
-public struct LockoutPolicy: Sendable, Equatable {
-    public var threshold: UInt32 = 10
-    public var baseDelaySeconds: UInt32 = 30
-    public var maximumDelaySeconds: UInt32 = 15 * 60
+package struct LockoutPolicy: Sendable, Equatable {
+    package var threshold: UInt32 = 10
+    package var baseDelaySeconds: UInt32 = 30
+    package var maximumDelaySeconds: UInt32 = 15 * 60
 
-    public init() {}
+    package init() {}
 
-    public init(threshold: UInt32, baseDelaySeconds: UInt32, maximumDelaySeconds: UInt32) {
+    package init(threshold: UInt32, baseDelaySeconds: UInt32, maximumDelaySeconds: UInt32) {
         self.threshold = threshold
         self.baseDelaySeconds = baseDelaySeconds
         self.maximumDelaySeconds = maximumDelaySeconds
     }
 
     /// How a password attempt is answered.
-    public enum Rule: Sendable, Equatable {
+    package enum Rule: Sendable, Equatable {
         /// Not locked: a right password succeeds, a wrong one counts.
         case open
         /// Locked: a right password answers `locked` with the time to wait, a wrong one counts.
@@ -32,7 +32,7 @@ public struct LockoutPolicy: Sendable, Equatable {
     }
 
     /// The rule for an attempt under `state` at `now`.
-    public func rule(for state: ThrottleState, now: Timestamp) -> Rule {
+    package func rule(for state: ThrottleState, now: Timestamp) -> Rule {
         state.retryAfter(now: now).map { .locked(retryAfterSeconds: $0) } ?? .open
     }
 
@@ -41,14 +41,14 @@ public struct LockoutPolicy: Sendable, Equatable {
     ///
     /// Checks sent together cannot outrun the lock: the failure of each is committed before a
     /// check that would exceed the threshold starts.
-    public func concurrentChecks(under state: ThrottleState, now: Timestamp) -> Int {
+    package func concurrentChecks(under state: ThrottleState, now: Timestamp) -> Int {
         guard threshold > 0 else { return Int.max }
         guard state.failures < threshold, state.retryAfter(now: now) == nil else { return 1 }
         return Int(threshold - state.failures)
     }
 
     /// The lock, in milliseconds, after `failures` consecutive failures; `nil` below the threshold.
-    public func delay(afterFailures failures: UInt32) -> Int64? {
+    package func delay(afterFailures failures: UInt32) -> Int64? {
         guard threshold > 0, failures >= threshold else { return nil }
         let doublings = min(failures - threshold, 32)
         let seconds = min(UInt64(baseDelaySeconds) << UInt64(doublings), UInt64(maximumDelaySeconds))
@@ -56,7 +56,7 @@ public struct LockoutPolicy: Sendable, Equatable {
     }
 
     /// The state after one more failure at `now`.
-    public func recordingFailure(_ state: ThrottleState, now: Timestamp) -> ThrottleState {
+    package func recordingFailure(_ state: ThrottleState, now: Timestamp) -> ThrottleState {
         let failures = state.failures &+ 1
         let lockedUntil = delay(afterFailures: failures).map { now + $0 } ?? state.lockedUntil
         return ThrottleState(failures: failures, lockedUntil: lockedUntil, lastFailureAt: now)
@@ -65,7 +65,7 @@ public struct LockoutPolicy: Sendable, Equatable {
     /// Whether the entry of an unknown identifier can be forgotten at `now`: its lock has
     /// passed and its last failure is older than the longest delay. Forgetting it costs an
     /// attacker nothing it could not get by trying another identifier.
-    public func isStale(_ state: ThrottleState, now: Timestamp) -> Bool {
+    package func isStale(_ state: ThrottleState, now: Timestamp) -> Bool {
         state.lockedUntil <= now && state.lastFailureAt + Int64(maximumDelaySeconds) * 1000 <= now
     }
 }
@@ -75,19 +75,19 @@ public struct LockoutPolicy: Sendable, Equatable {
 ///
 /// Layout: `u8 version=1 | u32 failures | i64 locked_until | i64 last_failure_at` (the last
 /// field was appended; records without it read as 0).
-public struct ThrottleState: Sendable, Equatable {
-    public var failures: UInt32
-    public var lockedUntil: Timestamp
-    public var lastFailureAt: Timestamp
+package struct ThrottleState: Sendable, Equatable {
+    package var failures: UInt32
+    package var lockedUntil: Timestamp
+    package var lastFailureAt: Timestamp
 
-    public init(failures: UInt32 = 0, lockedUntil: Timestamp = 0, lastFailureAt: Timestamp = 0) {
+    package init(failures: UInt32 = 0, lockedUntil: Timestamp = 0, lastFailureAt: Timestamp = 0) {
         self.failures = failures
         self.lockedUntil = lockedUntil
         self.lastFailureAt = lastFailureAt
     }
 
     /// Whole seconds until the lock ends (at least 1), or `nil` when not locked at `now`.
-    public func retryAfter(now: Timestamp) -> UInt32? {
+    package func retryAfter(now: Timestamp) -> UInt32? {
         guard lockedUntil > now else { return nil }
         return UInt32(min((lockedUntil - now + 999) / 1000, Int64(UInt32.max)))
     }

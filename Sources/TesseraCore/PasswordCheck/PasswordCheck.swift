@@ -9,7 +9,7 @@ import SodiumKit
 /// An unknown user costs exactly what a wrong password costs (one argon2id verify at the current
 /// parameters, one durable write of the failure), so neither the reply nor its timing tells
 /// whether an account exists.
-public final class PasswordCheck: Sendable {
+package final class PasswordCheck: Sendable {
     let store: TesseraStore
     let configuration: AuthConfiguration
     let hashingPool: HashingPool

@@ -32,19 +32,18 @@ struct APIKeyRecord: Equatable, Sendable {
         self.name = name
     }
 
+    /// Decodes through ``APIKeyRecordView``: one reading of the layout and its versions.
     init(decoding bytes: UnsafeRawBufferPointer) throws(RecordError) {
-        var reader = RecordReader(bytes)
-        let version = try reader.read(UInt8.self)
-        guard version == 1 else { throw RecordError.unknownVersion(version) }
-        userID = try reader.read()
-        createdAt = try reader.read()
-        expiresAt = try reader.read()
-        revokedAt = try reader.read()
-        lastUsedAt = try reader.read()
-        keyID = try reader.read()
-        digest = Array(try reader.read(raw: 32))
-        permissions = try reader.readShortStrings()
-        name = try reader.readString() ?? ""
+        let view = try APIKeyRecordView(bytes)
+        userID = view.userID
+        createdAt = view.createdAt
+        expiresAt = view.expiresAt
+        revokedAt = view.revokedAt
+        lastUsedAt = view.lastUsedAt
+        keyID = view.keyID
+        digest = Array(view.digest)
+        permissions = shortStrings(view.rawPermissions)
+        name = String(decoding: view.name, as: UTF8.self)
     }
 
     func encoded() -> [UInt8] {
@@ -68,9 +67,11 @@ struct APIKeyRecord: Equatable, Sendable {
 }
 
 /// An API key record read in place from the memory map, without copying or allocating. Valid
-/// only inside the read transaction it came from.
+/// only inside the read transaction it came from. The one reader of the layout and its
+/// versions: ``APIKeyRecord/init(decoding:)`` decodes through it.
 struct APIKeyRecordView {
     let userID: UInt64
+    let createdAt: Timestamp
     let expiresAt: Timestamp
     let revokedAt: Timestamp
     let lastUsedAt: Timestamp
@@ -86,7 +87,7 @@ struct APIKeyRecordView {
         let version = try reader.read(UInt8.self)
         guard version == 1 else { throw RecordError.unknownVersion(version) }
         userID = try reader.read()
-        _ = try reader.read(Int64.self)
+        createdAt = try reader.read()
         expiresAt = try reader.read()
         revokedAt = try reader.read()
         lastUsedAt = try reader.read()

@@ -55,6 +55,12 @@ struct RecordReader {
 
     var isAtEnd: Bool { offset >= bytes.count }
 
+    /// The bytes not read yet.
+    @inline(__always)
+    var remaining: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: bytes.baseAddress.map { $0 + offset }, count: max(0, bytes.count - offset))
+    }
+
     @inline(__always)
     mutating func read<T: FixedWidthInteger>(_: T.Type = T.self) throws(RecordError) -> T {
         let size = MemoryLayout<T>.size
@@ -89,15 +95,7 @@ struct RecordReader {
     }
 
     mutating func readShortStrings() throws(RecordError) -> [String] {
-        var reader = RecordReader(try readShortStringsRaw())
-        let count = Int(try reader.read(UInt8.self))
-        var out: [String] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count {
-            let length = Int(try reader.read(UInt8.self))
-            out.append(String(decoding: try reader.read(raw: length), as: UTF8.self))
-        }
-        return out
+        shortStrings(try readShortStringsRaw())
     }
 }
 
@@ -117,4 +115,12 @@ func forEachShortString(_ raw: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferP
         body(UnsafeRawBufferPointer(start: raw.baseAddress! + offset + 1, count: length))
         offset += 1 + length
     }
+}
+
+/// The strings of a raw short-string list (as `readShortStringsRaw` returns it).
+func shortStrings(_ raw: UnsafeRawBufferPointer) -> [String] {
+    var out: [String] = []
+    out.reserveCapacity(raw.isEmpty ? 0 : Int(raw[0]))
+    forEachShortString(raw) { out.append(String(decoding: $0, as: UTF8.self)) }
+    return out
 }

@@ -45,26 +45,19 @@ struct SessionRecord: Equatable, Sendable {
         self.userAgent = userAgent
     }
 
+    /// Decodes through ``SessionRecordView``: one reading of the layout and its versions.
     init(decoding bytes: UnsafeRawBufferPointer) throws(RecordError) {
-        var reader = RecordReader(bytes)
-        let version = try reader.read(UInt8.self)
-        guard version >= 1 else { throw RecordError.unknownVersion(version) }
-        userID = try reader.read()
-        createdAt = try reader.read()
-        expiresAt = try reader.read()
-        keyID = try reader.read()
-        digest = Array(try reader.read(raw: 32))
-        if version >= 2 {
-            lastSeen = try reader.read()
-            idleSeconds = try reader.read()
-            let family = SessionID(raw: try reader.read(raw: 16))
-            familyID = family == SessionID(high: 0, low: 0) ? nil : family
-        } else {
-            lastSeen = createdAt
-            idleSeconds = 0
-            familyID = nil
-        }
-        roles = try reader.readShortStrings()
+        let view = try SessionRecordView(bytes)
+        userID = view.userID
+        createdAt = view.createdAt
+        expiresAt = view.expiresAt
+        keyID = view.keyID
+        digest = Array(view.digest)
+        lastSeen = view.lastSeen
+        idleSeconds = view.idleSeconds
+        familyID = view.familyID
+        roles = shortStrings(view.rawRoles)
+        var reader = RecordReader(view.tail)
         clientIP = try reader.readString()
         userAgent = try reader.readString()
     }
@@ -78,7 +71,7 @@ struct SessionRecord: Equatable, Sendable {
         writer.write(raw: digest)
         writer.write(lastSeen)
         writer.write(idleSeconds)
-        let family = familyID ?? SessionID(high: 0, low: 0)
+        let family = familyID ?? .zero
         family.withUnsafeBytes { writer.write(raw: $0) }
         writer.write(shortStrings: roles)
         writer.write(string: clientIP)
@@ -107,7 +100,8 @@ struct SessionRecord: Equatable, Sendable {
 }
 
 /// A session record read in place from the memory map, without copying or allocating.
-/// Valid only inside the read transaction it came from.
+/// Valid only inside the read transaction it came from. The one reader of the layout's fixed
+/// part and its versions: ``SessionRecord/init(decoding:)`` decodes through it.
 struct SessionRecordView {
     let userID: UInt64
     let createdAt: Timestamp
@@ -117,6 +111,10 @@ struct SessionRecordView {
     let lastSeen: Timestamp
     let idleSeconds: UInt32
     let rawRoles: UnsafeRawBufferPointer
+    /// The refresh family's 16 bytes (all zeros: none); empty in a version 1 record.
+    let rawFamily: UnsafeRawBufferPointer
+    /// What follows the roles: the client IP and the user agent.
+    let tail: UnsafeRawBufferPointer
 
     @inline(__always)
     init(_ bytes: UnsafeRawBufferPointer) throws(RecordError) {
@@ -131,12 +129,21 @@ struct SessionRecordView {
         if version >= 2 {
             lastSeen = try reader.read()
             idleSeconds = try reader.read()
-            _ = try reader.read(raw: 16)
+            rawFamily = try reader.read(raw: 16)
         } else {
             lastSeen = createdAt
             idleSeconds = 0
+            rawFamily = UnsafeRawBufferPointer(start: nil, count: 0)
         }
         rawRoles = try reader.readShortStringsRaw()
+        tail = reader.remaining
+    }
+
+    /// The refresh family the session belongs to, if any.
+    var familyID: SessionID? {
+        guard rawFamily.count == SessionID.length else { return nil }
+        let family = SessionID(raw: rawFamily)
+        return family == .zero ? nil : family
     }
 
     /// The instant the session ends: its absolute expiry, or sooner when idle.

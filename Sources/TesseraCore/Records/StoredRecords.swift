@@ -1,9 +1,8 @@
 /// Every stored-record decoder over the same bytes, for the fuzzer (`Fuzz/`): a damaged record
 /// must be an error, never a crash.
-@_spi(Fuzzing)
-public enum StoredRecords {
+package enum StoredRecords {
     /// Decodes `bytes` as each kind of record the store holds; errors are the expected outcome.
-    public static func decodeEveryKind(_ bytes: UnsafeRawBufferPointer) {
+    package static func decodeEveryKind(_ bytes: UnsafeRawBufferPointer) {
         _ = try? UserRecord(decoding: bytes)
         _ = try? SessionRecord(decoding: bytes)
         if let view = try? SessionRecordView(bytes) {

@@ -72,7 +72,7 @@ struct TwoFactorRecord: Sendable, Equatable {
 }
 
 /// Where a user's second factor is.
-public enum TwoFactorState: UInt8, Sendable {
+package enum TwoFactorState: UInt8, Sendable {
     /// A secret was issued; logins do not ask for a code until one confirms it.
     case pending = 1
     /// Logins ask for a code.
@@ -81,7 +81,7 @@ public enum TwoFactorState: UInt8, Sendable {
 
 extension HMAC.Algorithm {
     /// The number the wire and the records use: 1 SHA-1, 2 SHA-256, 3 SHA-512.
-    public var wireValue: UInt8 {
+    package var wireValue: UInt8 {
         switch self {
         case .sha1: 1
         case .sha256: 2
@@ -89,7 +89,7 @@ extension HMAC.Algorithm {
         }
     }
 
-    public init?(wireValue: UInt8) {
+    package init?(wireValue: UInt8) {
         switch wireValue {
         case 1: self = .sha1
         case 2: self = .sha256

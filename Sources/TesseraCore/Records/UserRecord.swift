@@ -13,26 +13,26 @@ import TesseraModel
 /// | u8 len + validation code digest (0 or 32) | u32 credentials epoch
 /// | i64 validation code expiry (absent: a code issued before codes expired, which no longer works)
 /// ```
-public struct UserRecord: Sendable, Equatable {
+package struct UserRecord: Sendable, Equatable {
     static let version: UInt8 = 1
 
-    public var id: UInt64
-    public var createdAt: Timestamp
-    public var updatedAt: Timestamp
-    public var state: AccountState
+    package var id: UInt64
+    package var createdAt: Timestamp
+    package var updatedAt: Timestamp
+    package var state: AccountState
     /// The argon2id string (`$argon2id$v=19$...`). Never leaves the daemon.
-    public var passwordHash: String
-    public var username: String
-    public var email: String?
-    public var displayName: String?
-    public var roles: [String]
-    public var phone: String?
-    public var imageURL: String?
-    public var accountType: AccountType = .user
-    public var rootRole: String?
-    public var externalID: String?
-    public var lastLoginAt: Timestamp = 0
-    public var settings: [String: String] = [:]
+    package var passwordHash: String
+    package var username: String
+    package var email: String?
+    package var displayName: String?
+    package var roles: [String]
+    package var phone: String?
+    package var imageURL: String?
+    package var accountType: AccountType = .user
+    package var rootRole: String?
+    package var externalID: String?
+    package var lastLoginAt: Timestamp = 0
+    package var settings: [String: String] = [:]
     /// Keyed digest of the pending validation code of an unvalidated account (empty when none).
     var validationDigest: [UInt8] = []
     /// When the pending validation code stops working.
@@ -119,7 +119,7 @@ public struct UserRecord: Sendable, Equatable {
     }
 
     /// The user as reported to clients (no hash).
-    public var profile: UserProfile {
+    package var profile: UserProfile {
         UserProfile(
             id: id, username: username, email: email, displayName: displayName, createdAt: createdAt, roles: roles, state: state,
             phone: phone, imageURL: imageURL, accountType: accountType, rootRole: rootRole, externalID: externalID,
@@ -128,25 +128,25 @@ public struct UserRecord: Sendable, Equatable {
 }
 
 /// What clients may see of a user.
-public struct UserProfile: Sendable, Equatable {
-    public var id: UInt64
-    public var username: String
-    public var email: String?
-    public var displayName: String?
-    public var createdAt: Timestamp
-    public var roles: [String]
-    public var state: AccountState
-    public var phone: String?
-    public var imageURL: String?
-    public var accountType: AccountType
-    public var rootRole: String?
-    public var externalID: String?
-    public var updatedAt: Timestamp
+package struct UserProfile: Sendable, Equatable {
+    package var id: UInt64
+    package var username: String
+    package var email: String?
+    package var displayName: String?
+    package var createdAt: Timestamp
+    package var roles: [String]
+    package var state: AccountState
+    package var phone: String?
+    package var imageURL: String?
+    package var accountType: AccountType
+    package var rootRole: String?
+    package var externalID: String?
+    package var updatedAt: Timestamp
     /// The last successful login (0: never).
-    public var lastLoginAt: Timestamp
-    public var settings: [String: String]
+    package var lastLoginAt: Timestamp
+    package var settings: [String: String]
     /// Consecutive failed logins (from the throttle); filled where the service reads it.
-    public var failedLogins: UInt32 = 0
+    package var failedLogins: UInt32 = 0
 }
 
 extension UserRecord {

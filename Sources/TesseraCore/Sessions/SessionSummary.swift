@@ -1,10 +1,10 @@
 import TesseraModel
 
 /// What a user (or an admin) may see of a session: never the token or its digest.
-public struct SessionSummary: Sendable, Equatable {
-    public var id: SessionID
-    public var createdAt: Timestamp
-    public var expiresAt: Timestamp
-    public var clientIP: String?
-    public var userAgent: String?
+package struct SessionSummary: Sendable, Equatable {
+    package var id: SessionID
+    package var createdAt: Timestamp
+    package var expiresAt: Timestamp
+    package var clientIP: String?
+    package var userAgent: String?
 }

@@ -11,7 +11,7 @@ extension Sessions {
     ///   whole family is revoked (`refresh-reused`).
     /// - All of it happens in one write transaction on the commit thread, so two concurrent
     ///   refreshes of one token produce exactly one new pair.
-    public func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil, withJWT: Bool = false) async throws -> LoginResult {
+    package func refresh(_ text: String, clientIP: String? = nil, userAgent: String? = nil, withJWT: Bool = false) async throws -> LoginResult {
         try Validation.sessionMetadata(clientIP: clientIP, userAgent: userAgent)
         let ring = store.keyRing
         guard let presented = SessionToken.parse(text, kind: SessionToken.refreshVersion), let key = ring.key(id: presented.keyID) else {

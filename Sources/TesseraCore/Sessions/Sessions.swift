@@ -4,7 +4,7 @@ import SodiumKit
 import TesseraModel
 
 /// Sessions: login, logout, revocation and listing. Refresh is in `Sessions+Refresh.swift`.
-public struct Sessions: Sendable {
+package struct Sessions: Sendable {
     let store: TesseraStore
     let configuration: AuthConfiguration
     let passwords: PasswordCheck
@@ -26,7 +26,7 @@ public struct Sessions: Sendable {
     /// ``TwoFactor``). A success clears the failure count and,
     /// when the configured argon2id parameters changed since the hash was made, stores a fresh
     /// hash.
-    public func login(_ attempt: LoginAttempt) async throws -> LoginResult {
+    package func login(_ attempt: LoginAttempt) async throws -> LoginResult {
         try Validation.loginIdentifier(attempt.identifier)
         try Validation.password(attempt.password.count, minimum: 1)
         try Validation.sessionMetadata(clientIP: attempt.clientIP, userAgent: attempt.userAgent)
@@ -140,7 +140,7 @@ public struct Sessions: Sendable {
 
     /// Ends the session of `token`, with its refresh family. An expired session is removed too;
     /// an unknown or forged token fails with ``AuthError/tokenInvalid``.
-    public func logout(token text: String) async throws {
+    package func logout(token text: String) async throws {
         guard let token = SessionToken.parse(text), let key = store.keyRing.key(id: token.keyID) else { throw AuthError.tokenInvalid }
         let digest = token.digest(with: key)
         let store = self.store
@@ -156,7 +156,7 @@ public struct Sessions: Sendable {
 
     /// Ends one session by its id, with its refresh family. With `owner`, only a session of
     /// that user: another user's session is `notFound`, as a session that does not exist.
-    public func revokeSession(_ id: SessionID, ofUser owner: UInt64? = nil) async throws {
+    package func revokeSession(_ id: SessionID, ofUser owner: UInt64? = nil) async throws {
         let store = self.store
         try await store.write { txn in
             if let owner, try store.sessionRecord(id, in: txn)?.userID != owner { throw AuthError.notFound("session") }
@@ -166,7 +166,7 @@ public struct Sessions: Sendable {
 
     /// Ends every session of a user, or every one but `except`, with their refresh families.
     /// Returns how many ended.
-    public func revokeAllSessions(_ lookup: UserLookup, except: SessionID? = nil) async throws -> Int {
+    package func revokeAllSessions(_ lookup: UserLookup, except: SessionID? = nil) async throws -> Int {
         let store = self.store
         return try await store.write { txn in
             guard let previous = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
@@ -182,7 +182,7 @@ public struct Sessions: Sendable {
     /// A page of a user's sessions (live and expired but not yet removed) in session id order:
     /// at most `limit` after the session `after`, and the id to continue after when the page is
     /// full.
-    public func list(of lookup: UserLookup, after: SessionID? = nil, limit: Int) throws -> (sessions: [SessionSummary], next: SessionID?) {
+    package func list(of lookup: UserLookup, after: SessionID? = nil, limit: Int) throws -> (sessions: [SessionSummary], next: SessionID?) {
         try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             let ids = try store.sessionIDs(ofUser: user.id, after: after, limit: limit, in: txn)

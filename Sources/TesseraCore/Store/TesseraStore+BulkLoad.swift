@@ -12,7 +12,7 @@ extension TesseraStore {
     /// begin with that time, so the data set has the time-ordered ids (and the dense, right-edge
     /// B-tree pages) a running daemon builds. One timestamp for a million ids would make them
     /// random within it, and the tree sparse and slower.
-    public func bulkLoadSessions(
+    package func bulkLoadSessions(
         count: Int, userID: UInt64, lifetimeSeconds: UInt32, clock: any Clock,
         transactionSize: Int = 20_000, token: (String) -> Void
     ) throws {
@@ -46,7 +46,7 @@ extension TesseraStore {
     /// Writes `count` API keys for user `userID` straight into the store (no expiry, the user's
     /// roles as permissions), many per transaction, past the per-user cap a daemon enforces: the
     /// data set for the API-key verify benchmark. Calls `key` with each key's text.
-    public func bulkLoadAPIKeys(count: Int, userID: UInt64, clock: any Clock, transactionSize: Int = 20_000, key: (String) -> Void) throws {
+    package func bulkLoadAPIKeys(count: Int, userID: UInt64, clock: any Clock, transactionSize: Int = 20_000, key: (String) -> Void) throws {
         guard let user = try environment.read({ txn in try self.user(id: userID, in: txn) }) else {
             throw AuthError.notFound("user \(userID)")
         }

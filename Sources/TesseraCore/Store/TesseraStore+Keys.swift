@@ -40,7 +40,7 @@ extension TesseraStore {
 
     /// Whether the data directory at `directory` already holds keys sealed under a master key
     /// (so a missing master key file is an error, never a reason to make a new key).
-    public static func isSealed(directory: String) throws -> Bool {
+    package static func isSealed(directory: String) throws -> Bool {
         guard access(directory + "/data.mdb", F_OK) == 0 else { return false }
         let environment = try Environment(path: directory)
         defer { environment.close() }

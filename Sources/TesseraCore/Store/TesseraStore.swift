@@ -36,7 +36,7 @@ import Glibc
 /// `TesseraStore+TwoFactor.swift` and `TesseraStore+APIKeys.swift`. The use cases call those and never write a database by hand.
 /// Every write goes through ``writer``, the one thread that begins and commits write
 /// transactions.
-public final class TesseraStore: Sendable {
+package final class TesseraStore: Sendable {
     @usableFromInline let environment: Environment
     /// The one writer thread: group commit, acknowledgement only after the commit returned.
     let writer: CommitQueue
@@ -76,7 +76,7 @@ public final class TesseraStore: Sendable {
     /// Opens (creating when absent) the store in `directory`, its token keys sealed under
     /// `masterKey`. Throws ``KeyRingError/wrongMasterKey`` when they were sealed under another,
     /// and `LMDBError.inUse` while another process has the directory open.
-    public init(
+    package init(
         directory: String, masterKey: MasterKey, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock(),
         logger: Logger = Logger(label: "tessera.store")
     ) throws {
@@ -126,7 +126,7 @@ public final class TesseraStore: Sendable {
 
     /// Finishes queued writes, stops the writer thread and closes the environment. Call after
     /// every reader stopped.
-    public func close() {
+    package func close() {
         writer.shutdown()
         environment.close()
     }

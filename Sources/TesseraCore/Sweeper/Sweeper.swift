@@ -4,21 +4,21 @@ import Logging
 import TesseraModel
 
 /// What one sweep step removed.
-public struct SweepResult: Sendable, Equatable {
-    public var sessions = 0
-    public var refreshTokens = 0
+package struct SweepResult: Sendable, Equatable {
+    package var sessions = 0
+    package var refreshTokens = 0
     /// Grace boxes of retired refresh tokens wiped once their window ended.
-    public var graceBoxes = 0
+    package var graceBoxes = 0
     /// Failed-login entries of unknown identifiers forgotten (``LockoutPolicy/isStale(_:now:)``).
-    public var throttleEntries = 0
+    package var throttleEntries = 0
     /// Expired tokens forgotten, the refresh lifetime after their expiry.
-    public var expiredTokens = 0
+    package var expiredTokens = 0
     /// Verify-only token keys retired because nothing made under them can still be alive.
-    public var keysRetired = 0
+    package var keysRetired = 0
     /// The purposes whose key was rotated because it had been active for the configured time.
-    public var keysRotated: [TokenKey.Purpose] = []
+    package var keysRotated: [TokenKey.Purpose] = []
     /// `true` when the step reached the end of every database it walks (the next step starts over).
-    public var wrapped = false
+    package var wrapped = false
 }
 
 /// Removes expired sessions (with their index entries; their refresh families stay) and expired
@@ -27,7 +27,7 @@ public struct SweepResult: Sendable, Equatable {
 /// their window ended; forgets the stale failed-login entries of unknown identifiers. A batch at
 /// a time, resuming where the previous step stopped, so the database never grows with dead
 /// records (nor with every identifier an attacker tries).
-public final class Sweeper: Sendable {
+package final class Sweeper: Sendable {
     let store: TesseraStore
     let configuration: AuthConfiguration
     let clock: any Clock
@@ -52,7 +52,7 @@ public final class Sweeper: Sendable {
     /// Looks at no more than `batch` records of each database and removes the expired ones, in
     /// one commit. A full pass over a million sessions takes a few hundred calls, each a few
     /// milliseconds.
-    public func sweep(batch: Int = 5000) async throws -> SweepResult {
+    package func sweep(batch: Int = 5000) async throws -> SweepResult {
         let store = self.store
         let now = clock.now()
         // Reader slots left by killed processes would pin old pages and grow the file.

@@ -8,7 +8,7 @@ extension Identifier {
     }
 
     /// The id of nothing (16 zero bytes): where a record says "none".
-    static var none: Self { Self(high: 0, low: 0) }
+    static var zero: Self { Self(high: 0, low: 0) }
 
     /// A new id: 48 bits of the current time in milliseconds, then 80 random bits.
     ///

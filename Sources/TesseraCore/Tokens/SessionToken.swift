@@ -14,19 +14,19 @@ import TesseraModel
 /// token key `key id` (BLAKE2b-256 of key ‖ secret; keyed BLAKE2b-256 under keys made before
 /// that construction, see ``TokenKey/DigestConstruction``), so neither a copy of the file nor a
 /// backup yields a usable token. The key id lets keys rotate without changing clients.
-public struct SessionToken: Sendable {
+package struct SessionToken: Sendable {
     /// The version byte of access (session) tokens.
-    public static let version: UInt8 = 1
+    package static let version: UInt8 = 1
     /// The version byte of refresh tokens: same layout, never accepted where an access token is expected.
-    public static let refreshVersion: UInt8 = 2
-    public static let binaryLength = 51
-    public static let textLength = 68
-    public static let secretLength = 32
+    package static let refreshVersion: UInt8 = 2
+    package static let binaryLength = 51
+    package static let textLength = 68
+    package static let secretLength = 32
 
     /// ``version`` or ``refreshVersion``.
-    public var kind: UInt8 = SessionToken.version
-    public var keyID: UInt16
-    public var sessionID: SessionID
+    package var kind: UInt8 = SessionToken.version
+    package var keyID: UInt16
+    package var sessionID: SessionID
     /// The 32-byte secret as four words (kept off the heap).
     var secret: (UInt64, UInt64, UInt64, UInt64)
 
@@ -40,7 +40,7 @@ public struct SessionToken: Sendable {
     /// Parses the 68-character text form. `nil` for anything else: wrong length, bad Base64,
     /// unknown version. Never allocates.
     @inline(__always)
-    public static func parse(_ text: UnsafeRawBufferPointer, kind: UInt8 = SessionToken.version) -> SessionToken? {
+    package static func parse(_ text: UnsafeRawBufferPointer, kind: UInt8 = SessionToken.version) -> SessionToken? {
         guard text.count == textLength else { return nil }
         var raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &raw) { buffer -> SessionToken? in
@@ -56,13 +56,13 @@ public struct SessionToken: Sendable {
     }
 
     /// Parses the text form.
-    public static func parse(_ text: String, kind: UInt8 = SessionToken.version) -> SessionToken? {
+    package static func parse(_ text: String, kind: UInt8 = SessionToken.version) -> SessionToken? {
         var text = text
         return text.withUTF8 { parse(UnsafeRawBufferPointer($0), kind: kind) }
     }
 
     /// The 68-character text form.
-    public var text: String {
+    package var text: String {
         var bytes = [UInt8](repeating: 0, count: Self.binaryLength)
         bytes[0] = kind
         bytes[1] = UInt8(keyID >> 8)

@@ -6,29 +6,30 @@ import Synchronization
 /// A key of the ring: for the keyed digest of token secrets (sessions, refresh tokens,
 /// validation codes), for signing JWTs (Ed25519; the material is the seed), or for sealing
 /// secrets the daemon must read back (two-factor secrets).
-public struct TokenKey: Sendable {
+@usableFromInline
+package struct TokenKey: Sendable {
     /// The id written into every token made under this key (a JWT's `kid`). Never reused,
     /// across purposes.
-    public var id: UInt16
-    public var purpose: Purpose
+    package var id: UInt16
+    package var purpose: Purpose
     /// How a digest key turns a token secret into the stored digest. Keys made since the
     /// one-block construction exists use it; older keys keep theirs, so their tokens verify
     /// until the key retires.
-    public var construction: DigestConstruction = .oneBlockBLAKE2b
+    package var construction: DigestConstruction = .oneBlockBLAKE2b
     /// 32 random bytes, inline (no heap storage, so copying a key costs no reference counting
     /// on the verify path). Zero once the key is retired.
     var material: (UInt64, UInt64, UInt64, UInt64)
-    public var createdAt: Timestamp
-    public var state: State
+    package var createdAt: Timestamp
+    package var state: State
     /// When it became the active key.
-    public var activatedAt: Timestamp = 0
+    package var activatedAt: Timestamp = 0
     /// When a newer key replaced it (0: never).
-    public var verifyOnlySince: Timestamp = 0
+    package var verifyOnlySince: Timestamp = 0
     /// When it retires (by itself once verify-only; at once when retired by hand); 0: not scheduled.
-    public var retiresAt: Timestamp = 0
+    package var retiresAt: Timestamp = 0
 
     /// What a key is for.
-    public enum Purpose: UInt8, Sendable, Equatable, CaseIterable {
+    package enum Purpose: UInt8, Sendable, Equatable, CaseIterable {
         /// The keyed BLAKE2b digest of token secrets.
         case tokenDigest = 1
         /// Signing JWT access tokens (Ed25519).
@@ -40,7 +41,7 @@ public struct TokenKey: Sendable {
     }
 
     /// A digest key's construction (Protocol/PROTOCOL.md section 10).
-    public enum DigestConstruction: UInt8, Sendable, Equatable {
+    package enum DigestConstruction: UInt8, Sendable, Equatable {
         /// BLAKE2b-256 keyed with the key (two compressions): keys made before version 3 records.
         case keyedBLAKE2b = 1
         /// BLAKE2b-256 of key ‖ secret (one compression).
@@ -59,7 +60,7 @@ public struct TokenKey: Sendable {
     }
 
     /// Where a key is in its life.
-    public enum State: UInt8, Sendable, Equatable {
+    package enum State: UInt8, Sendable, Equatable {
         /// New tokens are made under it; exactly one key is active.
         case active = 1
         /// Tokens made under it still verify; no new ones are made. It retires by itself once
@@ -172,13 +173,13 @@ public struct TokenKey: Sendable {
 }
 
 /// Why the ring could not be loaded.
-public enum KeyRingError: Error, Equatable, CustomStringConvertible {
+package enum KeyRingError: Error, Equatable, CustomStringConvertible {
     /// The data directory's keys were sealed under another master key.
     case wrongMasterKey
     /// Key `id` does not open with the master key (the record is damaged).
     case cannotUnseal(UInt16)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .wrongMasterKey:
             "the data directory's keys were sealed under another master key (after 'tessera keys rotate-master', point --master-key at the new file)"
@@ -190,16 +191,17 @@ public enum KeyRingError: Error, Equatable, CustomStringConvertible {
 /// The keys: per purpose one active key for new tokens, verify-only ones for the tokens made
 /// under them, retired ones (kept so their ids are never reused). Immutable: a rotation makes a
 /// new ring, which ``KeyRingHolder`` publishes.
-public struct TokenKeyRing: Sendable {
+@usableFromInline
+package struct TokenKeyRing: Sendable {
     /// Every key, by id.
-    public let keys: [TokenKey]
+    package let keys: [TokenKey]
     /// The digest key new tokens are made under, kept apart so verify finds it without
     /// touching the array.
-    public let active: TokenKey
+    package let active: TokenKey
     /// The key new JWTs are signed with.
-    public let activeSigning: TokenKey
+    package let activeSigning: TokenKey
     /// The key secrets at rest are sealed with.
-    public let activeSealing: TokenKey
+    package let activeSealing: TokenKey
     /// Moves on with every change, so a slower writer cannot put back an older ring.
     let generation: UInt64
 
@@ -309,5 +311,5 @@ public struct TokenKeyRing: Sendable {
 extension TokenKey {
     /// The key bytes, for the in-process benchmark that computes the same digest directly.
     /// Not for application use: the key must never leave the daemon.
-    public var materialForBenchmarks: [UInt8] { materialBytes }
+    package var materialForBenchmarks: [UInt8] { materialBytes }
 }

@@ -1,9 +1,9 @@
 /// Base32 (RFC 4648 §6, upper-case alphabet, no padding): how `otpauth://` URIs and
 /// authenticator apps spell a TOTP secret.
-public enum Base32 {
+package enum Base32 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
 
-    public static func encode(_ bytes: [UInt8]) -> String {
+    package static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count * 8 + 4) / 5)
         var buffer: UInt32 = 0
@@ -22,7 +22,7 @@ public enum Base32 {
 
     /// The bytes of `text` (case and spaces ignored, `=` padding allowed), or nil when it holds
     /// a character outside the alphabet.
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []
         var buffer: UInt32 = 0
         var bits = 0

@@ -3,24 +3,24 @@ import Logging
 import SodiumKit
 
 /// A second factor proven at login or to disable one: a TOTP code or a recovery code.
-public enum TwoFactorProof: Sendable, Equatable {
+package enum TwoFactorProof: Sendable, Equatable {
     case code(String)
     case recoveryCode(String)
 }
 
 /// What an enrolment may choose; the rest (the issuer by default, 30-second steps) is the
 /// server's.
-public struct TwoFactorOptions: Sendable, Equatable {
-    public var algorithm: HMAC.Algorithm = .sha1
+package struct TwoFactorOptions: Sendable, Equatable {
+    package var algorithm: HMAC.Algorithm = .sha1
     /// 6 or 8.
-    public var digits = 6
+    package var digits = 6
     /// The issuer the authenticator app shows; the server's (``AuthConfiguration/totpIssuer``)
     /// when `nil`.
-    public var issuer: String?
+    package var issuer: String?
     /// The account name the app shows; the user's email, else its username, when `nil`.
-    public var accountName: String?
+    package var accountName: String?
 
-    public init(algorithm: HMAC.Algorithm = .sha1, digits: Int = 6, issuer: String? = nil, accountName: String? = nil) {
+    package init(algorithm: HMAC.Algorithm = .sha1, digits: Int = 6, issuer: String? = nil, accountName: String? = nil) {
         self.algorithm = algorithm
         self.digits = digits
         self.issuer = issuer
@@ -29,26 +29,26 @@ public struct TwoFactorOptions: Sendable, Equatable {
 }
 
 /// A new secret, shown once, for the user to add to an authenticator app.
-public struct TwoFactorEnrolment: Sendable, Equatable {
+package struct TwoFactorEnrolment: Sendable, Equatable {
     /// The secret in Base32, for typing in by hand.
-    public var secret: String
+    package var secret: String
     /// The `otpauth://totp/...` URI (shown as a QR code).
-    public var uri: String
-    public var algorithm: HMAC.Algorithm
-    public var digits: Int
-    public var periodSeconds: Int
+    package var uri: String
+    package var algorithm: HMAC.Algorithm
+    package var digits: Int
+    package var periodSeconds: Int
 }
 
 /// A user's second factor as reported: never its secret.
-public struct TwoFactorStatus: Sendable, Equatable {
+package struct TwoFactorStatus: Sendable, Equatable {
     /// `nil`: none.
-    public var state: TwoFactorState?
-    public var algorithm: HMAC.Algorithm = .sha1
-    public var digits = 6
-    public var periodSeconds = 30
-    public var createdAt: Timestamp = 0
-    public var confirmedAt: Timestamp = 0
-    public var recoveryCodesLeft = 0
+    package var state: TwoFactorState?
+    package var algorithm: HMAC.Algorithm = .sha1
+    package var digits = 6
+    package var periodSeconds = 30
+    package var createdAt: Timestamp = 0
+    package var confirmedAt: Timestamp = 0
+    package var recoveryCodesLeft = 0
 }
 
 /// Two-factor login with TOTP (RFC 6238) and recovery codes.
@@ -61,7 +61,7 @@ public struct TwoFactorStatus: Sendable, Equatable {
 /// commit, so a replay is refused across a restart as well. A wrong code counts as a failed
 /// login. Disabling needs the password and a current code (or a recovery code), or an
 /// administrator.
-public struct TwoFactor: Sendable {
+package struct TwoFactor: Sendable {
     let store: TesseraStore
     let configuration: AuthConfiguration
     let passwords: PasswordCheck
@@ -71,7 +71,7 @@ public struct TwoFactor: Sendable {
     static let periodSeconds: UInt8 = 30
 
     /// The second factor of a user, never its secret.
-    public func status(_ lookup: UserLookup) throws -> TwoFactorStatus {
+    package func status(_ lookup: UserLookup) throws -> TwoFactorStatus {
         try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             guard let record = try store.twoFactorRecord(ofUser: user.id, in: txn) else { return TwoFactorStatus() }
@@ -83,7 +83,7 @@ public struct TwoFactor: Sendable {
 
     /// Issues a new secret for `lookup`, pending until ``confirm(_:code:)``. A pending one is
     /// replaced; an enrolled one is a `conflict` (disable it first).
-    public func enrol(_ lookup: UserLookup, _ options: TwoFactorOptions = TwoFactorOptions()) async throws -> TwoFactorEnrolment {
+    package func enrol(_ lookup: UserLookup, _ options: TwoFactorOptions = TwoFactorOptions()) async throws -> TwoFactorEnrolment {
         guard options.digits == 6 || options.digits == 8 else { throw AuthError.invalidArgument("a TOTP code has 6 or 8 digits") }
         if let issuer = options.issuer { try Self.checkLabel(issuer, "issuer") }
         if let account = options.accountName { try Self.checkLabel(account, "account_name") }
@@ -111,7 +111,7 @@ public struct TwoFactor: Sendable {
     /// Completes a pending enrolment with one valid code from the new secret, and issues the
     /// recovery codes (returned once). A wrong code is `2fa-invalid`; no pending enrolment is
     /// `not-found`, an enrolled one `conflict`.
-    public func confirm(_ lookup: UserLookup, code: String) async throws -> [String] {
+    package func confirm(_ lookup: UserLookup, code: String) async throws -> [String] {
         let (store, now) = (self.store, clock.now())
         let codes = RecoveryCodes.generate()
         let userID = try await store.write { txn in
@@ -138,7 +138,7 @@ public struct TwoFactor: Sendable {
     /// Removes a user's second factor. `proof` (with `password`): the self-service form, where
     /// the password is checked under the lockout and a current code or a recovery code is
     /// needed; `nil`: an administrator's reset. `not-found` when the user has none.
-    public func disable(_ lookup: UserLookup, password: SecretBytes?, proof: TwoFactorProof?) async throws {
+    package func disable(_ lookup: UserLookup, password: SecretBytes?, proof: TwoFactorProof?) async throws {
         let store = self.store
         let (user, record) = try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
@@ -171,7 +171,7 @@ public struct TwoFactor: Sendable {
 
     /// Issues ten new recovery codes, voiding the old ones. `code`: the self-service form, a
     /// current TOTP code checked under the lockout; `nil`: an administrator.
-    public func regenerateRecoveryCodes(_ lookup: UserLookup, code: String?) async throws -> [String] {
+    package func regenerateRecoveryCodes(_ lookup: UserLookup, code: String?) async throws -> [String] {
         let store = self.store
         let (user, record) = try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }

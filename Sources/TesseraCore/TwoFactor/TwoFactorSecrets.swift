@@ -77,8 +77,8 @@ struct TwoFactorSecrets: Equatable {
 /// Recovery codes: ten single-use codes issued when a second factor is confirmed, for when the
 /// authenticator is lost. Each is 12 characters of lower-case Base32 (60 random bits) shown as
 /// `xxxx-xxxx-xxxx`; hyphens, spaces and case do not matter when one is typed back.
-public enum RecoveryCodes {
-    public static let count = 10
+package enum RecoveryCodes {
+    package static let count = 10
 
     /// `count` new codes.
     static func generate() -> [String] {

@@ -8,7 +8,7 @@ import TesseraModel
 /// transaction. Everything else (a session the index does not hold yet, an API key, a JWT's
 /// session, a user's profile) reads one LMDB snapshot, opened on first use and shared by
 /// the rest of the batch.
-public struct ReadSnapshot {
+package struct ReadSnapshot {
     @usableFromInline let reader: UnsafeMutablePointer<SnapshotReader>
     @usableFromInline let store: TesseraStore
     /// How stale a session's last-seen time may get before a verify asks for it to be written.
@@ -36,7 +36,7 @@ public struct ReadSnapshot {
     ///
     /// The cost is one Base64 decode, one BLAKE2b of the secret with the token's key, one probe
     /// of the session index, and a constant-time comparison of digests. Nothing is allocated.
-    public func verify(token text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
+    package func verify(token text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
         if text.count != SessionToken.textLength {
             if APIKeyCredential.matches(text) { return try verifyAPIKey(text, now: now) }
             if AccessJWT.looksLikeJWT(text) { return try verifyJWT(text, now: now) }
@@ -188,27 +188,27 @@ extension ReadSnapshot {
     }
 
     /// The profile of user `id` in this snapshot.
-    public func user(id: UInt64) throws -> UserProfile? {
+    package func user(id: UInt64) throws -> UserProfile? {
         try store.user(id: id, in: try txn)?.profile
     }
 }
 
 /// A verified session (or API key), viewed in place in the snapshot or the session index.
 /// Valid only while the snapshot is open.
-public struct VerifiedSession {
-    public let userID: UInt64
+package struct VerifiedSession {
+    package let userID: UInt64
     /// The session's id, or the API key's.
-    public let sessionID: SessionID
+    package let sessionID: SessionID
     /// The absolute expiry; 0 for an API key that never expires.
-    public let expiresAt: Timestamp
+    package let expiresAt: Timestamp
     /// The session has an idle timeout and its stored last-seen time is older than the touch
     /// interval (or the API key's last use is): pass its id to ``Verification/touch(_:apiKeys:at:)``
     /// (batched; not every verify writes).
-    public let touchDue: Bool
+    package let touchDue: Bool
     /// The session's roles, or the API key's permissions.
     let rawRoles: UnsafeRawBufferPointer
     /// The API key's name (UTF-8) when the credential was an API key; `nil` for a session.
-    public let apiKeyName: UnsafeRawBufferPointer?
+    package let apiKeyName: UnsafeRawBufferPointer?
 
     @usableFromInline
     init(
@@ -224,23 +224,23 @@ public struct VerifiedSession {
     }
 
     /// Whether the credential was an API key.
-    public var isAPIKey: Bool { apiKeyName != nil }
+    package var isAPIKey: Bool { apiKeyName != nil }
 
     /// Calls `body` with each role's UTF-8 bytes, without allocating.
     @inline(__always)
-    public func forEachRole(_ body: (UnsafeRawBufferPointer) -> Void) {
+    package func forEachRole(_ body: (UnsafeRawBufferPointer) -> Void) {
         forEachShortString(rawRoles, body)
     }
 }
 
 /// A verified session copied out of its snapshot.
-public struct VerifiedSessionInfo: Sendable, Equatable {
-    public var userID: UInt64
-    public var sessionID: SessionID
-    public var expiresAt: Timestamp
-    public var roles: [String]
+package struct VerifiedSessionInfo: Sendable, Equatable {
+    package var userID: UInt64
+    package var sessionID: SessionID
+    package var expiresAt: Timestamp
+    package var roles: [String]
     /// The API key's name when the credential was an API key.
-    public var apiKeyName: String?
+    package var apiKeyName: String?
     var touchDue: Bool
 
     init(_ session: VerifiedSession) {

@@ -7,7 +7,7 @@ import TesseraModel
 /// The server verifies a whole read burst of tokens in one snapshot (``withSnapshot(_:)``) and
 /// then hands the sessions whose last-seen time is due to ``touch(_:at:)``, which writes them in
 /// one background commit.
-public struct Verification: Sendable {
+package struct Verification: Sendable {
     @usableFromInline let store: TesseraStore
     @usableFromInline let touchInterval: Int64
     /// What a JWT's claims must say (the configuration, kept in one object the snapshots
@@ -27,7 +27,7 @@ public struct Verification: Sendable {
     /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
     /// The LMDB snapshot is opened only if a verify needs one (most need only the session index).
     @inlinable
-    public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
+    package func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
         var reader = SnapshotReader(environment: store.environment)
         defer { reader.end() }
         return try withUnsafeMutablePointer(to: &reader) { reader in
@@ -40,7 +40,7 @@ public struct Verification: Sendable {
     /// `lastSeenIntervalSeconds` however often it is verified. Failures are logged, not thrown:
     /// the verifies that asked for the touch have already been answered.
     /// API keys `apiKeys` get their last-used time, at most about once per interval.
-    public func touch(_ ids: [SessionID], apiKeys: [SessionID] = [], at now: Timestamp) {
+    package func touch(_ ids: [SessionID], apiKeys: [SessionID] = [], at now: Timestamp) {
         guard !ids.isEmpty || !apiKeys.isEmpty else { return }
         let store = self.store
         let configured = touchInterval
@@ -71,7 +71,7 @@ public struct Verification: Sendable {
 
     /// Verifies one token in its own snapshot and copies the result out; records the use
     /// when the session's idle deadline needs extending.
-    public func verify(token: String) throws -> VerifiedSessionInfo {
+    package func verify(token: String) throws -> VerifiedSessionInfo {
         let now = clock.now()
         var text = token
         let info = try text.withUTF8 { utf8 in

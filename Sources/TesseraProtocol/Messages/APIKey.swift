@@ -1,11 +1,11 @@
 /// API_KEY: one API key as listed, never its secret.
 public struct APIKeyInfo: SchemaMessage {
     /// 16 bytes; names the key in REVOKE_API_KEY.
-    public var keyID: [UInt8] = []
-    public var name = ""
+    public var keyID: [UInt8]
+    public var name: String
     /// The key's first 12 characters (`tsk_` and 8 more), to recognize it by.
-    public var prefix = ""
-    public var createdAt: Int64 = 0
+    public var prefix: String
+    public var createdAt: Int64
     /// Absent: never expires.
     public var expiresAt: Int64?
     /// Absent: never used.
@@ -14,21 +14,7 @@ public struct APIKeyInfo: SchemaMessage {
     public var revokedAt: Int64?
     public var permissions: [String] = []
 
-    public init() {}
-
-    public init(
-        keyID: [UInt8], name: String, prefix: String, createdAt: Int64, expiresAt: Int64? = nil, lastUsedAt: Int64? = nil,
-        revokedAt: Int64? = nil, permissions: [String] = []
-    ) {
-        self.keyID = keyID
-        self.name = name
-        self.prefix = prefix
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-        self.lastUsedAt = lastUsedAt
-        self.revokedAt = revokedAt
-        self.permissions = permissions
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "API_KEY",
@@ -46,21 +32,14 @@ public struct APIKeyInfo: SchemaMessage {
 
 /// CREATE_API_KEY request (opcode 0x60): the user, the key's name, lifetime and permissions.
 public struct CreateAPIKeyRequest: SchemaMessage {
-    public var user = UserSelector()
-    public var name = ""
+    public var user: UserSelector
+    public var name: String
     /// Absent: the key never expires.
     public var lifetimeSeconds: UInt32?
     /// Each one of the user's roles.
     public var permissions: [String] = []
 
-    public init() {}
-
-    public init(user: UserSelector, name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = []) {
-        self.user = user
-        self.name = name
-        self.lifetimeSeconds = lifetimeSeconds
-        self.permissions = permissions
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "CREATE_API_KEY request",
@@ -74,15 +53,10 @@ public struct CreateAPIKeyRequest: SchemaMessage {
 /// CREATE_API_KEY reply: the key's text, shown once, and the key as listed.
 public struct CreateAPIKeyResponse: SchemaMessage {
     /// `tsk_` and 68 characters: the credential a machine client sends. Not stored; not shown again.
-    public var key = ""
-    public var apiKey = APIKeyInfo()
+    public var key: String
+    public var apiKey: APIKeyInfo
 
-    public init() {}
-
-    public init(key: String, apiKey: APIKeyInfo) {
-        self.key = key
-        self.apiKey = apiKey
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "CREATE_API_KEY reply",
@@ -94,11 +68,9 @@ public struct CreateAPIKeyResponse: SchemaMessage {
 
 /// LIST_API_KEYS reply (opcode 0x61): every key of the user, oldest first.
 public struct APIKeyListResponse: SchemaMessage {
-    public var apiKeys: [APIKeyInfo] = []
+    public var apiKeys: [APIKeyInfo]
 
-    public init() {}
-
-    public init(apiKeys: [APIKeyInfo]) { self.apiKeys = apiKeys }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LIST_API_KEYS reply",
@@ -109,16 +81,11 @@ public struct APIKeyListResponse: SchemaMessage {
 
 /// REVOKE_API_KEY request (opcode 0x62): one key by its id.
 public struct RevokeAPIKeyRequest: SchemaMessage {
-    public var keyID: [UInt8] = []
+    public var keyID: [UInt8]
     /// A session token of the key's user: required from an application peer (self-service).
     public var sessionToken: String?
 
-    public init() {}
-
-    public init(keyID: [UInt8], sessionToken: String? = nil) {
-        self.keyID = keyID
-        self.sessionToken = sessionToken
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "REVOKE_API_KEY request",
@@ -130,11 +97,9 @@ public struct RevokeAPIKeyRequest: SchemaMessage {
 
 /// VERIFY_API_KEY request (opcode 0x64): an API key, and nothing else.
 public struct VerifyAPIKeyRequest: SchemaMessage {
-    public var key = ""
+    public var key: String
 
-    public init() {}
-
-    public init(key: String) { self.key = key }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "VERIFY_API_KEY request",
@@ -145,22 +110,14 @@ public struct VerifyAPIKeyRequest: SchemaMessage {
 
 /// VERIFY_API_KEY reply: whose key it is, which key, what it may do.
 public struct VerifyAPIKeyResponse: SchemaMessage {
-    public var userID: UInt64 = 0
-    public var keyID: [UInt8] = []
-    public var name = ""
-    public var permissions: [String] = []
+    public var userID: UInt64
+    public var keyID: [UInt8]
+    public var name: String
+    public var permissions: [String]
     /// Absent: never expires.
     public var expiresAt: Int64?
 
-    public init() {}
-
-    public init(userID: UInt64, keyID: [UInt8], name: String, permissions: [String], expiresAt: Int64? = nil) {
-        self.userID = userID
-        self.keyID = keyID
-        self.name = name
-        self.permissions = permissions
-        self.expiresAt = expiresAt
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "VERIFY_API_KEY reply",

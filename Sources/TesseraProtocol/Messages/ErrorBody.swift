@@ -1,22 +1,15 @@
 /// The body of every error frame (a non-zero status).
 public struct ErrorBody: SchemaMessage {
     /// The status's stable name, e.g. `bad-credentials`.
-    public var name = ""
+    public var name: String
     /// A human-readable reason, safe to show to an operator.
-    public var message = ""
+    public var message: String
     /// The id under which the server logged this failure.
     public var traceID: String?
     /// Seconds after which retrying may succeed (`busy`, `locked`).
     public var retryAfterSeconds: UInt32?
 
-    public init() {}
-
-    public init(name: String, message: String, traceID: String? = nil, retryAfterSeconds: UInt32? = nil) {
-        self.name = name
-        self.message = message
-        self.traceID = traceID
-        self.retryAfterSeconds = retryAfterSeconds
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "ERROR",

@@ -5,12 +5,7 @@ public struct HelloRequest: SchemaMessage {
     /// A name for the server's logs ("billing-web/2.3").
     public var clientName: String?
 
-    public init() {}
-
-    public init(protocolVersion: UInt16 = ProtocolVersion.current, clientName: String? = nil) {
-        self.protocolVersion = protocolVersion
-        self.clientName = clientName
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "HELLO request",
@@ -22,27 +17,16 @@ public struct HelloRequest: SchemaMessage {
 
 /// HELLO reply: the version the server will speak and its limits.
 public struct HelloResponse: SchemaMessage {
-    public var protocolVersion: UInt16 = 0
-    public var serverName = ""
+    public var protocolVersion: UInt16
+    public var serverName: String
     /// The largest value of a frame's length field the server accepts.
-    public var maximumFrameLength: UInt32 = 0
+    public var maximumFrameLength: UInt32
     /// The most slow requests one connection may have in flight.
-    public var maximumInFlight: UInt32 = 0
+    public var maximumInFlight: UInt32
     /// Password checks that may wait for a hashing thread, server-wide, before new ones get `busy`.
     public var maximumQueuedHashes: UInt32?
 
-    public init() {}
-
-    public init(
-        protocolVersion: UInt16, serverName: String, maximumFrameLength: UInt32, maximumInFlight: UInt32,
-        maximumQueuedHashes: UInt32? = nil
-    ) {
-        self.protocolVersion = protocolVersion
-        self.serverName = serverName
-        self.maximumFrameLength = maximumFrameLength
-        self.maximumInFlight = maximumInFlight
-        self.maximumQueuedHashes = maximumQueuedHashes
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "HELLO reply",
@@ -58,13 +42,11 @@ public struct HelloResponse: SchemaMessage {
 /// PING request and reply (opcode 0x02): the reply echoes the payload.
 public struct PingMessage: SchemaMessage {
     /// At most ``maximumPayload`` bytes; empty is not written.
-    public var payload: [UInt8] = []
+    public var payload: [UInt8]
 
     public static let maximumPayload = 256
 
-    public init() {}
-
-    public init(payload: [UInt8]) { self.payload = payload }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "PING",
@@ -81,6 +63,7 @@ public struct PingMessage: SchemaMessage {
 
 /// An empty body: the reply of operations that report nothing but success.
 public struct EmptyMessage: SchemaMessage {
-    public init() {}
+    public init() { self.init(zeroed: ()) }
+
     public static let schema = MessageSchema<Self>("empty", [])
 }

@@ -41,11 +41,9 @@ public struct KeyInfo: SchemaMessage, Equatable {
 
 /// LIST_KEYS reply: every key, oldest first.
 public struct KeyListResponse: SchemaMessage {
-    public var keys: [KeyInfo] = []
+    public var keys: [KeyInfo]
 
-    public init() {}
-
-    public init(keys: [KeyInfo]) { self.keys = keys }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LIST_KEYS reply",
@@ -58,9 +56,7 @@ public struct KeyListResponse: SchemaMessage {
 public struct RotateKeyRequest: SchemaMessage {
     public var purpose: UInt8 = 1
 
-    public init() {}
-
-    public init(purpose: UInt8 = 1) { self.purpose = purpose }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "ROTATE_KEY request",
@@ -71,11 +67,9 @@ public struct RotateKeyRequest: SchemaMessage {
 
 /// ROTATE_KEY reply: the new active key.
 public struct KeyResponse: SchemaMessage {
-    public var key = KeyInfo()
+    public var key: KeyInfo
 
-    public init() {}
-
-    public init(key: KeyInfo) { self.key = key }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "ROTATE_KEY reply",
@@ -86,11 +80,9 @@ public struct KeyResponse: SchemaMessage {
 
 /// RETIRE_KEY request (opcode 0x42): the key to retire now.
 public struct RetireKeyRequest: SchemaMessage {
-    public var keyID: UInt16 = 0
+    public var keyID: UInt16
 
-    public init() {}
-
-    public init(keyID: UInt16) { self.keyID = keyID }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "RETIRE_KEY request",
@@ -101,15 +93,10 @@ public struct RetireKeyRequest: SchemaMessage {
 
 /// RETIRE_KEY reply: the retired key and how many live sessions it ended.
 public struct RetireKeyResponse: SchemaMessage {
-    public var key = KeyInfo()
-    public var sessionsEnded: UInt64 = 0
+    public var key: KeyInfo
+    public var sessionsEnded: UInt64
 
-    public init() {}
-
-    public init(key: KeyInfo, sessionsEnded: UInt64) {
-        self.key = key
-        self.sessionsEnded = sessionsEnded
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "RETIRE_KEY reply",
@@ -121,11 +108,9 @@ public struct RetireKeyResponse: SchemaMessage {
 
 /// ROTATE_MASTER_KEY request (opcode 0x43): where the daemon writes the new master key file.
 public struct RotateMasterKeyRequest: SchemaMessage {
-    public var path = ""
+    public var path: String
 
-    public init() {}
-
-    public init(path: String) { self.path = path }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "ROTATE_MASTER_KEY request",
@@ -136,11 +121,9 @@ public struct RotateMasterKeyRequest: SchemaMessage {
 
 /// ROTATE_MASTER_KEY reply: how many live keys are now sealed under the new master key.
 public struct RotateMasterKeyResponse: SchemaMessage {
-    public var keysSealed: UInt32 = 0
+    public var keysSealed: UInt32
 
-    public init() {}
-
-    public init(keysSealed: UInt32) { self.keysSealed = keysSealed }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "ROTATE_MASTER_KEY reply",
@@ -152,11 +135,9 @@ public struct RotateMasterKeyResponse: SchemaMessage {
 /// JWKS reply (opcode 0x44): the JSON Web Key Set of the JWT signing keys that may still verify
 /// a JWT (RFC 8037 OKP keys), ready to serve at `/.well-known/jwks.json`.
 public struct JWKSResponse: SchemaMessage {
-    public var jwks = ""
+    public var jwks: String
 
-    public init() {}
-
-    public init(jwks: String) { self.jwks = jwks }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "JWKS reply",

@@ -3,8 +3,8 @@ import NIOCore
 /// LOGIN request (opcode 0x20).
 public struct LoginRequest: SchemaMessage {
     /// A username; an email when it contains `@`; a phone number when it starts with `+`.
-    public var identifier = ""
-    public var password: [UInt8] = []
+    public var identifier: String
+    public var password: [UInt8]
     /// The end user's IP address, kept with the session.
     public var clientIP: String?
     /// The end user's User-Agent, kept with the session.
@@ -14,26 +14,13 @@ public struct LoginRequest: SchemaMessage {
     /// A shorter idle timeout in seconds (capped by the server).
     public var idleTimeoutSeconds: UInt32?
     /// Also return a JWT access token (LOGIN reply `jwt`).
-    public var jwt = false
+    public var jwt: Bool = false
     /// A TOTP code, for a user with two-factor login.
     public var code: String?
     /// A recovery code instead of a TOTP code.
     public var recoveryCode: String?
 
-    public init() {}
-
-    public init(
-        identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false
-    ) {
-        self.jwt = jwt
-        self.identifier = identifier
-        self.password = password
-        self.clientIP = clientIP
-        self.userAgent = userAgent
-        self.lifetimeSeconds = lifetimeSeconds
-        self.idleTimeoutSeconds = idleTimeoutSeconds
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LOGIN request",
@@ -53,32 +40,23 @@ public struct LoginRequest: SchemaMessage {
 /// LOGIN and REFRESH reply: a new access token and refresh token.
 public struct LoginResponse: SchemaMessage {
     /// The session token (68 characters of URL-safe Base64).
-    public var token = ""
+    public var token: String
     /// The session id (16 bytes), which is not a secret.
-    public var sessionID: [UInt8] = []
+    public var sessionID: [UInt8]
     /// Absolute expiry of the session, Unix milliseconds.
-    public var expiresAt: Int64 = 0
-    public var user = UserInfo()
+    public var expiresAt: Int64
+    public var user: UserInfo
     /// The refresh token (68 characters), for REFRESH.
-    public var refreshToken = ""
+    public var refreshToken: String
     /// The refresh token's absolute expiry, Unix milliseconds.
-    public var refreshExpiresAt: Int64 = 0
+    public var refreshExpiresAt: Int64
     /// A JWT access token for the session, when the request asked for one.
     public var jwt: String?
     public var jwtExpiresAt: Int64?
     /// Present when the login used a recovery code: how many are left (warn the user).
     public var recoveryCodesLeft: UInt8?
 
-    public init() {}
-
-    public init(token: String, sessionID: [UInt8], expiresAt: Int64, user: UserInfo, refreshToken: String, refreshExpiresAt: Int64) {
-        self.token = token
-        self.sessionID = sessionID
-        self.expiresAt = expiresAt
-        self.user = user
-        self.refreshToken = refreshToken
-        self.refreshExpiresAt = refreshExpiresAt
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LOGIN reply",
@@ -97,22 +75,15 @@ public struct LoginResponse: SchemaMessage {
 
 /// REFRESH request (opcode 0x23). The reply is a LOGIN reply.
 public struct RefreshRequest: SchemaMessage {
-    public var refreshToken = ""
+    public var refreshToken: String
     /// The end user's IP address, kept with the new session.
     public var clientIP: String?
     /// The end user's User-Agent, kept with the new session.
     public var userAgent: String?
     /// Also return a JWT access token for the new session.
-    public var jwt = false
+    public var jwt: Bool = false
 
-    public init() {}
-
-    public init(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil, jwt: Bool = false) {
-        self.jwt = jwt
-        self.refreshToken = refreshToken
-        self.clientIP = clientIP
-        self.userAgent = userAgent
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "REFRESH request",
@@ -126,11 +97,9 @@ public struct RefreshRequest: SchemaMessage {
 
 /// LOGOUT request (opcode 0x22): the token whose session ends.
 public struct TokenRequest: SchemaMessage {
-    public var token = ""
+    public var token: String
 
-    public init() {}
-
-    public init(token: String) { self.token = token }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LOGOUT request",
@@ -141,19 +110,14 @@ public struct TokenRequest: SchemaMessage {
 
 /// VERIFY request (opcode 0x21): the per-request hot path.
 public struct VerifyRequest: SchemaMessage {
-    public var token = ""
+    public var token: String
     /// Also return the user's profile (Rocket.Chat's "resume", `GET /v1/auth/user`, in one round trip).
-    public var withUser = false
-
-    public init() {}
-
-    public init(token: String, withUser: Bool = false) {
-        self.token = token
-        self.withUser = withUser
-    }
+    public var withUser: Bool = false
 
     @usableFromInline static let tokenTag: UInt8 = 1
     @usableFromInline static let withUserTag: UInt8 = 2
+
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "VERIFY request",
@@ -189,29 +153,20 @@ public struct VerifyRequest: SchemaMessage {
 
 /// VERIFY reply: who the token belongs to.
 public struct VerifyResponse: SchemaMessage {
-    public var userID: UInt64 = 0
+    public var userID: UInt64
     /// 16 bytes.
-    public var sessionID: [UInt8] = []
+    public var sessionID: [UInt8]
     /// Absolute expiry, Unix milliseconds.
-    public var expiresAt: Int64 = 0
+    public var expiresAt: Int64
     /// The user's roles, as of login (or the last UPDATE_USER that changed them).
-    public var roles: [String] = []
+    public var roles: [String]
     /// The user, when the request asked `with_user`.
     public var user: UserInfo?
     /// Present when the credential was an API key: its name. `session_id` is then the key's id,
     /// `role` its permissions, and `expires_at` 0 for a key that never expires.
     public var apiKeyName: String?
 
-    public init() {}
-
-    public init(userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String], user: UserInfo? = nil, apiKeyName: String? = nil) {
-        self.userID = userID
-        self.sessionID = sessionID
-        self.expiresAt = expiresAt
-        self.roles = roles
-        self.user = user
-        self.apiKeyName = apiKeyName
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "VERIFY reply",
@@ -306,21 +261,13 @@ public struct VerifyResponse: SchemaMessage {
 
 /// One session as LIST_SESSIONS reports it: never the token.
 public struct SessionInfo: SchemaMessage {
-    public var sessionID: [UInt8] = []
-    public var createdAt: Int64 = 0
-    public var expiresAt: Int64 = 0
+    public var sessionID: [UInt8]
+    public var createdAt: Int64
+    public var expiresAt: Int64
     public var clientIP: String?
     public var userAgent: String?
 
-    public init() {}
-
-    public init(sessionID: [UInt8], createdAt: Int64, expiresAt: Int64, clientIP: String? = nil, userAgent: String? = nil) {
-        self.sessionID = sessionID
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-        self.clientIP = clientIP
-        self.userAgent = userAgent
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "SESSION",
@@ -335,18 +282,12 @@ public struct SessionInfo: SchemaMessage {
 
 /// LIST_SESSIONS request (opcode 0x30): a page of a user's sessions, in session id order.
 public struct ListSessionsRequest: SchemaMessage {
-    public var user = UserSelector()
+    public var user: UserSelector
     /// Start after this session id (16 bytes); from the first when absent.
     public var afterSessionID: [UInt8]?
     public var limit: UInt32 = 100
 
-    public init() {}
-
-    public init(user: UserSelector, afterSessionID: [UInt8]? = nil, limit: UInt32 = 100) {
-        self.user = user
-        self.afterSessionID = afterSessionID
-        self.limit = limit
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LIST_SESSIONS request",
@@ -358,15 +299,10 @@ public struct ListSessionsRequest: SchemaMessage {
 
 /// LIST_SESSIONS reply: a page of sessions; `next_after_session_id` when more may follow.
 public struct SessionListResponse: SchemaMessage {
-    public var sessions: [SessionInfo] = []
+    public var sessions: [SessionInfo]
     public var nextAfterSessionID: [UInt8]?
 
-    public init() {}
-
-    public init(sessions: [SessionInfo], nextAfterSessionID: [UInt8]? = nil) {
-        self.sessions = sessions
-        self.nextAfterSessionID = nextAfterSessionID
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LIST_SESSIONS reply",
@@ -378,16 +314,11 @@ public struct SessionListResponse: SchemaMessage {
 
 /// REVOKE_SESSION request (opcode 0x31): one session by its id.
 public struct SessionIDRequest: SchemaMessage {
-    public var sessionID: [UInt8] = []
+    public var sessionID: [UInt8]
     /// A session token of the session's user: required from an application peer (self-service).
     public var sessionToken: String?
 
-    public init() {}
-
-    public init(sessionID: [UInt8], sessionToken: String? = nil) {
-        self.sessionID = sessionID
-        self.sessionToken = sessionToken
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "REVOKE_SESSION request",
@@ -399,15 +330,10 @@ public struct SessionIDRequest: SchemaMessage {
 
 /// REVOKE_ALL_SESSIONS request (opcode 0x32): every session of the user, or all but one.
 public struct RevokeAllSessionsRequest: SchemaMessage {
-    public var user = UserSelector()
+    public var user: UserSelector
     public var exceptSessionID: [UInt8]?
 
-    public init() {}
-
-    public init(user: UserSelector, exceptSessionID: [UInt8]? = nil) {
-        self.user = user
-        self.exceptSessionID = exceptSessionID
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "REVOKE_ALL_SESSIONS request",
@@ -418,11 +344,9 @@ public struct RevokeAllSessionsRequest: SchemaMessage {
 
 /// REVOKE_ALL_SESSIONS reply: how many sessions ended.
 public struct CountResponse: SchemaMessage {
-    public var count: UInt32 = 0
+    public var count: UInt32
 
-    public init() {}
-
-    public init(count: UInt32) { self.count = count }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "REVOKE_ALL_SESSIONS reply",

@@ -1,14 +1,9 @@
 /// One entry of a user's settings map: the SETTING message, nested in USER's `setting` field.
 public struct Setting: SchemaMessage {
-    public var key = ""
-    public var value = ""
+    public var key: String
+    public var value: String
 
-    public init() {}
-
-    public init(key: String, value: String) {
-        self.key = key
-        self.value = value
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "SETTING",

@@ -1,7 +1,7 @@
 /// TWO_FACTOR_STATUS reply (opcode 0x50): a user's second factor, never its secret.
 public struct TwoFactorStatusResponse: SchemaMessage {
     /// 0 none, 1 pending (issued, not yet confirmed), 2 enrolled.
-    public var state: UInt8 = 0
+    public var state: UInt8
     /// 1 SHA-1, 2 SHA-256, 3 SHA-512.
     public var algorithm: UInt8?
     public var digits: UInt8?
@@ -10,20 +10,7 @@ public struct TwoFactorStatusResponse: SchemaMessage {
     public var confirmedAt: Int64?
     public var recoveryCodesLeft: UInt8?
 
-    public init() {}
-
-    public init(
-        state: UInt8, algorithm: UInt8? = nil, digits: UInt8? = nil, periodSeconds: UInt8? = nil, createdAt: Int64? = nil,
-        confirmedAt: Int64? = nil, recoveryCodesLeft: UInt8? = nil
-    ) {
-        self.state = state
-        self.algorithm = algorithm
-        self.digits = digits
-        self.periodSeconds = periodSeconds
-        self.createdAt = createdAt
-        self.confirmedAt = confirmedAt
-        self.recoveryCodesLeft = recoveryCodesLeft
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "TWO_FACTOR_STATUS reply",
@@ -40,7 +27,7 @@ public struct TwoFactorStatusResponse: SchemaMessage {
 
 /// ENROL_TWO_FACTOR request (opcode 0x51): the user and the code's form.
 public struct EnrolTwoFactorRequest: SchemaMessage {
-    public var user = UserSelector()
+    public var user: UserSelector
     /// 1 SHA-1 (the default), 2 SHA-256, 3 SHA-512.
     public var algorithm: UInt8 = 1
     /// 6 (the default) or 8.
@@ -50,15 +37,7 @@ public struct EnrolTwoFactorRequest: SchemaMessage {
     /// The account name the app shows; the user's email, else its username, when absent.
     public var accountName: String?
 
-    public init() {}
-
-    public init(user: UserSelector, algorithm: UInt8 = 1, digits: UInt8 = 6, issuer: String? = nil, accountName: String? = nil) {
-        self.user = user
-        self.algorithm = algorithm
-        self.digits = digits
-        self.issuer = issuer
-        self.accountName = accountName
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "ENROL_TWO_FACTOR request",
@@ -73,22 +52,14 @@ public struct EnrolTwoFactorRequest: SchemaMessage {
 /// ENROL_TWO_FACTOR reply: the new secret, shown once.
 public struct EnrolTwoFactorResponse: SchemaMessage {
     /// The secret in Base32 (RFC 4648, no padding).
-    public var secret = ""
+    public var secret: String
     /// The `otpauth://totp/...` URI an authenticator app reads.
-    public var uri = ""
+    public var uri: String
     public var algorithm: UInt8 = 1
     public var digits: UInt8 = 6
     public var periodSeconds: UInt8 = 30
 
-    public init() {}
-
-    public init(secret: String, uri: String, algorithm: UInt8, digits: UInt8, periodSeconds: UInt8) {
-        self.secret = secret
-        self.uri = uri
-        self.algorithm = algorithm
-        self.digits = digits
-        self.periodSeconds = periodSeconds
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "ENROL_TWO_FACTOR reply",
@@ -103,15 +74,10 @@ public struct EnrolTwoFactorResponse: SchemaMessage {
 
 /// CONFIRM_TWO_FACTOR request (opcode 0x52): the user and one code from the new secret.
 public struct ConfirmTwoFactorRequest: SchemaMessage {
-    public var user = UserSelector()
-    public var code = ""
+    public var user: UserSelector
+    public var code: String
 
-    public init() {}
-
-    public init(user: UserSelector, code: String) {
-        self.user = user
-        self.code = code
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "CONFIRM_TWO_FACTOR request",
@@ -122,11 +88,9 @@ public struct ConfirmTwoFactorRequest: SchemaMessage {
 
 /// The reply of CONFIRM_TWO_FACTOR and REGENERATE_RECOVERY_CODES: ten recovery codes, shown once.
 public struct RecoveryCodesResponse: SchemaMessage {
-    public var recoveryCodes: [String] = []
+    public var recoveryCodes: [String]
 
-    public init() {}
-
-    public init(recoveryCodes: [String]) { self.recoveryCodes = recoveryCodes }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "RECOVERY_CODES reply",
@@ -138,19 +102,12 @@ public struct RecoveryCodesResponse: SchemaMessage {
 /// DISABLE_TWO_FACTOR request (opcode 0x53): the user, and from the user themselves the
 /// password with a current code or a recovery code.
 public struct DisableTwoFactorRequest: SchemaMessage {
-    public var user = UserSelector()
+    public var user: UserSelector
     public var password: [UInt8]?
     public var code: String?
     public var recoveryCode: String?
 
-    public init() {}
-
-    public init(user: UserSelector, password: [UInt8]? = nil, code: String? = nil, recoveryCode: String? = nil) {
-        self.user = user
-        self.password = password
-        self.code = code
-        self.recoveryCode = recoveryCode
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "DISABLE_TWO_FACTOR request",
@@ -164,15 +121,10 @@ public struct DisableTwoFactorRequest: SchemaMessage {
 /// REGENERATE_RECOVERY_CODES request (opcode 0x54): the user, and from the user themselves a
 /// current code.
 public struct RegenerateRecoveryCodesRequest: SchemaMessage {
-    public var user = UserSelector()
+    public var user: UserSelector
     public var code: String?
 
-    public init() {}
-
-    public init(user: UserSelector, code: String? = nil) {
-        self.user = user
-        self.code = code
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "REGENERATE_RECOVERY_CODES request",

@@ -118,17 +118,11 @@ extension Field {
 /// validation code of an account waiting for validation and its expiry (CREATE_USER of an
 /// unvalidated account, NEW_VALIDATION_CODE).
 public struct UserResponse: SchemaMessage {
-    public var user = UserInfo()
+    public var user: UserInfo
     public var validationCode: String?
     public var validationExpiresAt: Int64?
 
-    public init() {}
-
-    public init(user: UserInfo, validationCode: String? = nil, validationExpiresAt: Int64? = nil) {
-        self.user = user
-        self.validationCode = validationCode
-        self.validationExpiresAt = validationExpiresAt
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "USER reply",
@@ -153,22 +147,7 @@ public struct ProfileFields: SchemaMessage {
     public var externalID: String?
     public var settings: [String: String] = [:]
 
-    public init() {}
-
-    public init(
-        email: String? = nil, displayName: String? = nil, roles: [String] = [], phone: String? = nil, imageURL: String? = nil,
-        accountType: UInt8? = nil, rootRole: String? = nil, externalID: String? = nil, settings: [String: String] = [:]
-    ) {
-        self.email = email
-        self.displayName = displayName
-        self.roles = roles
-        self.phone = phone
-        self.imageURL = imageURL
-        self.accountType = accountType
-        self.rootRole = rootRole
-        self.externalID = externalID
-        self.settings = settings
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "PROFILE",
@@ -262,16 +241,11 @@ public struct UpdateUserRequest: SchemaMessage {
 
 /// SET_USER_STATE request (opcode 0x12): the user and its new state.
 public struct SetUserStateRequest: SchemaMessage {
-    public var user = UserSelector()
+    public var user: UserSelector
     /// 0 active, 1 unvalidated, 2 disabled.
-    public var state: UInt8 = 0
+    public var state: UInt8
 
-    public init() {}
-
-    public init(user: UserSelector, state: UInt8) {
-        self.user = user
-        self.state = state
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "SET_USER_STATE request",
@@ -282,15 +256,10 @@ public struct SetUserStateRequest: SchemaMessage {
 
 /// SET_PASSWORD request (opcode 0x16): the user and its new password (an administrator's reset).
 public struct SetPasswordRequest: SchemaMessage {
-    public var user = UserSelector()
-    public var password: [UInt8] = []
+    public var user: UserSelector
+    public var password: [UInt8]
 
-    public init() {}
-
-    public init(user: UserSelector, password: [UInt8]) {
-        self.user = user
-        self.password = password
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "SET_PASSWORD request",
@@ -302,17 +271,11 @@ public struct SetPasswordRequest: SchemaMessage {
 /// CHANGE_PASSWORD request (opcode 0x15): one's own password, with the session token and the
 /// current password.
 public struct ChangePasswordRequest: SchemaMessage {
-    public var token = ""
-    public var currentPassword: [UInt8] = []
-    public var newPassword: [UInt8] = []
+    public var token: String
+    public var currentPassword: [UInt8]
+    public var newPassword: [UInt8]
 
-    public init() {}
-
-    public init(token: String, currentPassword: [UInt8], newPassword: [UInt8]) {
-        self.token = token
-        self.currentPassword = currentPassword
-        self.newPassword = newPassword
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "CHANGE_PASSWORD request",
@@ -326,11 +289,9 @@ public struct ChangePasswordRequest: SchemaMessage {
 /// VALIDATE request (opcode 0x19): the code from CREATE_USER's reply or an
 /// `account-not-validated` error.
 public struct ValidateRequest: SchemaMessage {
-    public var code = ""
+    public var code: String
 
-    public init() {}
-
-    public init(code: String) { self.code = code }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "VALIDATE request",
@@ -344,12 +305,7 @@ public struct ListUsersRequest: SchemaMessage {
     public var afterID: UInt64 = 0
     public var limit: UInt32 = 100
 
-    public init() {}
-
-    public init(afterID: UInt64 = 0, limit: UInt32 = 100) {
-        self.afterID = afterID
-        self.limit = limit
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LIST_USERS request",
@@ -361,15 +317,10 @@ public struct ListUsersRequest: SchemaMessage {
 
 /// LIST_USERS reply: a page of users; `next_after_id` when more may follow.
 public struct UserListResponse: SchemaMessage {
-    public var users: [UserInfo] = []
+    public var users: [UserInfo]
     public var nextAfterID: UInt64?
 
-    public init() {}
-
-    public init(users: [UserInfo], nextAfterID: UInt64?) {
-        self.users = users
-        self.nextAfterID = nextAfterID
-    }
+    public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "LIST_USERS reply",

@@ -8,21 +8,21 @@ import Darwin
 
 /// Who is at the other end of a Unix-socket connection: `SO_PEERCRED` at accept (the peer's
 /// credentials when it called `connect`), and its supplementary groups.
-public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
-    public var uid: UInt32
-    public var gid: UInt32
-    public var pid: Int32
+package struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
+    package var uid: UInt32
+    package var gid: UInt32
+    package var pid: Int32
     /// The primary group and the supplementary groups, from `/proc/PID/status` when readable.
-    public var groups: Set<UInt32>
+    package var groups: Set<UInt32>
 
-    public init(uid: UInt32, gid: UInt32, pid: Int32, groups: Set<UInt32> = []) {
+    package init(uid: UInt32, gid: UInt32, pid: Int32, groups: Set<UInt32> = []) {
         self.uid = uid
         self.gid = gid
         self.pid = pid
         self.groups = groups.union([gid])
     }
 
-    public var description: String { "uid \(uid) gid \(gid) pid \(pid)" }
+    package var description: String { "uid \(uid) gid \(gid) pid \(pid)" }
 
     /// The credentials of the peer of the connected Unix socket `fd`, or `nil` when the
     /// socket cannot tell (not a Unix socket, or the call failed): such a peer is refused.

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// What a peer may do, decided once at accept from its credentials.
-public enum PeerClass: String, Sendable, Equatable {
+package enum PeerClass: String, Sendable, Equatable {
     /// Every operation: operators and the daemon's own tools.
     case admin
     /// What a web process needs: the operations whose ``TesseraProtocol/Access`` is not `admin`.
@@ -18,7 +18,7 @@ public enum PeerClass: String, Sendable, Equatable {
     /// Whether this class may use `opcode` at all (its declared ``TesseraProtocol/Access``). The
     /// user a request acts on is checked when it is answered (`Authorization`).
     @inline(__always)
-    public func permits(_ opcode: Opcode) -> Bool {
+    package func permits(_ opcode: Opcode) -> Bool {
         switch self {
         case .admin: true
         case .application: opcode.admitsApplications
@@ -34,19 +34,19 @@ public enum PeerClass: String, Sendable, Equatable {
 ///   members of the socket's group (the single-host default: the web processes' user is put in
 ///   the daemon's group);
 /// - everyone else is refused.
-public struct PeerPolicy: Sendable, Equatable {
-    public var adminUIDs: Set<UInt32> = []
-    public var adminGIDs: Set<UInt32> = []
-    public var applicationUIDs: Set<UInt32> = []
-    public var applicationGIDs: Set<UInt32> = []
+package struct PeerPolicy: Sendable, Equatable {
+    package var adminUIDs: Set<UInt32> = []
+    package var adminGIDs: Set<UInt32> = []
+    package var applicationUIDs: Set<UInt32> = []
+    package var applicationGIDs: Set<UInt32> = []
     /// The daemon's own uid: always admin.
-    public var daemonUID: UInt32 = getuid()
+    package var daemonUID: UInt32 = getuid()
     /// The group the socket file belongs to (the daemon's group).
-    public var socketGID: UInt32 = getegid()
+    package var socketGID: UInt32 = getegid()
 
-    public init() {}
+    package init() {}
 
-    public func classify(_ peer: PeerCredentials) -> PeerClass {
+    package func classify(_ peer: PeerCredentials) -> PeerClass {
         if peer.uid == 0 || peer.uid == daemonUID || adminUIDs.contains(peer.uid) || !peer.groups.isDisjoint(with: adminGIDs) {
             return .admin
         }

@@ -1,7 +1,7 @@
 import NIOCore
-import TesseraModel
 import SodiumKit
 import TesseraCore
+import TesseraModel
 import TesseraProtocol
 
 /// Answers frames with the domain: VERIFY batches here, every other operation through its

@@ -5,26 +5,26 @@ import Logging
 ///
 /// Line format: `timestamp level label : key=value ... message`, metadata sorted by key; a
 /// line that follows held-back ones of the same message carries `log.suppressed=N`.
-public struct LineLogHandler: LogHandler {
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+package struct LineLogHandler: LogHandler {
+    package var logLevel: Logger.Level = .info
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     let label: String
     let writer: LogWriter
     let limiter: LogRateLimiter
 
-    public init(label: String, writer: LogWriter, limiter: LogRateLimiter) {
+    package init(label: String, writer: LogWriter, limiter: LogRateLimiter) {
         self.label = label
         self.writer = writer
         self.limiter = limiter
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         guard let suppressed = limiter.admit(event.message.description) else { return }
         var all = metadata
         if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }

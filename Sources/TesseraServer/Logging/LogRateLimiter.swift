@@ -3,22 +3,22 @@ import Locking
 /// At most `burst` lines at once, then `perSecond` lines a second, for each message: a flood of
 /// one kind of line (a misbehaving client's failed requests) cannot fill the log or drown the
 /// others. What was held back is counted and reported on the message's next line.
-public final class LogRateLimiter: Sendable {
+package final class LogRateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updatedAt: UInt64
         var suppressed: Int
     }
 
-    public let burst: Double
-    public let perSecond: Double
+    package let burst: Double
+    package let perSecond: Double
     private let now: @Sendable () -> UInt64
     private let buckets = Locked<[String: Bucket]>([:])
     /// Distinct messages tracked at most; beyond it the table starts over.
     private let maximumMessages = 4096
 
     /// `now` returns nanoseconds on a monotonic clock.
-    public init(burst: Int = 100, perSecond: Int = 20, now: @escaping @Sendable () -> UInt64 = LogRateLimiter.monotonicNanoseconds) {
+    package init(burst: Int = 100, perSecond: Int = 20, now: @escaping @Sendable () -> UInt64 = LogRateLimiter.monotonicNanoseconds) {
         self.burst = Double(burst)
         self.perSecond = Double(perSecond)
         self.now = now
@@ -26,7 +26,7 @@ public final class LogRateLimiter: Sendable {
 
     /// Whether a line with `message` may be written now: `nil` when not, else how many lines of
     /// that message were held back since the last one written.
-    public func admit(_ message: String) -> Int? {
+    package func admit(_ message: String) -> Int? {
         let time = now()
         return buckets.withLock { table -> Int? in
             if table.count >= maximumMessages && table[message] == nil { table.removeAll() }
@@ -50,7 +50,7 @@ public final class LogRateLimiter: Sendable {
 
 extension LogRateLimiter {
     /// The monotonic clock in nanoseconds.
-    @Sendable public static func monotonicNanoseconds() -> UInt64 {
+    @Sendable package static func monotonicNanoseconds() -> UInt64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)

@@ -8,7 +8,7 @@ import Glibc
 /// for the log: ``write(_:)`` copies the line into a bounded buffer and returns; when the buffer
 /// is full (the descriptor is slower than the lines come), the line is dropped and counted, and
 /// the count is written once the writer catches up.
-public final class LogWriter: @unchecked Sendable {
+package final class LogWriter: @unchecked Sendable {
     // @unchecked: `pending`, `pendingBytes`, `dropped`, `stopping` and `finished` are only touched under `condition`.
     private let condition = NSCondition()
     private var pending: [[UInt8]] = []
@@ -18,10 +18,10 @@ public final class LogWriter: @unchecked Sendable {
     private var finished = false
     private let descriptor: Int32
     /// Bytes that may wait for the descriptor before lines are dropped.
-    public let capacity: Int
+    package let capacity: Int
 
     /// A writer to `descriptor` (standard error by default) holding at most `capacity` bytes.
-    public init(descriptor: Int32 = STDERR_FILENO, capacity: Int = 1 << 20) {
+    package init(descriptor: Int32 = STDERR_FILENO, capacity: Int = 1 << 20) {
         self.descriptor = descriptor
         self.capacity = capacity
         // The thread holds this object until it stops (after shutdown), so it never outlives it.
@@ -31,7 +31,7 @@ public final class LogWriter: @unchecked Sendable {
     }
 
     /// Queues one line (with its newline). Never blocks on the descriptor.
-    public func write(_ line: [UInt8]) {
+    package func write(_ line: [UInt8]) {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping, pendingBytes + line.count <= capacity else {
@@ -44,7 +44,7 @@ public final class LogWriter: @unchecked Sendable {
     }
 
     /// Lines dropped so far because the buffer was full.
-    public var droppedLines: Int {
+    package var droppedLines: Int {
         condition.lock()
         defer { condition.unlock() }
         return dropped
@@ -52,7 +52,7 @@ public final class LogWriter: @unchecked Sendable {
 
     /// Writes what is queued, stops the thread and returns once it has (lines written after
     /// this are dropped).
-    public func shutdown() {
+    package func shutdown() {
         condition.lock()
         stopping = true
         condition.broadcast()

@@ -7,14 +7,14 @@ import Glibc
 /// value is a string in double quotes (`\"` and `\\` escaped), an integer, or an array of
 /// either (`app-uid = [33, 1001]`, a repeated option). `#` starts a comment. Options given on
 /// the command line win over the file's.
-public enum ConfigurationFile {
+package enum ConfigurationFile {
     /// A line the parser could not read.
-    public struct SyntaxError: Error, CustomStringConvertible, Equatable {
-        public var line: Int
-        public var reason: String
+    package struct SyntaxError: Error, CustomStringConvertible, Equatable {
+        package var line: Int
+        package var reason: String
         /// The file, once known.
-        public var path: String?
-        public var description: String { (path.map { "\($0), " } ?? "") + "line \(line): \(reason)" }
+        package var path: String?
+        package var description: String { (path.map { "\($0), " } ?? "") + "line \(line): \(reason)" }
 
         init(line: Int, reason: String, path: String? = nil) {
             self.line = line
@@ -24,7 +24,7 @@ public enum ConfigurationFile {
     }
 
     /// The command-line arguments `text` stands for, in order (`--name value` per value).
-    public static func arguments(from text: String) throws(SyntaxError) -> [String] {
+    package static func arguments(from text: String) throws(SyntaxError) -> [String] {
         var arguments: [String] = []
         var seen: Set<String> = []
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -45,7 +45,7 @@ public enum ConfigurationFile {
 
     /// `arguments` with `--config FILE` (or `--config=FILE`) replaced by the file's options,
     /// placed first so that the command line's own options come after and win.
-    public static func expand(_ arguments: [String], read: (String) throws -> String) throws -> [String] {
+    package static func expand(_ arguments: [String], read: (String) throws -> String) throws -> [String] {
         var rest: [String] = []
         var path: String?
         var index = 0
@@ -75,7 +75,7 @@ public enum ConfigurationFile {
 
     /// The text of the file at `path`, or `nil` (with `errno` set) when it cannot be read. At
     /// most 1 MiB: a configuration file is small.
-    public static func read(_ path: String) -> String? {
+    package static func read(_ path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }

@@ -8,15 +8,15 @@ import Darwin
 /// environment names a datagram socket in `NOTIFY_SOCKET`, the daemon sends `READY=1` once its
 /// socket accepts connections and `STOPPING=1` when it starts to drain. A supervisor (or a test)
 /// waits on that message instead of polling the socket. Without `NOTIFY_SOCKET` nothing is sent.
-public enum ServiceManagerNotification {
-    public enum State: String, Sendable {
+package enum ServiceManagerNotification {
+    package enum State: String, Sendable {
         case ready = "READY=1"
         case stopping = "STOPPING=1"
     }
 
     /// Sends `state` to `notifySocket`, the value of `NOTIFY_SOCKET` (a path, or `@name` for the
     /// abstract namespace). Best effort: a supervisor that went away must not stop the daemon.
-    public static func send(_ state: State, to notifySocket: String?) {
+    package static func send(_ state: State, to notifySocket: String?) {
         guard let notifySocket, let address = socketAddress(notifySocket) else { return }
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return }

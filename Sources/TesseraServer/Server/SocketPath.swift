@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 /// Why the socket path cannot be used.
-public struct SocketPathError: Error, CustomStringConvertible {
-    public let description: String
+package struct SocketPathError: Error, CustomStringConvertible {
+    package let description: String
 }
 
 /// Prepares the socket path for binding.

@@ -4,16 +4,16 @@ import TesseraCore
 /// Owns the hashing pool and the store for the length of a `ServiceGroup`: on graceful
 /// shutdown (or when the group is cancelled) it finishes queued hashes, then queued writes, and
 /// closes LMDB. Place it first in the group so it stops last, after the server has drained.
-public struct StorageService: Service {
+package struct StorageService: Service {
     let store: TesseraStore
     let hashingPool: HashingPool
 
-    public init(store: TesseraStore, hashingPool: HashingPool) {
+    package init(store: TesseraStore, hashingPool: HashingPool) {
         self.store = store
         self.hashingPool = hashingPool
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         hashingPool.shutdown()
         store.close()

@@ -3,18 +3,18 @@ import ServiceLifecycle
 import TesseraCore
 
 /// Runs the domain's ``Sweeper`` every `intervalSeconds` until a graceful shutdown.
-public struct SweeperService: Service {
+package struct SweeperService: Service {
     let sweeper: Sweeper
     let intervalSeconds: UInt32
     let logger: Logger
 
-    public init(sweeper: Sweeper, intervalSeconds: UInt32, logger: Logger) {
+    package init(sweeper: Sweeper, intervalSeconds: UInt32, logger: Logger) {
         self.sweeper = sweeper
         self.intervalSeconds = intervalSeconds
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         guard intervalSeconds > 0 else {
             try? await gracefulShutdown()
             return

@@ -5,9 +5,9 @@ import Darwin
 #endif
 
 /// A system call that failed: which call, on what, and why.
-public struct SystemCallError: Error, Equatable, CustomStringConvertible {
+package struct SystemCallError: Error, Equatable, CustomStringConvertible {
     /// The errno values the server acts on, and every other one.
-    public enum Reason: Equatable, Sendable {
+    package enum Reason: Equatable, Sendable {
         case noSuchFile
         case fileExists
         case permissionDenied
@@ -33,12 +33,12 @@ public struct SystemCallError: Error, Equatable, CustomStringConvertible {
     }
 
     /// The call's name (`lstat`, `unlink`, `chmod`, ...).
-    public let call: String
+    package let call: String
     /// The path it acted on, when it had one.
-    public let path: String?
-    public let reason: Reason
+    package let path: String?
+    package let reason: Reason
 
-    public var description: String {
+    package var description: String {
         "\(call)(\(path ?? "")) failed: \(String(cString: strerror(reason.errno)))"
     }
 }
@@ -46,7 +46,7 @@ public struct SystemCallError: Error, Equatable, CustomStringConvertible {
 /// Runs a system call that returns -1 and sets errno on failure (retrying on `EINTR`), and
 /// turns a failure into a ``SystemCallError``. The one place the server reads errno.
 @discardableResult
-public func systemCall(_ name: String, path: String? = nil, _ body: () -> Int32) throws(SystemCallError) -> Int32 {
+package func systemCall(_ name: String, path: String? = nil, _ body: () -> Int32) throws(SystemCallError) -> Int32 {
     while true {
         let result = body()
         if result != -1 { return result }

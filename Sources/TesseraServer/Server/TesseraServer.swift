@@ -20,7 +20,7 @@ import Darwin
 /// (``StorageService``, ``SweeperService``) placed before the server in the same
 /// `ServiceGroup`, which stops services in reverse order: the server drains first, the store
 /// closes last.
-public final class TesseraServer: Service, Sendable {
+package final class TesseraServer: Service, Sendable {
     private let service: AuthService
     private let configuration: ServerConfiguration
     private let logger: Logger
@@ -28,7 +28,7 @@ public final class TesseraServer: Service, Sendable {
     private let state = Locked(State.idle)
 
     /// Where the server is in its life. A server runs once.
-    public enum State: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         /// Created, `run()` not called yet.
         case idle
         /// Binding the socket.
@@ -42,7 +42,7 @@ public final class TesseraServer: Service, Sendable {
     }
 
     /// The server's current state.
-    public var currentState: State { state.withLock { $0 } }
+    package var currentState: State { state.withLock { $0 } }
 
     /// Moves to `next` when the server is in `expected`; `false` otherwise.
     private func transition(from expected: State, to next: State) -> Bool {
@@ -54,13 +54,13 @@ public final class TesseraServer: Service, Sendable {
     }
 
     /// A server for `service`: its socket threads start when it runs.
-    public init(service: AuthService, configuration: ServerConfiguration, logger: Logger) {
+    package init(service: AuthService, configuration: ServerConfiguration, logger: Logger) {
         self.service = service
         self.configuration = configuration
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         guard transition(from: .idle, to: .starting) else {
             throw ServerAlreadyRan()
         }
@@ -112,7 +112,7 @@ public final class TesseraServer: Service, Sendable {
     /// Keeps a spare descriptor, so that a process out of descriptors can still answer each
     /// queued connection `busy` and close it rather than leave it hanging (the socket loop's
     /// accept sheds one per failure). Call once at start, before serving.
-    public static func prepareDescriptorShedding() throws {
+    package static func prepareDescriptorShedding() throws {
         let frame = descriptorLimitFrame()
         guard tessera_prepare_descriptor_shedding(frame, frame.count) == 0 else {
             throw SocketPathError(description: "cannot keep a spare descriptor (\(String(cString: strerror(errno))))")
@@ -154,6 +154,6 @@ public final class TesseraServer: Service, Sendable {
 }
 
 /// A ``TesseraServer`` runs once: a server that ran (or runs) is not started again; make a new one.
-public struct ServerAlreadyRan: Error, CustomStringConvertible {
-    public var description: String { "this TesseraServer has already run; make a new one to serve again" }
+package struct ServerAlreadyRan: Error, CustomStringConvertible {
+    package var description: String { "this TesseraServer has already run; make a new one to serve again" }
 }

@@ -4,7 +4,7 @@ import LMDBKit
 import NIOCore
 import NIOPosix
 import SodiumKit
-import TesseraCore
+@_spi(Benchmarks) import TesseraCore
 import TesseraProtocol
 
 @main

@@ -2,7 +2,7 @@ import ArgumentParser
 import CEpoll
 import Foundation
 import NIOCore
-import TesseraCore
+@_spi(Benchmarks) import TesseraCore
 import TesseraProtocol
 
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 import SodiumKit
-import TesseraModel
 import TesseraCore
+import TesseraModel
 import TesseraProtocol
 
 /// The account operations: sign-up, profiles, states, passwords, deletion, listing, validation.

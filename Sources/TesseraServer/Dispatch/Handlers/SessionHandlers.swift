@@ -1,6 +1,6 @@
 import SodiumKit
-import TesseraModel
 import TesseraCore
+import TesseraModel
 import TesseraProtocol
 
 /// The session operations: login, refresh, logout, listing and revocation. VERIFY, the hot
