@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "tessera-gateway", targets: ["tessera-gateway"]),
         .library(name: "TesseraClient", targets: ["TesseraClient"]),
         .library(name: "TesseraProtocol", targets: ["TesseraProtocol"]),
+        .library(name: "TesseraModel", targets: ["TesseraModel"]),
         .library(name: "TesseraCore", targets: ["TesseraCore"]),
         // For the in-process benchmarks, which measure the storage and hashing floors.
         .library(name: "LMDBKit", targets: ["LMDBKit"]),

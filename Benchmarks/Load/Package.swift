@@ -20,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "TesseraProtocol", package: "Tessera"),
                 .product(name: "TesseraCore", package: "Tessera"),
+                .product(name: "TesseraModel", package: "Tessera"),
                 .product(name: "LMDBKit", package: "Tessera"),
                 .product(name: "SodiumKit", package: "Tessera"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,6 @@
 import NIOCore
 import ProtocolVectors
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 /// One fuzzing input, as libFuzzer hands it to `Fuzz/` and as `FuzzCorpusTests` replays the

@@ -1,5 +1,5 @@
 /// The domain's errors, each with a stable code shared by the protocol, the client and the CLI.
-package enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
+@_spi(TesseraInternal) public enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Unknown user or wrong password: deliberately indistinguishable.
     case badCredentials
     /// The password was right but the account has not been validated yet (a new code comes
@@ -35,7 +35,7 @@ package enum AuthError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An unexpected failure; details are in the daemon's log.
     case `internal`(String)
 
-    package var description: String {
+    @_spi(TesseraInternal) public var description: String {
         switch self {
         case .badCredentials: "the username or password is wrong"
         case .accountNotValidated: "the account has not been validated yet"

@@ -17,16 +17,16 @@ import Logging
 /// Fast operations run on the caller's thread against an LMDB snapshot. Slow ones go
 /// elsewhere: argon2id to the ``HashingPool`` handed in, every write to the store's writer
 /// thread; their `async` methods return once the write is durable.
-package final class AuthService: Sendable {
-    package let accounts: Accounts
+@_spi(TesseraInternal) public final class AuthService: Sendable {
+    @_spi(TesseraInternal) public let accounts: Accounts
     package let sessions: Sessions
-    package let verification: Verification
+    @_spi(TesseraInternal) public let verification: Verification
     package let sweeper: Sweeper
     package let keys: KeyManagement
     package let twoFactor: TwoFactor
     package let apiKeys: APIKeys
     package let configuration: AuthConfiguration
-    package let clock: any Clock
+    @_spi(TesseraInternal) public let clock: any Clock
     let store: TesseraStore
     let passwords: PasswordCheck
     let hashingPool: HashingPool
@@ -38,7 +38,7 @@ package final class AuthService: Sendable {
 
     /// Composes the use cases over `store`, hashing on `hashingPool`. The caller owns both and
     /// shuts them down (the pool first, then ``TesseraStore/close()``).
-    package init(
+    @_spi(TesseraInternal) public init(
         store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool,
         clock: any Clock = SystemClock(), logger: Logger = Logger(label: "tessera.auth")
     ) {
@@ -64,7 +64,7 @@ package final class AuthService: Sendable {
 
 extension HashingPool {
     /// A pool sized by `configuration` (threads and queue limit).
-    package convenience init(_ configuration: AuthConfiguration) {
+    @_spi(TesseraInternal) public convenience init(_ configuration: AuthConfiguration) {
         self.init(threads: configuration.hashingThreads, queueLimit: configuration.hashingQueueLimit)
     }
 }

@@ -7,19 +7,19 @@ import Darwin
 #endif
 
 /// Milliseconds since the Unix epoch. Every time rule of the domain is expressed in it.
-package typealias Timestamp = Int64
+@_spi(TesseraInternal) public typealias Timestamp = Int64
 
 /// The source of "now" for every time rule, injected so tests never sleep.
-package protocol Clock: Sendable {
+@_spi(TesseraInternal) public protocol Clock: Sendable {
     /// The current time in Unix milliseconds.
     func now() -> Timestamp
 }
 
 /// The wall clock (`CLOCK_REALTIME`).
-package struct SystemClock: Clock {
-    package init() {}
+@_spi(TesseraInternal) public struct SystemClock: Clock {
+    @_spi(TesseraInternal) public init() {}
     @inline(__always)
-    package func now() -> Timestamp {
+    @_spi(TesseraInternal) public func now() -> Timestamp {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Timestamp(ts.tv_sec) * 1000 + Timestamp(ts.tv_nsec) / 1_000_000

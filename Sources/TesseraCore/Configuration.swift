@@ -1,11 +1,11 @@
 import SodiumKit
 
 /// The rules the domain enforces, with the defaults a serious deployment starts from.
-package struct AuthConfiguration: Sendable {
+@_spi(TesseraInternal) public struct AuthConfiguration: Sendable {
     /// argon2id parameters for new hashes. Default: libsodium INTERACTIVE (t=2, m=64 MiB).
-    package var passwordHasher: PasswordHasher = .interactive
+    @_spi(TesseraInternal) public var passwordHasher: PasswordHasher = .interactive
     /// Shortest accepted password, in bytes (OWASP: at least 8).
-    package var minimumPasswordLength = 8
+    @_spi(TesseraInternal) public var minimumPasswordLength = 8
     /// Session lifetime when the login does not ask for less. Default: 24 hours.
     package var sessionLifetimeSeconds: UInt32 = 24 * 3600
     /// The login throttle: consecutive failures before delays start, and the delays.
@@ -43,7 +43,7 @@ package struct AuthConfiguration: Sendable {
     /// Hash requests that may wait for a thread before new ones get `busy`.
     package var hashingQueueLimit = 64
 
-    package init() {}
+    @_spi(TesseraInternal) public init() {}
 }
 
 /// Facts about the machine.

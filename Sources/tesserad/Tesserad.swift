@@ -6,7 +6,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import SodiumKit
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraServer
 import UnixSignals
 

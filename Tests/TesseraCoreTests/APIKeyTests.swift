@@ -4,7 +4,7 @@ import SodiumKit
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// API keys over a real store with a manual clock: creation within the user's roles, verify
 /// (the same path as a session token), expiry, revocation, the account's state and deletion,
@@ -36,7 +36,7 @@ final class APIKeyTests: XCTestCase {
 
         let verified = try fixture.service.verification.verify(token: key)
         XCTAssertEqual(verified.userID, 1)
-        XCTAssertEqual(verified.sessionID, info.id)
+        XCTAssertEqual(APIKeyID(reinterpreting: verified.sessionID), info.id, "VERIFY names the key by its id")
         XCTAssertEqual(verified.roles, ["reader", "writer"])
         XCTAssertEqual(verified.apiKeyName, "ci deploy")
         XCTAssertEqual(verified.expiresAt, 0)

@@ -3,7 +3,7 @@ import SodiumKit
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// JWT access tokens: signed with the ring's Ed25519 key, verified offline by anyone with the
 /// JWKS, and by VERIFY with the session behind them.

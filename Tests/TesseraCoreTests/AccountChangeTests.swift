@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 final class AccountChangeTests: XCTestCase {
     var fixture: CoreFixture!

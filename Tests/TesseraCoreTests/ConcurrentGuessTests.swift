@@ -3,7 +3,7 @@ import Locking
 import SodiumKit
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// Guesses sent together cannot outrun the lockout: the lock is only known once each failure is
 /// committed, after argon2id, so checks are admitted per account by the failures left.

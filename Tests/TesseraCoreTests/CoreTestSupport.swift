@@ -2,7 +2,7 @@ import Foundation
 import SodiumKit
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// A service over a fresh data directory, with cheap argon2id and a manual clock.
 final class CoreFixture {

@@ -2,7 +2,7 @@ import Foundation
 import SodiumKit
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 final class IdleTimeoutTests: XCTestCase {
     var fixture: CoreFixture!

@@ -3,7 +3,7 @@ import LMDBKit
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// Rotation without logging anyone out, retirement that refuses at once, and the ring that
 /// survives a restart.

@@ -2,7 +2,7 @@ import Foundation
 import SodiumKit
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 final class LockoutPolicyTests: XCTestCase {
     let policy = LockoutPolicy(threshold: 3, baseDelaySeconds: 30, maximumDelaySeconds: 120)

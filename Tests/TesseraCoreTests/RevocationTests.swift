@@ -3,7 +3,7 @@ import SodiumKit
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// Revocation reaches every refresh family of a user, including one whose access session
 /// expired and was swept before the revoking operation: there is no live session to walk.

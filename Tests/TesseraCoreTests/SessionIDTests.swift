@@ -2,7 +2,7 @@ import SodiumKit
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 final class SessionIDTests: XCTestCase {
     func testIdsSortByCreationTimeAndStayUnique() {

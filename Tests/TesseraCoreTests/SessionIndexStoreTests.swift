@@ -4,7 +4,7 @@ import SodiumKit
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// The session index inside the store: every session write reaches it, the fill at open races
 /// writes without putting back what they ended, verify falls back to LMDB when the index cannot

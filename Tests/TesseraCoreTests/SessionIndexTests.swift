@@ -4,7 +4,7 @@ import Synchronization
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// The in-memory session index on its own: probing, removal by backward shift, growth,
 /// authority, and readers racing the writer.

@@ -2,7 +2,7 @@ import Foundation
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// LIST_SESSIONS pages: bounded, in session id order, each page continuing exactly after the
 /// last id of the one before, so a user with many sessions is listed in cheap steps.

@@ -3,7 +3,7 @@ import SodiumKit
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 final class SessionTests: XCTestCase {
     var fixture: CoreFixture!

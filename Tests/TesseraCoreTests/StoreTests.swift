@@ -4,7 +4,7 @@ import SodiumKit
 import TesseraModel
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// The storage rules, each one method of `TesseraStore`, checked on the databases themselves.
 final class StoreTests: XCTestCase {

@@ -2,7 +2,7 @@ import Foundation
 import LMDBKit
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 final class SweeperTests: XCTestCase {
     /// Sweeps until a step reaches the end of both databases, adding up what was removed.

@@ -1,7 +1,7 @@
 import SodiumKit
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// TOTP against RFC 6238 appendix B and RFC 4226 appendix D, and the acceptance rules: one step
 /// of drift either way, a code used once.

@@ -1,7 +1,7 @@
 import SodiumKit
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// The fast token decoder agrees with libsodium's codec and rejects what it rejects.
 final class TokenTextTests: XCTestCase {

@@ -2,7 +2,7 @@ import Foundation
 import SodiumKit
 import XCTest
 
-@testable import TesseraCore
+@_spi(TesseraInternal) @testable import TesseraCore
 
 /// Two-factor login over a real store with a manual clock: enrolment and its confirmation,
 /// codes at login (required, accepted once, one step of drift, counted as failures), recovery

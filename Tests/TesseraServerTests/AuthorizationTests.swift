@@ -1,7 +1,7 @@
 import Foundation
 import Locking
 import NIOCore
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 import XCTest
 

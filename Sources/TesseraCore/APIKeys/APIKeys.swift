@@ -5,7 +5,7 @@ import TesseraModel
 
 /// An API key as reported: never its secret.
 package struct APIKeyInfo: Sendable, Equatable {
-    package var id: SessionID
+    package var id: APIKeyID
     package var userID: UInt64
     package var name: String
     /// The first characters of the key (`tsk_` and 8 more): enough to recognize it, nothing of
@@ -20,7 +20,7 @@ package struct APIKeyInfo: Sendable, Equatable {
     package var revokedAt: Timestamp?
     package var permissions: [String]
 
-    init(id: SessionID, _ record: APIKeyRecord) {
+    init(id: APIKeyID, _ record: APIKeyRecord) {
         self.id = id
         userID = record.userID
         name = record.name
@@ -98,8 +98,8 @@ package struct APIKeys: Sendable {
             let record = APIKeyRecord(
                 userID: user.id, createdAt: now, expiresAt: new.lifetimeSeconds.map { now + Int64($0) * 1000 } ?? 0, keyID: digestKey.id,
                 digest: token.digest(with: digestKey), permissions: permissions, name: new.name)
-            try store.insertAPIKey(token.sessionID, record, in: txn)
-            return (token.sessionID, record)
+            try store.insertAPIKey(APIKeyID(reinterpreting: token.sessionID), record, in: txn)
+            return (APIKeyID(reinterpreting: token.sessionID), record)
         }
         logger.info("API key created", metadata: ["user.id": "\(record.userID)", "api_key.id": "\(id)"])
         return (APIKeyCredential.text(token), APIKeyInfo(id: id, record))
@@ -118,7 +118,7 @@ package struct APIKeys: Sendable {
     /// Revokes one key: refused from the next verify on. With `owner`, only a key of that user
     /// (another's is `not-found`, as an unknown one). Revoking a revoked key changes nothing.
     @discardableResult
-    package func revoke(_ id: SessionID, ofUser owner: UInt64? = nil) async throws -> APIKeyInfo {
+    package func revoke(_ id: APIKeyID, ofUser owner: UInt64? = nil) async throws -> APIKeyInfo {
         let (store, now) = (self.store, clock.now())
         let record = try await store.write { txn in
             guard var record = try store.apiKeyRecord(id, in: txn), owner == nil || record.userID == owner else {
@@ -150,7 +150,7 @@ package struct APIKeys: Sendable {
     }
 
     /// The first characters of a key's text, from its public parts alone.
-    static func prefix(id: SessionID, digestKeyID: UInt16) -> String {
+    static func prefix(id: APIKeyID, digestKeyID: UInt16) -> String {
         let head = [APIKeyCredential.version, UInt8(digestKeyID >> 8), UInt8(digestKeyID & 0xff)] + Array(id.bytes.prefix(3))
         return "tsk_" + Base64URL.encode(head)
     }

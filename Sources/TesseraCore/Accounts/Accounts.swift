@@ -5,7 +5,7 @@ import TesseraModel
 
 /// Accounts: sign-up, profile reads and changes, states, unlocks, deletion, listing, and the
 /// validation of accounts created unvalidated. Password changes are in `Accounts+Passwords.swift`.
-package struct Accounts: Sendable {
+@_spi(TesseraInternal) public struct Accounts: Sendable {
     let store: TesseraStore
     let configuration: AuthConfiguration
     let passwords: PasswordCheck
@@ -16,7 +16,7 @@ package struct Accounts: Sendable {
     // MARK: Sign-up
 
     /// Creates a user. The password is hashed on the hashing pool, then the user is committed.
-    package func createUser(_ request: NewUser) async throws -> UserProfile {
+    @_spi(TesseraInternal) public func createUser(_ request: NewUser) async throws -> UserProfile {
         try await register(request).user
     }
 
@@ -56,7 +56,7 @@ package struct Accounts: Sendable {
     // MARK: Reads
 
     /// Reads a user.
-    package func user(_ lookup: UserLookup) throws -> UserProfile {
+    @_spi(TesseraInternal) public func user(_ lookup: UserLookup) throws -> UserProfile {
         try store.read { txn in
             guard let record = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             var profile = record.profile

@@ -2,7 +2,7 @@ import SodiumKit
 import TesseraModel
 
 /// Input of ``AuthService/createUser(_:)``.
-package struct NewUser: Sendable {
+@_spi(TesseraInternal) public struct NewUser: Sendable {
     package var username: String
     package var password: SecretBytes
     package var email: String?
@@ -12,7 +12,9 @@ package struct NewUser: Sendable {
     /// Create the account unvalidated: logins answer `account-not-validated` until VALIDATE.
     package var unvalidated = false
 
-    package init(username: String, password: SecretBytes, email: String? = nil, displayName: String? = nil, roles: [String] = []) {
+    @_spi(TesseraInternal) public init(
+        username: String, password: SecretBytes, email: String? = nil, displayName: String? = nil, roles: [String] = []
+    ) {
         self.username = username
         self.password = password
         self.email = email
@@ -39,7 +41,7 @@ package struct ProfileChanges: Sendable {
 }
 
 /// How ``AuthService/user(_:)`` finds a user.
-package enum UserLookup: Sendable {
+@_spi(TesseraInternal) public enum UserLookup: Sendable {
     case id(UInt64)
     case username(String)
     case email(String)

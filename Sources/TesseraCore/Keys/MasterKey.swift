@@ -5,7 +5,7 @@ import TesseraModel
 /// data directory), so a copy of the data directory alone yields no key.
 ///
 /// File format: 64 hexadecimal digits and a newline.
-package struct MasterKey: Sendable {
+@_spi(TesseraInternal) public struct MasterKey: Sendable {
     let bytes: [UInt8]
 
     /// A new random key.

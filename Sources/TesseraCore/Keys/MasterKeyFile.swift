@@ -5,7 +5,7 @@ import Glibc
 /// The master key's file: read it, or create it (mode 0600) for a data directory that has no
 /// sealed keys yet. A data directory whose keys are sealed never gets a new master key: a
 /// missing or unreadable file is an error.
-package enum MasterKeyFile {
+@_spi(TesseraInternal) public enum MasterKeyFile {
     /// Why the master key could not be had.
     package enum Failure: Error, CustomStringConvertible, Equatable {
         case missing(path: String, data: String)
@@ -25,7 +25,7 @@ package enum MasterKeyFile {
     }
 
     /// The key in `path`, created there when absent and `data` holds no sealed keys.
-    package static func loadOrCreate(path: String, data: String) throws -> (key: MasterKey, created: Bool) {
+    @_spi(TesseraInternal) public static func loadOrCreate(path: String, data: String) throws -> (key: MasterKey, created: Bool) {
         if let key = try load(path) { return (key, false) }
         guard try !TesseraStore.isSealed(directory: data) else { throw Failure.missing(path: path, data: data) }
         let key = MasterKey.generate()

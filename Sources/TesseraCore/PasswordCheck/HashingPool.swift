@@ -9,7 +9,7 @@ import Glibc
 /// Each thread runs at most one hash at a time, so memory stays within
 /// `threads × memlimit`. When ``queueLimit`` jobs already wait, new work is refused at once
 /// with ``AuthError/busy`` instead of queueing without bound.
-package final class HashingPool: @unchecked Sendable {
+@_spi(TesseraInternal) public final class HashingPool: @unchecked Sendable {
     // @unchecked: `jobs` and `stopping` are only touched under `condition`.
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
@@ -72,7 +72,7 @@ package final class HashingPool: @unchecked Sendable {
     }
 
     /// Finishes queued jobs, then stops the threads.
-    package func shutdown() {
+    @_spi(TesseraInternal) public func shutdown() {
         condition.lock()
         stopping = true
         condition.broadcast()

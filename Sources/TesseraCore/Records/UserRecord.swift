@@ -128,8 +128,8 @@ package struct UserRecord: Sendable, Equatable {
 }
 
 /// What clients may see of a user.
-package struct UserProfile: Sendable, Equatable {
-    package var id: UInt64
+@_spi(TesseraInternal) public struct UserProfile: Sendable, Equatable {
+    @_spi(TesseraInternal) public var id: UInt64
     package var username: String
     package var email: String?
     package var displayName: String?

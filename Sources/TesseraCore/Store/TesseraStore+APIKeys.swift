@@ -5,28 +5,28 @@ import TesseraModel
 /// user id ‖ key id → empty). A revoked key stays (listed as revoked, refused as revoked) until
 /// its user is deleted.
 extension TesseraStore {
-    func apiKeyRecord(_ id: SessionID, in txn: some ReadableTransaction) throws -> APIKeyRecord? {
+    func apiKeyRecord(_ id: APIKeyID, in txn: some ReadableTransaction) throws -> APIKeyRecord? {
         try id.withUnsafeBytes { key in try txn.withValue(forKey: key, in: apiKeys) { try APIKeyRecord(decoding: $0) } }
     }
 
     /// Stores a new key with its index entry.
-    func insertAPIKey(_ id: SessionID, _ record: APIKeyRecord, in txn: WriteTransaction) throws {
+    func insertAPIKey(_ id: APIKeyID, _ record: APIKeyRecord, in txn: WriteTransaction) throws {
         try txn.put(record.encoded(), forKey: id.bytes, in: apiKeys)
         try txn.put([], forKey: Self.userSessionKey(record.userID, id), in: userAPIKeys)
     }
 
     /// Replaces a key's record (revocation, last use, permissions); its user never changes.
-    func replaceAPIKey(_ id: SessionID, _ record: APIKeyRecord, in txn: WriteTransaction) throws {
+    func replaceAPIKey(_ id: APIKeyID, _ record: APIKeyRecord, in txn: WriteTransaction) throws {
         try txn.put(record.encoded(), forKey: id.bytes, in: apiKeys)
     }
 
     /// A user's key ids, in key id order (oldest first: ids start with their creation time).
-    func apiKeyIDs(ofUser userID: UInt64, in txn: some ReadableTransaction) throws -> [SessionID] {
+    func apiKeyIDs(ofUser userID: UInt64, in txn: some ReadableTransaction) throws -> [APIKeyID] {
         let prefix = Self.key(userID)
-        var ids: [SessionID] = []
+        var ids: [APIKeyID] = []
         try txn.forEach(in: userAPIKeys, from: prefix) { key, _ in
             guard key.count == 24, key.starts(with: prefix) else { return false }
-            ids.append(SessionID(raw: UnsafeRawBufferPointer(start: key.baseAddress! + 8, count: 16)))
+            ids.append(APIKeyID(raw: UnsafeRawBufferPointer(start: key.baseAddress! + 8, count: 16)))
             return true
         }
         return ids

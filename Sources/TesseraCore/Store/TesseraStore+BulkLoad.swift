@@ -1,4 +1,5 @@
 import LMDBKit
+import TesseraModel
 
 extension TesseraStore {
     /// Writes `count` live sessions for user `userID` straight into the store, many per
@@ -12,7 +13,7 @@ extension TesseraStore {
     /// begin with that time, so the data set has the time-ordered ids (and the dense, right-edge
     /// B-tree pages) a running daemon builds. One timestamp for a million ids would make them
     /// random within it, and the tree sparse and slower.
-    package func bulkLoadSessions(
+    @_spi(TesseraInternal) public func bulkLoadSessions(
         count: Int, userID: UInt64, lifetimeSeconds: UInt32, clock: any Clock,
         transactionSize: Int = 20_000, token: (String) -> Void
     ) throws {
@@ -46,7 +47,9 @@ extension TesseraStore {
     /// Writes `count` API keys for user `userID` straight into the store (no expiry, the user's
     /// roles as permissions), many per transaction, past the per-user cap a daemon enforces: the
     /// data set for the API-key verify benchmark. Calls `key` with each key's text.
-    package func bulkLoadAPIKeys(count: Int, userID: UInt64, clock: any Clock, transactionSize: Int = 20_000, key: (String) -> Void) throws {
+    @_spi(TesseraInternal) public func bulkLoadAPIKeys(
+        count: Int, userID: UInt64, clock: any Clock, transactionSize: Int = 20_000, key: (String) -> Void
+    ) throws {
         guard let user = try environment.read({ txn in try self.user(id: userID, in: txn) }) else {
             throw AuthError.notFound("user \(userID)")
         }
@@ -63,7 +66,7 @@ extension TesseraStore {
                     let record = APIKeyRecord(
                         userID: user.id, createdAt: now, expiresAt: 0, keyID: digestKey.id, digest: generated.digest(with: digestKey),
                         permissions: user.roles, name: "bulk-load")
-                    try insertAPIKey(generated.sessionID, record, in: txn)
+                    try insertAPIKey(APIKeyID(reinterpreting: generated.sessionID), record, in: txn)
                 }
             }
             for (generated, _) in tokens { key(APIKeyCredential.text(generated)) }

@@ -64,7 +64,7 @@ extension TesseraStore {
 
     /// Returns once the fill at open has ended (the index is authoritative, or the fill gave
     /// up and verify reads LMDB): for benchmarks that measure the steady state, and tests.
-    package func waitForSessionIndex() async {
+    @_spi(TesseraInternal) public func waitForSessionIndex() async {
         await withCheckedContinuation { continuation in
             let done = sessionIndexFill.withLock { state in
                 if !state.done { state.waiting.append(continuation) }

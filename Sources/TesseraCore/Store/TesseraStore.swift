@@ -36,7 +36,7 @@ import Glibc
 /// `TesseraStore+TwoFactor.swift` and `TesseraStore+APIKeys.swift`. The use cases call those and never write a database by hand.
 /// Every write goes through ``writer``, the one thread that begins and commits write
 /// transactions.
-package final class TesseraStore: Sendable {
+@_spi(TesseraInternal) public final class TesseraStore: Sendable {
     @usableFromInline let environment: Environment
     /// The one writer thread: group commit, acknowledgement only after the commit returned.
     let writer: CommitQueue
@@ -76,7 +76,7 @@ package final class TesseraStore: Sendable {
     /// Opens (creating when absent) the store in `directory`, its token keys sealed under
     /// `masterKey`. Throws ``KeyRingError/wrongMasterKey`` when they were sealed under another,
     /// and `LMDBError.inUse` while another process has the directory open.
-    package init(
+    @_spi(TesseraInternal) public init(
         directory: String, masterKey: MasterKey, options: EnvironmentOptions = .init(), clock: any Clock = SystemClock(),
         logger: Logger = Logger(label: "tessera.store")
     ) throws {
@@ -126,16 +126,16 @@ package final class TesseraStore: Sendable {
 
     /// Finishes queued writes, stops the writer thread and closes the environment. Call after
     /// every reader stopped.
-    package func close() {
+    @_spi(TesseraInternal) public func close() {
         writer.shutdown()
         environment.close()
     }
 
     /// The LMDB environment, for benchmarks that measure the storage floor beside the domain.
-    @_spi(Benchmarks) public var benchmarkEnvironment: Environment { environment }
+    @_spi(TesseraInternal) public var benchmarkEnvironment: Environment { environment }
 
     /// The active token key's material, for benchmarks that measure the hashing floor.
-    @_spi(Benchmarks) public var benchmarkActiveKeyMaterial: [UInt8] { keyRing.active.materialForBenchmarks }
+    @_spi(TesseraInternal) public var benchmarkActiveKeyMaterial: [UInt8] { keyRing.active.materialForBenchmarks }
 
     // MARK: Transactions
 
@@ -176,7 +176,8 @@ package final class TesseraStore: Sendable {
         withUnsafeBytes(of: id.bigEndian) { Array($0) }
     }
 
-    static func userSessionKey(_ user: UInt64, _ session: SessionID) -> [UInt8] {
+    /// The key of an index entry "user → one of its sessions (or API keys)": the user id, then the 16-byte id.
+    static func userSessionKey<Kind>(_ user: UInt64, _ session: Identifier<Kind>) -> [UInt8] {
         key(user) + session.bytes
     }
 

@@ -7,8 +7,14 @@ extension Identifier {
         self.init(unsafeRaw: raw)
     }
 
+    /// The same 16 bytes as an id of another kind: where one token format carries both (an API
+    /// key's text is a session token's, with another kind byte).
+    package init<Other>(reinterpreting other: Identifier<Other>) {
+        self.init(high: other.high, low: other.low)
+    }
+
     /// The id of nothing (16 zero bytes): where a record says "none".
-    static var zero: Self { Self(high: 0, low: 0) }
+    package static var zero: Self { Self(high: 0, low: 0) }
 
     /// A new id: 48 bits of the current time in milliseconds, then 80 random bits.
     ///

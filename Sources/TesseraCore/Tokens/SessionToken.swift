@@ -14,9 +14,9 @@ import TesseraModel
 /// token key `key id` (BLAKE2b-256 of key ‖ secret; keyed BLAKE2b-256 under keys made before
 /// that construction, see ``TokenKey/DigestConstruction``), so neither a copy of the file nor a
 /// backup yields a usable token. The key id lets keys rotate without changing clients.
-package struct SessionToken: Sendable {
+@_spi(TesseraInternal) public struct SessionToken: Sendable {
     /// The version byte of access (session) tokens.
-    package static let version: UInt8 = 1
+    @_spi(TesseraInternal) public static let version: UInt8 = 1
     /// The version byte of refresh tokens: same layout, never accepted where an access token is expected.
     package static let refreshVersion: UInt8 = 2
     package static let binaryLength = 51
@@ -40,7 +40,7 @@ package struct SessionToken: Sendable {
     /// Parses the 68-character text form. `nil` for anything else: wrong length, bad Base64,
     /// unknown version. Never allocates.
     @inline(__always)
-    package static func parse(_ text: UnsafeRawBufferPointer, kind: UInt8 = SessionToken.version) -> SessionToken? {
+    @_spi(TesseraInternal) public static func parse(_ text: UnsafeRawBufferPointer, kind: UInt8 = SessionToken.version) -> SessionToken? {
         guard text.count == textLength else { return nil }
         var raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &raw) { buffer -> SessionToken? in

@@ -8,7 +8,7 @@ import TesseraModel
 /// transaction. Everything else (a session the index does not hold yet, an API key, a JWT's
 /// session, a user's profile) reads one LMDB snapshot, opened on first use and shared by
 /// the rest of the batch.
-package struct ReadSnapshot {
+@_spi(TesseraInternal) public struct ReadSnapshot {
     @usableFromInline let reader: UnsafeMutablePointer<SnapshotReader>
     @usableFromInline let store: TesseraStore
     /// How stale a session's last-seen time may get before a verify asks for it to be written.
@@ -36,7 +36,7 @@ package struct ReadSnapshot {
     ///
     /// The cost is one Base64 decode, one BLAKE2b of the secret with the token's key, one probe
     /// of the session index, and a constant-time comparison of digests. Nothing is allocated.
-    package func verify(token text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
+    @_spi(TesseraInternal) public func verify(token text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
         if text.count != SessionToken.textLength {
             if APIKeyCredential.matches(text) { return try verifyAPIKey(text, now: now) }
             if AccessJWT.looksLikeJWT(text) { return try verifyJWT(text, now: now) }
@@ -195,12 +195,12 @@ extension ReadSnapshot {
 
 /// A verified session (or API key), viewed in place in the snapshot or the session index.
 /// Valid only while the snapshot is open.
-package struct VerifiedSession {
-    package let userID: UInt64
+@_spi(TesseraInternal) public struct VerifiedSession {
+    @_spi(TesseraInternal) public let userID: UInt64
     /// The session's id, or the API key's.
-    package let sessionID: SessionID
+    @_spi(TesseraInternal) public let sessionID: SessionID
     /// The absolute expiry; 0 for an API key that never expires.
-    package let expiresAt: Timestamp
+    @_spi(TesseraInternal) public let expiresAt: Timestamp
     /// The session has an idle timeout and its stored last-seen time is older than the touch
     /// interval (or the API key's last use is): pass its id to ``Verification/touch(_:apiKeys:at:)``
     /// (batched; not every verify writes).
@@ -224,11 +224,11 @@ package struct VerifiedSession {
     }
 
     /// Whether the credential was an API key.
-    package var isAPIKey: Bool { apiKeyName != nil }
+    @_spi(TesseraInternal) public var isAPIKey: Bool { apiKeyName != nil }
 
     /// Calls `body` with each role's UTF-8 bytes, without allocating.
     @inline(__always)
-    package func forEachRole(_ body: (UnsafeRawBufferPointer) -> Void) {
+    @_spi(TesseraInternal) public func forEachRole(_ body: (UnsafeRawBufferPointer) -> Void) {
         forEachShortString(rawRoles, body)
     }
 }

@@ -7,7 +7,7 @@ import TesseraModel
 /// The server verifies a whole read burst of tokens in one snapshot (``withSnapshot(_:)``) and
 /// then hands the sessions whose last-seen time is due to ``touch(_:at:)``, which writes them in
 /// one background commit.
-package struct Verification: Sendable {
+@_spi(TesseraInternal) public struct Verification: Sendable {
     @usableFromInline let store: TesseraStore
     @usableFromInline let touchInterval: Int64
     /// What a JWT's claims must say (the configuration, kept in one object the snapshots
@@ -27,7 +27,7 @@ package struct Verification: Sendable {
     /// Runs `body` with a read snapshot: the server verifies a whole batch of tokens in one.
     /// The LMDB snapshot is opened only if a verify needs one (most need only the session index).
     @inlinable
-    package func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
+    @_spi(TesseraInternal) public func withSnapshot<R>(_ body: (ReadSnapshot) throws -> R) throws -> R {
         var reader = SnapshotReader(environment: store.environment)
         defer { reader.end() }
         return try withUnsafeMutablePointer(to: &reader) { reader in
@@ -40,7 +40,7 @@ package struct Verification: Sendable {
     /// `lastSeenIntervalSeconds` however often it is verified. Failures are logged, not thrown:
     /// the verifies that asked for the touch have already been answered.
     /// API keys `apiKeys` get their last-used time, at most about once per interval.
-    package func touch(_ ids: [SessionID], apiKeys: [SessionID] = [], at now: Timestamp) {
+    package func touch(_ ids: [SessionID], apiKeys: [APIKeyID] = [], at now: Timestamp) {
         guard !ids.isEmpty || !apiKeys.isEmpty else { return }
         let store = self.store
         let configured = touchInterval
@@ -79,7 +79,7 @@ package struct Verification: Sendable {
                 VerifiedSessionInfo(try snapshot.verify(token: UnsafeRawBufferPointer(utf8), now: now))
             }
         }
-        if info.touchDue { info.apiKeyName == nil ? touch([info.sessionID], at: now) : touch([], apiKeys: [info.sessionID], at: now) }
+        if info.touchDue { info.apiKeyName == nil ? touch([info.sessionID], at: now) : touch([], apiKeys: [APIKeyID(reinterpreting: info.sessionID)], at: now) }
         return info
     }
 }

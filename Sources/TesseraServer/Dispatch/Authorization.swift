@@ -1,4 +1,4 @@
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 /// Who holds a token: the one question authorization asks the domain (``TesseraCore/Verification``

@@ -1,4 +1,4 @@
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraModel
 import TesseraProtocol
 
@@ -121,10 +121,10 @@ extension AccountState {
     }
 }
 
-extension SessionID {
+extension Identifier {
     init(wire bytes: [UInt8]) throws {
-        guard let id = SessionID(bytes: bytes) else {
-            throw RequestFailure(status: .invalidArgument, message: "a session id is 16 bytes, not \(bytes.count)")
+        guard let id = Self(bytes: bytes) else {
+            throw RequestFailure(status: .invalidArgument, message: "an id is 16 bytes, not \(bytes.count)")
         }
         self = id
     }

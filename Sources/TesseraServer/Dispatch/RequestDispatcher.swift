@@ -1,6 +1,6 @@
 import NIOCore
 import SodiumKit
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraModel
 import TesseraProtocol
 
@@ -58,17 +58,19 @@ struct RequestDispatcher: RequestDispatching {
         let now = service.clock.now()
         var failures: [(Frame, any Error)] = []
         var touches: [SessionID] = []
-        var apiKeyTouches: [SessionID] = []
+        var apiKeyTouches: [APIKeyID] = []
         do {
             try service.verification.withSnapshot { snapshot in
                 for frame in frames {
                     do {
                         if let due = try answerVerify(frame, in: snapshot, now: now, into: &out) {
-                            if due.isAPIKey { apiKeyTouches.append(due.id) } else { touches.append(due.id) }
+                            if due.isAPIKey { apiKeyTouches.append(APIKeyID(reinterpreting: due.id)) } else { touches.append(due.id) }
                         }
                     } catch {
                         let failure = Self.verifyFailure(error, frame)
+                        #if DEBUG
                         OperationTable.assertDeclared(failure, Self.verifyFacts)
+                        #endif
                         failures.append((frame, failure))
                     }
                 }

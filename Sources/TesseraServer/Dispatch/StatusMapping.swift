@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import SodiumKit
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 extension AuthError {

@@ -1,5 +1,5 @@
 import ServiceLifecycle
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 
 /// Owns the hashing pool and the store for the length of a `ServiceGroup`: on graceful
 /// shutdown (or when the group is cancelled) it finishes queued hashes, then queued writes, and

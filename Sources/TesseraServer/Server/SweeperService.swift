@@ -1,6 +1,6 @@
 import Logging
 import ServiceLifecycle
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 
 /// Runs the domain's ``Sweeper`` every `intervalSeconds` until a graceful shutdown.
 package struct SweeperService: Service {

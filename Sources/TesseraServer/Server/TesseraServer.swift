@@ -3,7 +3,7 @@ import Locking
 import Logging
 import NIOCore
 import ServiceLifecycle
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 
 /// The key ring and what is signed with it: automatic rotation, JWTs, the TOTP issuer.
 struct KeyOptions: ParsableArguments {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import SodiumKit
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 
 /// Passwords: argon2id's cost, the threads that run it, the shortest password, the lock after
 /// failed logins.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 
 /// Sessions, refresh tokens and validation codes: how long each lives.
 struct SessionOptions: ParsableArguments {

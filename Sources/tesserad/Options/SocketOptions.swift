@@ -1,6 +1,6 @@
 import ArgumentParser
 import SodiumKit
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraServer
 
 /// The socket and its connections: where it listens, how many threads serve it, the limits a

@@ -3,7 +3,7 @@ import Foundation
 import LMDBKit
 import NIOCore
 import SodiumKit
-@_spi(Benchmarks) import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 /// The verify path and its floors over one data set (TESSERA_BENCH_SESSIONS sessions, default

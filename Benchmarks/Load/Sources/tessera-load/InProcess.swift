@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LMDBKit
 import SodiumKit
-@_spi(Benchmarks) import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 
 /// Verify in process against its floors, side by side, in one run.
 struct InProcess: AsyncParsableCommand {

@@ -4,7 +4,7 @@ import LMDBKit
 import NIOCore
 import NIOPosix
 import SodiumKit
-@_spi(Benchmarks) import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 @main

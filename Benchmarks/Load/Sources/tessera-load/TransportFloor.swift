@@ -2,7 +2,8 @@ import ArgumentParser
 import CEpoll
 import Foundation
 import NIOCore
-@_spi(Benchmarks) import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
+import TesseraModel
 import TesseraProtocol
 
 #if canImport(Glibc)

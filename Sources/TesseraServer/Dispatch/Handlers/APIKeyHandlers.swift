@@ -1,4 +1,4 @@
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraModel
 import TesseraProtocol
 
@@ -16,7 +16,7 @@ struct APIKeyHandlers {
         }
         table.slow(Operations.listAPIKeys) { _, user in APIKeyListResponse(apiKeys: try apiKeys.list(user.lookup).map(APIKeyInfo.init)) }
         table.slow(Operations.revokeAPIKey) { request, owner in
-            try await apiKeys.revoke(try SessionID(wire: request.keyID), ofUser: owner.userID)
+            try await apiKeys.revoke(try APIKeyID(wire: request.keyID), ofUser: owner.userID)
             return EmptyMessage()
         }
         table.slow(Operations.revokeAllAPIKeys) { _, user in CountResponse(count: UInt32(clamping: try await apiKeys.revokeAll(user.lookup))) }

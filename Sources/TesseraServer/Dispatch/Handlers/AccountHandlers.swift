@@ -1,5 +1,5 @@
 import SodiumKit
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraModel
 import TesseraProtocol
 

@@ -1,4 +1,4 @@
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 /// HELLO and PING: the connection's own operations.

@@ -1,4 +1,4 @@
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 /// The key ring's operations: list, rotate, retire, the master key, the JWKS.

@@ -1,5 +1,5 @@
 import SodiumKit
-import TesseraCore
+@_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
 
 /// Two-factor login: status, enrolment, confirmation, disabling, recovery codes. What an
