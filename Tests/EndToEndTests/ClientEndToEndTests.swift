@@ -115,8 +115,10 @@ final class ClientEndToEndTests: XCTestCase {
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
         let token = try await client.login(identifier: "alice", password: Array("correct horse".utf8)).token
 
-        // The login first on the wire, then 200 verifies, in one write on one connection.
-        let connection = try RawConnection(path: daemon.socketPath)
+        // The login first on the wire, then 200 verifies, in one write on one connection. The
+        // test is about order, not time: the reads wait as long as a loaded machine (or
+        // AddressSanitizer) makes the hash take.
+        let connection = try RawConnection(path: daemon.socketPath, timeoutSeconds: 120)
         connection.sendTogether(
             [(.login, 1, LoginRequest(identifier: "alice", password: Array("correct horse".utf8)))]
                 + (2...201).map { (.verify, UInt32($0), VerifyRequest(token: token)) })
