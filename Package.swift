@@ -130,8 +130,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
 
+        // What the test targets share: temporary directories, the process launcher.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TesseraModelTests", dependencies: ["TesseraModel"]),
-        .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit", "Locking"]),
+        .testTarget(name: "LMDBKitTests", dependencies: ["LMDBKit", "Locking", "TestSupport"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(
             name: "TesseraProtocolTests",
@@ -140,13 +142,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]),
-        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraModel", "TesseraCore", "LMDBKit", "SodiumKit", "Locking"]),
+        .testTarget(name: "TesseraCoreTests", dependencies: ["TestSupport", "TesseraModel", "TesseraCore", "LMDBKit", "SodiumKit", "Locking"]),
         // Replays the fuzzing corpus (Fuzz/corpus): every input found stays a test.
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraCore", "TesseraProtocol", "Locking",
+                "TesseraServer", "TesseraCore", "TesseraProtocol", "Locking", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -154,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "TesseraClientTests",
             dependencies: [
-                "TesseraClient", "TesseraProtocol",
+                "TesseraClient", "TesseraProtocol", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -165,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "TesseraClient", "TesseraProtocol", "Locking", "tesserad", "tessera", "tessera-gateway",
+                "TesseraClient", "TesseraProtocol", "Locking", "TestSupport", "tesserad", "tessera", "tessera-gateway",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import TesseraClient
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 /// API keys through the real daemon: made with permissions among the user's roles, shown once,

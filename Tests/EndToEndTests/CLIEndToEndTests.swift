@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The `tessera` CLI against the real daemon.
@@ -106,7 +107,7 @@ final class CLIEndToEndTests: XCTestCase {
         let block = String(afterMarker[start.upperBound..<end.lowerBound])
         XCTAssertTrue(block.contains("tessera --socket ./tessera.sock"))
         let script = "set -euo pipefail\n" + block.replacingOccurrences(of: "./tessera.sock", with: daemon.socketPath)
-        let path = DaemonProcess.productsDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let path = productsDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let result = try runCommand("/usr/bin/env", ["PATH=\(path)", "bash", "-c", script])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("valid: user 1"), result.stdout)
@@ -126,7 +127,7 @@ final class CLIEndToEndTests: XCTestCase {
         XCTAssertTrue(block.hasPrefix("swift build -c release\n"))
         block = String(block.dropFirst("swift build -c release\n".count))
         let root = daemon.directory + "/quickstart"
-        block = block.replacingOccurrences(of: ".build/release/", with: DaemonProcess.productsDirectory.path + "/")
+        block = block.replacingOccurrences(of: ".build/release/", with: productsDirectory.path + "/")
             .replacingOccurrences(of: "/run/tessera", with: root + "/run")
             .replacingOccurrences(of: "/var/lib/tessera", with: root + "/data")
             .replacingOccurrences(of: "tesserad --socket", with: "tesserad --argon2-ops 1 --argon2-mem-kib 64 --socket")

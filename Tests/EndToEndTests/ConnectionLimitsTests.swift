@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Synchronization
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)

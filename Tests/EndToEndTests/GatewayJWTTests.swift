@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import TestSupport
 import XCTest
 
 /// The JWT API (`POST /auth/login`, `POST /auth/refresh-token`) through the real gateway and

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The README's "Serving an existing login API" block, run as written (temporary paths, a
@@ -16,7 +17,7 @@ final class GatewayReadmeTests: XCTestCase {
         let root = "/tmp/tessera-readme-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let port = Int.random(in: 20_000...60_000)
-        block = block.replacingOccurrences(of: ".build/release/", with: DaemonProcess.productsDirectory.path + "/")
+        block = block.replacingOccurrences(of: ".build/release/", with: productsDirectory.path + "/")
             .replacingOccurrences(of: "/run/tessera", with: root + "/run")
             .replacingOccurrences(of: "/var/lib/tessera", with: root + "/data")
             .replacingOccurrences(of: "/tmp/unleash.cookies", with: root + "/unleash.cookies")

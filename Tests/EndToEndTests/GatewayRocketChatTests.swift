@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import TestSupport
 import XCTest
 
 /// Rocket.Chat's `POST /api/v1/login` through the real gateway and daemon: password, resume,

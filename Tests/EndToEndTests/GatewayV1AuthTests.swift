@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import TestSupport
 import XCTest
 
 /// The `/v1/auth` API through the real gateway and daemon: login, the user by bearer token and

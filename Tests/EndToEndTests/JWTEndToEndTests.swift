@@ -1,6 +1,7 @@
 import Foundation
 import TesseraClient
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 /// JWTs from the real daemon, verified by an independent implementation (Python's joserfc,

@@ -2,6 +2,7 @@ import Foundation
 import Locking
 import TesseraClient
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)

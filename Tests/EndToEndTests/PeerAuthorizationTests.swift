@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Peers are classified by `SO_PEERCRED` at accept: the CLI run as another uid (through
@@ -151,9 +152,10 @@ final class PeerAuthorizationTests: XCTestCase {
 
     /// The peer lists from `--config`: the file names the application uid.
     func testTheApplicationListComesFromTheConfigurationFile() throws {
-        let file = NSTemporaryDirectory() + "tesserad-\(UUID().uuidString.prefix(8)).toml"
+        let configuration = TemporaryDirectory("tesserad-config")
+        defer { configuration.remove() }
+        let file = configuration.file("tesserad.toml")
         try "# web processes\napp-uid = [\(Self.nobody)]\n".write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
         let (socket, cli) = try start(["--config", file])
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["--socket", socket, "user", "add", "alice"], input: "correct horse\n").status, 0)
         let login = try asNobody(cli, ["--socket", socket, "login", "alice"], input: "correct horse\n")

@@ -1,6 +1,7 @@
 import Foundation
 import TesseraClient
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 /// The login policy and the session administration through the real daemon and the CLI.

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)

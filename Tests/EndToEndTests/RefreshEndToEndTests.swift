@@ -1,6 +1,7 @@
 import Foundation
 import TesseraClient
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 final class RefreshEndToEndTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import TesseraClient
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 /// Two-factor login through the real daemon, with codes computed by an independent TOTP

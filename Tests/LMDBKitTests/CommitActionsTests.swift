@@ -1,6 +1,7 @@
 import Foundation
 import LMDBKit
 import Locking
+import TestSupport
 import XCTest
 
 /// `WriteTransaction.afterCommit`: what state kept beside the database relies on.

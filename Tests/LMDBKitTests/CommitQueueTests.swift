@@ -1,6 +1,7 @@
 import Foundation
 import LMDBKit
 import Locking
+import TestSupport
 import XCTest
 
 final class CommitQueueTests: XCTestCase {

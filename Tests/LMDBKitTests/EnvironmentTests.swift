@@ -1,5 +1,6 @@
 import Foundation
 import LMDBKit
+import TestSupport
 import XCTest
 
 final class EnvironmentTests: XCTestCase {
@@ -51,12 +52,8 @@ final class EnvironmentTests: XCTestCase {
         let dumpPath = directory.path + "/../grow-\(UUID().uuidString).dump"
         try dump.write(toFile: dumpPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: dumpPath) }
-        let loader = Process()
-        loader.executableURL = URL(fileURLWithPath: load)
-        loader.arguments = ["-f", dumpPath, "-s", "other", directory.path]
-        try loader.run()
-        loader.waitUntilExit()
-        XCTAssertEqual(loader.terminationStatus, 0)
+        let loaded = try runCommand(load, ["-f", dumpPath, "-s", "other", directory.path])
+        XCTAssertEqual(loaded.status, 0, loaded.stderr)
         XCTAssertGreaterThan(
             (try FileManager.default.attributesOfItem(atPath: directory.path + "/data.mdb")[.size] as? NSNumber)?.intValue ?? 0, 1 << 20,
             "the file grew past this process's map")

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TesseraProtocol
+import TestSupport
 
 /// A Unix-socket server built on the protocol's own codec, answering with whatever the test
 /// tells it: the client's behaviour (pipelining by request id, error frames, closes, malformed
@@ -12,11 +13,12 @@ final class FakeServer: Sendable {
     typealias Responder = @Sendable (Frame) -> [ByteBuffer]
 
     let socketPath: String
+    private let directory = TemporaryDirectory("tessera-fake")
     private let channel: any Channel
     private let received = NIOLockedValueBox<[Frame]>([])
 
     init(group: any EventLoopGroup, respond: @escaping Responder) throws {
-        socketPath = NSTemporaryDirectory() + "tessera-fake-\(UUID().uuidString.prefix(8)).sock"
+        socketPath = directory.file("fake.sock")
         let received = self.received
         channel = try ServerBootstrap(group: group)
             .childChannelInitializer { channel in
@@ -33,7 +35,7 @@ final class FakeServer: Sendable {
 
     func stop() {
         try? channel.close().wait()
-        unlink(socketPath)
+        directory.remove()
     }
 
     /// A reply frame to `request` carrying `message`.

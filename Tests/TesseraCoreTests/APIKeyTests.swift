@@ -9,16 +9,12 @@ import XCTest
 /// API keys over a real store with a manual clock: creation within the user's roles, verify
 /// (the same path as a session token), expiry, revocation, the account's state and deletion,
 /// last use without a write per verify, and a digest key kept while a live key needs it.
-final class APIKeyTests: XCTestCase {
-    var fixture: CoreFixture!
+final class APIKeyTests: CoreTestCase {
     var apiKeys: APIKeys { fixture.service.apiKeys }
 
-    override func setUp() async throws {
-        fixture = try CoreFixture()
+    override func prepare() async throws {
         try await fixture.createUser("alice", roles: ["reader", "writer", "admin"])
     }
-
-    override func tearDown() { fixture.tearDown() }
 
     private func assertFails<T>(
         _ expected: AuthError, _ body: @autoclosure () async throws -> T, file: StaticString = #filePath, line: UInt = #line

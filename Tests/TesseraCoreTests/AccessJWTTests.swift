@@ -7,16 +7,12 @@ import XCTest
 
 /// JWT access tokens: signed with the ring's Ed25519 key, verified offline by anyone with the
 /// JWKS, and by VERIFY with the session behind them.
-final class AccessJWTTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws {
-        fixture = try CoreFixture {
-            $0.sessionLifetimeSeconds = 7200
-            $0.jwtLifetimeSeconds = 600
-            $0.jwtAudience = "api.example.com"
-        }
+final class AccessJWTTests: CoreTestCase {
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.sessionLifetimeSeconds = 7200
+        configuration.jwtLifetimeSeconds = 600
+        configuration.jwtAudience = "api.example.com"
     }
-    override func tearDown() { fixture.tearDown() }
 
     private func login(_ identifier: String = "alice") async throws -> LoginResult {
         try await fixture.service.sessions.login(LoginAttempt(identifier: identifier, password: CoreFixture.secret("correct horse"), withJWT: true))

@@ -3,13 +3,10 @@ import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
-final class AccountChangeTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws {
-        fixture = try CoreFixture()
+final class AccountChangeTests: CoreTestCase {
+    override func prepare() async throws {
         try await fixture.createUser("alice", email: "a@example.com")
     }
-    override func tearDown() { fixture.tearDown() }
 
     func testChangingThePasswordEndsEveryOtherSession() async throws {
         let here = try await fixture.login("alice")

@@ -1,12 +1,13 @@
 import Foundation
 import SodiumKit
+import TestSupport
 import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
 /// A service over a fresh data directory, with cheap argon2id and a manual clock.
 final class CoreFixture {
-    let directory = NSTemporaryDirectory() + "tessera-core-\(UUID().uuidString)"
+    let directory = TemporaryDirectory("tessera-core").path
     let clock = ManualClock()
     let masterKey = MasterKey.generate()
     private(set) var service: AuthService
@@ -68,5 +69,27 @@ func assertThrowsAsync<T>(
         XCTFail("no error was thrown", file: file, line: line)
     } catch {
         handler(error)
+    }
+}
+
+/// A suite of domain tests: each test gets a fresh ``CoreFixture``, configured by the suite's
+/// `configure(_:)` and then `prepare()`d (its users, say), and torn down after it.
+class CoreTestCase: XCTestCase {
+    var fixture: CoreFixture!
+
+    /// The suite's configuration, over the fixture's (cheap argon2id, two hashing threads).
+    func configure(_ configuration: inout AuthConfiguration) {}
+
+    /// What every test of the suite starts from, once the fixture is up.
+    func prepare() async throws {}
+
+    override func setUp() async throws {
+        fixture = try CoreFixture { self.configure(&$0) }
+        try await prepare()
+    }
+
+    override func tearDown() {
+        fixture?.tearDown()
+        fixture = nil
     }
 }

@@ -4,17 +4,16 @@ import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
-final class IdleTimeoutTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws {
-        fixture = try CoreFixture {
-            $0.sessionLifetimeSeconds = 3600
-            $0.idleTimeoutSeconds = 600
-            $0.lastSeenIntervalSeconds = 60
-        }
+final class IdleTimeoutTests: CoreTestCase {
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.sessionLifetimeSeconds = 3600
+        configuration.idleTimeoutSeconds = 600
+        configuration.lastSeenIntervalSeconds = 60
+    }
+
+    override func prepare() async throws {
         try await fixture.createUser("alice")
     }
-    override func tearDown() { fixture.tearDown() }
 
     private func settle() async throws {
         // Touches are submitted without waiting; one more write through the queue orders after them.

@@ -1,22 +1,19 @@
 import Foundation
 import LMDBKit
 import TesseraModel
+import TestSupport
 import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
 /// Rotation without logging anyone out, retirement that refuses at once, and the ring that
 /// survives a restart.
-final class KeyRotationTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws {
-        fixture = try CoreFixture {
-            $0.sessionLifetimeSeconds = 3600
-            $0.refreshLifetimeSeconds = 7200
-            $0.validationCodeLifetimeSeconds = 600
-        }
+final class KeyRotationTests: CoreTestCase {
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.sessionLifetimeSeconds = 3600
+        configuration.refreshLifetimeSeconds = 7200
+        configuration.validationCodeLifetimeSeconds = 600
     }
-    override func tearDown() { fixture.tearDown() }
 
     private func digestStates() throws -> [TokenKey.State] {
         (try fixture.service.keys.list()).filter { $0.purpose == .tokenDigest }.map(\.state)
@@ -144,8 +141,9 @@ final class KeyRotationTests: XCTestCase {
         try await fixture.createUser("alice")
         let login = try await fixture.login("alice")
         _ = try await fixture.service.keys.rotate()
-        let path = NSTemporaryDirectory() + "tessera-master-\(UUID().uuidString.prefix(8)).key"
-        defer { unlink(path) }
+        let keys = TemporaryDirectory("tessera-master")
+        defer { keys.remove() }
+        let path = keys.file("master.key")
         let sealed = try await fixture.service.keys.rotateMaster(newKeyFile: path)
         XCTAssertEqual(sealed, 4, "two digest keys, the signing key and the sealing key")
         // The daemon goes on with the new key: rotations seal under it.

@@ -5,12 +5,10 @@ import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
-final class LoginPolicyTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws {
-        fixture = try CoreFixture { $0.lockout = LockoutPolicy(threshold: 3, baseDelaySeconds: 30, maximumDelaySeconds: 120) }
+final class LoginPolicyTests: CoreTestCase {
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.lockout = LockoutPolicy(threshold: 3, baseDelaySeconds: 30, maximumDelaySeconds: 120)
     }
-    override func tearDown() { fixture.tearDown() }
 
     private func expectFailure(
         _ expected: AuthError, _ identifier: String, password: String = "wrong password", _ message: String = "",

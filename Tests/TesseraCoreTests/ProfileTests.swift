@@ -5,11 +5,7 @@ import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
-final class ProfileTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws { fixture = try CoreFixture() }
-    override func tearDown() { fixture.tearDown() }
-
+final class ProfileTests: CoreTestCase {
     private func newUser(_ name: String, phone: String? = nil, unvalidated: Bool = false) -> NewUser {
         var user = NewUser(username: name, password: CoreFixture.secret("correct horse"), email: "\(name)@example.com", roles: ["member"])
         user.profile.phone = phone

@@ -4,13 +4,14 @@ import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
-final class RefreshTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws {
-        fixture = try CoreFixture { $0.refreshGraceSeconds = 10 }
+final class RefreshTests: CoreTestCase {
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.refreshGraceSeconds = 10
+    }
+
+    override func prepare() async throws {
         try await fixture.createUser("alice")
     }
-    override func tearDown() { fixture.tearDown() }
 
     private func refreshError(_ token: String) async -> AuthError? {
         do {

@@ -7,17 +7,16 @@ import XCTest
 
 /// Revocation reaches every refresh family of a user, including one whose access session
 /// expired and was swept before the revoking operation: there is no live session to walk.
-final class RevocationTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws {
-        fixture = try CoreFixture {
-            $0.sessionLifetimeSeconds = 60
-            $0.idleTimeoutSeconds = 0
-            $0.refreshLifetimeSeconds = 3600
-        }
+final class RevocationTests: CoreTestCase {
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.sessionLifetimeSeconds = 60
+        configuration.idleTimeoutSeconds = 0
+        configuration.refreshLifetimeSeconds = 3600
+    }
+
+    override func prepare() async throws {
         try await fixture.createUser("alice")
     }
-    override func tearDown() { fixture.tearDown() }
 
     /// A login whose access session has expired and been swept; its refresh token still works.
     private func sweptLogin() async throws -> LoginResult {

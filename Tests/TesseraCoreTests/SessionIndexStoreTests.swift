@@ -9,11 +9,8 @@ import XCTest
 /// The session index inside the store: every session write reaches it, the fill at open races
 /// writes without putting back what they ended, verify falls back to LMDB when the index cannot
 /// answer; and the token-digest constructions.
-final class SessionIndexStoreTests: XCTestCase {
-    var fixture: CoreFixture!
+final class SessionIndexStoreTests: CoreTestCase {
     var store: TesseraStore { fixture.service.store }
-    override func setUp() async throws { fixture = try CoreFixture() }
-    override func tearDown() { fixture.tearDown() }
 
     private func sessionsInLMDB() throws -> Int {
         try store.read { txn in try txn.count(of: store.sessions) }

@@ -5,15 +5,11 @@ import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
-final class SessionTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws {
-        fixture = try CoreFixture {
-            $0.sessionLifetimeSeconds = 3600
-            $0.idleTimeoutSeconds = 0
-        }
+final class SessionTests: CoreTestCase {
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.sessionLifetimeSeconds = 3600
+        configuration.idleTimeoutSeconds = 0
     }
-    override func tearDown() { fixture.tearDown() }
 
     func testLoginThenVerifyReturnsTheUserAndRoles() async throws {
         let user = try await fixture.createUser("alice", email: "Alice@Example.com", roles: ["admin", "billing"])

@@ -7,11 +7,8 @@ import XCTest
 @_spi(TesseraInternal) @testable import TesseraCore
 
 /// The storage rules, each one method of `TesseraStore`, checked on the databases themselves.
-final class StoreTests: XCTestCase {
-    var fixture: CoreFixture!
+final class StoreTests: CoreTestCase {
     var store: TesseraStore { fixture.service.store }
-    override func setUp() async throws { fixture = try CoreFixture() }
-    override func tearDown() { fixture.tearDown() }
 
     private func record(_ id: UInt64, _ username: String, email: String? = nil, phone: String? = nil) -> UserRecord {
         var user = UserRecord(

@@ -7,16 +7,16 @@ import XCTest
 /// Two-factor login over a real store with a manual clock: enrolment and its confirmation,
 /// codes at login (required, accepted once, one step of drift, counted as failures), recovery
 /// codes, disabling, and the sealing key's rotation.
-final class TwoFactorTests: XCTestCase {
-    var fixture: CoreFixture!
+final class TwoFactorTests: CoreTestCase {
     var twoFactor: TwoFactor { fixture.service.twoFactor }
 
-    override func setUp() async throws {
-        fixture = try CoreFixture { $0.lockout = LockoutPolicy(threshold: 5, baseDelaySeconds: 30, maximumDelaySeconds: 120) }
-        try await fixture.createUser("alice", email: "alice@example.com")
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.lockout = LockoutPolicy(threshold: 5, baseDelaySeconds: 30, maximumDelaySeconds: 120)
     }
 
-    override func tearDown() { fixture.tearDown() }
+    override func prepare() async throws {
+        try await fixture.createUser("alice", email: "alice@example.com")
+    }
 
     /// The authenticator app's view of an enrolment: its secret read back from Base32.
     private func authenticator(_ enrolment: TwoFactorEnrolment) throws -> TOTP {

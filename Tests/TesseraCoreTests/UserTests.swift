@@ -5,11 +5,7 @@ import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
 
-final class UserTests: XCTestCase {
-    var fixture: CoreFixture!
-    override func setUp() async throws { fixture = try CoreFixture() }
-    override func tearDown() { fixture.tearDown() }
-
+final class UserTests: CoreTestCase {
     func testUsernamesAndEmailsAreUniqueIgnoringCase() async throws {
         try await fixture.createUser("alice", email: "a@example.com")
         for (name, email) in [("ALICE", "other@example.com"), ("bob", "A@EXAMPLE.COM")] {

@@ -3,6 +3,7 @@ import Locking
 import NIOCore
 @_spi(TesseraInternal) import TesseraCore
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 @testable import TesseraServer
@@ -206,8 +207,9 @@ final class AuthorizationTests: XCTestCase {
 
     /// The daemon's own table: every declared operation has exactly one handler.
     func testTheDaemonsTableIsComplete() throws {
-        let directory = NSTemporaryDirectory() + "tessera-table-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TemporaryDirectory("tessera-table")
+        defer { temporary.remove() }
+        let directory = temporary.path
         var configuration = AuthConfiguration()
         configuration.hashingThreads = 1
         let pool = HashingPool(configuration)

@@ -1,18 +1,21 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import TesseraServer
 
 final class SystemCallTests: XCTestCase {
     func testErrnoBecomesATypedReasonWithTheCallAndPath() throws {
-        let missing = NSTemporaryDirectory() + "tessera-missing-\(UUID().uuidString)"
+        let temporary = TemporaryDirectory("tessera-syscall")
+        defer { temporary.remove() }
+        let missing = temporary.file("missing")
         XCTAssertThrowsError(try systemCall("unlink", path: missing) { unlink(missing) }) { error in
             let failure = error as? SystemCallError
             XCTAssertEqual(failure?.reason, .noSuchFile)
             XCTAssertEqual(failure?.call, "unlink")
             XCTAssertTrue(failure?.description.contains(missing) ?? false)
         }
-        let directory = NSTemporaryDirectory()
+        let directory = temporary.path
         XCTAssertThrowsError(try systemCall("mkdir", path: directory) { mkdir(directory, 0o700) }) {
             XCTAssertEqual(($0 as? SystemCallError)?.reason, .fileExists)
         }
@@ -28,9 +31,9 @@ final class SystemCallTests: XCTestCase {
     }
 
     func testASocketPathThatIsAFileOrALinkIsRefused() throws {
-        let directory = NSTemporaryDirectory() + "tessera-socketpath-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TemporaryDirectory("tessera-socketpath")
+        defer { temporary.remove() }
+        let directory = temporary.path
         let file = directory + "/file", link = directory + "/link"
         XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: file)

@@ -79,7 +79,13 @@ import TesseraModel
                 VerifiedSessionInfo(try snapshot.verify(token: UnsafeRawBufferPointer(utf8), now: now))
             }
         }
-        if info.touchDue { info.apiKeyName == nil ? touch([info.sessionID], at: now) : touch([], apiKeys: [APIKeyID(reinterpreting: info.sessionID)], at: now) }
+        if info.touchDue {
+            if info.apiKeyName == nil {
+                touch([info.sessionID], at: now)
+            } else {
+                touch([], apiKeys: [APIKeyID(reinterpreting: info.sessionID)], at: now)
+            }
+        }
         return info
     }
 }

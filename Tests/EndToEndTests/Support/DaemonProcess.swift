@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -19,24 +20,13 @@ final class DaemonProcess {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
     var logPath: String { directory + "/tesserad.log" }
 
-    /// Where `swift build` put the executables (next to the test bundle).
-    static let productsDirectory: URL = {
-        var url = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        while url.pathComponents.count > 1
-            && !FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent("tesserad").path)
-        {
-            url = url.deletingLastPathComponent()
-        }
-        return url.deletingLastPathComponent()
-    }()
-
-    static var tesserad: String { productsDirectory.appendingPathComponent("tesserad").path }
-    static var tessera: String { productsDirectory.appendingPathComponent("tessera").path }
+    static var tesserad: String { TestSupport.productsDirectory.appendingPathComponent("tesserad").path }
+    static var tessera: String { TestSupport.productsDirectory.appendingPathComponent("tessera").path }
 
     /// Cheap argon2id so the suite stays fast, unless a test asks for more.
     init(arguments: [String] = ["--argon2-ops", "1", "--argon2-mem-kib", "64"]) {
-        directory = "/tmp/tessera-e2e-\(UUID().uuidString.prefix(8))"
-        try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Under /tmp whatever TMPDIR says: the socket's path must stay short.
+        directory = TemporaryDirectory("tessera-e2e", in: "/tmp").path
         socketPath = directory + "/t.sock"
         dataPath = directory + "/data"
         extraArguments = arguments
@@ -46,20 +36,11 @@ final class DaemonProcess {
     /// or its exit, whichever comes first.
     func start(file: StaticString = #filePath, line: UInt = #line) throws {
         let notifications = try NotificationSocket(path: directory + "/notify.sock")
-        let process = Process()
         let command = launcher + [Self.tesserad, "--socket", socketPath, "--data", dataPath, "--log-level", "debug"] + extraArguments
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notifications.path]) { $1 }
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        logFile.seekToEndOfFile()
-        process.standardError = logFile
-        process.standardOutput = logFile
         let notificationPath = notifications.path
-        process.terminationHandler = { ended in NotificationSocket.post("EXITED \(ended.processIdentifier)", to: notificationPath) }
-        try process.run()
-        try logFile.close()
+        let process = try startLogged(command, logPath: logPath, environment: ["NOTIFY_SOCKET": notificationPath]) { ended in
+            NotificationSocket.post("EXITED \(ended.processIdentifier)", to: notificationPath)
+        }
         self.process = process
         // An earlier process's exit may be reported late: only this one's counts.
         let deadline = Date().addingTimeInterval(20)
@@ -94,31 +75,4 @@ final class DaemonProcess {
         if process != nil { stop(signal: SIGKILL) }
         try? FileManager.default.removeItem(atPath: directory)
     }
-}
-
-/// Runs a command to completion, feeding `input` on standard input.
-struct CommandResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-func runCommand(_ path: String, _ arguments: [String], input: String? = nil, currentDirectory: String? = nil) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    let out = Pipe(), err = Pipe(), inPipe = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inPipe
-    try process.run()
-    if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-    try inPipe.fileHandleForWriting.close()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(
-        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-        stderr: String(decoding: stderr, as: UTF8.self))
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ final class GatewayProcess {
 
     static let nobody = "65534"
     static var runsAsApplication: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") }
-    static var gateway: String { DaemonProcess.productsDirectory.appendingPathComponent("tessera-gateway").path }
+    static var gateway: String { productsDirectory.appendingPathComponent("tessera-gateway").path }
 
     /// A daemon (with the gateway's uid as its application peer) and the gateway in front of it.
     init(arguments: [String] = []) throws {
@@ -45,15 +46,8 @@ final class GatewayProcess {
             command[0] = copy
             command = ["/usr/bin/setpriv", "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--groups=\(getegid())"] + command
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardError = logFile
-        process.standardOutput = logFile
-        try process.run()
-        try logFile.close()
+        try? FileManager.default.removeItem(atPath: logPath)
+        let process = try startLogged(command, logPath: logPath)
         self.process = process
         var found: Int?
         _ = LogWatch.wait(path: logPath, timeout: 30) { log in

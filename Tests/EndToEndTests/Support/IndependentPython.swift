@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A Python with the independent checkers the tests compare Tessera against (joserfc for JWTs,

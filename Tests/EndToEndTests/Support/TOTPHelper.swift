@@ -1,6 +1,7 @@
 import Foundation
 import TesseraClient
 import TesseraProtocol
+import TestSupport
 import XCTest
 
 /// Enrols a user's second factor through the daemon and computes its codes with pyotp (an
