@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "tesserad", targets: ["tesserad"]),
         .executable(name: "tessera", targets: ["tessera"]),
         .executable(name: "tessera-gateway", targets: ["tessera-gateway"]),
+        // The socket load generator and the floor measurements (Benchmarks/compare.sh).
+        .executable(name: "tessera-load", targets: ["tessera-load"]),
         .library(name: "TesseraClient", targets: ["TesseraClient"]),
         .library(name: "TesseraProtocol", targets: ["TesseraProtocol"]),
         .library(name: "TesseraModel", targets: ["TesseraModel"]),
@@ -29,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // A real HTTP client for the gateway's end-to-end tests.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // tessera-load's latency histograms.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         // `swift package generate-documentation`: CI builds the client's DocC catalog, warnings as errors.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -112,6 +116,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+
+        // The benchmarks' load generator and floors (Benchmarks/Load): clients for tesserad and
+        // Redis, verify in process, the transport floor. CEpoll is its own accept4, imported by
+        // tessera-load alone.
+        .target(name: "CEpoll", path: "Benchmarks/Load/Sources/CEpoll"),
+        .executableTarget(
+            name: "tessera-load",
+            dependencies: [
+                "CEpoll", "TesseraModel", "TesseraProtocol", "TesseraCore", "LMDBKit", "SodiumKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ], path: "Benchmarks/Load/Sources/tessera-load"),
 
         // The protocol's byte-exact vectors: the catalog, and the generator of Protocol/vectors/.
         .target(

@@ -3,6 +3,7 @@
 #
 #   Benchmarks/compare.sh                 # 1,000,000 sessions, 10 s per cell
 #   SESSIONS=100000 SECONDS_PER_RUN=3 Benchmarks/compare.sh
+#   CONFIGURATION=debug ...               # the smoke run's: reuses the test build (figures meaningless)
 #
 # Installs redis-server when missing, builds in release mode, seeds a data directory through
 # the bulk-load path, starts tesserad and a non-persistent Redis on temporary Unix sockets,
@@ -21,12 +22,12 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 ARGON2_OPS=${ARGON2_OPS:-2}
 ARGON2_MEM_KIB=${ARGON2_MEM_KIB:-65536}
 CORES=$(nproc)
+CONFIGURATION=${CONFIGURATION:-release}
 
 scripts/install-deps --bench
-swift build -c release --product tesserad >&2
-swift build -c release --package-path Benchmarks/Load --product tessera-load >&2
-BIN=$(swift build -c release --show-bin-path)
-LOAD_BIN=$(swift build -c release --package-path Benchmarks/Load --show-bin-path)
+for product in tesserad tessera-load; do swift build -c "$CONFIGURATION" --product "$product" >&2; done
+BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
+LOAD_BIN=$BIN
 
 WORK=$(mktemp -d /tmp/tessera-bench.XXXXXX)
 "${CC:-cc}" -O2 -Wall -o "$WORK/epoll-load" Benchmarks/EpollClient/epoll-load.c

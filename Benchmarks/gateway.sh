@@ -8,16 +8,18 @@
 #
 #   Benchmarks/gateway.sh                      # 10 s per route, 50 connections, 2 wrk threads
 #   SECONDS_PER_RUN=3 CONNECTIONS=16 Benchmarks/gateway.sh
+#   CONFIGURATION=debug ...                    # the smoke run's: reuses the test build (figures meaningless)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
+CONFIGURATION=${CONFIGURATION:-release}
 
 scripts/install-deps --gateway-bench
-for product in tesserad tessera tessera-gateway; do swift build -c release --product "$product" >&2; done
-BIN=$(swift build -c release --show-bin-path)
+for product in tesserad tessera tessera-gateway; do swift build -c "$CONFIGURATION" --product "$product" >&2; done
+BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
 
 WORK=$(mktemp -d /tmp/tessera-gateway-bench.XXXXXX)
 cleanup() {

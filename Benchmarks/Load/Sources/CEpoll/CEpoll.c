@@ -1,1 +1,7 @@
-// The header is the module: epoll(7) and accept4(2) for the transport floor.
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "CEpoll.h"
+
+int cepoll_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
