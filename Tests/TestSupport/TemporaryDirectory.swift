@@ -15,9 +15,10 @@ public struct TemporaryDirectory: Sendable {
     /// is at most 107 bytes).
     public init(_ prefix: String = "tessera", in parent: String = NSTemporaryDirectory()) {
         var template = Array(((parent.hasSuffix("/") ? parent : parent + "/") + prefix + "-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed: errno \(errno)")
-        path = String(cString: template)
+        path = template.withUnsafeMutableBufferPointer { buffer in
+            guard let made = mkdtemp(buffer.baseAddress!) else { preconditionFailure("mkdtemp failed: errno \(errno)") }
+            return String(cString: made)
+        }
     }
 
     /// The path of `name` inside the directory (nothing is created).
