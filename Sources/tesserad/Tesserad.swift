@@ -100,10 +100,15 @@ struct Tesserad: AsyncParsableCommand {
         keys.apply(to: &auth)
 
         let store: TesseraStore
-        let (data, masterKeyPath) = (storage.data, storage.masterKeyPath(socket: socket.socket))
+        let (data, masterKeyPath) = (storage.data, storage.masterKeyPath)
         do {
-            let (master, created) = try MasterKeyFile.loadOrCreate(path: masterKeyPath, data: data)
+            if storage.masterKey == nil {
+                try Self.moveFormerDefaultMasterKey(from: storage.formerDefaultMasterKeyPath(socket: socket.socket), to: masterKeyPath, logger)
+            }
+            let socketDirectory = MasterKeyFile.directory(of: socket.socket)
+            let (master, created) = try MasterKeyFile.loadOrCreate(path: masterKeyPath, data: data, socketDirectory: socketDirectory)
             if created { logger.notice("master key created", metadata: ["master_key.path": "\(masterKeyPath)"]) }
+            for warning in MasterKeyFile.warnings(for: masterKeyPath) { logger.warning("\(warning)") }
             store = try TesseraStore(directory: data, masterKey: master, options: storage.environment)
         } catch let failure as MasterKeyFile.Failure {
             throw ValidationError("\(failure)")
@@ -149,6 +154,18 @@ struct Tesserad: AsyncParsableCommand {
     /// Raises the soft descriptor limit to fit `connections` and the daemon's own descriptors,
     /// as far as the hard limit allows; returns the connections the limit leaves room for when
     /// that is fewer than asked.
+    /// A master key made by default beside the socket (before the default moved beside the data
+    /// directory) is moved to the new default, once, while it still exists: the socket's
+    /// directory is emptied at boot, and the data is unreadable without the key.
+    static func moveFormerDefaultMasterKey(from former: String, to path: String, _ logger: Logger) throws {
+        guard former != path, access(path, F_OK) != 0, access(former, F_OK) == 0, let key = try MasterKeyFile.load(former) else { return }
+        try MasterKeyFile.create(path, key)
+        unlink(former)
+        logger.notice(
+            "master key moved beside the data directory: the socket's directory does not outlive a reboot",
+            metadata: ["master_key.path": "\(path)", "master_key.former_path": "\(former)"])
+    }
+
     static func raiseDescriptorLimit(toFit connections: Int) -> Int? {
         // The daemon's own: standard ones, socket threads, LMDB, the log, the spare, the listener.
         let reserved = 64

@@ -162,7 +162,7 @@ final class KeysEndToEndTests: XCTestCase {
         XCTAssertEqual(try tessera(["verify"], input: login.token + "\n").status, 0, "the first key is still verify-only")
     }
 
-    /// The master key: created beside the socket (0600) on first start; the data directory
+    /// The master key: created beside the data directory (0600) on first start; the data directory
     /// alone does not start a daemon; rotate-master seals under a new file, which the daemon
     /// then needs.
     func testTheMasterKeyFileIsNeededAndRotates() async throws {
@@ -170,7 +170,7 @@ final class KeysEndToEndTests: XCTestCase {
         try daemon.start()
         let keyFile = daemon.directory + "/tessera-master.key"
         var attributes = stat()
-        XCTAssertEqual(stat(keyFile, &attributes), 0, "created beside the socket")
+        XCTAssertEqual(stat(keyFile, &attributes), 0, "created beside the data directory")
         XCTAssertEqual(attributes.st_mode & 0o777, 0o600)
         let client = TesseraClient(socketPath: daemon.socketPath)
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LMDBKit
+@_spi(TesseraInternal) import TesseraCore
 import TesseraServer
 
 /// Where the data and the master key live, how large the database may grow, how often expired
@@ -11,17 +12,22 @@ struct StorageOptions: ParsableArguments {
     @Option(
         name: .customLong("master-key"),
         help: """
-            The file of the master key that seals the token keys (mode 0600; keep it out of the data directory and \
-            its backups). Created on first start; for a data directory with sealed keys a missing file is an error. \
-            Default: tessera-master.key beside the socket.
+            The file of the master key that seals the token keys, every TOTP secret and every API key (mode 0600; \
+            back it up apart from the data directory: the data is unreadable without it). Created on first start, \
+            never on a tmpfs or in the socket's directory (both are emptied at boot); for a data directory with \
+            sealed keys a missing file is an error. Default: tessera-master.key beside the data directory (in its parent).
             """)
     var masterKey: String?
 
-    /// `--master-key`, or `tessera-master.key` in the directory of `socket`.
-    func masterKeyPath(socket: String) -> String {
-        if let masterKey { return masterKey }
-        guard let slash = socket.lastIndex(of: "/") else { return "tessera-master.key" }
-        return String(socket[...slash]) + "tessera-master.key"
+    /// `--master-key`, or `tessera-master.key` beside the data directory.
+    var masterKeyPath: String {
+        masterKey ?? MasterKeyFile.defaultPath(data: data)
+    }
+
+    /// Where the master key was made by default before it moved beside the data directory:
+    /// beside the socket (a tmpfs in the usual service layout).
+    func formerDefaultMasterKeyPath(socket: String) -> String {
+        MasterKeyFile.directory(of: socket) + "/tessera-master.key"
     }
 
     @Option(name: .customLong("max-map-mib"), help: "Largest size the database may grow to, in MiB.")

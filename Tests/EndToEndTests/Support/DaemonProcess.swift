@@ -9,7 +9,8 @@ import Glibc
 /// The real `tesserad`, started as its own process on a temporary socket and data directory.
 final class DaemonProcess {
     let directory: String
-    let socketPath: String
+    /// In `directory` unless a test puts it elsewhere before `start()`.
+    var socketPath: String
     let dataPath: String
     /// The flags after `--socket` and `--data`; a test may change them before a restart.
     var extraArguments: [String]
