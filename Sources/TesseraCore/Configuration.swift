@@ -10,6 +10,19 @@ import SodiumKit
     package var sessionLifetimeSeconds: UInt32 = 24 * 3600
     /// The login throttle: consecutive failures before delays start, and the delays.
     package var lockout = LockoutPolicy()
+    /// The roles a sign-up from a web process gets (`--signup-roles`); such a sign-up may not
+    /// choose its own. Default: none. An administrator's CREATE_USER sets what it sends.
+    package var signupRoles: [String] = []
+
+    /// Why `roles` cannot be the sign-up roles (the rules of every user's roles), or `nil`.
+    package static func signupRolesProblem(_ roles: [String]) -> String? {
+        do {
+            try Validation.roles(roles)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
     /// Most sessions one user may hold; a login beyond it ends the oldest. 0: no cap.
     package var maximumSessionsPerUser = 0
     /// Refresh token lifetime. Default: 30 days.

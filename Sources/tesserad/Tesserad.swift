@@ -98,6 +98,7 @@ struct Tesserad: AsyncParsableCommand {
         passwords.apply(to: &auth)
         sessions.apply(to: &auth)
         keys.apply(to: &auth)
+        peers.apply(to: &auth)
 
         let store: TesseraStore
         let (data, masterKeyPath) = (storage.data, storage.masterKeyPath)

@@ -44,6 +44,33 @@ final class PeerAuthorizationTests: XCTestCase {
         XCTAssertTrue(daemon!.log.contains("peer.uid=65534"), "the refusal is logged with the peer's uid")
     }
 
+    /// A web process's sign-up gets the administrator's `--signup-roles` and nothing it asks
+    /// for; an administrator's CREATE_USER gets exactly the roles it sends.
+    func testASignUpFromAWebProcessGetsTheConfiguredRoles() throws {
+        let (socket, cli) = try start(["--app-uid", Self.nobody, "--signup-roles", "member,reader", "--signup-roles", "beta"])
+        let signup = try asNobody(cli, ["--socket", socket, "user", "add", "carol"], input: "correct horse\n")
+        XCTAssertEqual(signup.status, 0, signup.stderr)
+        let escalation = try asNobody(cli, ["--socket", socket, "user", "add", "trudy", "--role", "admin"], input: "correct horse\n")
+        XCTAssertTrue(escalation.stderr.contains("forbidden"), escalation.stderr)
+        XCTAssertEqual(
+            try runCommand(DaemonProcess.tessera, ["--socket", socket, "user", "add", "dave", "--role", "admin"], input: "correct horse\n").status, 0)
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["--socket", socket, "user", "add", "erin"], input: "correct horse\n").status, 0)
+        func roles(_ name: String) throws -> String {
+            let shown = try runCommand(DaemonProcess.tessera, ["--socket", socket, "user", "show", name])
+            return shown.stdout.split(separator: "\n").first { $0.hasPrefix("roles:") }.map {
+                String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces)
+            } ?? ""
+        }
+        XCTAssertEqual(try roles("carol"), "member, reader, beta")
+        XCTAssertEqual(try roles("dave"), "admin", "an administrator's roles, not the sign-up ones")
+        XCTAssertEqual(try roles("erin"), "", "an administrator who sends none gets none")
+
+        let bad = try runCommand(
+            DaemonProcess.tesserad, ["--socket", socket + "2", "--data", daemon!.directory + "/d2", "--signup-roles", "has space"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--signup-roles"), bad.stderr)
+    }
+
     func testAnApplicationUIDGetsTheWebOperationsAndNothingElse() throws {
         let (socket, cli) = try start(["--app-uid", Self.nobody])
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["--socket", socket, "user", "add", "alice"], input: "correct horse\n").status, 0)

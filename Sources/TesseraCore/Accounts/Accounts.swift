@@ -7,7 +7,7 @@ import TesseraModel
 /// validation of accounts created unvalidated. Password changes are in `Accounts+Passwords.swift`.
 @_spi(TesseraInternal) public struct Accounts: Sendable {
     let store: TesseraStore
-    let configuration: AuthConfiguration
+    package let configuration: AuthConfiguration
     let passwords: PasswordCheck
     let verification: Verification
     let clock: any Clock

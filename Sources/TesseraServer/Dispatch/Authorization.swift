@@ -40,6 +40,14 @@ struct AuthorizedOwner: Sendable {
     fileprivate init(_ userID: UInt64?) { self.userID = userID }
 }
 
+/// On whose behalf an admitted request acts, as ``Authorization`` found it: what a handler may
+/// know of its peer (a sign-up from a web process gets the configured roles, an
+/// administrator's the roles it sends).
+enum Origin: Sendable, Equatable {
+    case administrator
+    case application
+}
+
 /// Authorization, checked once for every operation before its handler runs (``OperationTable``):
 ///
 /// 1. the peer's class against the operation's ``TesseraProtocol/Access`` (`forbidden`);

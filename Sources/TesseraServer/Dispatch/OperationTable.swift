@@ -60,6 +60,21 @@ struct OperationTable: Sendable {
             })
     }
 
+    /// Registers an operation that runs off the socket thread, acts on no named user, and
+    /// answers an administrator and a web process differently (a sign-up gets the configured
+    /// roles): the handler is told which, never the peer.
+    mutating func slow<Request, Reply>(
+        _ operation: Operation<Request, Reply, Subject.Nobody>, _ answer: @escaping @Sendable (inout Request, Origin) async throws -> Reply
+    ) {
+        let authorization = self.authorization
+        register(
+            operation,
+            slow: { request, peer in
+                try authorization.admit(operation, request, peer: peer)
+                return try await answer(&request, peer == .admin ? .administrator : .application)
+            })
+    }
+
     /// Registers an operation that runs off the socket thread and acts on the user its request names.
     mutating func slow<Request, Reply>(
         _ operation: Operation<Request, Reply, Subject.User>, _ answer: @escaping @Sendable (inout Request, AuthorizedUser) async throws -> Reply

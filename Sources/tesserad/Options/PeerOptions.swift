@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+@_spi(TesseraInternal) import TesseraCore
 import TesseraServer
 
 /// Who may connect, and as what: administrators and web processes, by uid and gid.
@@ -23,6 +25,27 @@ struct PeerOptions: ParsableArguments {
 
     @Option(name: .customLong("app-gid"), help: "A group whose members are web processes (repeatable).")
     var applicationGIDs: [UInt32] = []
+
+    @Option(
+        name: .customLong("signup-roles"),
+        help: """
+            The roles a sign-up from a web process gets, comma-separated (repeatable). A web process cannot choose \
+            roles itself; an administrator's CREATE_USER sets the roles it sends. Default: none.
+            """)
+    var signupRoleLists: [String] = []
+
+    /// `--signup-roles`, each list split at its commas.
+    var signupRoles: [String] {
+        signupRoleLists.flatMap { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } }
+    }
+
+    func validate() throws {
+        if let problem = AuthConfiguration.signupRolesProblem(signupRoles) { throw ValidationError("--signup-roles: \(problem)") }
+    }
+
+    func apply(to auth: inout AuthConfiguration) {
+        auth.signupRoles = signupRoles
+    }
 
     func apply(to server: inout ServerConfiguration) {
         server.peers.adminUIDs = Set(adminUIDs)

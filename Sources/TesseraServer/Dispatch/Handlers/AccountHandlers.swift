@@ -9,10 +9,14 @@ struct AccountHandlers {
 
     func register(in table: inout OperationTable) {
         let accounts = self.accounts
-        table.slow(Operations.createUser) { request in
+        let signupRoles = accounts.configuration.signupRoles
+        table.slow(Operations.createUser) { request, origin in
+            // A web process's sign-up cannot name roles (the declaration's application rule):
+            // it gets the administrator's configured ones.
+            let roles = origin == .application ? signupRoles : request.profile.roles
             var new = NewUser(
                 username: request.username, password: SecretBytes(wiping: &request.password), email: request.profile.email,
-                displayName: request.profile.displayName, roles: request.profile.roles)
+                displayName: request.profile.displayName, roles: roles)
             new.profile = try ProfileChanges(request.profile, roles: nil, settings: request.profile.settings)
             new.unvalidated = request.unvalidated
             let (user, code) = try await accounts.register(new)
