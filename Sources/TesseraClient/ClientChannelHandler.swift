@@ -2,38 +2,81 @@ import Locking
 import NIOCore
 internal import TesseraProtocol
 
-/// A request on its way out, with the promise its reply completes.
+/// A connection's request ids: the next after the last, skipping 0 (what connection-level
+/// errors carry) and every id still in use.
+struct RequestIDs {
+    var next: UInt32
+
+    /// The next id that is not 0 and for which `inUse` is false. Ids in use are far fewer than
+    /// 2^32, so the search ends.
+    mutating func take(skipping inUse: (UInt32) -> Bool) -> UInt32 {
+        while next == 0 || inUse(next) { next &+= 1 }
+        defer { next &+= 1 }
+        return next
+    }
+}
+
+/// A request on its way out, with the promise its reply completes and how long it may wait.
+/// The handler gives it its request id.
 struct OutboundRequest: Sendable {
-    var frame: Frame
+    var opcode: UInt8
+    var body: ByteBuffer
     var promise: EventLoopPromise<Frame>
+    var timeout: TimeAmount
 }
 
 /// Matches replies to requests by request id, so many requests can be in flight at once
 /// and replies may arrive in any order.
+///
+/// The handler, on its event loop, is the one place ids are given: the next after the last,
+/// skipping 0 and every id still awaiting its reply, so an id in use is never given twice (a
+/// reply can reach only the request that was sent with its id). A request whose deadline
+/// passes fails with ``TesseraClientError/timedOut(after:)``; its id stays taken until its
+/// reply arrives (and is dropped) or the connection closes.
 final class ClientChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = Frame
     typealias OutboundIn = OutboundRequest
     typealias OutboundOut = ByteBuffer
 
-    private var pending: [UInt32: EventLoopPromise<Frame>] = [:]
+    /// A request awaiting its reply; `promise` is `nil` once its deadline passed.
+    private struct Waiting {
+        var promise: EventLoopPromise<Frame>?
+        var deadline: Scheduled<Void>?
+    }
+
+    private var pending: [UInt32: Waiting] = [:]
+    private var requestIDs: RequestIDs
     private let closingError: ClosingError
 
-    init(closingError: ClosingError) {
+    init(closingError: ClosingError, firstRequestID: UInt32 = 1) {
         self.closingError = closingError
+        self.requestIDs = RequestIDs(next: firstRequestID)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        pending[request.frame.requestID] = request.promise
-        var buffer = context.channel.allocator.buffer(capacity: Frame.headerLength + request.frame.body.readableBytes)
-        buffer.writeFrame(request.frame)
+        let id = requestIDs.take { self.pending[$0] != nil }
+        let deadline = context.eventLoop.scheduleTask(in: request.timeout) { [weak self] () -> Void in
+            self?.expire(id, after: request.timeout)
+        }
+        pending[id] = Waiting(promise: request.promise, deadline: deadline)
+        var buffer = context.channel.allocator.buffer(capacity: Frame.headerLength + request.body.readableBytes)
+        buffer.writeFrame(Frame(opcode: request.opcode, requestID: id, body: request.body))
         context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    /// The deadline of `id` passed: its caller fails now; the id stays taken for its late reply.
+    private func expire(_ id: UInt32, after timeout: TimeAmount) {
+        guard let promise = pending[id]?.promise else { return }
+        pending[id] = Waiting(promise: nil, deadline: nil)
+        promise.fail(TesseraClientError.timedOut(after: .nanoseconds(timeout.nanoseconds)))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        if let promise = pending.removeValue(forKey: frame.requestID) {
-            promise.succeed(frame)
+        if let waiting = pending.removeValue(forKey: frame.requestID) {
+            waiting.deadline?.cancel()
+            waiting.promise?.succeed(frame)
         } else if frame.flags.contains(.closing) {
             // A connection-level error (request id 0): every waiting request fails with it, and the
             // connection is done: close it now so the next request opens a fresh one.
@@ -57,7 +100,10 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     private func failAll(_ error: TesseraClientError) {
         let waiting = pending
         pending.removeAll()
-        for promise in waiting.values { promise.fail(error) }
+        for request in waiting.values {
+            request.deadline?.cancel()
+            request.promise?.fail(error)
+        }
     }
 }
 

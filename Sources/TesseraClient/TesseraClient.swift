@@ -25,12 +25,36 @@ public final class TesseraClient: Sendable {
     /// The connection-level error (a `CLOSING` frame) that ended the current connection, if any:
     /// a request written after it reports it rather than a bare "connection closed".
     private let closingError = ClosingError()
-    private let nextRequestID = Atomic<UInt32>(1)
+    private let firstRequestID: UInt32
     private static let maximumReplyLength: UInt32 = 16 << 20
 
-    public init(socketPath: String, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    /// How long a request waits for its reply unless ``withRequestTimeout(_:_:)`` says
+    /// otherwise; past it the call throws ``TesseraClientError/timedOut(after:)``.
+    public let requestTimeout: Duration
+
+    /// A client of the daemon at `socketPath`. `requestTimeout` bounds every call (one minute by
+    /// default: a login hashes, and a loaded host may queue it).
+    public convenience init(
+        socketPath: String, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, requestTimeout: Duration = .seconds(60)
+    ) {
+        self.init(socketPath: socketPath, eventLoopGroup: eventLoopGroup, requestTimeout: requestTimeout, firstRequestID: 1)
+    }
+
+    /// For the package's tests: the first request id a connection gives (to drive it to the wrap).
+    package init(socketPath: String, eventLoopGroup: any EventLoopGroup, requestTimeout: Duration, firstRequestID: UInt32) {
         self.socketPath = socketPath
         self.group = eventLoopGroup
+        self.requestTimeout = requestTimeout
+        self.firstRequestID = firstRequestID
+    }
+
+    @TaskLocal static var callTimeout: Duration?
+
+    /// Runs `body` with `timeout` as the deadline of every call it makes (on any client), in
+    /// place of each client's ``requestTimeout``: a tighter bound for a web request's own
+    /// budget, or a longer one for a listing.
+    public static func withRequestTimeout<T>(_ timeout: Duration, _ body: () async throws -> T) async rethrows -> T {
+        try await $callTimeout.withValue(timeout) { try await body() }
     }
 
     // MARK: Operations
@@ -305,9 +329,11 @@ public final class TesseraClient: Sendable {
     /// package's own tests and tools: the public API speaks the domain.
     package func roundTrip(opcode: UInt8, body: ByteBuffer) async throws -> Frame {
         let channel = try await channel()
-        let id = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue
         let promise = channel.eventLoop.makePromise(of: Frame.self)
-        let request = OutboundRequest(frame: Frame(opcode: opcode, requestID: id == 0 ? 1 : id, body: body), promise: promise)
+        let timeout = Self.callTimeout ?? requestTimeout
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = seconds > Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let request = OutboundRequest(opcode: opcode, body: body, promise: promise, timeout: .nanoseconds(max(0, nanoseconds)))
         let closingError = self.closingError
         channel.writeAndFlush(request).whenFailure { _ in promise.fail(closingError.value ?? TesseraClientError.connectionClosed) }
         return try await promise.futureResult.get()
@@ -358,11 +384,12 @@ public final class TesseraClient: Sendable {
         let closingError = self.closingError
         closingError.value = nil
         let maximum = Self.maximumReplyLength
+        let first = firstRequestID
         return ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumLength: maximum)))
-                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(closingError: closingError))
+                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(closingError: closingError, firstRequestID: first))
                 }
             }
             .connect(unixDomainSocketPath: socketPath)

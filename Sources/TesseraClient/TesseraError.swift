@@ -10,6 +10,9 @@ public enum TesseraClientError: Error, Equatable, Sendable, CustomStringConverti
     case malformedReply(String)
     /// The request cannot be encoded (a value longer than a field holds); nothing was sent.
     case invalidRequest(String)
+    /// No reply came within the request's deadline (``TesseraClient/requestTimeout``, or
+    /// ``TesseraClient/withRequestTimeout(_:_:)``). The request may still have taken effect.
+    case timedOut(after: Duration)
 
     public var description: String {
         switch self {
@@ -18,6 +21,7 @@ public enum TesseraClientError: Error, Equatable, Sendable, CustomStringConverti
         case .cannotConnect(let path, let reason): "cannot connect to tesserad at \(path): \(reason)"
         case .malformedReply(let why): "malformed reply from tesserad: \(why)"
         case .invalidRequest(let why): "the request cannot be sent: \(why)"
+        case .timedOut(let after): "no reply from tesserad within \(after) (the request may still have taken effect)"
         }
     }
 
@@ -29,6 +33,7 @@ public enum TesseraClientError: Error, Equatable, Sendable, CustomStringConverti
         case .cannotConnect: "cannot-connect"
         case .malformedReply: "malformed-reply"
         case .invalidRequest: "invalid-request"
+        case .timedOut: "timed-out"
         }
     }
 

@@ -145,8 +145,9 @@ final class ClientEndToEndTests: XCTestCase {
     func testGracefulShutdownFinishesTheLoginInFlight() async throws {
         let client = try started(["--argon2-ops", "4", "--argon2-mem-kib", "65536"])
         _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
-        // A PING after the LOGIN in the same write: its reply proves the LOGIN was read and is hashing.
-        let connection = try RawConnection(path: daemon.socketPath)
+        // A PING after the LOGIN in the same write: its reply proves the LOGIN was read and is
+        // hashing. The reads wait as long as a loaded machine makes the hash take.
+        let connection = try RawConnection(path: daemon.socketPath, timeoutSeconds: 120)
         connection.sendTogether([(.login, 1, LoginRequest(identifier: "alice", password: Array("correct horse".utf8))), (.ping, 2, PingMessage())])
         XCTAssertEqual(connection.readFrame()?.requestID, 2)
         kill(daemon.process!.processIdentifier, SIGTERM)
