@@ -56,7 +56,8 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         let id = requestIDs.take { self.pending[$0] != nil }
-        let deadline = context.eventLoop.scheduleTask(in: request.timeout) { [weak self] () -> Void in
+        // On this handler's event loop, where `expire` must run.
+        let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: request.timeout) { [weak self] () -> Void in
             self?.expire(id, after: request.timeout)
         }
         pending[id] = Waiting(promise: request.promise, deadline: deadline)
