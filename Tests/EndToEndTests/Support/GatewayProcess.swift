@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -10,7 +9,7 @@ import Glibc
 #endif
 
 /// The real `tessera-gateway`, in front of a real `tesserad`, reached over HTTP by a real client
-/// (AsyncHTTPClient). When the tests run as root with `setpriv` at hand, the gateway runs as
+/// (curl: a client nobody here wrote, and no TLS stack to build twice for the suite). When the tests run as root with `setpriv` at hand, the gateway runs as
 /// `nobody` and the daemon names that uid an application peer (`--app-uid`): the gateway is
 /// then exactly what the issue asks, an application peer, never an administrator.
 final class GatewayProcess {
@@ -20,7 +19,6 @@ final class GatewayProcess {
     let extraArguments: [String]
     var logPath: String { daemon.directory + "/gateway.log" }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 
     static let nobody = "65534"
     static var runsAsApplication: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") }
@@ -70,7 +68,6 @@ final class GatewayProcess {
     }
 
     func tearDown() async {
-        try? await http.shutdown()
         if let process, process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -90,19 +87,62 @@ final class GatewayProcess {
         func header(_ name: String) -> String? { headers.first(name: name) }
     }
 
-    /// Sends a request to the gateway; `json` becomes the body (a string is sent as is).
+    /// Sends a request to the gateway with curl; `json` becomes the body (a string is sent as
+    /// is). Redirects are not followed; no `Expect: 100-continue`.
     func send(_ method: HTTPMethod, _ path: String, json: Any? = nil, headers: [(String, String)] = []) async throws -> Reply {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        var arguments = ["-sS", "-i", "--max-time", "20", "-X", method.rawValue, "-H", "Expect:"]
+        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+        var body = Data()
         if let json {
-            let data = json as? String == nil ? try JSONSerialization.data(withJSONObject: json) : Data((json as! String).utf8)
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: data))
+            body = json as? String == nil ? try JSONSerialization.data(withJSONObject: json) : Data((json as! String).utf8)
+            arguments += ["-H", "content-type: application/json", "--data-binary", "@-"]
         }
-        let response = try await http.execute(request, timeout: .seconds(20))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(body.readableBytesView))
+        arguments.append("http://127.0.0.1:\(port)\(path)")
+        let output = try await Self.curl(arguments, input: body)
+        return try Self.parse(output)
+    }
+
+    /// Runs curl to completion off the caller's thread; its standard output (`-i`: the status
+    /// line, the headers, a blank line, the body).
+    private static func curl(_ arguments: [String], input: Data) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                    process.arguments = arguments
+                    let out = Pipe(), err = Pipe(), inPipe = Pipe()
+                    (process.standardOutput, process.standardError, process.standardInput) = (out, err, inPipe)
+                    try process.run()
+                    inPipe.fileHandleForWriting.write(input)
+                    try inPipe.fileHandleForWriting.close()
+                    let data = out.fileHandleForReading.readDataToEndOfFile()
+                    let problem = err.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    guard process.terminationStatus == 0 else {
+                        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "curl: \(String(decoding: problem, as: UTF8.self))"])
+                    }
+                    continuation.resume(returning: data)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// The status, headers and body of curl's `-i` output.
+    private static func parse(_ output: Data) throws -> Reply {
+        let separator = Data("\r\n\r\n".utf8)
+        guard let end = output.range(of: separator) else { throw CocoaError(.fileReadCorruptFile) }
+        let head = String(decoding: output[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusLine = head.first?.split(separator: " ") ?? []
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw CocoaError(.fileReadCorruptFile) }
+        var headers = HTTPHeaders()
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.add(name: String(line[..<colon]), value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return Reply(status: status, headers: headers, body: Data(output[end.upperBound...]))
     }
 
     /// Creates a user through the CLI (as an administrator), with a password.
