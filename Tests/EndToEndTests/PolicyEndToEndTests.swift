@@ -103,6 +103,32 @@ final class PolicyEndToEndTests: XCTestCase {
         }
     }
 
+    /// At the default log level, a refused login leaves a line with the user's id and the
+    /// client's address, and the failure that sets a lock says so; never the password, never
+    /// an unknown identifier's text.
+    func testRefusedLoginsAndLocksAreLoggedAtTheDefaultLevel() async throws {
+        // The last --log-level wins: the daemon runs at its default, info.
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--lockout-threshold", "2", "--log-level", "info"])
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        for _ in 0..<2 {
+            _ = try? await client.login(identifier: "alice", password: Array("hunter2-wrong".utf8), clientIP: "203.0.113.7")
+        }
+        _ = try? await client.login(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.7")
+        _ = try? await client.login(identifier: "ghost@example.com", password: Array("hunter2-wrong".utf8))
+        XCTAssertTrue(daemon.waitForLog { $0.contains("login refused: bad credentials") && $0.contains("user.id=none") }, daemon.log)
+        let lines = daemon.log.split(separator: "\n")
+        let refused = lines.filter { $0.contains("login refused") }
+        XCTAssertEqual(refused.count, 4, refused.joined(separator: "\n"))
+        XCTAssertTrue(refused.allSatisfy { $0.contains(" notice ") }, "notice, seen at the default level")
+        XCTAssertEqual(refused.filter { $0.contains("user.id=1") && $0.contains("client.ip=203.0.113.7") }.count, 3)
+        XCTAssertTrue(refused.contains { $0.contains("bad credentials; locked") && $0.contains("lock.seconds=") }, "the failure that set the lock")
+        XCTAssertTrue(refused.contains { $0.contains("login refused: locked") && $0.contains("retry_after_seconds=") })
+        XCTAssertFalse(daemon.log.contains("hunter2"), "no password in the log")
+        XCTAssertFalse(daemon.log.contains("ghost"), "no unknown identifier in the log")
+    }
+
     func testStatesAndSessionAdministrationFromTheCLI() async throws {
         daemon = DaemonProcess()
         try daemon.start()

@@ -36,10 +36,42 @@ package struct Sessions: Sendable {
             return (user, TesseraStore.throttleKey(userID: user?.id, identifier: attempt.identifier))
         }
         let storedHash = found?.passwordHash
-        return try await passwords.attempt(throttleKey, password: attempt.password, against: storedHash) { outcome, throttle in
-            // A dummy hash never matches, so a user was found.
-            guard let user = found else { throw AuthError.badCredentials }
-            return try await open(attempt, for: user, storedHash: storedHash, outcome: outcome, throttle: throttle, throttleKey: throttleKey)
+        do {
+            return try await passwords.attempt(throttleKey, password: attempt.password, against: storedHash) { outcome, throttle in
+                // A dummy hash never matches, so a user was found.
+                guard let user = found else { throw AuthError.badCredentials }
+                return try await open(attempt, for: user, storedHash: storedHash, outcome: outcome, throttle: throttle, throttleKey: throttleKey)
+            }
+        } catch let error as AuthError {
+            logRefusal(error, user: found?.id, clientIP: attempt.clientIP, throttleKey: throttleKey)
+            throw error
+        }
+    }
+
+    /// A refused login leaves a line at the default level (`notice`): the user's id (`none` for
+    /// an unknown identifier, whose text is never logged), the client's address as the web
+    /// process gave it, and the lock a failure set. The log handler rate-limits each message.
+    private func logRefusal(_ error: AuthError, user: UInt64?, clientIP: String?, throttleKey: [UInt8]) {
+        var metadata: Logger.Metadata = ["user.id": "\(user.map(String.init) ?? "none")", "client.ip": "\(clientIP ?? "-")"]
+        switch error {
+        case .badCredentials, .twoFactorInvalid:
+            let message: Logger.Message = error == .badCredentials ? "login refused: bad credentials" : "login refused: second factor invalid"
+            let store = self.store
+            let policy = configuration.lockout
+            if let state = try? store.read({ try store.throttleState(throttleKey, in: $0) }), let delay = policy.delay(afterFailures: state.failures),
+                state.lockedUntil > clock.now()
+            {
+                metadata["throttle.failures"] = "\(state.failures)"
+                metadata["lock.seconds"] = "\(delay / 1000)"
+                logger.notice("\(message); locked", metadata: metadata)
+            } else {
+                logger.notice(message, metadata: metadata)
+            }
+        case .locked(let retryAfterSeconds):
+            metadata["retry_after_seconds"] = "\(retryAfterSeconds)"
+            logger.notice("login refused: locked", metadata: metadata)
+        default:
+            return
         }
     }
 
