@@ -34,10 +34,12 @@ final class RequestIDTests: XCTestCase {
     func testTheCounterWrapsWithoutHandingOneCallersReplyToAnother() async throws {
         // PING echoes its payload; a payload of "hold" is answered only when the next PING comes.
         let held = NIOLockedValueBox<Frame?>(nil)
+        let (heldArrived, signal) = AsyncStream<Void>.makeStream()
         let server = try FakeServer(group: group) { frame in
             let payload = (try? PingMessage(decoding: frame.body).payload) ?? []
             if payload == Array("hold".utf8) {
                 held.withLockedValue { $0 = frame }
+                signal.yield()
                 return []
             }
             let release = held.withLockedValue { frame -> Frame? in
@@ -50,8 +52,9 @@ final class RequestIDTests: XCTestCase {
         self.server = server
         let client = TesseraClient(socketPath: server.socketPath, eventLoopGroup: group, requestTimeout: .seconds(30), firstRequestID: .max - 1)
         async let holding = client.ping(payload: Array("hold".utf8))
-        // The held request goes first: wait (bounded) until the server has it.
-        for _ in 0..<2000 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        // The held request goes first: wait until the server reports it has it.
+        var arrivals = heldArrived.makeAsyncIterator()
+        _ = await arrivals.next()
         XCTAssertEqual(server.requests.count, 1)
         var answers: [[UInt8]] = []
         for round in 0..<4 { answers.append(try await client.ping(payload: Array("p\(round)".utf8))) }
