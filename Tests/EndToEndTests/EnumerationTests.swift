@@ -26,7 +26,8 @@ final class EnumerationTests: XCTestCase {
         daemon = DaemonProcess(arguments: arguments)
         try daemon.start()
         let setup = try RawConnection(path: daemon.socketPath)
-        setup.send(.createUser, requestID: 1, CreateUserRequest(username: "alice", password: Array("correct horse".utf8)))
+        setup.send(
+            .createUser, requestID: 1, CreateUserRequest(username: "alice", password: Array("correct horse".utf8), email: "alice@example.com"))
         XCTAssertEqual(setup.readFrame()?.status, 0)
     }
 
@@ -55,6 +56,43 @@ final class EnumerationTests: XCTestCase {
         print("enumeration timing after an upgrade: median known \(known / 1e6) ms, unknown \(unknown / 1e6) ms, difference \(difference * 100) %")
         // Without the padding the old hash (256 KiB) answers in well under 1 ms against ~30 ms.
         XCTAssertLessThan(difference, 0.08, "median known \(known / 1e6) ms vs unknown \(unknown / 1e6) ms")
+    }
+
+    /// Under a lock no password is checked, and the answer comes after the time a refused check
+    /// takes: a locked identifier (`locked`) and another identifier of a locked account
+    /// (`bad-credentials`, unchecked) must not answer faster than a wrong password of an
+    /// identifier that names no account.
+    func testAttemptsUnderALockTakeAsLongAsAWrongPassword() throws {
+        try startWithAlice(["--argon2-ops", "2", "--argon2-mem-kib", "16384", "--lockout-threshold", "40", "--lockout-delay", "600"])
+        let connection = try RawConnection(path: daemon.socketPath, timeoutSeconds: 30)
+        func login(_ identifier: String) throws -> (status: UInt16, nanoseconds: UInt64) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            connection.send(.login, requestID: 7, LoginRequest(identifier: identifier, password: Array("wrong password".utf8)))
+            let reply = try XCTUnwrap(connection.readFrame())
+            return (reply.status, DispatchTime.now().uptimeNanoseconds - started)
+        }
+        for _ in 0..<40 { XCTAssertEqual(try login("alice").status, Status.badCredentials.rawValue) }
+        let expected: [String: Status] = ["locked": .locked, "account locked": .badCredentials, "checked": .badCredentials]
+        var times: [String: [UInt64]] = [:]
+        // 36 rounds: alice's email counts each unchecked attempt and locks itself at 40.
+        for round in 0..<36 {
+            for label in expected.keys.sorted().shuffled() {
+                // A fresh unknown identifier each round, so that it is never locked itself.
+                let identifier = ["locked": "alice", "account locked": "alice@example.com", "checked": "mallory-\(round)"][label]!
+                let (status, nanoseconds) = try login(identifier)
+                XCTAssertEqual(status, expected[label]!.rawValue, label)
+                times[label, default: []].append(nanoseconds)
+            }
+        }
+        func median(_ values: [UInt64]) -> Double { Double(values.sorted()[values.count / 2]) }
+        let checked = median(times["checked"]!)
+        for label in ["locked", "account locked"] {
+            let under = median(times[label]!)
+            let difference = abs(under - checked) / max(under, checked)
+            print("lock timing: median \(label) \(under / 1e6) ms, checked \(checked / 1e6) ms, difference \(difference * 100) %")
+            // Answered at once, an attempt under a lock takes well under 1 ms against ~25 ms.
+            XCTAssertLessThan(difference, 0.1, "median \(label) \(under / 1e6) ms vs checked \(checked / 1e6) ms")
+        }
     }
 
     /// Alternating wrong-password logins for `known` and `unknown`, `rounds` each: the median

@@ -43,7 +43,7 @@ final class PolicyEndToEndTests: XCTestCase {
         _ = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
     }
 
-    func testGuessesSentTogetherCannotOutrunTheLockAndALockedAccountLooksUnknown() async throws {
+    func testGuessesSentTogetherCannotOutrunTheLockAndALockTellsNothing() async throws {
         // A few milliseconds a hash, so that the guesses overlap.
         daemon = DaemonProcess(arguments: ["--argon2-ops", "2", "--argon2-mem-kib", "4096", "--lockout-threshold", "3", "--lockout-delay", "600"])
         try daemon.start()
@@ -59,18 +59,51 @@ final class PolicyEndToEndTests: XCTestCase {
         let right = await Self.loginStatus(admin, "alice", "correct horse")
         let wrong = try await guesses
         XCTAssertEqual(right, .locked)
-        XCTAssertEqual(wrong, Array(repeating: .badCredentials, count: 39), "a wrong guess never reads locked")
+        XCTAssertEqual(wrong.filter { $0 == .badCredentials }.count, 3, "three guesses checked")
+        XCTAssertEqual(wrong.filter { $0 == .locked }.count, 36, "the others answered by the lock, unchecked")
         let failures = try await admin.user(.username("alice")).failedLogins
-        XCTAssertEqual(failures, 39)
+        XCTAssertEqual(failures, 3, "an attempt under the lock is not counted")
 
-        // Locked, alice's email answers a wrong password exactly as bob's email and an unknown one do.
-        for identifier in ["alice@example.com", "bob@example.com", "nobody@example.com"] {
-            let status = await Self.loginStatus(admin, identifier, "another guess")
-            XCTAssertEqual(status, .badCredentials, identifier)
+        // Locked through her username, alice's email answers even the right password as bob's
+        // email and an unknown one answer a wrong one; each locks by its own count.
+        for round in 0..<3 {
+            let byEmail = await Self.loginStatus(admin, "alice@example.com", "correct horse")
+            XCTAssertEqual(byEmail, .badCredentials, "round \(round)")
+            for identifier in ["bob@example.com", "nobody@example.com"] {
+                let status = await Self.loginStatus(admin, identifier, "another guess")
+                XCTAssertEqual(status, .badCredentials, "\(identifier), round \(round)")
+            }
         }
-        let rightByEmail = await Self.loginStatus(admin, "alice@example.com", "correct horse")
-        XCTAssertEqual(rightByEmail, .locked)
+        for identifier in ["alice@example.com", "bob@example.com", "nobody@example.com"] {
+            let status = await Self.loginStatus(admin, identifier, identifier == "bob@example.com" ? "battery staple" : "correct horse")
+            XCTAssertEqual(status, .locked, identifier)
+        }
         await admin.close()
+    }
+
+    /// The audit's finding: once locked, a wrong guess answered `bad-credentials` and the right
+    /// one `locked`. Now both read the same bytes (but for the random trace id).
+    func testALockedAccountAnswersTheRightAndAWrongPasswordByteForByte() throws {
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64", "--lockout-threshold", "2", "--lockout-delay", "600"])
+        try daemon.start()
+        let connection = try RawConnection(path: daemon.socketPath)
+        connection.send(.createUser, requestID: 1, CreateUserRequest(username: "alice", password: Array("correct horse".utf8)))
+        XCTAssertEqual(connection.readFrame()?.status, 0)
+        func reply(_ password: String) throws -> ErrorBody {
+            connection.send(.login, requestID: 2, LoginRequest(identifier: "alice", password: Array(password.utf8)))
+            let frame = try XCTUnwrap(connection.readFrame())
+            XCTAssertEqual(frame.status, Status.locked.rawValue)
+            var body = try ErrorBody(decoding: frame.body)
+            body.traceID = nil
+            return body
+        }
+        for guess in 0..<2 {
+            connection.send(.login, requestID: 2, LoginRequest(identifier: "alice", password: Array("wrong \(guess)".utf8)))
+            XCTAssertEqual(connection.readFrame()?.status, Status.badCredentials.rawValue)
+        }
+        let (right, wrong) = (try reply("correct horse"), try reply("wrong 3"))
+        XCTAssertEqual(right.retryAfterSeconds.map { $0 > 590 && $0 <= 600 }, true)
+        XCTAssertEqual(right, wrong)
     }
 
     private static func guesses(at identifier: String, connections: Int, each: Int, socketPath: String) async throws -> [TesseraError.Code?] {

@@ -50,8 +50,12 @@ final class CoreFixture {
     }
 
     @discardableResult
-    func createUser(_ name: String, password: String = "correct horse", email: String? = nil, roles: [String] = []) async throws -> UserProfile {
-        try await service.accounts.createUser(NewUser(username: name, password: Self.secret(password), email: email, roles: roles))
+    func createUser(
+        _ name: String, password: String = "correct horse", email: String? = nil, phone: String? = nil, roles: [String] = []
+    ) async throws -> UserProfile {
+        var user = NewUser(username: name, password: Self.secret(password), email: email, roles: roles)
+        user.profile.phone = phone
+        return try await service.accounts.createUser(user)
     }
 
     func login(_ identifier: String, password: String = "correct horse", lifetime: UInt32? = nil) async throws -> LoginResult {

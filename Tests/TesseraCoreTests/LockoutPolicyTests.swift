@@ -26,13 +26,6 @@ final class LockoutPolicyTests: XCTestCase {
         XCTAssertNil(state.retryAfter(now: 10_000), "the lock ends exactly at locked_until")
     }
 
-    func testTheRuleIsLockedUntilTheLockEnds() {
-        XCTAssertEqual(policy.rule(for: ThrottleState(failures: 2), now: 0), .open)
-        XCTAssertEqual(policy.rule(for: ThrottleState(failures: 3, lockedUntil: 30_000), now: 0), .locked(retryAfterSeconds: 30))
-        XCTAssertEqual(policy.rule(for: ThrottleState(failures: 60, lockedUntil: 30_000), now: 29_500), .locked(retryAfterSeconds: 1))
-        XCTAssertEqual(policy.rule(for: ThrottleState(failures: 60, lockedUntil: 30_000), now: 30_000), .open, "a lock that ended is open")
-    }
-
     func testConcurrentChecksAreTheFailuresLeftThenOneAtATime() {
         XCTAssertEqual(policy.concurrentChecks(under: ThrottleState(), now: 0), 3)
         XCTAssertEqual(policy.concurrentChecks(under: ThrottleState(failures: 2), now: 0), 1)

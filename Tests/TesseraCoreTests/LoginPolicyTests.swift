@@ -33,8 +33,9 @@ final class LoginPolicyTests: CoreTestCase {
         await expectFailure(.badCredentials, "alice")
         await expectFailure(.badCredentials, "alice")
         await expectFailure(.badCredentials, "alice", "the third failure still reads bad-credentials; it sets the lock")
-        // Locked: the right password is refused, with the time to wait.
+        // Locked: every password is refused alike, with the time to wait.
         await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: "correct horse")
+        await expectFailure(.locked(retryAfterSeconds: 30), "alice")
         fixture.clock.set(start + 29_001)
         await expectFailure(.locked(retryAfterSeconds: 1), "alice", password: "correct horse")
         fixture.clock.set(start + 30_000)
@@ -43,58 +44,116 @@ final class LoginPolicyTests: CoreTestCase {
         await expectFailure(.locked(retryAfterSeconds: 60), "alice", password: "correct horse")
         fixture.clock.advance(by: 60_000)
         await expectFailure(.badCredentials, "alice")
-        await expectFailure(.locked(retryAfterSeconds: 120), "alice", password: "correct horse")
+        await expectFailure(.locked(retryAfterSeconds: 120), "alice")
         fixture.clock.advance(by: 120_000)
-        // A success resets the count: two more failures do not lock.
+        // A success resets both counts: two more failures do not lock.
         _ = try await fixture.login("alice")
         XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")), ThrottleState())
+        XCTAssertEqual(try throttle("alice"), ThrottleState())
         await expectFailure(.badCredentials, "alice")
         await expectFailure(.badCredentials, "alice")
         _ = try await fixture.login("alice")
     }
 
-    func testALockedAccountAnswersAWrongPasswordLikeAnUnknownIdentifier() async throws {
-        try await fixture.createUser("alice", email: "alice@example.com")
-        try await fixture.createUser("bob", email: "bob@example.com")
-        for _ in 0..<3 { await expectFailure(.badCredentials, "alice") }
-        // Neither alice's email nor someone else's tells that alice is locked.
-        await expectFailure(.badCredentials, "alice@example.com")
-        await expectFailure(.badCredentials, "bob@example.com")
-        await expectFailure(.badCredentials, "nobody@example.com")
-        await expectFailure(.badCredentials, "alice", "a wrong guess while locked counts and reads bad-credentials")
-        await expectFailure(.locked(retryAfterSeconds: 120), "alice@example.com", password: "correct horse")
-    }
-
-    func testAWrongGuessWhileLockedPushesTheLockOutAndTheRightPasswordOpensNoSession() async throws {
+    func testALockedIdentifierAnswersTheSameWhateverThePasswordAndDoesNotCount() async throws {
         try await fixture.createUser("alice")
         for _ in 0..<3 { await expectFailure(.badCredentials, "alice") }
-        await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: "correct horse")
-        await expectFailure(.badCredentials, "alice")
-        await expectFailure(.locked(retryAfterSeconds: 60), "alice", password: "correct horse", "the right password does not count")
-        XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")).failures, 4)
+        for password in ["correct horse", "wrong password", "correct horse", "another guess"] {
+            await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: password)
+        }
+        XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")).failures, 3, "an attempt under a lock is not counted")
+        XCTAssertEqual(try throttle("alice").failures, 3)
         XCTAssertEqual(try fixture.service.sessions.list(of: .username("alice"), limit: 1000).sessions, [], "no session was opened while locked")
-        fixture.clock.advance(by: 60_000)
+        fixture.clock.advance(by: 30_000)
         _ = try await fixture.login("alice")
     }
 
-    func testUnknownIdentifiersAreThrottledTheSameWay() async throws {
-        for _ in 0..<3 { await expectFailure(.badCredentials, "ghost") }
-        XCTAssertEqual(try lockedUntil("ghost"), fixture.clock.now() + 30_000)
-        await expectFailure(.badCredentials, "GHOST", "an unknown identifier never reads locked")
-        XCTAssertEqual(try lockedUntil("ghost"), fixture.clock.now() + 60_000, "identifiers are matched ignoring case")
-    }
-
-    private func lockedUntil(_ identifier: String) throws -> Int64 {
-        let store = fixture.service.store
-        return try store.read { try store.throttleState(TesseraStore.throttleKey(userID: nil, identifier: identifier), in: $0) }.lockedUntil
-    }
-
-    func testAdminUnlockClearsTheLock() async throws {
+    /// Under a lock no argon2id runs: attempts at a locked identifier cost the process almost no
+    /// CPU, where as many checked attempts cost one hash each.
+    func testALockedIdentifierIsAnsweredWithoutHashing() async throws {
+        let fixture = try CoreFixture {
+            $0.lockout = LockoutPolicy(threshold: 3, baseDelaySeconds: 30, maximumDelaySeconds: 120)
+            $0.passwordHasher = PasswordHasher(opsLimit: 2, memLimit: 8 << 20)
+        }
+        defer { fixture.tearDown() }
         try await fixture.createUser("alice")
+        func cpuSeconds(of attempts: () async -> Void) async -> Double {
+            var before = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &before)
+            await attempts()
+            var after = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &after)
+            func seconds(_ usage: rusage) -> Double {
+                Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            }
+            return seconds(after) - seconds(before)
+        }
+        let checked = await cpuSeconds {
+            for index in 0..<12 { _ = try? await fixture.login("ghost-\(index)", password: "wrong password") }
+        }
+        for _ in 0..<3 { _ = try? await fixture.login("alice", password: "wrong password") }
+        let locked = await cpuSeconds {
+            for password in Array(repeating: ["correct horse", "wrong password"], count: 6).joined() {
+                _ = try? await fixture.login("alice", password: password)
+            }
+        }
+        print("CPU for 12 checked attempts \(checked) s, for 12 under the lock \(locked) s")
+        XCTAssertLessThan(locked, checked / 4, "checked \(checked) s, locked \(locked) s")
+        XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")).failures, 3)
+    }
+
+    func testAnAccountLockedThroughOneIdentifierAnswersItsOthersLikeUnknownIdentifiers() async throws {
+        try await fixture.createUser("alice", email: "alice@example.com")
+        for _ in 0..<3 { await expectFailure(.badCredentials, "alice") }
+        // Through its email the locked account reads as an unknown identifier does, right password
+        // or not: `bad-credentials`, counted against the identifier, until the identifier locks.
+        for round in 0..<3 {
+            await expectFailure(.badCredentials, "alice@example.com", password: "correct horse", "round \(round)")
+            await expectFailure(.badCredentials, "nobody@example.com", "round \(round)")
+        }
+        XCTAssertEqual(try throttle("alice@example.com"), try throttle("nobody@example.com"))
+        await expectFailure(.locked(retryAfterSeconds: 30), "alice@example.com", password: "correct horse")
+        await expectFailure(.locked(retryAfterSeconds: 30), "nobody@example.com")
+        XCTAssertEqual(
+            try fixture.service.accounts.throttleState(.username("alice")).failures, 3, "unevaluated attempts do not push the account's lock")
+        XCTAssertEqual(try fixture.service.sessions.list(of: .username("alice"), limit: 1000).sessions, [])
+    }
+
+    func testGuessesSpreadOverAUsersIdentifiersLockTheAccount() async throws {
+        try await fixture.createUser("alice", email: "alice@example.com", phone: "+15550100")
+        await expectFailure(.badCredentials, "alice")
+        await expectFailure(.badCredentials, "alice@example.com")
+        await expectFailure(.badCredentials, "+15550100")
+        // No identifier is locked, the account is: the right password is not checked.
+        XCTAssertEqual(try throttle("alice").failures, 1)
+        await expectFailure(.badCredentials, "alice", password: "correct horse")
+        fixture.clock.advance(by: 30_000)
+        _ = try await fixture.login("alice@example.com")
+        XCTAssertEqual(try fixture.service.accounts.throttleState(.username("alice")), ThrottleState())
+    }
+
+    func testUnknownIdentifiersLockTheSameWay() async throws {
+        for _ in 0..<3 { await expectFailure(.badCredentials, "ghost") }
+        XCTAssertEqual(try throttle("ghost").lockedUntil, fixture.clock.now() + 30_000)
+        await expectFailure(.locked(retryAfterSeconds: 30), "GHOST", "identifiers are matched ignoring case")
+        XCTAssertEqual(try throttle("ghost").failures, 3)
+    }
+
+    /// The throttle entry of a login identifier.
+    private func throttle(_ identifier: String) throws -> ThrottleState {
+        let store = fixture.service.store
+        return try store.read { try store.throttleState(TesseraStore.identifierThrottleKey(identifier), in: $0) }
+    }
+
+    func testAdminUnlockClearsTheLocksOfTheAccountAndItsIdentifiers() async throws {
+        try await fixture.createUser("alice", email: "alice@example.com")
         for _ in 0..<3 { _ = await failure("alice") }
+        for _ in 0..<3 { _ = await failure("alice@example.com") }
         await expectFailure(.locked(retryAfterSeconds: 30), "alice", password: "correct horse")
         try await fixture.service.accounts.unlock(.username("alice"))
+        XCTAssertEqual(try throttle("alice@example.com"), ThrottleState())
         _ = try await fixture.login("alice")
+        _ = try await fixture.login("alice@example.com")
     }
 
     func testStateIsRevealedOnlyAfterTheRightPassword() async throws {

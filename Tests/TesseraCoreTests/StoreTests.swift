@@ -86,7 +86,7 @@ final class StoreTests: CoreTestCase {
         let loaded = try counts()
         XCTAssertEqual(loaded["sessions"], 2)
         XCTAssertEqual(loaded["validation_codes"], 1)
-        XCTAssertEqual(loaded["throttle"], 1)
+        XCTAssertEqual(loaded["throttle"], 2, "the account's entry and its username's")
         try await fixture.service.accounts.deleteUser(.username("alice"))
         let remaining = try counts()
         XCTAssertEqual(remaining.values.reduce(0, +), 0, "\(remaining)")

@@ -11,9 +11,8 @@ extension Accounts {
         guard session.apiKeyName == nil else { throw AuthError.tokenInvalid }
         let store = self.store
         guard let user = try store.read({ txn in try store.user(id: session.userID, in: txn) }) else { throw AuthError.tokenInvalid }
-        let throttleKey = TesseraStore.accountThrottleKey(user.id)
         let storedHash = user.passwordHash
-        try await passwords.attempt(throttleKey, password: current, against: storedHash) { _, throttle in
+        try await passwords.attempt(.account(user.id), password: current, against: storedHash) { _, turn in
             let newHash = try await passwords.hash(new)
             let now = clock.now()
             try await store.write { txn in
@@ -25,13 +24,13 @@ extension Accounts {
                 record.updatedAt = now
                 try store.revokeEverySession(of: &record, except: session.sessionID, in: txn)
                 try store.putUser(record, replacing: previous, in: txn)
-                if throttle.failures > 0 { try store.putThrottleState(ThrottleState(), forKey: throttleKey, in: txn) }
+                try turn.clearFailures(in: txn, of: store)
             }
         }
     }
 
     /// Sets a password without the current one (an administrator's reset). Every session of
-    /// the user ends and the failed-login count is cleared.
+    /// the user ends and the failed-login counts are cleared (``unlock(_:)``).
     package func setPassword(_ lookup: UserLookup, to new: SecretBytes) async throws {
         try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
         let store = self.store
@@ -45,7 +44,7 @@ extension Accounts {
             record.updatedAt = now
             try store.revokeEverySession(of: &record, except: nil, in: txn)
             try store.putUser(record, replacing: previous, in: txn)
-            try store.putThrottleState(ThrottleState(), forKey: TesseraStore.accountThrottleKey(record.id), in: txn)
+            try store.clearThrottles(of: record, in: txn)
         }
     }
 }

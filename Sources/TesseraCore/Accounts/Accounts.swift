@@ -126,12 +126,13 @@ import TesseraModel
         }
     }
 
-    /// Clears an account's failed-login count and lock.
+    /// Clears the failed-login counts and locks of an account and of its username, email and
+    /// phone.
     package func unlock(_ lookup: UserLookup) async throws {
         let store = self.store
         try await store.write { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
-            try store.putThrottleState(ThrottleState(), forKey: TesseraStore.accountThrottleKey(user.id), in: txn)
+            try store.clearThrottles(of: user, in: txn)
         }
     }
 

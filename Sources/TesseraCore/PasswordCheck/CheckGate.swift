@@ -7,8 +7,14 @@ import Locking
 /// clears the count) is committed. ``enter(_:admits:)`` asks `admits` (given how many checks
 /// are in flight for the key, and run under the gate's lock so that no commit-and-leave slips
 /// between the decision and the entry) whether one more may start; when not, the caller waits
-/// until a check under the same key leaves, then asks again. A key with nothing in flight
-/// always admits, so a waiter always has a check ahead of it that will leave.
+/// in line. A key with nothing in flight always admits, so a waiter always has a check ahead
+/// of it that will leave.
+///
+/// The line is first come, first asked: a check that leaves wakes the first waiter only, which
+/// asks again; one that is admitted wakes the next, which asks in turn, and one that is not
+/// goes back to the head of the line. So a leave costs one question per check it lets in plus
+/// one, not one per waiter (a burst of hundreds of attempts at a locked identifier waits
+/// without being woken at every turn).
 final class CheckGate: Sendable {
     private struct Entry {
         var inFlight = 0
@@ -21,37 +27,42 @@ final class CheckGate: Sendable {
     /// one always starts, but `admits` is still asked), then counts it. Errors thrown by `admits`
     /// are rethrown, and nothing is counted.
     func enter(_ key: [UInt8], admits: (_ inFlight: Int) throws -> Bool) async throws {
+        var woken = false
         while true {
             let entered: Bool = try await withCheckedThrowingContinuation { continuation in
-                entries.withLock { table in
-                    let inFlight = table[key]?.inFlight ?? 0
+                let next = entries.withLock { table -> CheckedContinuation<Bool, any Error>? in
+                    var entry = table[key] ?? Entry()
+                    defer { table[key] = entry.inFlight == 0 && entry.waiters.isEmpty ? nil : entry }
                     do {
-                        let admitted = try admits(inFlight)
-                        if admitted || inFlight == 0 {
-                            table[key, default: Entry()].inFlight += 1
-                            continuation.resume(returning: true)
-                        } else {
-                            table[key, default: Entry()].waiters.append(continuation)
+                        guard try admits(entry.inFlight) || entry.inFlight == 0 else {
+                            if woken { entry.waiters.insert(continuation, at: 0) } else { entry.waiters.append(continuation) }
+                            return nil
                         }
+                        entry.inFlight += 1
+                        continuation.resume(returning: true)
                     } catch {
                         continuation.resume(throwing: error)
                     }
+                    // Admitted or failed: the next in line asks in turn.
+                    return entry.waiters.isEmpty ? nil : entry.waiters.removeFirst()
                 }
+                next?.resume(returning: false)
             }
             if entered { return }
+            woken = true
         }
     }
 
-    /// Ends a check under `key` and wakes every check waiting for it to ask again.
+    /// Ends a check under `key` and wakes the first check waiting in line to ask again.
     func leave(_ key: [UInt8]) {
-        let waiters = entries.withLock { table -> [CheckedContinuation<Bool, any Error>] in
-            guard var entry = table[key] else { return [] }
+        let next = entries.withLock { table -> CheckedContinuation<Bool, any Error>? in
+            guard var entry = table[key] else { return nil }
             entry.inFlight -= 1
-            let waiters = entry.waiters
-            table[key] = entry.inFlight == 0 ? nil : Entry(inFlight: entry.inFlight, waiters: [])
-            return waiters
+            let next = entry.waiters.isEmpty ? nil : entry.waiters.removeFirst()
+            table[key] = entry.inFlight == 0 && entry.waiters.isEmpty ? nil : entry
+            return next
         }
-        for waiter in waiters { waiter.resume(returning: false) }
+        next?.resume(returning: false)
     }
 
     /// Checks in flight under `key` (for tests).

@@ -1,15 +1,14 @@
-/// Lockout with exponential backoff, per account (and per unknown identifier, so an attacker
-/// cannot tell the two apart).
+/// Lockout with exponential backoff, per throttle entry: each login identifier (known or
+/// unknown alike, so an attacker cannot tell the two apart) and each account.
 ///
 /// The first `threshold - 1` consecutive failures cost nothing but the hash. The failure that
-/// reaches `threshold` locks the account for `baseDelaySeconds`; each further failure doubles
-/// the delay from its own time, up to `maximumDelaySeconds`. A successful login or an admin
-/// unlock clears the count.
+/// reaches `threshold` locks the entry for `baseDelaySeconds`; each further failure (after the
+/// lock has passed) doubles the delay from its own time, up to `maximumDelaySeconds`. A
+/// successful login or an admin unlock clears the count.
 ///
-/// While an account is locked its password is still checked, one check at a time, so that the
-/// reply does not tell a locked account from an unknown identifier: a wrong password answers
-/// `bad-credentials` (and counts, pushing the lock further out), the right one answers `locked`
-/// and opens no session until the lock ends.
+/// While an entry is locked no password is checked against it: ``PasswordCheck`` answers every
+/// attempt `locked` (or, for an account locked through another identifier, `bad-credentials`)
+/// before argon2id, after the time a check takes, and does not count it.
 package struct LockoutPolicy: Sendable, Equatable {
     package var threshold: UInt32 = 10
     package var baseDelaySeconds: UInt32 = 30
@@ -21,19 +20,6 @@ package struct LockoutPolicy: Sendable, Equatable {
         self.threshold = threshold
         self.baseDelaySeconds = baseDelaySeconds
         self.maximumDelaySeconds = maximumDelaySeconds
-    }
-
-    /// How a password attempt is answered.
-    package enum Rule: Sendable, Equatable {
-        /// Not locked: a right password succeeds, a wrong one counts.
-        case open
-        /// Locked: a right password answers `locked` with the time to wait, a wrong one counts.
-        case locked(retryAfterSeconds: UInt32)
-    }
-
-    /// The rule for an attempt under `state` at `now`.
-    package func rule(for state: ThrottleState, now: Timestamp) -> Rule {
-        state.retryAfter(now: now).map { .locked(retryAfterSeconds: $0) } ?? .open
     }
 
     /// How many password checks may run at once under `state` at `now`: the failures left

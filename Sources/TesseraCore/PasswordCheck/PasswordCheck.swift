@@ -3,8 +3,8 @@ import Locking
 import SodiumKit
 
 /// The password check every credential operation shares: the lockout throttle (with the checks
-/// in flight per account), argon2id on the hashing pool, a dummy hash for unknown users, and
-/// durable failure counting.
+/// in flight per throttle entry), argon2id on the hashing pool, a dummy hash for unknown users,
+/// durable failure counting, and the pace of an attempt answered without a check.
 ///
 /// An unknown user costs exactly what a wrong password costs (one argon2id verify at the current
 /// parameters, one durable write of the failure), so neither the reply nor its timing tells
@@ -16,6 +16,7 @@ package final class PasswordCheck: Sendable {
     let clock: any Clock
     private let dummyHash = Locked<String?>(nil)
     let gate = CheckGate()
+    let pace = CheckPace()
 
     init(store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool, clock: any Clock) {
         self.store = store
@@ -29,64 +30,85 @@ package final class PasswordCheck: Sendable {
         var matches: Bool
         /// A fresh hash at the configured parameters when the stored one was made with others.
         var rehashed: String?
+        /// When the check started on its hashing thread.
+        var startedAt: ContinuousClock.Instant
     }
 
-    /// One password attempt under the lockout of `key`, checked against `storedHash` (a dummy
+    /// One password attempt under the lockout of `keys`, checked against `storedHash` (a dummy
     /// hash when the user is unknown).
     ///
     /// Waits for its turn (``CheckGate``: no more checks at once than ``LockoutPolicy`` allows
-    /// for the key's stored state), runs argon2id, then answers by the policy's rule:
-    /// - a wrong password records a failure durably and throws ``AuthError/badCredentials``;
-    /// - the right one while locked throws ``AuthError/locked(retryAfterSeconds:)``;
-    /// - the right one otherwise calls `succeed` with the outcome and the stored throttle state
-    ///   and returns its result. `succeed` commits the success (clearing the count) before the
-    ///   turn is given up, so no check waiting behind it reads a stale count.
+    /// for the stored state of `keys.lock`), then:
+    /// - while `keys.lock` is locked, answers ``AuthError/locked(retryAfterSeconds:)`` without
+    ///   evaluating the password and without counting, once a refused check's time has passed
+    ///   (``CheckPace``);
+    /// - while the account of `keys` is locked (through another of its identifiers), answers
+    ///   ``AuthError/badCredentials`` without evaluating the password, after the same time, and
+    ///   counts a failure of `keys.lock` only: what a wrong password through an unlocked
+    ///   identifier, known or unknown, answers and costs;
+    /// - otherwise runs argon2id: a wrong password records a failure of every entry durably and
+    ///   throws ``AuthError/badCredentials``; the right one calls `succeed` with the outcome and
+    ///   the turn and returns its result. `succeed` commits the success (clearing the count,
+    ///   ``ThrottleTurn/clearFailures(in:)``) before the turn is given up, so no check waiting
+    ///   behind it reads a stale count.
     func attempt<T: Sendable>(
-        _ key: [UInt8], password: SecretBytes, against storedHash: String?,
-        succeed: (Outcome, ThrottleState) async throws -> T
+        _ keys: ThrottleKeys, password: SecretBytes, against storedHash: String?,
+        succeed: (Outcome, ThrottleTurn) async throws -> T
     ) async throws -> T {
-        try await turn(key) { state, rule in
+        try await turn(keys) { turn in
+            try await refuseWhileLocked(turn)
             let outcome = try await check(password, against: storedHash)
             guard outcome.matches else {
-                try await recordFailure(key)
+                try await recordFailure(keys)
+                pace.record(ContinuousClock.now - outcome.startedAt)
                 throw AuthError.badCredentials
             }
-            switch rule {
-            case .open:
-                return try await succeed(outcome, state)
-            case .locked(let retryAfterSeconds):
-                throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
-            }
+            return try await succeed(outcome, turn)
         }
     }
 
     /// One second-factor attempt outside a login (a self-service REGENERATE_RECOVERY_CODES),
-    /// under the same lockout as a password: the same turns, a wrong code counts as a failure
-    /// (``AuthError/twoFactorInvalid``), and a right one while locked answers `locked`.
-    func attempt<T: Sendable>(_ key: [UInt8], code matches: () throws -> Bool, succeed: () async throws -> T) async throws -> T {
-        try await turn(key) { _, rule in
+    /// under the same lockout as a password: the same turns, a lock answers `locked` before the
+    /// code is looked at, and a wrong code counts as a failure (``AuthError/twoFactorInvalid``).
+    func attempt<T: Sendable>(_ keys: ThrottleKeys, code matches: () throws -> Bool, succeed: () async throws -> T) async throws -> T {
+        try await turn(keys) { turn in
+            try await refuseWhileLocked(turn)
             guard try matches() else {
-                try await recordFailure(key)
+                try await recordFailure(keys)
                 throw AuthError.twoFactorInvalid
             }
-            switch rule {
-            case .open: return try await succeed()
-            case .locked(let retryAfterSeconds): throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
-            }
+            return try await succeed()
         }
     }
 
-    /// Runs `body` in a turn at the gate of `key`, with the throttle state read at its start and
-    /// the rule it gives.
-    private func turn<T: Sendable>(_ key: [UInt8], _ body: (ThrottleState, LockoutPolicy.Rule) async throws -> T) async throws -> T {
-        let (store, clock, policy) = (self.store, self.clock, configuration.lockout)
-        var state = ThrottleState()
-        try await gate.enter(key) { inFlight in
-            state = try store.read { try store.throttleState(key, in: $0) }
-            return inFlight < policy.concurrentChecks(under: state, now: clock.now())
+    /// Answers an attempt under a lock (see ``attempt(_:password:against:succeed:)``) without
+    /// evaluating anything; returns when there is none.
+    private func refuseWhileLocked(_ turn: ThrottleTurn) async throws {
+        let now = clock.now()
+        if let retryAfterSeconds = turn.lock.retryAfter(now: now) {
+            try await pace.wait(as: self)
+            throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
         }
-        defer { gate.leave(key) }
-        return try await body(state, policy.rule(for: state, now: clock.now()))
+        if let account = turn.account, account.retryAfter(now: now) != nil {
+            try await pace.wait(as: self) { try await recordFailure(ThrottleKeys(lock: turn.keys.lock)) }
+            throw AuthError.badCredentials
+        }
+    }
+
+    /// Runs `body` in a turn at the gate of `keys.lock`, with the throttle states read at its
+    /// start.
+    private func turn<T: Sendable>(_ keys: ThrottleKeys, _ body: (ThrottleTurn) async throws -> T) async throws -> T {
+        let (store, clock, policy) = (self.store, self.clock, configuration.lockout)
+        var turn = ThrottleTurn(keys: keys, lock: ThrottleState(), account: nil)
+        try await gate.enter(keys.lock) { inFlight in
+            try store.read { txn in
+                turn.lock = try store.throttleState(keys.lock, in: txn)
+                turn.account = try keys.account.map { try store.throttleState($0, in: txn) }
+            }
+            return inFlight < policy.concurrentChecks(under: turn.lock, now: clock.now())
+        }
+        defer { gate.leave(keys.lock) }
+        return try await body(turn)
     }
 
     /// Checks `password` against `storedHash` on the hashing pool; with no stored hash (an unknown
@@ -99,17 +121,18 @@ package final class PasswordCheck: Sendable {
     func check(_ password: SecretBytes, against storedHash: String?) async throws -> Outcome {
         let hasher = configuration.passwordHasher
         return try await hashingPool.run { [self] () throws -> Outcome in
+            let startedAt = ContinuousClock.now
             guard let storedHash else {
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())
-                return Outcome(matches: false)
+                return Outcome(matches: false, startedAt: startedAt)
             }
             let matches = hasher.verify(password, against: storedHash)
-            guard hasher.needsRehash(storedHash) else { return Outcome(matches: matches) }
+            guard hasher.needsRehash(storedHash) else { return Outcome(matches: matches, startedAt: startedAt) }
             guard matches else {
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())
-                return Outcome(matches: false)
+                return Outcome(matches: false, startedAt: startedAt)
             }
-            return Outcome(matches: true, rehashed: try hasher.hash(password))
+            return Outcome(matches: true, rehashed: try hasher.hash(password), startedAt: startedAt)
         }
     }
 
@@ -119,12 +142,14 @@ package final class PasswordCheck: Sendable {
         return try await hashingPool.run { try hasher.hash(password) }
     }
 
-    /// Counts one more failed check (a password, a second factor) under `key`, durably, locking
-    /// when the policy says so.
-    func recordFailure(_ key: [UInt8]) async throws {
+    /// Counts one more failed check (a password, a second factor) under every entry of `keys`,
+    /// durably, locking when the policy says so.
+    func recordFailure(_ keys: ThrottleKeys) async throws {
         let (store, policy, now) = (self.store, configuration.lockout, clock.now())
         try await store.write { txn in
-            try store.putThrottleState(policy.recordingFailure(try store.throttleState(key, in: txn), now: now), forKey: key, in: txn)
+            for key in keys.all {
+                try store.putThrottleState(policy.recordingFailure(try store.throttleState(key, in: txn), now: now), forKey: key, in: txn)
+            }
         }
     }
 

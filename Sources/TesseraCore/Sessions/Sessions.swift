@@ -17,10 +17,12 @@ package struct Sessions: Sendable {
 
     /// Checks a password and opens a session with its refresh family.
     ///
-    /// The policy, in order: an unknown user and a wrong password both cost one argon2id verify,
-    /// record a failure durably and answer `bad-credentials`, locked or not; the right password
-    /// of a locked account answers `locked` (``PasswordCheck/attempt(_:password:against:succeed:)``
-    /// has the lockout's rules); only after a correct password is the account's state revealed
+    /// The policy, in order: a locked identifier (known or unknown) answers `locked` without a
+    /// check, and an identifier whose account is locked answers `bad-credentials` without one,
+    /// each after a check's time (``PasswordCheck/attempt(_:password:against:succeed:)`` has the
+    /// lockout's rules); an unknown user and a wrong password both cost one argon2id verify,
+    /// record a failure durably and answer `bad-credentials`; only after a correct password is
+    /// the account's state revealed
     /// (`account-not-validated`, `inactive-account`), then whether a second factor is needed
     /// (`2fa-required`; a wrong or used code is `2fa-invalid` and counts as a failure, see
     /// ``TwoFactor``). A success clears the failure count and,
@@ -31,36 +33,40 @@ package struct Sessions: Sendable {
         try Validation.password(attempt.password.count, minimum: 1)
         try Validation.sessionMetadata(clientIP: attempt.clientIP, userAgent: attempt.userAgent)
         let store = self.store
-        let (found, throttleKey) = try store.read { txn in
-            let user = try store.user(identifier: attempt.identifier, in: txn)
-            return (user, TesseraStore.throttleKey(userID: user?.id, identifier: attempt.identifier))
-        }
+        let found = try store.read { txn in try store.user(identifier: attempt.identifier, in: txn) }
+        let keys = ThrottleKeys.login(identifier: attempt.identifier, userID: found?.id)
         let storedHash = found?.passwordHash
         do {
-            return try await passwords.attempt(throttleKey, password: attempt.password, against: storedHash) { outcome, throttle in
+            return try await passwords.attempt(keys, password: attempt.password, against: storedHash) { outcome, turn in
                 // A dummy hash never matches, so a user was found.
                 guard let user = found else { throw AuthError.badCredentials }
-                return try await open(attempt, for: user, storedHash: storedHash, outcome: outcome, throttle: throttle, throttleKey: throttleKey)
+                return try await open(attempt, for: user, storedHash: storedHash, outcome: outcome, turn: turn)
             }
         } catch let error as AuthError {
-            logRefusal(error, user: found?.id, clientIP: attempt.clientIP, throttleKey: throttleKey)
+            logRefusal(error, user: found?.id, clientIP: attempt.clientIP, keys: keys)
             throw error
         }
     }
 
     /// A refused login leaves a line at the default level (`notice`): the user's id (`none` for
     /// an unknown identifier, whose text is never logged), the client's address as the web
-    /// process gave it, and the lock a failure set. The log handler rate-limits each message.
-    private func logRefusal(_ error: AuthError, user: UInt64?, clientIP: String?, throttleKey: [UInt8]) {
+    /// process gave it, and the lock the identifier or the account is under after a failure.
+    /// The log handler rate-limits each message.
+    private func logRefusal(_ error: AuthError, user: UInt64?, clientIP: String?, keys: ThrottleKeys) {
         var metadata: Logger.Metadata = ["user.id": "\(user.map(String.init) ?? "none")", "client.ip": "\(clientIP ?? "-")"]
         switch error {
         case .badCredentials, .twoFactorInvalid:
             let message: Logger.Message = error == .badCredentials ? "login refused: bad credentials" : "login refused: second factor invalid"
-            let store = self.store
-            let policy = configuration.lockout
-            if let state = try? store.read({ try store.throttleState(throttleKey, in: $0) }), let delay = policy.delay(afterFailures: state.failures),
-                state.lockedUntil > clock.now()
-            {
+            let (store, policy, now) = (self.store, configuration.lockout, clock.now())
+            let entries = [("identifier", keys.lock)] + (keys.account.map { [("account", $0)] } ?? [])
+            let locked = entries.lazy.compactMap { entry, key -> (String, ThrottleState, Int64)? in
+                guard let state = try? store.read({ try store.throttleState(key, in: $0) }), state.lockedUntil > now,
+                    let delay = policy.delay(afterFailures: state.failures)
+                else { return nil }
+                return (entry, state, delay)
+            }.first
+            if let (entry, state, delay) = locked {
+                metadata["lock.entry"] = "\(entry)"
                 metadata["throttle.failures"] = "\(state.failures)"
                 metadata["lock.seconds"] = "\(delay / 1000)"
                 logger.notice("\(message); locked", metadata: metadata)
@@ -78,8 +84,7 @@ package struct Sessions: Sendable {
     /// The second half of a login, once the password was right: the account's state, then the
     /// session, its refresh family, the cleared throttle and the last login in one commit.
     private func open(
-        _ attempt: LoginAttempt, for user: UserRecord, storedHash: String?, outcome: PasswordCheck.Outcome,
-        throttle: ThrottleState, throttleKey: [UInt8]
+        _ attempt: LoginAttempt, for user: UserRecord, storedHash: String?, outcome: PasswordCheck.Outcome, turn: ThrottleTurn
     ) async throws -> LoginResult {
         switch user.state {
         case .active: break
@@ -92,7 +97,7 @@ package struct Sessions: Sendable {
         do {
             secondFactor = try twoFactor.check(attempt.secondFactor, for: user, at: now)
         } catch AuthError.twoFactorInvalid {
-            try await passwords.recordFailure(throttleKey)
+            try await passwords.recordFailure(turn.keys)
             throw AuthError.twoFactorInvalid
         }
         let lifetime = min(attempt.lifetimeSeconds ?? configuration.sessionLifetimeSeconds, configuration.sessionLifetimeSeconds)
@@ -119,7 +124,7 @@ package struct Sessions: Sendable {
             if cap > 0 { try store.evictOldestSessions(ofUser: user.id, keeping: cap - 1, in: txn) }
             try store.insertSession(token.sessionID, session, in: txn)
             try store.insertRefreshFamily(familyID, opened, firstToken: refresh.sessionID, refreshRecord, in: txn)
-            if throttle.failures > 0 { try store.putThrottleState(ThrottleState(), forKey: throttleKey, in: txn) }
+            try turn.clearFailures(in: txn, of: store)
             var current = previous
             if let fresh = outcome.rehashed, current.passwordHash == storedHash {
                 current.passwordHash = fresh

@@ -1,15 +1,14 @@
 import LMDBKit
 
-/// The throttle: failed password checks per account (`0x01 ‖ user id`) and per unknown
-/// identifier (`0x02 ‖ lower-cased identifier`).
+/// The throttle: failed password checks per account (`0x01 ‖ user id`) and per login
+/// identifier, known or unknown (`0x02 ‖ lower-cased identifier`).
 extension TesseraStore {
     static let accountPrefix: UInt8 = 0x01
-    static let unknownIdentifierPrefix: UInt8 = 0x02
+    static let identifierPrefix: UInt8 = 0x02
 
-    /// The throttle key: the account when the identifier names one, else the identifier itself.
-    static func throttleKey(userID: UInt64?, identifier: String) -> [UInt8] {
-        if let userID { return accountThrottleKey(userID) }
-        return [unknownIdentifierPrefix] + normalized(identifier)
+    /// The throttle key of a login identifier, whether or not it names an account.
+    static func identifierThrottleKey(_ identifier: String) -> [UInt8] {
+        [identifierPrefix] + normalized(identifier)
     }
 
     /// The throttle key of an existing account.
@@ -30,17 +29,26 @@ extension TesseraStore {
         }
     }
 
-    /// Visits up to `limit` entries of unknown identifiers in key order from `start` (empty:
+    /// Clears the failures and locks of `user`: its account's entry and those of its username,
+    /// email and phone (an administrator's unlock or password reset).
+    func clearThrottles(of user: UserRecord, in txn: WriteTransaction) throws {
+        try txn.delete(Self.accountThrottleKey(user.id), in: throttle)
+        for identifier in [user.username, user.email, user.phone].compactMap({ $0 }) {
+            try txn.delete(Self.identifierThrottleKey(identifier), in: throttle)
+        }
+    }
+
+    /// Visits up to `limit` entries of identifiers in key order from `start` (empty:
     /// the first); returns the last key visited and whether the scan reached their end.
-    func scanUnknownIdentifierThrottles(
+    func scanIdentifierThrottles(
         from start: [UInt8], limit: Int, in txn: some ReadableTransaction,
         _ visit: ([UInt8], ThrottleState) -> Void
     ) throws -> (last: [UInt8], reachedEnd: Bool) {
         var seen = 0
         var last: [UInt8] = []
         var reachedEnd = true
-        try txn.forEach(in: throttle, from: start.isEmpty ? [Self.unknownIdentifierPrefix] : start) { key, value in
-            guard key.first == Self.unknownIdentifierPrefix else { return false }
+        try txn.forEach(in: throttle, from: start.isEmpty ? [Self.identifierPrefix] : start) { key, value in
+            guard key.first == Self.identifierPrefix else { return false }
             guard seen < limit else {
                 reachedEnd = false
                 return false

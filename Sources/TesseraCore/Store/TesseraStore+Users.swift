@@ -107,7 +107,7 @@ extension TesseraStore {
     }
 
     /// Deletes a user with every session, refresh family, index entry, pending validation code,
-    /// failed-login count, second factor and API key.
+    /// failed-login count (the account's and its identifiers'), second factor and API key.
     func deleteUser(_ record: UserRecord, in txn: WriteTransaction) throws {
         try endSessions(ofUser: record.id, except: nil, in: txn)
         let id = Self.key(record.id)
@@ -116,7 +116,7 @@ extension TesseraStore {
         if let email = record.email { try txn.delete(Self.normalized(email), in: emails) }
         if let phone = record.phone { try txn.delete(Self.normalized(phone), in: phones) }
         if !record.validationDigest.isEmpty { try txn.delete(record.validationDigest, in: validationCodes) }
-        try txn.delete(Self.accountThrottleKey(record.id), in: throttle)
+        try clearThrottles(of: record, in: txn)
         try deleteTwoFactorRecord(ofUser: record.id, in: txn)
         try deleteAPIKeys(ofUser: record.id, in: txn)
     }

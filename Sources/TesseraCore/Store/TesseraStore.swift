@@ -21,7 +21,7 @@ import Glibc
 /// | `refresh_families` | family id (16 bytes)            | `RefreshFamily`       |
 /// | `phones`        | phone number (UTF-8, as given)     | user id (u64 BE)      |
 /// | `validation_codes` | keyed digest of a code (32)     | user id (u64 BE)      |
-/// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased unknown identifier | ``ThrottleState`` |
+/// | `throttle`      | 0x01 ‖ user id, or 0x02 ‖ lower-cased login identifier | ``ThrottleState`` |
 /// | `expired_tokens` | 1 (session) or 2 (refresh) ‖ token id | ``ExpiredTokenRecord`` |
 /// | `grace_boxes`   | retired_at (i64 BE) ‖ refresh id  | empty: a retired token whose grace box is to be wiped |
 /// | `two_factor`    | user id (u64 BE)                   | `TwoFactorRecord`     |

@@ -102,7 +102,7 @@ package final class Sweeper: Sendable {
             result.refreshTokens = expiredRefresh.count
 
             var staleThrottle: [[UInt8]] = []
-            let throttle = try store.scanUnknownIdentifierThrottles(from: start.throttle, limit: batch, in: txn) { key, state in
+            let throttle = try store.scanIdentifierThrottles(from: start.throttle, limit: batch, in: txn) { key, state in
                 if configuration.lockout.isStale(state, now: now) { staleThrottle.append(key) }
             }
             for key in staleThrottle { try store.removeThrottleState(forKey: key, in: txn) }

@@ -146,11 +146,11 @@ package struct TwoFactor: Sendable {
         }
         if let password {
             guard let proof else { throw AuthError.invalidArgument("disabling two-factor login needs a current code or a recovery code") }
-            let throttleKey = TesseraStore.throttleKey(userID: user.id, identifier: user.username)
-            try await passwords.attempt(throttleKey, password: password, against: user.passwordHash) { _, _ in
+            let keys = ThrottleKeys.account(user.id)
+            try await passwords.attempt(keys, password: password, against: user.passwordHash) { _, _ in
                 if let record, record.state == .enrolled {
                     guard try self.proves(proof, record, userID: user.id) else {
-                        try await passwords.recordFailure(throttleKey)
+                        try await passwords.recordFailure(keys)
                         throw AuthError.twoFactorInvalid
                     }
                 }
@@ -200,8 +200,7 @@ package struct TwoFactor: Sendable {
             }
         }
         if let code {
-            let throttleKey = TesseraStore.throttleKey(userID: user.id, identifier: user.username)
-            try await passwords.attempt(throttleKey, code: { try self.proves(.code(code), record, userID: user.id) }, succeed: replace)
+            try await passwords.attempt(.account(user.id), code: { try self.proves(.code(code), record, userID: user.id) }, succeed: replace)
         } else {
             try await replace()
         }

@@ -20,7 +20,11 @@ struct PasswordOptions: ParsableArguments {
     @Option(name: .customLong("min-password-length"), help: "Shortest password accepted for new users, in bytes.")
     var minimumPasswordLength: Int = 8
 
-    @Option(name: .customLong("lockout-threshold"), help: "Consecutive failed logins before an account is delayed (0 disables).")
+    @Option(
+        name: .customLong("lockout-threshold"),
+        help:
+            "Consecutive failed logins under one identifier (known or not) or one account before it locks; no password is checked under a lock (0 disables)."
+    )
     var lockoutThreshold: UInt32 = 10
 
     @Option(name: .customLong("lockout-delay"), help: "First lockout delay in seconds; it doubles with each further failure.")
