@@ -23,6 +23,9 @@ package final class PasswordCheck: Sendable {
         self.configuration = configuration
         self.hashingPool = hashingPool
         self.clock = clock
+        // The dummy hash is made at start, on the pool: made by the first unknown identifier's
+        // check, it would make that one check slower than a wrong password.
+        Task { [self] in _ = try? await hashingPool.run { try self.dummyPasswordHash() } }
     }
 
     /// The outcome of checking a password against a stored hash.
