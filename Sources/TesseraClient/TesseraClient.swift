@@ -214,9 +214,12 @@ public final class TesseraClient: Sendable {
         _ = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id.bytes, sessionToken: sessionToken))
     }
 
-    /// Ends every session of a user, or all but `except`; returns how many ended.
-    public func revokeAllSessions(of user: UserSelector, except: SessionID? = nil) async throws -> Int {
-        Int(try await call(Operations.revokeAllSessions, RevokeAllSessionsRequest(user: user.wire, exceptSessionID: except?.bytes)).count)
+    /// Ends every session of a user, or all but `except`, and every API key of the user
+    /// ("log out everywhere"); returns how many live ones ended.
+    @discardableResult
+    public func revokeAllSessions(of user: UserSelector, except: SessionID? = nil) async throws -> (sessions: Int, apiKeys: Int) {
+        let ended = try await call(Operations.revokeAllSessions, RevokeAllSessionsRequest(user: user.wire, exceptSessionID: except?.bytes))
+        return (Int(ended.count), Int(ended.apiKeys))
     }
 
     /// The token keys, oldest first (never their material).

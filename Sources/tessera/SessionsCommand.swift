@@ -63,7 +63,8 @@ struct SessionsCommand: AsyncParsableCommand {
     }
 
     struct RevokeAll: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "revoke-all", abstract: "End every session of a user.")
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-all", abstract: "End every session and every API key of a user (log out everywhere).")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Username or email.") var identifier: String
         @Option(help: "A session id to keep.") var except: String?
@@ -74,8 +75,12 @@ struct SessionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.run { client in
-                let count = try await client.revokeAllSessions(of: .lookup(identifier), except: except.flatMap { SessionID(hex: $0) })
-                if options.json { Output.json(["revoked": Int(count)]) } else { print("revoked \(count) session(s)") }
+                let ended = try await client.revokeAllSessions(of: .lookup(identifier), except: except.flatMap { SessionID(hex: $0) })
+                if options.json {
+                    Output.json(["revoked": ended.sessions, "api_keys_revoked": ended.apiKeys])
+                } else {
+                    print("revoked \(ended.sessions) session(s) and \(ended.apiKeys) API key(s)")
+                }
             }
         }
     }

@@ -182,9 +182,21 @@ final class PolicyEndToEndTests: XCTestCase {
 
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["sessions", "revoke", ids[0]] + socket).status, 0)
         XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["verify", tokens[0]] + socket).status, 0)
+        let made = try runCommand(DaemonProcess.tessera, ["apikey", "create", "alice", "ci", "--json"] + socket)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let apiKey = (try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as! [String: Any])["key"] as! String
         let all = try runCommand(DaemonProcess.tessera, ["sessions", "revoke-all", "alice", "--except", ids[2], "--json"] + socket)
         XCTAssertEqual(all.status, 0, all.stderr)
         XCTAssertTrue(all.stdout.contains("\"revoked\":1"), all.stdout)
+        XCTAssertTrue(all.stdout.contains("\"api_keys_revoked\":1"), "log out everywhere ends the API keys: \(all.stdout)")
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        do {
+            _ = try await client.verifyAPIKey(apiKey)
+            XCTFail("the API key outlived log out everywhere")
+        } catch let TesseraClientError.server(error) {
+            XCTAssertEqual(error.code, .tokenRevoked)
+        }
+        await client.close()
         XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["verify", tokens[1]] + socket).status, 0)
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["verify", tokens[2]] + socket).status, 0)
 

@@ -73,3 +73,53 @@ final class RevocationTests: CoreTestCase {
         _ = try await fixture.login("alice")
     }
 }
+
+/// A password change, a reset and "log out everywhere" end the user's API keys with the
+/// sessions: a key made with a stolen session does not outlive the password that ended it.
+final class CredentialRevocationTests: CoreTestCase {
+    override func prepare() async throws {
+        try await fixture.createUser("alice")
+    }
+
+    /// A fresh API key of alice and a check that it verifies.
+    private func apiKey() async throws -> String {
+        let key = try await fixture.service.apiKeys.create(.username("alice"), NewAPIKey(name: "ci")).key
+        XCTAssertNoThrow(try fixture.service.apiKeys.verify(key: key))
+        return key
+    }
+
+    private func assertEnded(_ key: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try fixture.service.apiKeys.verify(key: key), file: file, line: line) {
+            XCTAssertEqual($0 as? AuthError, .tokenRevoked, file: file, line: line)
+        }
+    }
+
+    func testChangingThePasswordEndsEveryAPIKey() async throws {
+        let (first, second) = (try await apiKey(), try await apiKey())
+        let session = try await fixture.login("alice")
+        try await fixture.service.accounts.changePassword(
+            token: session.token, current: CoreFixture.secret("correct horse"), new: CoreFixture.secret("new password 1"))
+        assertEnded(first)
+        assertEnded(second)
+        XCTAssertNoThrow(try fixture.service.verification.verify(token: session.token), "the caller's session stays")
+    }
+
+    func testAResetEndsEveryAPIKey() async throws {
+        let key = try await apiKey()
+        try await fixture.service.accounts.setPassword(.username("alice"), to: CoreFixture.secret("new password 1"))
+        assertEnded(key)
+    }
+
+    func testLoggingOutEverywhereEndsEveryAPIKeyAndSaysHowMany() async throws {
+        let (first, second) = (try await apiKey(), try await apiKey())
+        let kept = try await fixture.login("alice")
+        _ = try await fixture.login("alice")
+        let ended = try await fixture.service.sessions.revokeAllSessions(.username("alice"), except: kept.sessionID)
+        XCTAssertEqual(ended.sessions, 1)
+        XCTAssertEqual(ended.apiKeys, 2)
+        assertEnded(first)
+        assertEnded(second)
+        let again = try await fixture.service.sessions.revokeAllSessions(.username("alice"), except: kept.sessionID)
+        XCTAssertEqual(again.apiKeys, 0, "a revoked key is not counted twice")
+    }
+}

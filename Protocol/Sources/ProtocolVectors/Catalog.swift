@@ -236,7 +236,9 @@ extension TestVector {
         request(
             "revoke-all-sessions-request", "REVOKE_ALL_SESSIONS of alice except one", .revokeAllSessions, id: 12,
             RevokeAllSessionsRequest(user: .username("alice"), exceptSessionID: sessionID)),
-        reply("revoke-all-sessions-response", "REVOKE_ALL_SESSIONS reply: 2 sessions ended", .revokeAllSessions, id: 12, CountResponse(count: 2)),
+        reply(
+            "revoke-all-sessions-response", "REVOKE_ALL_SESSIONS reply: 2 sessions and 1 API key ended", .revokeAllSessions, id: 12,
+            RevokeAllSessionsResponse(count: 2, apiKeys: 1)),
         // Keys
         request("list-keys-request", "LIST_KEYS: an empty body", .listKeys, id: 30, EmptyMessage()),
         reply(

@@ -3,7 +3,8 @@ import SodiumKit
 
 extension Accounts {
     /// Changes a password: the current one must be given (checked with the login policy's
-    /// throttle; the right one clears the failure count). Every other session of the user ends; the session of `token` stays.
+    /// throttle; the right one clears the failure count). Every other session of the user ends, and
+    /// every API key; the session of `token` stays.
     package func changePassword(token: String, current: SecretBytes, new: SecretBytes) async throws {
         try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
         let session = try verification.verify(token: token)
@@ -22,15 +23,15 @@ extension Accounts {
                 var record = previous
                 record.passwordHash = newHash
                 record.updatedAt = now
-                try store.revokeEverySession(of: &record, except: session.sessionID, in: txn)
+                try store.revokeEveryCredential(of: &record, exceptSession: session.sessionID, at: now, in: txn)
                 try store.putUser(record, replacing: previous, in: txn)
                 try turn.clearFailures(in: txn, of: store)
             }
         }
     }
 
-    /// Sets a password without the current one (an administrator's reset). Every session of
-    /// the user ends and the failed-login counts are cleared (``unlock(_:)``).
+    /// Sets a password without the current one (an administrator's reset). Every session and
+    /// every API key of the user ends and the failed-login counts are cleared (``unlock(_:)``).
     package func setPassword(_ lookup: UserLookup, to new: SecretBytes) async throws {
         try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
         let store = self.store
@@ -42,7 +43,7 @@ extension Accounts {
             var record = previous
             record.passwordHash = hash
             record.updatedAt = now
-            try store.revokeEverySession(of: &record, except: nil, in: txn)
+            try store.revokeEveryCredential(of: &record, exceptSession: nil, at: now, in: txn)
             try store.putUser(record, replacing: previous, in: txn)
             try store.clearThrottles(of: record, in: txn)
         }

@@ -118,8 +118,7 @@ import TesseraModel
             user.state = state
             user.updatedAt = now
             if state != .active {
-                try store.revokeEverySession(of: &user, except: nil, in: txn)
-                try store.revokeEveryAPIKey(ofUser: user.id, at: now, in: txn)
+                try store.revokeEveryCredential(of: &user, exceptSession: nil, at: now, in: txn)
             }
             try store.putUser(user, replacing: previous, in: txn)
             return user.profile

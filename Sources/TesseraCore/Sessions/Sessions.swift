@@ -201,14 +201,14 @@ package struct Sessions: Sendable {
         }
     }
 
-    /// Ends every session of a user, or every one but `except`, with their refresh families.
-    /// Returns how many ended.
-    package func revokeAllSessions(_ lookup: UserLookup, except: SessionID? = nil) async throws -> Int {
-        let store = self.store
+    /// Ends every session of a user, or every one but `except`, with their refresh families,
+    /// and every API key of the user. Returns how many live ones ended.
+    package func revokeAllSessions(_ lookup: UserLookup, except: SessionID? = nil) async throws -> (sessions: Int, apiKeys: Int) {
+        let (store, now) = (self.store, clock.now())
         return try await store.write { txn in
             guard let previous = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             var user = previous
-            let ended = try store.revokeEverySession(of: &user, except: except, in: txn)
+            let ended = try store.revokeEveryCredential(of: &user, exceptSession: except, at: now, in: txn)
             try store.putUser(user, replacing: previous, in: txn)
             return ended
         }

@@ -148,6 +148,18 @@ extension TesseraStore {
         return ended
     }
 
+    /// Ends every credential of a user that a password change, a reset or "log out everywhere"
+    /// must end: every session but `except` (``revokeEverySession(of:except:in:)``) and every
+    /// API key, whoever made it (a key made with a stolen session would otherwise outlive the
+    /// password that ended the session). Returns how many live ones ended.
+    @discardableResult
+    func revokeEveryCredential(
+        of user: inout UserRecord, exceptSession except: SessionID?, at now: Timestamp, in txn: WriteTransaction
+    ) throws -> (sessions: Int, apiKeys: Int) {
+        let sessions = try revokeEverySession(of: &user, except: except, in: txn)
+        return (sessions, try revokeEveryAPIKey(ofUser: user.id, at: now, in: txn))
+    }
+
     /// Ends the oldest sessions of a user until at most `keeping` remain.
     func evictOldestSessions(ofUser userID: UInt64, keeping: Int, in txn: WriteTransaction) throws {
         let ids = try sessionIDs(ofUser: userID, in: txn)

@@ -429,6 +429,19 @@ extension RevokeAllSessionsRequest {
     }
 }
 
+extension RevokeAllSessionsResponse {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+        self.count = 0
+        self.apiKeys = 0
+    }
+
+    public init(count: UInt32, apiKeys: UInt32) {
+        self.count = count
+        self.apiKeys = apiKeys
+    }
+}
+
 extension CountResponse {
     /// Every field at its default or zero: what the decoder starts from (`init()`).
     init(zeroed: Void) {

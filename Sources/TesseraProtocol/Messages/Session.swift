@@ -342,14 +342,29 @@ public struct RevokeAllSessionsRequest: SchemaMessage {
         ])
 }
 
-/// REVOKE_ALL_SESSIONS reply: how many sessions ended.
+/// REVOKE_ALL_SESSIONS reply: how many sessions and API keys ended.
+public struct RevokeAllSessionsResponse: SchemaMessage {
+    public var count: UInt32
+    public var apiKeys: UInt32
+
+    public init() { self.init(zeroed: ()) }
+
+    public static let schema = MessageSchema<Self>(
+        "REVOKE_ALL_SESSIONS reply",
+        [
+            .integer(1, "count", \.count),
+            .integer(2, "api_keys", \.apiKeys),
+        ])
+}
+
+/// REVOKE_ALL_API_KEYS reply: how many keys ended.
 public struct CountResponse: SchemaMessage {
     public var count: UInt32
 
     public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
-        "REVOKE_ALL_SESSIONS reply",
+        "REVOKE_ALL_API_KEYS reply",
         [
             .integer(1, "count", \.count)
         ])

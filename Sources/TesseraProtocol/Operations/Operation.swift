@@ -179,7 +179,7 @@ public enum Operations {
         .listSessions, "LIST_SESSIONS", .slow, .selfRead, errors: [.notFound], user: \.user)
     public static let revokeSession = Operation<SessionIDRequest, EmptyMessage, Subject.Owner>(
         .revokeSession, "REVOKE_SESSION", .slow, .selfWrite, errors: [.notFound, .storageFull], ownerToken: \.sessionToken)
-    public static let revokeAllSessions = Operation<RevokeAllSessionsRequest, CountResponse, Subject.User>(
+    public static let revokeAllSessions = Operation<RevokeAllSessionsRequest, RevokeAllSessionsResponse, Subject.User>(
         .revokeAllSessions, "REVOKE_ALL_SESSIONS", .slow, .admin, errors: [.notFound, .storageFull], user: \.user)
 
     // Keys

@@ -38,7 +38,8 @@ struct SessionHandlers {
         }
         table.slow(Operations.revokeAllSessions) { request, user in
             let except = try request.exceptSessionID.map { try SessionID(wire: $0) }
-            return CountResponse(count: UInt32(clamping: try await sessions.revokeAllSessions(user.lookup, except: except)))
+            let ended = try await sessions.revokeAllSessions(user.lookup, except: except)
+            return RevokeAllSessionsResponse(count: UInt32(clamping: ended.sessions), apiKeys: UInt32(clamping: ended.apiKeys))
         }
     }
 }
