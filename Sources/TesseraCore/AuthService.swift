@@ -52,7 +52,9 @@ import Logging
         accounts = Accounts(
             store: store, configuration: configuration, passwords: passwords, verification: verification,
             clock: clock, logger: logger)
-        apiKeys = APIKeys(store: store, verification: verification, clock: clock, logger: logger)
+        apiKeys = APIKeys(
+            store: store, verification: verification, clock: clock, logger: logger,
+            maximumLifetimeSeconds: configuration.apiKeyMaximumLifetimeSeconds)
         twoFactor = TwoFactor(store: store, configuration: configuration, passwords: passwords, clock: clock, logger: logger)
         sessions = Sessions(
             store: store, configuration: configuration, passwords: passwords, accounts: accounts, twoFactor: twoFactor, clock: clock,

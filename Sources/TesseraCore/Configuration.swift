@@ -25,6 +25,9 @@ import SodiumKit
     }
     /// Most sessions one user may hold; a login beyond it ends the oldest. 0: no cap.
     package var maximumSessionsPerUser = 0
+    /// The longest an API key may live: a key asked for without a lifetime gets this one, a
+    /// longer one is refused. 0 (the default): no maximum, and a key may never expire.
+    package var apiKeyMaximumLifetimeSeconds: UInt32 = 0
     /// Refresh token lifetime. Default: 30 days.
     package var refreshLifetimeSeconds: UInt32 = 30 * 24 * 3600
     /// How long a retired refresh token still returns the pair it was exchanged for (a retry

@@ -19,7 +19,10 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Username, email or phone of the key's user.") var identifier: String
         @Argument(help: "The key's name (1–64 bytes), e.g. 'ci deploy'.") var name: String
-        @Option(help: "Lifetime: a number with s, m, h or d (e.g. 30d, 12h); none by default (the key never expires).")
+        @Option(
+            help:
+                "Lifetime: a number with s, m, h or d (e.g. 30d, 12h); none by default (the key never expires, or lives the daemon's --api-key-max-lifetime)."
+        )
         var expires: String?
         @Option(name: .customLong("permission"), help: "A permission (repeatable); each must be one of the user's roles.")
         var permissions: [String] = []

@@ -126,6 +126,19 @@ final class APIKeyEndToEndTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("token-revoked"), refused.stderr)
     }
 
+    func testTheDaemonCapsTheLifetimeOfAKey() async throws {
+        daemon.stop()
+        daemon.extraArguments += ["--api-key-max-lifetime", "3600"]
+        try daemon.start()
+        let started = Date()
+        let (_, unbounded) = try await client.createAPIKey(for: .username("alice"), name: "no lifetime asked")
+        let expiresAt = try XCTUnwrap(unbounded.expiresAt)
+        XCTAssertEqual(expiresAt.timeIntervalSince(started), 3600, accuracy: 60)
+        await expectFailure("invalid-argument") {
+            _ = try await self.client.createAPIKey(for: .username("alice"), name: "longer", lifetimeSeconds: 3601)
+        }
+    }
+
     func testTheDataFileHoldsNoKey() async throws {
         let (key, _) = try await client.createAPIKey(for: .username("alice"), name: "k")
         _ = try await client.verify(token: key)

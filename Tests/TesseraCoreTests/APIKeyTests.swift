@@ -176,3 +176,30 @@ final class APIKeyTests: CoreTestCase {
         XCTAssertThrowsError(try fixture.service.verification.verify(token: key)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
     }
 }
+
+/// `--api-key-max-lifetime`: no key outlives the maximum, asked for or not.
+final class APIKeyLifetimeTests: CoreTestCase {
+    override func configure(_ configuration: inout AuthConfiguration) {
+        configuration.apiKeyMaximumLifetimeSeconds = 3600
+    }
+
+    override func prepare() async throws {
+        try await fixture.createUser("alice")
+    }
+
+    func testAKeyWithoutALifetimeGetsTheMaximumAndALongerOneIsRefused() async throws {
+        let apiKeys = fixture.service.apiKeys
+        let now = fixture.clock.now()
+        let (key, unbounded) = try await apiKeys.create(.username("alice"), NewAPIKey(name: "no lifetime asked"))
+        XCTAssertEqual(unbounded.expiresAt, now + 3_600_000)
+        let shorter = try await apiKeys.create(.username("alice"), NewAPIKey(name: "shorter", lifetimeSeconds: 60)).info
+        XCTAssertEqual(shorter.expiresAt, now + 60_000)
+        let exact = try await apiKeys.create(.username("alice"), NewAPIKey(name: "exact", lifetimeSeconds: 3600)).info
+        XCTAssertEqual(exact.expiresAt, now + 3_600_000)
+        await assertThrowsAsync(try await apiKeys.create(.username("alice"), NewAPIKey(name: "longer", lifetimeSeconds: 3601))) {
+            XCTAssertEqual($0 as? AuthError, .invalidArgument("lifetime_seconds is longer than this server allows for an API key (3600 s)"))
+        }
+        fixture.clock.advance(by: 3_600_000)
+        XCTAssertThrowsError(try apiKeys.verify(key: key)) { XCTAssertEqual($0 as? AuthError, .tokenExpired) }
+    }
+}

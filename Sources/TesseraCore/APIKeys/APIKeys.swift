@@ -62,6 +62,8 @@ package struct APIKeys: Sendable {
     let verification: Verification
     let clock: any Clock
     let logger: Logger
+    /// `--api-key-max-lifetime`: 0, none.
+    let maximumLifetimeSeconds: UInt32
 
     /// The most keys a user may hold, revoked ones included (revoke all, or delete the user,
     /// to start again): a listing stays one reply.
@@ -70,6 +72,8 @@ package struct APIKeys: Sendable {
     static let maximumPermissions = 32
 
     /// Makes a key for the user `lookup` names. Returns the key's text (shown once) and the key.
+    /// With a maximum lifetime, a key asked for without one gets the maximum and a longer one is
+    /// `invalid-argument`.
     package func create(_ lookup: UserLookup, _ new: NewAPIKey) async throws -> (key: String, info: APIKeyInfo) {
         guard !new.name.isEmpty else { throw AuthError.invalidArgument("an API key needs a name") }
         try Validation.printable(new.name, field: "name", maximum: Self.maximumName)
@@ -77,6 +81,11 @@ package struct APIKeys: Sendable {
             throw AuthError.invalidArgument("an API key has at most \(Self.maximumPermissions) permissions")
         }
         if let lifetime = new.lifetimeSeconds, lifetime == 0 { throw AuthError.invalidArgument("lifetime_seconds must be at least 1") }
+        let maximum = maximumLifetimeSeconds
+        if maximum > 0, let lifetime = new.lifetimeSeconds, lifetime > maximum {
+            throw AuthError.invalidArgument("lifetime_seconds is longer than this server allows for an API key (\(maximum) s)")
+        }
+        let lifetime = new.lifetimeSeconds ?? (maximum > 0 ? maximum : nil)
         let (store, now) = (self.store, clock.now())
         let digestKey = store.keyRing.active
         let token = SessionToken.generate(keyID: digestKey.id, kind: APIKeyCredential.version, now: now)
@@ -96,7 +105,7 @@ package struct APIKeys: Sendable {
                 throw AuthError.conflict("the user has \(Self.maximumPerUser) API keys, the most a user may hold")
             }
             let record = APIKeyRecord(
-                userID: user.id, createdAt: now, expiresAt: new.lifetimeSeconds.map { now + Int64($0) * 1000 } ?? 0, keyID: digestKey.id,
+                userID: user.id, createdAt: now, expiresAt: lifetime.map { now + Int64($0) * 1000 } ?? 0, keyID: digestKey.id,
                 digest: token.digest(with: digestKey), permissions: permissions, name: new.name)
             try store.insertAPIKey(APIKeyID(reinterpreting: token.sessionID), record, in: txn)
             return (APIKeyID(reinterpreting: token.sessionID), record)

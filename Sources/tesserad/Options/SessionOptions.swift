@@ -16,6 +16,11 @@ struct SessionOptions: ParsableArguments {
         name: .customLong("refresh-grace"), help: "Seconds a retired refresh token still returns the pair it was exchanged for (0: no grace window).")
     var refreshGrace: UInt32 = 10
 
+    @Option(
+        name: .customLong("api-key-max-lifetime"),
+        help: "The longest an API key may live, in seconds: a key made without a lifetime gets this one, a longer one is refused (0: no maximum).")
+    var apiKeyMaximumLifetime: UInt32 = 0
+
     @Option(name: .customLong("validation-code-lifetime"), help: "Seconds a validation code works after it was issued.")
     var validationCodeLifetime: UInt32 = 24 * 3600
 
@@ -40,5 +45,6 @@ struct SessionOptions: ParsableArguments {
         auth.validationCodeLifetimeSeconds = validationCodeLifetime
         auth.maximumSessionsPerUser = maximumSessionsPerUser
         auth.lastSeenIntervalSeconds = lastSeenInterval
+        auth.apiKeyMaximumLifetimeSeconds = apiKeyMaximumLifetime
     }
 }
