@@ -128,6 +128,25 @@ final class SessionIndexTests: XCTestCase {
         XCTAssertNil(long.withUnsafeBytes { profiles.reference(idleSeconds: 0, rawRoles: $0) })
     }
 
+    func testAGrownTableKeepsEverySlotsSequence() throws {
+        // A reader that read a slot's control word before a growth released the old table's
+        // pages reads zeros after: it must see the control word change. Growth once reset the
+        // sequence, and with the first profile (reference 0) a copied slot's control was 0, so a
+        // reader could take zeros for the user id and the digest (a torn read seen in CI).
+        let index = try XCTUnwrap(SessionIndex(expected: 0))
+        let first = SessionID(high: 1, low: 0x1234_5678)
+        index.put(try XCTUnwrap(entry(index, first, user: 7)))
+        XCTAssertEqual(index.sequence(of: first), 2)
+        var generator = SplitMix(seed: 11)
+        for n in 0..<SessionIndex.minimumCapacity {
+            index.put(try XCTUnwrap(entry(index, SessionID(high: 2 + UInt64(n), low: generator.next()), user: 1)))
+        }
+        XCTAssertEqual(index.capacity, 2 * SessionIndex.minimumCapacity, "the table grew")
+        XCTAssertEqual(index.sequence(of: first), 2, "the copied slot keeps its sequence")
+        guard case .hit(let hit) = index.lookup(first) else { return XCTFail("found after growth") }
+        XCTAssertEqual(hit.userID, 7)
+    }
+
     func testReadersRacingRemovalsShiftsAndGrowthNeverMissALiveSession() throws {
         // 2,000 sessions stay; 2,000 others, sharing their home slots, are put and removed over
         // and over (each removal shifts entries; 100,000 more, put first, grow the table twice)

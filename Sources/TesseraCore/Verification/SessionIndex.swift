@@ -40,9 +40,11 @@ import Darwin
 /// (after-commit actions), or the fill at start, which runs as commit-queue work too.
 ///
 /// **Growth** doubles the table past 3/4 full: the new table is filled, then published with one
-/// release store. An old table stays mapped (its pages released), so a reader still in it
-/// reads zeros, finds nothing and retries: address space is never returned while the index
-/// lives, at most the size of the largest table.
+/// release store; slots keep their control words (sequence and profile). An old table stays
+/// mapped (its pages released), so a reader still in it reads zeros: a control word it read
+/// before no longer matches (a written slot's control is never 0), or it finds nothing and
+/// retries: address space is never returned while the index lives, at most the size of the
+/// largest table.
 ///
 /// **Authority.** Until the fill at start is complete (or if the index ever could not hold a
 /// session: a full profile arena, a table that could not grow), a miss is `unknown` and the
@@ -135,6 +137,12 @@ final class SessionIndex: @unchecked Sendable {
     var capacity: Int { current.load(ordering: .relaxed).pointee.capacity }
     /// Whether a miss means "no such session".
     var isAuthoritative: Bool { authoritative.load(ordering: .acquiring) }
+    /// The sequence of the slot holding `id` (writer side; for tests): even, and at least 2
+    /// once written, in every table the slot is copied to.
+    func sequence(of id: SessionID) -> UInt32? {
+        let table = current.load(ordering: .relaxed).pointee
+        return find(id, table).map { UInt32(truncatingIfNeeded: table.words[Int($0) * Self.wordsPerSlot].load(ordering: .relaxed)) }
+    }
 
     // MARK: Readers
 
@@ -282,9 +290,12 @@ final class SessionIndex: @unchecked Sendable {
         for slot in 0..<UInt64(from.capacity) where !Self.isEmpty(slot, from) {
             var target = Self.home(Self.id(at: slot, from), to)
             while !Self.isEmpty(target, to) { target = (target &+ 1) & to.mask }
+            // The control word too, sequence and all: a written slot's control is never 0, so a
+            // reader that straddles the release of the old pages below (zeros from then on)
+            // always sees its control change and retries.
             for word in 0..<Self.wordsPerSlot {
                 let value = from.words[Int(slot) * Self.wordsPerSlot + word].load(ordering: .relaxed)
-                to.words[Int(target) * Self.wordsPerSlot + word].store(word == 0 ? value & ~0xffff_ffff : value, ordering: .relaxed)
+                to.words[Int(target) * Self.wordsPerSlot + word].store(value, ordering: .relaxed)
             }
         }
         current.store(bigger, ordering: .releasing)
@@ -327,6 +338,8 @@ final class SessionIndex: @unchecked Sendable {
         let words = table.words + Int(slot) * wordsPerSlot
         let control = words[0].load(ordering: .relaxed)
         let sequence = UInt32(truncatingIfNeeded: control) &+ 1
+        // Even again after the write, and never 0 (see Growth): past 2^32 - 2 it starts at 2.
+        let written = sequence == UInt32.max ? 2 : sequence &+ 1
         words[0].store(control & ~0xffff_ffff | UInt64(sequence), ordering: .relaxed)
         atomicMemoryFence(ordering: .releasing)
         words[1].store(values.0, ordering: .relaxed)
@@ -336,7 +349,7 @@ final class SessionIndex: @unchecked Sendable {
         words[5].store(values.4, ordering: .relaxed)
         words[6].store(values.5, ordering: .relaxed)
         words[7].store(values.6, ordering: .relaxed)
-        words[0].store(UInt64(profile) << 32 | UInt64(sequence &+ 1), ordering: .releasing)
+        words[0].store(UInt64(profile) << 32 | UInt64(written), ordering: .releasing)
     }
 
     private static func write(_ entry: Entry, at slot: UInt64, _ table: Table) {
