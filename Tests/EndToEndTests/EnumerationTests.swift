@@ -63,7 +63,7 @@ final class EnumerationTests: XCTestCase {
     /// (`bad-credentials`, unchecked) must not answer faster than a wrong password of an
     /// identifier that names no account.
     func testAttemptsUnderALockTakeAsLongAsAWrongPassword() throws {
-        try startWithAlice(["--argon2-ops", "2", "--argon2-mem-kib", "16384", "--lockout-threshold", "40", "--lockout-delay", "600"])
+        try startWithAlice(["--argon2-ops", "2", "--argon2-mem-kib", "16384", "--lockout-threshold", "100", "--lockout-delay", "600"])
         let connection = try RawConnection(path: daemon.socketPath, timeoutSeconds: 30)
         func login(_ identifier: String) throws -> (status: UInt16, nanoseconds: UInt64) {
             let started = DispatchTime.now().uptimeNanoseconds
@@ -71,11 +71,11 @@ final class EnumerationTests: XCTestCase {
             let reply = try XCTUnwrap(connection.readFrame())
             return (reply.status, DispatchTime.now().uptimeNanoseconds - started)
         }
-        for _ in 0..<40 { XCTAssertEqual(try login("alice").status, Status.badCredentials.rawValue) }
+        for _ in 0..<100 { XCTAssertEqual(try login("alice").status, Status.badCredentials.rawValue) }
         let expected: [String: Status] = ["locked": .locked, "account locked": .badCredentials, "checked": .badCredentials]
         var times: [String: [UInt64]] = [:]
-        // 36 rounds: alice's email counts each unchecked attempt and locks itself at 40.
-        for round in 0..<36 {
+        // 96 rounds: alice's email counts each unchecked attempt and locks itself at 100.
+        for round in 0..<96 {
             for label in expected.keys.sorted().shuffled() {
                 // A fresh unknown identifier each round, so that it is never locked itself.
                 let identifier = ["locked": "alice", "account locked": "alice@example.com", "checked": "mallory-\(round)"][label]!
@@ -90,8 +90,10 @@ final class EnumerationTests: XCTestCase {
             let under = median(times[label]!)
             let difference = abs(under - checked) / max(under, checked)
             print("lock timing: median \(label) \(under / 1e6) ms, checked \(checked / 1e6) ms, difference \(difference * 100) %")
-            // Answered at once, an attempt under a lock takes well under 1 ms against ~25 ms.
-            XCTAssertLessThan(difference, 0.1, "median \(label) \(under / 1e6) ms vs checked \(checked / 1e6) ms")
+            // Answered at once, an attempt under a lock takes well under 1 ms against ~30 ms. Its
+            // time is one of the last refused checks' drawn at random (the distribution, not a
+            // constant), so two medians of 96 differ by a few per cent by chance alone.
+            XCTAssertLessThan(difference, 0.2, "median \(label) \(under / 1e6) ms vs checked \(checked / 1e6) ms")
         }
     }
 
