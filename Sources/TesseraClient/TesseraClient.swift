@@ -251,11 +251,15 @@ public final class TesseraClient: Sendable {
 
     /// Makes an API key for `user` with `permissions` (among the user's roles) and, when given,
     /// a lifetime. Returns the key's text (`tsk_…`, shown once: hand it to the machine client,
-    /// it is not stored) and the key as listed.
+    /// it is not stored) and the key as listed. From a web process the user re-authenticates
+    /// (`reauthenticatedBy`): a key outlives the session that made it.
     public func createAPIKey(
-        for user: UserSelector, name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = []
+        for user: UserSelector, name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = [],
+        reauthenticatedBy proof: Reauthentication? = nil
     ) async throws -> (key: String, apiKey: APIKey) {
-        let request = CreateAPIKeyRequest(user: user.wire, name: name, lifetimeSeconds: lifetimeSeconds, permissions: permissions)
+        let request = CreateAPIKeyRequest(
+            user: user.wire, name: name, lifetimeSeconds: lifetimeSeconds, permissions: permissions, password: proof?.password,
+            code: proof?.code, recoveryCode: proof?.recoveryCode)
         let reply = try await call(Operations.createAPIKey, request)
         return (reply.key, try APIKey(reply.apiKey))
     }
@@ -288,21 +292,27 @@ public final class TesseraClient: Sendable {
         try TwoFactorStatus(try await call(Operations.twoFactorStatus, user.wire))
     }
 
-    /// Issues a TOTP secret for `user` (pending until ``confirmTwoFactor(of:code:)``): show its
-    /// `uri` as a QR code, once. `issuer` and `accountName` are what the app shows (the
-    /// server's issuer and the user's email or username when absent).
+    /// Issues a TOTP secret for `user` (pending until
+    /// ``confirmTwoFactor(of:code:reauthenticatedBy:)``): show its `uri` as a QR code, once.
+    /// `issuer` and `accountName` are what the app shows (the server's issuer and the user's
+    /// email or username when absent). From a web process the user re-authenticates
+    /// (`reauthenticatedBy`, the password alone: a user with a second factor disables it first).
     public func enrolTwoFactor(
-        of user: UserSelector, algorithm: TOTPAlgorithm = .sha1, digits: Int = 6, issuer: String? = nil, accountName: String? = nil
+        of user: UserSelector, algorithm: TOTPAlgorithm = .sha1, digits: Int = 6, issuer: String? = nil, accountName: String? = nil,
+        reauthenticatedBy proof: Reauthentication? = nil
     ) async throws -> TwoFactorEnrolment {
         let request = EnrolTwoFactorRequest(
-            user: user.wire, algorithm: algorithm.rawValue, digits: UInt8(clamping: digits), issuer: issuer, accountName: accountName)
+            user: user.wire, algorithm: algorithm.rawValue, digits: UInt8(clamping: digits), issuer: issuer, accountName: accountName,
+            password: proof?.password, code: proof?.code, recoveryCode: proof?.recoveryCode)
         return try TwoFactorEnrolment(try await call(Operations.enrolTwoFactor, request))
     }
 
     /// Confirms a pending enrolment with one code from the app. Returns the ten recovery codes:
-    /// show them once.
-    public func confirmTwoFactor(of user: UserSelector, code: String) async throws -> [String] {
-        try await call(Operations.confirmTwoFactor, ConfirmTwoFactorRequest(user: user.wire, code: code)).recoveryCodes
+    /// show them once. From a web process the user re-authenticates with the password
+    /// (`reauthenticatedBy`).
+    public func confirmTwoFactor(of user: UserSelector, code: String, reauthenticatedBy proof: Reauthentication? = nil) async throws -> [String] {
+        try await call(Operations.confirmTwoFactor, ConfirmTwoFactorRequest(user: user.wire, code: code, password: proof?.password))
+            .recoveryCodes
     }
 
     /// Removes a second factor: from the user themselves (a `sessionToken` selector) with the

@@ -52,10 +52,11 @@ import Logging
         accounts = Accounts(
             store: store, configuration: configuration, passwords: passwords, verification: verification,
             clock: clock, logger: logger)
+        let twoFactor = TwoFactor(store: store, configuration: configuration, passwords: passwords, clock: clock, logger: logger)
+        self.twoFactor = twoFactor
         apiKeys = APIKeys(
-            store: store, verification: verification, clock: clock, logger: logger,
+            store: store, verification: verification, twoFactor: twoFactor, clock: clock, logger: logger,
             maximumLifetimeSeconds: configuration.apiKeyMaximumLifetimeSeconds)
-        twoFactor = TwoFactor(store: store, configuration: configuration, passwords: passwords, clock: clock, logger: logger)
         sessions = Sessions(
             store: store, configuration: configuration, passwords: passwords, accounts: accounts, twoFactor: twoFactor, clock: clock,
             logger: logger)

@@ -15,10 +15,21 @@ struct APIKeyCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make an API key; prints it once, with its id.")
+        static let configuration = CommandConfiguration(
+            abstract: "Make an API key; prints it once, with its id.",
+            discussion: """
+                An administrator names the user: tessera apikey create alice 'ci deploy'. With --self (what a web \
+                process's uid may do) the key is the signed-in user's own and the user re-authenticates: standard \
+                input holds the session token, then the current password, then (with --code) a current code of \
+                the user's second factor, one a line: printf '%s\\n' "$TOKEN" "$PASSWORD" | tessera apikey create \
+                --self 'ci deploy'.
+                """)
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "Username, email or phone of the key's user.") var identifier: String
-        @Argument(help: "The key's name (1–64 bytes), e.g. 'ci deploy'.") var name: String
+        @Argument(help: "Username, email or phone of the key's user; with --self, the key's name.") var identifier: String
+        @Argument(help: "The key's name (1–64 bytes), e.g. 'ci deploy'.") var name: String?
+        @OptionGroup var selfOption: SelfOption
+        @Flag(help: "With --self: the user has a second factor; a current code is read after the password.")
+        var code = false
         @Option(
             help:
                 "Lifetime: a number with s, m, h or d (e.g. 30d, 12h); none by default (the key never expires, or lives the daemon's --api-key-max-lifetime)."
@@ -31,12 +42,26 @@ struct APIKeyCommand: AsyncParsableCommand {
             if let expires, APIKeyCommand.seconds(expires) == nil {
                 throw ValidationError("--expires takes a number and a unit: 90s, 15m, 12h or 30d")
             }
+            if selfOption.isSelf && name != nil { throw ValidationError("with --self, give the key's name alone") }
+            if !selfOption.isSelf && name == nil { throw ValidationError("give the key's user and the key's name") }
+            if code && !selfOption.isSelf { throw ValidationError("--code goes with --self") }
         }
 
         func run() async throws {
+            let user: UserSelector
+            var proof: Reauthentication?
+            if selfOption.isSelf {
+                user = .sessionToken(try Password.tokenArgument(nil, what: "session token"))
+                proof = Reauthentication(password: try Password.read(prompt: "Current password: "))
+                if code { proof?.code = try Password.tokenArgument(nil, what: "second-factor code") }
+            } else {
+                user = .lookup(identifier)
+            }
+            let keyName = name ?? identifier
             try await options.run { client in
                 let (key, info) = try await client.createAPIKey(
-                    for: .lookup(identifier), name: name, lifetimeSeconds: expires.flatMap(APIKeyCommand.seconds), permissions: permissions)
+                    for: user, name: keyName, lifetimeSeconds: expires.flatMap(APIKeyCommand.seconds), permissions: permissions,
+                    reauthenticatedBy: proof)
                 if options.json {
                     var object = APIKeyCommand.object(info)
                     object["key"] = key

@@ -93,14 +93,7 @@ enum Password {
                 FileHandle.standardError.write(Data("\n".utf8))
             }
         }
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while Foundation.read(STDIN_FILENO, &byte, 1) == 1 {
-            if byte == 0x0a { break }
-            bytes.append(byte)
-            if bytes.count > 4096 { throw ValidationError("password longer than 4096 bytes") }
-        }
-        if bytes.last == 0x0d { bytes.removeLast() }
+        let bytes = try line(maximum: 4096, what: "password")
         guard !bytes.isEmpty else { throw ValidationError("no password on standard input") }
         return bytes
     }
@@ -111,7 +104,22 @@ enum Password {
     /// standard input.
     static func tokenArgument(_ argument: String?, what: String = "token") throws -> String {
         if let argument, argument != "-" { return argument }
-        guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no \(what) on standard input") }
-        return line
+        let line = try self.line(maximum: 4096, what: what)
+        guard !line.isEmpty, let text = String(validating: line, as: UTF8.self) else { throw ValidationError("no \(what) on standard input") }
+        return text
+    }
+
+    /// One line of standard input, read a byte at a time (no buffering: a secret on the next
+    /// line stays for the next read).
+    private static func line(maximum: Int, what: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while Foundation.read(STDIN_FILENO, &byte, 1) == 1 {
+            if byte == 0x0a { break }
+            bytes.append(byte)
+            if bytes.count > maximum { throw ValidationError("\(what) longer than \(maximum) bytes") }
+        }
+        if bytes.last == 0x0d { bytes.removeLast() }
+        return bytes
     }
 }

@@ -120,6 +120,31 @@ final class PeerAuthorizationTests: XCTestCase {
         XCTAssertEqual(relogin.status, 0, "the forbidden SET_PASSWORD did not change the password")
     }
 
+    /// A session token alone does not make an API key from a web process: the user's password
+    /// comes with it, checked under the lock like a login's (issue 22, item 4).
+    func testAnApplicationMakesAKeyOnlyWithTheUsersPassword() throws {
+        let (socket, cli) = try start(["--app-uid", Self.nobody, "--lockout-threshold", "3"])
+        let at = ["--socket", socket]
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, at + ["user", "add", "alice"], input: "correct horse\n").status, 0)
+        let login = try asNobody(cli, at + ["login", "alice"], input: "correct horse\n")
+        XCTAssertEqual(login.status, 0, login.stderr)
+        let token = String(login.stdout.split(separator: "\n").first ?? "")
+
+        let stolen = try asNobody(cli, at + ["apikey", "create", "--self", "ci"], input: token + "\nguess\n")
+        XCTAssertNotEqual(stolen.status, 0)
+        XCTAssertTrue(stolen.stderr.contains("bad-credentials"), stolen.stderr)
+        let made = try asNobody(cli, at + ["apikey", "create", "--self", "ci", "--json"], input: token + "\ncorrect horse\n")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let key = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])?["key"] as? String)
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, at + ["verify"], input: key + "\n").status, 0, "the key works")
+        let admin = try runCommand(DaemonProcess.tessera, at + ["apikey", "list", "alice"])
+        XCTAssertEqual(admin.stdout.split(separator: "\n").count, 1, "one key: \(admin.stdout)")
+        // Three wrong passwords lock the account: the right one is then refused unchecked.
+        for _ in 0..<3 { _ = try asNobody(cli, at + ["apikey", "create", "--self", "ci"], input: token + "\nguess\n") }
+        let locked = try asNobody(cli, at + ["apikey", "create", "--self", "ci"], input: token + "\ncorrect horse\n")
+        XCTAssertTrue(locked.stderr.contains("locked"), locked.stderr)
+    }
+
     /// GET_USER, UPDATE_USER, LIST_SESSIONS and REVOKE_SESSION from an application peer: only
     /// for the user of a session token the request carries, and only what users may change
     /// about themselves.

@@ -67,6 +67,18 @@ final class AuthorizationTests: XCTestCase {
             seen.withLock { $0.append(owner.userID.map { "owner \($0)" } ?? "any owner") }
             return EmptyMessage()
         }
+        table.slow(Operations.createAPIKey) { _, user in
+            seen.withLock { $0.append(describe(user.lookup)) }
+            return CreateAPIKeyResponse()
+        }
+        table.slow(Operations.enrolTwoFactor) { _, user in
+            seen.withLock { $0.append(describe(user.lookup)) }
+            return EnrolTwoFactorResponse()
+        }
+        table.slow(Operations.confirmTwoFactor) { _, user in
+            seen.withLock { $0.append(describe(user.lookup)) }
+            return RecoveryCodesResponse()
+        }
         table.slow(Operations.disableTwoFactor) { _, user in
             seen.withLock { $0.append(describe(user.lookup)) }
             return EmptyMessage()
@@ -142,6 +154,40 @@ final class AuthorizationTests: XCTestCase {
         XCTAssertEqual(pending, "invalid-argument", "an application proves the password")
         let reset = try await send(Operations.disableTwoFactor, DisableTwoFactorRequest(user: .username("alice")), from: .admin)
         XCTAssertEqual(reset, "username alice", "an administrator's reset proves nothing")
+    }
+
+    func testAddingACredentialFromAnApplicationNeedsThePassword() async throws {
+        // A stolen session token alone must not become a key or a second factor: an application
+        // sends the user's password (the handler checks it); an administrator need not.
+        let session = UserSelector.sessionToken("alice-session")
+        let password: [UInt8] = Array("correct horse".utf8)
+        let cases: [(String, PeerClass, [UInt8]?, String)] = [
+            ("CREATE_API_KEY", .application, nil, "invalid-argument"),
+            ("CREATE_API_KEY", .application, password, "id 7"),
+            ("CREATE_API_KEY", .admin, nil, "id 7"),
+            ("ENROL_TWO_FACTOR", .application, nil, "invalid-argument"),
+            ("ENROL_TWO_FACTOR", .application, password, "id 7"),
+            ("ENROL_TWO_FACTOR", .admin, nil, "id 7"),
+            ("CONFIRM_TWO_FACTOR", .application, nil, "invalid-argument"),
+            ("CONFIRM_TWO_FACTOR", .application, password, "id 7"),
+            ("CONFIRM_TWO_FACTOR", .admin, nil, "id 7"),
+        ]
+        for (name, peer, password, expected) in cases {
+            let answer: String
+            switch name {
+            case "CREATE_API_KEY":
+                answer = try await send(Operations.createAPIKey, CreateAPIKeyRequest(user: session, name: "k", password: password), from: peer)
+            case "ENROL_TWO_FACTOR":
+                answer = try await send(Operations.enrolTwoFactor, EnrolTwoFactorRequest(user: session, password: password), from: peer)
+            default:
+                answer = try await send(
+                    Operations.confirmTwoFactor, ConfirmTwoFactorRequest(user: session, code: "123456", password: password), from: peer)
+            }
+            XCTAssertEqual(answer, expected, "\(name) from \(peer) \(password == nil ? "without" : "with") a password")
+        }
+        let byKey = try await send(
+            Operations.createAPIKey, CreateAPIKeyRequest(user: .sessionToken("alice-key"), name: "k", password: password), from: .application)
+        XCTAssertEqual(byKey, "forbidden", "an API key makes no other key, password or not")
     }
 
     func testAdminOperationsRefuseApplicationsWhateverTheyCarry() async throws {

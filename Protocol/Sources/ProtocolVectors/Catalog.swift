@@ -285,8 +285,8 @@ extension TestVector {
                 recoveryCodesLeft: 9)),
         reply("two-factor-status-none-response", "TWO_FACTOR_STATUS reply: none", .twoFactorStatus, id: 35, TwoFactorStatusResponse(state: 0)),
         request(
-            "enrol-two-factor-request", "ENROL_TWO_FACTOR of the user of a session token (self-service), the defaults", .enrolTwoFactor,
-            id: 36, EnrolTwoFactorRequest(user: .sessionToken(token))),
+            "enrol-two-factor-request", "ENROL_TWO_FACTOR by the user of a session token, re-authenticated by the password; the defaults",
+            .enrolTwoFactor, id: 36, EnrolTwoFactorRequest(user: .sessionToken(token), password: Array("correct horse".utf8))),
         reply(
             "enrol-two-factor-response", "ENROL_TWO_FACTOR reply: the secret and its otpauth URI", .enrolTwoFactor, id: 36,
             EnrolTwoFactorResponse(
@@ -297,8 +297,8 @@ extension TestVector {
             "enrol-two-factor-sha256-request", "ENROL_TWO_FACTOR of alice: SHA-256, 8 digits, another issuer", .enrolTwoFactor, id: 36,
             EnrolTwoFactorRequest(user: .username("alice"), algorithm: 2, digits: 8, issuer: "Example Corp")),
         request(
-            "confirm-two-factor-request", "CONFIRM_TWO_FACTOR with a code from the new secret", .confirmTwoFactor, id: 37,
-            ConfirmTwoFactorRequest(user: .sessionToken(token), code: "492039")),
+            "confirm-two-factor-request", "CONFIRM_TWO_FACTOR by the user: a code from the new secret and the password", .confirmTwoFactor,
+            id: 37, ConfirmTwoFactorRequest(user: .sessionToken(token), code: "492039", password: Array("correct horse".utf8))),
         reply(
             "confirm-two-factor-response", "CONFIRM_TWO_FACTOR reply: ten recovery codes", .confirmTwoFactor, id: 37,
             RecoveryCodesResponse(recoveryCodes: recoveryCodes)),
@@ -322,6 +322,10 @@ extension TestVector {
         request(
             "create-api-key-request", "CREATE_API_KEY for alice: a name, 30 days, one permission", .createAPIKey, id: 40,
             CreateAPIKeyRequest(user: .username("alice"), name: "ci deploy", lifetimeSeconds: 2_592_000, permissions: ["admin"])),
+        request(
+            "create-api-key-self-request", "CREATE_API_KEY by the user of a session token: the password and a current code",
+            .createAPIKey, id: 40,
+            CreateAPIKeyRequest(user: .sessionToken(token), name: "laptop", password: Array("correct horse".utf8), code: "492039")),
         reply(
             "create-api-key-response", "CREATE_API_KEY reply: the key, shown once, and the key as listed", .createAPIKey, id: 40,
             CreateAPIKeyResponse(key: apiKey, apiKey: apiKeyInfo)),

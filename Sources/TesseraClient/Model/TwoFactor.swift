@@ -76,3 +76,22 @@ public struct TwoFactorEnrolment: Sendable, Equatable {
         periodSeconds = Int(reply.periodSeconds)
     }
 }
+
+/// What a user proves, in the request itself, to add a credential from a web process (an API
+/// key, a second factor): the current password, and a current code or a recovery code when a
+/// second factor is enrolled. It is checked under the lock like a login: a lock is `locked`, a
+/// wrong password `bad-credentials`, a missing code `2fa-required`, a wrong one `2fa-invalid`.
+/// An administrator's request may go without it.
+public struct Reauthentication: Sendable {
+    public var password: [UInt8]
+    /// A current TOTP code of the enrolled second factor.
+    public var code: String?
+    /// One of the recovery codes instead of a code (spent by the request).
+    public var recoveryCode: String?
+
+    public init(password: [UInt8], code: String? = nil, recoveryCode: String? = nil) {
+        self.password = password
+        self.code = code
+        self.recoveryCode = recoveryCode
+    }
+}

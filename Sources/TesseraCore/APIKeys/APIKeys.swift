@@ -60,6 +60,8 @@ package struct NewAPIKey: Sendable, Equatable {
 package struct APIKeys: Sendable {
     let store: TesseraStore
     let verification: Verification
+    /// The re-authentication of self-service creation.
+    let twoFactor: TwoFactor
     let clock: any Clock
     let logger: Logger
     /// `--api-key-max-lifetime`: 0, none.
@@ -74,7 +76,13 @@ package struct APIKeys: Sendable {
     /// Makes a key for the user `lookup` names. Returns the key's text (shown once) and the key.
     /// With a maximum lifetime, a key asked for without one gets the maximum and a longer one is
     /// `invalid-argument`.
-    package func create(_ lookup: UserLookup, _ new: NewAPIKey) async throws -> (key: String, info: APIKeyInfo) {
+    ///
+    /// `proof`: the user's re-authentication (see ``TwoFactor/write(_:reauthenticatedBy:_:)``),
+    /// which a web process must send: a key outlives the session that made it. `nil` from an
+    /// administrator.
+    package func create(
+        _ lookup: UserLookup, _ new: NewAPIKey, reauthenticatedBy proof: Reauthentication? = nil
+    ) async throws -> (key: String, info: APIKeyInfo) {
         guard !new.name.isEmpty else { throw AuthError.invalidArgument("an API key needs a name") }
         try Validation.printable(new.name, field: "name", maximum: Self.maximumName)
         guard new.permissions.count <= Self.maximumPermissions else {
@@ -90,8 +98,7 @@ package struct APIKeys: Sendable {
         let digestKey = store.keyRing.active
         let token = SessionToken.generate(keyID: digestKey.id, kind: APIKeyCredential.version, now: now)
         let permissions = Array(Set(new.permissions)).sorted()
-        let (id, record) = try await store.write { txn in
-            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+        let (id, record) = try await twoFactor.write(lookup, reauthenticatedBy: proof) { user, txn in
             switch user.state {
             case .active: break
             case .unvalidated: throw AuthError.accountNotValidated

@@ -81,16 +81,20 @@ package struct TwoFactor: Sendable {
         }
     }
 
-    /// Issues a new secret for `lookup`, pending until ``confirm(_:code:)``. A pending one is
+    /// Issues a new secret for `lookup`, pending until
+    /// ``confirm(_:code:reauthenticatedBy:)``. A pending one is
     /// replaced; an enrolled one is a `conflict` (disable it first).
-    package func enrol(_ lookup: UserLookup, _ options: TwoFactorOptions = TwoFactorOptions()) async throws -> TwoFactorEnrolment {
+    /// `proof`: the user's re-authentication (see ``write(_:reauthenticatedBy:_:)``); `nil` from
+    /// an administrator.
+    package func enrol(
+        _ lookup: UserLookup, _ options: TwoFactorOptions = TwoFactorOptions(), reauthenticatedBy proof: Reauthentication? = nil
+    ) async throws -> TwoFactorEnrolment {
         guard options.digits == 6 || options.digits == 8 else { throw AuthError.invalidArgument("a TOTP code has 6 or 8 digits") }
         if let issuer = options.issuer { try Self.checkLabel(issuer, "issuer") }
         if let account = options.accountName { try Self.checkLabel(account, "account_name") }
         let totp = TOTP.generate(algorithm: options.algorithm, digits: options.digits, period: Int64(Self.periodSeconds))
         let (store, now) = (self.store, clock.now())
-        let user = try await store.write { txn in
-            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+        let user = try await write(lookup, reauthenticatedBy: proof) { user, txn in
             if let existing = try store.twoFactorRecord(ofUser: user.id, in: txn), existing.state == .enrolled {
                 throw AuthError.conflict("two-factor login is already enrolled; disable it first")
             }
@@ -111,11 +115,12 @@ package struct TwoFactor: Sendable {
     /// Completes a pending enrolment with one valid code from the new secret, and issues the
     /// recovery codes (returned once). A wrong code is `2fa-invalid`; no pending enrolment is
     /// `not-found`, an enrolled one `conflict`.
-    package func confirm(_ lookup: UserLookup, code: String) async throws -> [String] {
+    /// `proof`: the user's re-authentication (see ``write(_:reauthenticatedBy:_:)``); `nil` from
+    /// an administrator.
+    package func confirm(_ lookup: UserLookup, code: String, reauthenticatedBy proof: Reauthentication? = nil) async throws -> [String] {
         let (store, now) = (self.store, clock.now())
         let codes = RecoveryCodes.generate()
-        let userID = try await store.write { txn in
-            guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
+        let userID = try await write(lookup, reauthenticatedBy: proof) { user, txn in
             guard var record = try store.twoFactorRecord(ofUser: user.id, in: txn) else { throw AuthError.notFound("two-factor enrolment") }
             guard record.state == .pending else { throw AuthError.conflict("two-factor login is already enrolled") }
             var secrets = try self.open(record, userID: user.id)

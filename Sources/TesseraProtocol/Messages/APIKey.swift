@@ -38,6 +38,11 @@ public struct CreateAPIKeyRequest: SchemaMessage {
     public var lifetimeSeconds: UInt32?
     /// Each one of the user's roles.
     public var permissions: [String] = []
+    /// The user's current password: needed from an application (re-authentication).
+    public var password: [UInt8]?
+    /// A current TOTP code, when the user has a second factor (or ``recoveryCode``).
+    public var code: String?
+    public var recoveryCode: String?
 
     public init() { self.init(zeroed: ()) }
 
@@ -47,6 +52,9 @@ public struct CreateAPIKeyRequest: SchemaMessage {
             .string(32, "name", \.name),
             .integer(33, "lifetime_seconds", \.lifetimeSeconds),
             .string(34, "permission", \.permissions),
+            .bytes(35, "password", \.password),
+            .string(36, "code", \.code),
+            .string(37, "recovery_code", \.recoveryCode),
         ])
 }
 

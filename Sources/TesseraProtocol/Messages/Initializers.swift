@@ -33,11 +33,17 @@ extension CreateAPIKeyRequest {
         self.name = ""
     }
 
-    public init(user: UserSelector, name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = []) {
+    public init(
+        user: UserSelector, name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = [], password: [UInt8]? = nil, code: String? = nil,
+        recoveryCode: String? = nil
+    ) {
         self.user = user
         self.name = name
         self.lifetimeSeconds = lifetimeSeconds
         self.permissions = permissions
+        self.password = password
+        self.code = code
+        self.recoveryCode = recoveryCode
     }
 }
 
@@ -492,12 +498,18 @@ extension EnrolTwoFactorRequest {
         self.user = UserSelector()
     }
 
-    public init(user: UserSelector, algorithm: UInt8 = 1, digits: UInt8 = 6, issuer: String? = nil, accountName: String? = nil) {
+    public init(
+        user: UserSelector, algorithm: UInt8 = 1, digits: UInt8 = 6, issuer: String? = nil, accountName: String? = nil, password: [UInt8]? = nil,
+        code: String? = nil, recoveryCode: String? = nil
+    ) {
         self.user = user
         self.algorithm = algorithm
         self.digits = digits
         self.issuer = issuer
         self.accountName = accountName
+        self.password = password
+        self.code = code
+        self.recoveryCode = recoveryCode
     }
 }
 
@@ -524,9 +536,10 @@ extension ConfirmTwoFactorRequest {
         self.code = ""
     }
 
-    public init(user: UserSelector, code: String) {
+    public init(user: UserSelector, code: String, password: [UInt8]? = nil) {
         self.user = user
         self.code = code
+        self.password = password
     }
 }
 

@@ -36,6 +36,12 @@ public struct EnrolTwoFactorRequest: SchemaMessage {
     public var issuer: String?
     /// The account name the app shows; the user's email, else its username, when absent.
     public var accountName: String?
+    /// The user's current password: needed from an application (re-authentication).
+    public var password: [UInt8]?
+    /// A current code of the second factor already enrolled (or ``recoveryCode``): enrolling
+    /// over one is a `conflict` after the check.
+    public var code: String?
+    public var recoveryCode: String?
 
     public init() { self.init(zeroed: ()) }
 
@@ -46,6 +52,9 @@ public struct EnrolTwoFactorRequest: SchemaMessage {
             .integer(33, "digits", \.digits, default: 6, allowed: 6...8),
             .string(34, "issuer", \.issuer),
             .string(35, "account_name", \.accountName),
+            .bytes(36, "password", \.password),
+            .string(37, "code", \.code),
+            .string(38, "recovery_code", \.recoveryCode),
         ])
 }
 
@@ -75,14 +84,18 @@ public struct EnrolTwoFactorResponse: SchemaMessage {
 /// CONFIRM_TWO_FACTOR request (opcode 0x52): the user and one code from the new secret.
 public struct ConfirmTwoFactorRequest: SchemaMessage {
     public var user: UserSelector
+    /// A code of the new secret.
     public var code: String
+    /// The user's current password: needed from an application (re-authentication).
+    public var password: [UInt8]?
 
     public init() { self.init(zeroed: ()) }
 
     public static let schema = MessageSchema<Self>(
         "CONFIRM_TWO_FACTOR request",
         Field<Self>.userSelector(\.user) + [
-            .string(32, "code", \.code)
+            .string(32, "code", \.code),
+            .bytes(33, "password", \.password),
         ])
 }
 

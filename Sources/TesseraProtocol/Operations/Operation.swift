@@ -196,11 +196,20 @@ public enum Operations {
     // authenticator); an application proves the password or a code.
     public static let twoFactorStatus = Operation<UserSelector, TwoFactorStatusResponse, Subject.User>(
         .twoFactorStatus, "TWO_FACTOR_STATUS", .inline, .selfRead, errors: [.notFound], user: { $0 })
+    /// From an application, with the user's re-authentication: a second factor is a credential.
     public static let enrolTwoFactor = Operation<EnrolTwoFactorRequest, EnrolTwoFactorResponse, Subject.User>(
-        .enrolTwoFactor, "ENROL_TWO_FACTOR", .slow, .selfWrite, errors: [.notFound, .conflict, .storageFull], user: \.user)
+        .enrolTwoFactor, "ENROL_TWO_FACTOR", .slow, .selfWrite,
+        errors: [.notFound, .badCredentials, .locked, .twoFactorRequired, .twoFactorInvalid, .conflict, .storageFull],
+        hashesPassword: true, user: \.user,
+        fromApplication: { request in
+            request.password != nil ? nil : Refusal(.invalidArgument, "enrolling a second factor needs the user's current password")
+        })
     public static let confirmTwoFactor = Operation<ConfirmTwoFactorRequest, RecoveryCodesResponse, Subject.User>(
-        .confirmTwoFactor, "CONFIRM_TWO_FACTOR", .slow, .selfWrite, errors: [.notFound, .conflict, .twoFactorInvalid, .locked, .storageFull],
-        user: \.user)
+        .confirmTwoFactor, "CONFIRM_TWO_FACTOR", .slow, .selfWrite,
+        errors: [.notFound, .badCredentials, .locked, .conflict, .twoFactorInvalid, .storageFull], hashesPassword: true, user: \.user,
+        fromApplication: { request in
+            request.password != nil ? nil : Refusal(.invalidArgument, "confirming a second factor needs the user's current password")
+        })
     public static let disableTwoFactor = Operation<DisableTwoFactorRequest, EmptyMessage, Subject.User>(
         .disableTwoFactor, "DISABLE_TWO_FACTOR", .slow, .selfWrite, errors: [.notFound, .badCredentials, .locked, .twoFactorInvalid, .storageFull],
         hashesPassword: true, user: \.user,
@@ -217,9 +226,17 @@ public enum Operations {
 
     // API keys: an application makes, lists and revokes the keys of the user of a session
     // token; anyone it serves may present one.
+    /// From an application, with the user's re-authentication: a key outlives the session.
     public static let createAPIKey = Operation<CreateAPIKeyRequest, CreateAPIKeyResponse, Subject.User>(
-        .createAPIKey, "CREATE_API_KEY", .slow, .selfWrite, errors: [.notFound, .accountNotValidated, .inactiveAccount, .conflict, .storageFull],
-        user: \.user)
+        .createAPIKey, "CREATE_API_KEY", .slow, .selfWrite,
+        errors: [
+            .notFound, .badCredentials, .locked, .twoFactorRequired, .twoFactorInvalid, .accountNotValidated, .inactiveAccount, .conflict,
+            .storageFull,
+        ],
+        hashesPassword: true, user: \.user,
+        fromApplication: { request in
+            request.password != nil ? nil : Refusal(.invalidArgument, "creating an API key needs the user's current password")
+        })
     public static let listAPIKeys = Operation<UserSelector, APIKeyListResponse, Subject.User>(
         .listAPIKeys, "LIST_API_KEYS", .slow, .selfRead, errors: [.notFound], user: { $0 })
     public static let revokeAPIKey = Operation<RevokeAPIKeyRequest, EmptyMessage, Subject.Owner>(

@@ -1,3 +1,4 @@
+import SodiumKit
 @_spi(TesseraInternal) import TesseraCore
 import TesseraModel
 import TesseraProtocol
@@ -127,5 +128,14 @@ extension Identifier {
             throw RequestFailure(status: .invalidArgument, message: "an id is 16 bytes, not \(bytes.count)")
         }
         self = id
+    }
+}
+
+extension Reauthentication {
+    /// The re-authentication a request carries: its password, with a code or a recovery code;
+    /// `nil` without a password (from an administrator, as the declaration's rule allows).
+    init?(password: [UInt8]?, code: String?, recoveryCode: String? = nil) {
+        guard var password else { return nil }
+        self.init(password: SecretBytes(wiping: &password), secondFactor: TwoFactorProof(code: code, recoveryCode: recoveryCode))
     }
 }

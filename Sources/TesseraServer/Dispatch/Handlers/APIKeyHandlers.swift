@@ -11,7 +11,8 @@ struct APIKeyHandlers {
         let apiKeys = self.apiKeys
         table.slow(Operations.createAPIKey) { request, user in
             let new = NewAPIKey(name: request.name, lifetimeSeconds: request.lifetimeSeconds, permissions: request.permissions)
-            let (key, info) = try await apiKeys.create(user.lookup, new)
+            let proof = Reauthentication(password: request.password, code: request.code, recoveryCode: request.recoveryCode)
+            let (key, info) = try await apiKeys.create(user.lookup, new, reauthenticatedBy: proof)
             return CreateAPIKeyResponse(key: key, apiKey: APIKeyInfo(info))
         }
         table.slow(Operations.listAPIKeys) { _, user in APIKeyListResponse(apiKeys: try apiKeys.list(user.lookup).map(APIKeyInfo.init)) }

@@ -15,10 +15,12 @@ struct TwoFactorHandlers {
             let options = TwoFactorOptions(
                 algorithm: HMAC.Algorithm(wireValue: request.algorithm) ?? .sha1, digits: Int(request.digits), issuer: request.issuer,
                 accountName: request.accountName)
-            return EnrolTwoFactorResponse(try await twoFactor.enrol(user.lookup, options))
+            let proof = Reauthentication(password: request.password, code: request.code, recoveryCode: request.recoveryCode)
+            return EnrolTwoFactorResponse(try await twoFactor.enrol(user.lookup, options, reauthenticatedBy: proof))
         }
         table.slow(Operations.confirmTwoFactor) { request, user in
-            RecoveryCodesResponse(recoveryCodes: try await twoFactor.confirm(user.lookup, code: request.code))
+            let proof = Reauthentication(password: request.password, code: nil)
+            return RecoveryCodesResponse(recoveryCodes: try await twoFactor.confirm(user.lookup, code: request.code, reauthenticatedBy: proof))
         }
         table.slow(Operations.disableTwoFactor) { request, user in
             // Without a password only from an administrator (the declaration's rule): a reset.
