@@ -154,9 +154,12 @@ public final class TesseraClient: Sendable {
 
     // MARK: Administration
 
-    /// Sets a user's password without the current one; every session of the user ends.
-    public func setPassword(_ user: UserSelector, password: [UInt8]) async throws {
-        _ = try await call(Operations.setPassword, SetPasswordRequest(user: user.wire, password: password))
+    /// Sets a user's password without the current one (an administrator's reset): every session
+    /// and every API key of the user ends. Returns how many live ones ended.
+    @discardableResult
+    public func setPassword(_ user: UserSelector, password: [UInt8]) async throws -> (sessions: Int, apiKeys: Int) {
+        let ended = try await call(Operations.setPassword, SetPasswordRequest(user: user.wire, password: password))
+        return (Int(ended.sessions), Int(ended.apiKeys))
     }
 
     /// Deletes a user with every session.

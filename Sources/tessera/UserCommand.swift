@@ -106,7 +106,8 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Passwd: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a user's password (read from standard input); every session of the user ends.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's password (read from standard input); every session and API key of the user ends.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Username or email.") var identifier: String
 
@@ -114,8 +115,12 @@ struct UserCommand: AsyncParsableCommand {
             var password = try Password.read(prompt: "New password for \(identifier): ")
             defer { password.resetBytes(in: 0..<password.count) }
             try await options.run { client in
-                try await client.setPassword(.lookup(identifier), password: password)
-                if options.json { Output.json(["password_set": true]) } else { print("password set; sessions of \(identifier) ended") }
+                let ended = try await client.setPassword(.lookup(identifier), password: password)
+                if options.json {
+                    Output.json(["password_set": true, "revoked": ended.sessions, "api_keys_revoked": ended.apiKeys])
+                } else {
+                    print("password set; ended \(ended.sessions) session(s) and \(ended.apiKeys) API key(s) of \(identifier)")
+                }
             }
         }
     }

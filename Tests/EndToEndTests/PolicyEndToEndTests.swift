@@ -210,4 +210,24 @@ final class PolicyEndToEndTests: XCTestCase {
         XCTAssertTrue(wrong.stderr.contains("bad-credentials"), "the state is not revealed without the password: \(wrong.stderr)")
         XCTAssertNotEqual(try runCommand(DaemonProcess.tessera, ["user", "set-state", "alice", "frozen"] + socket).status, 0)
     }
+
+    func testAResetSaysHowManySessionsAndKeysItEnded() async throws {
+        daemon = DaemonProcess()
+        try daemon.start()
+        let socket = ["--socket", daemon.socketPath]
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["user", "add", "alice"] + socket, input: "correct horse\n").status, 0)
+        for _ in 0..<2 {
+            XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["login", "alice"] + socket, input: "correct horse\n").status, 0)
+        }
+        for name in ["ci", "deploy", "backup"] {
+            XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["apikey", "create", "alice", name] + socket).status, 0)
+        }
+        let reset = try runCommand(DaemonProcess.tessera, ["user", "passwd", "alice", "--json"] + socket, input: "battery staple\n")
+        XCTAssertEqual(reset.status, 0, reset.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(reset.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["revoked"] as? Int, 2, reset.stdout)
+        XCTAssertEqual(report["api_keys_revoked"] as? Int, 3, reset.stdout)
+        let again = try runCommand(DaemonProcess.tessera, ["user", "passwd", "alice"] + socket, input: "correct horse\n")
+        XCTAssertEqual(again.stdout, "password set; ended 0 session(s) and 0 API key(s) of alice\n", again.stderr)
+    }
 }

@@ -15,7 +15,8 @@ final class SpecificationTests: XCTestCase {
     static let messageTypes: [any SchemaMessage.Type] = [
         HelloRequest.self, HelloResponse.self, PingMessage.self, EmptyMessage.self, ErrorBody.self, UserInfo.self, Setting.self,
         UserSelector.self, ProfileFields.self, UserResponse.self, CreateUserRequest.self, UpdateUserRequest.self, SetUserStateRequest.self,
-        SetPasswordRequest.self, ChangePasswordRequest.self, ValidateRequest.self, ListUsersRequest.self, UserListResponse.self,
+        SetPasswordRequest.self, SetPasswordResponse.self, ChangePasswordRequest.self, ValidateRequest.self, ListUsersRequest.self,
+        UserListResponse.self,
         LoginRequest.self, LoginResponse.self, RefreshRequest.self, TokenRequest.self, VerifyRequest.self, VerifyResponse.self,
         SessionInfo.self, ListSessionsRequest.self, SessionListResponse.self, SessionIDRequest.self, RevokeAllSessionsRequest.self,
         CountResponse.self, TwoFactorStatusResponse.self, EnrolTwoFactorRequest.self, EnrolTwoFactorResponse.self,

@@ -112,7 +112,9 @@ extension TestVector {
         request(
             "set-password-request", "SET_PASSWORD of alice", .setPassword, id: 15,
             SetPasswordRequest(user: .username("alice"), password: Array("battery staple".utf8))),
-        reply("set-password-response", "SET_PASSWORD reply: empty body", .setPassword, id: 15, EmptyMessage()),
+        reply(
+            "set-password-response", "SET_PASSWORD reply: 3 sessions and 1 API key ended", .setPassword, id: 15,
+            SetPasswordResponse(sessions: 3, apiKeys: 1)),
         request("delete-user-request", "DELETE_USER by email", .deleteUser, id: 16, UserSelector.email("alice@example.com")),
         reply("delete-user-response", "DELETE_USER reply: empty body", .deleteUser, id: 16, EmptyMessage()),
         request("list-users-request", "LIST_USERS after id 0, 2 per page", .listUsers, id: 17, ListUsersRequest(afterID: 0, limit: 2)),

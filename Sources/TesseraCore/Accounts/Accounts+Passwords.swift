@@ -32,20 +32,23 @@ extension Accounts {
 
     /// Sets a password without the current one (an administrator's reset). Every session and
     /// every API key of the user ends and the failed-login counts are cleared (``unlock(_:)``).
-    package func setPassword(_ lookup: UserLookup, to new: SecretBytes) async throws {
+    /// Returns how many live sessions and keys ended.
+    @discardableResult
+    package func setPassword(_ lookup: UserLookup, to new: SecretBytes) async throws -> (sessions: Int, apiKeys: Int) {
         try Validation.password(new.count, minimum: configuration.minimumPasswordLength)
         let store = self.store
         guard try store.read({ txn in try store.user(lookup, in: txn) }) != nil else { throw AuthError.notFound("user") }
         let hash = try await passwords.hash(new)
         let now = clock.now()
-        try await store.write { txn in
+        return try await store.write { txn in
             guard let previous = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             var record = previous
             record.passwordHash = hash
             record.updatedAt = now
-            try store.revokeEveryCredential(of: &record, exceptSession: nil, at: now, in: txn)
+            let ended = try store.revokeEveryCredential(of: &record, exceptSession: nil, at: now, in: txn)
             try store.putUser(record, replacing: previous, in: txn)
             try store.clearThrottles(of: record, in: txn)
+            return ended
         }
     }
 }

@@ -640,6 +640,19 @@ extension SetPasswordRequest {
     }
 }
 
+extension SetPasswordResponse {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+        self.sessions = 0
+        self.apiKeys = 0
+    }
+
+    public init(sessions: UInt32, apiKeys: UInt32) {
+        self.sessions = sessions
+        self.apiKeys = apiKeys
+    }
+}
+
 extension ChangePasswordRequest {
     /// Every field at its default or zero: what the decoder starts from (`init()`).
     init(zeroed: Void) {

@@ -268,6 +268,21 @@ public struct SetPasswordRequest: SchemaMessage {
         ])
 }
 
+/// SET_PASSWORD reply (opcode 0x16): what the reset ended.
+public struct SetPasswordResponse: SchemaMessage {
+    public var sessions: UInt32
+    public var apiKeys: UInt32
+
+    public init() { self.init(zeroed: ()) }
+
+    public static let schema = MessageSchema<Self>(
+        "SET_PASSWORD reply",
+        [
+            .integer(1, "sessions", \.sessions),
+            .integer(2, "api_keys", \.apiKeys),
+        ])
+}
+
 /// CHANGE_PASSWORD request (opcode 0x15): one's own password, with the session token and the
 /// current password.
 public struct ChangePasswordRequest: SchemaMessage {

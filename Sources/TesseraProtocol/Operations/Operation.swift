@@ -151,7 +151,7 @@ public enum Operations {
     public static let changePassword = Operation<ChangePasswordRequest, EmptyMessage, Subject.Nobody>(
         .changePassword, "CHANGE_PASSWORD", .slow, .application,
         errors: [.tokenInvalid, .tokenExpired, .tokenRevoked, .badCredentials, .locked, .conflict, .storageFull], hashesPassword: true)
-    public static let setPassword = Operation<SetPasswordRequest, EmptyMessage, Subject.User>(
+    public static let setPassword = Operation<SetPasswordRequest, SetPasswordResponse, Subject.User>(
         .setPassword, "SET_PASSWORD", .slow, .admin, errors: [.notFound, .storageFull], hashesPassword: true, user: \.user)
     public static let deleteUser = Operation<UserSelector, EmptyMessage, Subject.User>(
         .deleteUser, "DELETE_USER", .slow, .admin, errors: [.notFound, .storageFull], user: { $0 })

@@ -42,8 +42,8 @@ struct AccountHandlers {
             return EmptyMessage()
         }
         table.slow(Operations.setPassword) { request, user in
-            try await accounts.setPassword(user.lookup, to: SecretBytes(wiping: &request.password))
-            return EmptyMessage()
+            let ended = try await accounts.setPassword(user.lookup, to: SecretBytes(wiping: &request.password))
+            return SetPasswordResponse(sessions: UInt32(clamping: ended.sessions), apiKeys: UInt32(clamping: ended.apiKeys))
         }
         table.slow(Operations.deleteUser) { _, user in
             try await accounts.deleteUser(user.lookup)
