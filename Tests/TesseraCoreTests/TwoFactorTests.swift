@@ -180,4 +180,44 @@ final class TwoFactorTests: CoreTestCase {
         let store = fixture.service.store
         XCTAssertNil(try store.read { try store.twoFactorRecord(ofUser: 1, in: $0) })
     }
+
+    /// Enrolments and confirmations committed in the same group commit as a rotation of the
+    /// sealing key (or the next), with sweeps retiring the replaced keys meanwhile: every
+    /// second factor must be sealed under a key that still opens it, so every user logs in.
+    func testEnrolmentsRacingSealingKeyRotationsAndSweepsEveryUserLogsInAfterwards() async throws {
+        let rounds = (0..<12).map { round in (0..<8).map { "racer\(round)-\($0)" } }
+        for name in rounds.joined() { _ = try await fixture.createUser(name) }
+        let service = fixture.service
+        /// Runs `work` for each round's users, beside a rotation of the sealing key and a sweep.
+        func racingRotations<T: Sendable>(_ work: @escaping @Sendable (String) async throws -> T) async throws -> [String: T] {
+            var results: [String: T] = [:]
+            for names in rounds {
+                try await withThrowingTaskGroup(of: (String, T)?.self) { group in
+                    group.addTask {
+                        _ = try await service.keys.rotate(.secretSealing)
+                        _ = try await service.sweeper.sweep()
+                        return nil
+                    }
+                    for name in names { group.addTask { (name, try await work(name)) } }
+                    for try await case (let name, let result)? in group { results[name] = result }
+                }
+            }
+            return results
+        }
+        let apps = try await racingRotations { name in
+            let enrolment = try await service.twoFactor.enrol(.username(name))
+            return TOTP(secret: Base32.decode(enrolment.secret)!, algorithm: enrolment.algorithm, digits: enrolment.digits)
+        }
+        let now = fixture.clock.now()
+        _ = try await racingRotations { name in try await service.twoFactor.confirm(.username(name), code: apps[name]!.code(at: now)) }
+        _ = try await service.sweeper.sweep()
+        XCTAssertEqual(try service.keys.list().filter { $0.purpose == .secretSealing && $0.state != .retired }.count, 1, "the replaced keys retired")
+        fixture.clock.advance(by: 30_000)
+        for name in rounds.joined() {
+            var attempt = LoginAttempt(identifier: name, password: CoreFixture.secret("correct horse"))
+            attempt.secondFactor = .code(apps[name]!.code(at: fixture.clock.now()))
+            let result = try await service.sessions.login(attempt)
+            XCTAssertEqual(result.user.username, name)
+        }
+    }
 }

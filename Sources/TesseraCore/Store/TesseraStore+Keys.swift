@@ -1,4 +1,5 @@
 import LMDBKit
+import Logging
 import SodiumKit
 
 /// The token keys (`token_keys`: key id (u16 BE) → ``TokenKey``, the key sealed under the
@@ -48,6 +49,18 @@ extension TesseraStore {
         return try environment.read { txn in try txn.value(forKey: masterKeyCheckKey, in: meta) != nil }
     }
 
+    /// The ring as `txn` sees it: the ring in use when no change to the keys has committed since
+    /// it was installed (the usual case: one read of the generation), else the ring as stored.
+    /// Whatever seals or opens a secret inside a transaction takes its key from here, not from
+    /// ``keyRing``: a rotation earlier in the same group commit, or committed and not yet
+    /// installed, may have re-sealed every secret under a key the ring in use does not have yet.
+    func keyRing(in txn: some ReadableTransaction) throws -> TokenKeyRing {
+        let current = keyRing
+        let generation = try keyRingGeneration(in: txn)
+        guard generation != current.generation else { return current }
+        return TokenKeyRing(keys: try storedKeys(try masterKey(in: txn), in: txn), generation: generation)
+    }
+
     /// Makes a new key active for `purpose`; that purpose's active key becomes verify-only until
     /// `now + verifyFor`. A new secret-sealing key re-seals every sealed secret in the same
     /// transaction. Returns the new ring.
@@ -80,6 +93,7 @@ extension TesseraStore {
         guard let key = try storedKeys(master, in: txn).first(where: { $0.id == id }) else { return nil }
         if key.state == .active { _ = try rotateKeys(key.purpose, now: now, verifyFor: verifyFor(key.purpose), in: txn) }
         guard key.state != .retired else { return TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try keyRingGeneration(in: txn)) }
+        try resealBeforeRetiring([key], master: master, in: txn)
         try Self.putKey(key.retired(at: now), tokenKeys, master: master, in: txn)
         return TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try advanceKeyRingGeneration(in: txn))
     }
@@ -96,8 +110,23 @@ extension TesseraStore {
             return try !hasLiveAPIKeys(digestKey: key.id, at: now, in: txn)
         }
         guard !due.isEmpty else { return nil }
+        try resealBeforeRetiring(due, master: master, in: txn)
         for key in due { try Self.putKey(key.retired(at: now), tokenKeys, master: master, in: txn) }
         return (TokenKeyRing(keys: try storedKeys(master, in: txn), generation: try advanceKeyRingGeneration(in: txn)), due.count)
+    }
+
+    /// No sealing key retires while a record still names it: a second factor sealed under one
+    /// of `retiring` is re-sealed under the active sealing key first (a rotation re-seals every
+    /// record it sees, so this finds one only if a write sealed under a key the rotation had
+    /// already replaced).
+    private func resealBeforeRetiring(_ retiring: [TokenKey], master: MasterKey, in txn: WriteTransaction) throws {
+        guard retiring.contains(where: { $0.purpose == .secretSealing }) else { return }
+        let keys = try storedKeys(master, in: txn)
+        guard let active = keys.first(where: { $0.state == .active && $0.purpose == .secretSealing }) else { return }
+        let resealed = try resealTwoFactorSecrets(from: keys, to: active, in: txn)
+        if resealed > 0 {
+            logger.warning("second factors re-sealed before their sealing key retired", metadata: ["records": "\(resealed)"])
+        }
     }
 
     /// Seals every key under `new` instead, and records its check: from this commit on, only

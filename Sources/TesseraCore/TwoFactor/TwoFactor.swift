@@ -98,7 +98,7 @@ package struct TwoFactor: Sendable {
             if let existing = try store.twoFactorRecord(ofUser: user.id, in: txn), existing.state == .enrolled {
                 throw AuthError.conflict("two-factor login is already enrolled; disable it first")
             }
-            let key = store.keyRing.activeSealing
+            let key = try store.keyRing(in: txn).activeSealing
             let record = TwoFactorRecord(
                 state: .pending, algorithm: totp.algorithm, digits: UInt8(totp.digits), period: Self.periodSeconds, createdAt: now,
                 keyID: key.id, sealed: TwoFactorSecrets(secret: totp.secret).sealed(for: user.id, with: key))
@@ -123,7 +123,7 @@ package struct TwoFactor: Sendable {
         let userID = try await write(lookup, reauthenticatedBy: proof) { user, txn in
             guard var record = try store.twoFactorRecord(ofUser: user.id, in: txn) else { throw AuthError.notFound("two-factor enrolment") }
             guard record.state == .pending else { throw AuthError.conflict("two-factor login is already enrolled") }
-            var secrets = try self.open(record, userID: user.id)
+            var secrets = try self.open(record, userID: user.id, in: txn)
             guard let step = Self.totp(record, secrets).acceptedStep(of: code, at: now, lastUsedStep: record.lastUsedStep) else {
                 throw AuthError.twoFactorInvalid
             }
@@ -132,7 +132,7 @@ package struct TwoFactor: Sendable {
             record.confirmedAt = now
             record.lastUsedStep = step
             record.recoveryCodesLeft = UInt8(codes.count)
-            record.sealed = secrets.sealed(for: user.id, with: try self.sealingKey(record))
+            record.sealed = secrets.sealed(for: user.id, with: try self.sealingKey(record, in: txn))
             try store.putTwoFactorRecord(record, ofUser: user.id, in: txn)
             return user.id
         }
@@ -190,7 +190,7 @@ package struct TwoFactor: Sendable {
                 guard var current = try store.twoFactorRecord(ofUser: user.id, in: txn), current.state == .enrolled else {
                     throw AuthError.notFound("two-factor login")
                 }
-                var secrets = try self.open(current, userID: user.id)
+                var secrets = try self.open(current, userID: user.id, in: txn)
                 if let code {
                     // The code was checked against the record read before: it must still be unused.
                     guard let step = Self.totp(current, secrets).acceptedStep(of: code, at: now, lastUsedStep: current.lastUsedStep) else {
@@ -200,7 +200,7 @@ package struct TwoFactor: Sendable {
                 }
                 secrets.recoveryDigests = codes.map(secrets.digest(ofRecoveryCode:))
                 current.recoveryCodesLeft = UInt8(codes.count)
-                current.sealed = secrets.sealed(for: user.id, with: try self.sealingKey(current))
+                current.sealed = secrets.sealed(for: user.id, with: try self.sealingKey(current, in: txn))
                 try store.putTwoFactorRecord(current, ofUser: user.id, in: txn)
             }
         }
@@ -230,11 +230,15 @@ package struct TwoFactor: Sendable {
     /// caller counts the failure).
     func check(_ proof: TwoFactorProof?, for user: UserRecord, at now: Timestamp) throws -> Use {
         let store = self.store
-        guard let record = try store.read({ try store.twoFactorRecord(ofUser: user.id, in: $0) }), record.state == .enrolled else {
-            return .none
+        // Read and opened in one transaction: a sealing key retired since could not open a
+        // record read before.
+        let enrolled = try store.read { txn -> (TwoFactorRecord, TwoFactorSecrets)? in
+            guard let record = try store.twoFactorRecord(ofUser: user.id, in: txn), record.state == .enrolled else { return nil }
+            return (record, try open(record, userID: user.id, in: txn))
         }
+        guard let (record, opened) = enrolled else { return .none }
         guard let proof else { throw AuthError.twoFactorRequired }
-        var secrets = try open(record, userID: user.id)
+        var secrets = opened
         switch proof {
         case .code(let code):
             guard let step = Self.totp(record, secrets).acceptedStep(of: code, at: now, lastUsedStep: record.lastUsedStep) else {
@@ -264,10 +268,10 @@ package struct TwoFactor: Sendable {
         case .recoveryCode(let code):
             // Used again on the record as it is now: a concurrent login may have used it first.
             guard var record = try store.twoFactorRecord(ofUser: userID, in: txn) else { throw AuthError.twoFactorInvalid }
-            var secrets = try open(record, userID: userID)
+            var secrets = try open(record, userID: userID, in: txn)
             guard secrets.useRecoveryCode(code) else { throw AuthError.twoFactorInvalid }
             record.recoveryCodesLeft = UInt8(secrets.recoveryDigests.count)
-            record.sealed = secrets.sealed(for: userID, with: try sealingKey(record))
+            record.sealed = secrets.sealed(for: userID, with: try sealingKey(record, in: txn))
             try store.putTwoFactorRecord(record, ofUser: userID, in: txn)
             return secrets.recoveryDigests.count
         }
@@ -284,15 +288,22 @@ package struct TwoFactor: Sendable {
         }
     }
 
-    private func sealingKey(_ record: TwoFactorRecord) throws -> TokenKey {
-        guard let key = store.keyRing.sealingKey(id: record.keyID) else {
+    /// The key `record` is sealed with, as `txn` sees the ring (``TesseraStore/keyRing(in:)``).
+    private func sealingKey(_ record: TwoFactorRecord, in txn: some ReadableTransaction) throws -> TokenKey {
+        guard let key = try store.keyRing(in: txn).sealingKey(id: record.keyID) else {
             throw AuthError.internal("the key a second factor was sealed with (\(record.keyID)) is retired")
         }
         return key
     }
 
+    /// Opens `record`, read in a transaction that has ended, with the ring as it is now.
     private func open(_ record: TwoFactorRecord, userID: UInt64) throws -> TwoFactorSecrets {
-        guard let secrets = TwoFactorSecrets(opening: record.sealed, for: userID, with: try sealingKey(record)) else {
+        let store = self.store
+        return try store.read { txn in try open(record, userID: userID, in: txn) }
+    }
+
+    private func open(_ record: TwoFactorRecord, userID: UInt64, in txn: some ReadableTransaction) throws -> TwoFactorSecrets {
+        guard let secrets = TwoFactorSecrets(opening: record.sealed, for: userID, with: try sealingKey(record, in: txn)) else {
             logger.error("a second factor does not open with its sealing key", metadata: ["user.id": "\(userID)"])
             throw AuthError.internal("the second factor of user \(userID) cannot be read")
         }
