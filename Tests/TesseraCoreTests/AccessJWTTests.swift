@@ -109,4 +109,20 @@ final class AccessJWTTests: CoreTestCase {
         let renewed = try await fixture.service.sessions.refresh(first.refreshToken, withJWT: true)
         XCTAssertEqual(try parts(try XCTUnwrap(renewed.jwt)).claims["sid"] as? String, renewed.sessionID.description)
     }
+
+    /// RETIRE_KEY of a digest key ends the sessions made under it: their JWTs with them, and
+    /// neither serves as a session token to make an API key.
+    func testRetiringASessionsDigestKeyEndsItsJWTs() async throws {
+        try await fixture.createUser("alice")
+        let before = try await login()
+        let key = fixture.service.store.keyRing.active.id
+        let (_, ended) = try await fixture.service.keys.retire(key)
+        XCTAssertEqual(ended, 1)
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: before.jwt!)) {
+            XCTAssertEqual($0 as? AuthError, .tokenRevoked, "the retirement ended the session behind the JWT")
+        }
+        XCTAssertThrowsError(try fixture.service.verification.verify(token: before.token)) { XCTAssertEqual($0 as? AuthError, .tokenInvalid) }
+        let after = try await login()
+        XCTAssertEqual(try fixture.service.verification.verify(token: after.jwt!).sessionID, after.sessionID, "a session of the new key")
+    }
 }

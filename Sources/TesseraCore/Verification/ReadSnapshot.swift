@@ -167,7 +167,9 @@ extension ReadSnapshot {
 
     /// A JWT this server signed: its signature (with a signing key still in the ring), its
     /// expiry, then the session it names, which must still be live (a logout or a revocation
-    /// ends the JWT too). Roles come from the session, as for a session token.
+    /// ends the JWT too), its digest key included: retiring the key a session was made under
+    /// ends the session for every credential, its JWTs as its token. Roles come from the
+    /// session, as for a session token.
     @usableFromInline
     func verifyJWT(_ text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
         let claims = try AccessJWT.verify(
@@ -179,7 +181,7 @@ extension ReadSnapshot {
         } catch {
             throw .internal("session record unreadable")
         }
-        guard let view, view.userID == claims.userID else { throw .tokenRevoked }
+        guard let view, view.userID == claims.userID, store.keys.key(id: view.keyID) != nil else { throw .tokenRevoked }
         guard view.deadline > now else { throw .tokenExpired }
         return VerifiedSession(
             userID: view.userID, sessionID: claims.sessionID, expiresAt: min(view.expiresAt, claims.expiresAt),
