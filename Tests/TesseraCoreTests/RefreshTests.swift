@@ -34,6 +34,27 @@ final class RefreshTests: CoreTestCase {
         XCTAssertEqual(try fixture.service.verification.verify(token: again.token).userID, login.user.id)
     }
 
+    func testAShortLoginRefreshesIntoSessionsAsShortWithItsIdleTimeout() async throws {
+        var attempt = LoginAttempt(identifier: "alice", password: CoreFixture.secret("correct horse"), lifetimeSeconds: 60)
+        attempt.idleTimeoutSeconds = 120
+        let login = try await fixture.service.sessions.login(attempt)
+        XCTAssertEqual(login.expiresAt, fixture.clock.now() + 60_000)
+        fixture.clock.advance(by: 30_000)
+        let store = fixture.service.store
+        var latest = login
+        for _ in 0..<2 {
+            latest = try await fixture.service.sessions.refresh(latest.refreshToken)
+            XCTAssertEqual(latest.expiresAt, fixture.clock.now() + 60_000, "the family keeps the login's lifetime")
+            let id = latest.sessionID
+            let record = try XCTUnwrap(try store.read { txn in try store.sessionRecord(id, in: txn) })
+            XCTAssertEqual(record.idleSeconds, 120, "and its idle timeout")
+        }
+        // A login that asked for nothing refreshes into the server's lifetime.
+        let plain = try await fixture.login("alice")
+        let next = try await fixture.service.sessions.refresh(plain.refreshToken)
+        XCTAssertEqual(next.expiresAt, fixture.clock.now() + Int64(fixture.service.configuration.sessionLifetimeSeconds) * 1000)
+    }
+
     func testWithNoGraceWindowAnImmediateReplayIsReuse() async throws {
         let fixture = try CoreFixture { $0.refreshGraceSeconds = 0 }
         defer { fixture.tearDown() }

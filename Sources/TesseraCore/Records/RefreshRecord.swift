@@ -86,13 +86,25 @@ struct RefreshFamily: Equatable, Sendable {
     /// The user's credentials epoch when the family was opened: REFRESH refuses the family once
     /// the user's epoch has moved on.
     var credentialsEpoch: UInt32
+    /// The session lifetime the login asked for (already capped by the server's), which every
+    /// session the family refreshes into keeps; 0: the server's. Absent in families written
+    /// before it existed (read as 0).
+    var sessionLifetimeSeconds: UInt32
+    /// The idle timeout of the login's session, which every session the family refreshes into
+    /// keeps (capped again by the server's at each refresh); 0: the server's.
+    var idleSeconds: UInt32
 
-    init(userID: UInt64, state: State, current: SessionID, createdAt: Timestamp, credentialsEpoch: UInt32) {
+    init(
+        userID: UInt64, state: State, current: SessionID, createdAt: Timestamp, credentialsEpoch: UInt32,
+        sessionLifetimeSeconds: UInt32 = 0, idleSeconds: UInt32 = 0
+    ) {
         self.userID = userID
         self.state = state
         self.current = current
         self.createdAt = createdAt
         self.credentialsEpoch = credentialsEpoch
+        self.sessionLifetimeSeconds = sessionLifetimeSeconds
+        self.idleSeconds = idleSeconds
     }
 
     init(decoding bytes: UnsafeRawBufferPointer) throws(RecordError) {
@@ -103,15 +115,19 @@ struct RefreshFamily: Equatable, Sendable {
         current = SessionID(raw: try reader.read(raw: 16))
         createdAt = try reader.read()
         credentialsEpoch = reader.isAtEnd ? 0 : try reader.read()
+        sessionLifetimeSeconds = reader.isAtEnd ? 0 : try reader.read()
+        idleSeconds = reader.isAtEnd ? 0 : try reader.read()
     }
 
     func encoded() -> [UInt8] {
-        var writer = RecordWriter(version: 1, capacity: 38)
+        var writer = RecordWriter(version: 1, capacity: 46)
         writer.write(userID)
         writer.write(state.rawValue)
         current.withUnsafeBytes { writer.write(raw: $0) }
         writer.write(createdAt)
         writer.write(credentialsEpoch)
+        writer.write(sessionLifetimeSeconds)
+        writer.write(idleSeconds)
         return writer.bytes
     }
 }

@@ -71,10 +71,12 @@ extension Sessions {
             guard user.state == .active else { throw AuthError.tokenRevoked }
             let previous = try store.sessionRecord(old.sessionID, in: txn)
             if previous != nil { try store.removeSession(old.sessionID, userID: old.userID, in: txn) }
-            let lifetime = Int64(configuration.sessionLifetimeSeconds) * 1000
+            // The login's own lifetime and idle timeout, capped by the server's as they are now.
+            let configured = configuration.sessionLifetimeSeconds
+            let lifetime = Int64(family.sessionLifetimeSeconds == 0 ? configured : min(family.sessionLifetimeSeconds, configured)) * 1000
             let session = SessionRecord(
                 userID: user.id, createdAt: now, expiresAt: now + lifetime, keyID: active.id,
-                digest: accessDigest, idleSeconds: previous?.idleSeconds ?? idle,
+                digest: accessDigest, idleSeconds: family.idleSeconds == 0 ? previous?.idleSeconds ?? idle : effectiveIdleTimeout(family.idleSeconds),
                 familyID: old.familyID, roles: user.roles,
                 clientIP: clientIP ?? previous?.clientIP, userAgent: userAgent ?? previous?.userAgent)
             try store.insertSession(access.sessionID, session, in: txn)

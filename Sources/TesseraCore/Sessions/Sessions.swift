@@ -106,15 +106,19 @@ package struct Sessions: Sendable {
         let token = SessionToken.generate(keyID: key.id, now: now)
         let refresh = SessionToken.generate(keyID: key.id, kind: SessionToken.refreshVersion, now: now)
         let familyID = SessionID.random(now: now)
+        let idle = effectiveIdleTimeout(attempt.idleTimeoutSeconds)
         let session = SessionRecord(
             userID: user.id, createdAt: now, expiresAt: now + Int64(lifetime) * 1000, keyID: key.id,
-            digest: token.digest(with: key), idleSeconds: effectiveIdleTimeout(attempt.idleTimeoutSeconds),
+            digest: token.digest(with: key), idleSeconds: idle,
             familyID: familyID, roles: user.roles, clientIP: attempt.clientIP, userAgent: attempt.userAgent)
         let refreshRecord = RefreshRecord(
             userID: user.id, familyID: familyID, sessionID: token.sessionID, createdAt: now,
             expiresAt: now + Int64(configuration.refreshLifetimeSeconds) * 1000, keyID: key.id,
             digest: refresh.digest(with: key))
-        let family = RefreshFamily(userID: user.id, state: .active, current: refresh.sessionID, createdAt: now, credentialsEpoch: 0)
+        // What the login asked for outlives its first session: every refresh keeps it.
+        let family = RefreshFamily(
+            userID: user.id, state: .active, current: refresh.sessionID, createdAt: now, credentialsEpoch: 0,
+            sessionLifetimeSeconds: attempt.lifetimeSeconds == nil ? 0 : lifetime, idleSeconds: idle)
         let (cap, twoFactor) = (configuration.maximumSessionsPerUser, self.twoFactor)
         let recoveryCodesLeft = try await store.write { txn in
             // The user may have been deleted or disabled while the password was being checked.
