@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Synchronization
+import TesseraClient
 import TesseraProtocol
 import TestSupport
 import XCTest
@@ -197,6 +198,52 @@ final class ConnectionLimitsTests: XCTestCase {
         XCTAssertEqual(ping(other)?.status, 0)
         XCTAssertLessThan(Date().timeIntervalSince(started), 0.5, "another client is answered at once")
         shutdown(flooder.fd, Int32(SHUT_RDWR))
+    }
+
+    /// Every reply byte counts: 16 connections each send 256 LIST_SESSIONS (about 120 KB a
+    /// reply) and never read. Reading stops at the pause budget, but the replies of requests
+    /// already in flight still arrive; the first that would take a connection past the output
+    /// limit (1 MiB) closes it. Without the limit each connection held every reply (30 MB).
+    func testRepliesOfSlowRequestsNeverReadStayUnderTheOutputLimit() async throws {
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+        try daemon.start()
+        let client = TesseraClient(socketPath: daemon.socketPath)
+        _ = try await client.createUser(username: "alice", password: Array("correct horse".utf8))
+        let agent = String(repeating: "Mozilla/5.0 ", count: 42)  // 504 bytes
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 {
+                group.addTask { _ = try await client.login(identifier: "alice", password: Array("correct horse".utf8), userAgent: agent) }
+            }
+            try await group.waitForAll()
+        }
+        await client.close()
+        let pid = try XCTUnwrap(daemon.process?.processIdentifier)
+        func memoryKiB(_ field: String) throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix(field + ":") })
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])!
+        }
+        let probe = try RawConnection(path: daemon.socketPath)
+        probe.send(.listSessions, requestID: 1, ListSessionsRequest(user: .username("alice"), limit: 1000))
+        let page = try XCTUnwrap(probe.readFrame())
+        XCTAssertEqual(page.status, 0)
+        XCTAssertGreaterThan(page.body.readableBytes, 100_000, "each reply is large")
+        let before = try memoryKiB("VmRSS")
+
+        let flooders = try (0..<16).map { _ in try RawConnection(path: daemon.socketPath) }
+        let request = ListSessionsRequest(user: .username("alice"), limit: 1000)
+        for flooder in flooders { flooder.sendTogether((0..<256).map { (.listSessions, UInt32($0 + 1), request) }) }
+        XCTAssertTrue(
+            daemon.waitForLog(timeout: 60) { $0.components(separatedBy: "passed the output limit").count - 1 >= 16 },
+            "every connection that never reads is closed at the output limit")
+        // The peak, not what is left: the replies must never have been held.
+        let grown = try memoryKiB("VmHWM") - before
+        if ProcessInfo.processInfo.environment["TESSERA_SANITIZER"] != "address" {
+            XCTAssertLessThan(grown, 64 * 1024, "peak resident memory grew by \(grown) KiB")
+        }
+        print("16 × 256 LIST_SESSIONS never read: peak resident memory grew by \(grown) KiB")
+        for flooder in flooders { XCTAssertTrue(flooder.readsToTheEnd(), "closed by the daemon, after what the socket already held") }
+        XCTAssertEqual(ping(try RawConnection(path: daemon.socketPath))?.status, 0, "the daemon serves on")
     }
 
     /// A client the server stopped reading (its replies pile up) is not cut off by the frame

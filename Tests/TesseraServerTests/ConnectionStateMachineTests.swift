@@ -24,6 +24,19 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.slowInFlight, 2)
     }
 
+    func testEveryReplyByteCountsAndOnePastTheOutputLimitClosesTheConnection() {
+        var limits = ConnectionLimits()
+        limits.outputLimitBytes = 1000
+        var machine = ConnectionStateMachine(peer: .application, maximumSlowInFlight: 8, limits: limits, now: 0)
+        for _ in 0..<4 { XCTAssertEqual(machine.frameReceived(.listSessions), .startSlow) }
+        XCTAssertEqual(machine.slowRequestFinished(unreadBytes: 0, replyBytes: 5000), .writeAndFlush, "alone, any reply goes out")
+        XCTAssertEqual(machine.slowRequestFinished(unreadBytes: 600, replyBytes: 400), .writeAndFlush, "up to the limit")
+        XCTAssertEqual(machine.slowRequestFinished(unreadBytes: 1000, replyBytes: 1), .closeOverOutputLimit)
+        XCTAssertEqual(machine.state, .closed)
+        XCTAssertEqual(machine.slowRequestFinished(unreadBytes: 0, replyBytes: 1), .drop, "the rest of those in flight are dropped")
+        XCTAssertEqual(machine.slowInFlight, 0)
+    }
+
     func testDrainClosesAtOnceWhenNothingIsInFlight() {
         var machine = ConnectionStateMachine(maximumSlowInFlight: 2)
         XCTAssertEqual(machine.drainRequested(), .close)

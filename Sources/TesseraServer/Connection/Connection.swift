@@ -325,14 +325,28 @@ final class Connection<Dispatcher: RequestDispatching> {
             } catch {
                 result = .failure(error)
             }
-            loop.execute(on: id) { connection in connection.slowFinished(frame, result) }
+            loop.execute(on: id) { connection in connection.slowFinished(frame, result, now: SocketLoop<Dispatcher>.now()) }
         }
     }
 
     /// A slow request's reply, on the loop's thread (dropped by the loop if the connection closed).
-    func slowFinished(_ frame: Frame, _ result: Result<ByteBuffer, any Error>) {
-        let action = state.slowRequestFinished()
-        guard action != .drop else { return }
+    func slowFinished(_ frame: Frame, _ result: Result<ByteBuffer, any Error>, now: UInt64) {
+        // What the client has not taken yet, after offering it what waits.
+        if !isClosed { flush() }
+        let replyBytes = (try? result.get().readableBytes) ?? 0
+        let action = state.slowRequestFinished(unreadBytes: isClosed ? 0 : replies.readableBytes, replyBytes: replyBytes)
+        switch action {
+        case .drop:
+            return
+        case .closeOverOutputLimit:
+            logger.notice(
+                "connection closed: its unread replies passed the output limit",
+                metadata: ["unread.bytes": "\(replies.readableBytes)", "limit.bytes": "\(limits.outputLimitBytes)"])
+            close()
+            return
+        case .writeAndFlush, .writeFlushAndClose:
+            break
+        }
         switch result {
         case .success(var body):
             replies.writeReply(frame) { $0.writeBuffer(&body) }
@@ -340,7 +354,12 @@ final class Connection<Dispatcher: RequestDispatching> {
             writeError(error, for: frame)
         }
         flush()
-        if action == .writeFlushAndClose { close() }
+        if action == .writeFlushAndClose {
+            close()
+        } else if !isClosed, replies.readableBytes >= limits.outputPauseBytes {
+            // The unread timeout runs from here, as for replies written while reading.
+            pauseIfUnread(now: now)
+        }
     }
 
     /// A graceful shutdown: close now, or once the slow requests in flight have answered.

@@ -3,6 +3,7 @@ struct ConnectionLimits: Sendable {
     var idleTimeoutSeconds: Int64 = 300
     var frameTimeoutSeconds: Int64 = 10
     var outputPauseBytes = 256 * 1024
+    var outputLimitBytes = 1024 * 1024
     var unreadTimeoutSeconds: Int64 = 30
 
     init() {}
@@ -11,6 +12,7 @@ struct ConnectionLimits: Sendable {
         idleTimeoutSeconds = configuration.idleTimeoutSeconds
         frameTimeoutSeconds = configuration.frameTimeoutSeconds
         outputPauseBytes = configuration.outputPauseBytes
+        outputLimitBytes = configuration.outputLimitBytes
         unreadTimeoutSeconds = configuration.unreadTimeoutSeconds
     }
 }

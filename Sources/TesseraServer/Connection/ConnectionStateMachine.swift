@@ -248,11 +248,24 @@ struct ConnectionStateMachine {
         case writeFlushAndClose
         /// Nothing: the channel is gone.
         case drop
+        /// Close without writing it: the client left so many replies unread that this one
+        /// would take them past the output limit.
+        case closeOverOutputLimit
     }
 
-    mutating func slowRequestFinished() -> SlowCompletionAction {
+    /// A slow request completed with a reply of `replyBytes`, while `unreadBytes` of earlier
+    /// replies wait for the client. Every reply byte counts: reading stops at the pause budget,
+    /// but the replies of requests already in flight still arrive, so a client that never
+    /// reads is closed at once when one would take its unread bytes past
+    /// ``ConnectionLimits/outputLimitBytes`` (as Redis's hard `client-output-buffer-limit`). A
+    /// reply is always written when nothing else waits, however large.
+    mutating func slowRequestFinished(unreadBytes: Int = 0, replyBytes: Int = 0) -> SlowCompletionAction {
         precondition(slowInFlight > 0, "a slow request finished that never started")
         slowInFlight -= 1
+        if state != .closed, unreadBytes > 0, unreadBytes + replyBytes > limits.outputLimitBytes {
+            state = .closed
+            return .closeOverOutputLimit
+        }
         switch state {
         case .open, .broken: return .writeAndFlush
         case .draining: return slowInFlight == 0 ? .writeFlushAndClose : .writeAndFlush

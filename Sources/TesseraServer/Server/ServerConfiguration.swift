@@ -25,6 +25,10 @@ package struct ServerConfiguration: Sendable {
     /// Reply bytes a connection may have waiting for a client that does not read before the
     /// server stops reading its requests; past `unreadTimeoutSeconds` of that, it is closed.
     package var outputPauseBytes = 256 * 1024
+    /// Reply bytes a connection may have waiting at most: the replies of slow requests already
+    /// in flight when reading stopped still arrive, and one that would pass this closes the
+    /// connection at once (one reply is always written when nothing else waits).
+    package var outputLimitBytes = 1024 * 1024
     /// How long a client may leave its replies unread before the connection is closed.
     package var unreadTimeoutSeconds: Int64 = 30
     /// The service manager's socket to tell when the server is ready and when it stops

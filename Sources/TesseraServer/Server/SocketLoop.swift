@@ -165,7 +165,8 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
         tracker.closed(connection.id)
     }
 
-    private static func now() -> UInt64 {
+    /// The monotonic clock the connections' timers run on, in nanoseconds.
+    static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)

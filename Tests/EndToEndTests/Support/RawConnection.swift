@@ -80,6 +80,18 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// Reads and discards whatever is left until the server's close: `true` when it closed,
+    /// `false` when a read timed out or failed first. Bounded by what a socket buffer holds.
+    func readsToTheEnd() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<100_000 {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return true }
+            if n < 0 { return false }
+        }
+        return false
+    }
+
     /// `true` when the server has closed its side (read returns 0).
     func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0
