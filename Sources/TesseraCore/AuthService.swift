@@ -36,6 +36,16 @@ import Logging
     /// not a task each).
     package var hashingHasRoom: Bool { hashingPool.hasRoom }
 
+    /// Whether a password check may start now (a hint for answering `busy` before reading
+    /// anything): room in the hashing pool's shared lane, or in its reserved lane for a check
+    /// that may take it (a LOGIN from a clean `clientIP`, an operation of a signed-in user).
+    package func admitsHashing(login: Bool, clientIP: String?) -> Bool {
+        if hashingPool.hasRoom(in: .shared) { return true }
+        guard hashingPool.hasRoom(in: .reserved) else { return false }
+        guard login else { return true }
+        return clientIP.map { passwords.sources.isClean($0, now: clock.now()) } ?? false
+    }
+
     /// Composes the use cases over `store`, hashing on `hashingPool`. The caller owns both and
     /// shuts them down (the pool first, then ``TesseraStore/close()``).
     @_spi(TesseraInternal) public init(

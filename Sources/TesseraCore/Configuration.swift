@@ -58,6 +58,8 @@ import SodiumKit
     package var hashingThreads = System.coreCount
     /// Hash requests that may wait for a thread before new ones get `busy`.
     package var hashingQueueLimit = 64
+    /// Failed logins per client address before hashing (``SourceThrottle``).
+    package var sourceThrottle = SourceThrottlePolicy()
 
     @_spi(TesseraInternal) public init() {}
 }

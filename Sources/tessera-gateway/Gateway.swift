@@ -31,6 +31,20 @@ struct Gateway: AsyncParsableCommand {
     @Option(help: "The APIs to serve, comma-separated: \(API.allCases.map(\.rawValue).joined(separator: ",")).")
     var apis = API.allCases.map(\.rawValue).joined(separator: ",")
 
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: ArgumentHelp(
+            "A reverse proxy whose client-address header is believed, ADDRESS or ADDRESS/BITS (repeatable).",
+            discussion:
+                "Logins pass the client's address to tesserad, which throttles failed logins per address. Without a trusted proxy it is the TCP peer's; behind a proxy, name the proxy here or every client shares its address."
+        ))
+    var trustedProxy: [String] = []
+
+    @Option(
+        name: .customLong("client-ip-header"),
+        help: "The header a trusted proxy puts the client's address in (its rightmost untrusted address counts).")
+    var clientIPHeader = "X-Forwarded-For"
+
     @Flag(name: .customLong("cookie-secure"), help: "Mark session cookies Secure (serve behind HTTPS).") var cookieSecure = false
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
@@ -42,6 +56,7 @@ struct Gateway: AsyncParsableCommand {
     func validate() throws {
         _ = try address()
         _ = try selectedAPIs()
+        _ = try clientAddresses()
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level takes trace, debug, info, notice, warning, error or critical")
         }
@@ -54,6 +69,19 @@ struct Gateway: AsyncParsableCommand {
             throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080")
         }
         return (String(listen[..<colon]), port)
+    }
+
+    func clientAddresses() throws -> ClientAddressMiddleware {
+        let ranges = try trustedProxy.map { text in
+            guard let range = AddressRange(text) else {
+                throw ValidationError("--trusted-proxy takes an address or ADDRESS/BITS, e.g. 10.0.0.0/8 or ::1; '\(text)' is neither")
+            }
+            return range
+        }
+        guard let header = HTTPField.Name(clientIPHeader) else {
+            throw ValidationError("--client-ip-header: '\(clientIPHeader)' is not a header name")
+        }
+        return ClientAddressMiddleware(trustedProxies: ranges, header: header)
     }
 
     func selectedAPIs() throws -> [API] {
@@ -71,8 +99,9 @@ struct Gateway: AsyncParsableCommand {
         let tessera = TesseraClient(socketPath: tesseraSocket)
         await warnIfAdministrator(tessera, logger: logger)
 
-        let router = Router()
+        let router = Router(context: GatewayContext.self)
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: try clientAddresses())
         router.get("health") { _, _ in Response.json(.ok, ["status": "ok"]) }
         let selected = try selectedAPIs()
         for api in selected {

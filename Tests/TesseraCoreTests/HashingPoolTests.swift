@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import SodiumKit
 import XCTest
 
@@ -28,5 +29,36 @@ final class HashingPoolTests: XCTestCase {
         gate.signal()
         try await first.value
         try await second.value
+    }
+
+    func testTheReservedLaneIsServedFirstAndHasRoomWhenTheSharedLaneIsFull() async throws {
+        let pool = HashingPool(threads: 1, queueLimit: 2)
+        defer { pool.shutdown() }
+        let started = DispatchSemaphore(value: 0)
+        let gate = DispatchSemaphore(value: 0)
+        let order = Locked<[String]>([])
+        let running = Task {
+            try await pool.run {
+                started.signal()
+                gate.wait()
+            }
+        }
+        started.wait()  // the only thread is busy
+        let shared = (0..<2).map { index in Task { try await pool.run(.shared) { order.withLock { $0.append("shared \(index)") } } } }
+        while pool.waiting < 2 { await Task.yield() }
+        do {
+            try await pool.run(.shared) {}
+            XCTFail("the shared lane is full")
+        } catch {
+            XCTAssertEqual(error as? AuthError, .busy)
+        }
+        let reserved = Task { try await pool.run(.reserved) { order.withLock { $0.append("reserved") } } }
+        while pool.waiting < 3 { await Task.yield() }
+        gate.signal()
+        try await running.value
+        try await reserved.value
+        for task in shared { try await task.value }
+        XCTAssertEqual(order.withLock { $0 }.first, "reserved", "\(order.withLock { $0 })")
+        XCTAssertEqual(order.withLock { $0 }.count, 3)
     }
 }

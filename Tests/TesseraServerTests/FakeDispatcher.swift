@@ -22,7 +22,7 @@ final class FakeDispatcher: RequestDispatching {
     /// While true, slow requests are refused before they start (a full hashing queue).
     let saturated = Locked(false)
 
-    func admitsSlow(_ opcode: UInt8) -> Bool { !saturated.withLock { $0 } }
+    func admitsSlow(_ frame: Frame) -> Bool { !saturated.withLock { $0 } }
 
     func answerInline(_ frame: Frame, peer: PeerClass, into out: inout ByteBuffer) throws {
         var body = frame.body

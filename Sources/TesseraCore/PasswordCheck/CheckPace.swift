@@ -44,15 +44,15 @@ final class CheckPace: Sendable {
         }
     }
 
-    /// Waits for a thread of `passwords`' hashing pool as a check would (``AuthError/busy``
-    /// when its queue is full), then returns once a drawn refused check's time has passed since
+    /// Waits for a thread of `passwords`' hashing pool as a check in `lane` would
+    /// (``AuthError/busy`` when its queue is full), then returns once a drawn refused check's time has passed since
     /// the thread was free (after a dummy check when there is none yet). `meanwhile` runs in
     /// that time: what the attempt has to write.
-    func wait(as passwords: PasswordCheck, meanwhile: () async throws -> Void = {}) async throws {
-        let started = try await passwords.hashingPool.run { ContinuousClock.now }
+    func wait(as passwords: PasswordCheck, in lane: HashingPool.Lane, meanwhile: () async throws -> Void = {}) async throws {
+        let started = try await passwords.hashingPool.run(lane) { ContinuousClock.now }
         guard let duration = draw() else {
             var random = SecureRandom.bytes(32)
-            _ = try await passwords.check(SecretBytes(wiping: &random), against: nil)
+            _ = try await passwords.check(SecretBytes(wiping: &random), against: nil, lane: lane)
             try await meanwhile()
             record(ContinuousClock.now - started)
             return

@@ -4,18 +4,32 @@ import Foundation
 import Glibc
 #endif
 
-/// A fixed set of threads for argon2id, with a bounded queue.
+/// A fixed set of threads for argon2id, with two bounded queues.
 ///
 /// Each thread runs at most one hash at a time, so memory stays within
-/// `threads × memlimit`. When ``queueLimit`` jobs already wait, new work is refused at once
-/// with ``AuthError/busy`` instead of queueing without bound.
+/// `threads × memlimit`. Jobs wait in one of two lanes (``Lane``), each of at most
+/// ``queueLimit`` jobs; a free thread takes the reserved lane's first job before the shared
+/// lane's. When a lane is full, new work for it is refused at once with ``AuthError/busy``
+/// instead of queueing without bound.
 @_spi(TesseraInternal) public final class HashingPool: @unchecked Sendable {
-    // @unchecked: `jobs` and `stopping` are only touched under `condition`.
+    // @unchecked: the queues, `running` and `stopping` are only touched under `condition`.
+
+    /// The queue a job waits in.
+    package enum Lane: Sendable {
+        /// Checks of attempts with no recent failure (``PasswordCheck`` decides): served first,
+        /// so a flood of failing attempts from elsewhere delays them by at most the hashes
+        /// already running.
+        case reserved
+        /// Everything else.
+        case shared
+    }
+
     private let condition = NSCondition()
-    private var jobs: [() -> Void] = []
+    private var reserved: [() -> Void] = []
+    private var shared: [() -> Void] = []
     private var stopping = false
     private var running = 0
-    /// Jobs allowed to wait for a thread.
+    /// Jobs allowed to wait for a thread, in each lane.
     package let queueLimit: Int
     /// Number of hashing threads.
     package let threadCount: Int
@@ -34,41 +48,52 @@ import Glibc
         }
     }
 
-    /// Runs `job` on a hashing thread. Throws ``AuthError/busy`` when the queue is full.
-    package func run<T: Sendable>(_ job: @escaping @Sendable () throws -> T) async throws -> T {
+    /// Runs `job` on a hashing thread. Throws ``AuthError/busy`` when its lane is full.
+    package func run<T: Sendable>(_ lane: Lane = .shared, _ job: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = enqueue { continuation.resume(with: Result { try job() }) }
+            let accepted = enqueue(lane) { continuation.resume(with: Result { try job() }) }
             if !accepted { continuation.resume(throwing: AuthError.busy) }
         }
     }
 
-    private func enqueue(_ job: @escaping () -> Void) -> Bool {
+    private func enqueue(_ lane: Lane, _ job: @escaping () -> Void) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard acceptsJob else { return false }
-        jobs.append(job)
+        guard accepts(lane) else { return false }
+        switch lane {
+        case .reserved: reserved.append(job)
+        case .shared: shared.append(job)
+        }
         condition.signal()
         return true
     }
 
-    /// Whether a job submitted now would be taken (not refused as busy). A hint: the answer
-    /// may change before the job is submitted, and ``run(_:)`` decides.
+    /// Whether a job submitted now would be taken in some lane (not refused as busy). A hint:
+    /// the answer may change before the job is submitted, and ``run(_:_:)`` decides.
     package var hasRoom: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return acceptsJob
+        return accepts(.reserved) || accepts(.shared)
     }
 
-    /// Under `condition`: room in the queue, or a thread free for it.
-    private var acceptsJob: Bool {
-        !stopping && (jobs.count < queueLimit || (jobs.isEmpty && running < threadCount))
+    /// Whether a job submitted now in `lane` would be taken. A hint, as ``hasRoom``.
+    package func hasRoom(in lane: Lane) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return accepts(lane)
     }
 
-    /// Jobs waiting for a thread right now.
+    /// Under `condition`: room in the lane's queue, or a thread free for it.
+    private func accepts(_ lane: Lane) -> Bool {
+        let queued = lane == .reserved ? reserved.count : shared.count
+        return !stopping && (queued < queueLimit || (reserved.isEmpty && shared.isEmpty && running < threadCount))
+    }
+
+    /// Jobs waiting for a thread right now, in both lanes.
     package var waiting: Int {
         condition.lock()
         defer { condition.unlock() }
-        return jobs.count
+        return reserved.count + shared.count
     }
 
     /// Finishes queued jobs, then stops the threads.
@@ -90,12 +115,12 @@ import Glibc
     private func work() {
         while true {
             condition.lock()
-            while jobs.isEmpty && !stopping { condition.wait() }
-            if jobs.isEmpty && stopping {
+            while reserved.isEmpty && shared.isEmpty && !stopping { condition.wait() }
+            if reserved.isEmpty && shared.isEmpty && stopping {
                 condition.unlock()
                 return
             }
-            let job = jobs.removeFirst()
+            let job = reserved.isEmpty ? shared.removeFirst() : reserved.removeFirst()
             running += 1
             condition.unlock()
             job()

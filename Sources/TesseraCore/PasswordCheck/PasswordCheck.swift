@@ -17,12 +17,14 @@ package final class PasswordCheck: Sendable {
     private let dummyHash = Locked<String?>(nil)
     let gate = CheckGate()
     let pace = CheckPace()
+    let sources: SourceThrottle
 
     init(store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool, clock: any Clock) {
         self.store = store
         self.configuration = configuration
         self.hashingPool = hashingPool
         self.clock = clock
+        sources = SourceThrottle(policy: configuration.sourceThrottle)
         // The dummy hash is made at start, on the pool: made by the first unknown identifier's
         // check, it would make that one check slower than a wrong password.
         Task { [self] in _ = try? await hashingPool.run { try self.dummyPasswordHash() } }
@@ -37,8 +39,27 @@ package final class PasswordCheck: Sendable {
         var startedAt: ContinuousClock.Instant
     }
 
+    /// Where an attempt comes from.
+    enum Origin: Sendable, Equatable {
+        /// An operation of a signed-in user (its session was verified).
+        case signedIn
+        /// A login, from the client address the web process gave (`nil`: none given).
+        case login(clientIP: String?)
+    }
+
     /// One password attempt under the lockout of `keys`, checked against `storedHash` (a dummy
     /// hash when the user is unknown).
+    ///
+    /// A login that names its client's address first passes that source's throttle
+    /// (``SourceThrottle``): a source with no failure left answers
+    /// ``AuthError/locked(retryAfterSeconds:)`` at once, before anything is read or hashed,
+    /// whatever the identifier and the password. The check then runs in the hashing pool's
+    /// reserved lane when nothing failed recently under its origin and its lock entry (a login
+    /// from a named source that has logged in before and failed no login for the quiet time,
+    /// under an identifier without failures; an operation of a signed-in user whose account
+    /// has none), in the shared lane otherwise: a flood of failing
+    /// logins fills the shared lane and a user without failures still gets a thread. The lane
+    /// never depends on whether the identifier names an account.
     ///
     /// Waits for its turn (``CheckGate``: no more checks at once than ``LockoutPolicy`` allows
     /// for the stored state of `keys.lock`), then:
@@ -55,18 +76,47 @@ package final class PasswordCheck: Sendable {
     ///   ``ThrottleTurn/clearFailures(in:)``) before the turn is given up, so no check waiting
     ///   behind it reads a stale count.
     func attempt<T: Sendable>(
-        _ keys: ThrottleKeys, password: SecretBytes, against storedHash: String?,
+        _ keys: ThrottleKeys, from origin: Origin = .signedIn, password: SecretBytes, against storedHash: String?,
         succeed: (Outcome, ThrottleTurn) async throws -> T
     ) async throws -> T {
-        try await turn(keys) { turn in
-            try await refuseWhileLocked(turn)
-            let outcome = try await check(password, against: storedHash)
-            guard outcome.matches else {
-                try await recordFailure(keys)
-                pace.record(ContinuousClock.now - outcome.startedAt)
-                throw AuthError.badCredentials
+        try await admitted(from: origin) { quiet in
+            // The shared lane full: a check that could only wait there is refused before the
+            // turn's reads (what it would get from the pool).
+            guard quiet || hashingPool.hasRoom(in: .shared) else { throw AuthError.busy }
+            return try await turn(keys) { turn in
+                let lane: HashingPool.Lane = quiet && turn.lock.failures == 0 ? .reserved : .shared
+                try await refuseWhileLocked(turn, lane: lane)
+                let outcome = try await check(password, against: storedHash, lane: lane)
+                guard outcome.matches else {
+                    try await recordFailure(keys)
+                    pace.record(ContinuousClock.now - outcome.startedAt)
+                    throw AuthError.badCredentials
+                }
+                return try await succeed(outcome, turn)
             }
-            return try await succeed(outcome, turn)
+        }
+    }
+
+    /// Runs `body` once the origin's source admits it (``SourceThrottle``), with whether the
+    /// origin is clean (a signed-in user; a source that has logged in, without recent failure);
+    /// settles the source with the outcome: a wrong password
+    /// or second factor stays counted, anything else is given back.
+    private func admitted<T: Sendable>(from origin: Origin, _ body: (Bool) async throws -> T) async throws -> T {
+        guard case .login(let clientIP) = origin else { return try await body(true) }
+        guard let clientIP else { return try await body(false) }
+        let quiet: Bool
+        switch sources.admit(clientIP, now: clock.now()) {
+        case .refused(let retryAfterSeconds): throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
+        case .admitted(let clean): quiet = clean
+        }
+        do {
+            let result = try await body(quiet)
+            sources.settle(clientIP, .succeeded, now: clock.now())
+            return result
+        } catch {
+            let failed = error as? AuthError == .badCredentials || error as? AuthError == .twoFactorInvalid
+            sources.settle(clientIP, failed ? .failed : .other, now: clock.now())
+            throw error
         }
     }
 
@@ -75,7 +125,7 @@ package final class PasswordCheck: Sendable {
     /// code is looked at, and a wrong code counts as a failure (``AuthError/twoFactorInvalid``).
     func attempt<T: Sendable>(_ keys: ThrottleKeys, code matches: () throws -> Bool, succeed: () async throws -> T) async throws -> T {
         try await turn(keys) { turn in
-            try await refuseWhileLocked(turn)
+            try await refuseWhileLocked(turn, lane: turn.lock.failures == 0 ? .reserved : .shared)
             guard try matches() else {
                 try await recordFailure(keys)
                 throw AuthError.twoFactorInvalid
@@ -85,15 +135,15 @@ package final class PasswordCheck: Sendable {
     }
 
     /// Answers an attempt under a lock (see ``attempt(_:password:against:succeed:)``) without
-    /// evaluating anything; returns when there is none.
-    private func refuseWhileLocked(_ turn: ThrottleTurn) async throws {
+    /// evaluating anything, paced in the `lane` a check would take; returns when there is none.
+    private func refuseWhileLocked(_ turn: ThrottleTurn, lane: HashingPool.Lane) async throws {
         let now = clock.now()
         if let retryAfterSeconds = turn.lock.retryAfter(now: now) {
-            try await pace.wait(as: self)
+            try await pace.wait(as: self, in: lane)
             throw AuthError.locked(retryAfterSeconds: retryAfterSeconds)
         }
         if let account = turn.account, account.retryAfter(now: now) != nil {
-            try await pace.wait(as: self) { try await recordFailure(ThrottleKeys(lock: turn.keys.lock)) }
+            try await pace.wait(as: self, in: lane) { try await recordFailure(ThrottleKeys(lock: turn.keys.lock)) }
             throw AuthError.badCredentials
         }
     }
@@ -121,9 +171,9 @@ package final class PasswordCheck: Sendable {
     /// made with other parameters (before an upgrade) is checked at its own cost, then a right
     /// password is re-hashed at the current ones and a wrong one pays the same with a check
     /// against the dummy hash. So a user not yet re-hashed fails no faster than an unknown one.
-    func check(_ password: SecretBytes, against storedHash: String?) async throws -> Outcome {
+    func check(_ password: SecretBytes, against storedHash: String?, lane: HashingPool.Lane = .shared) async throws -> Outcome {
         let hasher = configuration.passwordHasher
-        return try await hashingPool.run { [self] () throws -> Outcome in
+        return try await hashingPool.run(lane) { [self] () throws -> Outcome in
             let startedAt = ContinuousClock.now
             guard let storedHash else {
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())

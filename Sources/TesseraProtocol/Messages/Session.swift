@@ -22,12 +22,16 @@ public struct LoginRequest: SchemaMessage {
 
     public init() { self.init(zeroed: ()) }
 
+    /// The tag of `client_ip`, which the server reads before decoding the rest (to decide
+    /// whether the check may start while the hashing pool is full).
+    public static let clientIPTag: UInt8 = 3
+
     public static let schema = MessageSchema<Self>(
         "LOGIN request",
         [
             .string(1, "identifier", \.identifier),
             .bytes(2, "password", \.password),
-            .string(3, "client_ip", \.clientIP),
+            .string(clientIPTag, "client_ip", \.clientIP),
             .string(4, "user_agent", \.userAgent),
             .integer(5, "lifetime_seconds", \.lifetimeSeconds),
             .integer(6, "idle_timeout_seconds", \.idleTimeoutSeconds),

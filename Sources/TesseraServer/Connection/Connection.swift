@@ -193,7 +193,7 @@ final class Connection<Dispatcher: RequestDispatching> {
                 writeError(error, for: frame)
             }
         case .startSlow:
-            guard dispatcher.admitsSlow(frame.opcode) else {
+            guard dispatcher.admitsSlow(frame) else {
                 // Refused before it started: it leaves the in-flight count at once.
                 _ = state.slowRequestFinished()
                 writeError(RequestFailure(status: .busy, message: "the server is saturated; retry shortly", retryAfterSeconds: 1), for: frame)

@@ -30,10 +30,23 @@ struct RequestDispatcher: RequestDispatching {
     }
 
     /// A slow operation that hashes a password (its declaration says so) starts only while the
-    /// hashing pool has room.
-    func admitsSlow(_ opcode: UInt8) -> Bool {
-        guard let opcode = Opcode(rawValue: opcode), Operations.facts(of: opcode).hashesPassword else { return true }
-        return service.hashingHasRoom
+    /// hashing pool has room for it: in its shared lane, or in its reserved lane for a LOGIN
+    /// from a clean source (its `client_ip`, read here without decoding the rest) and for the
+    /// operations of signed-in users. A flood of logins is so answered `busy` on the socket
+    /// thread, as cheaply as before the lanes.
+    func admitsSlow(_ frame: Frame) -> Bool {
+        guard let opcode = Opcode(rawValue: frame.opcode), Operations.facts(of: opcode).hashesPassword else { return true }
+        return service.admitsHashing(login: opcode == .login, clientIP: opcode == .login ? Self.clientIP(ofLogin: frame.body) : nil)
+    }
+
+    /// LOGIN's field 3, `client_ip`, if the body holds it; `nil` for anything malformed (the
+    /// handler's decoding then answers it).
+    private static func clientIP(ofLogin body: ByteBuffer) -> String? {
+        var reader = FieldReader(body)
+        while let field = try? reader.next() {
+            if field.tag == LoginRequest.clientIPTag { return String(buffer: field.value) }
+        }
+        return nil
     }
 
     func answerSlow(_ frame: Frame, peer: PeerClass) async throws -> ByteBuffer {

@@ -21,9 +21,9 @@ protocol RequestDispatching: Sendable {
     /// returns the failed ones with their errors.
     func answerVerifies(_ frames: [Frame], into out: inout ByteBuffer) -> [(Frame, any Error)]
 
-    /// Whether a slow request with `opcode` can start now; when not, the connection answers
-    /// it `busy` at once, on the socket thread, without starting it.
-    func admitsSlow(_ opcode: UInt8) -> Bool
+    /// Whether the slow request `frame` can start now; when not, the connection answers it
+    /// `busy` at once, on the socket thread, without starting it.
+    func admitsSlow(_ frame: Frame) -> Bool
 
     /// Runs an ``Answering/slow`` request from a peer of class `peer` off the socket thread and
     /// returns its reply body.

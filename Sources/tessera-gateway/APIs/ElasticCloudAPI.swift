@@ -25,7 +25,7 @@ struct ElasticCloudAPI {
         }
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayContext>) {
         router.post("api/v1/users/auth/_login") { request, context in
             guard let body = await RequestBody.decode(Login.self, from: request), Credentials.isUsable(body.username),
                 let password = body.password, !password.isEmpty
@@ -34,7 +34,7 @@ struct ElasticCloudAPI {
             }
             do {
                 let login = try await tessera.login(
-                    identifier: body.username!, password: Array(password.utf8), userAgent: request.headers[.userAgent])
+                    identifier: body.username!, password: Array(password.utf8), clientIP: context.clientIP, userAgent: request.headers[.userAgent])
                 if let state = body.loginState, case .object(let fields) = state, case .string(let path)? = fields["path"], !path.isEmpty {
                     let encodedState = state.compactText.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? ""
                     return Response(status: .found, headers: [.location: "/sso/token#\(login.token)?state=\(encodedState)"])
@@ -80,7 +80,7 @@ struct ElasticCloudAPI {
         error(.unauthorized, "root.unauthenticated", "The supplied authentication is invalid")
     }
 
-    static func failure(_ failure: TesseraFailure, context: BasicRequestContext) -> Response {
+    static func failure(_ failure: TesseraFailure, context: GatewayContext) -> Response {
         failure.log(context.logger)
         switch failure {
         case .refused where failure.isAuthentication: return unauthenticated()

@@ -28,7 +28,7 @@ struct JWTAPI {
         }
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayContext>) {
         router.post("auth/login") { request, context in
             guard let body = await RequestBody.decode(Login.self, from: request), Credentials.isUsable(body.username),
                 let password = body.password, !password.isEmpty
@@ -37,7 +37,8 @@ struct JWTAPI {
             }
             do {
                 let login = try await tessera.login(
-                    identifier: body.username!, password: Array(password.utf8), userAgent: request.headers[.userAgent], jwt: true)
+                    identifier: body.username!, password: Array(password.utf8), clientIP: context.clientIP, userAgent: request.headers[.userAgent],
+                    jwt: true)
                 return Self.tokens(login)
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
@@ -48,7 +49,8 @@ struct JWTAPI {
                 return Self.error(.badRequest, "invalid-request", "The body must be JSON with a refresh_token.", traceID: context.id)
             }
             do {
-                return Self.tokens(try await tessera.refresh(refreshToken: token, userAgent: request.headers[.userAgent], jwt: true))
+                return Self.tokens(
+                    try await tessera.refresh(refreshToken: token, clientIP: context.clientIP, userAgent: request.headers[.userAgent], jwt: true))
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
             }
@@ -83,7 +85,7 @@ struct JWTAPI {
     /// `account-not-validated` (`extra_attributes.resend_code`: a new code can be asked for),
     /// `token-expired` (any refresh token that no longer works: log in again) and
     /// `inactive-account`.
-    static func failure(_ failure: TesseraFailure, context: BasicRequestContext) -> Response {
+    static func failure(_ failure: TesseraFailure, context: GatewayContext) -> Response {
         let traceID = failure.traceID ?? context.id
         failure.log(context.logger)
         switch failure {

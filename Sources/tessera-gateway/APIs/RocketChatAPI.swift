@@ -21,7 +21,7 @@ struct RocketChatAPI {
         var code: String?
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayContext>) {
         router.post("api/v1/login") { request, context in
             guard let body = await RequestBody.decode(Login.self, from: request) else {
                 return Self.error(.badRequest, "error-invalid-body", "The request body must be JSON with user and password, or resume.")
@@ -38,7 +38,8 @@ struct RocketChatAPI {
                     return Self.error(.badRequest, "error-invalid-body", "The request body must be JSON with user and password, or resume.")
                 }
                 let login = try await tessera.login(
-                    identifier: identifier, password: Array(password.utf8), userAgent: request.headers[.userAgent], code: body.code)
+                    identifier: identifier, password: Array(password.utf8), clientIP: context.clientIP, userAgent: request.headers[.userAgent],
+                    code: body.code)
                 return Self.success(token: login.token, user: login.user)
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
@@ -113,7 +114,7 @@ struct RocketChatAPI {
         Response.json(.unauthorized, ["status": "error", "message": "You must be logged in to do this."])
     }
 
-    static func failure(_ failure: TesseraFailure, context: BasicRequestContext) -> Response {
+    static func failure(_ failure: TesseraFailure, context: GatewayContext) -> Response {
         failure.log(context.logger)
         switch failure.code {
         case .twoFactorRequired?: return error(.unauthorized, "totp-required", "TOTP Required", details: ["method": "totp", "codeGenerated": false])

@@ -19,7 +19,7 @@ struct UnleashAPI {
         var password: String?
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayContext>) {
         router.post("auth/simple/login") { request, context in
             guard let body = await RequestBody.decode(Login.self, from: request), Credentials.isUsable(body.username),
                 let password = body.password, !password.isEmpty
@@ -28,7 +28,7 @@ struct UnleashAPI {
             }
             do {
                 let login = try await tessera.login(
-                    identifier: body.username!, password: Array(password.utf8), clientIP: nil, userAgent: request.headers[.userAgent])
+                    identifier: body.username!, password: Array(password.utf8), clientIP: context.clientIP, userAgent: request.headers[.userAgent])
                 var response = Response.json(.ok, Self.user(login.user))
                 response.setCookie(sessionCookie(login.token, expiresAt: login.expiresAt))
                 return response
@@ -110,7 +110,7 @@ struct UnleashAPI {
         Response.json(status, ["id": .string(UUID().uuidString.lowercased()), "name": .string(name), "message": .string(message)])
     }
 
-    static func failure(_ failure: TesseraFailure, context: BasicRequestContext) -> Response {
+    static func failure(_ failure: TesseraFailure, context: GatewayContext) -> Response {
         failure.log(context.logger)
         switch failure {
         case .refused where failure.isAuthentication: return authenticationRequired()

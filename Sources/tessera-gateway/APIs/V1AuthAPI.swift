@@ -34,7 +34,7 @@ struct V1AuthAPI {
         var settings: [Setting]?
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatewayContext>) {
         router.post("v1/auth/login") { request, context in
             guard let body = await RequestBody.decode(Login.self, from: request),
                 let identifier = body.username ?? body.userName ?? body.email, Credentials.isUsable(identifier),
@@ -43,7 +43,8 @@ struct V1AuthAPI {
                 return Self.error(.badRequest, "The body must be JSON with a username (or email) and a password.")
             }
             do {
-                let login = try await tessera.login(identifier: identifier, password: Array(password.utf8), userAgent: request.headers[.userAgent])
+                let login = try await tessera.login(
+                    identifier: identifier, password: Array(password.utf8), clientIP: context.clientIP, userAgent: request.headers[.userAgent])
                 let now = Int64(Date.now.timeIntervalSince1970 * 1000)
                 return Response.json(
                     .ok,
@@ -144,7 +145,7 @@ struct V1AuthAPI {
 
     static func unauthorized() -> Response { error(.unauthorized, "Unauthorized: a valid bearer token or x-api-key is required.") }
 
-    static func failure(_ failure: TesseraFailure, context: BasicRequestContext) -> Response {
+    static func failure(_ failure: TesseraFailure, context: GatewayContext) -> Response {
         failure.log(context.logger)
         switch failure {
         case .refused(let server) where server.code == .forbidden: return error(.forbidden, server.message)

@@ -33,6 +33,17 @@ struct PasswordOptions: ParsableArguments {
     @Option(name: .customLong("lockout-max-delay"), help: "Longest lockout delay in seconds.")
     var lockoutMaxDelay: UInt32 = 15 * 60
 
+    @Option(
+        name: .customLong("source-failure-burst"),
+        help:
+            "Failed logins a client address (client_ip; an IPv6 /64) may make at once before its logins are answered 'locked' without a check (0 disables)."
+    )
+    var sourceFailureBurst: UInt32 = SourceThrottlePolicy().burst
+
+    @Option(
+        name: .customLong("source-failures-per-minute"), help: "Failed logins a client address regains a minute (0 disables the source throttle).")
+    var sourceFailuresPerMinute: UInt32 = SourceThrottlePolicy().perMinute
+
     func validate() throws {
         guard PasswordHasher(opsLimit: argon2Ops, memLimit: argon2MemKiB * 1024).isValid else {
             throw ValidationError("argon2id needs --argon2-ops >= 1 and --argon2-mem-kib >= 8")
@@ -51,6 +62,7 @@ struct PasswordOptions: ParsableArguments {
         auth.hashingThreads = hashThreads
         auth.hashingQueueLimit = hashQueue
         auth.minimumPasswordLength = minimumPasswordLength
+        auth.sourceThrottle = SourceThrottlePolicy(burst: sourceFailureBurst, perMinute: sourceFailuresPerMinute)
         auth.lockout = LockoutPolicy(threshold: lockoutThreshold, baseDelaySeconds: lockoutDelay, maximumDelaySeconds: lockoutMaxDelay)
     }
 }
