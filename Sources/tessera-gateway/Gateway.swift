@@ -45,7 +45,17 @@ struct Gateway: AsyncParsableCommand {
         help: "The header a trusted proxy puts the client's address in (its rightmost untrusted address counts).")
     var clientIPHeader = "X-Forwarded-For"
 
-    @Flag(name: .customLong("cookie-secure"), help: "Mark session cookies Secure (serve behind HTTPS).") var cookieSecure = false
+    @Flag(
+        name: .customLong("cookie-secure"), inversion: .prefixedNo,
+        help: "Mark session cookies Secure, sent only over HTTPS (and to localhost). --no-cookie-secure: for plain-HTTP development on another host.")
+    var cookieSecure = true
+
+    @Option(
+        name: .customLong("allowed-origin"),
+        help:
+            "A web origin besides the gateway's own (scheme://host[:port]) whose pages may log a browser in where a cookie is set (repeatable); a login with any other Origin is refused."
+    )
+    var allowedOrigin: [String] = []
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
 
@@ -106,7 +116,9 @@ struct Gateway: AsyncParsableCommand {
         let selected = try selectedAPIs()
         for api in selected {
             switch api {
-            case .unleash: UnleashAPI(tessera: tessera, cookieSecure: cookieSecure).register(on: router)
+            case .unleash:
+                UnleashAPI(tessera: tessera, cookieSecure: cookieSecure, allowedOrigins: Set(allowedOrigin.map { $0.lowercased() })).register(
+                    on: router)
             case .rocketchat: RocketChatAPI(tessera: tessera).register(on: router)
             case .ece: ElasticCloudAPI(tessera: tessera).register(on: router)
             case .jwt: JWTAPI(tessera: tessera).register(on: router)

@@ -83,6 +83,9 @@ final class GatewayJWTTests: XCTestCase {
         assertError(malformed, 400, "invalid-request")
         XCTAssertEqual(malformed.json["trace_id"] as? String, malformed.header("x-trace-id"))
         assertError(try await gateway.send(.POST, "/auth/refresh-token", json: "{"), 400, "invalid-request")
+        // JSON sent as a type a cross-site form can post is refused (login CSRF).
+        let plain = try await gateway.send(.POST, "/auth/login", json: ["username": "alice", "password": "correct horse"], contentType: "text/plain")
+        assertError(plain, 400, "invalid-request")
     }
 
     func testTheDaemonRestartedMidTest() async throws {

@@ -43,7 +43,7 @@ final class GatewayUnleashTests: XCTestCase {
         let cookie = try XCTUnwrap(login.header("set-cookie"))
         XCTAssertTrue(cookie.hasPrefix("unleash-session="), cookie)
         for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] { XCTAssertTrue(cookie.contains(attribute), cookie) }
-        XCTAssertFalse(cookie.contains("Secure"), "Secure only with --cookie-secure: \(cookie)")
+        XCTAssertTrue(cookie.contains("; Secure"), "Secure unless --no-cookie-secure: \(cookie)")
         let session = String(cookie.split(separator: ";")[0])
 
         let me = try await gateway.send(.GET, "/api/admin/user", headers: [("cookie", session)])
@@ -72,6 +72,39 @@ final class GatewayUnleashTests: XCTestCase {
         XCTAssertEqual(notJSON.status, 400)
     }
 
+    /// Login CSRF: a cross-site form can post `text/plain` without asking the browser's CORS
+    /// rules, and a JSON body so sent would log the visitor into the attacker's account.
+    func testALoginNotDeclaredJSONOrFromAnotherSiteSetsNoCookie() async throws {
+        let credentials = ["username": "alice", "password": "correct horse"]
+        for contentType in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+            let reply = try await gateway.send(.POST, "/auth/simple/login", json: credentials, contentType: contentType)
+            XCTAssertEqual(reply.status, 400, "\(contentType): \(reply.text)")
+            XCTAssertEqual(reply.json["name"] as? String, "ValidationError")
+            XCTAssertNil(reply.header("set-cookie"), contentType)
+        }
+        let charset = try await gateway.send(.POST, "/auth/simple/login", json: credentials, contentType: "Application/JSON; charset=utf-8")
+        XCTAssertEqual(charset.status, 200, charset.text)
+
+        let crossSite = try await gateway.send(.POST, "/auth/simple/login", json: credentials, headers: [("Origin", "https://evil.example")])
+        XCTAssertEqual(crossSite.status, 403, crossSite.text)
+        XCTAssertEqual(crossSite.json["name"] as? String, "ForbiddenError")
+        XCTAssertNil(crossSite.header("set-cookie"))
+        let opaque = try await gateway.send(.POST, "/auth/simple/login", json: credentials, headers: [("Origin", "null")])
+        XCTAssertEqual(opaque.status, 403, "a sandboxed frame's origin")
+        let sameSite = try await gateway.send(
+            .POST, "/auth/simple/login", json: credentials, headers: [("Origin", "http://127.0.0.1:\(gateway.port)")])
+        XCTAssertEqual(sameSite.status, 200, sameSite.text)
+        XCTAssertNotNil(sameSite.header("set-cookie"))
+
+        await gateway.tearDown()
+        gateway = try GatewayProcess(arguments: ["--apis", "unleash", "--allowed-origin", "https://App.Example"])
+        try gateway.createUser("alice")
+        let allowed = try await gateway.send(.POST, "/auth/simple/login", json: credentials, headers: [("Origin", "https://app.example")])
+        XCTAssertEqual(allowed.status, 200, allowed.text)
+        let other = try await gateway.send(.POST, "/auth/simple/login", json: credentials, headers: [("Origin", "https://other.example")])
+        XCTAssertEqual(other.status, 403, other.text)
+    }
+
     func testTheDaemonGoingAwayCostsA503AndItsReturnIsServed() async throws {
         gateway.daemon.stop()
         let down = try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "correct horse"])
@@ -83,12 +116,14 @@ final class GatewayUnleashTests: XCTestCase {
         XCTAssertEqual(back.status, 200, back.text)
     }
 
-    func testCookieSecureMarksTheCookieSecure() async throws {
+    func testNoCookieSecureLeavesTheCookieForPlainHTTP() async throws {
         await gateway.tearDown()
-        gateway = try GatewayProcess(arguments: ["--apis", "unleash", "--cookie-secure"])
+        gateway = try GatewayProcess(arguments: ["--apis", "unleash", "--no-cookie-secure"])
         try gateway.createUser("alice")
         let login = try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "correct horse"])
-        XCTAssertTrue(login.header("set-cookie")?.contains("Secure") ?? false, login.header("set-cookie") ?? "")
+        let cookie = try XCTUnwrap(login.header("set-cookie"))
+        XCTAssertTrue(cookie.hasPrefix("unleash-session="), cookie)
+        XCTAssertFalse(cookie.contains("Secure"), cookie)
         if GatewayProcess.runsAsApplication {
             XCTAssertTrue(gateway.log.contains("connected to tesserad as an application peer"), gateway.log)
         }

@@ -11,6 +11,8 @@ import TesseraClient
 struct UnleashAPI {
     let tessera: TesseraClient
     let cookieSecure: Bool
+    /// Origins besides the gateway's own that may log a browser in (`--allowed-origin`).
+    let allowedOrigins: Set<String>
 
     static let cookieName = "unleash-session"
 
@@ -21,6 +23,9 @@ struct UnleashAPI {
 
     func register(on router: Router<GatewayContext>) {
         router.post("auth/simple/login") { request, context in
+            guard Self.isSameOrigin(request, allowing: allowedOrigins) else {
+                return Self.error(.forbidden, "ForbiddenError", "A login from another site is refused (its Origin is not this server's).")
+            }
             guard let body = await RequestBody.decode(Login.self, from: request), Credentials.isUsable(body.username),
                 let password = body.password, !password.isEmpty
             else {
@@ -97,6 +102,17 @@ struct UnleashAPI {
         guard let role else { return 3 }
         if let number = Int64(role) { return number }
         return ["admin": 1, "editor": 2, "viewer": 3][role.lowercased()] ?? 3
+    }
+
+    /// Whether a login that sets a cookie comes from a page of this server, or of an allowed
+    /// origin: a browser's `Origin` (sent with every cross-site POST) must name the request's
+    /// own host, or be listed. A request without `Origin` (curl, a server) is not a browser's
+    /// cross-site one and passes.
+    static func isSameOrigin(_ request: Request, allowing allowed: Set<String>) -> Bool {
+        guard let origin = request.headers[.origin]?.trimmingCharacters(in: .whitespaces).lowercased() else { return true }
+        if allowed.contains(origin) { return true }
+        guard let host = request.head.authority?.lowercased(), origin != "null" else { return false }
+        return origin == "http://" + host || origin == "https://" + host
     }
 
     static func authenticationRequired() -> Response {

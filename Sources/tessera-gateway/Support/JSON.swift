@@ -119,11 +119,27 @@ enum RequestBody {
     /// The largest body the login APIs read.
     static let maximumBytes = 64 * 1024
 
-    /// The body as `T`; `nil` when it is missing, too large, not JSON, or not of `T`'s shape.
+    /// The body as `T`; `nil` when it is missing, too large, not declared JSON
+    /// (``isJSON(_:)``), not JSON, or not of `T`'s shape.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async -> T? {
+        guard isJSON(request.headers[.contentType]) else { return nil }
         var request = request
         guard let buffer = try? await request.collectBody(upTo: maximumBytes), buffer.readableBytes > 0 else { return nil }
         return try? JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+}
+
+extension RequestBody {
+    /// Whether a `Content-Type` declares JSON: `application/json` or `application/…+json`
+    /// (`application/json-patch+json`, which /v1/auth's clients send), parameters ignored. A
+    /// login in any other type is refused: an HTML form can post `text/plain`,
+    /// `application/x-www-form-urlencoded` and `multipart/form-data` across sites without asking
+    /// (no CORS preflight), and a JSON body sent as `text/plain` would log the visitor's browser
+    /// into the attacker's account (login CSRF).
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
+        return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 }
 

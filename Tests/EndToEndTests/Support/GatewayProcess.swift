@@ -89,13 +89,15 @@ final class GatewayProcess {
 
     /// Sends a request to the gateway with curl; `json` becomes the body (a string is sent as
     /// is). Redirects are not followed; no `Expect: 100-continue`.
-    func send(_ method: HTTPMethod, _ path: String, json: Any? = nil, headers: [(String, String)] = []) async throws -> Reply {
+    func send(
+        _ method: HTTPMethod, _ path: String, json: Any? = nil, headers: [(String, String)] = [], contentType: String = "application/json"
+    ) async throws -> Reply {
         var arguments = ["-sS", "-i", "--max-time", "20", "-X", method.rawValue, "-H", "Expect:"]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         var body = Data()
         if let json {
             body = json as? String == nil ? try JSONSerialization.data(withJSONObject: json) : Data((json as! String).utf8)
-            arguments += ["-H", "content-type: application/json", "--data-binary", "@-"]
+            arguments += ["-H", "content-type: \(contentType)", "--data-binary", "@-"]
         }
         arguments.append("http://127.0.0.1:\(port)\(path)")
         let output = try await Self.curl(arguments, input: body)
