@@ -1,5 +1,6 @@
 import Foundation
 import LMDBKit
+import TestSupport
 import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore
@@ -187,5 +188,34 @@ final class SweeperTests: XCTestCase {
         XCTAssertEqual(step.graceBoxes, 1)
         XCTAssertEqual(try XCTUnwrap(try store.read { try store.refreshRecord(retiredID, in: $0) }).graceBox, [])
         XCTAssertEqual(try store.read { try $0.count(of: store.graceBoxes) }, 0, "the index entry goes with it")
+    }
+
+    /// What "deleted" means for a grace box (PROTOCOL.md §7.17): LMDB writes each change to a
+    /// fresh page and keeps the freed page's bytes, so the sealed pair may stay in `data.mdb`
+    /// after the sweep; a compacting copy (`mdb_copy -c`, the copy the spec recommends) writes
+    /// live pages only and holds none of it.
+    func testASweptGraceBoxMayLingerInAFreedPageButNotInACompactingCopy() async throws {
+        let fixture = try CoreFixture { $0.refreshGraceSeconds = 10 }
+        defer { fixture.tearDown() }
+        try await fixture.createUser("alice")
+        let login = try await fixture.login("alice")
+        _ = try await fixture.service.sessions.refresh(login.refreshToken)
+        let store = fixture.service.store
+        let retiredID = try XCTUnwrap(SessionToken.parse(login.refreshToken, kind: SessionToken.refreshVersion)).sessionID
+        let box = try XCTUnwrap(try store.read { try store.refreshRecord(retiredID, in: $0) }).graceBox
+        XCTAssertGreaterThan(box.count, 32)
+        fixture.clock.advance(by: 10_001)
+        _ = try await fixture.service.sweeper.sweep(batch: 100)
+        XCTAssertEqual(try XCTUnwrap(try store.read { try store.refreshRecord(retiredID, in: $0) }).graceBox, [])
+
+        let file = try Data(contentsOf: URL(fileURLWithPath: fixture.directory + "/data.mdb"))
+        XCTAssertNotNil(file.range(of: Data(box)), "the freed page keeps the box: why the spec qualifies its deletion")
+        let copy = TemporaryDirectory("tessera-copy").path
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let copied = try runCommand("/usr/bin/mdb_copy", ["-c", fixture.directory, copy])
+        XCTAssertEqual(copied.status, 0, copied.stderr)
+        let compacted = try Data(contentsOf: URL(fileURLWithPath: copy + "/data.mdb"))
+        XCTAssertGreaterThan(compacted.count, 0)
+        XCTAssertNil(compacted.range(of: Data(box)), "a compacting copy holds no freed page")
     }
 }
