@@ -215,4 +215,66 @@ final class PeerAuthorizationTests: XCTestCase {
         let list = try asNobody(cli, ["--socket", socket, "user", "list"])
         XCTAssertTrue(list.stderr.contains("forbidden"), list.stderr)
     }
+
+    /// The audit's finding: one web process holding every connection locked out the other web
+    /// processes and the administrator's CLI. Three peers hold connections at once (a forked
+    /// child per uid, each pinging on every connection it opens): one application uid gets its
+    /// quota, another the rest of the non-admin share, root the reserve.
+    func testOneUIDCannotTakeEveryConnectionAndAdministratorsKeepTheirReserve() throws {
+        let (socket, _) = try start([
+            "--app-uid", Self.nobody, "--app-uid", "65533", "--max-connections", "12", "--admin-connections", "2",
+            "--max-connections-per-uid", "6",
+        ])
+        let held = try runCommand("/usr/bin/python3", ["-c", Self.holdConnections, socket, "\(Self.nobody):8", "65533:5", "0:3"])
+        XCTAssertEqual(held.status, 0, held.stderr)
+        XCTAssertEqual(
+            held.stdout.split(separator: "\n").map(String.init),
+            ["\(Self.nobody): 6 served, 2 busy", "65533: 4 served, 1 busy", "0: 2 served, 1 busy"])
+    }
+
+    /// For each `UID:COUNT` argument, a child process of that uid (with root's group, so the
+    /// socket's mode lets it connect) opens COUNT connections and pings on each, keeping the
+    /// ones served open until every child has reported.
+    private static let holdConnections = """
+        import os, socket, struct, sys
+        path, holders = sys.argv[1], []
+        def frame(sock):
+            def exactly(n):
+                data = b""
+                while len(data) < n:
+                    chunk = sock.recv(n - len(data))
+                    if not chunk: raise ConnectionError("closed")
+                    data += chunk
+                return data
+            (length,) = struct.unpack(">I", exactly(4))
+            return struct.unpack(">BBHI", exactly(length)[:8])[2]
+        for spec in sys.argv[2:]:
+            uid, count = map(int, spec.split(":"))
+            report_r, report_w = os.pipe()
+            hold_r, hold_w = os.pipe()
+            if os.fork() == 0:
+                os.close(report_r); os.close(hold_w)
+                if uid != 0:
+                    os.setgroups([0]); os.setgid(uid); os.setuid(uid)
+                served, busy, kept = 0, 0, []
+                for _ in range(count):
+                    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    sock.connect(path)
+                    sock.sendall(struct.pack(">IBBHI", 8, 0x02, 0, 0, 1))
+                    if frame(sock) == 0:
+                        served += 1; kept.append(sock)
+                    else:
+                        busy += 1; sock.close()
+                os.write(report_w, f"{uid}: {served} served, {busy} busy\\n".encode())
+                os.read(hold_r, 1)
+                os._exit(0)
+            os.close(report_w); os.close(hold_r)
+            print(os.read(report_r, 200).decode().strip(), flush=True)
+            holders.append(hold_w)
+        for hold in holders:
+            os.close(hold)
+        while True:
+            try: os.wait()
+            except ChildProcessError: break
+        """
 }

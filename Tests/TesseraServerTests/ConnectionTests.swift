@@ -25,7 +25,7 @@ final class ConnectionTests: XCTestCase {
         tracker = ConnectionTracker()
         loop = try SocketLoop(
             dispatcher: dispatcher, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            tracker: tracker, policy: PeerPolicy(), limits: ConnectionLimits(), maximumConnections: 8)
+            tracker: tracker, policy: PeerPolicy(), limits: ConnectionLimits(), quota: ConnectionQuota(maximum: 8))
         try loop.start(listener: nil)
         client = servedSocketPair()
     }

@@ -32,6 +32,8 @@ final class Connection<Dispatcher: RequestDispatching> {
     private let overLimit: Bool
     /// Holds one of the tracker's connection slots (given back at close).
     private var holdsSlot: Bool
+    /// The peer's uid, whose slot count ``close()`` gives back.
+    private let peerUID: UInt32?
     /// The peer sent its last byte: nothing more is read.
     private var inputClosed = false
     /// Reading stopped: the client leaves its replies unread (the state machine's timer).
@@ -63,6 +65,7 @@ final class Connection<Dispatcher: RequestDispatching> {
         self.limits = limits
         self.overLimit = overLimit
         holdsSlot = !overLimit && tracker != nil
+        peerUID = peer?.uid
         state = ConnectionStateMachine(peer: peerClass, maximumSlowInFlight: Int(dispatcher.maximumInFlight), limits: limits, now: now)
         frames = FrameAccumulator(maximumLength: dispatcher.maximumFrameLength)
     }
@@ -80,8 +83,9 @@ final class Connection<Dispatcher: RequestDispatching> {
             break
         case .refuseBusy:
             let traceID = TraceID.make()
-            logger.notice("connection refused: the server holds its maximum of connections", metadata: ["trace.id": "\(traceID)"])
-            var failure = RequestFailure(status: .busy, message: "the server holds its maximum of connections; retry shortly")
+            logger.notice("connection refused: no connection slot left for this peer", metadata: ["trace.id": "\(traceID)"])
+            var failure = RequestFailure(
+                status: .busy, message: "the server holds its maximum of connections (or of this peer's uid); retry shortly")
             failure.retryAfterSeconds = 1
             refuse(failure, traceID: traceID)
         case .refuse:
@@ -108,7 +112,7 @@ final class Connection<Dispatcher: RequestDispatching> {
         isClosed = true
         state.socketClosed()
         loop.remove(self)
-        if holdsSlot { tracker?.release() }
+        if holdsSlot { tracker?.release(uid: peerUID, admin: state.peer == .admin) }
         holdsSlot = false
         Glibc.close(fd)
     }

@@ -16,6 +16,15 @@ package struct ServerConfiguration: Sendable {
     package var peers = PeerPolicy()
     /// Open connections at most; one more gets a `busy` frame and is closed.
     package var maximumConnections = 4096
+    /// Of `maximumConnections`, the slots only administrators may take.
+    package var adminConnections = 16
+    /// Connections one non-admin uid may hold at most.
+    package var maximumConnectionsPerUID = 1024
+
+    /// The connection slots and who may take them.
+    package var connectionQuota: ConnectionQuota {
+        ConnectionQuota(maximum: maximumConnections, adminReserve: min(adminConnections, maximumConnections / 2), perUID: maximumConnectionsPerUID)
+    }
     /// A connection with nothing received and nothing in flight for this long is closed (the
     /// client reconnects on its next request). 0: never.
     package var idleTimeoutSeconds: Int64 = 300

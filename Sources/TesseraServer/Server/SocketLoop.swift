@@ -22,7 +22,7 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     private let tracker: ConnectionTracker
     private let policy: PeerPolicy
     private let limits: ConnectionLimits
-    private let maximumConnections: Int
+    private let quota: ConnectionQuota
     private let epoll: Int32
     private let doorbell: Int32
     private var listener: Int32 = -1
@@ -55,14 +55,14 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
 
     init(
         dispatcher: Dispatcher, logger: Logger, tracker: ConnectionTracker, policy: PeerPolicy, limits: ConnectionLimits,
-        maximumConnections: Int
+        quota: ConnectionQuota
     ) throws {
         self.dispatcher = dispatcher
         self.logger = logger
         self.tracker = tracker
         self.policy = policy
         self.limits = limits
-        self.maximumConnections = maximumConnections
+        self.quota = quota
         epoll = try systemCall("epoll_create1") { tessera_epoll_create() }
         doorbell = try systemCall("eventfd") { tessera_eventfd() }
         _ = try systemCall("epoll_ctl") { tessera_epoll_control(epoll, doorbell, 0, 1, 0, Self.doorbellToken) }
@@ -257,13 +257,14 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
     /// is read, so a refused peer costs its socket.
     func adopt(_ fd: Int32, now: UInt64) {
         let peer = PeerCredentials.read(from: fd)
-        let admitted = tracker.admit(maximum: maximumConnections)
+        let peerClass = peer.map(policy.classify) ?? .refused
+        let admitted = tracker.admit(uid: peer?.uid, admin: peerClass == .admin, quota: quota)
         let id = tracker.makeID() + Self.doorbellToken
         let connection = Connection(
-            fd: fd, id: id, loop: self, dispatcher: dispatcher, peer: peer, peerClass: peer.map(policy.classify) ?? .refused,
+            fd: fd, id: id, loop: self, dispatcher: dispatcher, peer: peer, peerClass: peerClass,
             logger: logger, tracker: tracker, limits: limits, overLimit: !admitted, now: now)
         guard tessera_epoll_control(epoll, fd, 0, 1, 0, id) == 0 else {
-            if admitted { tracker.release() }
+            if admitted { tracker.release(uid: peer?.uid, admin: peerClass == .admin) }
             Glibc.close(fd)
             return
         }

@@ -127,7 +127,7 @@ package final class TesseraServer: Service, Sendable {
         let loops = try (0..<max(1, configuration.socketThreads)).map { _ in
             try SocketLoop(
                 dispatcher: dispatcher, logger: logger, tracker: tracker, policy: configuration.peers,
-                limits: ConnectionLimits(configuration), maximumConnections: configuration.maximumConnections)
+                limits: ConnectionLimits(configuration), quota: configuration.connectionQuota)
         }
         loops[0].peers = loops
         // The socket file is created with mode 0660: group members (the web processes) may

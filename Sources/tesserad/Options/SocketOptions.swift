@@ -23,6 +23,18 @@ struct SocketOptions: ParsableArguments {
     var maximumConnections = 4096
 
     @Option(
+        name: .customLong("admin-connections"),
+        help:
+            "Of --max-connections, the slots kept for administrators (the CLI), so that web processes holding the rest never lock them out; at most half of --max-connections is kept."
+    )
+    var adminConnections = 16
+
+    @Option(
+        name: .customLong("max-connections-per-uid"),
+        help: "Connections one non-admin uid may hold, so that one web process cannot take every slot from the others.")
+    var maximumConnectionsPerUID = 1024
+
+    @Option(
         name: .customLong("connection-idle-timeout"),
         help: "Seconds a connection may receive nothing (with nothing in flight) before it is closed; clients reconnect (0: never).")
     var connectionIdleTimeout: Int64 = 300
@@ -35,6 +47,10 @@ struct SocketOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...1_000_000).contains(maximumConnections) else { throw ValidationError("--max-connections must be between 1 and 1,000,000") }
+        guard (0...1_000_000).contains(adminConnections) else { throw ValidationError("--admin-connections must be between 0 and 1,000,000") }
+        guard (1...1_000_000).contains(maximumConnectionsPerUID) else {
+            throw ValidationError("--max-connections-per-uid must be between 1 and 1,000,000")
+        }
         guard (1...256).contains(socketThreads) else { throw ValidationError("--socket-threads must be between 1 and 256") }
         // Bounded before use: the socket loop counts in nanoseconds.
         guard (0...Self.year).contains(connectionIdleTimeout), (1...3600).contains(frameTimeout) else {
@@ -47,6 +63,8 @@ struct SocketOptions: ParsableArguments {
     func apply(to server: inout ServerConfiguration) {
         server.maximumFrameLength = maximumFrame
         server.maximumConnections = maximumConnections
+        server.adminConnections = adminConnections
+        server.maximumConnectionsPerUID = maximumConnectionsPerUID
         server.idleTimeoutSeconds = connectionIdleTimeout
         server.frameTimeoutSeconds = frameTimeout
     }
