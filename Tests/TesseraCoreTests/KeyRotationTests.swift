@@ -137,6 +137,28 @@ final class KeyRotationTests: CoreTestCase {
         XCTAssertEqual((try fixture.service.keys.list()), listed)
     }
 
+    /// The new master key goes where a copy of the data does not carry it and a reboot does not
+    /// take it: not inside the data directory (through a link neither), not on a tmpfs.
+    func testANewMasterKeyIsNeverWrittenInsideTheDataDirectoryNorOnATmpfs() async throws {
+        let elsewhere = TemporaryDirectory("tessera-link")
+        defer { elsewhere.remove() }
+        let link = elsewhere.file("data-link")
+        XCTAssertEqual(symlink(fixture.directory, link), 0)
+        for path in [fixture.directory + "/master.key", link + "/master.key"] {
+            await assertThrowsAsync(try await fixture.service.keys.rotateMaster(newKeyFile: path)) {
+                XCTAssertTrue("\($0)".contains("inside the data directory"), "\(path): \($0)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path), path)
+        }
+        if MasterKeyFile.fileSystemType(of: "/dev/shm") == "tmpfs" {
+            let volatile = "/dev/shm/tessera-master-\(getpid()).key"
+            await assertThrowsAsync(try await fixture.service.keys.rotateMaster(newKeyFile: volatile)) {
+                XCTAssertTrue("\($0)".contains("reboot empties"), "\($0)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: volatile))
+        }
+    }
+
     func testRotatingTheMasterKeyResealsEveryKeyInOneStep() async throws {
         try await fixture.createUser("alice")
         let login = try await fixture.login("alice")

@@ -93,6 +93,10 @@ extension KeyManagement {
     package func rotateMaster(newKeyFile path: String) async throws -> Int {
         // A relative path would land in the daemon's working directory, wherever that is.
         guard path.hasPrefix("/") else { throw AuthError.invalidArgument("the new master key's path must be absolute, not \(path)") }
+        // Nor where the key would be lost at a reboot, or travel with every copy of the data.
+        if let refusal = MasterKeyFile.refusal(creating: path, socketDirectory: nil, dataDirectory: store.directory) {
+            throw AuthError.invalidArgument("\(refusal)")
+        }
         let new = MasterKey.generate()
         do {
             try MasterKeyFile.create(path, new)

@@ -19,6 +19,9 @@ import Glibc
         /// The file would be created in the socket's directory, which a service manager empties
         /// (systemd's `RuntimeDirectory=`, `/run` at boot).
         case besideSocket(path: String)
+        /// The file would be created inside the data directory, so a copy of the data would
+        /// hold the key that opens it.
+        case insideData(path: String, data: String)
 
         package var description: String {
             switch self {
@@ -33,6 +36,9 @@ import Glibc
             case .besideSocket(let path):
                 "the master key file \(path) would be created in the socket's directory, which the service manager empties at "
                     + "every stop or boot: give --master-key a path on persistent storage, outside the data directory"
+            case .insideData(let path, let data):
+                "the master key file \(path) would be created inside the data directory \(data), so a copy of the data would hold "
+                    + "its key: give a path outside it"
             }
         }
     }
@@ -44,7 +50,7 @@ import Glibc
     ) throws -> (key: MasterKey, created: Bool) {
         if let key = try load(path) { return (key, false) }
         guard try !TesseraStore.isSealed(directory: data) else { throw Failure.missing(path: path, data: data) }
-        if let refusal = refusal(creating: path, socketDirectory: socketDirectory) { throw refusal }
+        if let refusal = refusal(creating: path, socketDirectory: socketDirectory, dataDirectory: data) { throw refusal }
         let key = MasterKey.generate()
         try create(path, key)
         return (key, true)
@@ -69,9 +75,11 @@ import Glibc
     /// Why a new key file may not be made at `path`, or `nil`: a directory a reboot empties
     /// (a tmpfs), or the socket's directory when that is a runtime directory (under `/run`, as
     /// systemd's `RuntimeDirectory=` makes it, removed at every stop). A socket and a key side
-    /// by side on persistent storage (the working directory of the quick start) are fine.
-    package static func refusal(creating path: String, socketDirectory: String?) -> Failure? {
+    /// by side on persistent storage (the working directory of the quick start) are fine. Nor
+    /// is it made inside `dataDirectory` (resolved, so `..` and links do not get around it).
+    package static func refusal(creating path: String, socketDirectory: String?, dataDirectory: String? = nil) -> Failure? {
         let directory = directory(of: path)
+        if let dataDirectory, isWithin(directory, dataDirectory) { return .insideData(path: path, data: dataDirectory) }
         if isVolatile(directory) { return .volatile(path: path) }
         if let socketDirectory, sameFile(directory, socketDirectory), isRuntimeDirectory(socketDirectory) {
             return .besideSocket(path: path)
@@ -126,6 +134,16 @@ import Glibc
             if contains, point.count >= (best?.point.count ?? 0) { best = (point, String(fields[2])) }
         }
         return best?.type
+    }
+
+    /// Whether `directory` is `container` or inside it, both resolved.
+    private static func isWithin(_ directory: String, _ container: String) -> Bool {
+        guard let inner = realpath(directory, nil) else { return false }
+        defer { free(inner) }
+        guard let outer = realpath(container, nil) else { return false }
+        defer { free(outer) }
+        let (path, root) = (String(cString: inner), String(cString: outer))
+        return path == root || path.hasPrefix(root == "/" ? "/" : root + "/")
     }
 
     private static func sameFile(_ a: String, _ b: String) -> Bool {

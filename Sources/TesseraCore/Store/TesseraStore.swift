@@ -38,6 +38,8 @@ import Glibc
 /// transactions.
 @_spi(TesseraInternal) public final class TesseraStore: Sendable {
     @usableFromInline let environment: Environment
+    /// The data directory.
+    package var directory: String { environment.path }
     /// The one writer thread: group commit, acknowledgement only after the commit returned.
     let writer: CommitQueue
     let logger: Logger
