@@ -31,19 +31,11 @@ import Logging
     let passwords: PasswordCheck
     let hashingPool: HashingPool
 
-    /// Whether a password hash would be taken now: when not, an operation that hashes is
-    /// answered busy before any work starts (a login flood then costs its requests' decoding,
-    /// not a task each).
-    package var hashingHasRoom: Bool { hashingPool.hasRoom }
-
-    /// Whether a password check may start now (a hint for answering `busy` before reading
-    /// anything): room in the hashing pool's shared lane, or in its reserved lane for a check
-    /// that may take it (a LOGIN from a clean `clientIP`, an operation of a signed-in user).
+    /// Whether a password check would be taken now (``PasswordCheck/mayStart(from:)``): when
+    /// not, an operation that hashes is answered busy before any work starts (a login flood
+    /// then costs its requests' decoding, not a task each).
     package func admitsHashing(login: Bool, clientIP: String?) -> Bool {
-        if hashingPool.hasRoom(in: .shared) { return true }
-        guard hashingPool.hasRoom(in: .reserved) else { return false }
-        guard login else { return true }
-        return clientIP.map { passwords.sources.isClean($0, now: clock.now()) } ?? false
+        passwords.mayStart(from: login ? .login(clientIP: clientIP) : .signedIn)
     }
 
     /// Composes the use cases over `store`, hashing on `hashingPool`. The caller owns both and

@@ -68,15 +68,8 @@ import Glibc
         return true
     }
 
-    /// Whether a job submitted now would be taken in some lane (not refused as busy). A hint:
-    /// the answer may change before the job is submitted, and ``run(_:_:)`` decides.
-    package var hasRoom: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return accepts(.reserved) || accepts(.shared)
-    }
-
-    /// Whether a job submitted now in `lane` would be taken. A hint, as ``hasRoom``.
+    /// Whether a job submitted now in `lane` would be taken (not refused as busy). A hint: the
+    /// answer may change before the job is submitted, and ``run(_:_:)`` decides.
     package func hasRoom(in lane: Lane) -> Bool {
         condition.lock()
         defer { condition.unlock() }

@@ -84,7 +84,7 @@ package final class PasswordCheck: Sendable {
             // turn's reads (what it would get from the pool).
             guard quiet || hashingPool.hasRoom(in: .shared) else { throw AuthError.busy }
             return try await turn(keys) { turn in
-                let lane: HashingPool.Lane = quiet && turn.lock.failures == 0 ? .reserved : .shared
+                let lane = Self.lane(quiet: quiet, turn)
                 try await refuseWhileLocked(turn, lane: lane)
                 let outcome = try await check(password, against: storedHash, lane: lane)
                 guard outcome.matches else {
@@ -95,6 +95,22 @@ package final class PasswordCheck: Sendable {
                 return try await succeed(outcome, turn)
             }
         }
+    }
+
+    /// The lane a check takes: the reserved one when its origin is clean and its lock entry
+    /// holds no failure.
+    private static func lane(quiet: Bool, _ turn: ThrottleTurn) -> HashingPool.Lane {
+        quiet && turn.lock.failures == 0 ? .reserved : .shared
+    }
+
+    /// Whether a check from `origin` could start now, before anything is read (a hint for the
+    /// socket thread's early `busy`): room in the shared lane, or in the reserved lane for an
+    /// origin that may take it (a signed-in user, a login from a clean source).
+    func mayStart(from origin: Origin) -> Bool {
+        if hashingPool.hasRoom(in: .shared) { return true }
+        guard hashingPool.hasRoom(in: .reserved) else { return false }
+        guard case .login(let clientIP) = origin else { return true }
+        return clientIP.map { sources.isClean($0, now: clock.now()) } ?? false
     }
 
     /// Runs `body` once the origin's source admits it (``SourceThrottle``), with whether the
@@ -125,7 +141,7 @@ package final class PasswordCheck: Sendable {
     /// code is looked at, and a wrong code counts as a failure (``AuthError/twoFactorInvalid``).
     func attempt<T: Sendable>(_ keys: ThrottleKeys, code matches: () throws -> Bool, succeed: () async throws -> T) async throws -> T {
         try await turn(keys) { turn in
-            try await refuseWhileLocked(turn, lane: turn.lock.failures == 0 ? .reserved : .shared)
+            try await refuseWhileLocked(turn, lane: Self.lane(quiet: true, turn))
             guard try matches() else {
                 try await recordFailure(keys)
                 throw AuthError.twoFactorInvalid
