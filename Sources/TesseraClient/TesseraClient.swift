@@ -78,12 +78,20 @@ public final class TesseraClient: Sendable {
 
     /// Creates a user with profile fields; when `unvalidated`, the registration carries the
     /// validation code.
+    ///
+    /// From a web process, an email or phone another account holds throws
+    /// ``TesseraError/Code/alreadyRegistered`` after as long as a sign-up takes:
+    /// show the visitor the same page as for a fresh account and tell the address's owner
+    /// instead (`PROTOCOL.md` §10, "What sign-up tells"). A taken username throws
+    /// ``TesseraError/Code/conflict``.
     public func register(_ user: NewUser) async throws -> Registration {
         try Registration(try await call(Operations.createUser, user.wire))
     }
 
     /// Issues a fresh validation code for an account waiting for validation (the previous code
     /// stops working), for the web process to send again. `not-found` when no such account waits.
+    /// A web process's reply carries the addressee (ids, names, email, phone), not the rest of
+    /// the profile.
     public func newValidationCode(for user: UserSelector) async throws -> Registration {
         try Registration(try await call(Operations.newValidationCode, user.wire))
     }

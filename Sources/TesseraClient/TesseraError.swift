@@ -82,6 +82,7 @@ public struct TesseraError: Error, Equatable, Sendable, CustomStringConvertible 
         public static let forbidden = Code(rawValue: 19)
         public static let twoFactorRequired = Code(rawValue: 20)
         public static let twoFactorInvalid = Code(rawValue: 21)
+        public static let alreadyRegistered = Code(rawValue: 22)
 
         /// Every code this client knows, with its stable name.
         public static let known: [(code: Code, name: String)] = [
@@ -91,6 +92,7 @@ public struct TesseraError: Error, Equatable, Sendable, CustomStringConvertible 
             (.busy, "busy"), (.internal, "internal"), (.storageFull, "storage-full"), (.unknownOpcode, "unknown-opcode"),
             (.frameTooLarge, "frame-too-large"), (.malformedFrame, "malformed-frame"), (.unsupportedVersion, "unsupported-version"),
             (.forbidden, "forbidden"), (.twoFactorRequired, "2fa-required"), (.twoFactorInvalid, "2fa-invalid"),
+            (.alreadyRegistered, "already-registered"),
         ]
 
         /// The stable name (`bad-credentials`), or `code-N` for a code this client does not know.

@@ -26,6 +26,10 @@
     case notFound(String)
     /// A unique value (username, email) is already taken.
     case conflict(String)
+    /// A web process's sign-up named an email or phone that another account holds: nothing was
+    /// created, after the time a sign-up takes, and the web process tells the address's owner
+    /// instead of the person signing up.
+    case alreadyRegistered
     /// The input breaks a rule; the message says which.
     case invalidArgument(String)
     /// Too much work is queued; retry later.
@@ -49,6 +53,7 @@
         case .refreshReused: "this refresh token was already used; every session it led to has been revoked"
         case .notFound(let what): "\(what) was not found"
         case .conflict(let why): why
+        case .alreadyRegistered: "the email or phone is already registered; tell its owner, not the sign-up"
         case .invalidArgument(let why): why
         case .busy: "the server is busy; retry shortly"
         case .storageFull: "the database is full; writes are refused until space is freed or the maximum map size raised"

@@ -25,6 +25,7 @@ public enum Status: UInt16, Sendable, CaseIterable, Error {
     case forbidden = 19
     case twoFactorRequired = 20
     case twoFactorInvalid = 21
+    case alreadyRegistered = 22
 
     /// The stable, lower-case name used in logs, the CLI and JSON output.
     public var name: String {
@@ -51,6 +52,7 @@ public enum Status: UInt16, Sendable, CaseIterable, Error {
         case .forbidden: "forbidden"
         case .twoFactorRequired: "2fa-required"
         case .twoFactorInvalid: "2fa-invalid"
+        case .alreadyRegistered: "already-registered"
         }
     }
 

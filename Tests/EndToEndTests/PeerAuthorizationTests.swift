@@ -103,11 +103,12 @@ final class PeerAuthorizationTests: XCTestCase {
             XCTAssertNotEqual(result.status, 0, "\(arguments)")
             XCTAssertTrue(result.stderr.contains("forbidden"), "\(arguments): \(result.stderr)")
         }
-        // A clash does not tell an application which field clashed (an admin is told).
+        // A taken address is already-registered for an application, not a conflict naming it
+        // (an admin is told which value clashed).
         _ = try runCommand(
             DaemonProcess.tessera, ["--socket", socket, "user", "update", "bob", "--email", "taken@example.com"])
         let clash = try asNobody(cli, ["--socket", socket, "user", "add", "carol", "--email", "taken@example.com"], input: "correct horse\n")
-        XCTAssertTrue(clash.stderr.contains("conflict"), clash.stderr)
+        XCTAssertTrue(clash.stderr.contains("already-registered"), clash.stderr)
         XCTAssertFalse(clash.stderr.contains("email is already"), clash.stderr)
         let adminClash = try runCommand(
             DaemonProcess.tessera, ["--socket", socket, "user", "add", "carol", "--email", "taken@example.com"], input: "correct horse\n")
@@ -235,46 +236,35 @@ final class PeerAuthorizationTests: XCTestCase {
     /// For each `UID:COUNT` argument, a child process of that uid (with root's group, so the
     /// socket's mode lets it connect) opens COUNT connections and pings on each, keeping the
     /// ones served open until every child has reported.
-    private static let holdConnections = """
-        import os, socket, struct, sys
-        path, holders = sys.argv[1], []
-        def frame(sock):
-            def exactly(n):
-                data = b""
-                while len(data) < n:
-                    chunk = sock.recv(n - len(data))
-                    if not chunk: raise ConnectionError("closed")
-                    data += chunk
-                return data
-            (length,) = struct.unpack(">I", exactly(4))
-            return struct.unpack(">BBHI", exactly(length)[:8])[2]
-        for spec in sys.argv[2:]:
-            uid, count = map(int, spec.split(":"))
-            report_r, report_w = os.pipe()
-            hold_r, hold_w = os.pipe()
-            if os.fork() == 0:
-                os.close(report_r); os.close(hold_w)
-                if uid != 0:
-                    os.setgroups([0]); os.setgid(uid); os.setuid(uid)
-                served, busy, kept = 0, 0, []
-                for _ in range(count):
-                    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                    sock.connect(path)
-                    sock.sendall(struct.pack(">IBBHI", 8, 0x02, 0, 0, 1))
-                    if frame(sock) == 0:
-                        served += 1; kept.append(sock)
-                    else:
-                        busy += 1; sock.close()
-                os.write(report_w, f"{uid}: {served} served, {busy} busy\\n".encode())
-                os.read(hold_r, 1)
-                os._exit(0)
-            os.close(report_w); os.close(hold_r)
-            print(os.read(report_r, 200).decode().strip(), flush=True)
-            holders.append(hold_w)
-        for hold in holders:
-            os.close(hold)
-        while True:
-            try: os.wait()
-            except ChildProcessError: break
-        """
+    private static let holdConnections =
+        PythonFrames.prelude + """
+            path, holders = sys.argv[1], []
+            for spec in sys.argv[2:]:
+                uid, count = map(int, spec.split(":"))
+                report_r, report_w = os.pipe()
+                hold_r, hold_w = os.pipe()
+                if os.fork() == 0:
+                    os.close(report_r); os.close(hold_w)
+                    if uid != 0:
+                        os.setgroups([0]); os.setgid(uid); os.setuid(uid)
+                    served, busy, kept = 0, 0, []
+                    for _ in range(count):
+                        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                        sock.connect(path)
+                        if request(sock, 0x02, b"")[0] == 0:
+                            served += 1; kept.append(sock)
+                        else:
+                            busy += 1; sock.close()
+                    os.write(report_w, f"{uid}: {served} served, {busy} busy\\n".encode())
+                    os.read(hold_r, 1)
+                    os._exit(0)
+                os.close(report_w); os.close(hold_r)
+                print(os.read(report_r, 200).decode().strip(), flush=True)
+                holders.append(hold_w)
+            for hold in holders:
+                os.close(hold)
+            while True:
+                try: os.wait()
+                except ChildProcessError: break
+            """
 }

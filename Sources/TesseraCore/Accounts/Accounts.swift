@@ -30,13 +30,26 @@ import TesseraModel
         try Validation.password(request.password.count, minimum: configuration.minimumPasswordLength)
         let store = self.store
         let phone = request.profile.phone.flatMap { $0.isEmpty ? nil : $0 }
-        // Fail fast on a taken name before spending a hash on it; the commit checks again.
-        try store.read { txn in try store.checkUnique(username: request.username, email: request.email, phone: phone, in: txn) }
+        // Fail fast on a taken name before spending a hash on it; the commit checks again. A web
+        // process's sign-up learns of a taken email or phone only after the hash (usernames are
+        // public names: a sign-up form must say that one is taken).
+        let hidesAddresses = request.hidesAddresses
+        try store.read { txn in
+            try store.checkUnique(
+                username: request.username, email: hidesAddresses ? nil : request.email, phone: hidesAddresses ? nil : phone, in: txn)
+        }
         let hash = try await passwords.hash(request.password)
         let now = clock.now()
         let code = request.unvalidated ? ValidationCode.generate(key: store.keyRing.active) : nil
         let expiresAt = now + Int64(configuration.validationCodeLifetimeSeconds) * 1000
         let profile = try await store.write { txn -> UserProfile in
+            if hidesAddresses {
+                do {
+                    try store.checkUnique(username: nil, email: request.email, phone: phone, in: txn)
+                } catch AuthError.conflict {
+                    throw AuthError.alreadyRegistered
+                }
+            }
             var record = UserRecord(
                 id: try store.allocateUserID(in: txn), createdAt: now, updatedAt: now,
                 state: request.unvalidated ? .unvalidated : .active,

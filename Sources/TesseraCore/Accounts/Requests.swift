@@ -11,6 +11,11 @@ import TesseraModel
     package var profile = ProfileChanges()
     /// Create the account unvalidated: logins answer `account-not-validated` until VALIDATE.
     package var unvalidated = false
+    /// A web process's sign-up: a taken email or phone answers ``AuthError/alreadyRegistered``
+    /// only after the password is hashed, as a fresh sign-up's, so that neither the answer's
+    /// time nor its wording tells the person signing up (an administrator is told at once
+    /// which value clashed).
+    package var hidesAddresses = false
 
     @_spi(TesseraInternal) public init(
         username: String, password: SecretBytes, email: String? = nil, displayName: String? = nil, roles: [String] = []

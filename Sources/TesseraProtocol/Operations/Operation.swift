@@ -127,7 +127,7 @@ public enum Operations {
 
     // Users
     public static let createUser = Operation<CreateUserRequest, UserResponse, Subject.Nobody>(
-        .createUser, "CREATE_USER", .slow, .application, errors: [.conflict, .storageFull], hashesPassword: true,
+        .createUser, "CREATE_USER", .slow, .application, errors: [.conflict, .alreadyRegistered, .storageFull], hashesPassword: true,
         fromApplication: { request in
             let profile = request.profile
             return profile.roles.isEmpty && profile.accountType == nil && profile.rootRole == nil && profile.externalID == nil

@@ -26,8 +26,13 @@ extension Verification: TokenHolders {
 /// that acts on a user cannot reach one that was not checked.
 struct AuthorizedUser: Sendable {
     let lookup: UserLookup
+    /// Who asked: an application is told only what its operation needs.
+    let origin: Origin
 
-    fileprivate init(_ lookup: UserLookup) { self.lookup = lookup }
+    fileprivate init(_ lookup: UserLookup, _ origin: Origin) {
+        self.lookup = lookup
+        self.origin = origin
+    }
 }
 
 /// The owner whose objects (sessions, API keys) a request may act on, checked as
@@ -102,7 +107,7 @@ struct Authorization: Sendable {
             }
         }
         try applyRule(operation, request, peer)
-        return AuthorizedUser(lookup)
+        return AuthorizedUser(lookup, peer == .admin ? .administrator : .application)
     }
 
     /// Steps 1, 4 and 2.

@@ -20,6 +20,19 @@ extension UserInfo {
         failedLogins = profile.failedLogins
         settings = profile.settings
     }
+
+    /// What sending a validation code needs, for a web process that named an account by an
+    /// address (NEW_VALIDATION_CODE): whom to write to and how to greet them, none of the rest of
+    /// the profile (roles, settings, external id, image, root role). An administrator is
+    /// answered with the whole user.
+    static func addressee(_ profile: UserProfile) -> UserInfo {
+        var info = UserInfo(
+            id: profile.id, username: profile.username, email: profile.email, displayName: profile.displayName,
+            createdAt: profile.createdAt, roles: [], state: profile.state.rawValue, updatedAt: profile.updatedAt)
+        info.phone = profile.phone
+        info.accountType = profile.accountType.rawValue
+        return info
+    }
 }
 
 extension ProfileChanges {

@@ -20,6 +20,7 @@ extension AuthError {
         case .refreshReused: .refreshReused
         case .notFound: .notFound
         case .conflict: .conflict
+        case .alreadyRegistered: .alreadyRegistered
         case .invalidArgument: .invalidArgument
         case .busy: .busy
         case .storageFull: .storageFull

@@ -19,6 +19,7 @@ struct AccountHandlers {
                 displayName: request.profile.displayName, roles: roles)
             new.profile = try ProfileChanges(request.profile, roles: nil, settings: request.profile.settings)
             new.unvalidated = request.unvalidated
+            new.hidesAddresses = origin == .application
             let (user, code) = try await accounts.register(new)
             return UserResponse(user: UserInfo(user), validationCode: code?.code, validationExpiresAt: code?.expiresAt)
         }
@@ -56,7 +57,8 @@ struct AccountHandlers {
         table.slow(Operations.validate) { UserResponse(user: UserInfo(try await accounts.validate(code: $0.code))) }
         table.slow(Operations.newValidationCode) { _, user in
             let (profile, code) = try await accounts.newValidationCode(for: user.lookup)
-            return UserResponse(user: UserInfo(profile), validationCode: code.code, validationExpiresAt: code.expiresAt)
+            let info = user.origin == .application ? UserInfo.addressee(profile) : UserInfo(profile)
+            return UserResponse(user: info, validationCode: code.code, validationExpiresAt: code.expiresAt)
         }
     }
 }
