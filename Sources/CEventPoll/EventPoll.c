@@ -1,4 +1,4 @@
-// Thin wrappers over epoll(7), eventfd(2), accept4(2) and SO_PEERCRED for TesseraServer's
+// Thin wrappers over epoll(7), eventfd(2), accept4(2), SO_PEERCRED and SO_PEERGROUPS for TesseraServer's
 // socket loop (see CEventPoll.h), and the accept that sheds a queued connection when the process
 // is out of descriptors.
 #define _GNU_SOURCE
@@ -105,4 +105,16 @@ int tessera_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid)
     *uid = credentials.uid;
     *gid = credentials.gid;
     return 0;
+}
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+int tessera_peer_groups(int fd, uint32_t *groups, int capacity) {
+    socklen_t length = (socklen_t)(capacity < 0 ? 0 : capacity) * (socklen_t)sizeof(gid_t);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &length) != 0) {
+        if (errno != ERANGE) return -1;
+    }
+    return (int)(length / sizeof(gid_t));
 }

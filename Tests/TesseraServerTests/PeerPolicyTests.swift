@@ -45,4 +45,52 @@ final class PeerPolicyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(count, 0)
         XCTAssertEqual(PeerCredentials.supplementaryGroups(of: getpid()), Set(groups.prefix(count).map { UInt32($0) }))
     }
+
+    /// A peer's groups are the ones it connected with (`SO_PEERGROUPS`), not the ones its pid
+    /// holds when the daemon looks: a child connects as a member of group 4242, drops the group,
+    /// and only then is its connection accepted and read. Reading `/proc/PID/status` at accept,
+    /// as before, saw the group gone (or, had the pid been reused, another process's groups).
+    func testPeerGroupsAreTheOnesItConnectedWith() throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root to give the child a group") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("peer-groups-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("s").path
+        let listener = try SocketPath.makeListener(path, backlog: 4)
+        defer { close(listener) }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        child.arguments = [
+            "-c",
+            """
+            import os, socket, sys
+            os.setgroups([4242])
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(sys.argv[1])
+            os.setgroups([])
+            print(open("/proc/self/status").read().split("Groups:")[1].split("\\n")[0].strip() or "none", flush=True)
+            sys.stdin.read()
+            """,
+            path,
+        ]
+        let output = Pipe()
+        let input = Pipe()
+        child.standardOutput = output
+        child.standardInput = input
+        try child.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            child.waitUntilExit()
+        }
+        // The child has connected and dropped the group once it reports its groups.
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        XCTAssertEqual(line.trimmingCharacters(in: .whitespacesAndNewlines), "none", "the child no longer holds the group")
+        let connection = accept(listener, nil, nil)
+        XCTAssertGreaterThanOrEqual(connection, 0)
+        defer { close(connection) }
+        let peer = try XCTUnwrap(PeerCredentials.read(from: connection))
+        XCTAssertEqual(peer.pid, child.processIdentifier)
+        XCTAssertTrue(peer.groups.contains(4242), "the group it connected with: \(peer.groups)")
+        XCTAssertFalse(PeerCredentials.supplementaryGroups(of: child.processIdentifier).contains(4242), "what /proc shows now")
+    }
 }

@@ -46,4 +46,9 @@ int tessera_prepare_descriptor_shedding(const unsigned char *message, size_t len
 /// The peer's credentials (SO_PEERCRED). 0, or -1 and errno.
 int tessera_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
 
+/// The peer's supplementary groups as they were when it connected (SO_PEERGROUPS, Linux 4.13):
+/// at most `capacity` into `groups`. The number of groups (which may exceed `capacity`: call
+/// again with room for that many), or -1 and errno (ENOPROTOOPT where the kernel lacks it).
+int tessera_peer_groups(int fd, uint32_t *groups, int capacity);
+
 #endif

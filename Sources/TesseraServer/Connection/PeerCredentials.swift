@@ -6,13 +6,15 @@ import Glibc
 import Darwin
 #endif
 
-/// Who is at the other end of a Unix-socket connection: `SO_PEERCRED` at accept (the peer's
-/// credentials when it called `connect`), and its supplementary groups.
+/// Who is at the other end of a Unix-socket connection: `SO_PEERCRED` and `SO_PEERGROUPS` at
+/// accept, the peer's credentials and supplementary groups when it called `connect` (not what
+/// its pid holds later, which may be another process by then).
 package struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
     package var uid: UInt32
     package var gid: UInt32
     package var pid: Int32
-    /// The primary group and the supplementary groups, from `/proc/PID/status` when readable.
+    /// The primary group and the supplementary groups (`SO_PEERGROUPS`; from `/proc/PID/status`
+    /// on a kernel without it, before 4.13).
     package var groups: Set<UInt32>
 
     package init(uid: UInt32, gid: UInt32, pid: Int32, groups: Set<UInt32> = []) {
@@ -30,13 +32,28 @@ package struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
         #if os(Linux)
         var (pid, uid, gid): (Int32, UInt32, UInt32) = (0, 0, 0)
         guard tessera_peer_credentials(fd, &pid, &uid, &gid) == 0 else { return nil }
-        return PeerCredentials(uid: uid, gid: gid, pid: pid, groups: supplementaryGroups(of: pid))
+        return PeerCredentials(uid: uid, gid: gid, pid: pid, groups: peerGroups(of: fd) ?? supplementaryGroups(of: pid))
         #else
         return nil
         #endif
     }
 
-    /// The `Groups:` line of `/proc/PID/status`; empty when it cannot be read.
+    #if os(Linux)
+    /// The peer's groups from `SO_PEERGROUPS`, or `nil` where the kernel lacks the option.
+    static func peerGroups(of fd: Int32) -> Set<UInt32>? {
+        var groups = [UInt32](repeating: 0, count: 64)
+        var count = tessera_peer_groups(fd, &groups, Int32(groups.count))
+        if count > groups.count {
+            groups = [UInt32](repeating: 0, count: Int(count))
+            count = tessera_peer_groups(fd, &groups, Int32(groups.count))
+        }
+        guard count >= 0, count <= groups.count else { return errno == ENOPROTOOPT ? nil : [] }
+        return Set(groups.prefix(Int(count)))
+    }
+    #endif
+
+    /// The `Groups:` line of `/proc/PID/status`; empty when it cannot be read (the peer then
+    /// counts by its uid and primary group alone).
     static func supplementaryGroups(of pid: Int32) -> Set<UInt32> {
         guard pid > 0, let status = try? String(contentsOfProcFile: "/proc/\(pid)/status") else { return [] }
         for line in status.split(separator: "\n") where line.hasPrefix("Groups:") {
