@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -118,3 +119,5 @@ int tessera_peer_groups(int fd, uint32_t *groups, int capacity) {
     }
     return (int)(length / sizeof(gid_t));
 }
+
+uint32_t tessera_set_filesystem_gid(uint32_t gid) { return (uint32_t)setfsgid((gid_t)gid); }

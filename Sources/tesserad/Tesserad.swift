@@ -39,6 +39,7 @@ struct Tesserad: AsyncParsableCommand {
     var config: String?
 
     @OptionGroup(title: "Socket and connections") var socket: SocketOptions
+    @OptionGroup(title: "User and group") var identity: IdentityOptions
     @OptionGroup(title: "Peers") var peers: PeerOptions
     @OptionGroup(title: "Storage") var storage: StorageOptions
     @OptionGroup(title: "Passwords") var passwords: PasswordOptions
@@ -63,7 +64,12 @@ struct Tesserad: AsyncParsableCommand {
                 return text
             }
             var command = try parseAsRoot(arguments)
-            if var asynchronous = command as? any AsyncParsableCommand {
+            if let daemon = command as? Tesserad {
+                // On the main thread, before the first hop: a thread that is not there when the
+                // ids change keeps root (the main thread, once the runtime parks it, is skipped
+                // by glibc's change of every thread's ids).
+                try await daemon.run(startingWith: try daemon.bindSocketAndBecomeServiceAccount())
+            } else if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()
             } else {
                 try command.run()
@@ -79,7 +85,43 @@ struct Tesserad: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
     }
 
+    /// What the daemon does as it was started (root, maybe) before anything else: the socket,
+    /// bound; then, with `--user`, the service account for good.
+    struct Startup {
+        var listener: ListeningSocket
+        var identity: ProcessIdentity?
+    }
+
+    /// Binds the socket and, with `--user`, becomes the service account, checking that no
+    /// thread kept the ids it started with.
+    func bindSocketAndBecomeServiceAccount() throws -> Startup {
+        let becoming = try identity.identity()
+        if becoming != nil, geteuid() != 0 {
+            throw ValidationError("--user needs the daemon started as root (it binds the socket, then becomes the user)")
+        }
+        let listener: ListeningSocket
+        do {
+            listener = try ListeningSocket.bind(path: socket.socket, group: try identity.socketGID(becoming: becoming))
+        } catch let error as SocketPathError {
+            throw ValidationError(error.description)
+        }
+        if let becoming {
+            do {
+                try ProcessIdentity.assume(becoming)
+            } catch {
+                listener.abandon()
+                throw ValidationError("\(error)")
+            }
+        }
+        return Startup(listener: listener, identity: becoming)
+    }
+
     func run() async throws {
+        try await run(startingWith: try bindSocketAndBecomeServiceAccount())
+    }
+
+    func run(startingWith startup: Startup) async throws {
+        let listener = startup.listener
         Self.fixLargeAllocationPolicy()
         let level = Logger.Level(rawValue: logLevel)!
         // Lines are written from their own thread (a socket thread never waits for standard
@@ -93,6 +135,11 @@ struct Tesserad: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "tesserad")
+        if let identity = startup.identity {
+            logger.info("running as \(identity)", metadata: ["socket.group": "\(listener.group)"])
+        } else if geteuid() == 0 {
+            logger.warning("running as root: pass --user (and --group) to run as a service account once the socket is bound")
+        }
 
         var auth = AuthConfiguration()
         passwords.apply(to: &auth)
@@ -111,9 +158,12 @@ struct Tesserad: AsyncParsableCommand {
             if created { logger.notice("master key created", metadata: ["master_key.path": "\(masterKeyPath)"]) }
             for warning in MasterKeyFile.warnings(for: masterKeyPath) { logger.warning("\(warning)") }
             store = try TesseraStore(directory: data, masterKey: master, options: storage.environment)
+            for warning in DataDirectoryPermissions.warnings(for: data) { logger.warning("\(warning)") }
         } catch let failure as MasterKeyFile.Failure {
+            listener.abandon()
             throw ValidationError("\(failure)")
         } catch {
+            listener.abandon()
             throw ValidationError("cannot open the data directory \(data): \(error)")
         }
         let hashingPool = HashingPool(auth)
@@ -123,6 +173,8 @@ struct Tesserad: AsyncParsableCommand {
         socket.apply(to: &server)
         storage.apply(to: &server)
         peers.apply(to: &server)
+        server.peers.socketGID = listener.group
+        server.peers.daemonUID = getuid()
         server.notifySocket = getenv("NOTIFY_SOCKET").map { String(cString: $0) }
         if let room = Self.raiseDescriptorLimit(toFit: server.maximumConnections) {
             logger.warning(
@@ -138,7 +190,7 @@ struct Tesserad: AsyncParsableCommand {
                 services: [
                     .init(service: StorageService(store: store, hashingPool: hashingPool)),
                     .init(service: SweeperService(sweeper: service.sweeper, intervalSeconds: storage.sweepInterval, logger: logger)),
-                    .init(service: TesseraServer(service: service, configuration: server, logger: logger)),
+                    .init(service: TesseraServer(service: service, listener: listener, configuration: server, logger: logger)),
                 ],
                 // SIGHUP drains like SIGTERM: the log goes to standard error, there is nothing to reopen.
                 gracefulShutdownSignals: [.sigterm, .sigint, .sighup],

@@ -1,8 +1,9 @@
 #ifndef TESSERA_CEVENTPOLL_H
 #define TESSERA_CEVENTPOLL_H
 
-// What the daemon's socket loop needs from Linux that Swift's Glibc module does not import:
-// epoll(7), eventfd(2), accept4(2) and SO_PEERCRED. Imported by TesseraServer alone.
+// What the daemon's socket needs from Linux that Swift's Glibc module does not import:
+// epoll(7), eventfd(2), accept4(2), SO_PEERCRED, SO_PEERGROUPS and setfsgid(2) (the socket
+// file's group at bind). Imported by TesseraServer alone.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -50,5 +51,9 @@ int tessera_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid)
 /// at most `capacity` into `groups`. The number of groups (which may exceed `capacity`: call
 /// again with room for that many), or -1 and errno (ENOPROTOOPT where the kernel lacks it).
 int tessera_peer_groups(int fd, uint32_t *groups, int capacity);
+
+/// Sets the calling thread's file-system gid (the group of the files it creates), setfsgid(2).
+/// Answers the previous one; the change took when a second call with the same `gid` answers it.
+uint32_t tessera_set_filesystem_gid(uint32_t gid);
 
 #endif

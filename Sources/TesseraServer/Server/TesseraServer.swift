@@ -14,7 +14,7 @@ import Darwin
 
 /// The daemon's socket server, run as a swift-service-lifecycle `Service`.
 ///
-/// `run()` binds the Unix socket (mode 0660), serves until a graceful shutdown is requested
+/// `run()` serves the socket bound before it (``ListeningSocket``, mode 0660) until a graceful shutdown is requested
 /// (SIGTERM, SIGINT), then stops accepting, lets every connection finish what is in flight,
 /// and removes the socket file. The storage and the sweeper are services of their own
 /// (``StorageService``, ``SweeperService``) placed before the server in the same
@@ -22,6 +22,7 @@ import Darwin
 /// closes last.
 package final class TesseraServer: Service, Sendable {
     private let service: AuthService
+    private let listener: ListeningSocket
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let tracker = ConnectionTracker()
@@ -31,7 +32,7 @@ package final class TesseraServer: Service, Sendable {
     package enum State: Sendable, Equatable {
         /// Created, `run()` not called yet.
         case idle
-        /// Binding the socket.
+        /// Starting the socket threads.
         case starting
         /// Accepting connections.
         case serving
@@ -53,9 +54,10 @@ package final class TesseraServer: Service, Sendable {
         }
     }
 
-    /// A server for `service`: its socket threads start when it runs.
-    package init(service: AuthService, configuration: ServerConfiguration, logger: Logger) {
+    /// A server for `service` on `listener`: its socket threads start when it runs.
+    package init(service: AuthService, listener: ListeningSocket, configuration: ServerConfiguration, logger: Logger) {
         self.service = service
+        self.listener = listener
         self.configuration = configuration
         self.logger = logger
     }
@@ -66,7 +68,7 @@ package final class TesseraServer: Service, Sendable {
         }
         let loops: [SocketLoop<RequestDispatcher>]
         do {
-            loops = try bind()
+            loops = try startLoops()
         } catch {
             state.withLock { $0 = .stopped }
             throw error
@@ -119,37 +121,24 @@ package final class TesseraServer: Service, Sendable {
         }
     }
 
-    /// Binds the socket and starts the socket threads (`socketThreads` of them; the first
-    /// accepts and hands each new connection to the next thread in turn).
-    private func bind() throws -> [SocketLoop<RequestDispatcher>] {
-        try SocketPath.prepare(configuration.socketPath)
+    /// Starts the socket threads on the listener (`socketThreads` of them; the first accepts and
+    /// hands each new connection to the next thread in turn).
+    private func startLoops() throws -> [SocketLoop<RequestDispatcher>] {
         let dispatcher = RequestDispatcher(service: service, configuration: configuration)
-        let loops = try (0..<max(1, configuration.socketThreads)).map { _ in
-            try SocketLoop(
-                dispatcher: dispatcher, logger: logger, tracker: tracker, policy: configuration.peers,
-                limits: ConnectionLimits(configuration), quota: configuration.connectionQuota)
-        }
-        loops[0].peers = loops
-        // The socket file is created with mode 0660: group members (the web processes) may
-        // connect, others may not. umask applies to bind(2); restore it straight after.
-        let previous = umask(0o117)
-        let listener: Int32
         do {
-            listener = try SocketPath.makeListener(configuration.socketPath, backlog: Self.backlog)
-            umask(previous)
-        } catch {
-            umask(previous)
-            throw error
-        }
-        do {
-            try systemCall("chmod", path: configuration.socketPath) { chmod(configuration.socketPath, 0o660) }
-            try loops[0].start(listener: listener)
+            let loops = try (0..<max(1, configuration.socketThreads)).map { _ in
+                try SocketLoop(
+                    dispatcher: dispatcher, logger: logger, tracker: tracker, policy: configuration.peers,
+                    limits: ConnectionLimits(configuration), quota: configuration.connectionQuota)
+            }
+            loops[0].peers = loops
+            try loops[0].start(listener: listener.descriptor)
             for loop in loops.dropFirst() { try loop.start(listener: nil) }
+            return loops
         } catch {
-            close(listener)
+            listener.abandon()
             throw error
         }
-        return loops
     }
 }
 

@@ -37,6 +37,8 @@ final class DaemonProcess {
     /// or its exit, whichever comes first.
     func start(file: StaticString = #filePath, line: UInt = #line) throws {
         let notifications = try NotificationSocket(path: directory + "/notify.sock")
+        // Writable by anyone, as systemd's own is: the daemon may have become another user.
+        chmod(notifications.path, 0o777)
         let command = launcher + [Self.tesserad, "--socket", socketPath, "--data", dataPath, "--log-level", "debug"] + extraArguments
         let notificationPath = notifications.path
         let process = try startLogged(command, logPath: logPath, environment: ["NOTIFY_SOCKET": notificationPath]) { ended in
