@@ -164,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraCore", "TesseraProtocol", "Locking", "TestSupport",
+                "TesseraServer", "TesseraCore", "TesseraModel", "TesseraProtocol", "Locking", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

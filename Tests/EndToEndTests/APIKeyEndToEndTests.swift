@@ -156,15 +156,25 @@ final class APIKeyEndToEndTests: XCTestCase {
 }
 
 extension APIKeyEndToEndTests {
-    /// An API key names its user for reading (who am I, my keys, my sessions), never to change
-    /// them: it cannot make more keys, revoke, change the profile or the password.
-    func testAnAPIKeyReadsItsUserButChangesNothing() async throws {
-        let (key, _) = try await client.createAPIKey(for: .username("alice"), name: "reader")
+    /// An API key names its user to read what concerns the key (issue 22, item 17): who it acts
+    /// for, with its own permissions as roles, and itself among the user's keys; not the
+    /// account's sessions (their addresses and agents), other keys or second factor, and nothing
+    /// to change: it cannot make more keys, revoke, change the profile or the password.
+    func testAnAPIKeyReadsWhatConcernsItAndChangesNothing() async throws {
+        let (key, made) = try await client.createAPIKey(for: .username("alice"), name: "reader", permissions: ["reader"])
+        _ = try await client.createAPIKey(for: .username("alice"), name: "deploy", permissions: ["deploy"])
+        _ = try await client.login(identifier: "alice", password: Array("correct horse".utf8), clientIP: "203.0.113.9")
         let me = try await client.user(.sessionToken(key))
         XCTAssertEqual(me.username, "alice")
+        XCTAssertEqual(me.roles, ["reader"], "the key's permissions, not the user's roles")
+        let byName = try await client.user(.username("alice"))
+        XCTAssertEqual(byName.roles.sorted(), ["deploy", "reader"], "an administrator by name sees all")
         let keys = try await client.apiKeys(of: .sessionToken(key))
-        XCTAssertEqual(keys.count, 1)
-        _ = try await client.sessions(of: .sessionToken(key))
+        XCTAssertEqual(keys.map(\.id), [made.id], "itself, not the deploy key")
+        let all = try await client.apiKeys(of: .username("alice"))
+        XCTAssertEqual(all.count, 2)
+        await expectFailure("forbidden") { _ = try await self.client.sessions(of: .sessionToken(key)) }
+        await expectFailure("forbidden") { _ = try await self.client.twoFactorStatus(of: .sessionToken(key)) }
         await expectFailure("forbidden") { _ = try await self.client.createAPIKey(for: .sessionToken(key), name: "more") }
         await expectFailure("forbidden") {
             _ = try await self.client.updateUser(.sessionToken(key), ProfileUpdate(displayName: "Mallory"))

@@ -59,7 +59,7 @@ final class TokenFormTests: XCTestCase {
             "LOGOUT `token`": { try await $0.logout(token: $1) },
             "REFRESH `refresh_token`": { _ = try await $0.refresh(refreshToken: $1) },
             "CHANGE_PASSWORD `token`": { try await $0.changePassword(token: $1, current: password, new: password) },
-            "USER_SELECTOR `session_token`, `self-read` operations": { _ = try await $0.user(.sessionToken($1)) },
+            "USER_SELECTOR `session_token`, `key-read` operations": { _ = try await $0.user(.sessionToken($1)) },
             "USER_SELECTOR `session_token`, any other operation": {
                 _ = try await $0.updateUser(.sessionToken($1), ProfileUpdate(displayName: "Alice"))
             },

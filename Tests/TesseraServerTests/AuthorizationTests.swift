@@ -2,6 +2,7 @@ import Foundation
 import Locking
 import NIOCore
 @_spi(TesseraInternal) import TesseraCore
+import TesseraModel
 import TesseraProtocol
 import TestSupport
 import XCTest
@@ -16,8 +17,8 @@ final class AuthorizationTests: XCTestCase {
     struct Holders: TokenHolders {
         func holder(ofToken token: String) throws -> TokenHolder {
             switch token {
-            case "alice-session": TokenHolder(userID: 7, isAPIKey: false)
-            case "alice-key": TokenHolder(userID: 7, isAPIKey: true)
+            case "alice-session": TokenHolder(userID: 7)
+            case "alice-key": TokenHolder(userID: 7, apiKey: APIKeyScope(id: APIKeyID(high: 1, low: 2), permissions: ["reader"]))
             default: throw AuthError.tokenInvalid
             }
         }
@@ -40,8 +41,12 @@ final class AuthorizationTests: XCTestCase {
         let seen = self.seen
         let describe = Self.describe
         table.inline(Operations.getUser) { _, user in
-            seen.withLock { $0.append(describe(user.lookup)) }
+            seen.withLock { $0.append(describe(user.lookup) + (user.apiKey.map { " by key \($0.permissions)" } ?? "")) }
             return UserResponse()
+        }
+        table.slow(Operations.listSessions) { _, user in
+            seen.withLock { $0.append(describe(user.lookup)) }
+            return SessionListResponse()
         }
         table.slow(Operations.updateUser) { _, user in
             seen.withLock { $0.append(describe(user.lookup)) }
@@ -109,23 +114,39 @@ final class AuthorizationTests: XCTestCase {
         return handled.first ?? "no handler ran"
     }
 
-    func testSelfReadTakesASessionTokenOrAnAPIKeyFromAnApplicationAndAnySelectorFromAnAdministrator() async throws {
+    func testKeyReadTakesASessionTokenOrAnAPIKeyFromAnApplicationAndAnySelectorFromAnAdministrator() async throws {
         let op = Operations.getUser
         let cases: [(UserSelector, PeerClass, String)] = [
             (.sessionToken("alice-session"), .application, "id 7"),
-            (.sessionToken("alice-key"), .application, "id 7"),
+            (.sessionToken("alice-key"), .application, #"id 7 by key ["reader"]"#),
             (.sessionToken("stale"), .application, "token-invalid"),
             (.username("bob"), .application, "forbidden"),
             (.id(8), .application, "forbidden"),
             (.email("bob@example.com"), .application, "forbidden"),
             (.phone("+15550100"), .application, "forbidden"),
             (.username("bob"), .admin, "username bob"),
-            (.sessionToken("alice-key"), .admin, "id 7"),
+            (.sessionToken("alice-key"), .admin, #"id 7 by key ["reader"]"#),
             (.sessionToken("alice-session"), .refused, "forbidden"),
         ]
         for (selector, peer, expected) in cases {
             let answer = try await send(op, selector, from: peer)
             XCTAssertEqual(answer, expected, "GET_USER \(selector) from \(peer)")
+        }
+    }
+
+    /// The account holder's reads (its sessions, with their addresses and agents; its second
+    /// factor) take a session token or a JWT, never an API key, from any peer.
+    func testSelfReadRefusesAnAPIKeyFromEveryPeer() async throws {
+        let cases: [(UserSelector, PeerClass, String)] = [
+            (.sessionToken("alice-session"), .application, "id 7"),
+            (.sessionToken("alice-key"), .application, "forbidden"),
+            (.sessionToken("alice-key"), .admin, "forbidden"),
+            (.username("alice"), .application, "forbidden"),
+            (.username("alice"), .admin, "username alice"),
+        ]
+        for (selector, peer, expected) in cases {
+            let answer = try await send(Operations.listSessions, ListSessionsRequest(user: selector), from: peer)
+            XCTAssertEqual(answer, expected, "LIST_SESSIONS \(selector) from \(peer)")
         }
     }
 

@@ -11,11 +11,17 @@ public enum Access: String, Sendable, Equatable, CaseIterable {
     /// credential (a password, a token, a code); an operation that names a user by a selector
     /// takes any selector from either (NEW_VALIDATION_CODE: the account has no session yet).
     case application
-    /// Self-service that reads: an application names the user only by a `session_token` (a
-    /// session token, a JWT or an API key) its request carries; an administrator by any selector.
+    /// Self-service that reads what the account holder alone should (its sessions, its second
+    /// factor): an application names the user only by a `session_token` (a session token or a
+    /// JWT) its request carries; an administrator by any selector. An API key names no user
+    /// (`forbidden`), from any peer.
     case selfRead = "self-read"
-    /// Self-service that changes: as ``selfRead``, but an API key names no user (`forbidden`),
-    /// from any peer: an API key may read its user, not change it.
+    /// A read an API key may make too: as ``selfRead``, and an API key names its user, reading
+    /// only what concerns the key (the user with the key's permissions as roles, the key among
+    /// the user's keys).
+    case keyRead = "key-read"
+    /// Self-service that changes: as ``selfRead``: an API key may say who its user is, not
+    /// change it.
     case selfWrite = "self-write"
 
     /// Whether a peer that is not an administrator may use the operation at all.
@@ -23,7 +29,7 @@ public enum Access: String, Sendable, Equatable, CaseIterable {
     public var admitsApplications: Bool { self != .admin }
 
     /// Whether an API key may name the user (or prove the owner) for the operation.
-    public var acceptsAPIKeys: Bool { self == .selfRead }
+    public var acceptsAPIKeys: Bool { self == .keyRead }
 }
 
 /// How a request names what its operation acts on: the third type of an ``Operation``.

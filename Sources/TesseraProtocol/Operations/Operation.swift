@@ -134,7 +134,7 @@ public enum Operations {
                 ? nil : Refusal(.forbidden, "an application peer's sign-up may not set roles, account_type, root_role or external_id")
         })
     public static let getUser = Operation<UserSelector, UserResponse, Subject.User>(
-        .getUser, "GET_USER", .inline, .selfRead, errors: [.notFound], user: { $0 })
+        .getUser, "GET_USER", .inline, .keyRead, errors: [.notFound], user: { $0 })
     public static let setUserState = Operation<SetUserStateRequest, UserResponse, Subject.User>(
         .setUserState, "SET_USER_STATE", .slow, .admin, errors: [.notFound, .storageFull], user: \.user)
     public static let unlockUser = Operation<UserSelector, EmptyMessage, Subject.User>(
@@ -238,7 +238,7 @@ public enum Operations {
             request.password != nil ? nil : Refusal(.invalidArgument, "creating an API key needs the user's current password")
         })
     public static let listAPIKeys = Operation<UserSelector, APIKeyListResponse, Subject.User>(
-        .listAPIKeys, "LIST_API_KEYS", .slow, .selfRead, errors: [.notFound], user: { $0 })
+        .listAPIKeys, "LIST_API_KEYS", .slow, .keyRead, errors: [.notFound], user: { $0 })
     public static let revokeAPIKey = Operation<RevokeAPIKeyRequest, EmptyMessage, Subject.Owner>(
         .revokeAPIKey, "REVOKE_API_KEY", .slow, .selfWrite, errors: [.notFound, .storageFull], ownerToken: \.sessionToken)
     public static let revokeAllAPIKeys = Operation<UserSelector, CountResponse, Subject.User>(

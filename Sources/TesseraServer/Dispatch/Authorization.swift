@@ -1,4 +1,5 @@
 @_spi(TesseraInternal) import TesseraCore
+import TesseraModel
 import TesseraProtocol
 
 /// Who holds a token: the one question authorization asks the domain (``TesseraCore/Verification``
@@ -11,13 +12,24 @@ protocol TokenHolders: Sendable {
 
 struct TokenHolder: Sendable, Equatable {
     var userID: UInt64
-    var isAPIKey: Bool
+    /// The key, when the token was an API key.
+    var apiKey: APIKeyScope?
+
+    var isAPIKey: Bool { apiKey != nil }
+}
+
+/// What an API key that names its user may read of them (``TesseraProtocol/Access/keyRead``):
+/// the key itself, and the user with the key's permissions as roles.
+struct APIKeyScope: Sendable, Equatable {
+    var id: APIKeyID
+    var permissions: [String]
 }
 
 extension Verification: TokenHolders {
     func holder(ofToken token: String) throws -> TokenHolder {
         let verified = try verify(token: token)
-        return TokenHolder(userID: verified.userID, isAPIKey: verified.apiKeyName != nil)
+        let key = verified.apiKeyName == nil ? nil : APIKeyScope(id: APIKeyID(reinterpreting: verified.sessionID), permissions: verified.roles)
+        return TokenHolder(userID: verified.userID, apiKey: key)
     }
 }
 
@@ -28,10 +40,14 @@ struct AuthorizedUser: Sendable {
     let lookup: UserLookup
     /// Who asked: an application is told only what its operation needs.
     let origin: Origin
+    /// The API key that named the user, whose reads are narrowed to it; `nil` for any other
+    /// credential or selector.
+    let apiKey: APIKeyScope?
 
-    fileprivate init(_ lookup: UserLookup, _ origin: Origin) {
+    fileprivate init(_ lookup: UserLookup, _ origin: Origin, apiKey: APIKeyScope? = nil) {
         self.lookup = lookup
         self.origin = origin
+        self.apiKey = apiKey
     }
 }
 
@@ -93,8 +109,12 @@ struct Authorization: Sendable {
     func user<Request, Reply>(_ operation: Operation<Request, Reply, Subject.User>, _ request: Request, peer: PeerClass) throws -> AuthorizedUser {
         try admitPeer(operation, peer)
         let lookup: UserLookup
+        var apiKey: APIKeyScope?
         switch operation.user(in: request) {
-        case .sessionToken(let token): lookup = .id(try holder(token, operation.access))
+        case .sessionToken(let token):
+            let holder = try holder(token, operation.access)
+            lookup = .id(holder.userID)
+            apiKey = holder.apiKey
         case let other:
             // Any other selector names a user without proving anything about them.
             guard peer == .admin || operation.access == .application else { throw Self.notSelf }
@@ -107,7 +127,7 @@ struct Authorization: Sendable {
             }
         }
         try applyRule(operation, request, peer)
-        return AuthorizedUser(lookup, peer == .admin ? .administrator : .application)
+        return AuthorizedUser(lookup, peer == .admin ? .administrator : .application, apiKey: apiKey)
     }
 
     /// Steps 1, 4 and 2.
@@ -115,7 +135,7 @@ struct Authorization: Sendable {
         try admitPeer(operation, peer)
         let owner: UInt64?
         if let token = operation.ownerToken(in: request) {
-            owner = try holder(token, operation.access)
+            owner = try holder(token, operation.access).userID
         } else {
             guard peer == .admin else { throw Self.notSelf }
             owner = nil
@@ -124,10 +144,10 @@ struct Authorization: Sendable {
         return AuthorizedOwner(owner)
     }
 
-    private func holder(_ token: String, _ access: Access) throws -> UInt64 {
+    private func holder(_ token: String, _ access: Access) throws -> TokenHolder {
         let holder = try holders.holder(ofToken: token)
         guard !holder.isAPIKey || access.acceptsAPIKeys else { throw Self.apiKeyReadsOnly }
-        return holder.userID
+        return holder
     }
 
     static func adminOnly<Request, Reply, Names>(_ operation: Operation<Request, Reply, Names>) -> RequestFailure {
@@ -135,7 +155,10 @@ struct Authorization: Sendable {
     }
 
     static let apiKeyReadsOnly = RequestFailure(
-        status: .forbidden, message: "an API key names its user to read (GET_USER, LIST_SESSIONS, LIST_API_KEYS, TWO_FACTOR_STATUS), not to change")
+        status: .forbidden,
+        message:
+            "an API key names its user only to read the user and itself (GET_USER, LIST_API_KEYS), not the account's sessions or second factor, nor to change"
+    )
 
     static let notSelf = RequestFailure(
         status: .forbidden, message: "an application peer acts only on the user of a session token its request carries")

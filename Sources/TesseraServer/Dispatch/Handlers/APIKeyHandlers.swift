@@ -15,7 +15,11 @@ struct APIKeyHandlers {
             let (key, info) = try await apiKeys.create(user.lookup, new, reauthenticatedBy: proof)
             return CreateAPIKeyResponse(key: key, apiKey: APIKeyInfo(info))
         }
-        table.slow(Operations.listAPIKeys) { _, user in APIKeyListResponse(apiKeys: try apiKeys.list(user.lookup).map(APIKeyInfo.init)) }
+        table.slow(Operations.listAPIKeys) { _, user in
+            // An API key sees itself among its user's keys, not the others.
+            let keys = try apiKeys.list(user.lookup).filter { key in user.apiKey.map { $0.id == key.id } ?? true }
+            return APIKeyListResponse(apiKeys: keys.map(APIKeyInfo.init))
+        }
         table.slow(Operations.revokeAPIKey) { request, owner in
             try await apiKeys.revoke(try APIKeyID(wire: request.keyID), ofUser: owner.userID)
             return EmptyMessage()

@@ -23,7 +23,12 @@ struct AccountHandlers {
             let (user, code) = try await accounts.register(new)
             return UserResponse(user: UserInfo(user), validationCode: code?.code, validationExpiresAt: code?.expiresAt)
         }
-        table.inline(Operations.getUser) { _, user in UserResponse(user: UserInfo(try accounts.user(user.lookup))) }
+        table.inline(Operations.getUser) { _, user in
+            var profile = try accounts.user(user.lookup)
+            // An API key reads its user with its own permissions as roles, as VERIFY reports them.
+            if let key = user.apiKey { profile.roles = key.permissions }
+            return UserResponse(user: UserInfo(profile))
+        }
         table.slow(Operations.updateUser) { request, user in
             let changes = try ProfileChanges(request.changes, roles: request.roles, settings: request.settings)
             return UserResponse(user: UserInfo(try await accounts.updateProfile(user.lookup, changes)))
