@@ -47,6 +47,9 @@ public struct FrameAccumulator {
         guard buffer != nil else { return nil }
         if let frame = try FrameDecoder.decodeFrame(from: &buffer!, maximumLength: maximumLength) { return frame }
         if buffer!.readableBytes == 0 {
+            // A copy of its own held the frames that spanned reads: wiped before it is freed,
+            // as they may have carried a password (the received buffer is its owner's to wipe).
+            if !holdsReceivedBuffer { buffer!.wipe() }
             buffer = nil
             holdsReceivedBuffer = false
         }

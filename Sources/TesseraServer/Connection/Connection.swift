@@ -36,6 +36,9 @@ final class Connection<Dispatcher: RequestDispatching> {
     private let peerUID: UInt32?
     /// The peer sent its last byte: nothing more is read.
     private var inputClosed = false
+    /// The read being handled held a slow request, whose bytes are wiped from the read buffer
+    /// once it is handled.
+    private var readHeldSlowRequest = false
     /// Reading stopped: the client leaves its replies unread (the state machine's timer).
     private var paused: Bool { state.isPaused }
     /// The socket's write side wants EPOLLOUT (replies wait for room).
@@ -154,6 +157,12 @@ final class Connection<Dispatcher: RequestDispatching> {
         swap(&accumulator, &frames)
         answerPendingVerifies()
         flush()
+        if readHeldSlowRequest {
+            // A slow request may carry a password: its bytes leave nothing in the read buffer
+            // (verifies, which carry tokens only, are not worth the pass over every read).
+            input.wipe()
+            readHeldSlowRequest = false
+        }
     }
 
     /// The peer sent its last byte (a half-close or a close). It still gets every reply it is owed.
@@ -197,6 +206,7 @@ final class Connection<Dispatcher: RequestDispatching> {
                 writeError(error, for: frame)
             }
         case .startSlow:
+            readHeldSlowRequest = true
             guard dispatcher.admitsSlow(frame) else {
                 // Refused before it started: it leaves the in-flight count at once.
                 _ = state.slowRequestFinished()
@@ -276,6 +286,8 @@ final class Connection<Dispatcher: RequestDispatching> {
         swap(&accumulator, &frames)
         processFrames(&accumulator, now: now)
         swap(&accumulator, &frames)
+        // These frames came from the accumulator's own copy, which wipes itself once consumed.
+        readHeldSlowRequest = false
         answerPendingVerifies()
         flush()
         if !paused && !isClosed { loop.updateInterest(self, reading: !inputClosed, writing: waitingForRoom) }
@@ -316,20 +328,23 @@ final class Connection<Dispatcher: RequestDispatching> {
 
     // MARK: Slow requests
 
-    private func startSlow(_ frame: Frame) {
+    private func startSlow(_ received: Frame) {
         // The body is a slice of the loop's read buffer: the task takes a copy of its few bytes.
-        var copy = frame
-        copy.body = ByteBuffer(bytes: frame.body.readableBytesView)
-        let frame = copy
+        var copy = received
+        copy.body = ByteBuffer(bytes: received.body.readableBytesView)
+        let request = SlowRequest(copy)
         let (dispatcher, peer, loop, id) = (self.dispatcher, state.peer, self.loop, self.id)
         Task {
             let result: Result<ByteBuffer, any Error>
             do {
-                result = .success(try await dispatcher.answerSlow(frame, peer: peer))
+                result = .success(try await dispatcher.answerSlow(request.frame, peer: peer))
             } catch {
                 result = .failure(error)
             }
-            loop.execute(on: id) { connection in connection.slowFinished(frame, result, now: SocketLoop<Dispatcher>.now()) }
+            // The request is decoded and answered: its bytes (a password, maybe) are wiped
+            // before the copy is freed; only the header is needed from here.
+            let answered = request.wipedFrame()
+            loop.execute(on: id) { connection in connection.slowFinished(answered, result, now: SocketLoop<Dispatcher>.now()) }
         }
     }
 
@@ -403,5 +418,23 @@ final class Connection<Dispatcher: RequestDispatching> {
         replies.writeErrorFrame(opcode: 0, requestID: 0, failure: failure, traceID: traceID, closing: true)
         flush()
         close()
+    }
+}
+
+/// A slow request's own copy of its frame, held by one reference (the task's) so that wiping
+/// its body writes over the bytes it received instead of a copy of them: a frame captured by
+/// value in the task's closure would keep a second reference to the storage until the task ends.
+private final class SlowRequest: @unchecked Sendable {
+    // Touched only by the task that answers the request, one step after another.
+    private(set) var frame: Frame
+
+    init(_ frame: Frame) { self.frame = frame }
+
+    /// Wipes the body and answers the frame's header, with an empty body.
+    func wipedFrame() -> Frame {
+        frame.body.wipe()
+        var header = frame
+        header.body = ByteBuffer()
+        return header
     }
 }
