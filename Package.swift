@@ -38,6 +38,7 @@ let package = Package(
         // C libraries: each is imported by exactly one Swift module.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // The names the domain and the client share (session and API key ids, account states,
         // hexadecimal): no dependencies; the client re-exports it.
@@ -49,6 +50,9 @@ let package = Package(
         .target(name: "LMDBKit", dependencies: ["CLMDB", "Locking"]),
         // Cryptography: the only importer of CSodium.
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
+        // The crypt(3) family of password hashes other systems store (bcrypt, sha512crypt,
+        // yescrypt), checked by libxcrypt: the only importer of CCrypt.
+        .target(name: "CryptKit", dependencies: ["CCrypt"]),
         // The daemon's inherited descriptors, marked close-on-exec at start: imported by tesserad alone.
         .target(name: "CDescriptors"),
         // epoll, eventfd, accept4 (shedding at the descriptor limit) and SO_PEERCRED for the
@@ -64,7 +68,7 @@ let package = Package(
         .target(
             name: "TesseraCore",
             dependencies: [
-                "TesseraModel", "LMDBKit", "SodiumKit", "Locking",
+                "TesseraModel", "LMDBKit", "SodiumKit", "CryptKit", "Locking",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The Unix-socket server: its own epoll loop (CEventPoll), NIOCore's ByteBuffer for bytes.

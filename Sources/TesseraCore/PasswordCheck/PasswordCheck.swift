@@ -184,24 +184,26 @@ package final class PasswordCheck: Sendable {
     /// user) it checks against a dummy hash and never matches.
     ///
     /// Every check costs one argon2id at the current parameters, whatever the stored hash: a hash
-    /// made with other parameters (before an upgrade) is checked at its own cost, then a right
-    /// password is re-hashed at the current ones and a wrong one pays the same with a check
-    /// against the dummy hash. So a user not yet re-hashed fails no faster than an unknown one.
+    /// made with other parameters (before an upgrade) or of another scheme (``StoredPassword``:
+    /// imported from another system) is checked at its own cost, then a right password is
+    /// re-hashed at the current ones and a wrong one pays the same with a check against the dummy
+    /// hash. So a user not yet re-hashed fails no faster than an unknown one. A stored hash of no
+    /// scheme Tessera checks matches nothing.
     func check(_ password: SecretBytes, against storedHash: String?, lane: HashingPool.Lane = .shared) async throws -> Outcome {
         let hasher = configuration.passwordHasher
         return try await hashingPool.run(lane) { [self] () throws -> Outcome in
             let startedAt = ContinuousClock.now
-            guard let storedHash else {
+            guard let storedHash, let stored = StoredPassword(parsing: storedHash) else {
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())
                 return Outcome(matches: false, startedAt: startedAt)
             }
-            let matches = hasher.verify(password, against: storedHash)
-            guard hasher.needsRehash(storedHash) else { return Outcome(matches: matches, startedAt: startedAt) }
+            let matches = stored.verify(password, hasher: hasher)
+            guard stored.needsRehash(hasher) else { return Outcome(matches: matches, startedAt: startedAt) }
             guard matches else {
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())
                 return Outcome(matches: false, startedAt: startedAt)
             }
-            return Outcome(matches: true, rehashed: try hasher.hash(password), startedAt: startedAt)
+            return Outcome(matches: true, rehashed: try stored.replacement(for: password, hasher: hasher), startedAt: startedAt)
         }
     }
 

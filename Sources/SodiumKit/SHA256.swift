@@ -1,0 +1,28 @@
+import CSodium
+
+/// SHA-256 (libsodium's `crypto_hash_sha256`) as Meteor's accounts (Rocket.Chat) apply it to a
+/// password before bcrypt: the lower-case hex of the digest is what their stored hash was made
+/// from, and what their clients may send instead of the password.
+public enum SHA256 {
+    /// The 32-byte digest of `bytes`.
+    public static func digest(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        Sodium.ensureReady()
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = crypto_hash_sha256(&out, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
+        return out
+    }
+
+    /// The lower-case hex of the digest of `password`, itself a secret (it opens the account as
+    /// the password does), so it is handed back as one; the digest is wiped.
+    public static func lowercaseHex(of password: SecretBytes) -> SecretBytes {
+        var digest = password.withUnsafeBytes { bytes -> [UInt8] in Self.digest(bytes) }
+        let alphabet = Array("0123456789abcdef".utf8)
+        var hex = [UInt8](repeating: 0, count: 64)
+        for (index, byte) in digest.enumerated() {
+            hex[2 * index] = alphabet[Int(byte >> 4)]
+            hex[2 * index + 1] = alphabet[Int(byte & 0x0f)]
+        }
+        sodium_memzero(&digest, digest.count)
+        return SecretBytes(wiping: &hex)
+    }
+}
