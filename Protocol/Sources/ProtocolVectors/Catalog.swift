@@ -63,6 +63,11 @@ extension TestVector {
             UserResponse(
                 user: UserInfo(id: 3, username: "bob", createdAt: 1_767_225_600_000, state: 1), validationCode: code,
                 validationExpiresAt: 1_767_312_000_000)),
+        error(
+            "create-user-error-already-registered",
+            "CREATE_USER from an application refused: status 22 already-registered (the email is another account's; nothing created)",
+            opcode: 0x10, id: 24, .alreadyRegistered, "the email or phone is already registered; tell its owner, not the sign-up",
+            trace: "a1e0000000000022"),
         request("get-user-request", "GET_USER by username", .getUser, id: 4, UserSelector.username("alice")),
         request(
             "get-user-self-request", "GET_USER of the user of a session token (self-service)", .getUser, id: 24,
