@@ -24,8 +24,11 @@
     case tokenInvalid
     /// The requested user (or other object) does not exist.
     case notFound(String)
-    /// A unique value (username, email) is already taken.
+    /// A unique value is already taken (the username), or the record changed meanwhile.
     case conflict(String)
+    /// An email or phone another account holds; the message says which, for an administrator
+    /// (a web process is told ``conflict(_:)`` without which, or ``alreadyRegistered`` at sign-up).
+    case addressTaken(String)
     /// A web process's sign-up named an email or phone that another account holds: nothing was
     /// created, after the time a sign-up takes, and the web process tells the address's owner
     /// instead of the person signing up.
@@ -52,7 +55,7 @@
         case .tokenRevoked: "the session was revoked; log in again"
         case .refreshReused: "this refresh token was already used; every session it led to has been revoked"
         case .notFound(let what): "\(what) was not found"
-        case .conflict(let why): why
+        case .conflict(let why), .addressTaken(let why): why
         case .alreadyRegistered: "the email or phone is already registered; tell its owner, not the sign-up"
         case .invalidArgument(let why): why
         case .busy: "the server is busy; retry shortly"

@@ -37,7 +37,7 @@ final class ProfileTests: CoreTestCase {
         do {
             _ = try await fixture.service.accounts.createUser(newUser("bob", phone: "+33612345678"))
             XCTFail("phone must be unique")
-        } catch let AuthError.conflict(why) {
+        } catch let AuthError.addressTaken(why) {
             XCTAssertTrue(why.contains("phone"))
         }
         do {

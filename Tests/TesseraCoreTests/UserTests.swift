@@ -12,8 +12,12 @@ final class UserTests: CoreTestCase {
             do {
                 try await fixture.createUser(name, email: email)
                 XCTFail("\(name) must conflict")
-            } catch let AuthError.conflict(why) {
-                XCTAssertTrue(why.contains(name == "bob" ? "email" : "username"))
+            } catch let error as AuthError {
+                switch error {
+                case .conflict(let why), .addressTaken(let why): XCTAssertTrue(why.contains(name == "bob" ? "email" : "username"))
+                default: XCTFail("\(error)")
+                }
+                if case .addressTaken = error { XCTAssertEqual(name, "bob", "an address clash") }
             }
         }
         let bob = try await fixture.createUser("bob", email: "b@example.com")

@@ -46,7 +46,7 @@ import TesseraModel
             if hidesAddresses {
                 do {
                     try store.checkUnique(username: nil, email: request.email, phone: phone, in: txn)
-                } catch AuthError.conflict {
+                } catch AuthError.addressTaken {
                     throw AuthError.alreadyRegistered
                 }
             }

@@ -58,16 +58,17 @@ extension TesseraStore {
         }
     }
 
-    /// Throws ``AuthError/conflict(_:)`` when another user than `except` holds one of the names.
+    /// Throws ``AuthError/conflict(_:)`` when another user than `except` holds the username,
+    /// ``AuthError/addressTaken(_:)`` the email or phone.
     func checkUnique(username: String?, email: String?, phone: String?, except: UInt64? = nil, in txn: some ReadableTransaction) throws {
         if let username, let id = try userID(index: usernames, name: username, in: txn), id != except {
             throw AuthError.conflict("username is already taken")
         }
         if let email, let id = try userID(index: emails, name: email, in: txn), id != except {
-            throw AuthError.conflict("email is already registered")
+            throw AuthError.addressTaken("email is already registered")
         }
         if let phone, let id = try userID(index: phones, name: phone, in: txn), id != except {
-            throw AuthError.conflict("phone is already registered")
+            throw AuthError.addressTaken("phone is already registered")
         }
     }
 
@@ -84,7 +85,7 @@ extension TesseraStore {
 
     /// Writes a user with its index entries. `previous` is the stored record being replaced
     /// (`nil` for a new user): entries for values that changed move, and a username, email or
-    /// phone already held by another user is a ``AuthError/conflict(_:)``.
+    /// phone already held by another user fails as ``checkUnique(username:email:phone:except:in:)`` says.
     func putUser(_ record: UserRecord, replacing previous: UserRecord?, in txn: WriteTransaction) throws {
         try checkUnique(username: record.username, email: record.email, phone: record.phone, except: record.id, in: txn)
         let id = Self.key(record.id)

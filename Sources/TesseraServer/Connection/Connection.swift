@@ -390,12 +390,7 @@ final class Connection<Dispatcher: RequestDispatching> {
 
     private func writeError(_ error: any Error, for frame: Frame) {
         var failure = RequestFailure(error)
-        if failure.status == .conflict, state.peer == .application, frame.opcode != Opcode.createUser.rawValue {
-            // Which field of a profile change clashed would tell which emails and phones exist
-            // (a web process's sign-up is told only of its username: its taken addresses answer
-            // already-registered).
-            failure.message = "the email or phone is already registered"
-        }
+        if state.peer == .application, let message = failure.applicationMessage { failure.message = message }
         let traceID = TraceID.make()
         var metadata: Logger.Metadata = ["trace.id": "\(traceID)", "request.opcode": "\(frame.opcode)", "error.name": "\(failure.status.name)"]
         if failure.status == .internal { metadata["error.detail"] = "\(error)" }

@@ -19,7 +19,7 @@ extension AuthError {
         case .tokenRevoked: .tokenRevoked
         case .refreshReused: .refreshReused
         case .notFound: .notFound
-        case .conflict: .conflict
+        case .conflict, .addressTaken: .conflict
         case .alreadyRegistered: .alreadyRegistered
         case .invalidArgument: .invalidArgument
         case .busy: .busy
@@ -48,6 +48,9 @@ struct RequestFailure: Error {
     var status: Status
     var message: String
     var retryAfterSeconds: UInt32?
+    /// What an application peer is told instead of ``message``, when that says more than a web
+    /// process should know (which of a profile's addresses another account holds).
+    var applicationMessage: String?
 
     init(status: Status, message: String, retryAfterSeconds: UInt32? = nil) {
         self.status = status
@@ -68,6 +71,7 @@ struct RequestFailure: Error {
                 default: nil
                 }
             self.init(status: auth.status, message: message, retryAfterSeconds: retryAfter)
+            if case .addressTaken = auth { applicationMessage = "the email or phone is already registered" }
         case let refusal as Refusal: self.init(status: refusal.status, message: refusal.message)
         case let proto as ProtocolError: self.init(status: proto.status, message: proto.description)
         default: self.init(status: .internal, message: "internal error; see the daemon log for the trace id")
