@@ -96,8 +96,8 @@ struct Tesserad: AsyncParsableCommand {
     /// thread kept the ids it started with.
     func bindSocketAndBecomeServiceAccount() throws -> Startup {
         let becoming = try identity.identity()
-        if becoming != nil, geteuid() != 0 {
-            throw ValidationError("--user needs the daemon started as root (it binds the socket, then becomes the user)")
+        if becoming != nil {
+            do { try ProcessIdentity.checkStartedAsRoot() } catch { throw ValidationError("\(error)") }
         }
         let listener: ListeningSocket
         do {

@@ -42,25 +42,24 @@ import TesseraModel
         let now = clock.now()
         let code = request.unvalidated ? ValidationCode.generate(key: store.keyRing.active) : nil
         let expiresAt = now + Int64(configuration.validationCodeLifetimeSeconds) * 1000
-        let profile = try await store.write { txn -> UserProfile in
-            if hidesAddresses {
-                do {
-                    try store.checkUnique(username: nil, email: request.email, phone: phone, in: txn)
-                } catch AuthError.addressTaken {
-                    throw AuthError.alreadyRegistered
-                }
+        let profile: UserProfile
+        do {
+            profile = try await store.write { txn -> UserProfile in
+                var record = UserRecord(
+                    id: try store.allocateUserID(in: txn), createdAt: now, updatedAt: now,
+                    state: request.unvalidated ? .unvalidated : .active,
+                    passwordHash: hash, username: request.username, email: request.email,
+                    displayName: request.displayName, roles: request.roles)
+                record.apply(request.profile)
+                record.phone = phone
+                record.validationDigest = code?.digest ?? []
+                record.validationExpiresAt = code == nil ? 0 : expiresAt
+                try store.putUser(record, replacing: nil, in: txn)
+                return record.profile
             }
-            var record = UserRecord(
-                id: try store.allocateUserID(in: txn), createdAt: now, updatedAt: now,
-                state: request.unvalidated ? .unvalidated : .active,
-                passwordHash: hash, username: request.username, email: request.email,
-                displayName: request.displayName, roles: request.roles)
-            record.apply(request.profile)
-            record.phone = phone
-            record.validationDigest = code?.digest ?? []
-            record.validationExpiresAt = code == nil ? 0 : expiresAt
-            try store.putUser(record, replacing: nil, in: txn)
-            return record.profile
+        } catch AuthError.addressTaken where hidesAddresses {
+            // The commit's own check: a web process is told only that an account holds it.
+            throw AuthError.alreadyRegistered
         }
         logger.info("user created", metadata: ["user.id": "\(profile.id)"])
         return (profile, code.map { IssuedValidationCode(code: $0.text, expiresAt: expiresAt) })

@@ -50,9 +50,7 @@ package struct ProcessIdentity: Sendable, Equatable, CustomStringConvertible {
     /// then the gid and the uid change (as root, `setgid` and `setuid` set the real, effective
     /// and saved ids), and getting root back is checked to fail. Needs root.
     package static func assume(_ identity: ProcessIdentity) throws(Failure) {
-        guard geteuid() == 0 else {
-            throw Failure(description: "--user needs the daemon started as root (it binds the socket, then becomes the user)")
-        }
+        try checkStartedAsRoot()
         var groups = [gid_t(identity.gid)]
         guard setgroups(1, &groups) == 0 else { throw Failure(description: "setgroups: \(String(cString: strerror(errno)))") }
         guard setgid(identity.gid) == 0 else {
@@ -70,6 +68,14 @@ package struct ProcessIdentity: Sendable, Equatable, CustomStringConvertible {
         let kept = threads(notRunningAs: identity)
         guard kept.isEmpty else {
             throw Failure(description: "threads \(kept) kept their ids after the process became \(identity)")
+        }
+    }
+
+    /// Fails unless the process may become another user: checked before the socket is bound,
+    /// so that the refusal leaves nothing behind.
+    package static func checkStartedAsRoot() throws(Failure) {
+        guard geteuid() == 0 else {
+            throw Failure(description: "--user needs the daemon started as root (it binds the socket, then becomes the user)")
         }
     }
 
