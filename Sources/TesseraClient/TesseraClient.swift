@@ -88,6 +88,33 @@ public final class TesseraClient: Sendable {
         try Registration(try await call(Operations.createUser, user.wire))
     }
 
+    /// Imports a batch of users from another system (an administrator's operation), their
+    /// password hashes kept as that system made them until each user's first login replaces it.
+    /// Each record is checked alone: a refused one comes back with its reason, the others are
+    /// written. A user already there with the same username and external id is left alone, so
+    /// running an import again changes nothing. `source` and `position`: the server keeps the
+    /// position for the source in the batch's own commit; a batch without users reads it (where
+    /// an interrupted import resumes). With `dryRun` nothing is written.
+    public func importUsers(
+        _ users: [ImportedUser], dryRun: Bool = false, source: String? = nil, position: UInt64? = nil
+    ) async throws -> ImportResult {
+        ImportResult(
+            try await call(Operations.importUsers, ImportUsersRequest(users: users.map(\.wire), dryRun: dryRun, source: source, position: position)))
+    }
+
+    /// A page of users in id order after `afterID` (at most `limit`, 1 to 1000), with their
+    /// password hashes, as ``importUsers(_:dryRun:source:position:)`` takes them back (an
+    /// administrator's operation). With `twoFactorSecrets`, each enrolled user's TOTP secret too:
+    /// keep what this returns as you would the database itself. `nextAfterID` is `nil` on the
+    /// last page.
+    public func exportUsers(
+        afterID: UInt64 = 0, limit: UInt32 = 1000, twoFactorSecrets: Bool = false
+    ) async throws -> (users: [ImportedUser], nextAfterID: UInt64?) {
+        let reply = try await call(
+            Operations.exportUsers, ExportUsersRequest(afterID: afterID, limit: limit, twoFactorSecrets: twoFactorSecrets))
+        return (reply.users.map(ImportedUser.init), reply.nextAfterID)
+    }
+
     /// Issues a fresh validation code for an account waiting for validation (the previous code
     /// stops working), for the web process to send again. `not-found` when no such account waits.
     /// A web process's reply carries the addressee (ids, names, email, phone), not the rest of

@@ -25,6 +25,7 @@ import Logging
     package let keys: KeyManagement
     package let twoFactor: TwoFactor
     package let apiKeys: APIKeys
+    package let transfers: UserTransfer
     package let configuration: AuthConfiguration
     @_spi(TesseraInternal) public let clock: any Clock
     let store: TesseraStore
@@ -64,6 +65,7 @@ import Logging
             logger: logger)
         sweeper = Sweeper(store: store, configuration: configuration, clock: clock, logger: logger)
         keys = KeyManagement(store: store, configuration: configuration, clock: clock, logger: logger)
+        transfers = UserTransfer(store: store, clock: clock, logger: logger)
     }
 }
 

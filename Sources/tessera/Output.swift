@@ -72,6 +72,13 @@ enum Output {
     static func iso8601(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
     }
+
+    /// With milliseconds, so that a time exported is the time imported back.
+    static func iso8601Milliseconds(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
 }
 
 /// Secrets from standard input.

@@ -13,7 +13,8 @@ struct Tessera: AsyncParsableCommand {
             machine-readable output for scripts.
             """,
         subcommands: [
-            Ping.self, UserCommand.self, SessionsCommand.self, KeysCommand.self, TwoFactorCommand.self, APIKeyCommand.self, Login.self, Refresh.self,
+            Ping.self, UserCommand.self, SessionsCommand.self, KeysCommand.self, TwoFactorCommand.self, APIKeyCommand.self, ImportCommand.self,
+            ExportCommand.self, Login.self, Refresh.self,
             Verify.self,
             Logout.self,
         ])

@@ -1,5 +1,6 @@
 import Foundation
 import SodiumKit
+import TesseraModel
 import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore

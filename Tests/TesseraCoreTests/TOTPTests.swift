@@ -1,4 +1,5 @@
 import SodiumKit
+import TesseraModel
 import XCTest
 
 @_spi(TesseraInternal) @testable import TesseraCore

@@ -126,6 +126,35 @@ extension TestVector {
         reply(
             "list-users-response", "LIST_USERS reply: one user, no more pages", .listUsers, id: 17,
             UserListResponse(users: [UserInfo(id: 1, username: "alice", createdAt: 1_767_225_600_000)], nextAfterID: nil)),
+        request(
+            "import-users-request",
+            "IMPORT_USERS: one user with a bcrypt hash (of \"ada pass\"), its external id and role, at position 1 of a source",
+            .importUsers, id: 24,
+            ImportUsersRequest(
+                users: [
+                    ImportedUserMessage(
+                        username: "ada", profile: ProfileFields(email: "ada@example.com", roles: ["admin"], externalID: "42"),
+                        createdAt: 1_672_628_645_000, passwordHash: "$2b$10$abcdefghijklmnopqrstuu42Ae1vUP7OpJk.vV7mDBxzxoyRJ2PtG")
+                ], source: "users:1f00:120", position: 1)),
+        reply(
+            "import-users-response", "IMPORT_USERS reply: one created, none unchanged, none rejected, position 1 kept", .importUsers, id: 24,
+            ImportUsersResponse(created: 1, unchanged: 0, rejected: [], position: 1)),
+        reply(
+            "import-users-response-rejected", "IMPORT_USERS reply: record 0 rejected (a hash of no known scheme)", .importUsers, id: 25,
+            ImportUsersResponse(
+                created: 0, unchanged: 0,
+                rejected: [ImportRejection(index: 0, reason: "password_hash is of no scheme Tessera checks (method \"$1$\")")], position: 0)),
+        request(
+            "export-users-request", "EXPORT_USERS: the first 2 users, without two-factor secrets", .exportUsers, id: 26,
+            ExportUsersRequest(afterID: 0, limit: 2)),
+        reply(
+            "export-users-response", "EXPORT_USERS reply: one user with its argon2id hash (of \"ada pass\"), no more pages", .exportUsers, id: 26,
+            ExportUsersResponse(
+                users: [
+                    ImportedUserMessage(
+                        username: "ada", profile: ProfileFields(externalID: "42"), createdAt: 1_672_628_645_000,
+                        passwordHash: "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$AumWFuIDQ71Coeru5WJShwJkIf576zsEgGG17MvJSFs")
+                ], nextAfterID: nil)),
         request("validate-request", "VALIDATE with a code", .validate, id: 20, ValidateRequest(code: code)),
         reply(
             "validate-response", "VALIDATE reply: the user, now active", .validate, id: 20,

@@ -5,4 +5,7 @@ extension Date {
     init(milliseconds: Int64) {
         self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
+
+    /// This time in Unix milliseconds, rounded down.
+    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
 }

@@ -52,7 +52,9 @@ final class CheckPace: Sendable {
         let started = try await passwords.hashingPool.run(lane) { ContinuousClock.now }
         guard let duration = draw() else {
             var random = SecureRandom.bytes(32)
-            _ = try await passwords.check(SecretBytes(wiping: &random), against: nil, lane: lane)
+            let foreign = passwords.store.foreignPasswords.snapshot
+            let outcome = try await passwords.check(SecretBytes(wiping: &random), against: nil, lane: lane, paced: foreign.isActive)
+            try await passwords.padRefusal(startedAt: outcome.startedAt, foreign)
             try await meanwhile()
             record(ContinuousClock.now - started)
             return

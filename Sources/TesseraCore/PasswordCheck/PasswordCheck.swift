@@ -17,6 +17,7 @@ package final class PasswordCheck: Sendable {
     private let dummyHash = Locked<String?>(nil)
     let gate = CheckGate()
     let pace = CheckPace()
+    let foreignPace = ForeignCheckPace()
     let sources: SourceThrottle
 
     init(store: TesseraStore, configuration: AuthConfiguration, hashingPool: HashingPool, clock: any Clock) {
@@ -27,7 +28,13 @@ package final class PasswordCheck: Sendable {
         sources = SourceThrottle(policy: configuration.sourceThrottle)
         // The dummy hash is made at start, on the pool: made by the first unknown identifier's
         // check, it would make that one check slower than a wrong password.
-        Task { [self] in _ = try? await hashingPool.run { try self.dummyPasswordHash() } }
+        // While imported hashes are left, the first refusals should not wait for the first
+        // measurement of what the costliest check takes (``ForeignCheckPace``).
+        Task { [self] in
+            _ = try? await hashingPool.run { try self.dummyPasswordHash() }
+            let foreign = store.foreignPasswords.snapshot
+            if foreign.isActive { foreignPace.prepare(foreign) { try await self.calibrationRun(foreign) } }
+        }
     }
 
     /// The outcome of checking a password against a stored hash.
@@ -86,8 +93,10 @@ package final class PasswordCheck: Sendable {
             return try await turn(keys) { turn in
                 let lane = Self.lane(quiet: quiet, turn)
                 try await refuseWhileLocked(turn, lane: lane)
-                let outcome = try await check(password, against: storedHash, lane: lane)
+                let foreign = store.foreignPasswords.snapshot
+                let outcome = try await check(password, against: storedHash, lane: lane, paced: foreign.isActive)
                 guard outcome.matches else {
+                    try await padRefusal(startedAt: outcome.startedAt, foreign)
                     try await recordFailure(keys)
                     pace.record(ContinuousClock.now - outcome.startedAt)
                     throw AuthError.badCredentials
@@ -187,9 +196,13 @@ package final class PasswordCheck: Sendable {
     /// made with other parameters (before an upgrade) or of another scheme (``StoredPassword``:
     /// imported from another system) is checked at its own cost, then a right password is
     /// re-hashed at the current ones and a wrong one pays the same with a check against the dummy
-    /// hash. So a user not yet re-hashed fails no faster than an unknown one. A stored hash of no
+    /// hash. So a user not yet re-hashed fails no faster than an unknown one. `paced` (some user
+    /// holds a foreign hash) leaves that dummy check out: the refusal then waits for the
+    /// costliest check's time instead (``ForeignCheckPace``), which covers it. A stored hash of no
     /// scheme Tessera checks matches nothing.
-    func check(_ password: SecretBytes, against storedHash: String?, lane: HashingPool.Lane = .shared) async throws -> Outcome {
+    func check(
+        _ password: SecretBytes, against storedHash: String?, lane: HashingPool.Lane = .shared, paced: Bool = false
+    ) async throws -> Outcome {
         let hasher = configuration.passwordHasher
         return try await hashingPool.run(lane) { [self] () throws -> Outcome in
             let startedAt = ContinuousClock.now
@@ -200,10 +213,39 @@ package final class PasswordCheck: Sendable {
             let matches = stored.verify(password, hasher: hasher)
             guard stored.needsRehash(hasher) else { return Outcome(matches: matches, startedAt: startedAt) }
             guard matches else {
-                _ = hasher.verify(password, against: try self.dummyPasswordHash())
+                if !paced { _ = hasher.verify(password, against: try self.dummyPasswordHash()) }
                 return Outcome(matches: false, startedAt: startedAt)
             }
             return Outcome(matches: true, rehashed: try stored.replacement(for: password, hasher: hasher), startedAt: startedAt)
+        }
+    }
+
+    /// While some user holds a foreign hash, waits until the costliest check's time has passed
+    /// since `startedAt` (``ForeignCheckPace``); returns at once otherwise.
+    func padRefusal(startedAt: ContinuousClock.Instant, _ foreign: ForeignPasswords.Snapshot) async throws {
+        guard foreign.isActive else { return }
+        try await foreignPace.padRefusal(startedAt: startedAt, foreign) { [self] in try await calibrationRun(foreign) }
+    }
+
+    /// One measurement for ``ForeignCheckPace``, on a hashing thread: the longest of one argon2id
+    /// check against the dummy hash and one check against each of `foreign`'s dummies, all of a
+    /// random password.
+    private func calibrationRun(_ foreign: ForeignPasswords.Snapshot) async throws -> Duration {
+        let hasher = configuration.passwordHasher
+        let dummies = foreign.dummies.values.compactMap(StoredPassword.init(parsing:))
+        return try await hashingPool.run(.shared) { [self] () throws -> Duration in
+            var random = SecureRandom.bytes(32)
+            let password = SecretBytes(wiping: &random)
+            let dummy = try dummyPasswordHash()
+            var started = ContinuousClock.now
+            _ = hasher.verify(password, against: dummy)
+            var longest = ContinuousClock.now - started
+            for stored in dummies {
+                started = .now
+                _ = stored.verify(password, hasher: hasher)
+                longest = max(longest, ContinuousClock.now - started)
+            }
+            return longest
         }
     }
 

@@ -42,6 +42,20 @@ package indirect enum StoredPassword: Equatable, Sendable {
         }
     }
 
+    /// What an unrecognised hash looks like, for an error message, without any of its secret
+    /// part: its prefix up to the second `$` (`$1$`, `$md5`), else its first characters' kind.
+    package static func describe(_ text: String) -> String {
+        if text.isEmpty { return "empty" }
+        if text.hasPrefix("$") {
+            let method = text.dropFirst().prefix { $0 != "$" }.prefix(16)
+            return "method \"$\(method)$\""
+        }
+        if let separator = text.firstIndex(where: { $0 == "$" || $0 == ":" }), text.distance(from: text.startIndex, to: separator) <= 24 {
+            return "prefix \"\(text[..<separator])\""
+        }
+        return "\(text.count) characters, no known prefix"
+    }
+
     /// The text stored for this hash.
     package var text: String {
         switch self {
@@ -82,6 +96,54 @@ package indirect enum StoredPassword: Equatable, Sendable {
         switch self {
         case .overSHA256Hex: Self.sha256HexPrefix + (try hasher.hash(SHA256.lowercaseHex(of: password)))
         default: try hasher.hash(password)
+        }
+    }
+
+    /// Whether this is another system's scheme (crypt or PBKDF2, over the SHA-256 hex or not):
+    /// a hash whose check costs what Tessera's argon2id does not, until it is replaced.
+    package var isForeign: Bool {
+        switch self {
+        case .argon2: false
+        case .crypt, .pbkdf2SHA256: true
+        case .overSHA256Hex(let inner): inner.isForeign
+        }
+    }
+
+    /// What sets the cost of checking this hash, the same for every hash that costs the same:
+    /// the method and its cost parameter (`$2b$12`, `$6$rounds=10000`, `$y$j9T`), PBKDF2's
+    /// iterations and length. `nil` for argon2 (Tessera's own scheme). The SHA-256 before the
+    /// inner hash costs next to nothing and is left out.
+    package var costKey: String? {
+        switch self {
+        case .argon2: return nil
+        case .overSHA256Hex(let inner): return inner.costKey
+        case .pbkdf2SHA256(_, let iterations, _, let digest): return "pbkdf2-sha256$\(iterations)$\(digest.count)"
+        case .crypt(let text):
+            let parts = text.split(separator: "$", omittingEmptySubsequences: false)
+            guard parts.count > 2 else { return text }
+            let method = parts[1]
+            let costed = ["2a", "2b", "2y", "y"].contains(method) || parts[2].hasPrefix("rounds=")
+            return "$" + method + (costed ? "$" + parts[2] : "")
+        }
+    }
+
+    /// A hash of the same scheme and cost that no known password gives (crypt: made of a random
+    /// password then forgotten, with this hash's salt; PBKDF2: a random salt and digest):
+    /// checking a password against it costs what checking against this one does, and it tells
+    /// nothing about this one's password. `nil` for argon2.
+    package func dummy() -> StoredPassword? {
+        let password = Array(Base64URL.encode(SecureRandom.bytes(32)).utf8)
+        switch self {
+        case .argon2: return nil
+        case .overSHA256Hex(let inner): return inner.dummy().map { .overSHA256Hex($0) }
+        case .crypt(let text):
+            return password.withUnsafeBytes { CryptHash.hash($0, setting: text) }.map { .crypt($0) }
+        case .pbkdf2SHA256(_, let iterations, _, let digest):
+            let salt = Array(Base64URL.encode(SecureRandom.bytes(16)).utf8)
+            // Random bytes for the digest: no password gives them, and checking costs the same.
+            let text =
+                "pbkdf2_sha256$\(iterations)$\(String(decoding: salt, as: UTF8.self))$\(Data(SecureRandom.bytes(digest.count)).base64EncodedString())"
+            return StoredPassword(parsing: text)
         }
     }
 

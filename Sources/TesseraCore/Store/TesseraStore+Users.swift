@@ -4,7 +4,8 @@ import LMDBKit
 ///
 /// Invariant: every index entry names an existing user whose field holds that value (compared
 /// lower-cased), and every user's username, email, phone and pending validation code has its
-/// entry. ``putUser(_:replacing:in:)`` and ``deleteUser(_:in:)`` are the only writers.
+/// entry. ``putUser(_:replacing:in:)`` and ``deleteUser(_:in:)`` are the only writers; both keep the
+/// count of foreign password hashes (`TesseraStore+ForeignPasswords.swift`).
 extension TesseraStore {
     // MARK: Reads
 
@@ -97,6 +98,7 @@ extension TesseraStore {
             if !oldDigest.isEmpty { try txn.delete(oldDigest, in: validationCodes) }
             if !record.validationDigest.isEmpty { try txn.put(id, forKey: record.validationDigest, in: validationCodes) }
         }
+        try noteForeignPassword(from: previous?.passwordHash, to: record.passwordHash, in: txn)
         try txn.put(record.encoded(), forKey: id, in: users, overwrite: previous != nil)
     }
 
@@ -120,5 +122,6 @@ extension TesseraStore {
         try clearThrottles(of: record, in: txn)
         try deleteTwoFactorRecord(ofUser: record.id, in: txn)
         try deleteAPIKeys(ofUser: record.id, in: txn)
+        try noteForeignPassword(from: record.passwordHash, to: nil, in: txn)
     }
 }

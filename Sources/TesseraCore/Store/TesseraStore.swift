@@ -66,6 +66,9 @@ import Glibc
     /// Who waits for the fill (``waitForSessionIndex()``).
     let sessionIndexFill = Locked<(started: ContinuousClock.Instant, done: Bool, waiting: [CheckedContinuation<Void, Never>])>(
         (.now, false, []))
+    /// The count of users with another system's password hash and the dummies of their costs,
+    /// loaded at open and following the commits.
+    let foreignPasswords: ForeignPasswords
     /// The token keys, loaded at open and swapped whole when they change.
     @usableFromInline let keys: KeyRingHolder
     /// The ring in use now. Take it once per unit of work (a verify batch, a login).
@@ -116,6 +119,8 @@ import Glibc
             return try Self.loadKeyRing(tokenKeys: tokenKeys, meta: meta, master: masterKey, in: txn, now: clock.now())
         }
         keys = KeyRingHolder(ring, master: masterKey)
+        let foreign = try environment.read { txn in try Self.foreignPasswords(meta: meta, in: txn) }
+        foreignPasswords = ForeignPasswords(foreign)
         let sessions = self.sessions
         let sessionCount = try environment.read { txn in try txn.count(of: sessions) }
         guard let sessionIndex = SessionIndex(expected: sessionCount) else {

@@ -1,5 +1,6 @@
 import Foundation
 import SodiumKit
+import TesseraModel
 
 /// Time-based one-time passwords (RFC 6238 over RFC 4226's HOTP): the second factor an
 /// authenticator app shows. Pure logic over an injected time; storing the secret (sealed) and

@@ -1,6 +1,7 @@
 import LMDBKit
 import Logging
 import SodiumKit
+import TesseraModel
 
 /// A second factor proven at login or to disable one: a TOTP code or a recovery code.
 package enum TwoFactorProof: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import SodiumKit
+import TesseraModel
 
 /// What a ``TwoFactorRecord`` keeps sealed: the TOTP secret and the digests of the recovery
 /// codes not yet used.

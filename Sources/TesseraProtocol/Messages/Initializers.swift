@@ -174,6 +174,93 @@ extension EmptyMessage {
     }
 }
 
+extension ImportedUserMessage {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+        self.username = ""
+    }
+
+    public init(
+        username: String, profile: ProfileFields = ProfileFields(), createdAt: Int64? = nil, state: UInt8 = 0, passwordHash: String? = nil,
+        totpSecret: [UInt8]? = nil, totpAlgorithm: UInt8 = 1, totpDigits: UInt8 = 6
+    ) {
+        self.username = username
+        self.profile = profile
+        self.createdAt = createdAt
+        self.state = state
+        self.passwordHash = passwordHash
+        self.totpSecret = totpSecret
+        self.totpAlgorithm = totpAlgorithm
+        self.totpDigits = totpDigits
+    }
+}
+
+extension ImportUsersRequest {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+    }
+
+    public init(users: [ImportedUserMessage] = [], dryRun: Bool = false, source: String? = nil, position: UInt64? = nil) {
+        self.users = users
+        self.dryRun = dryRun
+        self.source = source
+        self.position = position
+    }
+}
+
+extension ImportRejection {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+        self.index = 0
+        self.reason = ""
+    }
+
+    public init(index: UInt32, reason: String) {
+        self.index = index
+        self.reason = reason
+    }
+}
+
+extension ImportUsersResponse {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+        self.created = 0
+        self.unchanged = 0
+        self.rejected = []
+        self.position = 0
+    }
+
+    public init(created: UInt32, unchanged: UInt32, rejected: [ImportRejection], position: UInt64) {
+        self.created = created
+        self.unchanged = unchanged
+        self.rejected = rejected
+        self.position = position
+    }
+}
+
+extension ExportUsersRequest {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+    }
+
+    public init(afterID: UInt64 = 0, limit: UInt32 = 100, twoFactorSecrets: Bool = false) {
+        self.afterID = afterID
+        self.limit = limit
+        self.twoFactorSecrets = twoFactorSecrets
+    }
+}
+
+extension ExportUsersResponse {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+    }
+
+    public init(users: [ImportedUserMessage] = [], nextAfterID: UInt64? = nil) {
+        self.users = users
+        self.nextAfterID = nextAfterID
+    }
+}
+
 extension KeyListResponse {
     /// Every field at its default or zero: what the decoder starts from (`init()`).
     init(zeroed: Void) {

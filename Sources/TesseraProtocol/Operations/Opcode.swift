@@ -26,6 +26,10 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case validate = 0x19
     /// Issue a fresh validation code for an account waiting for validation.
     case newValidationCode = 0x1A
+    /// Import a batch of users from another system, with their password hashes as they are.
+    case importUsers = 0x1B
+    /// Export users in id order with their password hashes, as IMPORT_USERS takes them.
+    case exportUsers = 0x1C
     /// Check a password and open a session.
     case login = 0x20
     /// Check a session token: the per-request hot path.

@@ -163,6 +163,10 @@ public enum Operations {
     /// no session token.
     public static let newValidationCode = Operation<UserSelector, UserResponse, Subject.User>(
         .newValidationCode, "NEW_VALIDATION_CODE", .slow, .application, errors: [.notFound, .storageFull], user: { $0 })
+    public static let importUsers = Operation<ImportUsersRequest, ImportUsersResponse, Subject.Nobody>(
+        .importUsers, "IMPORT_USERS", .slow, .admin, errors: [.storageFull])
+    public static let exportUsers = Operation<ExportUsersRequest, ExportUsersResponse, Subject.Nobody>(
+        .exportUsers, "EXPORT_USERS", .slow, .admin, errors: [])
 
     // Sessions
     public static let login = Operation<LoginRequest, LoginResponse, Subject.Nobody>(
@@ -252,7 +256,7 @@ public enum Operations {
         hello.facts, ping.facts,
         createUser.facts, getUser.facts, setUserState.facts, unlockUser.facts, updateUser.facts,
         changePassword.facts, setPassword.facts, deleteUser.facts, listUsers.facts, validate.facts,
-        newValidationCode.facts,
+        newValidationCode.facts, importUsers.facts, exportUsers.facts,
         login.facts, verify.facts, logout.facts, refresh.facts,
         listSessions.facts, revokeSession.facts, revokeAllSessions.facts,
         listKeys.facts, rotateKey.facts, retireKey.facts, rotateMasterKey.facts, jwks.facts,

@@ -56,6 +56,35 @@ extension ProfileChanges {
     }
 }
 
+extension ImportedUser {
+    /// A record of IMPORT_USERS; its fields are checked by the import, record by record.
+    init(_ message: ImportedUserMessage) throws {
+        self.init(username: message.username)
+        profile = try ProfileChanges(message.profile, roles: message.profile.roles, settings: message.profile.settings)
+        passwordHash = message.passwordHash
+        state = try AccountState(wire: message.state)
+        createdAt = message.createdAt
+        totpSecret = message.totpSecret
+        totpAlgorithm = HMAC.Algorithm(wireValue: message.totpAlgorithm) ?? .sha1
+        totpDigits = Int(message.totpDigits)
+    }
+}
+
+extension ImportedUserMessage {
+    /// A user as EXPORT_USERS gives it: what IMPORT_USERS takes back.
+    init(_ user: ImportedUser) {
+        let profile = user.profile
+        self.init(
+            username: user.username,
+            profile: ProfileFields(
+                email: profile.email, displayName: profile.displayName, roles: profile.roles ?? [], phone: profile.phone,
+                imageURL: profile.imageURL, accountType: profile.accountType?.rawValue, rootRole: profile.rootRole,
+                externalID: profile.externalID, settings: profile.settings ?? [:]),
+            createdAt: user.createdAt, state: user.state.rawValue, passwordHash: user.passwordHash, totpSecret: user.totpSecret,
+            totpAlgorithm: user.totpAlgorithm.wireValue, totpDigits: UInt8(user.totpDigits))
+    }
+}
+
 extension LoginResponse {
     init(_ result: LoginResult) {
         self.init(

@@ -57,7 +57,7 @@ struct RequestDispatcher: RequestDispatching {
     static func makeTable(service: AuthService, configuration: ServerConfiguration) -> OperationTable {
         var table = OperationTable(holders: service.verification)
         ConnectionHandlers(configuration: configuration, hashingQueueLimit: service.configuration.hashingQueueLimit).register(in: &table)
-        AccountHandlers(accounts: service.accounts).register(in: &table)
+        AccountHandlers(accounts: service.accounts, transfers: service.transfers).register(in: &table)
         SessionHandlers(sessions: service.sessions).register(in: &table)
         KeyHandlers(keys: service.keys).register(in: &table)
         TwoFactorHandlers(twoFactor: service.twoFactor).register(in: &table)

@@ -3,9 +3,11 @@ import SodiumKit
 import TesseraModel
 import TesseraProtocol
 
-/// The account operations: sign-up, profiles, states, passwords, deletion, listing, validation.
+/// The account operations: sign-up, profiles, states, passwords, deletion, listing, validation,
+/// imports and exports.
 struct AccountHandlers {
     let accounts: Accounts
+    let transfers: UserTransfer
 
     func register(in table: inout OperationTable) {
         let accounts = self.accounts
@@ -54,6 +56,19 @@ struct AccountHandlers {
         table.slow(Operations.deleteUser) { _, user in
             try await accounts.deleteUser(user.lookup)
             return EmptyMessage()
+        }
+        let transfers = self.transfers
+        table.slow(Operations.importUsers) { request in
+            let users = try request.users.map(ImportedUser.init)
+            let outcome = try await transfers.importUsers(users, dryRun: request.dryRun, source: request.source, position: request.position)
+            return ImportUsersResponse(
+                created: UInt32(outcome.created), unchanged: UInt32(outcome.unchanged),
+                rejected: outcome.rejected.map { ImportRejection(index: UInt32($0.index), reason: $0.reason) }, position: outcome.position)
+        }
+        table.slow(Operations.exportUsers) { request in
+            let (users, next) = try transfers.exportUsers(
+                after: request.afterID, limit: Int(request.limit), withTwoFactorSecrets: request.twoFactorSecrets)
+            return ExportUsersResponse(users: users.map(ImportedUserMessage.init), nextAfterID: next)
         }
         table.slow(Operations.listUsers) { request in
             let users = try accounts.listUsers(after: request.afterID, limit: Int(request.limit))

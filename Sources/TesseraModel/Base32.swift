@@ -1,9 +1,10 @@
 /// Base32 (RFC 4648 §6, upper-case alphabet, no padding): how `otpauth://` URIs and
-/// authenticator apps spell a TOTP secret.
-package enum Base32 {
+/// authenticator apps spell a TOTP secret; the domain and the CLI (imports, exports) read and
+/// write it here alone.
+public enum Base32 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
 
-    package static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count * 8 + 4) / 5)
         var buffer: UInt32 = 0
@@ -22,7 +23,7 @@ package enum Base32 {
 
     /// The bytes of `text` (case and spaces ignored, `=` padding allowed), or nil when it holds
     /// a character outside the alphabet.
-    package static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []
         var buffer: UInt32 = 0
         var bits = 0

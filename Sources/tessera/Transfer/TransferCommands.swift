@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import TesseraClient
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Bring users from another system into the running daemon, password hashes as they are.",
+        discussion: """
+            Nothing is hashed at import: each user's hash (bcrypt, sha512crypt, yescrypt, PBKDF2-SHA-256, \
+            argon2, or one of them over the SHA-256 hex of the password) is checked at the user's first \
+            login and replaced there by Tessera's argon2id. Every record is checked before it is written; a \
+            refused one is reported with its line and reason and the others go on. Running an import \
+            again changes nothing; a killed one, run again, resumes after what it had committed. Exit \
+            status: 0 when every record was imported or already there, 2 when some were refused, 1 on an \
+            error.
+            """,
+        subcommands: [ImportUsers.self])
+    @OptionGroup var options: GlobalOptions
+}
+
+/// Options every importer takes.
+struct ImportOptions: ParsableArguments {
+    @Flag(help: "Check every record against the daemon's users and print the summary; write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Ignore where an earlier run of the same source got to (records already imported are left alone).")
+    var fromStart = false
+}
+
+struct ImportUsers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users",
+        abstract: "Import users from a JSON-lines file in Tessera's format (docs/IMPORT.md; what `tessera export users` writes).")
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var importOptions: ImportOptions
+    @Argument(help: "The file: one JSON object a line.") var file: String
+
+    func run() async throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+        } catch {
+            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+        }
+        var summary = ImportSummary()
+        try await options.run { client in
+            let run = ImportRun(client: client, source: SourceName.of(data, kind: "users"), dryRun: importOptions.dryRun, positionName: "line")
+            let resumeAfter = importOptions.dryRun || importOptions.fromStart ? 0 : try await run.resumePosition()
+            let records = JSONLines(data: data, after: resumeAfter).lazy.map { line in
+                SourceRecord(
+                    position: line.number, label: line.label,
+                    user: line.tooLong
+                        ? .failure(RecordError("line of \(line.bytes.count) bytes; a record is at most \(JSONLines.maximumLength)"))
+                        : Result { () throws(RecordError) in try UserLine.parse(line.bytes) },
+                    progress: line.end)
+            }
+            summary = try await run.run(records, resumedAfter: resumeAfter, progress: ProgressReport(total: data.count, unit: "users"))
+        }
+        summary.print(json: options.json, positionName: "line")
+        if !summary.rejected.isEmpty { throw ExitCode(2) }
+    }
+}
+
+/// The non-empty lines of a file, numbered from 1, after line `after`.
+struct JSONLines: Sequence, IteratorProtocol {
+    /// A record longer than this is refused unread.
+    static let maximumLength = 1 << 20
+
+    struct Line {
+        var number: UInt64
+        var bytes: Data
+        var end: Int
+        var tooLong: Bool
+        /// The username, when the line names one, for reports.
+        var label: String {
+            guard !tooLong, let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else { return "-" }
+            return (object["username"] as? String) ?? "-"
+        }
+    }
+
+    let data: Data
+    let after: UInt64
+    private var offset: Int
+    private var number: UInt64 = 0
+
+    init(data: Data, after: UInt64) {
+        self.data = data
+        self.after = after
+        offset = data.startIndex
+    }
+
+    mutating func next() -> Line? {
+        while offset < data.endIndex {
+            let end = data[offset...].firstIndex(of: 0x0a) ?? data.endIndex
+            let range = offset..<end
+            offset = end < data.endIndex ? end + 1 : end
+            number += 1
+            guard number > after else { continue }
+            var slice = range
+            if slice.count > 0, data[slice.upperBound - 1] == 0x0d { slice = slice.lowerBound..<(slice.upperBound - 1) }
+            if data[slice].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let tooLong = slice.count > Self.maximumLength
+            return Line(number: number, bytes: tooLong ? Data() : Data(data[slice]), end: offset - data.startIndex, tooLong: tooLong)
+        }
+        return nil
+    }
+}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write the daemon's users in the format `tessera import` reads.", subcommands: [ExportUsers.self])
+    @OptionGroup var options: GlobalOptions
+}
+
+struct ExportUsers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users",
+        abstract: "Write every user as JSON lines (docs/IMPORT.md), password hashes as stored.",
+        discussion: """
+            The file holds every password hash: it is created with mode 0600 and never overwritten. \
+            Two-factor secrets are written only with --two-factor-secrets, and then only to a file.
+            """)
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "The file to create (mode 0600); standard output when absent.") var output: String?
+    @Flag(help: "Include each enrolled user's TOTP secret (needs --output).") var twoFactorSecrets = false
+
+    func validate() throws {
+        if twoFactorSecrets && output == nil { throw ValidationError("--two-factor-secrets writes secrets: give --output FILE") }
+    }
+
+    func run() async throws {
+        let handle: FileHandle
+        if let output {
+            let descriptor = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                throw ValidationError(
+                    "cannot create \(output): \(String(cString: strerror(errno)))\(errno == EEXIST ? " (it exists; export never overwrites)" : "")")
+            }
+            handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        } else {
+            handle = FileHandle.standardOutput
+        }
+        var count = 0
+        let progress = output == nil ? nil : ProgressReport(total: 0, unit: "users")
+        try await options.run { client in
+            var after: UInt64 = 0
+            while true {
+                let page = try await client.exportUsers(afterID: after, twoFactorSecrets: twoFactorSecrets)
+                var chunk = Data()
+                for user in page.users {
+                    chunk.append(UserLine.format(user))
+                    chunk.append(0x0a)
+                }
+                try handle.write(contentsOf: chunk)
+                count += page.users.count
+                progress?.update(done: 0, items: count)
+                guard let next = page.nextAfterID else { break }
+                after = next
+            }
+        }
+        try handle.synchronize()
+        progress?.finish()
+        if output != nil {
+            if options.json {
+                Output.json(["exported": count, "file": output!, "two_factor_secrets": twoFactorSecrets])
+            } else {
+                print("exported \(count) user(s) to \(output!)\(twoFactorSecrets ? " with their two-factor secrets" : "")")
+            }
+        }
+    }
+}
