@@ -58,6 +58,32 @@ final class EnumerationTests: XCTestCase {
         XCTAssertLessThan(difference, 0.08, "median known \(known / 1e6) ms vs unknown \(unknown / 1e6) ms")
     }
 
+    /// A user imported with another system's hash (bcrypt at cost 10, ~70 ms, made by Python's
+    /// bcrypt) and not yet re-hashed must fail no slower than an unknown identifier or a user of
+    /// Tessera's own argon2id (~30 ms here): while such a hash is left, every refusal takes the
+    /// costliest check's time.
+    func testAnImportedUserNotYetRehashedTakesAsLongAsAnUnknownAndANativeUser() throws {
+        try startWithAlice(["--argon2-ops", "2", "--argon2-mem-kib", "16384", "--lockout-threshold", "0"])
+        let setup = try RawConnection(path: daemon.socketPath)
+        setup.send(
+            .importUsers, requestID: 2,
+            ImportUsersRequest(users: [
+                ImportedUserMessage(username: "imported", passwordHash: "$2b$10$w9UPVEVn0RZJmOj19maSV..Gxp48eyRgXwvsixxmPM1eU5CibEkde")
+            ]))
+        let reply = try XCTUnwrap(setup.readFrame())
+        XCTAssertEqual(reply.status, 0)
+        XCTAssertEqual(try ImportUsersResponse(decoding: reply.body).created, 1)
+
+        let (imported, unknown) = try medians(rounds: 60, known: "imported", unknown: "mallory")
+        let (native, _) = try medians(rounds: 30, known: "alice", unknown: "mallory")
+        for (label, median) in [("unknown", unknown), ("native", native)] {
+            let difference = abs(imported - median) / max(imported, median)
+            print("imported-hash timing: median imported \(imported / 1e6) ms, \(label) \(median / 1e6) ms, difference \(difference * 100) %")
+            // Unpaced, the imported user takes bcrypt and argon2id (~100 ms) against ~30 ms.
+            XCTAssertLessThan(difference, 0.1, "median imported \(imported / 1e6) ms vs \(label) \(median / 1e6) ms")
+        }
+    }
+
     /// Under a lock no password is checked, and the answer comes after the time a refused check
     /// takes: a locked identifier (`locked`) and another identifier of a locked account
     /// (`bad-credentials`, unchecked) must not answer faster than a wrong password of an

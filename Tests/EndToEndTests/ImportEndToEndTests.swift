@@ -1,0 +1,168 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `tessera import users` and `tessera export users` against the real daemon, with hashes made by
+/// independent implementations (PyPI's bcrypt, passlib and argon2-cffi; Tests/Independent/
+/// make_import_users.py): every scheme logs in with its password and refuses another, malformed
+/// records are reported and skipped, a second run changes nothing, an export imported into a
+/// fresh daemon logs everyone in with the same password, and a killed import resumes.
+final class ImportEndToEndTests: XCTestCase {
+    var daemon: DaemonProcess!
+    var second: DaemonProcess?
+    override func tearDown() {
+        daemon?.tearDown()
+        second?.tearDown()
+    }
+
+    private func tessera(_ arguments: [String], on daemon: DaemonProcess, input: String? = nil) throws -> CommandResult {
+        try runCommand(DaemonProcess.tessera, arguments + ["--socket", daemon.socketPath], input: input)
+    }
+
+    private func json(_ text: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+    }
+
+    /// The users of the generated file and their passwords.
+    private func makeFile(_ path: String) throws -> [String: String] {
+        let python = try IndependentPython.interpreter()
+        let made = try runCommand(python, [IndependentPython.script("make_import_users.py"), path])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: String])
+    }
+
+    private func assertLogsIn(_ users: [String: String], on daemon: DaemonProcess, code: () throws -> String) throws {
+        for (name, password) in users.sorted(by: { $0.key < $1.key }) {
+            let wrong = try tessera(["login", name], on: daemon, input: password + "x\n")
+            XCTAssertNotEqual(wrong.status, 0, name)
+            XCTAssertTrue(wrong.stderr.contains("bad-credentials"), "\(name): \(wrong.stderr)")
+            var arguments = ["login", name, "--json"]
+            if name == "bcrypt-2b" { arguments += ["--code", try code()] }
+            let right = try tessera(arguments, on: daemon, input: password + "\n")
+            XCTAssertEqual(right.status, 0, "\(name): \(right.stderr)")
+        }
+    }
+
+    /// pyotp's code for the generated TOTP secret.
+    private func code() throws -> String {
+        let uri = "otpauth://totp/import:b2b?secret=JBSWY3DPEHPK3PXPJBSWY3DP&algorithm=SHA1&digits=6&period=30"
+        let time = String(Int(Date().timeIntervalSince1970))
+        let result = try runCommand(try IndependentPython.interpreter(), [IndependentPython.script("totp_codes.py"), uri, time])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func testEverySchemeImportsLogsInAndMovesToAnotherDaemonByExport() throws {
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+        try daemon.start()
+        let file = daemon.directory + "/users.jsonl"
+        let users = try makeFile(file)
+
+        let dry = try tessera(["import", "users", file, "--dry-run", "--json"], on: daemon)
+        XCTAssertEqual(dry.status, 2, dry.stderr)
+        XCTAssertEqual(try json(dry.stdout)["created"] as? Int, users.count)
+        XCTAssertEqual(try tessera(["user", "show", "argon2id"], on: daemon).status, 1, "a dry run writes nothing")
+
+        let run = try tessera(["import", "users", file, "--json"], on: daemon)
+        XCTAssertEqual(run.status, 2, "some records were refused: \(run.stderr)")
+        let summary = try json(run.stdout)
+        XCTAssertEqual(summary["created"] as? Int, users.count)
+        let rejected = try XCTUnwrap(summary["rejected"] as? [[String: Any]])
+        let reasons = Dictionary(uniqueKeysWithValues: rejected.map { ($0["line"] as! Int, $0["reason"] as! String) })
+        let first = users.count + 1
+        XCTAssertEqual(Set(reasons.keys), Set(first..<(first + 5)), "\(rejected)")
+        XCTAssertTrue(reasons[first]!.contains("malformed or truncated"), reasons[first]!)
+        XCTAssertTrue(reasons[first + 1]!.contains("no scheme"), reasons[first + 1]!)
+        XCTAssertTrue(reasons[first + 2]!.contains("duplicate username \"bcrypt-2b\" (first on line 1)"), reasons[first + 2]!)
+        XCTAssertTrue(reasons[first + 3]!.contains("created_at"), reasons[first + 3]!)
+        XCTAssertTrue(reasons[first + 4]!.contains("a record is at most"), reasons[first + 4]!)
+        for line in reasons.keys { XCTAssertTrue(run.stderr.contains("line \(line) ("), "each refusal on standard error: \(run.stderr)") }
+
+        let show = try json(try tessera(["user", "show", "bcrypt-2b", "--json"], on: daemon).stdout)
+        XCTAssertEqual(show["external_id"] as? String, "1000")
+        XCTAssertEqual(show["roles"] as? [String], ["admin"])
+        XCTAssertEqual(show["created_at"] as? String, "2021-03-04T05:06:07Z")
+        XCTAssertEqual(show["settings"] as? [String: String], ["theme": "dark"])
+
+        // A second run: the position says the file is in; from the start, every user is there.
+        let again = try tessera(["import", "users", file], on: daemon)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("nothing to do"), again.stdout)
+        let fromStart = try json(try tessera(["import", "users", file, "--from-start", "--json"], on: daemon).stdout)
+        XCTAssertEqual(fromStart["created"] as? Int, 0)
+        XCTAssertEqual(fromStart["unchanged"] as? Int, users.count)
+
+        // Exported before anyone logged in: the foreign hashes as they are, and the secret.
+        let exported = daemon.directory + "/export.jsonl"
+        let export = try tessera(["export", "users", "--output", exported, "--two-factor-secrets"], on: daemon)
+        XCTAssertEqual(export.status, 0, export.stderr)
+        let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: exported)[.posixPermissions] as? Int)
+        XCTAssertEqual(mode, 0o600)
+        XCTAssertNotEqual(try tessera(["export", "users", "--output", exported], on: daemon).status, 0, "never overwritten")
+        XCTAssertNotEqual(try tessera(["export", "users", "--two-factor-secrets"], on: daemon).status, 0, "secrets only to a file")
+
+        try assertLogsIn(users, on: daemon, code: code)
+        let stored = try String(contentsOfFile: exported, encoding: .utf8)
+        XCTAssertTrue(stored.contains("\"secret\":\"JBSWY3DPEHPK3PXPJBSWY3DP\""))
+
+        // The export into a fresh daemon: everyone logs in with the same password there too.
+        let fresh = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+        second = fresh
+        try fresh.start()
+        let moved = try json(try tessera(["import", "users", exported, "--json"], on: fresh).stdout)
+        XCTAssertEqual(moved["created"] as? Int, users.count)
+        XCTAssertEqual((moved["rejected"] as? [Any])?.count, 0)
+        try assertLogsIn(users, on: fresh, code: code)
+
+        // After their logins every hash on the first daemon is argon2id.
+        let after = try tessera(["export", "users"], on: daemon)
+        for line in after.stdout.split(separator: "\n") {
+            let hash = try XCTUnwrap(try json(String(line))["password_hash"] as? String)
+            XCTAssertTrue(hash.hasPrefix("$argon2id$") || hash.hasPrefix("sha256-hex:$argon2id$"), hash)
+        }
+    }
+
+    /// The daemon and the import killed with SIGKILL in the middle, then the same command again:
+    /// every user exactly once.
+    func testAnImportKilledMidwayResumesAndWritesEveryUserOnce() throws {
+        daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+        try daemon.start()
+        let count = 30_000
+        let file = daemon.directory + "/many.jsonl"
+        var text = ""
+        for index in 0..<count {
+            text +=
+                "{\"username\":\"user\(index)\",\"external_id\":\"\(index)\",\"password_hash\":\"$2b$04$aMwLH51pIxn8QzhfPU6Sgent42WPv4o9WPXCogNtJnP78f85qBzQ2\"}\n"
+        }
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+
+        let importer = Process()
+        importer.executableURL = URL(fileURLWithPath: DaemonProcess.tessera)
+        importer.arguments = ["import", "users", file, "--socket", daemon.socketPath]
+        importer.standardOutput = FileHandle.nullDevice
+        importer.standardError = FileHandle.nullDevice
+        try importer.run()
+        // Wait (bounded) until some users are in, then kill both.
+        var seen = 0
+        for _ in 0..<2000 where seen == 0 {
+            let page = try tessera(["user", "list", "--after", "\(count / 10)", "--limit", "1"], on: daemon)
+            seen = page.stdout.split(separator: "\n").filter { $0.contains("user") }.count
+        }
+        XCTAssertGreaterThan(seen, 0, "the import got past a tenth of the file")
+        _ = daemon.stop(signal: SIGKILL)
+        kill(importer.processIdentifier, SIGKILL)
+        importer.waitUntilExit()
+
+        try daemon.start()
+        let resumed = try tessera(["import", "users", file, "--json"], on: daemon)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let summary = try json(resumed.stdout)
+        XCTAssertGreaterThan(summary["resumed_after"] as? Int ?? 0, 0, "the second run started after what the first committed")
+        XCTAssertLessThan(summary["records"] as? Int ?? count, count)
+
+        let exported = try tessera(["export", "users"], on: daemon)
+        let names = exported.stdout.split(separator: "\n").map { try! json(String($0))["username"] as! String }
+        XCTAssertEqual(names.count, count, "every user once")
+        XCTAssertEqual(Set(names).count, count)
+    }
+}
