@@ -53,6 +53,30 @@ final class StoredPasswordTests: XCTestCase {
         }
     }
 
+    /// Hashes that cost the same share a cost key, and a dummy of a hash costs what it does
+    /// without being any known password's hash.
+    func testCostKeysAndDummies() throws {
+        let keys = Self.vectors.map { StoredPassword(parsing: $0.hash)?.costKey }
+        XCTAssertEqual(
+            keys,
+            [
+                "$2b$04", "$2a$04", "$2y$04", "$5$rounds=1000", "$6$rounds=1000", "$y$j9T", "pbkdf2-sha256$1000$32",
+                "pbkdf2-sha256$1000$32", nil, nil, "$2b$04", nil,
+            ])
+        XCTAssertEqual(StoredPassword(parsing: "$6$saltsalt$" + String(repeating: "a", count: 86))?.costKey, "$6")
+        for (label, hash) in Self.vectors {
+            let stored = try XCTUnwrap(StoredPassword(parsing: hash))
+            guard stored.isForeign else {
+                XCTAssertNil(stored.dummy(), label)
+                continue
+            }
+            let dummy = try XCTUnwrap(stored.dummy(), label)
+            XCTAssertEqual(dummy.costKey, stored.costKey, label)
+            XCTAssertNotEqual(dummy.text, hash, label)
+            XCTAssertFalse(dummy.verify(CoreFixture.secret("correct horse"), hasher: hasher), label)
+        }
+    }
+
     func testWhatIsNotAHashTesseraChecksIsRefused() {
         for text in [
             "", "correct horse", "$1$saltsalt$md5cryptisnotaccepted", "pbkdf2_sha256$many$salt$AAAA", "pbkdf2_sha256$0$salt$AAAA",

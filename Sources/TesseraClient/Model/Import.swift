@@ -1,5 +1,4 @@
 import Foundation
-import NIOCore
 package import TesseraProtocol
 
 /// A user brought from another system, for ``TesseraClient/importUsers(_:dryRun:source:position:)``:
@@ -72,13 +71,16 @@ public struct ImportedUser: Sendable, Equatable {
             totpAlgorithm: totpAlgorithm.rawValue, totpDigits: UInt8(clamping: totpDigits))
     }
 
-    /// The bytes this record takes in an IMPORT_USERS frame (a batch must fit the server's
-    /// maximum frame).
+    /// At least the bytes this record takes in an IMPORT_USERS frame (a batch must fit the
+    /// server's maximum frame), counted without encoding it: every field's 3-byte header and
+    /// value, the fixed-width ones as if all were present.
     public var encodedSize: Int {
-        var buffer = ByteBufferAllocator().buffer(capacity: 256)
-        guard (try? wire.encode(into: &buffer)) != nil else { return Int.max }
-        // The record's own field: a tag, a length and its body.
-        return buffer.readableBytes + 3
+        func field(_ text: String?) -> Int { text.map { 3 + $0.utf8.count } ?? 0 }
+        var size = 3 + field(username) + field(email) + field(displayName) + field(phone) + field(imageURL) + field(rootRole)
+        size += field(externalID) + field(passwordHash) + roles.reduce(0) { $0 + field($1) }
+        size += settings.reduce(0) { $0 + 3 + field($1.key) + field($1.value) }
+        size += (3 + 1) * 4 + (3 + 8) + (totpSecret.map { 3 + $0.count } ?? 0)
+        return size
     }
 }
 

@@ -119,11 +119,20 @@ package indirect enum StoredPassword: Equatable, Sendable {
         case .overSHA256Hex(let inner): return inner.costKey
         case .pbkdf2SHA256(_, let iterations, _, let digest): return "pbkdf2-sha256$\(iterations)$\(digest.count)"
         case .crypt(let text):
-            let parts = text.split(separator: "$", omittingEmptySubsequences: false)
-            guard parts.count > 2 else { return text }
-            let method = parts[1]
-            let costed = ["2a", "2b", "2y", "y"].contains(method) || parts[2].hasPrefix("rounds=")
-            return "$" + method + (costed ? "$" + parts[2] : "")
+            // `$method$param$…`: the first three `$`, found in the bytes (this runs for every
+            // imported user).
+            let bytes = text.utf8
+            var dollars: [String.Index] = []
+            var index = bytes.startIndex
+            while index < bytes.endIndex, dollars.count < 3 {
+                if bytes[index] == UInt8(ascii: "$") { dollars.append(index) }
+                index = bytes.index(after: index)
+            }
+            guard dollars.count == 3 else { return text }
+            let method = text[bytes.index(after: dollars[0])..<dollars[1]]
+            let parameter = text[bytes.index(after: dollars[1])..<dollars[2]]
+            let costed = ["2a", "2b", "2y", "y"].contains(method) || parameter.hasPrefix("rounds=")
+            return String(text[..<(costed ? dollars[2] : dollars[1])])
         }
     }
 

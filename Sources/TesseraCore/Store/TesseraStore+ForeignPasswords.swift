@@ -24,12 +24,13 @@ extension TesseraStore {
         let before = old.flatMap(StoredPassword.init(parsing:))?.isForeign == true
         let after = new.flatMap(StoredPassword.init(parsing:))?.isForeign == true
         guard before != after else { return }
-        let stored = try Self.foreignPasswords(meta: meta, in: txn)
-        let count = stored.count
+        let count = try Self.foreignCount(meta: meta, in: txn)
         let updated = after ? count + 1 : count > 0 ? count - 1 : 0
         try txn.put(Self.key(updated), forKey: Self.foreignCountKey, in: meta)
         if updated == 0 {
-            for costKey in stored.dummies.keys { try txn.delete(Self.foreignDummyPrefix + Array(costKey.utf8), in: meta) }
+            for costKey in try Self.foreignPasswords(meta: meta, in: txn).dummies.keys {
+                try txn.delete(Self.foreignDummyPrefix + Array(costKey.utf8), in: meta)
+            }
         }
         let memory = foreignPasswords
         txn.afterCommit { memory.update(count: updated, clearingDummies: updated == 0) }
@@ -50,13 +51,17 @@ extension TesseraStore {
         txn.afterCommit { memory.add(dummy: dummy.text, for: costKey) }
     }
 
+    /// The count, as stored.
+    static func foreignCount(meta: Database, in txn: some ReadableTransaction) throws -> UInt64 {
+        try txn.value(forKey: foreignCountKey, in: meta).flatMap {
+            $0.count == 8 ? $0.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } : nil
+        } ?? 0
+    }
+
     /// The count and the dummies, as stored.
     static func foreignPasswords(meta: Database, in txn: some ReadableTransaction) throws -> ForeignPasswords.Snapshot {
         var snapshot = ForeignPasswords.Snapshot()
-        snapshot.count =
-            try txn.value(forKey: foreignCountKey, in: meta).flatMap {
-                $0.count == 8 ? $0.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } : nil
-            } ?? 0
+        snapshot.count = try foreignCount(meta: meta, in: txn)
         try txn.forEach(in: meta, from: foreignDummyPrefix) { key, value in
             guard key.starts(with: foreignDummyPrefix) else { return false }
             snapshot.dummies[String(decoding: key.dropFirst(foreignDummyPrefix.count), as: UTF8.self)] = String(decoding: value, as: UTF8.self)
