@@ -22,6 +22,9 @@ BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
 # The gateway under wrk: /health against two authenticated routes.
 SECONDS_PER_RUN=1 CONNECTIONS=8 Benchmarks/gateway.sh
 
+# Importing users while verifies are served.
+USERS=20000 SECONDS_PER_RUN=1 Benchmarks/import.sh
+
 # package-benchmark: build and one short pass. Its package depends on this one, and SwiftPM
 # refuses a dependency's unsafe flags: no warnings-as-errors there.
 (unset TESSERA_STRICT && cd Benchmarks/InProcess && TESSERA_BENCH_SESSIONS=2000 TESSERA_BENCH_SECONDS=1 \

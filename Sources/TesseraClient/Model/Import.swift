@@ -95,8 +95,11 @@ public struct ImportResult: Sendable, Equatable {
     /// The position the server keeps for the batch's source.
     public var position: UInt64
 
+    /// A refused record of the batch.
     public struct Rejection: Sendable, Equatable {
+        /// Its place in the batch, from 0.
         public var index: Int
+        /// What is wrong with it, for a person.
         public var reason: String
     }
 
