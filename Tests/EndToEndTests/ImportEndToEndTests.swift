@@ -122,6 +122,54 @@ final class ImportEndToEndTests: XCTestCase {
         }
     }
 
+    /// Rocket.Chat's users from a mongoexport file (Tests/Independent/make_rocketchat_users.py:
+    /// Meteor's bcrypt and argon2id of the password's SHA-256 hex, made by PyPI's bcrypt and
+    /// argon2-cffi), as JSON lines in relaxed Extended JSON and as an array in canonical form.
+    func testRocketChatUsersLogInWithTheirPasswordsAndTheirAuthenticators() throws {
+        let python = try IndependentPython.interpreter()
+        for mode in ["lines", "array"] {
+            daemon?.tearDown()
+            daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+            try daemon.start()
+            let file = daemon.directory + "/users.export"
+            let made = try runCommand(python, [IndependentPython.script("make_rocketchat_users.py"), file, mode])
+            XCTAssertEqual(made.status, 0, made.stderr)
+
+            let run = try tessera(["import", "rocketchat", file, "--json"], on: daemon)
+            XCTAssertEqual(run.status, 2, "\(mode): two documents are malformed: \(run.stderr)")
+            let summary = try json(run.stdout)
+            XCTAssertEqual(summary["created"] as? Int, 4, mode)
+            let rejected = try XCTUnwrap(summary["rejected"] as? [[String: Any]])
+            let position = mode == "array" ? "document" : "line"
+            XCTAssertEqual(rejected.map { $0[position] as? Int }, [5, 6], "\(mode): \(rejected)")
+            XCTAssertTrue((rejected[0]["reason"] as? String)?.contains("username is missing") == true, "\(rejected[0])")
+            XCTAssertTrue((rejected[1]["reason"] as? String)?.contains("createdAt") == true, "\(rejected[1])")
+            XCTAssertEqual(
+                summary["not_imported"] as? [String: Int], ["login_tokens": 1, "personal_access_tokens": 1, "backup_codes": 2],
+                "what is not carried over is said")
+
+            let alice = try json(try tessera(["user", "show", "alice", "--json"], on: daemon).stdout)
+            XCTAssertEqual(alice["external_id"] as? String, "aLiCe1234567890ab")
+            XCTAssertEqual(alice["email"] as? String, "alice@example.com")
+            XCTAssertEqual(alice["roles"] as? [String], ["user", "admin"])
+            XCTAssertEqual(alice["created_at"] as? String, "2023-01-02T03:04:05Z")
+            let cat = try json(try tessera(["user", "show", "rocket.cat", "--json"], on: daemon).stdout)
+            XCTAssertEqual(cat["account_type"] as? String, "service")
+
+            XCTAssertTrue(try tessera(["login", "alice"], on: daemon, input: "alice pass\n").stderr.contains("2fa-required"))
+            let withCode = try tessera(["login", "alice", "--code", try code()], on: daemon, input: "alice pass\n")
+            XCTAssertEqual(withCode.status, 0, "\(mode): \(withCode.stderr)")
+            XCTAssertTrue(try tessera(["login", "bob"], on: daemon, input: "bob pas\n").stderr.contains("bad-credentials"))
+            XCTAssertEqual(try tessera(["login", "bob"], on: daemon, input: "bob pass\n").status, 0, mode)
+            XCTAssertTrue(
+                try tessera(["login", "carol"], on: daemon, input: "carol pass\n").stderr.contains("inactive-account"),
+                "an inactive Rocket.Chat user is disabled")
+            let again = try tessera(["import", "rocketchat", file], on: daemon)
+            XCTAssertEqual(again.status, 0, again.stderr)
+            XCTAssertTrue(again.stdout.contains("nothing to do"), again.stdout)
+        }
+    }
+
     /// The daemon and the import killed with SIGKILL in the middle, then the same command again:
     /// every user exactly once.
     func testAnImportKilledMidwayResumesAndWritesEveryUserOnce() throws {

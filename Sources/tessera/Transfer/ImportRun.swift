@@ -22,6 +22,9 @@ struct ImportSummary {
     var resumedAfter: UInt64 = 0
     var seconds = 0.0
     var dryRun = false
+    /// What the source held that this version does not carry over, by kind (printed, never
+    /// silently dropped).
+    var notImported: [String: Int] = [:]
 
     func print(json: Bool, positionName: String) {
         if json {
@@ -29,6 +32,7 @@ struct ImportSummary {
                 "created": created, "unchanged": unchanged, "records": records, "resumed_after": Int(resumedAfter), "dry_run": dryRun,
                 "seconds": (seconds * 1000).rounded() / 1000, "users_per_second": Int(Double(created + unchanged) / max(seconds, 0.001)),
                 "rejected": rejected.map { ["\(positionName)": Int($0.position), "id": $0.label, "reason": $0.reason] as [String: Any] },
+                "not_imported": notImported,
             ])
             return
         }
@@ -43,6 +47,12 @@ struct ImportSummary {
             "\(verb) \(created) user(s); \(unchanged) already there and left as they are; \(rejected.count) rejected; "
                 + "\(records) record(s) in \(String(format: "%.1f", seconds)) s (\(rate)/s)")
         if created == 0 && unchanged > 0 && rejected.isEmpty && !dryRun { Swift.print("nothing changed: this import was done before") }
+        let left = notImported.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        if !left.isEmpty {
+            Swift.print(
+                "not carried over by this version: "
+                    + left.map { "\($0.value) \($0.key.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", "))
+        }
     }
 }
 

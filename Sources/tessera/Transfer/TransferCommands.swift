@@ -15,7 +15,7 @@ struct ImportCommand: AsyncParsableCommand {
             status: 0 when every record was imported or already there, 2 when some were refused, 1 on an \
             error.
             """,
-        subcommands: [ImportUsers.self])
+        subcommands: [ImportUsers.self, ImportRocketChat.self])
     @OptionGroup var options: GlobalOptions
 }
 
@@ -61,6 +61,89 @@ struct ImportUsers: AsyncParsableCommand {
         }
         summary.print(json: options.json, positionName: "line")
         if !summary.rejected.isEmpty { throw ExitCode(2) }
+    }
+}
+
+struct ImportRocketChat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rocketchat",
+        abstract: "Import Rocket.Chat's users from `mongoexport --collection users` (JSON lines or --jsonArray, relaxed or canonical).",
+        discussion: """
+            Each user keeps its _id as its external id (what Rocket.Chat clients send as X-User-Id), its \
+            password (bcrypt or argon2 of the password's SHA-256, checked at the first login and replaced \
+            by argon2id), its roles, its creation time and its enabled TOTP secret. Login tokens, personal \
+            access tokens and TOTP backup codes are counted in the summary, not carried over, by this \
+            version.
+            """)
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var importOptions: ImportOptions
+    @Argument(help: "The mongoexport file.") var file: String
+
+    func run() async throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+        } catch {
+            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+        }
+        let isArray = data.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "[")
+        let positionName = isArray ? "document" : "line"
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        let left = LeftCount()
+        var summary = ImportSummary()
+        try await options.run { client in
+            let run = ImportRun(
+                client: client, source: SourceName.of(data, kind: "rocketchat"), dryRun: importOptions.dryRun, positionName: positionName)
+            let resumeAfter = importOptions.dryRun || importOptions.fromStart ? 0 : try await run.resumePosition()
+            let progress = ProgressReport(total: data.count, unit: "users")
+            if isArray {
+                guard let documents = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
+                    throw ValidationError("\(file) starts with [ but is not a JSON array")
+                }
+                let records = documents.enumerated().dropFirst(Int(resumeAfter)).lazy.map { index, document in
+                    Self.record(document, position: UInt64(index + 1), progress: data.count * (index + 1) / documents.count, left)
+                }
+                summary = try await run.run(records, resumedAfter: resumeAfter, progress: progress)
+            } else {
+                let records = JSONLines(data: data, after: resumeAfter).lazy.map { line in
+                    line.tooLong
+                        ? SourceRecord(
+                            position: line.number, label: "-", user: .failure(RecordError("line longer than \(JSONLines.maximumLength) bytes")),
+                            progress: line.end)
+                        : Self.record(
+                            (try? JSONSerialization.jsonObject(with: line.bytes)) as Any, position: line.number, progress: line.end, left)
+                }
+                summary = try await run.run(records, resumedAfter: resumeAfter, progress: progress)
+            }
+        }
+        summary.notImported = [
+            "login_tokens": left.value.loginTokens, "personal_access_tokens": left.value.personalAccessTokens,
+            "backup_codes": left.value.backupCodes,
+        ]
+        summary.print(json: options.json, positionName: positionName)
+        if !summary.rejected.isEmpty { throw ExitCode(2) }
+    }
+
+    private static func record(_ document: Any, position: UInt64, progress: Int, _ left: LeftCount) -> SourceRecord {
+        guard let object = document as? [String: Any] else {
+            return SourceRecord(position: position, label: "-", user: .failure(RecordError("not a JSON object")), progress: progress)
+        }
+        let label = (object["username"] as? String) ?? (object["_id"] as? String) ?? "-"
+        do {
+            let (user, rest) = try RocketChatUser.user(object)
+            left.value.loginTokens += rest.loginTokens
+            left.value.personalAccessTokens += rest.personalAccessTokens
+            left.value.backupCodes += rest.backupCodes
+            return SourceRecord(position: position, label: label, user: .success(user), progress: progress)
+        } catch {
+            return SourceRecord(position: position, label: label, user: .failure(error), progress: progress)
+        }
+    }
+
+    /// What the documents held that is not imported, summed as they are read (by the one task
+    /// that reads them).
+    private final class LeftCount: @unchecked Sendable {
+        var value = RocketChatUser.Left()
     }
 }
 

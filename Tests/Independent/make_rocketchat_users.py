@@ -1,0 +1,66 @@
+"""Writes Rocket.Chat's users collection as `mongoexport --collection users` does, with password
+hashes made as Meteor's accounts-password makes them (bcrypt or argon2id of the lower-case hex
+SHA-256 of the password) by PyPI's bcrypt and argon2-cffi.
+
+Usage: make_rocketchat_users.py OUTPUT lines|array
+`lines`: one document a line, relaxed Extended JSON (mongoexport's default); `array`: one JSON
+array, canonical Extended JSON (`--jsonArray --jsonFormat=canonical`). The last two documents
+are malformed (no username; a createdAt that is no date).
+"""
+import hashlib
+import json
+import sys
+
+import argon2
+import bcrypt
+
+
+def digest(password):
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+canonical = sys.argv[2] == "array"
+
+
+def date(milliseconds):
+    if canonical:
+        return {"$date": {"$numberLong": str(milliseconds)}}
+    from datetime import datetime, timezone
+    text = datetime.fromtimestamp(milliseconds / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return {"$date": text}
+
+
+argon2id = argon2.PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=argon2.Type.ID)
+documents = [
+    {
+        "_id": "aLiCe1234567890ab", "username": "alice", "name": "Alice", "type": "user", "active": True,
+        "roles": ["user", "admin"], "createdAt": date(1672628645123),
+        "emails": [{"address": "alice@example.com", "verified": True}],
+        "services": {
+            "password": {"bcrypt": bcrypt.hashpw(digest("alice pass").encode(), bcrypt.gensalt(4)).decode()},
+            "totp": {"enabled": True, "secret": "JBSWY3DPEHPK3PXPJBSWY3DP", "hashedBackup": [digest("11111111"), digest("22222222")]},
+            "resume": {"loginTokens": [
+                {"when": date(1700000000000), "hashedToken": "cXdlcnR5dWlvcGFzZGZnaGprbHp4Y3Zibm0xMjM0NTY="},
+                {"type": "personalAccessToken", "name": "ci", "hashedToken": "YWJj", "lastTokenPart": "xyz", "createdAt": date(1700000000000)},
+            ]},
+        },
+    },
+    {
+        "_id": "bOb4567890abcdefg", "username": "bob", "type": "user", "active": True, "roles": ["user"],
+        "createdAt": date(1672628645000), "emails": [{"address": "bob@example.com", "verified": False}],
+        "services": {"password": {"argon2": argon2id.hash(digest("bob pass"))}},
+    },
+    {
+        "_id": "cArOl67890abcdefg", "username": "carol", "type": "user", "active": False, "roles": ["user"],
+        "createdAt": date(1672628645000), "services": {"password": {"bcrypt": bcrypt.hashpw(digest("carol pass").encode(), bcrypt.gensalt(4)).decode()}},
+    },
+    {"_id": "rocket.cat", "username": "rocket.cat", "name": "Rocket.Cat", "type": "bot", "active": True, "roles": ["bot"], "createdAt": date(1672628645000)},
+    {"_id": "noName1234567890a", "type": "user", "active": True, "createdAt": date(1672628645000)},
+    {"_id": "badDate1234567890", "username": "baddate", "type": "user", "active": True, "createdAt": "2023-01-02"},
+]
+with open(sys.argv[1], "w") as output:
+    if canonical:
+        json.dump(documents, output)
+    else:
+        for document in documents:
+            output.write(json.dumps(document) + "\n")
