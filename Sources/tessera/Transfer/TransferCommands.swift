@@ -26,6 +26,19 @@ struct ImportOptions: ParsableArguments {
 
     @Flag(help: "Ignore where an earlier run of the same source got to (records already imported are left alone).")
     var fromStart = false
+
+    /// The source's bytes (mapped, not read), once the process has lowered its priority: an
+    /// import is a bulk job, and on a busy host the daemon's serving of web requests comes first.
+    func start(reading file: String) throws -> Data {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+        } catch {
+            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+        }
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        return data
+    }
 }
 
 struct ImportUsers: AsyncParsableCommand {
@@ -37,14 +50,7 @@ struct ImportUsers: AsyncParsableCommand {
     @Argument(help: "The file: one JSON object a line.") var file: String
 
     func run() async throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-        } catch {
-            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
-        }
-        // A bulk job: the daemon's serving of web requests comes first on a busy host.
-        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        let data = try importOptions.start(reading: file)
         var summary = ImportSummary()
         try await options.run { client in
             let run = ImportRun(client: client, source: SourceName.of(data, kind: "users"), dryRun: importOptions.dryRun, positionName: "line")
@@ -80,15 +86,9 @@ struct ImportRocketChat: AsyncParsableCommand {
     @Argument(help: "The mongoexport file.") var file: String
 
     func run() async throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-        } catch {
-            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
-        }
+        let data = try importOptions.start(reading: file)
         let isArray = data.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "[")
         let positionName = isArray ? "document" : "line"
-        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         let left = LeftCount()
         var summary = ImportSummary()
         try await options.run { client in
