@@ -138,16 +138,21 @@ public final class TesseraClient: Sendable {
         try User(try await call(Operations.getUser, lookup.wire).user)
     }
 
-    /// Checks a password and opens a session.
+    /// Checks a password and opens a session. `passwordIsSHA256Hex`: `password` is the 64
+    /// lower-case hex digits of the password's SHA-256 (what Meteor's and Rocket.Chat's clients
+    /// send as `{digest, algorithm: "sha-256"}`), which logs in only a user whose hash was made over
+    /// that hex (imported from such a system).
     public func login(
         identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false, code: String? = nil, recoveryCode: String? = nil
+        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false, code: String? = nil, recoveryCode: String? = nil,
+        passwordIsSHA256Hex: Bool = false
     ) async throws -> LoginResult {
         var request = LoginRequest(
             identifier: identifier, password: password, clientIP: clientIP, userAgent: userAgent,
             lifetimeSeconds: lifetimeSeconds, idleTimeoutSeconds: idleTimeoutSeconds, jwt: jwt)
         request.code = code
         request.recoveryCode = recoveryCode
+        request.passwordIsSHA256Hex = passwordIsSHA256Hex
         return try LoginResult(try await call(Operations.login, request))
     }
 

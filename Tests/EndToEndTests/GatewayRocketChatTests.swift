@@ -19,6 +19,44 @@ final class GatewayRocketChatTests: XCTestCase {
         try await gateway.send(.POST, "/api/v1/login", json: body)
     }
 
+    /// Meteor's clients send `{"digest": SHA-256 hex, "algorithm": "sha-256"}`: a user imported
+    /// from Rocket.Chat (bcrypt of the hex, made by PyPI's bcrypt) logs in with it and with the
+    /// plain password; a digest of another algorithm is a bad request; a user of Tessera's own
+    /// hash is not logged in by a digest.
+    func testMeteorsDigestFormLogsInAnImportedUser() async throws {
+        let python = try IndependentPython.interpreter()
+        let made = try runCommand(
+            python,
+            [
+                "-c",
+                "import bcrypt,hashlib; print(bcrypt.hashpw(hashlib.sha256(b'rc pass').hexdigest().encode(), bcrypt.gensalt(4)).decode())",
+            ])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let hash = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let file = gateway.daemon.directory + "/rc.jsonl"
+        try "{\"username\":\"rcuser\",\"password_hash\":\"sha256-hex:\(hash)\",\"external_id\":\"rcUser12345678901\"}\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
+        let imported = try runCommand(DaemonProcess.tessera, ["--socket", gateway.daemon.socketPath, "import", "users", file])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+
+        let digest = try runCommand(python, ["-c", "import hashlib; print(hashlib.sha256(b'rc pass').hexdigest())"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let wrong = try await login(["user": "rcuser", "password": ["digest": String(repeating: "0", count: 64), "algorithm": "sha-256"]])
+        XCTAssertEqual(wrong.status, 401, wrong.text)
+        let byDigest = try await login(["user": "rcuser", "password": ["digest": digest.uppercased(), "algorithm": "sha-256"]])
+        XCTAssertEqual(byDigest.status, 200, byDigest.text)
+        let plain = try await login(["user": "rcuser", "password": "rc pass"])
+        XCTAssertEqual(plain.status, 200, "after the re-hash the plain password still logs in: \(plain.text)")
+        let again = try await login(["user": "rcuser", "password": ["digest": digest, "algorithm": "sha-256"]])
+        XCTAssertEqual(again.status, 200, again.text)
+        let md5 = try await login(["user": "rcuser", "password": ["digest": digest, "algorithm": "md5"]])
+        XCTAssertEqual(md5.status, 400, md5.text)
+        let aliceDigest = try runCommand(python, ["-c", "import hashlib; print(hashlib.sha256(b'correct horse').hexdigest())"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let native = try await login(["user": "alice", "password": ["digest": aliceDigest, "algorithm": "sha-256"]])
+        XCTAssertEqual(native.status, 401, "Tessera's own hash is of the password, not of its digest: \(native.text)")
+    }
+
     func testPasswordResumeMeAndLogout() async throws {
         let reply = try await login(["user": "alice@example.com", "password": "correct horse"])
         XCTAssertEqual(reply.status, 200, reply.text)

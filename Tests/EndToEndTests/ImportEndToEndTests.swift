@@ -1,4 +1,5 @@
 import Foundation
+import TesseraProtocol
 import TestSupport
 import XCTest
 
@@ -138,10 +139,10 @@ final class ImportEndToEndTests: XCTestCase {
             let run = try tessera(["import", "rocketchat", file, "--json"], on: daemon)
             XCTAssertEqual(run.status, 2, "\(mode): two documents are malformed: \(run.stderr)")
             let summary = try json(run.stdout)
-            XCTAssertEqual(summary["created"] as? Int, 4, mode)
+            XCTAssertEqual(summary["created"] as? Int, 5, mode)
             let rejected = try XCTUnwrap(summary["rejected"] as? [[String: Any]])
             let position = mode == "array" ? "document" : "line"
-            XCTAssertEqual(rejected.map { $0[position] as? Int }, [5, 6], "\(mode): \(rejected)")
+            XCTAssertEqual(rejected.map { $0[position] as? Int }, [6, 7], "\(mode): \(rejected)")
             XCTAssertTrue((rejected[0]["reason"] as? String)?.contains("username is missing") == true, "\(rejected[0])")
             XCTAssertTrue((rejected[1]["reason"] as? String)?.contains("createdAt") == true, "\(rejected[1])")
             XCTAssertEqual(
@@ -164,10 +165,33 @@ final class ImportEndToEndTests: XCTestCase {
             XCTAssertTrue(
                 try tessera(["login", "carol"], on: daemon, input: "carol pass\n").stderr.contains("inactive-account"),
                 "an inactive Rocket.Chat user is disabled")
+            // Meteor's digest form: the password's SHA-256 hex, first (the bcrypt hash is replaced
+            // by argon2id over the same hex), then the plain password still logs in.
+            let connection = try RawConnection(path: daemon.socketPath, timeoutSeconds: 30)
+            func digestLogin(_ name: String, _ password: String) throws -> UInt16 {
+                var login = LoginRequest(identifier: name, password: Array(Self.sha256Hex(password).utf8))
+                login.passwordIsSHA256Hex = true
+                connection.send(.login, requestID: 9, login)
+                return try XCTUnwrap(connection.readFrame()).status
+            }
+            XCTAssertEqual(try digestLogin("dave", "dave pas"), Status.badCredentials.rawValue)
+            XCTAssertEqual(try digestLogin("dave", "dave pass"), 0, mode)
+            XCTAssertEqual(try digestLogin("dave", "dave pass"), 0, "\(mode): after the re-hash")
+            XCTAssertEqual(try tessera(["login", "dave"], on: daemon, input: "dave pass\n").status, 0, mode)
+            let daveHash = try XCTUnwrap(
+                try tessera(["export", "users"], on: daemon).stdout.split(separator: "\n").map { try json(String($0)) }
+                    .first { $0["username"] as? String == "dave" }?["password_hash"] as? String)
+            XCTAssertTrue(daveHash.hasPrefix("sha256-hex:$argon2id$"), daveHash)
             let again = try tessera(["import", "rocketchat", file], on: daemon)
             XCTAssertEqual(again.status, 0, again.stderr)
             XCTAssertTrue(again.stdout.contains("nothing to do"), again.stdout)
         }
+    }
+
+    private static func sha256Hex(_ text: String) -> String {
+        let result = try! runCommand(
+            "/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", text])
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The daemon and the import killed with SIGKILL in the middle, then the same command again:

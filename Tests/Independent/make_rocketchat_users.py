@@ -54,6 +54,10 @@ documents = [
         "_id": "cArOl67890abcdefg", "username": "carol", "type": "user", "active": False, "roles": ["user"],
         "createdAt": date(1672628645000), "services": {"password": {"bcrypt": bcrypt.hashpw(digest("carol pass").encode(), bcrypt.gensalt(4)).decode()}},
     },
+    {
+        "_id": "dAvE67890abcdefgh", "username": "dave", "type": "user", "active": True, "roles": ["user"],
+        "createdAt": date(1672628645000), "services": {"password": {"bcrypt": bcrypt.hashpw(digest("dave pass").encode(), bcrypt.gensalt(4)).decode()}},
+    },
     {"_id": "rocket.cat", "username": "rocket.cat", "name": "Rocket.Cat", "type": "bot", "active": True, "roles": ["bot"], "createdAt": date(1672628645000)},
     {"_id": "noName1234567890a", "type": "user", "active": True, "createdAt": date(1672628645000)},
     {"_id": "badDate1234567890", "username": "baddate", "type": "user", "active": True, "createdAt": "2023-01-02"},

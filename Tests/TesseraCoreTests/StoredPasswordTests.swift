@@ -77,6 +77,29 @@ final class StoredPasswordTests: XCTestCase {
         }
     }
 
+    /// Meteor's digest form: the SHA-256 hex given instead of the password checks a hash made
+    /// over that hex, and no other; the re-hash keeps it over the hex.
+    func testThePasswordsSHA256HexChecksOnlyAHashMadeOverIt() throws {
+        let hex = SHA256.lowercaseHex(of: CoreFixture.secret("correct horse"))
+        let wrongHex = CoreFixture.secret(String(repeating: "0", count: 64))
+        for (label, hash) in Self.vectors {
+            let stored = try XCTUnwrap(StoredPassword(parsing: hash), label)
+            guard case .overSHA256Hex = stored else {
+                XCTAssertFalse(stored.verify(hex, as: .sha256Hex, hasher: hasher), "\(label): not made over the hex")
+                continue
+            }
+            XCTAssertTrue(stored.verify(hex, as: .sha256Hex, hasher: hasher), label)
+            XCTAssertFalse(stored.verify(wrongHex, as: .sha256Hex, hasher: hasher), label)
+            XCTAssertFalse(stored.verify(hex, as: .plain, hasher: hasher), "\(label): the hex typed as a password is another password")
+            let replaced = try XCTUnwrap(StoredPassword(parsing: try stored.replacement(for: hex, as: .sha256Hex, hasher: hasher)))
+            XCTAssertTrue(replaced.verify(CoreFixture.secret("correct horse"), hasher: hasher), label)
+            XCTAssertTrue(replaced.verify(hex, as: .sha256Hex, hasher: hasher), label)
+        }
+        XCTAssertTrue(PasswordForm.isSHA256Hex(Array(String(repeating: "a", count: 64).utf8)))
+        XCTAssertFalse(PasswordForm.isSHA256Hex(Array(String(repeating: "A", count: 64).utf8)))
+        XCTAssertFalse(PasswordForm.isSHA256Hex(Array(String(repeating: "a", count: 63).utf8)))
+    }
+
     func testWhatIsNotAHashTesseraChecksIsRefused() {
         for text in [
             "", "correct horse", "$1$saltsalt$md5cryptisnotaccepted", "pbkdf2_sha256$many$salt$AAAA", "pbkdf2_sha256$0$salt$AAAA",

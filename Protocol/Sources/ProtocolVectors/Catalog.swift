@@ -195,6 +195,14 @@ extension TestVector {
             "login-error-2fa-required", "LOGIN refused: status 20 2fa-required (the password was right; the user has two-factor login)",
             opcode: 0x20, id: 5, .twoFactorRequired, "a two-factor code is required", trace: "2fa0000000000001"),
         request(
+            "login-digest-request", "LOGIN with the password's SHA-256 hex (of \"correct horse\"), flag password_sha256_hex", .login, id: 5,
+            {
+                var login = LoginRequest(
+                    identifier: "alice", password: Array("4104d36f8da2c254349f85836793ebe029e0c957063a34c91c2e9203187b5631".utf8))
+                login.passwordIsSHA256Hex = true
+                return login
+            }()),
+        request(
             "login-code-request", "LOGIN with a TOTP code", .login, id: 5,
             {
                 var login = LoginRequest(identifier: "alice", password: Array("correct horse".utf8))

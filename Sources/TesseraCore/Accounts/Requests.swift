@@ -68,6 +68,8 @@ package struct LoginAttempt: Sendable {
     package var withJWT = false
     /// The second factor, for a user who enrolled one.
     package var secondFactor: TwoFactorProof?
+    /// How `password` is given (``PasswordForm``).
+    package var passwordForm: PasswordForm = .plain
 
     package init(
         identifier: String, password: SecretBytes, clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,

@@ -83,8 +83,8 @@ package final class PasswordCheck: Sendable {
     ///   ``ThrottleTurn/clearFailures(in:)``) before the turn is given up, so no check waiting
     ///   behind it reads a stale count.
     func attempt<T: Sendable>(
-        _ keys: ThrottleKeys, from origin: Origin = .signedIn, password: SecretBytes, against storedHash: String?,
-        succeed: (Outcome, ThrottleTurn) async throws -> T
+        _ keys: ThrottleKeys, from origin: Origin = .signedIn, password: SecretBytes, as form: PasswordForm = .plain,
+        against storedHash: String?, succeed: (Outcome, ThrottleTurn) async throws -> T
     ) async throws -> T {
         try await admitted(from: origin) { quiet in
             // The shared lane full: a check that could only wait there is refused before the
@@ -94,7 +94,7 @@ package final class PasswordCheck: Sendable {
                 let lane = Self.lane(quiet: quiet, turn)
                 try await refuseWhileLocked(turn, lane: lane)
                 let foreign = store.foreignPasswords.snapshot
-                let outcome = try await check(password, against: storedHash, lane: lane, paced: foreign.isActive)
+                let outcome = try await check(password, as: form, against: storedHash, lane: lane, paced: foreign.isActive)
                 guard outcome.matches else {
                     try await padRefusal(startedAt: outcome.startedAt, foreign)
                     try await recordFailure(keys)
@@ -201,7 +201,8 @@ package final class PasswordCheck: Sendable {
     /// costliest check's time instead (``ForeignCheckPace``), which covers it. A stored hash of no
     /// scheme Tessera checks matches nothing.
     func check(
-        _ password: SecretBytes, against storedHash: String?, lane: HashingPool.Lane = .shared, paced: Bool = false
+        _ password: SecretBytes, as form: PasswordForm = .plain, against storedHash: String?, lane: HashingPool.Lane = .shared,
+        paced: Bool = false
     ) async throws -> Outcome {
         let hasher = configuration.passwordHasher
         return try await hashingPool.run(lane) { [self] () throws -> Outcome in
@@ -210,13 +211,13 @@ package final class PasswordCheck: Sendable {
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())
                 return Outcome(matches: false, startedAt: startedAt)
             }
-            let matches = stored.verify(password, hasher: hasher)
+            let matches = stored.verify(password, as: form, hasher: hasher)
             guard stored.needsRehash(hasher) else { return Outcome(matches: matches, startedAt: startedAt) }
             guard matches else {
                 if !paced { _ = hasher.verify(password, against: try self.dummyPasswordHash()) }
                 return Outcome(matches: false, startedAt: startedAt)
             }
-            return Outcome(matches: true, rehashed: try stored.replacement(for: password, hasher: hasher), startedAt: startedAt)
+            return Outcome(matches: true, rehashed: try stored.replacement(for: password, as: form, hasher: hasher), startedAt: startedAt)
         }
     }
 

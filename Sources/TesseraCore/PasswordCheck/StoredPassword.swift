@@ -64,8 +64,23 @@ package indirect enum StoredPassword: Equatable, Sendable {
         }
     }
 
-    /// Whether `password` is the one this hash was made from.
-    package func verify(_ password: SecretBytes, hasher: PasswordHasher) -> Bool {
+    /// Whether `password` is the one this hash was made from. With `form` `.sha256Hex`, `password`
+    /// is the password's SHA-256 as 64 lower-case hex digits: only a hash made over that hex
+    /// (``overSHA256Hex(_:)``) can match it; any other is checked all the same (the same cost)
+    /// and matches nothing.
+    package func verify(_ password: SecretBytes, as form: PasswordForm = .plain, hasher: PasswordHasher) -> Bool {
+        switch (self, form) {
+        case (.overSHA256Hex(let inner), .sha256Hex):
+            return inner.verify(password, hasher: hasher)
+        case (_, .plain):
+            return verifyPlain(password, hasher: hasher)
+        case (_, .sha256Hex):
+            _ = verifyPlain(password, hasher: hasher)
+            return false
+        }
+    }
+
+    private func verifyPlain(_ password: SecretBytes, hasher: PasswordHasher) -> Bool {
         switch self {
         case .argon2(let text):
             return hasher.verify(password, against: text)
@@ -92,9 +107,10 @@ package indirect enum StoredPassword: Equatable, Sendable {
 
     /// The hash that replaces this one, from the right `password`: argon2id at `hasher`'s
     /// parameters, over the SHA-256 hex again when this one was.
-    package func replacement(for password: SecretBytes, hasher: PasswordHasher) throws -> String {
-        switch self {
-        case .overSHA256Hex: Self.sha256HexPrefix + (try hasher.hash(SHA256.lowercaseHex(of: password)))
+    package func replacement(for password: SecretBytes, as form: PasswordForm = .plain, hasher: PasswordHasher) throws -> String {
+        switch (self, form) {
+        case (.overSHA256Hex, .plain): Self.sha256HexPrefix + (try hasher.hash(SHA256.lowercaseHex(of: password)))
+        case (.overSHA256Hex, .sha256Hex): Self.sha256HexPrefix + (try hasher.hash(password))
         default: try hasher.hash(password)
         }
     }
@@ -182,5 +198,17 @@ package indirect enum StoredPassword: Equatable, Sendable {
         var standard = text.replacingOccurrences(of: ".", with: "+")
         while standard.count % 4 != 0 { standard += "=" }
         return Data(base64Encoded: standard).map(Array.init)
+    }
+}
+
+/// How a login gives its password: as typed, or as the lower-case hex of its SHA-256 (the form
+/// Meteor's and Rocket.Chat's clients send), which only a hash made over that hex can check.
+package enum PasswordForm: Sendable, Equatable {
+    case plain
+    case sha256Hex
+
+    /// Whether `password` is a valid `.sha256Hex` text: 64 lower-case hex digits.
+    package static func isSHA256Hex(_ password: [UInt8]) -> Bool {
+        password.count == 64 && password.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }

@@ -37,7 +37,9 @@ package struct Sessions: Sendable {
         let keys = ThrottleKeys.login(identifier: attempt.identifier, userID: found?.id)
         let storedHash = found?.passwordHash
         do {
-            return try await passwords.attempt(keys, from: .login(clientIP: attempt.clientIP), password: attempt.password, against: storedHash) {
+            return try await passwords.attempt(
+                keys, from: .login(clientIP: attempt.clientIP), password: attempt.password, as: attempt.passwordForm, against: storedHash
+            ) {
                 outcome, turn in
                 // A dummy hash never matches, so a user was found.
                 guard let user = found else { throw AuthError.badCredentials }

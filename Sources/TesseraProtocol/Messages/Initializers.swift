@@ -359,7 +359,7 @@ extension LoginRequest {
 
     public init(
         identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
-        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false, code: String? = nil, recoveryCode: String? = nil
+        idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false, code: String? = nil, recoveryCode: String? = nil, passwordIsSHA256Hex: Bool = false
     ) {
         self.identifier = identifier
         self.password = password
@@ -370,6 +370,7 @@ extension LoginRequest {
         self.jwt = jwt
         self.code = code
         self.recoveryCode = recoveryCode
+        self.passwordIsSHA256Hex = passwordIsSHA256Hex
     }
 }
 

@@ -19,6 +19,9 @@ public struct LoginRequest: SchemaMessage {
     public var code: String?
     /// A recovery code instead of a TOTP code.
     public var recoveryCode: String?
+    /// `password` holds the 64 lower-case hex digits of the password's SHA-256 (Meteor's and
+    /// Rocket.Chat's clients' `{digest, algorithm: "sha-256"}`), not the password.
+    public var passwordIsSHA256Hex: Bool = false
 
     public init() { self.init(zeroed: ()) }
 
@@ -38,6 +41,7 @@ public struct LoginRequest: SchemaMessage {
             .flag(7, "jwt", \.jwt),
             .string(8, "code", \.code),
             .string(9, "recovery_code", \.recoveryCode),
+            .flag(10, "password_sha256_hex", \.passwordIsSHA256Hex),
         ])
 }
 

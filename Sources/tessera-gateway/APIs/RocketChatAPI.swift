@@ -6,7 +6,7 @@ import NIOCore
 import TesseraClient
 
 /// Rocket.Chat's REST login: `POST /api/v1/login` with `user` (a username or an email) and
-/// `password`, or `resume` (an earlier `authToken`), and a two-factor `code` when the user has
+/// `password` (text, or Meteor's `{digest, algorithm: "sha-256"}`), or `resume` (an earlier `authToken`), and a two-factor `code` when the user has
 /// one. Later requests send `X-Auth-Token` and `X-User-Id`: `GET /api/v1/me`,
 /// `POST /api/v1/logout`.
 struct RocketChatAPI {
@@ -16,9 +16,41 @@ struct RocketChatAPI {
         var user: String?
         var username: String?
         var email: String?
-        var password: String?
+        var password: Password?
         var resume: String?
         var code: String?
+    }
+
+    /// The password as typed, or Meteor's `{"digest": <SHA-256 hex>, "algorithm": "sha-256"}`.
+    enum Password: Decodable {
+        case plain(String)
+        case digest(String)
+
+        struct Digest: Decodable {
+            var digest: String
+            var algorithm: String
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) {
+                self = .plain(text)
+                return
+            }
+            let digest = try container.decode(Digest.self)
+            guard digest.algorithm == "sha-256" else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "only sha-256 digests are accepted")
+            }
+            self = .digest(digest.digest.lowercased())
+        }
+
+        var bytes: [UInt8] {
+            switch self {
+            case .plain(let text), .digest(let text): Array(text.utf8)
+            }
+        }
+        var isDigest: Bool { if case .digest = self { true } else { false } }
+        var isEmpty: Bool { bytes.isEmpty }
     }
 
     func register(on router: Router<GatewayContext>) {
@@ -38,8 +70,8 @@ struct RocketChatAPI {
                     return Self.error(.badRequest, "error-invalid-body", "The request body must be JSON with user and password, or resume.")
                 }
                 let login = try await tessera.login(
-                    identifier: identifier, password: Array(password.utf8), clientIP: context.clientIP, userAgent: request.headers[.userAgent],
-                    code: body.code)
+                    identifier: identifier, password: password.bytes, clientIP: context.clientIP, userAgent: request.headers[.userAgent],
+                    code: body.code, passwordIsSHA256Hex: password.isDigest)
                 return Self.success(token: login.token, user: login.user)
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)

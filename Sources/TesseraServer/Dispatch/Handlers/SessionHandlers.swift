@@ -12,11 +12,16 @@ struct SessionHandlers {
         let sessions = self.sessions
         table.batched(Operations.verify)
         table.slow(Operations.login) { request in
-            let attempt = LoginAttempt(
+            if request.passwordIsSHA256Hex && !PasswordForm.isSHA256Hex(request.password) {
+                request.password.withUnsafeMutableBytes { ConstantTime.zero($0) }
+                throw RequestFailure(status: .invalidArgument, message: "password_sha256_hex: password must be 64 lower-case hex digits")
+            }
+            var attempt = LoginAttempt(
                 identifier: request.identifier, password: SecretBytes(wiping: &request.password),
                 clientIP: request.clientIP, userAgent: request.userAgent,
                 lifetimeSeconds: request.lifetimeSeconds, idleTimeoutSeconds: request.idleTimeoutSeconds, withJWT: request.jwt,
                 secondFactor: TwoFactorProof(code: request.code, recoveryCode: request.recoveryCode))
+            attempt.passwordForm = request.passwordIsSHA256Hex ? .sha256Hex : .plain
             return LoginResponse(try await sessions.login(attempt))
         }
         table.slow(Operations.refresh) { request in
