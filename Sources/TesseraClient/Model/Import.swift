@@ -63,11 +63,8 @@ public struct ImportedUser: Sendable, Equatable {
 
     package var wire: ImportedUserMessage {
         ImportedUserMessage(
-            username: username,
-            profile: ProfileFields(
-                email: email, displayName: displayName, roles: roles, phone: phone, imageURL: imageURL, accountType: accountType?.rawValue,
-                rootRole: rootRole, externalID: externalID, settings: settings),
-            createdAt: createdAt?.milliseconds, state: state.rawValue, passwordHash: passwordHash, totpSecret: totpSecret,
+            username: username, profile: profileFields, createdAt: createdAt?.milliseconds, state: state.rawValue, passwordHash: passwordHash,
+            totpSecret: totpSecret,
             totpAlgorithm: totpAlgorithm.rawValue, totpDigits: UInt8(clamping: totpDigits))
     }
 
@@ -83,6 +80,8 @@ public struct ImportedUser: Sendable, Equatable {
         return size
     }
 }
+
+extension ImportedUser: CarriesProfile {}
 
 /// What an import batch did.
 public struct ImportResult: Sendable, Equatable {

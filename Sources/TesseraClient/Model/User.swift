@@ -116,14 +116,33 @@ public struct NewUser: Sendable {
     }
 
     var wire: CreateUserRequest {
-        CreateUserRequest(
-            username: username, password: password,
-            profile: ProfileFields(
-                email: email, displayName: displayName, roles: roles, phone: phone, imageURL: imageURL, accountType: accountType?.rawValue,
-                rootRole: rootRole, externalID: externalID, settings: settings),
-            unvalidated: unvalidated)
+        CreateUserRequest(username: username, password: password, profile: profileFields, unvalidated: unvalidated)
     }
 }
+
+/// The profile fields a new user and an imported one both carry, under the same names: one
+/// conversion to the wire's PROFILE.
+protocol CarriesProfile {
+    var email: String? { get }
+    var displayName: String? { get }
+    var roles: [String] { get }
+    var phone: String? { get }
+    var imageURL: String? { get }
+    var accountType: AccountType? { get }
+    var rootRole: String? { get }
+    var externalID: String? { get }
+    var settings: [String: String] { get }
+}
+
+extension CarriesProfile {
+    var profileFields: ProfileFields {
+        ProfileFields(
+            email: email, displayName: displayName, roles: roles, phone: phone, imageURL: imageURL, accountType: accountType?.rawValue,
+            rootRole: rootRole, externalID: externalID, settings: settings)
+    }
+}
+
+extension NewUser: CarriesProfile {}
 
 /// Changes to a user's profile for ``TesseraClient/updateUser(_:_:)``: `nil` leaves a field
 /// alone, an empty string clears an optional one. From a web process only the email, display

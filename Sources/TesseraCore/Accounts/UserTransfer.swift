@@ -120,7 +120,7 @@ package struct UserTransfer: Sendable {
                     continue
                 }
                 record.id = try store.allocateUserID(in: write)
-                if let hash = item.hash, hash.isForeign { try store.putForeignDummy(for: hash, in: write) }
+                if let hash = item.hash { try store.putForeignDummy(for: hash, in: write) }
                 try store.putUser(record, replacing: nil, in: write)
                 if let secret = item.user.totpSecret {
                     let key = try store.keyRing(in: write).activeSealing

@@ -84,7 +84,4 @@ final class ForeignCheckPace: Sendable {
         }
         return duration
     }
-
-    /// How many durations are kept now (for tests).
-    var measuredCount: Int { state.withLock { $0.durations.count } }
 }

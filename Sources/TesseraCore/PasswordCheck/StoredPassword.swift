@@ -117,13 +117,7 @@ package indirect enum StoredPassword: Equatable, Sendable {
 
     /// Whether this is another system's scheme (crypt or PBKDF2, over the SHA-256 hex or not):
     /// a hash whose check costs what Tessera's argon2id does not, until it is replaced.
-    package var isForeign: Bool {
-        switch self {
-        case .argon2: false
-        case .crypt, .pbkdf2SHA256: true
-        case .overSHA256Hex(let inner): inner.isForeign
-        }
-    }
+    package var isForeign: Bool { costKey != nil }
 
     /// What sets the cost of checking this hash, the same for every hash that costs the same:
     /// the method and its cost parameter (`$2b$12`, `$6$rounds=10000`, `$y$j9T`), PBKDF2's

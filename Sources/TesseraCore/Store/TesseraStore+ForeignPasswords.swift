@@ -36,7 +36,8 @@ extension TesseraStore {
         txn.afterCommit { memory.update(count: updated, clearingDummies: updated == 0) }
     }
 
-    /// Keeps a dummy of `hash`'s cost when none is kept yet. Throws ``AuthError/invalidArgument(_:)``
+    /// Keeps a dummy of `hash`'s cost when none is kept yet (nothing for a hash that is not
+    /// foreign: argon2, whatever its parameters). Throws ``AuthError/invalidArgument(_:)``
     /// when ``maximumForeignCosts`` costs are kept already.
     func putForeignDummy(for hash: StoredPassword, in txn: WriteTransaction) throws {
         guard let costKey = hash.costKey else { return }
@@ -53,9 +54,7 @@ extension TesseraStore {
 
     /// The count, as stored.
     static func foreignCount(meta: Database, in txn: some ReadableTransaction) throws -> UInt64 {
-        try txn.value(forKey: foreignCountKey, in: meta).flatMap {
-            $0.count == 8 ? $0.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } : nil
-        } ?? 0
+        uint64(try txn.value(forKey: foreignCountKey, in: meta)) ?? 0
     }
 
     /// The count and the dummies, as stored.

@@ -7,9 +7,7 @@ extension TesseraStore {
     static let importPositionPrefix = Array("import_position/".utf8)
 
     func importPosition(of source: String, in txn: some ReadableTransaction) throws -> UInt64 {
-        try txn.value(forKey: Self.importPositionPrefix + Array(source.utf8), in: meta).flatMap {
-            $0.count == 8 ? $0.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } : nil
-        } ?? 0
+        Self.uint64(try txn.value(forKey: Self.importPositionPrefix + Array(source.utf8), in: meta)) ?? 0
     }
 
     func putImportPosition(_ position: UInt64, of source: String, in txn: WriteTransaction) throws {

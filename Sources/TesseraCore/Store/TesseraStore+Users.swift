@@ -77,9 +77,7 @@ extension TesseraStore {
 
     /// Takes the next user id.
     func allocateUserID(in txn: WriteTransaction) throws -> UInt64 {
-        let current =
-            try txn.value(forKey: Self.nextUserIDKey, in: meta)
-            .flatMap { $0.count == 8 ? $0.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } : nil } ?? 1
+        let current = Self.uint64(try txn.value(forKey: Self.nextUserIDKey, in: meta)) ?? 1
         try txn.put(Self.key(current + 1), forKey: Self.nextUserIDKey, in: meta)
         return current
     }

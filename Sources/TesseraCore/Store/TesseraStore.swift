@@ -183,6 +183,13 @@ import Glibc
         withUnsafeBytes(of: id.bigEndian) { Array($0) }
     }
 
+    /// The value ``key(_:)`` wrote (an id, a count, a position kept in `meta`); `nil` when absent
+    /// or not 8 bytes.
+    static func uint64(_ bytes: [UInt8]?) -> UInt64? {
+        guard let bytes, bytes.count == 8 else { return nil }
+        return bytes.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
+    }
+
     /// The key of an index entry "user → one of its sessions (or API keys)": the user id, then the 16-byte id.
     static func userSessionKey<Kind>(_ user: UInt64, _ session: Identifier<Kind>) -> [UInt8] {
         key(user) + session.bytes
