@@ -1,15 +1,24 @@
 import CSodium
 
 /// SHA-256 (libsodium's `crypto_hash_sha256`) as Meteor's accounts (Rocket.Chat) apply it to a
-/// password before bcrypt: the lower-case hex of the digest is what their stored hash was made
-/// from, and what their clients may send instead of the password.
+/// password before bcrypt (the lower-case hex of the digest is what their stored hash was made
+/// from, and what their clients may send instead of the password), to login tokens and to
+/// backup codes: what an imported token or code is recognised by.
 public enum SHA256 {
     /// The 32-byte digest of `bytes`.
     public static func digest(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        Sodium.ensureReady()
         var out = [UInt8](repeating: 0, count: 32)
-        _ = crypto_hash_sha256(&out, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
+        out.withUnsafeMutableBytes { digest(bytes, into: $0) }
         return out
+    }
+
+    /// Writes the 32-byte digest of `bytes` into `output`, without allocating.
+    @inline(__always)
+    public static func digest(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
+        Sodium.ensureReady()
+        precondition(output.count >= 32)
+        _ = crypto_hash_sha256(
+            output.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
     }
 
     /// The lower-case hex of the digest of `password`, itself a secret (it opens the account as

@@ -136,6 +136,38 @@ extension TestVector {
                         username: "ada", profile: ProfileFields(email: "ada@example.com", roles: ["admin"], externalID: "42"),
                         createdAt: 1_672_628_645_000, passwordHash: "$2b$10$abcdefghijklmnopqrstuu42Ae1vUP7OpJk.vV7mDBxzxoyRJ2PtG")
                 ], source: "users:1f00:120", position: 1)),
+        request(
+            "import-users-request-tokens",
+            "IMPORT_USERS: one user with a login token (SHA-256 of \"kJ3bq9Zr0xWcPmE5vTnY7uLs2AaDfGhQ1iOoRtUyV8w\"), a personal access token (of \"pat-4cE2r9XbN6mQ0zLk8YwT3vJs5HdGf7Ua1ZpRqWx\") and a TOTP secret with one backup code (of \"a1b2c3d4\")",
+            .importUsers, id: 27,
+            ImportUsersRequest(users: [
+                ImportedUserMessage(
+                    username: "ada", profile: ProfileFields(externalID: "aXb3Kq"), createdAt: 1_672_628_645_000,
+                    totpSecret: Array("12345678901234567890".utf8),
+                    sessions: [
+                        ImportedSessionMessage(
+                            tokenSHA256: [
+                                0x49, 0xf0, 0xe2, 0xbb, 0xc6, 0x59, 0xb8, 0x20, 0x7d, 0x13, 0xfa, 0xd5, 0x92, 0xec, 0x6e, 0xde, 0x5f, 0xb5, 0xdc,
+                                0x41, 0xbb, 0xe9, 0xc3, 0x8b, 0x02, 0x57, 0x76, 0xdd, 0x38, 0x77, 0x54, 0xee,
+                            ],
+                            createdAt: 1_767_225_600_000, expiresAt: 1_774_998_000_000)
+                    ],
+                    apiKeys: [
+                        ImportedAPIKeyMessage(
+                            tokenSHA256: [
+                                0x9e, 0x4b, 0xd6, 0x29, 0x7e, 0xb9, 0x31, 0xbc, 0x5a, 0x85, 0xb9, 0xea, 0x49, 0x56, 0xb3, 0x13, 0xd7, 0xd4, 0x6f,
+                                0xec, 0x5b, 0x36, 0x4c, 0xbd, 0x0a, 0xf9, 0x98, 0xad, 0xdd, 0xc4, 0xca, 0x3a,
+                            ],
+                            name: "ci", createdAt: 1_767_225_600_000)
+                    ],
+                    recoveryCodeSHA256: [
+                        0x7d, 0xcf, 0x40, 0x7f, 0xa8, 0x4a, 0x0e, 0x05, 0x19, 0xc7, 0x99, 0x11, 0x54, 0xc4, 0x14, 0x8d, 0xe0, 0x24, 0x4d, 0x75, 0x89,
+                        0x02, 0x0c, 0x0d, 0x98, 0x42, 0xdb, 0x9e, 0xfa, 0xd8, 0x20, 0x94,
+                    ])
+            ])),
+        reply(
+            "import-users-response-tokens", "IMPORT_USERS reply: one created, with one session and one API key", .importUsers, id: 27,
+            ImportUsersResponse(created: 1, unchanged: 0, rejected: [], position: 0, sessions: 1, apiKeys: 1)),
         reply(
             "import-users-response", "IMPORT_USERS reply: one created, none unchanged, none rejected, position 1 kept", .importUsers, id: 24,
             ImportUsersResponse(created: 1, unchanged: 0, rejected: [], position: 1)),

@@ -20,14 +20,52 @@ package struct ImportedUser: Sendable {
     package var totpDigits = 6
     /// An exported user's id here (ignored by an import: a user gets a fresh id).
     package var userID: UInt64 = 0
+    /// The other system's live login tokens, each a session here.
+    package var sessions: [ImportedSession] = []
+    /// The other system's personal access tokens, each an API key here.
+    package var apiKeys: [ImportedAPIKey] = []
+    /// SHA-256 of each unused backup code (32 bytes each), each a recovery code here; only with
+    /// ``totpSecret``.
+    package var recoveryCodeDigests: [[UInt8]] = []
 
     package init(username: String) { self.username = username }
+}
+
+/// A login token another system issued, known by the SHA-256 of its text: a session of its
+/// user here, verified with the same text (``ImportedToken``).
+package struct ImportedSession: Sendable, Equatable {
+    package var tokenSHA256: [UInt8]
+    package var createdAt: Timestamp
+    /// When it stops verifying; a session already expired is left out.
+    package var expiresAt: Timestamp
+
+    package init(tokenSHA256: [UInt8], createdAt: Timestamp, expiresAt: Timestamp) {
+        (self.tokenSHA256, self.createdAt, self.expiresAt) = (tokenSHA256, createdAt, expiresAt)
+    }
+}
+
+/// A personal access token another system issued, known by the SHA-256 of its text: an API
+/// key of its user here, with every role of the user as its permissions.
+package struct ImportedAPIKey: Sendable, Equatable {
+    package var tokenSHA256: [UInt8]
+    package var name: String
+    package var createdAt: Timestamp
+    /// 0: never expires. A key already expired is left out.
+    package var expiresAt: Timestamp = 0
+
+    package init(tokenSHA256: [UInt8], name: String, createdAt: Timestamp, expiresAt: Timestamp = 0) {
+        (self.tokenSHA256, self.name, self.createdAt, self.expiresAt) = (tokenSHA256, name, createdAt, expiresAt)
+    }
 }
 
 /// What became of each record of a batch.
 package struct ImportOutcome: Sendable, Equatable {
     /// Records written as new users (with `dryRun`: that would be).
     package var created = 0
+    /// Imported tokens written as sessions, and as API keys (not those expired, nor a token
+    /// imported before).
+    package var sessions = 0
+    package var apiKeys = 0
     /// Records whose user was there already (same username and external id): left alone.
     package var unchanged = 0
     /// Records refused, by their index in the batch, with the reason.
@@ -37,6 +75,7 @@ package struct ImportOutcome: Sendable, Equatable {
 
     package static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.created == rhs.created && lhs.unchanged == rhs.unchanged && lhs.position == rhs.position
+            && lhs.sessions == rhs.sessions && lhs.apiKeys == rhs.apiKeys
             && lhs.rejected.map(\.index) == rhs.rejected.map(\.index) && lhs.rejected.map(\.reason) == rhs.rejected.map(\.reason)
     }
 }
@@ -87,9 +126,11 @@ package struct UserTransfer: Sendable {
         }
         let (store, checked, records) = (self.store, outcome, accepted)
         if dryRun || (users.isEmpty && position == nil) {
-            return try store.read { txn in try Self.apply(records, to: checked, source: source, position: position, store, txn, nil) }
+            return try store.read { txn in try Self.apply(records, to: checked, source: source, position: position, now: now, store, txn, nil) }
         }
-        let written = try await store.write { txn in try Self.apply(records, to: checked, source: source, position: position, store, txn, txn) }
+        let written = try await store.write { txn in
+            try Self.apply(records, to: checked, source: source, position: position, now: now, store, txn, txn)
+        }
         if written.created > 0 || !written.rejected.isEmpty {
             logger.debug(
                 "users imported",
@@ -103,7 +144,7 @@ package struct UserTransfer: Sendable {
     /// Writes the `accepted` records in `write` (with none, only checks them against `txn`), and
     /// keeps `position` for `source`.
     private static func apply(
-        _ accepted: [Accepted], to checked: ImportOutcome, source: String?, position: UInt64?, _ store: TesseraStore,
+        _ accepted: [Accepted], to checked: ImportOutcome, source: String?, position: UInt64?, now: Timestamp, _ store: TesseraStore,
         _ txn: some ReadableTransaction, _ write: WriteTransaction?
     ) throws -> ImportOutcome {
         var outcome = checked
@@ -124,13 +165,17 @@ package struct UserTransfer: Sendable {
                 try store.putUser(record, replacing: nil, in: write)
                 if let secret = item.user.totpSecret {
                     let key = try store.keyRing(in: write).activeSealing
+                    var secrets = TwoFactorSecrets(secret: secret)
+                    secrets.recoveryDigests = item.user.recoveryCodeDigests.map(secrets.digest(ofImportedCode:))
                     var twoFactor = TwoFactorRecord(
                         state: .enrolled, algorithm: item.user.totpAlgorithm, digits: UInt8(item.user.totpDigits), period: TwoFactor.periodSeconds,
                         createdAt: record.createdAt,
-                        keyID: key.id, sealed: TwoFactorSecrets(secret: secret).sealed(for: record.id, with: key))
+                        keyID: key.id, sealed: secrets.sealed(for: record.id, with: key))
                     twoFactor.confirmedAt = record.createdAt
+                    twoFactor.recoveryCodesLeft = UInt8(secrets.recoveryDigests.count)
                     try store.putTwoFactorRecord(twoFactor, ofUser: record.id, in: write)
                 }
+                try importTokens(of: item.user, as: record, now: now, store, write, into: &outcome)
                 outcome.created += 1
             } catch let error as AuthError {
                 outcome.rejected.append((item.index, error.description))
@@ -147,6 +192,33 @@ package struct UserTransfer: Sendable {
             }
         }
         return outcome
+    }
+
+    /// Writes the live imported tokens of `user` (just written as `record`) as its sessions and
+    /// API keys, their digests under the active token-digest key. A token expired by `now`, or
+    /// one a session or a key holds already, is left out.
+    private static func importTokens(
+        of user: ImportedUser, as record: UserRecord, now: Timestamp, _ store: TesseraStore, _ txn: WriteTransaction,
+        into outcome: inout ImportOutcome
+    ) throws {
+        guard !user.sessions.isEmpty || !user.apiKeys.isEmpty else { return }
+        let key = try store.keyRing(in: txn).active
+        for session in user.sessions where session.expiresAt > now {
+            guard let token = ImportedToken(sha256: session.tokenSHA256), try !store.holdsImported(token, in: txn) else { continue }
+            let stored = SessionRecord(
+                userID: record.id, createdAt: session.createdAt, expiresAt: session.expiresAt, keyID: key.id, digest: token.digest(with: key),
+                roles: record.roles, clientIP: nil, userAgent: nil)
+            try store.insertImportedSession(token, stored, in: txn)
+            outcome.sessions += 1
+        }
+        for apiKey in user.apiKeys where apiKey.expiresAt == 0 || apiKey.expiresAt > now {
+            guard let token = ImportedToken(sha256: apiKey.tokenSHA256), try !store.holdsImported(token, in: txn) else { continue }
+            let stored = APIKeyRecord(
+                userID: record.id, createdAt: apiKey.createdAt, expiresAt: apiKey.expiresAt, keyID: key.id, digest: token.digest(with: key),
+                permissions: record.roles, name: apiKey.name)
+            try store.insertImportedAPIKey(token, stored, in: txn)
+            outcome.apiKeys += 1
+        }
     }
 
     /// Users in id order after `afterID`, at most `limit`, as ``importUsers(_:dryRun:source:position:)``
@@ -188,6 +260,42 @@ package struct UserTransfer: Sendable {
         return (users, users.count == limit ? users.last?.userID : nil)
     }
 
+    /// At most this many imported sessions a user (the other system's newest; an importer
+    /// leaves the older out), and this many backup codes.
+    package static let maximumSessions = 100
+    package static let maximumRecoveryCodes = 20
+
+    /// Checks the imported tokens and backup codes of `user`.
+    static func checkTokens(of user: ImportedUser, now: Timestamp) throws(AuthError) {
+        guard user.sessions.count <= maximumSessions else {
+            throw AuthError.invalidArgument("at most \(maximumSessions) sessions a user, not \(user.sessions.count)")
+        }
+        guard user.apiKeys.count <= APIKeys.maximumPerUser else {
+            throw AuthError.invalidArgument("at most \(APIKeys.maximumPerUser) API keys a user, not \(user.apiKeys.count)")
+        }
+        for (index, session) in user.sessions.enumerated() {
+            guard session.tokenSHA256.count == 32 else { throw AuthError.invalidArgument("session \(index): token_sha256 must be 32 bytes") }
+            guard session.createdAt >= 0, session.createdAt <= now + 86_400_000, session.expiresAt > session.createdAt else {
+                throw AuthError.invalidArgument("session \(index): created_at and expires_at must be Unix milliseconds, expiry after creation")
+            }
+        }
+        for (index, key) in user.apiKeys.enumerated() {
+            guard key.tokenSHA256.count == 32 else { throw AuthError.invalidArgument("API key \(index): token_sha256 must be 32 bytes") }
+            try Validation.printable(key.name, field: "API key \(index): name", maximum: APIKeys.maximumName)
+            guard key.createdAt >= 0, key.createdAt <= now + 86_400_000, key.expiresAt == 0 || key.expiresAt > key.createdAt else {
+                throw AuthError.invalidArgument("API key \(index): created_at and expires_at must be Unix milliseconds, expiry after creation")
+            }
+        }
+        if !user.recoveryCodeDigests.isEmpty {
+            guard user.totpSecret != nil else { throw AuthError.invalidArgument("recovery codes come with a TOTP secret") }
+            guard user.recoveryCodeDigests.count <= maximumRecoveryCodes, user.recoveryCodeDigests.allSatisfy({ $0.count == 32 }) else {
+                throw AuthError.invalidArgument("at most \(maximumRecoveryCodes) recovery codes, each a 32-byte SHA-256")
+            }
+        }
+        let tokens = (user.sessions.map(\.tokenSHA256) + user.apiKeys.map(\.tokenSHA256))
+        guard Set(tokens).count == tokens.count else { throw AuthError.invalidArgument("a token appears twice") }
+    }
+
     /// The record for `user`, checked as CREATE_USER checks its fields, with its parsed hash.
     static func record(_ user: ImportedUser, now: Timestamp) throws(AuthError) -> (UserRecord, StoredPassword?) {
         try Validation.username(user.username)
@@ -212,6 +320,7 @@ package struct UserTransfer: Sendable {
             throw AuthError.invalidArgument("the TOTP secret must be 10 to 64 bytes, not \(secret.count)")
         }
         guard (6...8).contains(user.totpDigits) else { throw AuthError.invalidArgument("TOTP codes have 6 to 8 digits") }
+        try checkTokens(of: user, now: now)
         let createdAt = user.createdAt ?? now
         var record = UserRecord(
             id: 0, createdAt: createdAt, updatedAt: createdAt, state: user.state, passwordHash: hash?.text ?? "",

@@ -185,16 +185,30 @@ package struct Sessions: Sendable {
     /// Ends the session of `token`, with its refresh family. An expired session is removed too;
     /// an unknown or forged token fails with ``AuthError/tokenInvalid``.
     package func logout(token text: String) async throws {
-        guard let token = SessionToken.parse(text), let key = store.keyRing.key(id: token.keyID) else { throw AuthError.tokenInvalid }
-        let digest = token.digest(with: key)
         let store = self.store
+        let ring = store.keyRing
+        let id: SessionID
+        /// The digest the session's record must hold when it was made under key `keyID`.
+        let digest: @Sendable (UInt16) -> [UInt8]?
+        if let token = SessionToken.parse(text) {
+            guard let key = ring.key(id: token.keyID) else { throw AuthError.tokenInvalid }
+            let made = token.digest(with: key)
+            (id, digest) = (token.sessionID, { $0 == token.keyID ? made : nil })
+        } else if store.holdsImportedTokens {
+            // Another system's token, imported: its record names the key its digest was made under.
+            var text = text
+            let token = text.withUTF8 { ImportedToken(text: UnsafeRawBufferPointer($0)) }
+            (id, digest) = (token.id, { keyID in ring.key(id: keyID).map(token.digest(with:)) })
+        } else {
+            throw AuthError.tokenInvalid
+        }
         try await store.write { txn in
-            guard let record = try store.sessionRecord(token.sessionID, in: txn), record.keyID == token.keyID,
-                digest.withUnsafeBytes({ d in record.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } })
+            guard let record = try store.sessionRecord(id, in: txn), let expected = digest(record.keyID),
+                expected.withUnsafeBytes({ d in record.digest.withUnsafeBytes { ConstantTime.equals(d, $0) } })
             else {
                 throw AuthError.tokenInvalid
             }
-            try store.endSession(token.sessionID, in: txn)
+            try store.endSession(id, in: txn)
         }
     }
 

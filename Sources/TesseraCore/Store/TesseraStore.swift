@@ -1,6 +1,7 @@
 import LMDBKit
 import Locking
 import Logging
+import Synchronization
 import TesseraModel
 
 #if canImport(Glibc)
@@ -33,7 +34,7 @@ import Glibc
 /// entry, a user and its unique indexes, a deleted user and everything hanging off it) is one
 /// method of this type, in `TesseraStore+Users.swift`, `TesseraStore+Sessions.swift`,
 /// `TesseraStore+Throttle.swift`, `TesseraStore+ExpiredTokens.swift`, `TesseraStore+Keys.swift`,
-/// `TesseraStore+TwoFactor.swift` and `TesseraStore+APIKeys.swift`. The use cases call those and never write a database by hand.
+/// `TesseraStore+TwoFactor.swift`, `TesseraStore+APIKeys.swift` and `TesseraStore+ImportedTokens.swift`. The use cases call those and never write a database by hand.
 /// Every write goes through ``writer``, the one thread that begins and commits write
 /// transactions.
 @_spi(TesseraInternal) public final class TesseraStore: Sendable {
@@ -69,6 +70,8 @@ import Glibc
     /// The count of users with another system's password hash and the dummies of their costs,
     /// loaded at open and following the commits.
     let foreignPasswords: ForeignPasswords
+    /// Whether an import has brought another system's tokens in (``holdsImportedTokens``).
+    let importedTokensHeld: Atomic<Bool>
     /// The token keys, loaded at open and swapped whole when they change.
     @usableFromInline let keys: KeyRingHolder
     /// The ring in use now. Take it once per unit of work (a verify batch, a login).
@@ -121,6 +124,7 @@ import Glibc
         keys = KeyRingHolder(ring, master: masterKey)
         let foreign = try environment.read { txn in try Self.foreignPasswords(meta: meta, in: txn) }
         foreignPasswords = ForeignPasswords(foreign)
+        importedTokensHeld = Atomic(try environment.read { txn in try Self.importedTokens(meta: meta, in: txn) })
         let sessions = self.sessions
         let sessionCount = try environment.read { txn in try txn.count(of: sessions) }
         guard let sessionIndex = SessionIndex(expected: sessionCount) else {

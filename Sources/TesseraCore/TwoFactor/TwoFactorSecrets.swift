@@ -7,7 +7,8 @@ import TesseraModel
 /// Sealed with XSalsa20-Poly1305 under a secret-sealing key of the ring. The plaintext names the
 /// user it belongs to, so a sealed box copied into another user's record does not open there:
 /// `u64 user id | u8 len + TOTP secret | 32 bytes digest key | u8 count + 32 bytes digest*`.
-/// A recovery code's digest is keyed BLAKE2b-256 under the record's own random digest key.
+/// A recovery code's digest is keyed BLAKE2b-256 under the record's own random digest key (over
+/// the code's normalized letters, or over an imported code's SHA-256).
 struct TwoFactorSecrets: Equatable {
     var secret: [UInt8]
     var digestKey: [UInt8]
@@ -60,13 +61,27 @@ struct TwoFactorSecrets: Equatable {
         KeyedHash.blake2b(Array(RecoveryCodes.normalized(code).utf8), key: digestKey)
     }
 
+    /// The digest an imported recovery code is kept as, from its SHA-256 (what the other
+    /// system stored: Rocket.Chat's `hashedBackup`): keyed BLAKE2b-256 of the 32 raw bytes. A
+    /// native code's digest is over its 12 normalized letters, so the two never meet.
+    func digest(ofImportedCode sha256: [UInt8]) -> [UInt8] {
+        KeyedHash.blake2b(sha256, key: digestKey)
+    }
+
     /// Removes the digest of `code` when it is one of the codes left (compared in constant
-    /// time against every one). Returns whether it was.
+    /// time against every one). Returns whether it was. A code matches as Tessera issued it
+    /// (normalized) or as another system's import knows it: SHA-256 of the code as typed,
+    /// surrounding spaces aside.
     mutating func useRecoveryCode(_ code: String) -> Bool {
         let presented = digest(ofRecoveryCode: code)
+        var typed = Array(code.trimmingSpaces.utf8)
+        let imported = digest(ofImportedCode: typed.withUnsafeBytes { SHA256.digest($0) })
+        typed.withUnsafeMutableBytes { ConstantTime.zero($0) }
         var found: Int?
         for (index, digest) in recoveryDigests.enumerated() {
-            let same = presented.withUnsafeBytes { p in digest.withUnsafeBytes { ConstantTime.equals(p, $0) } }
+            let same = digest.withUnsafeBytes { d in
+                presented.withUnsafeBytes { ConstantTime.equals($0, d) } || imported.withUnsafeBytes { ConstantTime.equals($0, d) }
+            }
             if same && found == nil { found = index }
         }
         guard let found else { return false }
@@ -92,5 +107,14 @@ package enum RecoveryCodes {
     /// A code as it is digested: lower case, without hyphens or spaces.
     static func normalized(_ code: String) -> String {
         String(code.lowercased().filter { $0 != "-" && $0 != " " })
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces, tabs and line breaks.
+    fileprivate var trimmingSpaces: Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return self[first...last]
     }
 }

@@ -41,8 +41,13 @@ import TesseraModel
             if APIKeyCredential.matches(text) { return try verifyAPIKey(text, now: now) }
             if AccessJWT.looksLikeJWT(text) { return try verifyJWT(text, now: now) }
         }
+        guard let token = SessionToken.parse(text) else {
+            // Not a native token: another system's, when an import brought some (one load).
+            if store.holdsImportedTokens { return try verifyImported(text, now: now) }
+            throw .tokenInvalid
+        }
         // The ring in use (one atomic load; a rotation publishes a new ring, never changes one).
-        guard let token = SessionToken.parse(text), let key = store.keys.key(id: token.keyID) else { throw .tokenInvalid }
+        guard let key = store.keys.key(id: token.keyID) else { throw .tokenInvalid }
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &digest) { token.digest(with: key, into: $0) }
         switch store.sessionIndex.lookup(token.sessionID) {
@@ -112,11 +117,70 @@ extension ReadSnapshot {
         guard let view else { throw .tokenInvalid }
         let matches = withUnsafeBytes(of: &digest) { ConstantTime.equals32($0, view.digest) }
         guard matches, view.keyID == token.keyID else { throw .tokenInvalid }
+        return try liveAPIKey(view, id: token.sessionID, now: now)
+    }
+
+    /// An API key whose digest matched: `token-revoked`, `token-expired`, or the verified key.
+    @inline(__always)
+    func liveAPIKey(_ view: APIKeyRecordView, id: SessionID, now: Timestamp) throws(AuthError) -> VerifiedSession {
         guard view.revokedAt == 0 else { throw .tokenRevoked }
         guard view.expiresAt == 0 || view.expiresAt > now else { throw .tokenExpired }
         return VerifiedSession(
-            userID: view.userID, sessionID: token.sessionID, expiresAt: view.expiresAt, touchDue: now - view.lastUsedAt >= touchInterval,
+            userID: view.userID, sessionID: id, expiresAt: view.expiresAt, touchDue: now - view.lastUsedAt >= touchInterval,
             rawRoles: view.rawPermissions, apiKeyName: view.name)
+    }
+
+    /// A token another system issued, imported as a session or an API key (``ImportedToken``):
+    /// one SHA-256 of the text and the id derived from it, then the session index, then (when
+    /// the index cannot answer, or for an API key) the records in LMDB, each checked as a
+    /// native token's record is, under the key the record names.
+    @usableFromInline
+    func verifyImported(_ text: UnsafeRawBufferPointer, now: Timestamp) throws(AuthError) -> VerifiedSession {
+        let token = ImportedToken(text: text)
+        var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        let lookup = store.sessionIndex.lookup(token.id)
+        if case .hit(let session) = lookup {
+            guard let key = store.keys.key(id: session.keyID) else { throw .tokenInvalid }
+            withUnsafeMutableBytes(of: &digest) { token.digest(with: key, into: $0) }
+            let difference = (session.digest.0 ^ digest.0) | (session.digest.1 ^ digest.1)
+            guard difference == 0 else { throw .tokenInvalid }
+            return try live(
+                token.id, userID: session.userID, expiresAt: session.expiresAt, lastSeen: session.lastSeen,
+                idleSeconds: session.idleSeconds, rawRoles: session.rawRoles, now: now)
+        }
+        let txn: ReadTransaction
+        do { txn = try self.txn } catch { throw .internal("snapshot unavailable") }
+        let keys = store.keys
+        /// Whether `stored`, made under key `keyID`, is the token's digest (constant time).
+        func matches(_ stored: UnsafeRawBufferPointer, keyID: UInt16) -> Bool {
+            guard let key = keys.key(id: keyID) else { return false }
+            return withUnsafeMutableBytes(of: &digest) { bytes in
+                token.digest(with: key, into: bytes)
+                return ConstantTime.equals32(UnsafeRawBufferPointer(bytes), stored)
+            }
+        }
+        do {
+            if case .unknown = lookup,
+                let view = try token.id.withUnsafeBytes({ id in try txn.withValue(forKey: id, in: store.sessions) { try SessionRecordView($0) } })
+            {
+                guard matches(view.digest, keyID: view.keyID) else { throw AuthError.tokenInvalid }
+                return try live(
+                    token.id, userID: view.userID, expiresAt: view.expiresAt, lastSeen: view.lastSeen, idleSeconds: view.idleSeconds,
+                    rawRoles: view.rawRoles, now: now)
+            }
+            if let view = try token.id.withUnsafeBytes({ id in try txn.withValue(forKey: id, in: store.apiKeys) { try APIKeyRecordView($0) } }) {
+                guard matches(view.digest, keyID: view.keyID) else { throw AuthError.tokenInvalid }
+                return try liveAPIKey(view, id: token.id, now: now)
+            }
+            if let expired = try store.expiredToken(.session, token.id, in: txn) {
+                throw expired.digest.withUnsafeBytes { matches($0, keyID: expired.keyID) } ? AuthError.tokenExpired : .tokenInvalid
+            }
+        } catch let error as AuthError {
+            throw error
+        } catch {
+            throw .internal("session record unreadable")
+        }
+        throw .tokenInvalid
     }
 
     /// A session token the index cannot answer for (it is still being filled): the session's

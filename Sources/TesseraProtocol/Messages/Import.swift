@@ -15,6 +15,12 @@ public struct ImportedUserMessage: SchemaMessage {
     public var totpAlgorithm: UInt8 = 1
     /// 6 (the default) to 8.
     public var totpDigits: UInt8 = 6
+    /// The other system's live login tokens, each a session here.
+    public var sessions: [ImportedSessionMessage] = []
+    /// The other system's personal access tokens, each an API key here.
+    public var apiKeys: [ImportedAPIKeyMessage] = []
+    /// SHA-256 of each unused backup code, 32 bytes each, concatenated (with `totp_secret` only).
+    public var recoveryCodeSHA256: [UInt8] = []
 
     public init() { self.init(zeroed: ()) }
 
@@ -30,9 +36,54 @@ public struct ImportedUserMessage: SchemaMessage {
                 .bytes(33, "totp_secret", \.totpSecret),
                 .integer(34, "totp_algorithm", \.totpAlgorithm, default: 1, allowed: 1...3),
                 .integer(35, "totp_digits", \.totpDigits, default: 6, allowed: 6...8),
+                .message(36, "session", \.sessions),
+                .message(37, "api_key", \.apiKeys),
+                .optionalBytes(38, "recovery_code_sha256", \.recoveryCodeSHA256),
             ]
             return fields.sorted { $0.tag < $1.tag }
         }())
+}
+
+/// A login token another system issued, known by the SHA-256 of its text: the IMPORTED_SESSION
+/// message, nested in IMPORTED_USER.
+public struct ImportedSessionMessage: SchemaMessage {
+    public var tokenSHA256: [UInt8]
+    /// Unix milliseconds.
+    public var createdAt: Int64
+    /// Unix milliseconds.
+    public var expiresAt: Int64
+
+    public init() { self.init(zeroed: ()) }
+
+    public static let schema = MessageSchema<Self>(
+        "IMPORTED_SESSION",
+        [
+            .bytes(1, "token_sha256", \.tokenSHA256, length: 32),
+            .integer(2, "created_at", \.createdAt),
+            .integer(3, "expires_at", \.expiresAt),
+        ])
+}
+
+/// A personal access token another system issued, known by the SHA-256 of its text: the
+/// IMPORTED_API_KEY message, nested in IMPORTED_USER.
+public struct ImportedAPIKeyMessage: SchemaMessage {
+    public var tokenSHA256: [UInt8]
+    public var name: String
+    /// Unix milliseconds.
+    public var createdAt: Int64
+    /// Unix milliseconds; 0: never.
+    public var expiresAt: Int64 = 0
+
+    public init() { self.init(zeroed: ()) }
+
+    public static let schema = MessageSchema<Self>(
+        "IMPORTED_API_KEY",
+        [
+            .bytes(1, "token_sha256", \.tokenSHA256, length: 32),
+            .string(2, "name", \.name),
+            .integer(3, "created_at", \.createdAt),
+            .integer(4, "expires_at", \.expiresAt, default: 0),
+        ])
 }
 
 /// IMPORT_USERS request (opcode 0x1B): a batch of users, and where the importing client got to
@@ -81,6 +132,9 @@ public struct ImportUsersResponse: SchemaMessage {
     public var rejected: [ImportRejection]
     /// The position kept for the request's source (0: none yet, or no source).
     public var position: UInt64
+    /// Imported tokens written as sessions, and as API keys.
+    public var sessions: UInt32 = 0
+    public var apiKeys: UInt32 = 0
 
     public init() { self.init(zeroed: ()) }
 
@@ -91,6 +145,8 @@ public struct ImportUsersResponse: SchemaMessage {
             .integer(2, "unchanged", \.unchanged),
             .message(3, "rejected", \.rejected),
             .integer(4, "position", \.position),
+            .integer(5, "sessions", \.sessions, default: 0),
+            .integer(6, "api_keys", \.apiKeys, default: 0),
         ])
 }
 

@@ -182,7 +182,8 @@ extension ImportedUserMessage {
 
     public init(
         username: String, profile: ProfileFields = ProfileFields(), createdAt: Int64? = nil, state: UInt8 = 0, passwordHash: String? = nil,
-        totpSecret: [UInt8]? = nil, totpAlgorithm: UInt8 = 1, totpDigits: UInt8 = 6
+        totpSecret: [UInt8]? = nil, totpAlgorithm: UInt8 = 1, totpDigits: UInt8 = 6, sessions: [ImportedSessionMessage] = [],
+        apiKeys: [ImportedAPIKeyMessage] = [], recoveryCodeSHA256: [UInt8] = []
     ) {
         self.username = username
         self.profile = profile
@@ -192,6 +193,40 @@ extension ImportedUserMessage {
         self.totpSecret = totpSecret
         self.totpAlgorithm = totpAlgorithm
         self.totpDigits = totpDigits
+        self.sessions = sessions
+        self.apiKeys = apiKeys
+        self.recoveryCodeSHA256 = recoveryCodeSHA256
+    }
+}
+
+extension ImportedSessionMessage {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+        self.tokenSHA256 = []
+        self.createdAt = 0
+        self.expiresAt = 0
+    }
+
+    public init(tokenSHA256: [UInt8], createdAt: Int64, expiresAt: Int64) {
+        self.tokenSHA256 = tokenSHA256
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+extension ImportedAPIKeyMessage {
+    /// Every field at its default or zero: what the decoder starts from (`init()`).
+    init(zeroed: Void) {
+        self.tokenSHA256 = []
+        self.name = ""
+        self.createdAt = 0
+    }
+
+    public init(tokenSHA256: [UInt8], name: String, createdAt: Int64, expiresAt: Int64 = 0) {
+        self.tokenSHA256 = tokenSHA256
+        self.name = name
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
     }
 }
 
@@ -230,11 +265,13 @@ extension ImportUsersResponse {
         self.position = 0
     }
 
-    public init(created: UInt32, unchanged: UInt32, rejected: [ImportRejection], position: UInt64) {
+    public init(created: UInt32, unchanged: UInt32, rejected: [ImportRejection], position: UInt64, sessions: UInt32 = 0, apiKeys: UInt32 = 0) {
         self.created = created
         self.unchanged = unchanged
         self.rejected = rejected
         self.position = position
+        self.sessions = sessions
+        self.apiKeys = apiKeys
     }
 }
 

@@ -67,6 +67,13 @@ extension ImportedUser {
         totpSecret = message.totpSecret
         totpAlgorithm = HMAC.Algorithm(wireValue: message.totpAlgorithm) ?? .sha1
         totpDigits = Int(message.totpDigits)
+        sessions = message.sessions.map { ImportedSession(tokenSHA256: $0.tokenSHA256, createdAt: $0.createdAt, expiresAt: $0.expiresAt) }
+        apiKeys = message.apiKeys.map {
+            ImportedAPIKey(tokenSHA256: $0.tokenSHA256, name: $0.name, createdAt: $0.createdAt, expiresAt: $0.expiresAt)
+        }
+        let codes = message.recoveryCodeSHA256
+        guard codes.count % 32 == 0 else { throw AuthError.invalidArgument("recovery_code_sha256 must be 32 bytes a code") }
+        recoveryCodeDigests = stride(from: 0, to: codes.count, by: 32).map { Array(codes[$0..<$0 + 32]) }
     }
 }
 

@@ -63,7 +63,8 @@ struct AccountHandlers {
             let outcome = try await transfers.importUsers(users, dryRun: request.dryRun, source: request.source, position: request.position)
             return ImportUsersResponse(
                 created: UInt32(outcome.created), unchanged: UInt32(outcome.unchanged),
-                rejected: outcome.rejected.map { ImportRejection(index: UInt32($0.index), reason: $0.reason) }, position: outcome.position)
+                rejected: outcome.rejected.map { ImportRejection(index: UInt32($0.index), reason: $0.reason) }, position: outcome.position,
+                sessions: UInt32(outcome.sessions), apiKeys: UInt32(outcome.apiKeys))
         }
         table.slow(Operations.exportUsers) { request in
             let (users, next) = try transfers.exportUsers(
