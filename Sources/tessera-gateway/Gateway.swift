@@ -57,6 +57,15 @@ struct Gateway: AsyncParsableCommand {
     )
     var allowedOrigin: [String] = []
 
+    @Option(
+        name: .customLong("unleash-session-secret-file"),
+        help: ArgumentHelp(
+            "A file holding the session secret of the Unleash this gateway replaces (UNLEASH_SECRET).",
+            discussion:
+                "Sessions imported by tessera import unleash are the browsers' signed unleash-session cookies: with the secret, a cookie whose signature is wrong is refused without asking tesserad."
+        ))
+    var unleashSessionSecretFile: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
 
     enum API: String, CaseIterable {
@@ -67,6 +76,7 @@ struct Gateway: AsyncParsableCommand {
         _ = try address()
         _ = try selectedAPIs()
         _ = try clientAddresses()
+        _ = try unleashSessionSecret()
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level takes trace, debug, info, notice, warning, error or critical")
         }
@@ -94,6 +104,16 @@ struct Gateway: AsyncParsableCommand {
         return ClientAddressMiddleware(trustedProxies: ranges, header: header)
     }
 
+    /// The bytes of `--unleash-session-secret-file`, without a final line break.
+    func unleashSessionSecret() throws -> [UInt8]? {
+        guard let path = unleashSessionSecretFile else { return nil }
+        guard let contents = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        var bytes = Array(contents)
+        while let last = bytes.last, last == 0x0a || last == 0x0d { bytes.removeLast() }
+        guard !bytes.isEmpty else { throw ValidationError("\(path) is empty") }
+        return bytes
+    }
+
     func selectedAPIs() throws -> [API] {
         try apis.split(separator: ",").map { name in
             guard let api = API(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
@@ -117,8 +137,10 @@ struct Gateway: AsyncParsableCommand {
         for api in selected {
             switch api {
             case .unleash:
-                UnleashAPI(tessera: tessera, cookieSecure: cookieSecure, allowedOrigins: Set(allowedOrigin.map { $0.lowercased() })).register(
-                    on: router)
+                UnleashAPI(
+                    tessera: tessera, cookieSecure: cookieSecure, allowedOrigins: Set(allowedOrigin.map { $0.lowercased() }),
+                    importedSessions: try unleashSessionSecret().map(UnleashAPI.SignedCookies.init)
+                ).register(on: router)
             case .rocketchat: RocketChatAPI(tessera: tessera).register(on: router)
             case .ece: ElasticCloudAPI(tessera: tessera).register(on: router)
             case .jwt: JWTAPI(tessera: tessera).register(on: router)

@@ -57,6 +57,69 @@ final class GatewayRocketChatTests: XCTestCase {
         XCTAssertEqual(native.status, 401, "Tessera's own hash is of the password, not of its digest: \(native.text)")
     }
 
+    /// A user imported from Rocket.Chat's mongoexport (Tests/Independent/make_rocketchat_users.py)
+    /// is not logged out: the apps' old `authToken` with the old `X-User-Id` opens `me` and
+    /// `resume`, the personal access token authenticates, the ids answered are Rocket.Chat's,
+    /// pyotp's code of the imported secret logs in, a backup code works once and not twice.
+    func testAnImportedRocketChatUserKeepsItsTokensItsIdAndItsSecondFactor() async throws {
+        let python = try IndependentPython.interpreter()
+        let file = gateway.daemon.directory + "/users.export"
+        let made = try runCommand(python, [IndependentPython.script("make_rocketchat_users.py"), file, "lines"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let held = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])
+        // The export's alice is another user than setUp's.
+        XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["--socket", gateway.daemon.socketPath, "user", "delete", "alice"]).status, 0)
+        let imported = try runCommand(DaemonProcess.tessera, ["--socket", gateway.daemon.socketPath, "import", "rocketchat", file])
+        XCTAssertEqual(imported.status, 2, "two documents are malformed: \(imported.stdout) \(imported.stderr)")
+        XCTAssertTrue(imported.stdout.contains("with 1 live session(s) and 1 API key(s)"), imported.stdout)
+        let rocketID = "aLiCe1234567890ab"
+
+        let authToken = try XCTUnwrap(held["authToken"] as? String)
+        let headers = [("X-Auth-Token", authToken), ("X-User-Id", rocketID)]
+        let me = try await gateway.send(.GET, "/api/v1/me", headers: headers)
+        XCTAssertEqual(me.status, 200, me.text)
+        XCTAssertEqual(me.json["_id"] as? String, rocketID)
+        XCTAssertEqual(me.json["username"] as? String, "alice")
+        let tesseraID = try runCommand(DaemonProcess.tessera, ["--socket", gateway.daemon.socketPath, "user", "show", "alice", "--json"])
+        let numeric = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(tesseraID.stdout.utf8)) as? [String: Any])?["id"] as? Int)
+        let byTesseraID = try await gateway.send(.GET, "/api/v1/me", headers: [("X-Auth-Token", authToken), ("X-User-Id", String(numeric))])
+        XCTAssertEqual(byTesseraID.status, 401, "the id the apps know is Rocket.Chat's")
+        let resumed = try await login(["resume": authToken])
+        XCTAssertEqual(resumed.status, 200, resumed.text)
+        let resumedData = try XCTUnwrap(resumed.json["data"] as? [String: Any])
+        XCTAssertEqual(resumedData["authToken"] as? String, authToken)
+        XCTAssertEqual(resumedData["userId"] as? String, rocketID)
+        let expired = try await login(["resume": try XCTUnwrap(held["expiredToken"] as? String)])
+        XCTAssertEqual(expired.status, 401, "a token past Rocket.Chat's 90-day login expiration is not imported")
+
+        let accessToken = try XCTUnwrap(held["personalAccessToken"] as? String)
+        let byAccessToken = try await gateway.send(.GET, "/api/v1/me", headers: [("X-Auth-Token", accessToken), ("X-User-Id", rocketID)])
+        XCTAssertEqual(byAccessToken.status, 200, byAccessToken.text)
+
+        // The second factor: pyotp's code of the imported secret, then each backup code once.
+        let needsCode = try await login(["user": "alice", "password": "alice pass"])
+        XCTAssertEqual(needsCode.json["error"] as? String, "totp-required", needsCode.text)
+        let uri = "otpauth://totp/import:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DP&algorithm=SHA1&digits=6&period=30"
+        let code = try runCommand(python, [IndependentPython.script("totp_codes.py"), uri, String(Int(Date().timeIntervalSince1970))])
+        let withCode = try await login([
+            "user": "alice", "password": "alice pass", "code": code.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+        ])
+        XCTAssertEqual(withCode.status, 200, withCode.text)
+        XCTAssertEqual((withCode.json["data"] as? [String: Any])?["userId"] as? String, rocketID)
+        let backup = try XCTUnwrap((held["backupCodes"] as? [String])?.first)
+        let withBackup = try await login(["user": "alice", "password": "alice pass", "code": backup])
+        XCTAssertEqual(withBackup.status, 200, withBackup.text)
+        let backupAgain = try await login(["user": "alice", "password": "alice pass", "code": backup])
+        XCTAssertEqual(backupAgain.status, 401, backupAgain.text)
+        XCTAssertEqual(backupAgain.json["error"] as? String, "totp-invalid", backupAgain.text)
+
+        let logout = try await gateway.send(.POST, "/api/v1/logout", headers: headers)
+        XCTAssertEqual(logout.status, 200, logout.text)
+        XCTAssertEqual((logout.json["data"] as? [String: Any])?["userId"] as? String, rocketID)
+        let after = try await gateway.send(.GET, "/api/v1/me", headers: headers)
+        XCTAssertEqual(after.status, 401, "the imported session ended with the logout")
+    }
+
     func testPasswordResumeMeAndLogout() async throws {
         let reply = try await login(["user": "alice@example.com", "password": "correct horse"])
         XCTAssertEqual(reply.status, 200, reply.text)

@@ -146,8 +146,30 @@ final class ImportEndToEndTests: XCTestCase {
             XCTAssertTrue((rejected[0]["reason"] as? String)?.contains("username is missing") == true, "\(rejected[0])")
             XCTAssertTrue((rejected[1]["reason"] as? String)?.contains("createdAt") == true, "\(rejected[1])")
             XCTAssertEqual(
-                summary["not_imported"] as? [String: Int], ["login_tokens": 1, "personal_access_tokens": 1, "backup_codes": 2],
-                "what is not carried over is said")
+                summary["not_imported"] as? [String: Int],
+                ["expired_login_tokens": 1, "login_tokens_beyond_the_newest_100": 0, "unreadable_tokens": 1], "what is left out is said")
+            XCTAssertEqual(summary["sessions"] as? Int, 1, mode)
+            XCTAssertEqual(summary["api_keys"] as? Int, 1, mode)
+
+            // What alice's apps hold keeps working: the login token as a session of hers, the
+            // personal access token as an API key; the expired one does not. The data file holds
+            // none of them, nor Rocket.Chat's digests of them.
+            let held = try json(made.stdout)
+            let authToken = try XCTUnwrap(held["authToken"] as? String)
+            let accessToken = try XCTUnwrap(held["personalAccessToken"] as? String)
+            let verified = try tessera(["verify", "--json"], on: daemon, input: authToken + "\n")
+            XCTAssertEqual(verified.status, 0, "\(mode): \(verified.stderr)")
+            let aliceID = try json(try tessera(["user", "show", "alice", "--json"], on: daemon).stdout)["id"] as? Int
+            XCTAssertEqual(try json(verified.stdout)["user_id"] as? Int, try XCTUnwrap(aliceID), verified.stdout)
+            let key = try tessera(["verify", "--json"], on: daemon, input: accessToken + "\n")
+            XCTAssertEqual(try json(key.stdout)["api_key_name"] as? String, "ci", key.stdout + key.stderr)
+            let expired = try tessera(["verify"], on: daemon, input: (held["expiredToken"] as? String ?? "") + "\n")
+            XCTAssertTrue(expired.stderr.contains("token-invalid"), expired.stderr)
+            let dataFile = try Data(contentsOf: URL(fileURLWithPath: daemon.dataPath + "/data.mdb"))
+            for secret in [authToken, accessToken] + (held["backupCodes"] as? [String] ?? []) {
+                XCTAssertNil(dataFile.firstRange(of: Data(secret.utf8)), "data.mdb holds \(secret)")
+                XCTAssertNil(dataFile.firstRange(of: Data(Self.sha256(secret))), "data.mdb holds the SHA-256 of \(secret)")
+            }
 
             let alice = try json(try tessera(["user", "show", "alice", "--json"], on: daemon).stdout)
             XCTAssertEqual(alice["external_id"] as? String, "aLiCe1234567890ab")
@@ -186,6 +208,11 @@ final class ImportEndToEndTests: XCTestCase {
             XCTAssertEqual(again.status, 0, again.stderr)
             XCTAssertTrue(again.stdout.contains("nothing to do"), again.stdout)
         }
+    }
+
+    private static func sha256(_ text: String) -> [UInt8] {
+        let hex = Array(sha256Hex(text).utf8)
+        return stride(from: 0, to: hex.count - 1, by: 2).compactMap { UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16) }
     }
 
     private static func sha256Hex(_ text: String) -> String {

@@ -6,10 +6,18 @@ Usage: make_rocketchat_users.py OUTPUT lines|array
 `lines`: one document a line, relaxed Extended JSON (mongoexport's default); `array`: one JSON
 array, canonical Extended JSON (`--jsonArray --jsonFormat=canonical`). The last two documents
 are malformed (no username; a createdAt that is no date).
+
+alice has, as Meteor keeps them (`hashedToken` = Base64 of SHA-256 of the token), a login token
+of yesterday, one of 100 days ago (expired under the default 90-day login expiration), a
+personal access token and one without a `hashedToken`; her TOTP secret and two backup codes
+(`hashedBackup`: SHA-256 hex). Prints, as JSON, what her apps hold: the tokens and codes.
 """
+import base64
 import hashlib
 import json
+import secrets
 import sys
+import time
 
 import argon2
 import bcrypt
@@ -30,6 +38,22 @@ def date(milliseconds):
     return {"$date": text}
 
 
+def random_id(length):
+    """Meteor's Random.id alphabet (what Rocket.Chat's tokens and backup codes are made of)."""
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def hashed(token):
+    return base64.b64encode(hashlib.sha256(token.encode()).digest()).decode()
+
+
+now = int(time.time() * 1000)
+day = 86_400_000
+held = {
+    "authToken": random_id(43), "expiredToken": random_id(43), "personalAccessToken": random_id(43),
+    "backupCodes": [random_id(8), random_id(8)],
+}
 argon2id = argon2.PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=argon2.Type.ID)
 documents = [
     {
@@ -38,10 +62,13 @@ documents = [
         "emails": [{"address": "alice@example.com", "verified": True}],
         "services": {
             "password": {"bcrypt": bcrypt.hashpw(digest("alice pass").encode(), bcrypt.gensalt(4)).decode()},
-            "totp": {"enabled": True, "secret": "JBSWY3DPEHPK3PXPJBSWY3DP", "hashedBackup": [digest("11111111"), digest("22222222")]},
+            "totp": {"enabled": True, "secret": "JBSWY3DPEHPK3PXPJBSWY3DP", "hashedBackup": [digest(code) for code in held["backupCodes"]]},
             "resume": {"loginTokens": [
-                {"when": date(1700000000000), "hashedToken": "cXdlcnR5dWlvcGFzZGZnaGprbHp4Y3Zibm0xMjM0NTY="},
-                {"type": "personalAccessToken", "name": "ci", "hashedToken": "YWJj", "lastTokenPart": "xyz", "createdAt": date(1700000000000)},
+                {"when": date(now - day), "hashedToken": hashed(held["authToken"])},
+                {"when": date(now - 100 * day), "hashedToken": hashed(held["expiredToken"])},
+                {"type": "personalAccessToken", "name": "ci", "hashedToken": hashed(held["personalAccessToken"]),
+                 "lastTokenPart": held["personalAccessToken"][-6:], "createdAt": date(now - 10 * day), "bypassTwoFactor": True},
+                {"when": date(now - day), "token": "an unhashed token of a very old Meteor"},
             ]},
         },
     },
@@ -68,3 +95,4 @@ with open(sys.argv[1], "w") as output:
     else:
         for document in documents:
             output.write(json.dumps(document) + "\n")
+json.dump(held, sys.stdout)

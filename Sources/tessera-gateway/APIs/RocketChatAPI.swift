@@ -6,9 +6,14 @@ import NIOCore
 import TesseraClient
 
 /// Rocket.Chat's REST login: `POST /api/v1/login` with `user` (a username or an email) and
-/// `password` (text, or Meteor's `{digest, algorithm: "sha-256"}`), or `resume` (an earlier `authToken`), and a two-factor `code` when the user has
-/// one. Later requests send `X-Auth-Token` and `X-User-Id`: `GET /api/v1/me`,
+/// `password` (text, or Meteor's `{digest, algorithm: "sha-256"}`), or `resume` (an earlier
+/// `authToken`), and a two-factor `code` when the user has one (six digits: a TOTP code; else a
+/// backup code). Later requests send `X-Auth-Token` and `X-User-Id`: `GET /api/v1/me`,
 /// `POST /api/v1/logout`.
+///
+/// A user's id, in every answer and in `X-User-Id`, is its external id when it has one (the
+/// `_id` a user imported from Rocket.Chat had there, which its apps hold), else Tessera's id.
+/// Tokens imported with the users (`tessera import rocketchat`) are taken as they are.
 struct RocketChatAPI {
     let tessera: TesseraClient
 
@@ -69,9 +74,10 @@ struct RocketChatAPI {
                 else {
                     return Self.error(.badRequest, "error-invalid-body", "The request body must be JSON with user and password, or resume.")
                 }
+                let isTOTP = body.code.map { $0.utf8.count == 6 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } } ?? false
                 let login = try await tessera.login(
                     identifier: identifier, password: password.bytes, clientIP: context.clientIP, userAgent: request.headers[.userAgent],
-                    code: body.code, passwordIsSHA256Hex: password.isDigest)
+                    code: isTOTP ? body.code : nil, recoveryCode: isTOTP ? nil : body.code, passwordIsSHA256Hex: password.isDigest)
                 return Self.success(token: login.token, user: login.user)
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
@@ -93,7 +99,8 @@ struct RocketChatAPI {
             do {
                 guard let (token, user) = try await authenticated(request) else { return Self.mustBeLoggedIn() }
                 try await tessera.logout(token: token)
-                return Response.json(.ok, ["status": "success", "data": ["message": "You've been logged out!", "userId": .string(String(user.id))]])
+                return Response.json(
+                    .ok, ["status": "success", "data": ["message": "You've been logged out!", "userId": .string(Self.id(of: user))]])
             } catch {
                 let failure = TesseraFailure(error)
                 return failure.isAuthentication ? Self.mustBeLoggedIn() : Self.failure(failure, context: context)
@@ -106,13 +113,16 @@ struct RocketChatAPI {
     private func authenticated(_ request: Request) async throws -> (String, User)? {
         guard let token = Credentials.header(request, "x-auth-token"), let userID = Credentials.header(request, "x-user-id") else { return nil }
         let session = try await tessera.verifyWithUser(token: token)
-        guard let user = session.user, String(user.id) == userID else { return nil }
+        guard let user = session.user, Self.id(of: user) == userID else { return nil }
         return (token, user)
     }
 
+    /// The user's id as Rocket.Chat's clients know it: its external id, else Tessera's.
+    static func id(of user: User) -> String { user.externalID ?? String(user.id) }
+
     static func success(token: String, user: User) -> Response {
         Response.json(
-            .ok, ["status": "success", "data": ["authToken": .string(token), "userId": .string(String(user.id)), "me": .object(me(user))]])
+            .ok, ["status": "success", "data": ["authToken": .string(token), "userId": .string(id(of: user)), "me": .object(me(user))]])
     }
 
     /// Rocket.Chat's `me`. Tessera keeps no presence and no UTC offset: `status` and
@@ -120,7 +130,7 @@ struct RocketChatAPI {
     /// preferences empty.
     static func me(_ user: User) -> [String: JSON] {
         [
-            "_id": .string(String(user.id)),
+            "_id": .string(id(of: user)),
             "name": .string(user.displayName ?? user.username),
             "emails": .array(user.email.map { [["address": .string($0), "verified": .bool(user.state == .active)]] } ?? []),
             "status": "online",

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,13 +7,61 @@ import NIOCore
 import TesseraClient
 
 /// Unleash's simple login: `POST /auth/simple/login` opens a session whose token goes into the
-/// `unleash-session` cookie; `GET /api/admin/user` answers who the cookie belongs to;
-/// `POST /logout` ends the session and clears the cookie.
+/// `unleash-session` cookie; `GET /api/admin/user` answers who the cookie (or a personal access
+/// token in `Authorization`) belongs to; `POST /logout` ends the session and clears the cookie.
+///
+/// A session imported from Unleash (`tessera import unleash`) is the browser's own cookie,
+/// `s:<sid>.<signature>` as express-session signed it: it is passed to tesserad as it is, once
+/// its signature is checked when the gateway has Unleash's secret. A user's `id` is its
+/// external id when that is a number (an imported user's Unleash id), else Tessera's.
 struct UnleashAPI {
     let tessera: TesseraClient
     let cookieSecure: Bool
     /// Origins besides the gateway's own that may log a browser in (`--allowed-origin`).
     let allowedOrigins: Set<String>
+    /// Unleash's session secret (`--unleash-session-secret-file`).
+    var importedSessions: SignedCookies?
+
+    /// Checks the signature of the cookies Unleash's express-session made.
+    struct SignedCookies {
+        let key: SymmetricKey
+
+        init(secret: [UInt8]) { key = SymmetricKey(data: secret) }
+
+        /// Whether `value` (`s:<sid>.<signature>`) carries the signature of its sid:
+        /// Base64 of HMAC-SHA-256(sid), `=` stripped, compared in constant time.
+        func isSigned(_ value: Substring) -> Bool {
+            guard let dot = value.lastIndex(of: "."), value.hasPrefix("s:") else { return false }
+            let sid = value[value.index(value.startIndex, offsetBy: 2)..<dot]
+            var signature = String(value[value.index(after: dot)...])
+            while signature.count % 4 != 0 { signature += "=" }
+            guard let presented = Data(base64Encoded: signature) else { return false }
+            return HMAC<SHA256>.isValidAuthenticationCode(presented, authenticating: Data(sid.utf8), using: key)
+        }
+    }
+
+    /// What a request presents.
+    enum Credential {
+        case token(String)
+        /// An Unleash cookie whose signature is wrong.
+        case forged
+    }
+
+    /// The request's session cookie, an imported one URL-decoded and its signature checked;
+    /// else, with `orAuthorization`, a personal access token in `Authorization` (Unleash's
+    /// clients send it bare; `Bearer` is taken too).
+    func credential(_ request: Request, orAuthorization: Bool = false) -> Credential? {
+        if let value = request.cookies[Self.cookieName]?.value, !value.isEmpty {
+            guard value.hasPrefix("s:") || value.hasPrefix("s%3A") || value.hasPrefix("s%3a") else { return .token(value) }
+            guard let decoded = value.removingPercentEncoding else { return .forged }
+            if let importedSessions, !importedSessions.isSigned(Substring(decoded)) { return .forged }
+            return .token(decoded)
+        }
+        guard orAuthorization, let header = request.headers[.authorization]?.trimmingCharacters(in: .whitespaces), !header.isEmpty else {
+            return nil
+        }
+        return .token(header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : header)
+    }
 
     static let cookieName = "unleash-session"
 
@@ -42,7 +91,7 @@ struct UnleashAPI {
             }
         }
         router.get("api/admin/user") { request, context in
-            guard let token = request.cookies[Self.cookieName]?.value, !token.isEmpty else { return Self.authenticationRequired() }
+            guard case .token(let token)? = credential(request, orAuthorization: true) else { return Self.authenticationRequired() }
             do {
                 let session = try await tessera.verifyWithUser(token: token)
                 guard let user = session.user else { return Self.authenticationRequired() }
@@ -52,7 +101,7 @@ struct UnleashAPI {
             }
         }
         router.post("logout") { request, context in
-            if let token = request.cookies[Self.cookieName]?.value, !token.isEmpty {
+            if case .token(let token)? = credential(request) {
                 do {
                     try await tessera.logout(token: token)
                 } catch {
@@ -79,7 +128,7 @@ struct UnleashAPI {
     /// permission objects: they are `""`, `false` and `[]`.
     static func user(_ user: User) -> JSON {
         [
-            "id": .int(Int64(user.id)),
+            "id": .int(user.externalID.flatMap { Int64($0) } ?? Int64(user.id)),
             "name": .string(user.displayName),
             "email": .string(user.email),
             "username": .string(user.username),
@@ -92,7 +141,7 @@ struct UnleashAPI {
             "createdAt": .date(user.createdAt),
             "accountType": .string(user.accountType == .service ? "Service Account" : "User"),
             "permissions": [],
-            "scimId": .string(user.externalID),
+            "scimId": .string(user.externalID.flatMap { Int64($0) == nil ? $0 : nil }),
         ]
     }
 

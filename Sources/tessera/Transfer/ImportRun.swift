@@ -15,6 +15,9 @@ struct SourceRecord {
 struct ImportSummary {
     var created = 0
     var unchanged = 0
+    /// Imported tokens written as sessions and as API keys.
+    var sessions = 0
+    var apiKeys = 0
     var rejected: [(position: UInt64, label: String, reason: String)] = []
     /// Records read from the source in this run.
     var records = 0
@@ -22,14 +25,14 @@ struct ImportSummary {
     var resumedAfter: UInt64 = 0
     var seconds = 0.0
     var dryRun = false
-    /// What the source held that this version does not carry over, by kind (printed, never
-    /// silently dropped).
+    /// What the source held that is left out, by kind (printed, never silently dropped).
     var notImported: [String: Int] = [:]
 
     func print(json: Bool, positionName: String) {
         if json {
             Output.json([
-                "created": created, "unchanged": unchanged, "records": records, "resumed_after": Int(resumedAfter), "dry_run": dryRun,
+                "created": created, "unchanged": unchanged, "sessions": sessions, "api_keys": apiKeys, "records": records,
+                "resumed_after": Int(resumedAfter), "dry_run": dryRun,
                 "seconds": (seconds * 1000).rounded() / 1000, "users_per_second": Int(Double(created + unchanged) / max(seconds, 0.001)),
                 "rejected": rejected.map { ["\(positionName)": Int($0.position), "id": $0.label, "reason": $0.reason] as [String: Any] },
                 "not_imported": notImported,
@@ -43,14 +46,15 @@ struct ImportSummary {
         }
         let verb = dryRun ? "would import" : "imported"
         let rate = Int(Double(created + unchanged) / max(seconds, 0.001))
+        let tokens = sessions + apiKeys > 0 ? " with \(sessions) live session(s) and \(apiKeys) API key(s)" : ""
         Swift.print(
-            "\(verb) \(created) user(s); \(unchanged) already there and left as they are; \(rejected.count) rejected; "
+            "\(verb) \(created) user(s)\(tokens); \(unchanged) already there and left as they are; \(rejected.count) rejected; "
                 + "\(records) record(s) in \(String(format: "%.1f", seconds)) s (\(rate)/s)")
         if created == 0 && unchanged > 0 && rejected.isEmpty && !dryRun { Swift.print("nothing changed: this import was done before") }
         let left = notImported.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         if !left.isEmpty {
             Swift.print(
-                "not carried over by this version: "
+                "left out: "
                     + left.map { "\($0.value) \($0.key.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", "))
         }
     }
@@ -103,6 +107,8 @@ struct ImportRun {
                 let batch = batches.removeValue(forKey: number)!
                 summary.created += result.created
                 summary.unchanged += result.unchanged
+                summary.sessions += result.sessions
+                summary.apiKeys += result.apiKeys
                 for rejection in result.rejected {
                     let record = batch.records[rejection.index]
                     report(record.position, record.label, rejection.reason)

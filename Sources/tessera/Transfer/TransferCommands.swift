@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TesseraClient
 
 struct ImportCommand: AsyncParsableCommand {
@@ -15,7 +16,7 @@ struct ImportCommand: AsyncParsableCommand {
             status: 0 when every record was imported or already there, 2 when some were refused, 1 on an \
             error.
             """,
-        subcommands: [ImportUsers.self, ImportRocketChat.self])
+        subcommands: [ImportUsers.self, ImportRocketChat.self, ImportUnleash.self])
     @OptionGroup var options: GlobalOptions
 }
 
@@ -77,19 +78,31 @@ struct ImportRocketChat: AsyncParsableCommand {
         discussion: """
             Each user keeps its _id as its external id (what Rocket.Chat clients send as X-User-Id), its \
             password (bcrypt or argon2 of the password's SHA-256, checked at the first login and replaced \
-            by argon2id), its roles, its creation time and its enabled TOTP secret. Login tokens, personal \
-            access tokens and TOTP backup codes are counted in the summary, not carried over, by this \
-            version.
+            by argon2id), its roles, its creation time, its enabled TOTP secret and its unused backup codes \
+            (each works once). Its live login tokens become sessions (the apps' authToken keeps working, \
+            until the token's login time plus --login-expiration-days) and its personal access tokens API \
+            keys that accept the same token: nobody is logged out. Tessera keeps only a keyed digest of \
+            what Rocket.Chat stored. Expired and unreadable tokens are counted in the summary.
             """)
     @OptionGroup var options: GlobalOptions
     @OptionGroup var importOptions: ImportOptions
+    @Option(help: "Rocket.Chat's \"Login Expiration in Days\" (Accounts > Login Expiration): a login token expires this long after its login.")
+    var loginExpirationDays = 90
     @Argument(help: "The mongoexport file.") var file: String
+
+    func validate() throws {
+        guard (1...36_500).contains(loginExpirationDays) else { throw ValidationError("--login-expiration-days must be 1 to 36500") }
+    }
 
     func run() async throws {
         let data = try importOptions.start(reading: file)
         let isArray = data.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "[")
         let positionName = isArray ? "document" : "line"
         let left = LeftCount()
+        let (expiration, now) = (TimeInterval(loginExpirationDays) * 86_400, Date())
+        let record = { (document: Any, position: UInt64, progress: Int) in
+            Self.record(document, position: position, progress: progress, loginExpiration: expiration, now: now, left)
+        }
         var summary = ImportSummary()
         try await options.run { client in
             let run = ImportRun(
@@ -101,7 +114,7 @@ struct ImportRocketChat: AsyncParsableCommand {
                     throw ValidationError("\(file) starts with [ but is not a JSON array")
                 }
                 let records = documents.enumerated().dropFirst(Int(resumeAfter)).lazy.map { index, document in
-                    Self.record(document, position: UInt64(index + 1), progress: data.count * (index + 1) / documents.count, left)
+                    record(document, UInt64(index + 1), data.count * (index + 1) / documents.count)
                 }
                 summary = try await run.run(records, resumedAfter: resumeAfter, progress: progress)
             } else {
@@ -110,30 +123,32 @@ struct ImportRocketChat: AsyncParsableCommand {
                         ? SourceRecord(
                             position: line.number, label: "-", user: .failure(RecordError("line longer than \(JSONLines.maximumLength) bytes")),
                             progress: line.end)
-                        : Self.record(
-                            (try? JSONSerialization.jsonObject(with: line.bytes)) as Any, position: line.number, progress: line.end, left)
+                        : record((try? JSONSerialization.jsonObject(with: line.bytes)) as Any, line.number, line.end)
                 }
                 summary = try await run.run(records, resumedAfter: resumeAfter, progress: progress)
             }
         }
         summary.notImported = [
-            "login_tokens": left.value.loginTokens, "personal_access_tokens": left.value.personalAccessTokens,
-            "backup_codes": left.value.backupCodes,
+            "expired_login_tokens": left.value.expiredLoginTokens,
+            "login_tokens_beyond_the_newest_\(RocketChatUser.maximumSessions)": left.value.olderLoginTokens,
+            "unreadable_tokens": left.value.unreadableTokens,
         ]
         summary.print(json: options.json, positionName: positionName)
         if !summary.rejected.isEmpty { throw ExitCode(2) }
     }
 
-    private static func record(_ document: Any, position: UInt64, progress: Int, _ left: LeftCount) -> SourceRecord {
+    private static func record(
+        _ document: Any, position: UInt64, progress: Int, loginExpiration: TimeInterval, now: Date, _ left: LeftCount
+    ) -> SourceRecord {
         guard let object = document as? [String: Any] else {
             return SourceRecord(position: position, label: "-", user: .failure(RecordError("not a JSON object")), progress: progress)
         }
         let label = (object["username"] as? String) ?? (object["_id"] as? String) ?? "-"
         do {
-            let (user, rest) = try RocketChatUser.user(object)
-            left.value.loginTokens += rest.loginTokens
-            left.value.personalAccessTokens += rest.personalAccessTokens
-            left.value.backupCodes += rest.backupCodes
+            let (user, rest) = try RocketChatUser.user(object, loginExpiration: loginExpiration, now: now)
+            left.value.expiredLoginTokens += rest.expiredLoginTokens
+            left.value.olderLoginTokens += rest.olderLoginTokens
+            left.value.unreadableTokens += rest.unreadableTokens
             return SourceRecord(position: position, label: label, user: .success(user), progress: progress)
         } catch {
             return SourceRecord(position: position, label: label, user: .failure(error), progress: progress)
@@ -144,6 +159,64 @@ struct ImportRocketChat: AsyncParsableCommand {
     /// that reads them).
     private final class LeftCount: @unchecked Sendable {
         var value = RocketChatUser.Left()
+    }
+}
+
+struct ImportUnleash: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unleash",
+        abstract: "Import Unleash's users from its live PostgreSQL database.",
+        discussion: """
+            Reads, in one read-only snapshot: each user (not deleted, not Unleash's own system users) with \
+            its id as its external id (the gateway's Unleash API answers with it), its bcrypt hash (checked \
+            at the first login and replaced by argon2id), its root role, its live browser sessions and its \
+            live personal access tokens (API keys that accept the old token). Sessions need Unleash's \
+            session secret (UNLEASH_SECRET): a browser's unleash-session cookie is the session id signed \
+            with it, and Tessera keeps only a keyed digest of that cookie. Without --session-secret-file \
+            the sessions are counted, not imported. The database password is read from \
+            --postgres-password-file or PGPASSWORD, never from the URL.
+            """)
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var importOptions: ImportOptions
+    @Option(help: "The database: postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=/socket/dir].")
+    var postgres: String
+    @Option(help: "A file holding the database user's password (default: $PGPASSWORD).")
+    var postgresPasswordFile: String?
+    @Option(help: "A file holding Unleash's session secret (UNLEASH_SECRET): imports the live browser sessions.")
+    var sessionSecretFile: String?
+
+    func run() async throws {
+        let location = try UnleashSource.Location(
+            url: postgres, passwordFile: postgresPasswordFile, environment: ProcessInfo.processInfo.environment)
+        var secret: [UInt8]?
+        if let sessionSecretFile {
+            guard let contents = FileManager.default.contents(atPath: sessionSecretFile) else {
+                throw ValidationError("cannot read \(sessionSecretFile)")
+            }
+            var bytes = Array(contents)
+            while let last = bytes.last, last == 0x0a || last == 0x0d { bytes.removeLast() }
+            guard !bytes.isEmpty else { throw ValidationError("\(sessionSecretFile) is empty") }
+            secret = bytes
+        }
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        var summary = ImportSummary()
+        var left: [String: Int] = [:]
+        try await options.run { client in
+            let run = ImportRun(client: client, source: location.sourceName, dryRun: importOptions.dryRun, positionName: "user id")
+            let resumeAfter = importOptions.dryRun || importOptions.fromStart ? 0 : try await run.resumePosition()
+            let source = try await UnleashSource.read(
+                location, after: resumeAfter, sessionSecret: secret, logger: Logger(label: "tessera.import.postgres"))
+            left = source.left
+            let records = source.users.enumerated().lazy.map { index, row in
+                SourceRecord(
+                    position: UInt64(row.id), label: row.username ?? row.email ?? String(row.id), user: .success(source.user(row)),
+                    progress: index + 1)
+            }
+            summary = try await run.run(records, resumedAfter: resumeAfter, progress: ProgressReport(total: source.users.count, unit: "users"))
+        }
+        summary.notImported = left
+        summary.print(json: options.json, positionName: "user id")
+        if !summary.rejected.isEmpty { throw ExitCode(2) }
     }
 }
 

@@ -8,7 +8,7 @@ enum UserLine {
     /// The fields a line may have.
     static let fields: Set<String> = [
         "username", "email", "phone", "name", "image_url", "roles", "settings", "account_type", "root_role", "external_id", "state",
-        "created_at", "password_hash", "totp",
+        "created_at", "password_hash", "totp", "sessions", "api_keys",
     ]
 
     /// The user on `line`, or why it is refused.
@@ -55,7 +55,7 @@ enum UserLine {
         user.createdAt = try date(object["created_at"])
         if let totp = object["totp"], !(totp is NSNull) {
             guard let totp = totp as? [String: Any] else { throw RecordError("totp must be an object") }
-            if let unknown = totp.keys.filter({ !["secret", "algorithm", "digits"].contains($0) }).sorted().first {
+            if let unknown = totp.keys.filter({ !["secret", "algorithm", "digits", "recovery_code_sha256"].contains($0) }).sorted().first {
                 throw RecordError("unknown field \"totp.\(unknown)\"")
             }
             guard let text = try string(totp, "secret", in: "totp.") else { throw RecordError("totp.secret is missing") }
@@ -72,8 +72,45 @@ enum UserLine {
                 }
                 user.totpDigits = count
             }
+            if let codes = totp["recovery_code_sha256"], !(codes is NSNull) {
+                guard let list = codes as? [String] else { throw RecordError("totp.recovery_code_sha256 must be a list of strings") }
+                user.recoveryCodeSHA256 = try list.map { hex throws(RecordError) in try sha256(hex, "totp.recovery_code_sha256") }
+            }
+        }
+        user.sessions = try tokens(object, "sessions", ["token_sha256", "created_at", "expires_at"]).map { token throws(RecordError) in
+            guard let expires = try date(token["expires_at"], field: "sessions[].expires_at") else {
+                throw RecordError("sessions[].expires_at is missing")
+            }
+            return ImportedSession(
+                tokenSHA256: try sha256(token["token_sha256"], "sessions[].token_sha256"),
+                createdAt: try date(token["created_at"], field: "sessions[].created_at") ?? user.createdAt ?? Date(), expiresAt: expires)
+        }
+        user.apiKeys = try tokens(object, "api_keys", ["token_sha256", "name", "created_at", "expires_at"]).map { key throws(RecordError) in
+            guard let name = try string(key, "name", in: "api_keys[].") else { throw RecordError("api_keys[].name is missing") }
+            return ImportedAPIKey(
+                tokenSHA256: try sha256(key["token_sha256"], "api_keys[].token_sha256"), name: name,
+                createdAt: try date(key["created_at"], field: "api_keys[].created_at") ?? user.createdAt ?? Date(),
+                expiresAt: try date(key["expires_at"], field: "api_keys[].expires_at"))
         }
         return user
+    }
+
+    /// The list of objects under `key`, each with only the fields `allowed`.
+    private static func tokens(_ object: [String: Any], _ key: String, _ allowed: Set<String>) throws(RecordError) -> [[String: Any]] {
+        guard let value = object[key], !(value is NSNull) else { return [] }
+        guard let list = value as? [[String: Any]] else { throw RecordError("\(key) must be a list of objects") }
+        for item in list {
+            if let unknown = item.keys.filter({ !allowed.contains($0) }).sorted().first { throw RecordError("unknown field \"\(key)[].\(unknown)\"") }
+        }
+        return list
+    }
+
+    /// A SHA-256 written as 64 hexadecimal digits.
+    private static func sha256(_ value: Any?, _ field: String) throws(RecordError) -> [UInt8] {
+        guard let text = value as? String, text.utf8.count == 64, let bytes = Hex.parse(text) else {
+            throw RecordError("\(field) must be a SHA-256 in 64 hexadecimal digits")
+        }
+        return bytes
     }
 
     /// `user` as one line (no newline), keys sorted.
@@ -111,16 +148,16 @@ enum UserLine {
     }
 
     /// RFC 3339 (`2024-05-01T12:00:00Z`, fractional seconds allowed) or Unix milliseconds.
-    static func date(_ value: Any?) throws(RecordError) -> Date? {
+    static func date(_ value: Any?, field: String = "created_at") throws(RecordError) -> Date? {
         guard let value, !(value is NSNull) else { return nil }
         if let milliseconds = value as? Int64, !(value is Bool) { return Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
         if let text = value as? String {
             for formatter in [plainDates, fractionalDates] {
                 if let date = formatter.withLock({ $0.date(from: text) }) { return date }
             }
-            throw RecordError("created_at \"\(text)\" is not an RFC 3339 time (2024-05-01T12:00:00Z)")
+            throw RecordError("\(field) \"\(text)\" is not an RFC 3339 time (2024-05-01T12:00:00Z)")
         }
-        throw RecordError("created_at must be an RFC 3339 string or Unix milliseconds")
+        throw RecordError("\(field) must be an RFC 3339 string or Unix milliseconds")
     }
 
     private static let plainDates = LockedFormatter([.withInternetDateTime])
