@@ -260,8 +260,7 @@ struct UnleashSource {
         return "\(error)"
     }
 
-    /// The user of `row`, with its sessions and tokens. `nil` for a user whose id is not a
-    /// Tessera position (Unleash's own negative ids).
+    /// The user of `row`, with its newest sessions (at most the daemon's limit) and its tokens.
     func user(_ row: Row) -> ImportedUser {
         let username = row.username.flatMap { $0.isEmpty ? nil : $0 } ?? "unleash-\(row.id)"
         var user = ImportedUser(username: username, externalID: String(row.id))
