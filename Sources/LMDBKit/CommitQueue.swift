@@ -29,13 +29,20 @@ public final class CommitQueue: @unchecked Sendable {
     /// The most operations one commit takes.
     public let maximumBatch: Int
 
-    /// Starts the writer thread.
-    public init(environment: Environment, maximumBatch: Int = 1024) {
+    /// Starts the writer thread. `niceness`: the least nice value of the writer thread on Linux,
+    /// where nice is per thread (0: the process's own). A store whose readers answer on other threads
+    /// and must not wait behind bulk writes gives a positive one: when both want a core, the
+    /// readers' threads run first. Raising it is allowed to any process; lowering it back is not.
+    public init(environment: Environment, maximumBatch: Int = 1024, niceness: Int32 = 0) {
         self.environment = environment
         self.maximumBatch = maximumBatch
         // The thread holds this object until it stops (after shutdown), so it never outlives it.
         let thread = Thread { [self] in
             Thread.current.name = "tessera-writer"
+            #if os(Linux)
+            let which = __priority_which_t(PRIO_PROCESS.rawValue)  // who = 0: this thread
+            if getpriority(which, 0) < niceness { _ = setpriority(which, 0, niceness) }
+            #endif
             self.loop()
         }
         thread.start()

@@ -71,12 +71,14 @@ final class ImportEndToEndTests: XCTestCase {
         let rejected = try XCTUnwrap(summary["rejected"] as? [[String: Any]])
         let reasons = Dictionary(uniqueKeysWithValues: rejected.map { ($0["line"] as! Int, $0["reason"] as! String) })
         let first = users.count + 1
-        XCTAssertEqual(Set(reasons.keys), Set(first..<(first + 5)), "\(rejected)")
+        XCTAssertEqual(Set(reasons.keys), Set(first..<(first + 6)), "\(rejected)")
         XCTAssertTrue(reasons[first]!.contains("malformed or truncated"), reasons[first]!)
         XCTAssertTrue(reasons[first + 1]!.contains("no scheme"), reasons[first + 1]!)
         XCTAssertTrue(reasons[first + 2]!.contains("duplicate username \"bcrypt-2b\" (first on line 1)"), reasons[first + 2]!)
         XCTAssertTrue(reasons[first + 3]!.contains("created_at"), reasons[first + 3]!)
+        XCTAssertTrue(reasons[first + 4]!.contains("line of 104857"), "the line's length is said: \(reasons[first + 4]!)")
         XCTAssertTrue(reasons[first + 4]!.contains("a record is at most"), reasons[first + 4]!)
+        XCTAssertTrue(reasons[first + 5]!.contains("the key \"username\" appears twice"), reasons[first + 5]!)
         for line in reasons.keys { XCTAssertTrue(run.stderr.contains("line \(line) ("), "each refusal on standard error: \(run.stderr)") }
 
         let show = try json(try tessera(["user", "show", "bcrypt-2b", "--json"], on: daemon).stdout)

@@ -56,6 +56,8 @@ lines.append(json.dumps({"username": "md5user", "password_hash": md5_crypt.hash(
 lines.append(json.dumps({"username": "bcrypt-2b", "password_hash": bcrypt.hashpw(b"other", bcrypt.gensalt(4)).decode()}))
 lines.append(json.dumps({"username": "baddate", "password_hash": argon2id.hash("x"), "created_at": "04/03/2021"}))
 lines.append(json.dumps({"username": "huge", "name": "x" * (10 * 1024 * 1024)}))
+# A key twice: which of the two a reader keeps is not defined, so the record is refused.
+lines.append('{"username": "twice", "password_hash": "%s", "username": "bcrypt-2b"}' % argon2id.hash("x"))
 
 with open(sys.argv[1], "w") as output:
     output.write("\n".join(lines) + "\n")

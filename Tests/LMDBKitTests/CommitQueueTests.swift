@@ -39,6 +39,25 @@ final class CommitQueueTests: XCTestCase {
         env.close()
     }
 
+    func testTheWriterThreadTakesTheNicenessItIsGivenAndNoOtherThreadDoes() async throws {
+        let env = try Environment(path: directory.path)
+        let plain = CommitQueue(environment: env)
+        let niced = CommitQueue(environment: env, niceness: 10)
+        // On Linux, getpriority(PRIO_PROCESS, 0) is the calling thread's nice value.
+        let current: @Sendable () -> Int32 = { Int32(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)) }
+        let callers = current()
+        let plainWriters = try await plain.write { _ in current() }
+        let nicedWriters = try await niced.write { _ in current() }
+        // Threads start at their creator's nice value (Swift's task pool threads at their quality
+        // of service's): the plain writer keeps what it started with, the other is lowered to 10.
+        XCTAssertLessThan(plainWriters, 10)
+        XCTAssertEqual(nicedWriters, 10)
+        XCTAssertEqual(current(), callers, "the caller's own thread keeps its priority")
+        plain.shutdown()
+        niced.shutdown()
+        env.close()
+    }
+
     func testAFailingOperationDoesNotTakeItsBatchDown() async throws {
         let env = try Environment(path: directory.path)
         let db = try env.openDatabases(["items"])[0]

@@ -131,9 +131,15 @@ import Glibc
             throw AuthError.internal("the session index's memory could not be mapped")
         }
         self.sessionIndex = sessionIndex
-        writer = CommitQueue(environment: environment)
+        // Verifies are answered on the socket threads from read snapshots and never wait for the
+        // writer; the writer yields the core to them (an import's bulk batches then take what the
+        // verifies leave, as argon2id does at nice 19 on the hashing threads).
+        writer = CommitQueue(environment: environment, niceness: Self.writerNiceness)
         fillSessionIndex(after: [])
     }
+
+    /// The writer thread's nice value: below the socket threads (0), above the hashing threads (19).
+    static let writerNiceness: Int32 = 10
 
     /// Finishes queued writes, stops the writer thread and closes the environment. Call after
     /// every reader stopped.

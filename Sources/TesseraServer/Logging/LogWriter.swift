@@ -25,8 +25,10 @@ package final class LogWriter: @unchecked Sendable {
         self.descriptor = descriptor
         self.capacity = capacity
         // The thread holds this object until it stops (after shutdown), so it never outlives it.
-        let thread = Thread { [self] in self.run() }
-        thread.name = "tessera-log"
+        let thread = Thread { [self] in
+            Thread.current.name = "tessera-log"
+            self.run()
+        }
         thread.start()
     }
 

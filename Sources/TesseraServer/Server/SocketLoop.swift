@@ -80,8 +80,11 @@ final class SocketLoop<Dispatcher: RequestDispatching>: @unchecked Sendable {
             self.listener = listener
             _ = try systemCall("epoll_ctl") { tessera_epoll_control(epoll, listener, 0, 1, 0, Self.listenerToken) }
         }
-        let thread = Thread { [self] in run() }
-        thread.name = "tessera-sockets"
+        // Named from inside: on Linux a name given before start does not reach the kernel (ps, perf, top).
+        let thread = Thread { [self] in
+            Thread.current.name = "tessera-sockets"
+            run()
+        }
         self.thread = thread
         thread.start()
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import TesseraClient
 
@@ -80,26 +81,25 @@ struct ImportRun {
     }
 
     /// Imports `records` (those after the resume position: the caller skips the others).
+    ///
+    /// The records are read, checked and gathered into batches on a thread of their own at the
+    /// import's priority (nice 19, see ``ImportOptions/yieldToServing()``: on Linux the threads
+    /// of Swift's task pool take the priority of their quality of service, not their creator's),
+    /// at most ``window`` batches ahead of the sending; the batches are sent from here.
     func run(_ records: some Sequence<SourceRecord>, resumedAfter: UInt64, progress: ProgressReport) async throws -> ImportSummary {
         var summary = ImportSummary(resumedAfter: resumedAfter, dryRun: dryRun)
         let hello = try await client.hello(clientName: "tessera-import")
         // The frame's header, the batch's own fields and a margin.
         let budget = Int(hello.maximumFrameLength) - 12 - 64
-        var usernames: [String: UInt64] = [:]
+        let reader = BatchReader(records: UncheckedSendable(records), budget: budget, positionName: positionName, progress: progress)
         var batches: [Int: Batch] = [:]
         // A batch's number → the source's position after it.
         var endPositions: [Int: UInt64] = [:]
         var answered: Set<Int> = []
         var nextUnanswered = 0
         var committedThrough = resumedAfter
-        var current = Batch()
         var number = 0
-        var lastPosition = resumedAfter
-
-        func report(_ position: UInt64, _ label: String, _ reason: String) {
-            summary.rejected.append((position, label, reason))
-            FileHandle.standardError.write(Data("tessera: \(positionName) \(position) (\(label)): \(reason)\n".utf8))
-        }
+        var read = BatchReader.Totals()
 
         try await withThrowingTaskGroup(of: (Int, ImportResult).self) { group in
             var inFlight = 0
@@ -111,7 +111,8 @@ struct ImportRun {
                 summary.apiKeys += result.apiKeys
                 for rejection in result.rejected {
                     let record = batch.records[rejection.index]
-                    report(record.position, record.label, rejection.reason)
+                    summary.rejected.append((record.position, record.label, rejection.reason))
+                    Self.report(record.position, record.label, rejection.reason, positionName)
                 }
                 answered.insert(number)
                 while answered.contains(nextUnanswered) {
@@ -120,55 +121,33 @@ struct ImportRun {
                     nextUnanswered += 1
                 }
             }
-            func submit() async throws {
-                guard !current.users.isEmpty else { return }
-                if inFlight == Self.window, let (done, result) = try await group.next() {
-                    inFlight -= 1
-                    settle(done, result)
-                }
-                let batch = current
-                endPositions[number] = lastPosition
-                batches[number] = batch
-                let (users, position, client, source, dryRun, index) = (batch.users, committedThrough, client, source, dryRun, number)
-                group.addTask {
-                    (index, try await client.importUsers(users, dryRun: dryRun, source: source, position: dryRun ? nil : position))
-                }
-                inFlight += 1
-                number += 1
-                current = Batch()
-            }
-
-            for record in records {
-                summary.records += 1
-                lastPosition = record.position
-                progress.update(done: record.progress, items: summary.records)
-                switch record.user {
-                case .failure(let error):
-                    report(record.position, record.label, error.description)
-                case .success(let user):
-                    let key = user.username.lowercased()
-                    if let first = usernames[key] {
-                        report(record.position, record.label, "duplicate username \"\(user.username)\" (first on \(positionName) \(first))")
-                        continue
+            for await item in reader.start() {
+                switch item {
+                case .batch(let batch):
+                    if inFlight == Self.window, let (done, result) = try await group.next() {
+                        inFlight -= 1
+                        settle(done, result)
                     }
-                    usernames[key] = record.position
-                    let size = user.encodedSize
-                    guard size <= budget else {
-                        report(record.position, record.label, "the record takes \(size) bytes; one frame holds \(budget)")
-                        continue
+                    endPositions[number] = batch.endPosition
+                    batches[number] = batch
+                    let (users, position, client, source, dryRun, index) = (batch.users, committedThrough, client, source, dryRun, number)
+                    group.addTask {
+                        (index, try await client.importUsers(users, dryRun: dryRun, source: source, position: dryRun ? nil : position))
                     }
-                    if current.bytes + size > budget || current.users.count == 1000 { try await submit() }
-                    current.users.append(user)
-                    current.records.append((record.position, record.label))
-                    current.bytes += size
+                    inFlight += 1
+                    number += 1
+                    reader.taken()
+                case .end(let totals):
+                    read = totals
                 }
             }
-            try await submit()
             while let (done, result) = try await group.next() { settle(done, result) }
         }
+        summary.records = read.records
+        summary.rejected += read.rejected
         // Every batch answered: the whole source is committed.
-        if !dryRun && lastPosition > resumedAfter {
-            _ = try await client.importUsers([], source: source, position: lastPosition)
+        if !dryRun && read.lastPosition > resumedAfter {
+            _ = try await client.importUsers([], source: source, position: read.lastPosition)
         }
         progress.finish()
         summary.rejected.sort { $0.position < $1.position }
@@ -176,23 +155,154 @@ struct ImportRun {
         return summary
     }
 
-    private struct Batch {
+    /// A refused record on standard error, as it is found.
+    fileprivate static func report(_ position: UInt64, _ label: String, _ reason: String, _ positionName: String) {
+        FileHandle.standardError.write(Data("tessera: \(positionName) \(position) (\(label)): \(reason)\n".utf8))
+    }
+
+    fileprivate struct Batch: Sendable {
         var users: [ImportedUser] = []
         var records: [(position: UInt64, label: String)] = []
         var bytes = 0
+        /// The source's position after this batch's last record (refused ones included).
+        var endPosition: UInt64 = 0
     }
 }
 
+/// Reads an import's records on a thread of its own, at the import's priority: refuses the
+/// ones that cannot be sent (unreadable, a username seen before, larger than a frame) and
+/// gathers the others into batches of at most 1000 users and `budget` bytes, at most
+/// ``ImportRun/window`` batches ahead of the ones taken.
+private final class BatchReader: @unchecked Sendable {
+    // @unchecked: `records` and `progress` are used by the reading thread alone once it starts.
+    enum Item: Sendable {
+        case batch(ImportRun.Batch)
+        case end(Totals)
+    }
+
+    /// What the reading saw.
+    struct Totals: Sendable {
+        var records = 0
+        var lastPosition: UInt64 = 0
+        var rejected: [(position: UInt64, label: String, reason: String)] = []
+    }
+
+    private let records: UncheckedSendable<any Sequence<SourceRecord>>
+    private let budget: Int
+    private let positionName: String
+    private let progress: ProgressReport
+    /// Batches the reader may still send before one is taken, and whether they are no longer
+    /// taken at all (the import failed): under `condition`. (A condition and a count rather
+    /// than a semaphore: a semaphore freed while below its start value stops the process.)
+    private let condition = NSCondition()
+    private var room = ImportRun.window
+    private var abandoned = false
+
+    init(records: UncheckedSendable<some Sequence<SourceRecord>>, budget: Int, positionName: String, progress: ProgressReport) {
+        self.records = UncheckedSendable(records.value)
+        self.budget = budget
+        self.positionName = positionName
+        self.progress = progress
+    }
+
+    /// Starts the reading thread; its batches, then its totals.
+    func start() -> AsyncStream<Item> {
+        let (stream, continuation) = AsyncStream<Item>.makeStream()
+        continuation.onTermination = { [self] _ in
+            condition.withLock { abandoned = true }
+            condition.broadcast()
+        }
+        let thread = Thread { [self] in
+            Thread.current.name = "tessera-read"
+            ImportOptions.yieldToServing()
+            continuation.yield(
+                .end(
+                    read { batch in
+                        let taken = condition.withLock {
+                            while room == 0 && !abandoned { condition.wait() }
+                            room -= 1
+                            return !abandoned
+                        }
+                        guard taken else { return false }
+                        continuation.yield(.batch(batch))
+                        return true
+                    }))
+            continuation.finish()
+        }
+        thread.start()
+        return stream
+    }
+
+    /// A batch was taken: the reader may go one further.
+    func taken() {
+        condition.withLock { room += 1 }
+        condition.signal()
+    }
+
+    /// Reads the records; `send` takes each batch, false once nobody takes them any more.
+    private func read(_ send: (ImportRun.Batch) -> Bool) -> Totals {
+        var totals = Totals()
+        var usernames: [String: UInt64] = [:]
+        var current = ImportRun.Batch()
+        for record in records.value {
+            totals.records += 1
+            totals.lastPosition = record.position
+            progress.update(done: record.progress, items: totals.records)
+            switch check(record, &usernames) {
+            case .failure(let error):
+                totals.rejected.append((record.position, record.label, error.description))
+                ImportRun.report(record.position, record.label, error.description, positionName)
+            case .success(let (user, size)):
+                if current.bytes + size > budget || current.users.count == Self.batchUsers {
+                    guard send(current) else { return totals }
+                    current = ImportRun.Batch()
+                }
+                current.users.append(user)
+                current.records.append((record.position, record.label))
+                current.bytes += size
+            }
+            // A batch's end is its last record's position, or a refused one's after it: never a
+            // record of the next batch (a batch's end is kept as committed once it is answered).
+            current.endPosition = record.position
+        }
+        if !current.users.isEmpty { _ = send(current) }
+        return totals
+    }
+
+    /// The most users a batch holds (IMPORT_USERS' limit).
+    static let batchUsers = 1000
+
+    /// The user of `record` and its encoded size, or why it cannot be sent.
+    private func check(_ record: SourceRecord, _ usernames: inout [String: UInt64]) -> Result<(ImportedUser, Int), RecordError> {
+        let user: ImportedUser
+        switch record.user {
+        case .failure(let error): return .failure(error)
+        case .success(let value): user = value
+        }
+        let key = user.username.lowercased()
+        if let first = usernames[key] {
+            return .failure(RecordError("duplicate username \"\(user.username)\" (first on \(positionName) \(first))"))
+        }
+        usernames[key] = record.position
+        let size = user.encodedSize
+        guard size <= budget else { return .failure(RecordError("the record takes \(size) bytes; one frame holds \(budget)")) }
+        return .success((user, size))
+    }
+}
+
+/// A value moved to another thread that alone uses it from then on.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
 /// A name for a source's content: the same bytes give the same name, so a resumed run finds the
-/// position its first run kept (FNV-1a over the content, and its length).
+/// position its first run kept (the first 64 bits of the content's SHA-256, and its length: a
+/// hash that reads the bytes a word at a time, as a file of a million users is 150 MB).
 enum SourceName {
     static func of(_ data: Data, kind: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        data.withUnsafeBytes { bytes in
-            for byte in bytes {
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            }
-        }
-        return "\(kind):\(String(hash, radix: 16)):\(data.count)"
+        let digest = SHA256.hash(data: data)
+        let prefix = digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "\(kind):\(prefix):\(data.count)"
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TesseraClient
+import TesseraModel
 
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,8 +29,19 @@ struct ImportOptions: ParsableArguments {
     @Flag(help: "Ignore where an earlier run of the same source got to (records already imported are left alone).")
     var fromStart = false
 
-    /// The source's bytes (mapped, not read), once the process has lowered its priority: an
-    /// import is a bulk job, and on a busy host the daemon's serving of web requests comes first.
+    /// Lowers the process to nice 19: an import is a bulk job, and on a busy host the daemon's
+    /// serving of web requests comes first (the daemon's writer, which does the import's writes,
+    /// runs at nice 10; its socket threads at 0).
+    /// On Linux nice is per thread and a new thread takes its creator's: every thread the
+    /// process has so far is lowered, and the ones it starts later follow.
+    static func yieldToServing() {
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        for thread in threads.compactMap({ id_t($0) }) + [0] {
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, 19)
+        }
+    }
+
+    /// The source's bytes (mapped, not read), once the process has lowered its priority.
     func start(reading file: String) throws -> Data {
         let data: Data
         do {
@@ -37,7 +49,7 @@ struct ImportOptions: ParsableArguments {
         } catch {
             throw ValidationError("cannot read \(file): \(error.localizedDescription)")
         }
-        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        Self.yieldToServing()
         return data
     }
 }
@@ -57,12 +69,13 @@ struct ImportUsers: AsyncParsableCommand {
             let run = ImportRun(client: client, source: SourceName.of(data, kind: "users"), dryRun: importOptions.dryRun, positionName: "line")
             let resumeAfter = importOptions.dryRun || importOptions.fromStart ? 0 : try await run.resumePosition()
             let records = JSONLines(data: data, after: resumeAfter).lazy.map { line in
-                SourceRecord(
-                    position: line.number, label: line.label,
-                    user: line.tooLong
-                        ? .failure(RecordError("line of \(line.bytes.count) bytes; a record is at most \(JSONLines.maximumLength)"))
-                        : Result { () throws(RecordError) in try UserLine.parse(line.bytes) },
-                    progress: line.end)
+                let user: Result<ImportedUser, RecordError> =
+                    line.tooLong
+                    ? .failure(RecordError("line of \(line.length) bytes; a record is at most \(JSONLines.maximumLength)"))
+                    : Result { () throws(RecordError) in try UserLine.parse(line.bytes) }
+                // The label of a refused line costs a second parse; an accepted one names itself.
+                let label = (try? user.get())?.username ?? (line.tooLong ? "-" : UserLine.label(line.bytes))
+                return SourceRecord(position: line.number, label: label, user: user, progress: line.end)
             }
             summary = try await run.run(records, resumedAfter: resumeAfter, progress: ProgressReport(total: data.count, unit: "users"))
         }
@@ -100,7 +113,7 @@ struct ImportRocketChat: AsyncParsableCommand {
         let positionName = isArray ? "document" : "line"
         let left = LeftCount()
         let (expiration, now) = (TimeInterval(loginExpirationDays) * 86_400, Date())
-        let record = { (document: Any, position: UInt64, progress: Int) in
+        let record = { (document: Result<JSONValue, JSONValue.ParseError>, position: UInt64, progress: Int) in
             Self.record(document, position: position, progress: progress, loginExpiration: expiration, now: now, left)
         }
         var summary = ImportSummary()
@@ -110,20 +123,25 @@ struct ImportRocketChat: AsyncParsableCommand {
             let resumeAfter = importOptions.dryRun || importOptions.fromStart ? 0 : try await run.resumePosition()
             let progress = ProgressReport(total: data.count, unit: "users")
             if isArray {
-                guard let documents = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
-                    throw ValidationError("\(file) starts with [ but is not a JSON array")
+                let value: JSONValue
+                do {
+                    value = try JSONValue.parse(data)
+                } catch {
+                    throw ValidationError("\(file) starts with [ but is not a JSON array: \(error)")
                 }
+                guard let documents = value.array else { throw ValidationError("\(file) is not a JSON array") }
                 let records = documents.enumerated().dropFirst(Int(resumeAfter)).lazy.map { index, document in
-                    record(document, UInt64(index + 1), data.count * (index + 1) / documents.count)
+                    record(.success(document), UInt64(index + 1), data.count * (index + 1) / documents.count)
                 }
                 summary = try await run.run(records, resumedAfter: resumeAfter, progress: progress)
             } else {
                 let records = JSONLines(data: data, after: resumeAfter).lazy.map { line in
                     line.tooLong
                         ? SourceRecord(
-                            position: line.number, label: "-", user: .failure(RecordError("line longer than \(JSONLines.maximumLength) bytes")),
+                            position: line.number, label: "-",
+                            user: .failure(RecordError("line of \(line.length) bytes; a record is at most \(JSONLines.maximumLength)")),
                             progress: line.end)
-                        : record((try? JSONSerialization.jsonObject(with: line.bytes)) as Any, line.number, line.end)
+                        : record(Result { () throws(JSONValue.ParseError) in try JSONValue.parse(line.bytes) }, line.number, line.end)
                 }
                 summary = try await run.run(records, resumedAfter: resumeAfter, progress: progress)
             }
@@ -138,12 +156,21 @@ struct ImportRocketChat: AsyncParsableCommand {
     }
 
     private static func record(
-        _ document: Any, position: UInt64, progress: Int, loginExpiration: TimeInterval, now: Date, _ left: LeftCount
+        _ document: Result<JSONValue, JSONValue.ParseError>, position: UInt64, progress: Int, loginExpiration: TimeInterval, now: Date,
+        _ left: LeftCount
     ) -> SourceRecord {
-        guard let object = document as? [String: Any] else {
-            return SourceRecord(position: position, label: "-", user: .failure(RecordError("not a JSON object")), progress: progress)
+        let object: [String: JSONValue]
+        switch document {
+        case .failure(let error):
+            return SourceRecord(
+                position: position, label: "-", user: .failure(RecordError("not a JSON object (\(error))")), progress: progress)
+        case .success(let value):
+            guard let members = value.object else {
+                return SourceRecord(position: position, label: "-", user: .failure(RecordError("not a JSON object")), progress: progress)
+            }
+            object = members
         }
-        let label = (object["username"] as? String) ?? (object["_id"] as? String) ?? "-"
+        let label = object["username"]?.string ?? object["_id"]?.string ?? "-"
         do {
             let (user, rest) = try RocketChatUser.user(object, loginExpiration: loginExpiration, now: now)
             left.value.expiredLoginTokens += rest.expiredLoginTokens
@@ -198,7 +225,7 @@ struct ImportUnleash: AsyncParsableCommand {
             guard !bytes.isEmpty else { throw ValidationError("\(sessionSecretFile) is empty") }
             secret = bytes
         }
-        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        ImportOptions.yieldToServing()
         var summary = ImportSummary()
         var left: [String: Int] = [:]
         try await options.run { client in
@@ -227,14 +254,12 @@ struct JSONLines: Sequence, IteratorProtocol {
 
     struct Line {
         var number: UInt64
+        /// The line's bytes (none when it is too long to read).
         var bytes: Data
+        /// The line's length in bytes.
+        var length: Int
         var end: Int
         var tooLong: Bool
-        /// The username, when the line names one, for reports.
-        var label: String {
-            guard !tooLong, let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else { return "-" }
-            return (object["username"] as? String) ?? "-"
-        }
     }
 
     let data: Data
@@ -266,7 +291,7 @@ struct JSONLines: Sequence, IteratorProtocol {
                 guard (start..<last).contains(where: { bytes[$0] != 0x20 && bytes[$0] != 0x09 }) else { continue }
                 let tooLong = last - start > Self.maximumLength
                 return Line(
-                    number: number, bytes: tooLong ? Data() : Data(bytes[start..<last]), end: offset, tooLong: tooLong)
+                    number: number, bytes: tooLong ? Data() : Data(bytes[start..<last]), length: last - start, end: offset, tooLong: tooLong)
             }
             return nil
         }

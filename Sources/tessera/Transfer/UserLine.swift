@@ -1,5 +1,6 @@
 import Foundation
 import TesseraClient
+import TesseraModel
 
 /// The JSON-lines format of `tessera import users` and `tessera export users`: one user a line,
 /// documented in `docs/IMPORT.md`. Reading is strict (an unknown field or a value of the wrong
@@ -13,13 +14,13 @@ enum UserLine {
 
     /// The user on `line`, or why it is refused.
     static func parse(_ line: Data) throws(RecordError) -> ImportedUser {
-        let parsed: Any
+        let value: JSONValue
         do {
-            parsed = try JSONSerialization.jsonObject(with: line, options: [])
+            value = try JSONValue.parse(line)
         } catch {
-            throw RecordError("not a JSON object (malformed or truncated line)")
+            throw RecordError("not a JSON object (malformed or truncated: \(error))")
         }
-        guard let object = parsed as? [String: Any] else { throw RecordError("not a JSON object") }
+        guard let object = value.object else { throw RecordError("not a JSON object") }
         if let unknown = object.keys.filter({ !fields.contains($0) }).sorted().first {
             throw RecordError("unknown field \"\(unknown)\"")
         }
@@ -32,12 +33,16 @@ enum UserLine {
         user.rootRole = try string(object, "root_role")
         user.externalID = try externalID(object["external_id"])
         user.passwordHash = try string(object, "password_hash")
-        if let roles = object["roles"], !(roles is NSNull) {
-            guard let list = roles as? [String] else { throw RecordError("roles must be a list of strings") }
+        if let roles = present(object["roles"]) {
+            guard let list = roles.array?.compactMap(\.string), list.count == roles.array?.count else {
+                throw RecordError("roles must be a list of strings")
+            }
             user.roles = list
         }
-        if let settings = object["settings"], !(settings is NSNull) {
-            guard let map = settings as? [String: String] else { throw RecordError("settings must be an object of strings") }
+        if let settings = present(object["settings"]) {
+            guard let map = settings.object?.compactMapValues(\.string), map.count == settings.object?.count else {
+                throw RecordError("settings must be an object of strings")
+            }
             user.settings = map
         }
         if let type = try string(object, "account_type") {
@@ -53,8 +58,8 @@ enum UserLine {
             user.state = known
         }
         user.createdAt = try date(object["created_at"])
-        if let totp = object["totp"], !(totp is NSNull) {
-            guard let totp = totp as? [String: Any] else { throw RecordError("totp must be an object") }
+        if let totp = present(object["totp"]) {
+            guard let totp = totp.object else { throw RecordError("totp must be an object") }
             if let unknown = totp.keys.filter({ !["secret", "algorithm", "digits", "recovery_code_sha256"].contains($0) }).sorted().first {
                 throw RecordError("unknown field \"totp.\(unknown)\"")
             }
@@ -67,13 +72,11 @@ enum UserLine {
                 user.totpAlgorithm = algorithm
             }
             if let digits = totp["digits"] {
-                guard let count = digits as? Int, !(digits is Bool), (6...8).contains(count) else {
-                    throw RecordError("totp.digits must be 6, 7 or 8")
-                }
-                user.totpDigits = count
+                guard let count = digits.integer, (6...8).contains(count) else { throw RecordError("totp.digits must be 6, 7 or 8") }
+                user.totpDigits = Int(count)
             }
-            if let codes = totp["recovery_code_sha256"], !(codes is NSNull) {
-                guard let list = codes as? [String] else { throw RecordError("totp.recovery_code_sha256 must be a list of strings") }
+            if let codes = present(totp["recovery_code_sha256"]) {
+                guard let list = codes.array else { throw RecordError("totp.recovery_code_sha256 must be a list of strings") }
                 user.recoveryCodeSHA256 = try list.map { hex throws(RecordError) in try sha256(hex, "totp.recovery_code_sha256") }
             }
         }
@@ -95,10 +98,23 @@ enum UserLine {
         return user
     }
 
+    /// The username on a line that is a JSON object naming one, for reports.
+    static func label(_ line: Data) -> String {
+        (try? JSONValue.parse(line))?.object?["username"]?.string ?? "-"
+    }
+
+    /// The value, unless it is absent or `null`.
+    private static func present(_ value: JSONValue?) -> JSONValue? {
+        guard let value, !value.isNull else { return nil }
+        return value
+    }
+
     /// The list of objects under `key`, each with only the fields `allowed`.
-    private static func tokens(_ object: [String: Any], _ key: String, _ allowed: Set<String>) throws(RecordError) -> [[String: Any]] {
-        guard let value = object[key], !(value is NSNull) else { return [] }
-        guard let list = value as? [[String: Any]] else { throw RecordError("\(key) must be a list of objects") }
+    private static func tokens(_ object: [String: JSONValue], _ key: String, _ allowed: Set<String>) throws(RecordError) -> [[String: JSONValue]] {
+        guard let value = present(object[key]) else { return [] }
+        guard let list = value.array?.compactMap(\.object), list.count == value.array?.count else {
+            throw RecordError("\(key) must be a list of objects")
+        }
         for item in list {
             if let unknown = item.keys.filter({ !allowed.contains($0) }).sorted().first { throw RecordError("unknown field \"\(key)[].\(unknown)\"") }
         }
@@ -106,8 +122,8 @@ enum UserLine {
     }
 
     /// A SHA-256 written as 64 hexadecimal digits.
-    private static func sha256(_ value: Any?, _ field: String) throws(RecordError) -> [UInt8] {
-        guard let text = value as? String, text.utf8.count == 64, let bytes = Hex.parse(text) else {
+    private static func sha256(_ value: JSONValue?, _ field: String) throws(RecordError) -> [UInt8] {
+        guard let text = value?.string, text.utf8.count == 64, let bytes = Hex.parse(text) else {
             throw RecordError("\(field) must be a SHA-256 in 64 hexadecimal digits")
         }
         return bytes
@@ -133,25 +149,25 @@ enum UserLine {
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
 
-    private static func string(_ object: [String: Any], _ key: String, in prefix: String = "") throws(RecordError) -> String? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let text = value as? String else { throw RecordError("\(prefix)\(key) must be a string") }
+    private static func string(_ object: [String: JSONValue], _ key: String, in prefix: String = "") throws(RecordError) -> String? {
+        guard let value = present(object[key]) else { return nil }
+        guard let text = value.string else { throw RecordError("\(prefix)\(key) must be a string") }
         return text
     }
 
     /// A string, or a whole number (another system's integer id) written as one.
-    private static func externalID(_ value: Any?) throws(RecordError) -> String? {
-        guard let value, !(value is NSNull) else { return nil }
-        if let text = value as? String { return text }
-        if let number = value as? Int64, !(value is Bool) { return String(number) }
+    private static func externalID(_ value: JSONValue?) throws(RecordError) -> String? {
+        guard let value = present(value) else { return nil }
+        if let text = value.string { return text }
+        if let number = value.integer { return String(number) }
         throw RecordError("external_id must be a string or a whole number")
     }
 
     /// RFC 3339 (`2024-05-01T12:00:00Z`, fractional seconds allowed) or Unix milliseconds.
-    static func date(_ value: Any?, field: String = "created_at") throws(RecordError) -> Date? {
-        guard let value, !(value is NSNull) else { return nil }
-        if let milliseconds = value as? Int64, !(value is Bool) { return Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
-        if let text = value as? String {
+    static func date(_ value: JSONValue?, field: String = "created_at") throws(RecordError) -> Date? {
+        guard let value = present(value) else { return nil }
+        if let milliseconds = value.integer { return Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+        if let text = value.string {
             for formatter in [plainDates, fractionalDates] {
                 if let date = formatter.withLock({ $0.date(from: text) }) { return date }
             }
