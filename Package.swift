@@ -136,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "tessera-load",
             dependencies: [
-                "CEpoll", "TesseraModel", "TesseraProtocol", "TesseraCore", "LMDBKit", "SodiumKit",
+                "CEpoll", "TesseraModel", "TesseraProtocol", "TesseraCore", "LMDBKit", "SodiumKit", "TesseraClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

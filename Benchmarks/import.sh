@@ -16,16 +16,8 @@ USERS=${USERS:-1000000}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 CONFIGURATION=${CONFIGURATION:-release}
 
-for product in tesserad tessera tessera-load; do swift build -c "$CONFIGURATION" --product "$product" >&2; done
-BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
-WORK=$(mktemp -d /tmp/tessera-import-bench.XXXXXX)
-SOCK=$WORK/tessera.sock
-cleanup() {
-  [ -n "${TESSERAD_PID:-}" ] && kill "$TESSERAD_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. Benchmarks/daemon.sh
+bench_start tesserad tessera tessera-load
 
 echo "# writing $USERS users" >&2
 python3 - "$USERS" "$WORK/users.jsonl" <<'PY'
@@ -40,11 +32,7 @@ with open(path, "w") as out:
                   % (i, i, i, hash))
 PY
 
-"$BIN/tessera-load" seed --data "$WORK/data" --sessions 10000 --tokens "$WORK/tokens" --argon2-ops 1 --argon2-mem-kib 64 >&2
-"$BIN/tesserad" --socket "$SOCK" --data "$WORK/data" --log-level notice --argon2-ops 1 --argon2-mem-kib 64 2>"$WORK/tesserad.log" &
-TESSERAD_PID=$!
-"$BIN/tessera-load" first-verify --socket "$SOCK" --token "$(head -1 "$WORK/tokens")" --since-ns "$(date +%s%N)" >/dev/null
-for _ in $(seq 1200); do grep -q "session index filled" "$WORK/tesserad.log" && break; sleep 0.05; done
+bench_seed_and_serve 10000
 
 verify() { "$BIN/tessera-load" run --json --seconds "$SECONDS_PER_RUN" --socket "$SOCK" --tokens "$WORK/tokens" -c 4 -d 1 --label "$1"; }
 IDLE=$(verify idle)

@@ -22,6 +22,9 @@ BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
 # The gateway under wrk: /health against two authenticated routes.
 SECONDS_PER_RUN=1 CONNECTIONS=8 Benchmarks/gateway.sh
 
+# TesseraClient.verify from concurrent tasks beside the C client.
+SESSIONS=2000 SECONDS_PER_RUN=1 Benchmarks/client.sh
+
 # Importing users while verifies are served.
 USERS=20000 SECONDS_PER_RUN=1 Benchmarks/import.sh
 

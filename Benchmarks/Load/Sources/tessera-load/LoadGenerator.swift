@@ -12,7 +12,10 @@ struct LoadGenerator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera-load",
         abstract: "Load generator and floor measurements for Tessera and Redis (see Benchmarks/README.md).",
-        subcommands: [Seed.self, Run.self, InProcess.self, RedisLoad.self, Argon2Floor.self, WriteFloor.self, FirstVerify.self, TransportFloor.self])
+        subcommands: [
+            Seed.self, Run.self, InProcess.self, RedisLoad.self, Argon2Floor.self, WriteFloor.self, FirstVerify.self, TransportFloor.self,
+            ClientVerify.self,
+        ])
 }
 
 /// The master key of a data directory: `--master-key`, or `tessera-master.key` beside the
