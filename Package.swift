@@ -152,11 +152,12 @@ let package = Package(
             ], path: "Protocol/Sources/ProtocolVectors"),
         .executableTarget(name: "tessera-vectors", dependencies: ["ProtocolVectors"], path: "Protocol/Sources/tessera-vectors"),
 
-        // What the fuzzer feeds each decoder: the frame decoder, every message, every stored record.
+        // What the fuzzer feeds each decoder: the frame decoder, every message, every stored
+        // record, the importers' JSON reader.
         .target(
             name: "FuzzTargets",
             dependencies: [
-                "TesseraProtocol", "TesseraCore", "ProtocolVectors",
+                "TesseraProtocol", "TesseraCore", "TesseraModel", "ProtocolVectors",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
 

@@ -1,6 +1,7 @@
 import NIOCore
 import ProtocolVectors
 @_spi(TesseraInternal) import TesseraCore
+import TesseraModel
 import TesseraProtocol
 
 /// One fuzzing input, as libFuzzer hands it to `Fuzz/` and as `FuzzCorpusTests` replays the
@@ -8,15 +9,18 @@ import TesseraProtocol
 ///
 /// - 0: the frame decoder and the frame accumulator (a stream of frames, read whole or in pieces);
 /// - 1: every message's decoder (each message type of the protocol's vectors);
-/// - 2: every stored-record decoder.
+/// - 2: every stored-record decoder;
+/// - 3: the JSON reader the importers read their sources with (an import file is another
+///   system's export: not to be trusted to be well formed).
 public enum FuzzInput {
     public static func run(_ input: UnsafeRawBufferPointer) {
         guard let selector = input.first else { return }
         let bytes = UnsafeRawBufferPointer(rebasing: input.dropFirst())
-        switch selector % 3 {
+        switch selector % 4 {
         case 0: frames(bytes)
         case 1: messages(bytes)
-        default: StoredRecords.decodeEveryKind(bytes)
+        case 2: StoredRecords.decodeEveryKind(bytes)
+        default: _ = try? JSONValue.parse(bytes)
         }
     }
 
