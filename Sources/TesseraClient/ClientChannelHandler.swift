@@ -47,6 +47,8 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     private var pending: [UInt32: Waiting] = [:]
     private var requestIDs: RequestIDs
     private let closingError: ClosingError
+    /// Why this handler closed the connection, for the requests its closing fails.
+    private var closingReason: TesseraClientError?
 
     init(closingError: ClosingError, firstRequestID: UInt32 = 1) {
         self.closingError = closingError
@@ -81,21 +83,26 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         } else if frame.flags.contains(.closing) {
             // A connection-level error (request id 0): every waiting request fails with it, and the
             // connection is done: close it now so the next request opens a fresh one.
+            // Closed before the waiting requests fail: a caller that goes on at once finds the
+            // channel inactive and opens a fresh one, rather than writing to this one.
             let error = (try? ClientReply.serverError(frame)) ?? .connectionClosed
             closingError.value = error
-            failAll(error)
+            closingReason = error
             context.close(promise: nil)
+            failAll(error)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(.connectionClosed)
+        failAll(closingReason ?? .connectionClosed)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(.malformedReply("\(error)"))
+        let reason = TesseraClientError.malformedReply("\(error)")
+        closingReason = reason
         context.close(promise: nil)
+        failAll(reason)
     }
 
     private func failAll(_ error: TesseraClientError) {

@@ -22,6 +22,9 @@ public final class TesseraClient: Sendable {
     public let socketPath: String
     private let group: any EventLoopGroup
     private let connection = Locked<EventLoopFuture<any Channel>?>(nil)
+    /// The connection once it is up: what a call takes without waiting on ``connection``'s
+    /// future (whose value NIO hands over on its event loop, a hop there and back per call).
+    private let connected = Locked<(any Channel)?>(nil)
     /// The connection-level error (a `CLOSING` frame) that ended the current connection, if any:
     /// a request written after it reports it rather than a bare "connection closed".
     private let closingError = ClosingError()
@@ -376,6 +379,7 @@ public final class TesseraClient: Sendable {
             defer { current = nil }
             return current
         }
+        connected.withLock { $0 = nil }
         if let channel = try? await current?.get() { try? await channel.close() }
     }
 
@@ -414,6 +418,7 @@ public final class TesseraClient: Sendable {
     }
 
     private func channel() async throws -> any Channel {
+        if closingError.value == nil, let channel = connected.withLock({ $0 }), channel.isActive { return channel }
         var replaced = false
         while true {
             let future = connection.withLock { current -> EventLoopFuture<any Channel> in
@@ -424,13 +429,18 @@ public final class TesseraClient: Sendable {
             }
             do {
                 let channel = try await future.get()
-                if channel.isActive { return channel }
+                if channel.isActive {
+                    // Lock order: connected, then connection (nowhere the other way round).
+                    connected.withLock { current in if connection.withLock({ $0 === future }) { current = channel } }
+                    return channel
+                }
             } catch {
                 connection.withLock { if $0 === future { $0 = nil } }
                 throw TesseraClientError.cannotConnect(path: socketPath, reason: "\(error)")
             }
             // The daemon closed this connection (a restart, say): connect once more.
             connection.withLock { if $0 === future { $0 = nil } }
+            connected.withLock { current in if let held = current, !held.isActive { current = nil } }
             guard !replaced else { throw TesseraClientError.connectionClosed }
             replaced = true
         }
