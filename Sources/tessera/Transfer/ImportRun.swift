@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import TesseraClient
+import TesseraModel
 
 /// One record an importer read from its source: where it is (a line number, counted from 1),
 /// what names it in a report, and the user or why it is refused.
@@ -301,8 +302,6 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
 /// hash that reads the bytes a word at a time, as a file of a million users is 150 MB).
 enum SourceName {
     static func of(_ data: Data, kind: String) -> String {
-        let digest = SHA256.hash(data: data)
-        let prefix = digest.prefix(8).map { String(format: "%02x", $0) }.joined()
-        return "\(kind):\(prefix):\(data.count)"
+        "\(kind):\(Hex.format(SHA256.hash(data: data).prefix(8))):\(data.count)"
     }
 }
