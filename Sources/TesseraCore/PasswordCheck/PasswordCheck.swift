@@ -15,6 +15,7 @@ package final class PasswordCheck: Sendable {
     let hashingPool: HashingPool
     let clock: any Clock
     private let dummyHash = Locked<String?>(nil)
+    private let checksRun = Locked(0)
     let gate = CheckGate()
     let pace = CheckPace()
     let foreignPace = ForeignCheckPace()
@@ -207,6 +208,7 @@ package final class PasswordCheck: Sendable {
         let hasher = configuration.passwordHasher
         return try await hashingPool.run(lane) { [self] () throws -> Outcome in
             let startedAt = ContinuousClock.now
+            checksRun.withLock { $0 += 1 }
             guard let storedHash, let stored = StoredPassword(parsing: storedHash) else {
                 _ = hasher.verify(password, against: try self.dummyPasswordHash())
                 return Outcome(matches: false, startedAt: startedAt)
@@ -220,6 +222,11 @@ package final class PasswordCheck: Sendable {
             return Outcome(matches: true, rehashed: try stored.replacement(for: password, as: form, hasher: hasher), startedAt: startedAt)
         }
     }
+
+    /// Password checks run since start (``check(_:as:against:lane:paced:)``, each at least one
+    /// argon2id or foreign-scheme verify): what the tests count to tell a checked attempt from
+    /// one answered without a check.
+    var checksStarted: Int { checksRun.withLock { $0 } }
 
     /// While some user holds a foreign hash, waits until the costliest check's time has passed
     /// since `startedAt` (``ForeignCheckPace``); returns at once otherwise.
