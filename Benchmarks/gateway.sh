@@ -3,7 +3,7 @@
 # the same gateway, the same connections, three routes in one run:
 #   GET /health           answered by the gateway alone (the web stack's floor),
 #   GET /api/admin/user   Unleash's "who am I" by cookie: one VERIFY (with the user) per request,
-#   GET /v1/auth/user     by bearer: one VERIFY (with the user) and one LIST_API_KEYS per request.
+#   GET /v1/auth/user     by bearer: one VERIFY (with the user and the API keys) per request.
 # Prints requests/s, p50/p99 latency, and each route's throughput as a share of /health's.
 #
 #   Benchmarks/gateway.sh                      # 10 s per route, 50 connections, 2 wrk threads
@@ -75,7 +75,7 @@ for line in "$HEALTH" "$UNLEASH" "$V1"; do
   case $1 in
     health) label="GET /health (no Tessera call)" ;;
     unleash) label="GET /api/admin/user (VERIFY with user)" ;;
-    v1) label="GET /v1/auth/user (VERIFY + LIST_API_KEYS)" ;;
+    v1) label="GET /v1/auth/user (VERIFY with user, keys)" ;;
   esac
   printf '%-44s %12s %10s %10s %22s\n' "$label" "$2" "$3" "$4" "$(awk -v a="$2" -v b="$health_rps" 'BEGIN { printf "%.2f", a / b }')"
 done

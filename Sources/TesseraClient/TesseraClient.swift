@@ -8,9 +8,13 @@ package import TesseraProtocol
 
 /// The async client a web process links to talk to `tesserad` over its Unix socket.
 ///
-/// One client holds one connection and pipelines every request on it: each carries a request
-/// id and its reply may come back in any order, so a verify is never stuck behind a login.
-/// When the daemon restarts, the next request reconnects. Safe to share between tasks.
+/// A client holds one connection for each event loop of its group, opened on first use, and
+/// pipelines requests on it: each carries a request id and its reply may come back in any
+/// order, so a verify is never stuck behind a login. A call made on one of the group's loops
+/// (a Hummingbird or Vapor handler, when NIO runs Swift's tasks) goes out on that loop's
+/// connection and is answered there, without a thread switch; calls from elsewhere share the
+/// connections in turn, and the requests of concurrent callers go out in one write. When the
+/// daemon restarts, the next request reconnects. Safe to share between tasks.
 ///
 /// ```swift
 /// let tessera = TesseraClient(socketPath: "/run/tessera/tessera.sock")
@@ -20,14 +24,10 @@ package import TesseraProtocol
 public final class TesseraClient: Sendable {
     /// The socket the client connects to.
     public let socketPath: String
-    private let group: any EventLoopGroup
-    private let connection = Locked<EventLoopFuture<any Channel>?>(nil)
-    /// The connection once it is up: what a call takes without waiting on ``connection``'s
-    /// future (whose value NIO hands over on its event loop, a hop there and back per call).
-    private let connected = Locked<(any Channel)?>(nil)
-    /// The connection-level error (a `CLOSING` frame) that ended the current connection, if any:
-    /// a request written after it reports it rather than a bare "connection closed".
-    private let closingError = ClosingError()
+    /// The connections, one for each event loop of the group, each opened on first use.
+    private let slots: [ConnectionSlot]
+    /// Where a caller that runs on none of the group's loops sends next.
+    private let nextSlot = Atomic<Int>(0)
     private let firstRequestID: UInt32
     private static let maximumReplyLength: UInt32 = 16 << 20
 
@@ -46,7 +46,7 @@ public final class TesseraClient: Sendable {
     /// For the package's tests: the first request id a connection gives (to drive it to the wrap).
     package init(socketPath: String, eventLoopGroup: any EventLoopGroup, requestTimeout: Duration, firstRequestID: UInt32) {
         self.socketPath = socketPath
-        self.group = eventLoopGroup
+        slots = eventLoopGroup.makeIterator().map(ConnectionSlot.init)
         self.requestTimeout = requestTimeout
         self.firstRequestID = firstRequestID
     }
@@ -179,9 +179,11 @@ public final class TesseraClient: Sendable {
     }
 
     /// Checks a token and returns the user's profile with the session, in one round trip
-    /// ("who am I", Rocket.Chat's resume).
-    public func verifyWithUser(token: String) async throws -> VerifiedSession {
-        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token, withUser: true)))
+    /// ("who am I", Rocket.Chat's resume); with `apiKeys`, the user's API keys too (as
+    /// ``apiKeys(of:)`` lists them to that token: a session's user's every key, an API key
+    /// only itself).
+    public func verifyWithUser(token: String, apiKeys: Bool = false) async throws -> VerifiedSession {
+        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token, withUser: true, withAPIKeys: apiKeys)))
     }
 
     /// Ends the session of a token.
@@ -373,42 +375,24 @@ public final class TesseraClient: Sendable {
         try await call(Operations.regenerateRecoveryCodes, RegenerateRecoveryCodesRequest(user: user.wire, code: code)).recoveryCodes
     }
 
-    /// Closes the connection; the next request opens a new one.
+    /// Closes the connections; the next request opens a new one.
     public func close() async {
-        let current = connection.withLock { current -> EventLoopFuture<any Channel>? in
-            defer { current = nil }
-            return current
+        for slot in slots {
+            if let channel = try? await slot.forgetAll()?.get().channel { try? await channel.close() }
         }
-        connected.withLock { $0 = nil }
-        if let channel = try? await current?.get() { try? await channel.close() }
     }
 
     // MARK: Frames
 
-    /// Sends one request frame and waits for its reply frame (successful or not). For the
-    /// package's own tests and tools: the public API speaks the domain.
-    package func roundTrip(opcode: UInt8, body: ByteBuffer) async throws -> Frame {
-        let channel = try await channel()
-        let promise = channel.eventLoop.makePromise(of: Frame.self)
-        let timeout = Self.callTimeout ?? requestTimeout
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = seconds > Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        let request = OutboundRequest(opcode: opcode, body: body, promise: promise, timeout: .nanoseconds(max(0, nanoseconds)))
-        let closingError = self.closingError
-        channel.writeAndFlush(request).whenFailure { _ in promise.fail(closingError.value ?? TesseraClientError.connectionClosed) }
-        return try await promise.futureResult.get()
-    }
-
     /// Sends `request` as `operation` and decodes its reply; an error frame throws
     /// ``TesseraClientError/server(_:)``. For the package's own code: the public API speaks the domain.
     package func call<Request, Reply, Names>(_ operation: Operation<Request, Reply, Names>, _ request: Request) async throws -> Reply {
-        let body: ByteBuffer
-        do {
-            body = try request.encoded()
-        } catch {
-            throw TesseraClientError.invalidRequest("\(error)")
+        let timeout = Self.callTimeout ?? requestTimeout
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = seconds > Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let frame = try await connection().send(opcode: operation.opcode.rawValue, timeout: .nanoseconds(max(0, nanoseconds))) {
+            try request.encode(into: &$0)
         }
-        let frame = try await roundTrip(opcode: operation.opcode.rawValue, body: body)
         guard frame.status == 0 else { throw try ClientReply.serverError(frame) }
         do {
             return try Reply(decoding: frame.body)
@@ -417,47 +401,108 @@ public final class TesseraClient: Sendable {
         }
     }
 
-    private func channel() async throws -> any Channel {
-        if closingError.value == nil, let channel = connected.withLock({ $0 }), channel.isActive { return channel }
+    /// The connection of the caller's event loop when it runs on one of the group's (so the call
+    /// is written and answered on this thread), or else of the loops in turn.
+    private func slot() -> ConnectionSlot {
+        if slots.count > 1 {
+            if let current = MultiThreadedEventLoopGroup.currentEventLoop {
+                for slot in slots where slot.eventLoop === current { return slot }
+            }
+            return slots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
+        }
+        return slots[0]
+    }
+
+    private func connection() async throws -> ClientConnection {
+        let slot = self.slot()
+        if let connection = slot.connection { return connection }
         var replaced = false
         while true {
-            let future = connection.withLock { current -> EventLoopFuture<any Channel> in
-                if let current { return current }
-                let fresh = connect()
-                current = fresh
-                return fresh
-            }
+            let (future, served) = slot.connecting { connect(on: slot.eventLoop) }
+            let connection: ClientConnection
             do {
-                let channel = try await future.get()
-                if channel.isActive {
-                    // Lock order: connected, then connection (nowhere the other way round).
-                    connected.withLock { current in if connection.withLock({ $0 === future }) { current = channel } }
-                    return channel
-                }
+                connection = try await future.get()
             } catch {
-                connection.withLock { if $0 === future { $0 = nil } }
+                slot.forget(future)
                 throw TesseraClientError.cannotConnect(path: socketPath, reason: "\(error)")
             }
+            if connection.isUsable {
+                slot.settle(future, connection)
+                return connection
+            }
+            slot.forget(future)
+            // The daemon refused a new connection with a reason (a peer it does not serve): say it.
+            if !served, let ended = connection.endedWith, case .server = ended { throw ended }
             // The daemon closed this connection (a restart, say): connect once more.
-            connection.withLock { if $0 === future { $0 = nil } }
-            connected.withLock { current in if let held = current, !held.isActive { current = nil } }
             guard !replaced else { throw TesseraClientError.connectionClosed }
             replaced = true
         }
     }
 
-    private func connect() -> EventLoopFuture<any Channel> {
-        let closingError = self.closingError
-        closingError.value = nil
+    private func connect(on eventLoop: any EventLoop) -> EventLoopFuture<ClientConnection> {
         let maximum = Self.maximumReplyLength
         let first = firstRequestID
-        return ClientBootstrap(group: group)
+        return ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumLength: maximum)))
-                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(closingError: closingError, firstRequestID: first))
+                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(firstRequestID: first))
                 }
             }
             .connect(unixDomainSocketPath: socketPath)
+            .flatMapThrowing { channel in
+                guard let connection = try channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self).connection else {
+                    throw TesseraClientError.connectionClosed
+                }
+                return connection
+            }
+    }
+}
+
+/// The connection of one event loop: being opened, or open.
+private final class ConnectionSlot: Sendable {
+    let eventLoop: any EventLoop
+    private let state = Locked<(opening: EventLoopFuture<ClientConnection>?, open: ClientConnection?)>((nil, nil))
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// The open connection, while it takes requests.
+    var connection: ClientConnection? {
+        guard let open = state.withLock({ $0.open }), open.isUsable else { return nil }
+        return open
+    }
+
+    /// The connection being opened (or open), or a new one from `open`; `served`: it was open
+    /// and took requests before.
+    func connecting(_ open: () -> EventLoopFuture<ClientConnection>) -> (EventLoopFuture<ClientConnection>, served: Bool) {
+        state.withLock { state in
+            if let opening = state.opening { return (opening, state.open != nil) }
+            let fresh = open()
+            state.opening = fresh
+            return (fresh, false)
+        }
+    }
+
+    /// `future` gave `connection`, which takes requests: later calls take it directly.
+    func settle(_ future: EventLoopFuture<ClientConnection>, _ connection: ClientConnection) {
+        state.withLock { state in if state.opening === future { state.open = connection } }
+    }
+
+    /// `future` failed or its connection ended: the next call opens another.
+    func forget(_ future: EventLoopFuture<ClientConnection>) {
+        state.withLock { state in
+            guard state.opening === future else { return }
+            state = (nil, nil)
+        }
+    }
+
+    /// Forgets whatever connection there is and returns it, to close.
+    func forgetAll() -> EventLoopFuture<ClientConnection>? {
+        state.withLock { state in
+            defer { state = (nil, nil) }
+            return state.opening
+        }
     }
 }

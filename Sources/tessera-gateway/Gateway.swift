@@ -4,14 +4,25 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import TesseraClient
 
 /// `tessera-gateway`: five login APIs, each at its documented paths and in its documented
 /// shapes, served over a running tesserad. The reference integration of `TesseraClient` in a
-/// Hummingbird app: one client shared by every request (it pipelines on one connection and
-/// reconnects after the daemon restarts), one file per API.
+/// Hummingbird app: one client shared by every request (it pipelines on a connection per event
+/// loop and reconnects after the daemon restarts), one file per API.
 @main
 struct Gateway: AsyncParsableCommand {
+    /// Swift's tasks run on NIO's event loops (NIO's singleton group, which Hummingbird and the
+    /// client use), installed before any task is made: a handler then runs on the loop that
+    /// read its request, its call to tesserad goes out and comes back on that loop's
+    /// connection, and the response is written there, with no thread switch between Swift's
+    /// pool and the loops. Nothing in the gateway blocks a thread.
+    static func main() async {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "tessera-gateway",
         abstract: "Serve the Unleash, Rocket.Chat, Elastic Cloud Enterprise, JWT and /v1/auth login APIs over a running tesserad.",

@@ -185,4 +185,34 @@ extension APIKeyEndToEndTests {
         }
         await expectFailure("token-invalid") { try await self.client.logout(token: key) }
     }
+
+    /// VERIFY with `with_api_keys` lists what LIST_API_KEYS lists to the same token, in the
+    /// verify's round trip: a session's user's every key (a revoked one too), an API key only
+    /// itself; nothing without the flag, and nothing for a token that fails.
+    func testAVerifyWithAPIKeysListsWhatTheTokenMayList() async throws {
+        let (readerKey, reader) = try await client.createAPIKey(for: .username("alice"), name: "reader", permissions: ["reader"])
+        let (_, deploy) = try await client.createAPIKey(for: .username("alice"), name: "deploy", permissions: ["deploy"])
+        try await client.revokeAPIKey(deploy.id)
+        let session = try await client.login(identifier: "alice", password: Array("correct horse".utf8))
+
+        let bySession = try await client.verifyWithUser(token: session.token, apiKeys: true)
+        XCTAssertEqual(bySession.user?.username, "alice")
+        XCTAssertEqual(bySession.apiKeys.map(\.id), [reader.id, deploy.id], "every key, oldest first")
+        XCTAssertEqual(bySession.apiKeys.map(\.name), ["reader", "deploy"])
+        XCTAssertNil(bySession.apiKeys[0].revokedAt)
+        XCTAssertNotNil(bySession.apiKeys[1].revokedAt, "a revoked key is listed as revoked")
+        let listed = try await client.apiKeys(of: .sessionToken(session.token))
+        XCTAssertEqual(bySession.apiKeys.map(\.id), listed.map(\.id))
+        XCTAssertEqual(bySession.apiKeys.map(\.permissions), listed.map(\.permissions))
+
+        let byKey = try await client.verifyWithUser(token: readerKey, apiKeys: true)
+        XCTAssertEqual(byKey.apiKeyName, "reader")
+        XCTAssertEqual(byKey.apiKeys.map(\.id), [reader.id], "an API key sees itself, not the others")
+
+        let withoutFlag = try await client.verifyWithUser(token: session.token)
+        XCTAssertEqual(withoutFlag.apiKeys, [])
+        XCTAssertNotNil(withoutFlag.user)
+        try await client.logout(token: session.token)
+        await expectFailure("token-invalid") { _ = try await self.client.verifyWithUser(token: session.token, apiKeys: true) }
+    }
 }

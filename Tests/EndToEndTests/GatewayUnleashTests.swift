@@ -49,6 +49,23 @@ final class GatewayUnleashTests: XCTestCase {
         let me = try await gateway.send(.GET, "/api/admin/user", headers: [("cookie", session)])
         XCTAssertEqual(me.status, 200, me.text)
         XCTAssertEqual((me.json["user"] as? [String: Any])?["username"] as? String, "alice")
+        // The session cookie among others, as a browser sends them: found by its exact name.
+        let token = String(session.dropFirst("unleash-session=".count))
+        for header in [
+            "theme=dark; unleash-session=\(token); lang=en", "unleash-session-old=x;unleash-session=\(token)",
+            "a=1;  \tunleash-session=\(token)",
+        ] {
+            let among = try await gateway.send(.GET, "/api/admin/user", headers: [("cookie", header)])
+            XCTAssertEqual(among.status, 200, "\(header): \(among.text)")
+        }
+        for header in ["unleash-session-old=\(token)", "xunleash-session=\(token)", "unleash-session", "theme=dark"] {
+            assertAuthenticationRequired(try await gateway.send(.GET, "/api/admin/user", headers: [("cookie", header)]))
+        }
+        // The bearer scheme in any case, by the Authorization header of the same API.
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            let byHeader = try await gateway.send(.GET, "/api/admin/user", headers: [("authorization", "\(scheme) \(token)")])
+            XCTAssertEqual(byHeader.status, 200, "\(scheme): \(byHeader.text)")
+        }
 
         let logout = try await gateway.send(.POST, "/logout", headers: [("cookie", session)])
         XCTAssertEqual(logout.status, 302)

@@ -39,6 +39,13 @@ final class GatewayV1AuthTests: XCTestCase {
 
         let byBearer = try await gateway.send(.GET, "/v1/auth/user", headers: [("Authorization", "Bearer \(token)")])
         XCTAssertEqual(byBearer.status, 200, byBearer.text)
+        for header in ["bearer \(token)", "BEARER  \(token) "] {
+            let reply = try await gateway.send(.GET, "/v1/auth/user", headers: [("Authorization", header)])
+            XCTAssertEqual(reply.status, 200, header)
+        }
+        for header in ["Bearer", "Bearer ", "Bearer\(token)", "Basic \(token)", "Bearer: \(token)"] {
+            assertError(try await gateway.send(.GET, "/v1/auth/user", headers: [("Authorization", header)]), 401)
+        }
         let user = try XCTUnwrap(byBearer.json["user"] as? [String: Any])
         XCTAssertEqual(user["userName"] as? String, "alice")
         XCTAssertEqual(user["firstName"] as? String, "Alice")
@@ -60,14 +67,19 @@ final class GatewayV1AuthTests: XCTestCase {
 
         let update: [String: Any] = [
             "firstName": "Alicia", "lastName": "Example", "phoneNumber": "+15557654321",
-            "settings": [["key": "theme", "value": "dark"], ["key": "lang", "value": "fr"]],
+            "settings": [
+                ["key": "theme", "value": "dark"], ["key": "lang", "value": "fr"], ["key": "quote", "value": "say \"hi\" \\ done é ✓"],
+            ],
         ]
         let updated = try await gateway.send(.POST, "/v1/auth/user", json: update, headers: [("Authorization", "Bearer \(token)")])
         XCTAssertEqual(updated.status, 200, updated.text)
         let after = try XCTUnwrap(updated.json["user"] as? [String: Any])
         XCTAssertEqual(after["firstName"] as? String, "Alicia")
         XCTAssertEqual(after["phoneNumber"] as? String, "+15557654321")
-        XCTAssertEqual((after["settings"] as? [[String: String]])?.map { $0["key"]! }, ["lang", "theme"])
+        XCTAssertEqual((after["settings"] as? [[String: String]])?.map { $0["key"]! }, ["lang", "quote", "theme"])
+        XCTAssertEqual(
+            (after["settings"] as? [[String: String]])?.first { $0["key"] == "quote" }?["value"], "say \"hi\" \\ done é ✓",
+            "quotes and a backslash escaped, the rest as UTF-8: \(updated.text)")
         let promote = try await gateway.send(.POST, "/v1/auth/user", json: ["email": "not-an-email"], headers: [("Authorization", "Bearer \(token)")])
         assertError(promote, 400)
 

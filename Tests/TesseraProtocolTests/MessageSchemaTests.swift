@@ -90,6 +90,9 @@ final class MessageSchemaTests: XCTestCase {
         XCTAssertThrowsError(try SetUserStateRequest(decoding: body([(2, Array("a".utf8)), (32, [3])])))
         XCTAssertThrowsError(try ListUsersRequest(decoding: body([(2, [0, 0, 0, 0])])), "limit 0")
         XCTAssertThrowsError(try VerifyRequest.fields(in: body([(1, Array("t".utf8)), (2, [2])])), "with_user 2")
+        XCTAssertThrowsError(try VerifyRequest.fields(in: body([(1, Array("t".utf8)), (3, [2])])), "with_api_keys 2")
+        XCTAssertThrowsError(try VerifyRequest.fields(in: body([(1, Array("t".utf8)), (3, [1]), (3, [1])])), "with_api_keys twice")
+        XCTAssertEqual(try VerifyRequest.fields(in: body([(1, Array("t".utf8)), (3, [1])])).withAPIKeys, true)
     }
 
     func testASettingKeyGivenTwiceIsRejected() {
@@ -110,7 +113,7 @@ final class MessageSchemaTests: XCTestCase {
     /// The server's hot path writes VERIFY replies with ``VerifyResponse/writeSessionReply``, not
     /// the message: both must give the vector's bytes.
     func testTheHotPathVerifyWriterMatchesTheVector() throws {
-        for name in ["verify-response", "verify-with-user-response"] {
+        for name in ["verify-response", "verify-with-user-response", "verify-with-api-keys-response"] {
             let vector = try XCTUnwrap(TestVector.all.first { $0.name == name })
             let reply = try XCTUnwrap(vector.message as? VerifyResponse)
             let id = reply.sessionID.withUnsafeBytes {
@@ -128,6 +131,7 @@ final class MessageSchemaTests: XCTestCase {
                 forEachRole: { visit in for role in roles { role.withUnsafeBytes(visit) } }, into: &out)
             XCTAssertEqual(start, 2)
             if let user = reply.user { try VerifyResponse.writeUser(user, into: &out) }
+            for key in reply.apiKeys { try VerifyResponse.writeAPIKey(key, into: &out) }
             out.finishFrame(startingAt: start)
             out.moveReaderIndex(forwardBy: 2)
             let file = try String(contentsOf: TestVectorTests.directory.appendingPathComponent("\(name).hex"), encoding: .utf8)

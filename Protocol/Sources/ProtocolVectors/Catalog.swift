@@ -268,6 +268,13 @@ extension TestVector {
         reply(
             "verify-with-user-response", "VERIFY reply with the user", .verify, id: 18,
             VerifyResponse(userID: 1, sessionID: sessionID, expiresAt: 1_767_312_000_000, roles: ["admin"], user: alice)),
+        request(
+            "verify-with-api-keys-request", "VERIFY asking for the user and the user's API keys (GET /v1/auth/user)", .verify, id: 19,
+            VerifyRequest(token: token, withUser: true, withAPIKeys: true)),
+        reply(
+            "verify-with-api-keys-response", "VERIFY reply with the user and the user's one API key", .verify, id: 19,
+            VerifyResponse(
+                userID: 1, sessionID: sessionID, expiresAt: 1_767_312_000_000, roles: ["admin"], user: alice, apiKeys: [apiKeyInfo])),
         error(
             "verify-error-token-expired", "VERIFY failed: status 5 token-expired", opcode: 0x21, id: 6, .tokenExpired,
             "the token has expired; log in again", trace: "0123456789abcdef"),

@@ -54,8 +54,11 @@ public struct VerifiedSession: Sendable, Equatable {
     public var expiresAt: Date?
     /// The user's roles as the session knows them, or the API key's permissions.
     public var roles: [String]
-    /// Only from ``TesseraClient/verifyWithUser(token:)``.
+    /// Only from ``TesseraClient/verifyWithUser(token:apiKeys:)``.
     public var user: User?
+    /// The user's API keys, oldest first, never a secret (for an API key, only itself): only
+    /// from ``TesseraClient/verifyWithUser(token:apiKeys:)`` with `apiKeys`.
+    public var apiKeys: [APIKey]
 
     /// The session's id; `nil` when the credential was an API key.
     public var sessionID: SessionID? {
@@ -82,6 +85,7 @@ public struct VerifiedSession: Sendable, Equatable {
         }
         roles = reply.roles
         user = try reply.user.map { info throws(TesseraClientError) in try User(info) }
+        apiKeys = try reply.apiKeys.map { info throws(TesseraClientError) in try APIKey(info) }
     }
 }
 

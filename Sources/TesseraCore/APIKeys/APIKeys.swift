@@ -125,9 +125,7 @@ package struct APIKeys: Sendable {
     package func list(_ lookup: UserLookup) throws -> [APIKeyInfo] {
         try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
-            return try store.apiKeyIDs(ofUser: user.id, in: txn).compactMap { id in
-                try store.apiKeyRecord(id, in: txn).map { APIKeyInfo(id: id, $0) }
-            }.sorted { $0.createdAt < $1.createdAt }
+            return try store.apiKeys(ofUser: user.id, in: txn)
         }
     }
 

@@ -32,6 +32,12 @@ extension TesseraStore {
         return ids
     }
 
+    /// A user's keys as listed (oldest first, never a secret).
+    func apiKeys(ofUser userID: UInt64, in txn: some ReadableTransaction) throws -> [APIKeyInfo] {
+        try apiKeyIDs(ofUser: userID, in: txn).compactMap { id in try apiKeyRecord(id, in: txn).map { APIKeyInfo(id: id, $0) } }
+            .sorted { $0.createdAt < $1.createdAt }
+    }
+
     /// Revokes every live key of a user at `now`. Returns how many were live.
     @discardableResult
     func revokeEveryAPIKey(ofUser userID: UInt64, at now: Timestamp, in txn: WriteTransaction) throws -> Int {

@@ -257,6 +257,11 @@ extension ReadSnapshot {
     package func user(id: UInt64) throws -> UserProfile? {
         try store.user(id: id, in: try txn)?.profile
     }
+
+    /// The API keys of user `id` in this snapshot, oldest first, never a secret.
+    package func apiKeys(ofUser id: UInt64) throws -> [APIKeyInfo] {
+        try store.apiKeys(ofUser: id, in: try txn)
+    }
 }
 
 /// A verified session (or API key), viewed in place in the snapshot or the session index.

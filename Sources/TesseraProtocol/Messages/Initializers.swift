@@ -469,9 +469,10 @@ extension VerifyRequest {
         self.token = ""
     }
 
-    public init(token: String, withUser: Bool = false) {
+    public init(token: String, withUser: Bool = false, withAPIKeys: Bool = false) {
         self.token = token
         self.withUser = withUser
+        self.withAPIKeys = withAPIKeys
     }
 }
 
@@ -484,13 +485,17 @@ extension VerifyResponse {
         self.roles = []
     }
 
-    public init(userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String], user: UserInfo? = nil, apiKeyName: String? = nil) {
+    public init(
+        userID: UInt64, sessionID: [UInt8], expiresAt: Int64, roles: [String], user: UserInfo? = nil, apiKeyName: String? = nil,
+        apiKeys: [APIKeyInfo] = []
+    ) {
         self.userID = userID
         self.sessionID = sessionID
         self.expiresAt = expiresAt
         self.roles = roles
         self.user = user
         self.apiKeyName = apiKeyName
+        self.apiKeys = apiKeys
     }
 }
 

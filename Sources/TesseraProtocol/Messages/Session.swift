@@ -121,9 +121,13 @@ public struct VerifyRequest: SchemaMessage {
     public var token: String
     /// Also return the user's profile (Rocket.Chat's "resume", `GET /v1/auth/user`, in one round trip).
     public var withUser: Bool = false
+    /// Also return the API keys of the token's user (every key for a session, only itself for
+    /// an API key): `GET /v1/auth/user` in one round trip.
+    public var withAPIKeys: Bool = false
 
     @usableFromInline static let tokenTag: UInt8 = 1
     @usableFromInline static let withUserTag: UInt8 = 2
+    @usableFromInline static let withAPIKeysTag: UInt8 = 3
 
     public init() { self.init(zeroed: ()) }
 
@@ -132,16 +136,18 @@ public struct VerifyRequest: SchemaMessage {
         [
             .string(tokenTag, "token", \.token),
             .flag(withUserTag, "with_user", \.withUser),
+            .flag(withAPIKeysTag, "with_api_keys", \.withAPIKeys),
         ])
 
     /// The request's fields without copying, for the server's hot path: the token's bytes (not
     /// checked for UTF-8: a token that is not one answers `token-invalid` either way) and
-    /// `with_user`. The same rules as ``init(decoding:)`` otherwise.
+    /// `with_user` and `with_api_keys`. The same rules as ``init(decoding:)`` otherwise.
     @inlinable
-    public static func fields(in body: ByteBuffer) throws -> (token: ByteBuffer, withUser: Bool) {
+    public static func fields(in body: ByteBuffer) throws -> (token: ByteBuffer, withUser: Bool, withAPIKeys: Bool) {
         var reader = FieldReader(body)
         var token: ByteBuffer?
         var withUser: UInt8?
+        var withAPIKeys: UInt8?
         while let (tag, value) = try reader.next() {
             switch tag {
             case tokenTag:
@@ -150,12 +156,15 @@ public struct VerifyRequest: SchemaMessage {
             case withUserTag:
                 guard withUser == nil else { throw ProtocolError.duplicateField(tag: tag) }
                 withUser = try value.fieldInteger(tag, name: "with_user", allowed: 0...1)
+            case withAPIKeysTag:
+                guard withAPIKeys == nil else { throw ProtocolError.duplicateField(tag: tag) }
+                withAPIKeys = try value.fieldInteger(tag, name: "with_api_keys", allowed: 0...1)
             default:
                 continue
             }
         }
         guard let token else { throw ProtocolError.missingField(name: "token") }
-        return (token, withUser == 1)
+        return (token, withUser == 1, withAPIKeys == 1)
     }
 }
 
@@ -173,6 +182,9 @@ public struct VerifyResponse: SchemaMessage {
     /// Present when the credential was an API key: its name. `session_id` is then the key's id,
     /// `role` its permissions, and `expires_at` 0 for a key that never expires.
     public var apiKeyName: String?
+    /// The API keys of the token's user, when the request asked `with_api_keys`: oldest first,
+    /// never a secret; for an API key, only itself.
+    public var apiKeys: [APIKeyInfo] = []
 
     public init() { self.init(zeroed: ()) }
 
@@ -185,6 +197,7 @@ public struct VerifyResponse: SchemaMessage {
             .string(Tag.role, "role", \.roles),
             .message(Tag.user, "user", \.user),
             .string(Tag.apiKeyName, "api_key_name", \.apiKeyName),
+            .message(Tag.apiKey, "api_key", \.apiKeys),
         ])
 
     /// The reply's tags, shared by ``schema`` and the hot-path writers below.
@@ -195,12 +208,13 @@ public struct VerifyResponse: SchemaMessage {
         @usableFromInline static let role: UInt8 = 4
         @usableFromInline static let user: UInt8 = 5
         @usableFromInline static let apiKeyName: UInt8 = 6
+        @usableFromInline static let apiKey: UInt8 = 7
     }
 
     // The server's hot path writes a VERIFY reply straight from the session's parts, without
     // building the message: `writeSessionReply` (the frame header, `user_id`, `session_id`,
     // `expires_at` and every `role`, in one write to the buffer), then `writeUser` and
-    // `writeAPIKeyName` when they apply, then `ByteBuffer.finishFrame(startingAt:)`. Byte for
+    // `writeAPIKeyName` and `writeAPIKey` when they apply, then `ByteBuffer.finishFrame(startingAt:)`. Byte for
     // byte what `encode(into:)` writes for the same values
     // (`Protocol/vectors/verify-response.hex` checks both).
 
@@ -264,6 +278,12 @@ public struct VerifyResponse: SchemaMessage {
         let count = min(name.count, Int(UInt16.max))
         buffer.writeMultipleIntegers(Tag.apiKeyName, UInt16(count))
         buffer.writeBytes(UnsafeRawBufferPointer(rebasing: name.prefix(count)))
+    }
+
+    /// Writes one `api_key` field.
+    @inlinable
+    public static func writeAPIKey(_ key: APIKeyInfo, into buffer: inout ByteBuffer) throws {
+        try buffer.writeField(Tag.apiKey) { try key.encode(into: &$0) }
     }
 }
 

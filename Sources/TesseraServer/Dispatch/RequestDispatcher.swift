@@ -101,17 +101,23 @@ struct RequestDispatcher: RequestDispatching {
     private func answerVerify(
         _ frame: Frame, in snapshot: ReadSnapshot, now: Timestamp, into out: inout ByteBuffer
     ) throws -> (id: SessionID, isAPIKey: Bool)? {
-        let (tokenField, withUser) = try VerifyRequest.fields(in: frame.body)
+        let (tokenField, withUser, withAPIKeys) = try VerifyRequest.fields(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         let user = withUser ? try snapshot.user(id: session.userID).map(UserInfo.init) : nil
+        // LIST_API_KEYS's rule: a session sees every key of its user, an API key only itself.
+        let apiKeys =
+            withAPIKeys
+            ? try snapshot.apiKeys(ofUser: session.userID).filter { !session.isAPIKey || $0.id.bytes == session.sessionID.bytes }
+            : []
         let start = VerifyResponse.writeSessionReply(
             opcode: frame.opcode, requestID: frame.requestID, userID: session.userID,
             sessionID: (session.sessionID.high, session.sessionID.low), expiresAt: session.expiresAt,
             forEachRole: session.forEachRole, into: &out)
-        if user != nil || session.isAPIKey {
+        if user != nil || session.isAPIKey || withAPIKeys {
             do {
                 if let user { try VerifyResponse.writeUser(user, into: &out) }
                 if let name = session.apiKeyName { VerifyResponse.writeAPIKeyName(name, into: &out) }
+                for key in apiKeys { try VerifyResponse.writeAPIKey(APIKeyInfo(key), into: &out) }
             } catch {
                 out.moveWriterIndex(to: start)
                 throw error
@@ -126,7 +132,7 @@ struct RequestDispatcher: RequestDispatching {
     /// A token that is not UTF-8 is a malformed string field, as in every other message
     /// (`invalid-argument`), not an unknown token. Checked only after the token failed.
     private static func verifyFailure(_ error: any Error, _ frame: Frame) -> any Error {
-        guard case AuthError.tokenInvalid = error, let (token, _) = try? VerifyRequest.fields(in: frame.body),
+        guard case AuthError.tokenInvalid = error, let (token, _, _) = try? VerifyRequest.fields(in: frame.body),
             token.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) == nil
         else { return error }
         return ProtocolError.invalidUTF8(tag: 1)

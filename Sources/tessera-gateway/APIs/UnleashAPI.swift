@@ -51,7 +51,7 @@ struct UnleashAPI {
     /// else, with `orAuthorization`, a personal access token in `Authorization` (Unleash's
     /// clients send it bare; `Bearer` is taken too).
     func credential(_ request: Request, orAuthorization: Bool = false) -> Credential? {
-        if let value = request.cookies[Self.cookieName]?.value, !value.isEmpty {
+        if let value = Credentials.cookie(request, Self.cookieName), !value.isEmpty {
             guard value.hasPrefix("s:") || value.hasPrefix("s%3A") || value.hasPrefix("s%3a") else { return .token(value) }
             guard let decoded = value.removingPercentEncoding else { return .forged }
             if let importedSessions, !importedSessions.isSigned(Substring(decoded)) { return .forged }

@@ -59,10 +59,10 @@ struct V1AuthAPI {
         router.get("v1/auth/user") { request, context in
             guard let credential = Credentials.bearer(request) ?? Credentials.header(request, "x-api-key") else { return Self.unauthorized() }
             do {
-                let session = try await tessera.verifyWithUser(token: credential)
+                // One round trip: the session, its user and the user's API keys.
+                let session = try await tessera.verifyWithUser(token: credential, apiKeys: true)
                 guard let user = session.user else { return Self.unauthorized() }
-                let keys = try await tessera.apiKeys(of: .sessionToken(credential))
-                return Response.json(.ok, ["success": true, "code": 200, "message": "OK", "user": Self.user(user, apiKeys: keys)])
+                return Response.json(.ok, ["success": true, "code": 200, "message": "OK", "user": Self.user(user, apiKeys: session.apiKeys)])
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
             }

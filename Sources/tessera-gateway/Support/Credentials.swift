@@ -9,10 +9,39 @@ enum Credentials {
     /// The token of `Authorization: Bearer TOKEN`.
     static func bearer(_ request: Request) -> String? {
         guard let value = request.headers[.authorization] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        // "Bearer" in any case, a space, the token (compared by bytes: this runs on every request).
+        let scheme = value.utf8.prefix(7)
+        guard scheme.count == 7, scheme.last == UInt8(ascii: " "),
+            scheme.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 })
+        else { return nil }
+        let token = value.dropFirst(7).trimmingCharacters(in: .whitespaces)
         return token.isEmpty ? nil : token
+    }
+
+    /// The value of the first cookie named `name` in the request's `Cookie` headers (RFC 6265
+    /// §4.2: `name=value` pairs separated by `;` and a space), as Hummingbird's `cookies`
+    /// reads it: the first pair whose name is exactly `name`, the value everything after its
+    /// first `=`. Read from the header's bytes without splitting every pair into strings: it
+    /// runs on every authenticated request.
+    static func cookie(_ request: Request, _ name: String) -> String? {
+        for header in request.headers[values: .cookie] {
+            var header = header
+            let found = header.withUTF8 { bytes -> String? in
+                var start = 0
+                while start < bytes.count {
+                    let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+                    var pair = bytes[start..<end]
+                    while let first = pair.first, first == 0x20 || first == 0x09 { pair = pair.dropFirst() }
+                    if let equals = pair.firstIndex(of: UInt8(ascii: "=")), pair[pair.startIndex..<equals].elementsEqual(name.utf8) {
+                        return String(decoding: UnsafeBufferPointer(rebasing: pair[(equals + 1)...]), as: UTF8.self)
+                    }
+                    start = end + 1
+                }
+                return nil
+            }
+            if let found { return found }
+        }
+        return nil
     }
 
     /// A header's value, trimmed; `nil` when absent or empty.

@@ -113,7 +113,7 @@ struct TransportFloor: AsyncParsableCommand {
     /// A VERIFY reply (or an error frame), as tesserad writes it.
     private func answer(_ frame: Frame, verification: Verification, now: Timestamp, into output: inout ByteBuffer) {
         do {
-            let (token, _) = try VerifyRequest.fields(in: frame.body)
+            let (token, _, _) = try VerifyRequest.fields(in: frame.body)
             try verification.withSnapshot { snapshot in
                 let session = try token.withUnsafeReadableBytes { try snapshot.verify(token: $0, now: now) }
                 _ = VerifyResponse.writeSessionReply(
