@@ -50,7 +50,7 @@ final class GatewayV1AuthTests: XCTestCase {
         XCTAssertEqual(user["userName"] as? String, "alice")
         XCTAssertEqual(user["firstName"] as? String, "Alice")
         XCTAssertEqual(user["lastName"] as? String, "Example")
-        XCTAssertEqual(user["title"] as? String, "")
+        XCTAssertTrue(user["title"] is NSNull, "not held")
         XCTAssertEqual(user["phoneNumber"] as? String, "")
         XCTAssertEqual(user["roles"] as? [String], ["deploy"])
         let keys = try XCTUnwrap(user["apiKeys"] as? [[String: Any]])
@@ -76,9 +76,10 @@ final class GatewayV1AuthTests: XCTestCase {
         let after = try XCTUnwrap(updated.json["user"] as? [String: Any])
         XCTAssertEqual(after["firstName"] as? String, "Alicia")
         XCTAssertEqual(after["phoneNumber"] as? String, "+15557654321")
-        XCTAssertEqual((after["settings"] as? [[String: String]])?.map { $0["key"]! }, ["lang", "quote", "theme"])
+        let settings = try XCTUnwrap(after["settings"] as? [[String: Any]])
+        XCTAssertEqual(settings.map { $0["name"] as? String }, ["lang", "quote", "theme"])
         XCTAssertEqual(
-            (after["settings"] as? [[String: String]])?.first { $0["key"] == "quote" }?["value"], "say \"hi\" \\ done é ✓",
+            settings.first { $0["name"] as? String == "quote" }?["value"] as? String, "say \"hi\" \\ done é ✓",
             "quotes and a backslash escaped, the rest as UTF-8: \(updated.text)")
         let promote = try await gateway.send(.POST, "/v1/auth/user", json: ["email": "not-an-email"], headers: [("Authorization", "Bearer \(token)")])
         assertError(promote, 400)
@@ -101,5 +102,113 @@ final class GatewayV1AuthTests: XCTestCase {
         try gateway.daemon.start()
         let back = try await gateway.send(.GET, "/v1/auth/user", headers: [("Authorization", "Bearer \(token)")])
         XCTAssertEqual(back.status, 200, "the session survived the restart: \(back.text)")
+    }
+
+    /// The seed's user object, field by field: every name present, of its type, nothing else.
+    static let userFields: [String: String] = [
+        "id": "string", "userName": "string", "email": "string", "phoneNumber": "string", "title": "null", "firstName": "string",
+        "lastName": "string", "department": "null", "birthDate": "null", "createdAt": "date", "updatedAt": "date",
+        "lastDismissMessages": "null", "lastLogIn": "date", "rank": "null", "image": "string", "address": "null", "postalCode": "null",
+        "region": "null", "city": "null", "country": "null", "countryCode": "null", "mobile": "null", "notes": "null",
+        "customerId": "null", "roles": "strings", "apiKeys": "array", "settings": "array",
+    ]
+    static let apiKeyFields: [String: String] = [
+        "id": "string", "name": "string", "key": "string", "clientSecret": "string", "createdDate": "date", "expireDate": "dateOrNull",
+        "ownerId": "string", "revoked": "bool", "permissions": "strings", "description": "null",
+    ]
+    static let settingFields: [String: String] = [
+        "id": "null", "category": "null", "group": "null", "name": "string", "value": "string", "type": "string",
+        "description": "null", "readOnly": "bool", "userId": "string",
+    ]
+
+    private func assertShape(_ object: [String: Any], _ fields: [String: String], _ what: String, file: StaticString = #filePath, line: UInt = #line)
+    {
+        XCTAssertEqual(Set(object.keys), Set(fields.keys), what, file: file, line: line)
+        for (name, kind) in fields {
+            let value = object[name]
+            let fits: Bool
+            switch kind {
+            case "string": fits = value is String
+            case "date": fits = (value as? String).flatMap(ISO8601DateFormatter.withFractionalSeconds.date(from:)) != nil
+            case "null": fits = value is NSNull
+            case "bool": fits = value is Bool
+            case "dateOrNull": fits = value is NSNull || (value as? String).flatMap(ISO8601DateFormatter.withFractionalSeconds.date(from:)) != nil
+            case "strings": fits = value is [String]
+            default: fits = value is [Any]
+            }
+            XCTAssertTrue(fits, "\(what).\(name) should be \(kind), is \(String(describing: value))", file: file, line: line)
+        }
+    }
+
+    func testTheUserHasEverySeedFieldOfItsType() async throws {
+        let token = try await token()
+        let key = try runCommand(DaemonProcess.tessera, ["--socket", gateway.daemon.socketPath, "apikey", "create", "alice", "ci", "--json"])
+        XCTAssertEqual(key.status, 0, key.stderr)
+        _ = try await gateway.send(
+            .POST, "/v1/auth/user", json: ["user": ["settings": [["name": "theme", "value": "dark"]]]],
+            headers: [("Authorization", "Bearer \(token)")])
+        let reply = try await gateway.send(.GET, "/v1/auth/user", headers: [("Authorization", "Bearer \(token)")])
+        XCTAssertEqual(reply.status, 200, reply.text)
+        let user = try XCTUnwrap(reply.json["user"] as? [String: Any])
+        assertShape(user, Self.userFields, "user")
+        XCTAssertEqual(user["id"] as? String, "1", "the id is a string")
+        let keys = try XCTUnwrap(user["apiKeys"] as? [[String: Any]])
+        XCTAssertEqual(keys.count, 1)
+        for key in keys { assertShape(key, Self.apiKeyFields, "apiKeys[]") }
+        XCTAssertEqual(keys.first?["ownerId"] as? String, "1")
+        XCTAssertEqual(keys.first?["revoked"] as? Bool, false)
+        let settings = try XCTUnwrap(user["settings"] as? [[String: Any]])
+        XCTAssertEqual(settings.count, 1)
+        for setting in settings { assertShape(setting, Self.settingFields, "settings[]") }
+    }
+
+    /// Every writable field sent in the seed's `{"user": {...}}` is stored and returned; a field
+    /// Tessera does not hold, a server-set one or an unknown one is refused with its name.
+    func testEveryWritableFieldRoundTripsAndNothingIsDroppedSilently() async throws {
+        let token = try await token()
+        let bearer = [("Authorization", "Bearer \(token)")]
+        let change: [String: Any] = [
+            "user": [
+                "email": "ada@example.com", "phoneNumber": "+15550001111", "firstName": "Ada", "lastName": "King Lovelace",
+                "image": "https://example.com/ada.png", "settings": [["name": "lang", "value": "en"], ["key": "tz", "value": "UTC"]],
+                "title": NSNull(),
+            ]
+        ]
+        let updated = try await gateway.send(.POST, "/v1/auth/user", json: change, headers: bearer)
+        XCTAssertEqual(updated.status, 200, updated.text)
+        let read = try await gateway.send(.GET, "/v1/auth/user", headers: bearer)
+        for reply in [updated, read] {
+            let user = try XCTUnwrap(reply.json["user"] as? [String: Any])
+            XCTAssertEqual(user["email"] as? String, "ada@example.com")
+            XCTAssertEqual(user["phoneNumber"] as? String, "+15550001111")
+            XCTAssertEqual(user["firstName"] as? String, "Ada")
+            XCTAssertEqual(user["lastName"] as? String, "King Lovelace")
+            XCTAssertEqual(user["image"] as? String, "https://example.com/ada.png")
+            let settings = (user["settings"] as? [[String: Any]])?.map { "\($0["name"]!)=\($0["value"]!)" }
+            XCTAssertEqual(settings, ["lang=en", "tz=UTC"])
+        }
+        // One half of the name sent: the other stays.
+        let first = try await gateway.send(.POST, "/v1/auth/user", json: ["user": ["firstName": "Augusta"]], headers: bearer)
+        XCTAssertEqual((first.json["user"] as? [String: Any])?["firstName"] as? String, "Augusta", first.text)
+        XCTAssertEqual((first.json["user"] as? [String: Any])?["lastName"] as? String, "King Lovelace", first.text)
+
+        let refused: [([String: Any], String)] = [
+            (["user": ["firstName": "Ada", "title": "Dr"]], "title"),
+            (["user": ["department": "Maths", "city": "London"]], "city, department"),
+            (["user": ["nickname": "ada"]], "nickname"),
+            (["user": ["id": "7"]], "id"),
+            (["user": ["firstName": "Ada Augusta"]], "firstName"),
+            (["user": ["email": 7]], "email"),
+            (["user": ["settings": [["name": "a", "value": "1", "readOnly": true]]]], "readOnly"),
+            (["user": ["settings": [["name": "a", "value": "1"], ["name": "a", "value": "2"]]]], "twice"),
+            (["user": "Ada"], "user"),
+        ]
+        for (body, named) in refused {
+            let reply = try await gateway.send(.POST, "/v1/auth/user", json: body, headers: bearer)
+            assertError(reply, 400)
+            XCTAssertTrue((reply.json["message"] as? String ?? "").contains(named), "\(body): \(reply.text)")
+        }
+        let after = try await gateway.send(.GET, "/v1/auth/user", headers: bearer)
+        XCTAssertEqual((after.json["user"] as? [String: Any])?["firstName"] as? String, "Augusta", "a refused body changed nothing")
     }
 }

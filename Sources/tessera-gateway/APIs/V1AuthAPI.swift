@@ -20,20 +20,6 @@ struct V1AuthAPI {
         var password: String?
     }
 
-    struct Setting: Codable {
-        var key: String
-        var value: String
-    }
-
-    struct Update: Decodable {
-        var email: String?
-        var phoneNumber: String?
-        var firstName: String?
-        var lastName: String?
-        var imageUrl: String?
-        var settings: [Setting]?
-    }
-
     func register(on router: Router<GatewayContext>) {
         router.post("v1/auth/login") { request, context in
             guard let body = await RequestBody.decode(Login.self, from: request),
@@ -74,15 +60,26 @@ struct V1AuthAPI {
                 }
                 return Self.unauthorized()
             }
-            guard let body = await RequestBody.decode(Update.self, from: request) else {
+            guard let body = await RequestBody.value(from: request) else {
                 return Self.error(.badRequest, "The body must be a JSON object of profile fields.")
             }
+            let change: V1AuthProfileChange
+            switch V1AuthProfileChange.parse(body) {
+            case .success(let parsed): change = parsed
+            case .failure(let refusal): return Self.error(.badRequest, refusal.message)
+            }
             do {
-                var changes = ProfileUpdate(email: body.email, phone: body.phoneNumber, imageURL: body.imageUrl)
-                if body.firstName != nil || body.lastName != nil {
-                    changes.displayName = [body.firstName, body.lastName].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+                var changes = ProfileUpdate(email: change.email, phone: change.phoneNumber, imageURL: change.image)
+                if change.firstName != nil || change.lastName != nil {
+                    // One display name holds both: the half not sent stays as it is.
+                    let current = Self.nameParts(try await tessera.user(.sessionToken(token)).displayName)
+                    let first = change.firstName ?? current.first, last = change.lastName ?? current.last
+                    guard !first.isEmpty || last.isEmpty else {
+                        return Self.error(.badRequest, "firstName cannot be empty while lastName is not: Tessera keeps one display name.")
+                    }
+                    changes.displayName = [first, last].filter { !$0.isEmpty }.joined(separator: " ")
                 }
-                changes.settings = body.settings.map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }) }
+                changes.settings = change.settings
                 let user = try await tessera.updateUser(.sessionToken(token), changes)
                 let keys = try await tessera.apiKeys(of: .sessionToken(token))
                 return Response.json(.ok, ["success": true, "code": 200, "message": "Profile updated", "user": Self.user(user, apiKeys: keys)])
@@ -101,41 +98,58 @@ struct V1AuthAPI {
         }
     }
 
-    /// The API's user. Tessera keeps one display name: `firstName` is its first word and
-    /// `lastName` the rest; it keeps no title (`""`).
+    /// A display name's first word (`firstName`) and the rest (`lastName`).
+    static func nameParts(_ displayName: String?) -> (first: String, last: String) {
+        let name = (displayName ?? "").split(separator: " ", maxSplits: 1).map(String.init)
+        return (name.first ?? "", name.count > 1 ? name[1] : "")
+    }
+
+    /// The API's user, every field of the seed's user object, of its type. Tessera keeps one
+    /// display name: `firstName` is its first word and `lastName` the rest. `id` is the id
+    /// carried over from the system the user was imported from, or Tessera's, as a string. The
+    /// fields Tessera does not hold (``V1AuthProfileChange/notHeld``) are `null`.
     static func user(_ user: User, apiKeys: [APIKey]) -> JSON {
-        let name = (user.displayName ?? "").split(separator: " ", maxSplits: 1).map(String.init)
-        return [
-            "id": .int(Int64(user.id)),
+        let name = nameParts(user.displayName)
+        let id = user.externalID ?? String(user.id)
+        var fields: [String: JSON] = [
+            "id": .string(id),
             "userName": .string(user.username),
             "email": .string(user.email ?? ""),
             "phoneNumber": .string(user.phone ?? ""),
-            "title": "",
-            "firstName": .string(name.first ?? ""),
-            "lastName": .string(name.count > 1 ? name[1] : ""),
-            "imageUrl": .string(user.imageURL ?? ""),
-            "isActive": .bool(user.state == .active),
+            "firstName": .string(name.first),
+            "lastName": .string(name.last),
+            "image": .string(user.imageURL ?? ""),
             "createdAt": .date(user.createdAt),
-            "lastLoginAt": .date(user.lastLoginAt),
+            "updatedAt": .date(user.updatedAt),
+            "lastLogIn": .date(user.lastLoginAt),
             "roles": .array(user.roles.map(JSON.string)),
-            "apiKeys": .array(apiKeys.map(apiKey)),
-            "settings": .array(user.settings.sorted { $0.key < $1.key }.map { ["key": .string($0.key), "value": .string($0.value)] }),
+            "apiKeys": .array(apiKeys.map { apiKey($0, ownerID: id) }),
+            "settings": .array(
+                user.settings.sorted { $0.key < $1.key }.map {
+                    [
+                        "id": .null, "category": .null, "group": .null, "name": .string($0.key), "value": .string($0.value),
+                        "type": "string", "description": .null, "readOnly": .bool(false), "userId": .string(id),
+                    ]
+                }),
         ]
+        for field in V1AuthProfileChange.notHeld { fields[field] = .null }
+        return .object(fields)
     }
 
-    /// An API key as listed: `key` is its prefix (the key itself was shown once, at creation);
-    /// `clientSecret` is never shown again (`""`).
-    static func apiKey(_ key: APIKey) -> JSON {
+    /// An API key as the seed lists it: `key` is its prefix (the key itself was shown once, at
+    /// creation); `clientSecret` is never shown again (`""`).
+    static func apiKey(_ key: APIKey, ownerID: String) -> JSON {
         [
             "id": .string(key.id.description),
             "name": .string(key.name),
             "key": .string(key.prefix + "…"),
             "clientSecret": "",
-            "createdAt": .date(key.createdAt),
-            "expiresAt": .date(key.expiresAt),
-            "lastUsedAt": .date(key.lastUsedAt),
-            "isRevoked": .bool(key.revokedAt != nil),
+            "createdDate": .date(key.createdAt),
+            "expireDate": .date(key.expiresAt),
+            "ownerId": .string(ownerID),
+            "revoked": .bool(key.revokedAt != nil),
             "permissions": .array(key.permissions.map(JSON.string)),
+            "description": .null,
         ]
     }
 

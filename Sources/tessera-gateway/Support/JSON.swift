@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import TesseraClient
 
 #if canImport(Glibc)
 import Glibc
@@ -135,6 +136,16 @@ enum RequestBody {
         var request = request
         guard let buffer = try? await request.collectBody(upTo: maximumBytes), buffer.readableBytes > 0 else { return nil }
         return try? JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    /// The body as a JSON value (RFC 8259, strictly: a key twice is refused); `nil` when it is
+    /// missing, too large, not declared JSON or not JSON. For APIs that must name every field
+    /// they do not take, which a `Decodable` shape would skip without a word.
+    static func value(from request: Request) async -> JSONValue? {
+        guard isJSON(request.headers[.contentType]) else { return nil }
+        var request = request
+        guard let buffer = try? await request.collectBody(upTo: maximumBytes), buffer.readableBytes > 0 else { return nil }
+        return try? buffer.withUnsafeReadableBytes { try JSONValue.parse($0) }
     }
 }
 
