@@ -121,14 +121,13 @@ final class ClientConnection: Sendable {
     /// Ends the connection with `error`: every waiting request fails with it, and so does every
     /// later one. The first error stays.
     func end(_ error: TesseraClientError) {
-        let waiting = state.withLock { state -> [Waiting] in
+        let (waiting, ended) = state.withLock { state -> ([Waiting], TesseraClientError) in
             if state.ended == nil { state.ended = error }
             defer { state.waiting.removeAll() }
             state.sweep?.timer.cancel()
             state.sweep = nil
-            return Array(state.waiting.values)
+            return (Array(state.waiting.values), state.ended ?? error)
         }
-        let ended = endedWith ?? error
         for request in waiting { request.continuation?.resume(throwing: ended) }
     }
 

@@ -121,11 +121,12 @@ package struct APIKeys: Sendable {
         return (APIKeyCredential.text(token), APIKeyInfo(id: id, record))
     }
 
-    /// Every key of a user, oldest first, never a secret.
-    package func list(_ lookup: UserLookup) throws -> [APIKeyInfo] {
+    /// Every key of a user, oldest first, never a secret; asked by an API key (`seenBy`), only
+    /// that key.
+    package func list(_ lookup: UserLookup, seenBy key: APIKeyID? = nil) throws -> [APIKeyInfo] {
         try store.read { txn in
             guard let user = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
-            return try store.apiKeys(ofUser: user.id, in: txn)
+            return try store.apiKeys(ofUser: user.id, seenBy: key, in: txn)
         }
     }
 

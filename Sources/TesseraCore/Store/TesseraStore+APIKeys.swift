@@ -32,9 +32,11 @@ extension TesseraStore {
         return ids
     }
 
-    /// A user's keys as listed (oldest first, never a secret).
-    func apiKeys(ofUser userID: UInt64, in txn: some ReadableTransaction) throws -> [APIKeyInfo] {
-        try apiKeyIDs(ofUser: userID, in: txn).compactMap { id in try apiKeyRecord(id, in: txn).map { APIKeyInfo(id: id, $0) } }
+    /// A user's keys as listed (oldest first, never a secret). `seenBy`: the API key asking,
+    /// which sees itself among its user's keys and not the others (a session sees them all).
+    func apiKeys(ofUser userID: UInt64, seenBy key: APIKeyID? = nil, in txn: some ReadableTransaction) throws -> [APIKeyInfo] {
+        try apiKeyIDs(ofUser: userID, in: txn).filter { key == nil || $0 == key }
+            .compactMap { id in try apiKeyRecord(id, in: txn).map { APIKeyInfo(id: id, $0) } }
             .sorted { $0.createdAt < $1.createdAt }
     }
 

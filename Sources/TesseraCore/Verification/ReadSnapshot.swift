@@ -258,9 +258,10 @@ extension ReadSnapshot {
         try store.user(id: id, in: try txn)?.profile
     }
 
-    /// The API keys of user `id` in this snapshot, oldest first, never a secret.
-    package func apiKeys(ofUser id: UInt64) throws -> [APIKeyInfo] {
-        try store.apiKeys(ofUser: id, in: try txn)
+    /// The API keys of user `id` in this snapshot as `key` may see them (only itself; all of
+    /// them for a session), oldest first, never a secret.
+    package func apiKeys(ofUser id: UInt64, seenBy key: APIKeyID?) throws -> [APIKeyInfo] {
+        try store.apiKeys(ofUser: id, seenBy: key, in: try txn)
     }
 }
 

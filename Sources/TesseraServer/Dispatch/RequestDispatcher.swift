@@ -104,11 +104,9 @@ struct RequestDispatcher: RequestDispatching {
         let (tokenField, withUser, withAPIKeys) = try VerifyRequest.fields(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
         let user = withUser ? try snapshot.user(id: session.userID).map(UserInfo.init) : nil
-        // LIST_API_KEYS's rule: a session sees every key of its user, an API key only itself.
         let apiKeys =
             withAPIKeys
-            ? try snapshot.apiKeys(ofUser: session.userID).filter { !session.isAPIKey || $0.id.bytes == session.sessionID.bytes }
-            : []
+            ? try snapshot.apiKeys(ofUser: session.userID, seenBy: session.isAPIKey ? APIKeyID(reinterpreting: session.sessionID) : nil) : []
         let start = VerifyResponse.writeSessionReply(
             opcode: frame.opcode, requestID: frame.requestID, userID: session.userID,
             sessionID: (session.sessionID.high, session.sessionID.low), expiresAt: session.expiresAt,

@@ -16,8 +16,7 @@ struct APIKeyHandlers {
             return CreateAPIKeyResponse(key: key, apiKey: APIKeyInfo(info))
         }
         table.slow(Operations.listAPIKeys) { _, user in
-            // An API key sees itself among its user's keys, not the others.
-            let keys = try apiKeys.list(user.lookup).filter { key in user.apiKey.map { $0.id == key.id } ?? true }
+            let keys = try apiKeys.list(user.lookup, seenBy: user.apiKey?.id)
             return APIKeyListResponse(apiKeys: keys.map(APIKeyInfo.init))
         }
         table.slow(Operations.revokeAPIKey) { request, owner in
