@@ -67,7 +67,8 @@ let package = Package(
         .target(
             name: "TesseraProtocol",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio")
+                "TesseraModel",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // Domain: users, sessions, tokens, records on LMDBKit, hashing on SodiumKit.
         .target(
@@ -149,7 +150,7 @@ let package = Package(
         .target(
             name: "ProtocolVectors",
             dependencies: [
-                "TesseraProtocol",
+                "TesseraModel", "TesseraProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
             ], path: "Protocol/Sources/ProtocolVectors"),
         .executableTarget(name: "tessera-vectors", dependencies: ["ProtocolVectors"], path: "Protocol/Sources/tessera-vectors"),
@@ -171,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "TesseraProtocolTests",
             dependencies: [
-                "TesseraProtocol", "ProtocolVectors",
+                "TesseraModel", "TesseraProtocol", "ProtocolVectors",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]),

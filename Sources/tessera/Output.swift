@@ -22,6 +22,7 @@ enum Output {
         if let last = user.lastLoginAt { object["last_login_at"] = iso8601(last) }
         object["failed_logins"] = Int(user.failedLogins)
         if !user.settings.isEmpty { object["settings"] = user.settings }
+        if !user.attributes.isEmpty { object["attributes"] = AttributeText.json(user.attributes) }
         return object
     }
 
@@ -42,6 +43,7 @@ enum Output {
         if let phone = user.phone { print("phone:    \(phone)") }
         if user.failedLogins > 0 { print("failed:   \(user.failedLogins) consecutive failed logins") }
         if let last = user.lastLoginAt { print("last login: \(iso8601(last))") }
+        for (name, value) in user.attributes.sorted(by: { $0.key < $1.key }) { print("attribute \(name) (\(value.kind)): \(value.text)") }
         if let validationCode { print("validation code: \(validationCode)") }
         if let validationExpiresAt { print("code expires: \(iso8601(validationExpiresAt))") }
         print("created:  \(iso8601(user.createdAt))")

@@ -21,15 +21,22 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "Phone number, E.164 (+33612345678).") var phone: String?
         @Flag(help: "A service account rather than a person.") var service = false
         @Flag(help: "Create the account unvalidated; prints the validation code.") var unvalidated = false
+        @Option(
+            help: ArgumentHelp(
+                "An attribute: NAME=VALUE (a string) or NAME:KIND=VALUE, KIND number, bool (true/false) or date (1990-05-01 or RFC 3339); repeat for several.",
+                valueName: "name[:kind]=value")) var attribute: [String] = []
+
+        func validate() throws { _ = try AttributeText.assignments(attribute) }
 
         func run() async throws {
+            let attributes = try AttributeText.assignments(attribute)
             var password = try Password.read(prompt: "Password for \(username): ")
             defer { password.resetBytes(in: 0..<password.count) }
             try await options.run { client in
                 let reply = try await client.register(
                     NewUser(
                         username: username, password: password, email: email, displayName: name, roles: role, phone: phone,
-                        accountType: service ? .service : nil, unvalidated: unvalidated))
+                        accountType: service ? .service : nil, attributes: attributes, unvalidated: unvalidated))
                 Output.show(reply.user, json: options.json, validationCode: reply.validationCode, validationExpiresAt: reply.validationExpiresAt)
             }
         }
@@ -45,14 +52,26 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "New phone number.") var phone: String?
         @Option(help: "Replace the roles; repeat for several.") var role: [String] = []
         @Flag(help: "Remove every role.") var clearRoles = false
+        @Option(
+            help: ArgumentHelp(
+                "Set an attribute: NAME=VALUE (a string) or NAME:KIND=VALUE, KIND number, bool (true/false) or date (1990-05-01 or RFC 3339); repeat for several. The user's other attributes stay.",
+                valueName: "name[:kind]=value")) var attribute: [String] = []
+        @Option(help: ArgumentHelp("Remove an attribute; repeat for several.", valueName: "name")) var removeAttribute: [String] = []
 
-        func validate() throws { try selfOption.check(identifier) }
+        func validate() throws {
+            try selfOption.check(identifier)
+            _ = try AttributeText.assignments(attribute)
+        }
 
         func run() async throws {
             let selector = try UserSelector.named(identifier, isSelf: selfOption.isSelf)
+            let attributes = try AttributeText.assignments(attribute)
             try await options.run { client in
                 let roles: [String]? = clearRoles ? [] : (role.isEmpty ? nil : role)
-                let user = try await client.updateUser(selector, ProfileUpdate(email: email, displayName: name, phone: phone, roles: roles))
+                let user = try await client.updateUser(
+                    selector,
+                    ProfileUpdate(
+                        email: email, displayName: name, phone: phone, roles: roles, attributes: attributes, removingAttributes: removeAttribute))
                 Output.show(user, json: options.json)
             }
         }

@@ -178,6 +178,11 @@ final class PeerAuthorizationTests: XCTestCase {
         XCTAssertTrue(renamed.stdout.contains("Alice A"), renamed.stdout)
         let promoted = try asNobody(cli, at + ["user", "update", "--self", "--role", "admin"], input: alice + "\n")
         XCTAssertTrue(promoted.stderr.contains("forbidden"), "roles are an administrator's: \(promoted.stderr)")
+        let titled = try asNobody(cli, at + ["user", "update", "--self", "--attribute", "title=Dr", "--json"], input: alice + "\n")
+        XCTAssertEqual(titled.status, 0, "attributes are the user's own: \(titled.stderr)")
+        XCTAssertTrue(titled.stdout.contains(#""attributes":{"title":"Dr"}"#), titled.stdout)
+        let others = try asNobody(cli, at + ["user", "update", "bob", "--attribute", "title=Dr"])
+        XCTAssertTrue(others.stderr.contains("forbidden"), "another user's attributes are not the application's: \(others.stderr)")
 
         let mine = try sessionIDs(alice)
         XCTAssertEqual(mine.count, 2)

@@ -40,4 +40,63 @@ final class ProfileEndToEndTests: XCTestCase {
         XCTAssertTrue(update.stdout.contains("\"email\":\"a@example.com\""), update.stdout)
         XCTAssertEqual(try runCommand(DaemonProcess.tessera, ["login", "a@example.com"] + socket, input: "correct horse\n").status, 0)
     }
+
+    /// Attributes through the real daemon and the CLI: typed on the command line, shown typed
+    /// in JSON, set and removed by name, kept across a restart, refused past their limits with a
+    /// message naming the limit, and carried by export and import to another daemon.
+    func testAttributesFromTheCLIAreTypedKeptAcrossARestartAndCarriedByExport() throws {
+        let daemon = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+        defer { daemon.tearDown() }
+        try daemon.start()
+        func tessera(_ arguments: [String], on daemon: DaemonProcess) throws -> CommandResult {
+            try runCommand(DaemonProcess.tessera, arguments + ["--socket", daemon.socketPath], input: "correct horse\n")
+        }
+        func attributes(_ result: CommandResult) throws -> [String: Any] {
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+            return object["attributes"] as? [String: Any] ?? [:]
+        }
+        let added = try attributes(
+            try tessera(
+                [
+                    "user", "add", "alice", "--attribute", "title=Dr", "--attribute", "rank:number=3.5", "--attribute", "vip:bool=true",
+                    "--attribute", "born:date=1990-05-01", "--attribute", "note:x=y", "--json",
+                ], on: daemon))
+        XCTAssertEqual(added["title"] as? String, "Dr")
+        XCTAssertEqual(added["rank"] as? Double, 3.5)
+        XCTAssertEqual(added["vip"] as? Bool, true)
+        XCTAssertEqual(added["born"] as? [String: String], ["date": "1990-05-01T00:00:00.000Z"])
+        XCTAssertEqual(added["note:x"] as? String, "y", "an unknown kind is part of the name: a string")
+
+        let updated = try attributes(
+            try tessera(
+                ["user", "update", "alice", "--attribute", "title=Prof", "--remove-attribute", "vip", "--remove-attribute", "note:x", "--json"],
+                on: daemon))
+        XCTAssertEqual(Set(updated.keys), ["title", "rank", "born"])
+        XCTAssertEqual(updated["title"] as? String, "Prof")
+
+        let badNumber = try tessera(["user", "update", "alice", "--attribute", "rank:number=high"], on: daemon)
+        XCTAssertNotEqual(badNumber.status, 0)
+        XCTAssertTrue(badNumber.stderr.contains("attribute rank: \"high\" is not a finite number"), badNumber.stderr)
+        let tooLong = try tessera(["user", "update", "alice", "--attribute", "notes=" + String(repeating: "n", count: 1025)], on: daemon)
+        XCTAssertTrue(tooLong.stderr.contains("invalid-argument"), tooLong.stderr)
+        XCTAssertTrue(tooLong.stderr.contains("a string attribute is at most 1024 bytes, not 1025"), tooLong.stderr)
+
+        try daemon.restart()
+        let shown = try tessera(["user", "show", "alice"], on: daemon)
+        XCTAssertTrue(shown.stdout.contains("attribute born (date): 1990-05-01T00:00:00.000Z"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("attribute rank (number): 3.5"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("attribute title (string): Prof"), shown.stdout)
+
+        let file = daemon.directory + "/users.jsonl"
+        XCTAssertEqual(try tessera(["export", "users", "--output", file], on: daemon).status, 0)
+        let line = try String(contentsOfFile: file, encoding: .utf8)
+        XCTAssertTrue(line.contains(#""attributes":{"born":{"date":"1990-05-01T00:00:00.000Z"},"rank":3.5,"title":"Prof"}"#), line)
+        let other = DaemonProcess(arguments: ["--argon2-ops", "1", "--argon2-mem-kib", "64"])
+        defer { other.tearDown() }
+        try other.start()
+        let imported = try tessera(["import", "users", file], on: other)
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertEqual(try attributes(try tessera(["user", "show", "alice", "--json"], on: other)) as NSDictionary, updated as NSDictionary)
+    }
 }

@@ -138,4 +138,111 @@ final class ProfileTests: CoreTestCase {
         XCTAssertEqual(record.settings, [:])
         XCTAssertEqual(record.lastLoginAt, 0)
     }
+
+    func testAttributesAreSetAndRemovedByNameAndTheOthersStay() async throws {
+        var new = newUser("alice")
+        new.profile.attributes = ["title": .string("Dr"), "rank": .number(3.5), "vip": .bool(true)]
+        let created = try await fixture.service.accounts.createUser(new)
+        XCTAssertEqual(created.attributes, ["title": .string("Dr"), "rank": .number(3.5), "vip": .bool(true)])
+
+        var changes = ProfileChanges()
+        changes.attributes = ["title": .string("Prof"), "born": .date(milliseconds: 641_520_000_000)]
+        changes.removedAttributes = ["vip", "never-set"]
+        let updated = try await fixture.service.accounts.updateProfile(.username("alice"), changes)
+        XCTAssertEqual(updated.attributes, ["title": .string("Prof"), "rank": .number(3.5), "born": .date(milliseconds: 641_520_000_000)])
+        XCTAssertEqual(try fixture.service.accounts.user(.username("alice")).attributes, updated.attributes, "as stored")
+        XCTAssertEqual(updated.settings, ["theme": "dark", "lang": "fr"], "settings are not attributes")
+
+        // A change without attributes leaves them alone.
+        var rename = ProfileChanges()
+        rename.displayName = "Alice"
+        let renamed = try await fixture.service.accounts.updateProfile(.username("alice"), rename)
+        XCTAssertEqual(renamed.attributes, updated.attributes)
+    }
+
+    func testAttributesPastTheirLimitsAreRefusedNamingTheLimitAndChangeNothing() async throws {
+        _ = try await fixture.service.accounts.createUser(newUser("alice"))
+        var full = ProfileChanges()
+        full.attributes = Dictionary(uniqueKeysWithValues: (0..<32).map { ("a\($0)", AttributeValue.bool(true)) })
+        _ = try await fixture.service.accounts.updateProfile(.username("alice"), full)
+
+        func refusal(_ changes: ProfileChanges) async throws -> String {
+            do {
+                _ = try await fixture.service.accounts.updateProfile(.username("alice"), changes)
+                XCTFail("accepted")
+                return ""
+            } catch let AuthError.invalidArgument(why) {
+                return why
+            }
+        }
+        var one = ProfileChanges()
+        one.attributes = ["a32": .bool(false)]
+        let thirtyThird = try await refusal(one)
+        XCTAssertEqual(thirtyThird, "a user may have at most 32 attributes, not 33", "the 33rd, although it is valid alone")
+        one.removedAttributes = ["a0"]
+        let swapped = try await fixture.service.accounts.updateProfile(.username("alice"), one)
+        XCTAssertEqual(swapped.attributes.count, 32, "one out, one in")
+
+        var cases: [(ProfileChanges, String)] = []
+        var change = ProfileChanges()
+        change.attributes = ["notes": .string(String(repeating: "n", count: 1025))]
+        cases.append((change, "attribute notes: a string attribute is at most 1024 bytes, not 1025"))
+        change.attributes = ["rank": .number(.nan)]
+        cases.append((change, "attribute rank: a number attribute must be finite"))
+        change.attributes = ["rank": .number(-.infinity)]
+        cases.append((change, "attribute rank: a number attribute must be finite"))
+        change.attributes = ["born": .date(milliseconds: AttributeLimits.dates.upperBound + 1)]
+        cases.append((change, "attribute born: a date attribute must lie between the years 1 and 9999"))
+        change.attributes = ["has space": .bool(true)]
+        cases.append((change, "an attribute name is 1 to 64 printable ASCII characters without spaces"))
+        change.attributes = [String(repeating: "x", count: 65): .bool(true)]
+        cases.append((change, "an attribute name is 1 to 64 printable ASCII characters without spaces"))
+        change.attributes = ["title": .string("Dr")]
+        change.removedAttributes = ["title"]
+        cases.append((change, "attribute title is both set and removed"))
+        change.removedAttributes = []
+        change.attributes = Dictionary(uniqueKeysWithValues: (0..<9).map { ("s\($0)", AttributeValue.string(String(repeating: "v", count: 1000))) })
+        cases.append((change, "attributes may hold at most 8192 bytes of names and values in all, not 9018"))
+        let before = try fixture.service.accounts.user(.username("alice"))
+        for (changes, expected) in cases {
+            let why = try await refusal(changes)
+            XCTAssertEqual(why, expected)
+        }
+        XCTAssertEqual(try fixture.service.accounts.user(.username("alice")), before, "no refused change wrote anything")
+    }
+
+    func testTheTotalOfAttributesCountsWhatTheUserWouldHoldAfterTheChange() async throws {
+        _ = try await fixture.service.accounts.createUser(newUser("alice"))
+        var half = ProfileChanges()
+        half.attributes = Dictionary(uniqueKeysWithValues: (0..<4).map { ("s\($0)", AttributeValue.string(String(repeating: "v", count: 1000))) })
+        _ = try await fixture.service.accounts.updateProfile(.username("alice"), half)
+        var more = ProfileChanges()
+        more.attributes = Dictionary(uniqueKeysWithValues: (4..<9).map { ("s\($0)", AttributeValue.string(String(repeating: "v", count: 1000))) })
+        do {
+            _ = try await fixture.service.accounts.updateProfile(.username("alice"), more)
+            XCTFail("4,008 + 5,010 bytes are past 8,192")
+        } catch let AuthError.invalidArgument(why) {
+            XCTAssertEqual(why, "attributes may hold at most 8192 bytes of names and values in all, not 9018")
+        }
+        more.removedAttributes = ["s0"]
+        let swapped = try await fixture.service.accounts.updateProfile(.username("alice"), more)
+        XCTAssertEqual(swapped.attributes.count, 8)
+    }
+
+    func testAttributesOfEveryKindSurviveTheRecordAndARecordWithoutThemReadsEmpty() throws {
+        var record = UserRecord(
+            id: 7, createdAt: 1, updatedAt: 2, state: .active, passwordHash: "$argon2id$x", username: "a", email: nil, displayName: nil,
+            roles: [])
+        record.attributes = [
+            "s": .string("text"), "empty": .string(""), "n": .number(-0.25), "big": .number(1e300), "t": .bool(true), "f": .bool(false),
+            "d": .date(milliseconds: AttributeLimits.dates.lowerBound),
+        ]
+        let bytes = record.encoded()
+        XCTAssertEqual(try bytes.withUnsafeBytes { try UserRecord(decoding: $0) }, record)
+        record.attributes = [:]
+        let without = record.encoded()
+        XCTAssertEqual(try without.withUnsafeBytes { try UserRecord(decoding: $0) }.attributes, [:])
+        // A record written before attributes existed ends after the validation expiry.
+        XCTAssertEqual(try without.dropLast().withUnsafeBytes { try UserRecord(decoding: $0) }.attributes, [:])
+    }
 }

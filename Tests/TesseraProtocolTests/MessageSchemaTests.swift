@@ -1,5 +1,6 @@
 import NIOCore
 import ProtocolVectors
+import TesseraModel
 import TesseraProtocol
 import XCTest
 
@@ -102,6 +103,30 @@ final class MessageSchemaTests: XCTestCase {
         let base: [(tag: UInt8, value: [UInt8])] = [(2, Array("bob".utf8)), (32, Array("correct horse".utf8))]
         XCTAssertEqual(try CreateUserRequest(decoding: body(base + [setting("a", "1"), setting("b", "2")])).profile.settings, ["a": "1", "b": "2"])
         XCTAssertThrowsError(try CreateUserRequest(decoding: body(base + [setting("a", "1"), setting("a", "2")])))
+    }
+
+    func testAnAttributeHasItsNameAndExactlyOneValueAndANameGivenTwiceIsRejected() throws {
+        let name: (UInt8, [UInt8]) = (1, Array("rank".utf8))
+        let number: (UInt8, [UInt8]) = (3, [0x40, 0x0c, 0, 0, 0, 0, 0, 0])  // 3.5
+        XCTAssertEqual(try Attribute(decoding: body([name, number])).value, .number(3.5))
+        XCTAssertEqual(try Attribute(decoding: body([name, (4, [0])])).value, .bool(false), "a bool's 0 is sent, not omitted")
+        XCTAssertEqual(try Attribute(decoding: body([name, (5, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])])).value, .date(milliseconds: -1))
+        XCTAssertThrowsError(try Attribute(decoding: body([name])), "no value")
+        XCTAssertThrowsError(try Attribute(decoding: body([name, number, (2, Array("x".utf8))])), "two values")
+        XCTAssertThrowsError(try Attribute(decoding: body([name, (4, [2])])), "a bool of 2")
+        XCTAssertThrowsError(try Attribute(decoding: body([name, (3, [0x40, 0x0c])])), "a number of 2 bytes")
+        XCTAssertThrowsError(try Attribute(decoding: body([number])), "no name")
+
+        func attribute(_ name: String, _ value: AttributeValue) -> (UInt8, [UInt8]) {
+            (17, Array(try! Attribute(name: name, value: value).encoded().readableBytesView))
+        }
+        let base: [(tag: UInt8, value: [UInt8])] = [(2, Array("bob".utf8)), (32, Array("correct horse".utf8))]
+        XCTAssertEqual(
+            try CreateUserRequest(decoding: body(base + [attribute("a", .bool(true)), attribute("b", .string("x"))])).profile.attributes,
+            ["a": .bool(true), "b": .string("x")])
+        XCTAssertThrowsError(try CreateUserRequest(decoding: body(base + [attribute("a", .bool(true)), attribute("a", .number(1))]))) {
+            XCTAssertEqual(($0 as? ProtocolError)?.description, "attribute a is given twice")
+        }
     }
 
     func testFixedLengthBytesAreChecked() {

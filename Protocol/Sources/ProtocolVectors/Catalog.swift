@@ -1,3 +1,4 @@
+import TesseraModel
 import TesseraProtocol
 
 extension TestVector {
@@ -88,6 +89,9 @@ extension TestVector {
                     user.lastLoginAt = 1_767_225_800_000
                     user.failedLogins = 0
                     user.settings = ["theme": "dark"]
+                    user.attributes = [
+                        "birthDate": .date(milliseconds: 641_520_000_000), "newsletter": .bool(true), "rank": .number(3.5), "title": .string("Dr"),
+                    ]
                     return user
                 }())),
         error(
@@ -110,6 +114,21 @@ extension TestVector {
                 user: UserInfo(
                     id: 1, username: "alice", email: "alice@example.org", displayName: "Alice", createdAt: 1_767_225_600_000,
                     roles: ["admin", "billing"], updatedAt: 1_767_226_000_000))),
+        request(
+            "update-user-attributes-request",
+            "UPDATE_USER alice: title set to \"Dr\", birthDate to 1990-05-01 (641520000000), notes removed", .updateUser, id: 45,
+            UpdateUserRequest(
+                user: .username("alice"),
+                changes: ProfileFields(attributes: ["birthDate": .date(milliseconds: 641_520_000_000), "title": .string("Dr")]),
+                removingAttributes: ["notes"])),
+        reply(
+            "update-user-attributes-response", "UPDATE_USER reply: the user with its attributes, in name order", .updateUser, id: 45,
+            UserResponse(
+                user: {
+                    var user = UserInfo(id: 1, username: "alice", createdAt: 1_767_225_600_000, updatedAt: 1_767_226_100_000)
+                    user.attributes = ["birthDate": .date(milliseconds: 641_520_000_000), "rank": .number(3), "title": .string("Dr")]
+                    return user
+                }())),
         request(
             "change-password-request", "CHANGE_PASSWORD with the session token", .changePassword, id: 14,
             ChangePasswordRequest(token: token, currentPassword: Array("correct horse".utf8), newPassword: Array("battery staple".utf8))),

@@ -16,6 +16,7 @@ public struct ImportedUser: Sendable, Equatable {
     public var rootRole: String?
     public var externalID: String?
     public var settings: [String: String]
+    public var attributes: [String: AttributeValue]
     public var state: AccountState
     /// `nil`: the time of the import.
     public var createdAt: Date?
@@ -37,7 +38,8 @@ public struct ImportedUser: Sendable, Equatable {
     public init(
         username: String, email: String? = nil, displayName: String? = nil, roles: [String] = [], phone: String? = nil,
         imageURL: String? = nil, accountType: AccountType? = nil, rootRole: String? = nil, externalID: String? = nil,
-        settings: [String: String] = [:], state: AccountState = .active, createdAt: Date? = nil, passwordHash: String? = nil,
+        settings: [String: String] = [:], attributes: [String: AttributeValue] = [:], state: AccountState = .active, createdAt: Date? = nil,
+        passwordHash: String? = nil,
         totpSecret: [UInt8]? = nil, totpAlgorithm: TOTPAlgorithm = .sha1, totpDigits: Int = 6, sessions: [ImportedSession] = [],
         apiKeys: [ImportedAPIKey] = [], recoveryCodeSHA256: [[UInt8]] = []
     ) {
@@ -51,6 +53,7 @@ public struct ImportedUser: Sendable, Equatable {
         self.rootRole = rootRole
         self.externalID = externalID
         self.settings = settings
+        self.attributes = attributes
         self.state = state
         self.createdAt = createdAt
         self.passwordHash = passwordHash
@@ -67,7 +70,8 @@ public struct ImportedUser: Sendable, Equatable {
         self.init(
             username: wire.username, email: profile.email, displayName: profile.displayName, roles: profile.roles, phone: profile.phone,
             imageURL: profile.imageURL, accountType: profile.accountType.flatMap(AccountType.init(rawValue:)), rootRole: profile.rootRole,
-            externalID: profile.externalID, settings: profile.settings, state: AccountState(rawValue: wire.state) ?? .active,
+            externalID: profile.externalID, settings: profile.settings, attributes: profile.attributes,
+            state: AccountState(rawValue: wire.state) ?? .active,
             createdAt: wire.createdAt.map(Date.init(milliseconds:)), passwordHash: wire.passwordHash, totpSecret: wire.totpSecret,
             totpAlgorithm: TOTPAlgorithm(rawValue: wire.totpAlgorithm) ?? .sha1, totpDigits: Int(wire.totpDigits),
             sessions: wire.sessions.map {
@@ -106,6 +110,7 @@ public struct ImportedUser: Sendable, Equatable {
         var size = 3 + field(username) + field(email) + field(displayName) + field(phone) + field(imageURL) + field(rootRole)
         size += field(externalID) + field(passwordHash) + roles.reduce(0) { $0 + field($1) }
         size += settings.reduce(0) { $0 + 3 + field($1.key) + field($1.value) }
+        size += attributes.reduce(0) { $0 + 3 + field($1.key) + 3 + $1.value.countedBytes }
         size += (3 + 1) * 4 + (3 + 8) + (totpSecret.map { 3 + $0.count } ?? 0)
         size += sessions.count * (3 + 3 + 32 + 2 * (3 + 8)) + apiKeys.reduce(0) { $0 + 3 + 3 + 32 + 2 * (3 + 8) + field($1.name) }
         size += recoveryCodeSHA256.isEmpty ? 0 : 3 + 32 * recoveryCodeSHA256.count

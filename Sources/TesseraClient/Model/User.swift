@@ -23,6 +23,8 @@ public struct User: Sendable, Equatable {
     /// Consecutive failed logins.
     public var failedLogins: UInt32
     public var settings: [String: String]
+    /// Named, typed profile data (``AttributeLimits``); the user may set its own.
+    public var attributes: [String: AttributeValue]
 
     init(_ info: UserInfo) throws(TesseraClientError) {
         guard let state = AccountState(rawValue: info.state), let type = AccountType(rawValue: info.accountType) else {
@@ -44,6 +46,7 @@ public struct User: Sendable, Equatable {
         lastLoginAt = info.lastLoginAt.map(Date.init(milliseconds:))
         failedLogins = info.failedLogins
         settings = info.settings
+        attributes = info.attributes
     }
 }
 
@@ -78,7 +81,8 @@ public enum UserSelector: Sendable, Hashable {
 }
 
 /// A new account for ``TesseraClient/register(_:)``. From a web process (an application peer)
-/// only the username, password, email, display name, phone, image URL and settings may be set;
+/// only the username, password, email, display name, phone, image URL, settings and attributes
+/// may be set;
 /// roles, the account type, the root role and the external id are an administrator's.
 public struct NewUser: Sendable {
     public var username: String
@@ -93,13 +97,14 @@ public struct NewUser: Sendable {
     public var rootRole: String?
     public var externalID: String?
     public var settings: [String: String]
+    public var attributes: [String: AttributeValue]
     /// Create the account unvalidated: the registration carries its validation code.
     public var unvalidated: Bool
 
     public init(
         username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = [], phone: String? = nil,
         imageURL: String? = nil, accountType: AccountType? = nil, rootRole: String? = nil, externalID: String? = nil,
-        settings: [String: String] = [:], unvalidated: Bool = false
+        settings: [String: String] = [:], attributes: [String: AttributeValue] = [:], unvalidated: Bool = false
     ) {
         self.username = username
         self.password = password
@@ -112,6 +117,7 @@ public struct NewUser: Sendable {
         self.rootRole = rootRole
         self.externalID = externalID
         self.settings = settings
+        self.attributes = attributes
         self.unvalidated = unvalidated
     }
 
@@ -132,13 +138,14 @@ protocol CarriesProfile {
     var rootRole: String? { get }
     var externalID: String? { get }
     var settings: [String: String] { get }
+    var attributes: [String: AttributeValue] { get }
 }
 
 extension CarriesProfile {
     var profileFields: ProfileFields {
         ProfileFields(
             email: email, displayName: displayName, roles: roles, phone: phone, imageURL: imageURL, accountType: accountType?.rawValue,
-            rootRole: rootRole, externalID: externalID, settings: settings)
+            rootRole: rootRole, externalID: externalID, settings: settings, attributes: attributes)
     }
 }
 
@@ -146,7 +153,7 @@ extension NewUser: CarriesProfile {}
 
 /// Changes to a user's profile for ``TesseraClient/updateUser(_:_:)``: `nil` leaves a field
 /// alone, an empty string clears an optional one. From a web process only the email, display
-/// name, phone, image URL and settings may change.
+/// name, phone, image URL, settings and attributes may change.
 public struct ProfileUpdate: Sendable {
     public var email: String?
     public var displayName: String?
@@ -159,10 +166,15 @@ public struct ProfileUpdate: Sendable {
     public var roles: [String]?
     /// The new settings (replacing them all), or `nil` to keep them.
     public var settings: [String: String]?
+    /// Attributes to set, each added or replaced by name; the user's others stay.
+    public var attributes: [String: AttributeValue]
+    /// Attributes to remove, by name.
+    public var removingAttributes: [String]
 
     public init(
         email: String? = nil, displayName: String? = nil, phone: String? = nil, imageURL: String? = nil, accountType: AccountType? = nil,
-        rootRole: String? = nil, externalID: String? = nil, roles: [String]? = nil, settings: [String: String]? = nil
+        rootRole: String? = nil, externalID: String? = nil, roles: [String]? = nil, settings: [String: String]? = nil,
+        attributes: [String: AttributeValue] = [:], removingAttributes: [String] = []
     ) {
         self.email = email
         self.displayName = displayName
@@ -173,6 +185,8 @@ public struct ProfileUpdate: Sendable {
         self.externalID = externalID
         self.roles = roles
         self.settings = settings
+        self.attributes = attributes
+        self.removingAttributes = removingAttributes
     }
 
     func wire(for user: UserSelector) -> UpdateUserRequest {
@@ -180,8 +194,8 @@ public struct ProfileUpdate: Sendable {
             user: user.wire,
             changes: ProfileFields(
                 email: email, displayName: displayName, phone: phone, imageURL: imageURL, accountType: accountType?.rawValue, rootRole: rootRole,
-                externalID: externalID),
-            roles: roles, settings: settings)
+                externalID: externalID, attributes: attributes),
+            roles: roles, settings: settings, removingAttributes: removingAttributes)
     }
 }
 

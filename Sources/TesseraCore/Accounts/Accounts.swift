@@ -50,7 +50,7 @@ import TesseraModel
                     state: request.unvalidated ? .unvalidated : .active,
                     passwordHash: hash, username: request.username, email: request.email,
                     displayName: request.displayName, roles: request.roles)
-                record.apply(request.profile)
+                try record.apply(request.profile)
                 record.phone = phone
                 record.validationDigest = code?.digest ?? []
                 record.validationExpiresAt = code == nil ? 0 : expiresAt
@@ -102,7 +102,7 @@ import TesseraModel
         return try await store.write { txn in
             guard let previous = try store.user(lookup, in: txn) else { throw AuthError.notFound("user") }
             var record = previous
-            record.apply(changes)
+            try record.apply(changes)
             record.email = changes.email.map { $0.isEmpty ? nil : $0 } ?? previous.email
             record.phone = changes.phone.map { $0.isEmpty ? nil : $0 } ?? previous.phone
             record.updatedAt = now

@@ -1,3 +1,5 @@
+import TesseraModel
+
 /// Input rules. Each failure names the field and the rule, so the caller knows what to fix.
 enum Validation {
     static let maximumUsername = 64
@@ -85,6 +87,21 @@ enum Validation {
         if let id = changes.externalID { try printable(id, field: "external id", maximum: 256) }
         if let roles = changes.roles { try Self.roles(roles) }
         if let settings = changes.settings { try Self.settings(settings) }
+        try attributes(changes.attributes, removing: changes.removedAttributes)
+    }
+
+    /// Each attribute given and each name removed; what the user holds afterwards is checked
+    /// against the limits where the change is applied (``UserRecord/apply(_:)``).
+    static func attributes(_ values: [String: AttributeValue], removing names: [String]) throws(AuthError) {
+        for name in names {
+            if let problem = AttributeLimits.problem(withName: name) { throw .invalidArgument(problem) }
+            guard values[name] == nil else { throw .invalidArgument("attribute \(name) is both set and removed") }
+        }
+        for (name, value) in values {
+            if let problem = AttributeLimits.problem(withName: name) { throw .invalidArgument(problem) }
+            if let problem = value.problem { throw .invalidArgument("attribute \(name): \(problem)") }
+        }
+        if let problem = AttributeLimits.problem(with: values) { throw .invalidArgument(problem) }
     }
 
     static func password(_ count: Int, minimum: Int) throws(AuthError) {

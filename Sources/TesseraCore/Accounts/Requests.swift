@@ -41,6 +41,10 @@ package struct ProfileChanges: Sendable {
     package var roles: [String]?
     /// Replaces the settings map.
     package var settings: [String: String]?
+    /// Attributes to set, each added or replaced by name; the others stay.
+    package var attributes: [String: AttributeValue] = [:]
+    /// Attributes to remove, by name (a name the user does not hold is no error).
+    package var removedAttributes: [String] = []
 
     package init() {}
 }

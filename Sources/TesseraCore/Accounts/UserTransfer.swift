@@ -241,6 +241,7 @@ package struct UserTransfer: Sendable {
                 user.profile.rootRole = record.rootRole
                 user.profile.externalID = record.externalID
                 user.profile.settings = record.settings
+                user.profile.attributes = record.attributes
                 user.state = record.state
                 user.createdAt = record.createdAt
                 user.passwordHash = record.passwordHash.isEmpty ? nil : record.passwordHash
@@ -325,7 +326,7 @@ package struct UserTransfer: Sendable {
         var record = UserRecord(
             id: 0, createdAt: createdAt, updatedAt: createdAt, state: user.state, passwordHash: hash?.text ?? "",
             username: user.username, email: nil, displayName: nil, roles: [])
-        record.apply(user.profile)
+        try record.apply(user.profile)
         record.email = user.profile.email.flatMap { $0.isEmpty ? nil : $0 }
         record.phone = user.profile.phone.flatMap { $0.isEmpty ? nil : $0 }
         return (record, hash)

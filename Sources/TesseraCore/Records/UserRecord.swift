@@ -12,6 +12,8 @@ import TesseraModel
 /// | u16 len + external id | i64 last_login_at | u16 count + (u16 len + key, u16 len + value)*
 /// | u8 len + validation code digest (0 or 32) | u32 credentials epoch
 /// | i64 validation code expiry (absent: a code issued before codes expired, which no longer works)
+/// | u8 count + (u16 len + name, u8 kind, value)*  attributes, in name order; kind 0 string
+///   (u16 len + UTF-8), 1 number (u64 IEEE 754 bits), 2 bool (u8), 3 date (i64 Unix ms)
 /// ```
 package struct UserRecord: Sendable, Equatable {
     static let version: UInt8 = 1
@@ -41,6 +43,8 @@ package struct UserRecord: Sendable, Equatable {
     /// reset, "log out everywhere", leaving the active state). A refresh family opened under an
     /// older epoch is revoked, wherever its access session is, swept ones included.
     var credentialsEpoch: UInt32 = 0
+    /// Named, typed profile data (``AttributeLimits``).
+    package var attributes: [String: AttributeValue] = [:]
 
     func encoded() -> [UInt8] {
         var writer = RecordWriter(version: Self.version)
@@ -68,6 +72,24 @@ package struct UserRecord: Sendable, Equatable {
         writer.write(raw: validationDigest)
         writer.write(credentialsEpoch)
         writer.write(validationExpiresAt)
+        writer.write(UInt8(attributes.count))
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            writer.write(string: name)
+            switch value {
+            case .string(let text):
+                writer.write(UInt8(0))
+                writer.write(string: text)
+            case .number(let number):
+                writer.write(UInt8(1))
+                writer.write(number.bitPattern)
+            case .bool(let flag):
+                writer.write(UInt8(2))
+                writer.write(UInt8(flag ? 1 : 0))
+            case .date(let milliseconds):
+                writer.write(UInt8(3))
+                writer.write(milliseconds)
+            }
+        }
         return writer.bytes
     }
 
@@ -116,6 +138,18 @@ package struct UserRecord: Sendable, Equatable {
         credentialsEpoch = try reader.read()
         guard !reader.isAtEnd else { return }
         validationExpiresAt = try reader.read()
+        guard !reader.isAtEnd else { return }
+        for _ in 0..<Int(try reader.read(UInt8.self)) {
+            let name = try reader.readString() ?? ""
+            attributes[name] =
+                switch try reader.read(UInt8.self) {
+                case 0: .string(try reader.readString() ?? "")
+                case 1: .number(Double(bitPattern: try reader.read(UInt64.self)))
+                case 2: .bool(try reader.read(UInt8.self) != 0)
+                case 3: .date(milliseconds: try reader.read(Int64.self))
+                default: throw RecordError.truncated
+                }
+        }
     }
 
     /// The user as reported to clients (no hash).
@@ -123,7 +157,7 @@ package struct UserRecord: Sendable, Equatable {
         UserProfile(
             id: id, username: username, email: email, displayName: displayName, createdAt: createdAt, roles: roles, state: state,
             phone: phone, imageURL: imageURL, accountType: accountType, rootRole: rootRole, externalID: externalID,
-            updatedAt: updatedAt, lastLoginAt: lastLoginAt, settings: settings)
+            updatedAt: updatedAt, lastLoginAt: lastLoginAt, settings: settings, attributes: attributes)
     }
 }
 
@@ -145,13 +179,15 @@ package struct UserRecord: Sendable, Equatable {
     /// The last successful login (0: never).
     package var lastLoginAt: Timestamp
     package var settings: [String: String]
+    package var attributes: [String: AttributeValue]
     /// Consecutive failed logins (from the throttle); filled where the service reads it.
     package var failedLogins: UInt32 = 0
 }
 
 extension UserRecord {
-    /// Applies the fields `changes` sets (email and phone are handled with their indexes).
-    mutating func apply(_ changes: ProfileChanges) {
+    /// Applies the fields `changes` sets (email and phone are handled with their indexes):
+    /// attributes are set and removed by name, and what results must fit ``AttributeLimits``.
+    mutating func apply(_ changes: ProfileChanges) throws(AuthError) {
         func cleared(_ value: String?) -> String?? { value.map { $0.isEmpty ? nil : $0 } }
         if let name = cleared(changes.displayName) { displayName = name }
         if let url = cleared(changes.imageURL) { imageURL = url }
@@ -160,5 +196,10 @@ extension UserRecord {
         if let id = cleared(changes.externalID) { externalID = id }
         if let roles = changes.roles { self.roles = roles }
         if let settings = changes.settings { self.settings = settings }
+        guard !changes.attributes.isEmpty || !changes.removedAttributes.isEmpty else { return }
+        var attributes = self.attributes.merging(changes.attributes) { $1 }
+        for name in changes.removedAttributes { attributes[name] = nil }
+        if let problem = AttributeLimits.problem(with: attributes) { throw .invalidArgument(problem) }
+        self.attributes = attributes
     }
 }

@@ -223,18 +223,27 @@ extension Field {
     /// A key/value map as a repeated nested ``Setting`` (written in key order); a key given
     /// twice is an `invalid-argument`.
     public static func settings(_ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [String: String]>) -> Field {
+        keyedMap(tag, name, path, entry: { Setting(key: $0, value: $1) }, split: { ($0.key, $0.value) })
+    }
+
+    /// A map as a repeated nested message, one entry a key: written in key order, a key read
+    /// twice an `invalid-argument` naming it (`setting theme is given twice`).
+    static func keyedMap<Entry: SchemaMessage, Value>(
+        _ tag: UInt8, _ name: String, _ path: any FieldPath<Message, [String: Value]>, entry: @escaping @Sendable (String, Value) -> Entry,
+        split: @escaping @Sendable (Entry) -> (String, Value)
+    ) -> Field {
         let stored = StoredProperty(path)
         return Field(
-            tag: tag, name: name, kind: Setting.schema.wireName, presence: .repeated,
+            tag: tag, name: name, kind: Entry.schema.wireName, presence: .repeated,
             decode: { message, value in
-                let setting = try Setting(decoding: value)
-                guard message[keyPath: path].updateValue(setting.value, forKey: setting.key) == nil else {
-                    throw ProtocolError.invalidValue("setting \(setting.key) is given twice")
+                let (key, value) = split(try Entry(decoding: value))
+                guard message[keyPath: path].updateValue(value, forKey: key) == nil else {
+                    throw ProtocolError.invalidValue("\(name) \(key) is given twice")
                 }
             },
             encode: { message, buffer in
                 for (key, value) in stored[message].sorted(by: { $0.key < $1.key }) {
-                    try buffer.writeField(tag) { try Setting(key: key, value: value).encode(into: &$0) }
+                    try buffer.writeField(tag) { try entry(key, value).encode(into: &$0) }
                 }
             })
     }

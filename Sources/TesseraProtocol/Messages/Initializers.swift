@@ -2,6 +2,8 @@
 // A property without a default is a parameter to give; one with a default, or an optional,
 // may be left out.
 
+public import TesseraModel
+
 extension APIKeyInfo {
     /// Every field at its default or zero: what the decoder starts from (`init()`).
     init(zeroed: Void) {
@@ -730,7 +732,8 @@ extension ProfileFields {
 
     public init(
         email: String? = nil, displayName: String? = nil, roles: [String] = [], phone: String? = nil, imageURL: String? = nil,
-        accountType: UInt8? = nil, rootRole: String? = nil, externalID: String? = nil, settings: [String: String] = [:]
+        accountType: UInt8? = nil, rootRole: String? = nil, externalID: String? = nil, settings: [String: String] = [:],
+        attributes: [String: AttributeValue] = [:]
     ) {
         self.email = email
         self.displayName = displayName
@@ -741,6 +744,7 @@ extension ProfileFields {
         self.rootRole = rootRole
         self.externalID = externalID
         self.settings = settings
+        self.attributes = attributes
     }
 }
 

@@ -1,3 +1,5 @@
+public import TesseraModel
+
 /// A user as the server reports it (never with a password hash): the USER message.
 ///
 /// Its tags are the user's tags everywhere: a user is named (``UserSelector``) by its `id` (1),
@@ -27,6 +29,7 @@ public struct UserInfo: SchemaMessage {
     /// Consecutive failed logins.
     public var failedLogins: UInt32 = 0
     public var settings: [String: String] = [:]
+    public var attributes: [String: AttributeValue] = [:]
 
     public init() {}
 
@@ -63,6 +66,7 @@ public struct UserInfo: SchemaMessage {
             .integer(14, "last_login_at", \.lastLoginAt),
             .integer(15, "failed_logins", \.failedLogins),
             .settings(16, "setting", \.settings),
+            .attributes(17, "attribute", \.attributes),
         ])
 }
 
@@ -146,6 +150,8 @@ public struct ProfileFields: SchemaMessage {
     public var rootRole: String?
     public var externalID: String?
     public var settings: [String: String] = [:]
+    /// Set (added or replaced by name); the others stay.
+    public var attributes: [String: AttributeValue] = [:]
 
     public init() { self.init(zeroed: ()) }
 
@@ -161,6 +167,7 @@ public struct ProfileFields: SchemaMessage {
             .string(11, "root_role", \.rootRole),
             .string(12, "external_id", \.externalID),
             .settings(16, "setting", \.settings),
+            .attributes(17, "attribute", \.attributes),
         ])
 }
 
@@ -203,18 +210,24 @@ public struct CreateUserRequest: SchemaMessage {
 
 /// UPDATE_USER request (opcode 0x14): the user, then its changes as a nested PROFILE. Roles
 /// given replace the roles (`replace_roles` = 1 with none clears them); settings likewise.
+/// Attributes given are set one by one, and those named by `remove_attribute` removed.
 public struct UpdateUserRequest: SchemaMessage {
     public var user = UserSelector()
     public var changes = ProfileFields()
     public var replaceRoles = false
     public var replaceSettings = false
+    public var removedAttributes: [String] = []
 
     public init() {}
 
     /// `roles`: `nil` leaves them alone; `settings`: `nil` leaves them alone.
-    public init(user: UserSelector, changes: ProfileFields = ProfileFields(), roles: [String]? = nil, settings: [String: String]? = nil) {
+    public init(
+        user: UserSelector, changes: ProfileFields = ProfileFields(), roles: [String]? = nil, settings: [String: String]? = nil,
+        removingAttributes: [String] = []
+    ) {
         self.user = user
         self.changes = changes
+        removedAttributes = removingAttributes
         if let roles {
             self.changes.roles = roles
             replaceRoles = true
@@ -236,6 +249,7 @@ public struct UpdateUserRequest: SchemaMessage {
             .message(32, "changes", \.changes),
             .flag(33, "replace_roles", \.replaceRoles),
             .flag(34, "replace_settings", \.replaceSettings),
+            .string(35, "remove_attribute", \.removedAttributes),
         ])
 }
 

@@ -19,6 +19,7 @@ extension UserInfo {
         lastLoginAt = profile.lastLoginAt == 0 ? nil : profile.lastLoginAt
         failedLogins = profile.failedLogins
         settings = profile.settings
+        attributes = profile.attributes
     }
 
     /// What sending a validation code needs, for a web process that named an account by an
@@ -36,8 +37,8 @@ extension UserInfo {
 }
 
 extension ProfileChanges {
-    /// `roles` and `settings`: `nil` leaves them alone.
-    init(_ fields: ProfileFields, roles: [String]?, settings: [String: String]?) throws {
+    /// `roles` and `settings`: `nil` leaves them alone; `removingAttributes`: names to remove.
+    init(_ fields: ProfileFields, roles: [String]?, settings: [String: String]?, removingAttributes: [String] = []) throws {
         self.init()
         email = fields.email
         displayName = fields.displayName
@@ -53,6 +54,8 @@ extension ProfileChanges {
         externalID = fields.externalID
         self.roles = roles
         self.settings = settings
+        attributes = fields.attributes
+        removedAttributes = removingAttributes
     }
 }
 
@@ -86,7 +89,7 @@ extension ImportedUserMessage {
             profile: ProfileFields(
                 email: profile.email, displayName: profile.displayName, roles: profile.roles ?? [], phone: profile.phone,
                 imageURL: profile.imageURL, accountType: profile.accountType?.rawValue, rootRole: profile.rootRole,
-                externalID: profile.externalID, settings: profile.settings ?? [:]),
+                externalID: profile.externalID, settings: profile.settings ?? [:], attributes: profile.attributes),
             createdAt: user.createdAt, state: user.state.rawValue, passwordHash: user.passwordHash, totpSecret: user.totpSecret,
             totpAlgorithm: user.totpAlgorithm.wireValue, totpDigits: UInt8(user.totpDigits))
     }

@@ -8,7 +8,7 @@ import TesseraModel
 enum UserLine {
     /// The fields a line may have.
     static let fields: Set<String> = [
-        "username", "email", "phone", "name", "image_url", "roles", "settings", "account_type", "root_role", "external_id", "state",
+        "username", "email", "phone", "name", "image_url", "roles", "settings", "attributes", "account_type", "root_role", "external_id", "state",
         "created_at", "password_hash", "totp", "sessions", "api_keys",
     ]
 
@@ -45,6 +45,7 @@ enum UserLine {
             }
             user.settings = map
         }
+        if let attributes = present(object["attributes"]) { user.attributes = try AttributeText.parse(attributes) }
         if let type = try string(object, "account_type") {
             guard let known = AccountType.allCases.first(where: { $0.description == type }) else {
                 throw RecordError("account_type must be \"user\" or \"service\", not \"\(type)\"")
@@ -138,6 +139,7 @@ enum UserLine {
         if let url = user.imageURL { object["image_url"] = url }
         if !user.roles.isEmpty { object["roles"] = user.roles }
         if !user.settings.isEmpty { object["settings"] = user.settings }
+        if !user.attributes.isEmpty { object["attributes"] = AttributeText.json(user.attributes) }
         if let type = user.accountType, type != .user { object["account_type"] = type.description }
         if let role = user.rootRole { object["root_role"] = role }
         if let id = user.externalID { object["external_id"] = id }

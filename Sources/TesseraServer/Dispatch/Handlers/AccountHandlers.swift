@@ -32,7 +32,8 @@ struct AccountHandlers {
             return UserResponse(user: UserInfo(profile))
         }
         table.slow(Operations.updateUser) { request, user in
-            let changes = try ProfileChanges(request.changes, roles: request.roles, settings: request.settings)
+            let changes = try ProfileChanges(
+                request.changes, roles: request.roles, settings: request.settings, removingAttributes: request.removedAttributes)
             return UserResponse(user: UserInfo(try await accounts.updateProfile(user.lookup, changes)))
         }
         table.slow(Operations.setUserState) { request, user in
