@@ -106,11 +106,19 @@ final class GatewayV1AuthTests: XCTestCase {
 
     /// The seed's user object, field by field: every name present, of its type, nothing else.
     static let userFields: [String: String] = [
-        "id": "string", "userName": "string", "email": "string", "phoneNumber": "string", "title": "null", "firstName": "string",
-        "lastName": "string", "department": "null", "birthDate": "null", "createdAt": "date", "updatedAt": "date",
-        "lastDismissMessages": "null", "lastLogIn": "date", "rank": "null", "image": "string", "address": "null", "postalCode": "null",
-        "region": "null", "city": "null", "country": "null", "countryCode": "null", "mobile": "null", "notes": "null",
-        "customerId": "null", "roles": "strings", "apiKeys": "array", "settings": "array",
+        "id": "string", "userName": "string", "email": "string", "phoneNumber": "string", "title": "stringOrNull", "firstName": "string",
+        "lastName": "string", "department": "stringOrNull", "birthDate": "dateOrNull", "createdAt": "date", "updatedAt": "date",
+        "lastDismissMessages": "dateOrNull", "lastLogIn": "date", "rank": "numberOrNull", "image": "string", "address": "stringOrNull",
+        "postalCode": "stringOrNull", "region": "stringOrNull", "city": "stringOrNull", "country": "stringOrNull",
+        "countryCode": "stringOrNull", "mobile": "stringOrNull", "notes": "stringOrNull", "customerId": "stringOrNull",
+        "roles": "strings", "apiKeys": "array", "settings": "array",
+    ]
+    /// The seed's profile fields Tessera keeps as attributes, each with a value of its type.
+    nonisolated(unsafe) static let attributeValues: [String: Any] = [
+        "title": "Dr", "department": "Mathematics", "birthDate": "1815-12-10T00:00:00.000Z", "lastDismissMessages": "2026-11-30T08:15:00.250Z",
+        "rank": 3, "address": "12 St James's Square", "postalCode": "SW1Y 4JH", "region": "Greater London", "city": "London",
+        "country": "United Kingdom", "countryCode": "GB", "mobile": "+447700900123", "notes": "Analytical Engine, note G",
+        "customerId": "C-1843",
     ]
     static let apiKeyFields: [String: String] = [
         "id": "string", "name": "string", "key": "string", "clientSecret": "string", "createdDate": "date", "expireDate": "dateOrNull",
@@ -134,6 +142,8 @@ final class GatewayV1AuthTests: XCTestCase {
             case "bool": fits = value is Bool
             case "dateOrNull": fits = value is NSNull || (value as? String).flatMap(ISO8601DateFormatter.withFractionalSeconds.date(from:)) != nil
             case "strings": fits = value is [String]
+            case "stringOrNull": fits = value is NSNull || value is String
+            case "numberOrNull": fits = value is NSNull || (value is NSNumber && !(value is Bool))
             default: fits = value is [Any]
             }
             XCTAssertTrue(fits, "\(what).\(name) should be \(kind), is \(String(describing: value))", file: file, line: line)
@@ -160,6 +170,16 @@ final class GatewayV1AuthTests: XCTestCase {
         let settings = try XCTUnwrap(user["settings"] as? [[String: Any]])
         XCTAssertEqual(settings.count, 1)
         for setting in settings { assertShape(setting, Self.settingFields, "settings[]") }
+        for field in Self.attributeValues.keys { XCTAssertTrue(user[field] is NSNull, "\(field) is null until set") }
+
+        // Every one of the seed's other fields set: each is of its type, not null.
+        let set = try await gateway.send(
+            .POST, "/v1/auth/user", json: ["user": Self.attributeValues], headers: [("Authorization", "Bearer \(token)")])
+        XCTAssertEqual(set.status, 200, set.text)
+        let read = try await gateway.send(.GET, "/v1/auth/user", headers: [("Authorization", "Bearer \(token)")])
+        let full = try XCTUnwrap(read.json["user"] as? [String: Any])
+        assertShape(full, Self.userFields, "user with every field set")
+        for field in Self.attributeValues.keys { XCTAssertFalse(full[field] is NSNull, "\(field) is set") }
     }
 
     /// Every writable field sent in the seed's `{"user": {...}}` is stored and returned; a field
@@ -171,8 +191,7 @@ final class GatewayV1AuthTests: XCTestCase {
             "user": [
                 "email": "ada@example.com", "phoneNumber": "+15550001111", "firstName": "Ada", "lastName": "King Lovelace",
                 "image": "https://example.com/ada.png", "settings": [["name": "lang", "value": "en"], ["key": "tz", "value": "UTC"]],
-                "title": NSNull(),
-            ]
+            ].merging(Self.attributeValues) { $1 }
         ]
         let updated = try await gateway.send(.POST, "/v1/auth/user", json: change, headers: bearer)
         XCTAssertEqual(updated.status, 200, updated.text)
@@ -186,15 +205,34 @@ final class GatewayV1AuthTests: XCTestCase {
             XCTAssertEqual(user["image"] as? String, "https://example.com/ada.png")
             let settings = (user["settings"] as? [[String: Any]])?.map { "\($0["name"]!)=\($0["value"]!)" }
             XCTAssertEqual(settings, ["lang=en", "tz=UTC"])
+            for (field, value) in Self.attributeValues {
+                XCTAssertEqual(user[field] as? NSObject, value as? NSObject, "\(field) as sent")
+            }
         }
+        // null removes one; the others stay; a fractional rank stays fractional.
+        let cleared = try await gateway.send(.POST, "/v1/auth/user", json: ["user": ["title": NSNull(), "rank": 2.5]], headers: bearer)
+        XCTAssertEqual(cleared.status, 200, cleared.text)
+        let clearedUser = try XCTUnwrap(cleared.json["user"] as? [String: Any])
+        XCTAssertTrue(clearedUser["title"] is NSNull, cleared.text)
+        XCTAssertEqual(clearedUser["rank"] as? Double, 2.5)
+        XCTAssertEqual(clearedUser["city"] as? String, "London")
+        // The same values through the daemon, as the user's attributes.
+        let shown = try runCommand(DaemonProcess.tessera, ["--socket", gateway.daemon.socketPath, "user", "show", "alice", "--json"])
+        let attributes = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])?["attributes"] as? [String: Any])
+        XCTAssertEqual(attributes["birthDate"] as? [String: String], ["date": "1815-12-10T00:00:00.000Z"])
+        XCTAssertNil(attributes["title"])
         // One half of the name sent: the other stays.
         let first = try await gateway.send(.POST, "/v1/auth/user", json: ["user": ["firstName": "Augusta"]], headers: bearer)
         XCTAssertEqual((first.json["user"] as? [String: Any])?["firstName"] as? String, "Augusta", first.text)
         XCTAssertEqual((first.json["user"] as? [String: Any])?["lastName"] as? String, "King Lovelace", first.text)
 
         let refused: [([String: Any], String)] = [
-            (["user": ["firstName": "Ada", "title": "Dr"]], "title"),
-            (["user": ["department": "Maths", "city": "London"]], "city, department"),
+            (["user": ["firstName": "Ada", "title": 7]], "title must be a string"),
+            (["user": ["rank": "high"]], "rank must be a number"),
+            (["user": ["birthDate": "10 December 1815"]], "birthDate must be an RFC 3339 date-time"),
+            (["user": ["birthDate": "10000-01-01T00:00:00Z"]], "birthDate"),
+            (["user": ["notes": String(repeating: "n", count: 1025)]], "notes cannot be stored: a string attribute is at most 1024 bytes"),
             (["user": ["nickname": "ada"]], "nickname"),
             (["user": ["id": "7"]], "id"),
             (["user": ["firstName": "Ada Augusta"]], "firstName"),

@@ -80,6 +80,8 @@ struct V1AuthAPI {
                     changes.displayName = [first, last].filter { !$0.isEmpty }.joined(separator: " ")
                 }
                 changes.settings = change.settings
+                changes.attributes = change.attributes
+                changes.removingAttributes = change.removedAttributes
                 let user = try await tessera.updateUser(.sessionToken(token), changes)
                 let keys = try await tessera.apiKeys(of: .sessionToken(token))
                 return Response.json(.ok, ["success": true, "code": 200, "message": "Profile updated", "user": Self.user(user, apiKeys: keys)])
@@ -107,7 +109,8 @@ struct V1AuthAPI {
     /// The API's user, every field of the seed's user object, of its type. Tessera keeps one
     /// display name: `firstName` is its first word and `lastName` the rest. `id` is the id
     /// carried over from the system the user was imported from, or Tessera's, as a string. The
-    /// fields Tessera does not hold (``V1AuthProfileChange/notHeld``) are `null`.
+    /// seed's profile fields beyond Tessera's own are the user's attributes of their names
+    /// (``V1AuthProfileChange/attributeFields``), `null` when not set.
     static func user(_ user: User, apiKeys: [APIKey]) -> JSON {
         let name = nameParts(user.displayName)
         let id = user.externalID ?? String(user.id)
@@ -132,7 +135,15 @@ struct V1AuthAPI {
                     ]
                 }),
         ]
-        for field in V1AuthProfileChange.notHeld { fields[field] = .null }
+        for (field, kind) in V1AuthProfileChange.attributeFields {
+            fields[field] =
+                switch user.attributes[field] {
+                case .string(let text)? where kind == .string: .string(text)
+                case .number(let number)? where kind == .number: .number(number)
+                case .date(let milliseconds)? where kind == .date: .date(milliseconds)
+                default: .null
+                }
+        }
         return .object(fields)
     }
 

@@ -10,17 +10,23 @@ struct V1AuthProfileChange: Equatable {
     var lastName: String?
     var image: String?
     var settings: [String: String]?
+    /// Seed fields kept as the user's attributes: set, or (sent as `null`) removed.
+    var attributes: [String: AttributeValue] = [:]
+    var removedAttributes: [String] = []
 
     /// The user fields Tessera holds and this API changes.
     static let writable: Set<String> = ["email", "phoneNumber", "firstName", "lastName", "image", "imageUrl", "settings"]
     /// The user fields the server sets (`GET` returns them; a body may carry them back only
     /// unchanged in meaning, so they are refused rather than ignored).
     static let readOnly: Set<String> = ["id", "userName", "createdAt", "updatedAt", "lastLogIn", "roles", "apiKeys"]
-    /// Seed fields Tessera does not hold (`GET` answers `null`): a body may send `null` for
-    /// them, nothing else.
-    static let notHeld: Set<String> = [
-        "title", "department", "birthDate", "lastDismissMessages", "rank", "address", "postalCode", "region", "city", "country",
-        "countryCode", "mobile", "notes", "customerId",
+    /// Seed fields held as the user's attributes of the same name, each of its seed type: a
+    /// date is an RFC 3339 string, `rank` a number. `GET` answers `null` for one the user has
+    /// not set (or holds of another kind); a body sets one with a value of its type and removes
+    /// it with `null`.
+    static let attributeFields: [String: AttributeKind] = [
+        "title": .string, "department": .string, "birthDate": .date, "lastDismissMessages": .date, "rank": .number, "address": .string,
+        "postalCode": .string, "region": .string, "city": .string, "country": .string, "countryCode": .string, "mobile": .string,
+        "notes": .string, "customerId": .string,
     ]
     /// The members of a setting as `GET` writes them besides `name` and `value`, with the
     /// values a body may carry back (`nil`: `null` only; a type's name: any value of it).
@@ -36,18 +42,21 @@ struct V1AuthProfileChange: Equatable {
             guard let inner = user.object else { return .failure(Refusal("user must be an object of profile fields.")) }
             fields = inner
         }
-        let unknown = fields.keys.filter { !writable.contains($0) && !readOnly.contains($0) && !notHeld.contains($0) }.sorted()
+        let unknown = fields.keys.filter { !writable.contains($0) && !readOnly.contains($0) && attributeFields[$0] == nil }.sorted()
         guard unknown.isEmpty else { return .failure(Refusal("Unknown field\(unknown.count > 1 ? "s" : ""): \(unknown.joined(separator: ", ")).")) }
         let fixed = fields.keys.filter(readOnly.contains).sorted()
         guard fixed.isEmpty else {
             return .failure(Refusal("\(fixed.joined(separator: ", ")) cannot be changed here (set by the server)."))
         }
-        let unheld = fields.filter { notHeld.contains($0.key) && !$0.value.isNull }.keys.sorted()
-        guard unheld.isEmpty else {
-            return .failure(
-                Refusal("\(unheld.joined(separator: ", ")) cannot be stored: this server does not hold \(unheld.count > 1 ? "them" : "it") yet."))
-        }
         var change = Self()
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            guard let kind = attributeFields[name] else { continue }
+            switch attribute(value, of: kind) {
+            case .success(let attribute?): change.attributes[name] = attribute
+            case .success(nil): change.removedAttributes.append(name)
+            case .failure(let why): return .failure(Refusal("\(name) \(why.message)"))
+            }
+        }
         for (name, path) in [("email", \Self.email), ("phoneNumber", \.phoneNumber), ("firstName", \.firstName), ("lastName", \.lastName)] {
             guard let value = fields[name] else { continue }
             guard let text = value.string else { return .failure(Refusal("\(name) must be a string.")) }
@@ -68,6 +77,27 @@ struct V1AuthProfileChange: Equatable {
             }
         }
         return .success(change)
+    }
+
+    /// The attribute a seed field's JSON value sets, `nil` for `null` (remove it), or why the
+    /// value is not of the field's type.
+    private static func attribute(_ value: JSONValue, of kind: AttributeKind) -> Result<AttributeValue?, Refusal> {
+        let attribute: AttributeValue
+        switch (kind, value) {
+        case (_, .null): return .success(nil)
+        case (.string, .string(let text)): attribute = .string(text)
+        case (.number, .integer(let number)): attribute = .number(Double(number))
+        case (.number, .double(let number)): attribute = .number(number)
+        case (.date, .string(let text)):
+            guard let date = try? AttributeValue(parsing: text, as: .date) else {
+                return .failure(Refusal("must be an RFC 3339 date-time (1990-05-01T00:00:00Z) or null."))
+            }
+            attribute = date
+        default:
+            return .failure(Refusal("must be \(kind == .string ? "a string" : kind == .number ? "a number" : "an RFC 3339 date-time") or null."))
+        }
+        if let problem = attribute.problem { return .failure(Refusal("cannot be stored: \(problem).")) }
+        return .success(attribute)
     }
 
     /// `settings`: an array of `{name, value}` (or `{key, value}`), each value a string.

@@ -16,6 +16,8 @@ enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByBoolean
 {
     case string(String)
     case int(Int64)
+    /// A finite number: a whole one is written as an integer.
+    case number(Double)
     case bool(Bool)
     case null
     case array([JSON])
@@ -58,6 +60,12 @@ extension JSON {
         switch self {
         case .string(let value): Self.write(string: value, into: &buffer)
         case .int(let value): buffer.writeString(String(value))
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 1e15 {
+                buffer.writeString(String(Int64(value)))
+            } else {
+                buffer.writeString(value.isFinite ? String(value) : "null")
+            }
         case .bool(let value): buffer.writeStaticString(value ? "true" : "false")
         case .null: buffer.writeStaticString("null")
         case .array(let values):
