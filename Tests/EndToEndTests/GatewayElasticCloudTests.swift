@@ -71,4 +71,20 @@ final class GatewayElasticCloudTests: XCTestCase {
         let back = try await login(["username": "alice", "password": "correct horse"])
         XCTAssertEqual(back.status, 200, back.text)
     }
+
+    /// ECE's login reply, its current user, its logout and its error: every field, of its type,
+    /// nothing else.
+    func testEveryResponseHasTheDocumentsFieldsOfTheirTypes() async throws {
+        let reply = try await login(["username": "alice", "password": "correct horse"])
+        assertShape(reply.json, ["token": .string, "session_expiration_time": .date], "login")
+        let bearer = [("Authorization", "Bearer \(reply.json["token"] as? String ?? "")")]
+        let user = try await gateway.send(.GET, "/api/v1/user", headers: bearer)
+        assertShape(
+            user.json, ["user_id": .string, "user_name": .string, "full_name": .string, "email": .string, "roles": .strings], "GET /api/v1/user")
+        let logout = try await gateway.send(.POST, "/api/v1/users/auth/_logout", headers: bearer)
+        assertShape(logout.json, [:], "logout")
+        let refused = try await gateway.send(.GET, "/api/v1/user", headers: bearer)
+        assertShape(refused.json, ["errors": .array], "an error")
+        for error in refused.json["errors"] as? [[String: Any]] ?? [] { assertShape(error, ["code": .string, "message": .string], "errors[]") }
+    }
 }

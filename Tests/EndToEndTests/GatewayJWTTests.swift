@@ -99,4 +99,16 @@ final class GatewayJWTTests: XCTestCase {
         let rotated = try await gateway.send(.POST, "/auth/refresh-token", json: ["refresh_token": refresh])
         XCTAssertEqual(rotated.status, 200, "the refresh token survived the restart: \(rotated.text)")
     }
+
+    /// The JWT API's login and refresh replies and its error: every field, of its type, nothing
+    /// else.
+    func testEveryResponseHasTheDocumentsFieldsOfTheirTypes() async throws {
+        let tokens: [String: JSONKind] = ["access_token": .string, "jwt_token": .string, "refresh_token": .string]
+        let login = try await gateway.send(.POST, "/auth/login", json: ["username": "alice", "password": "correct horse"])
+        assertShape(login.json, tokens, "login")
+        let refreshed = try await gateway.send(.POST, "/auth/refresh-token", json: ["refresh_token": login.json["refresh_token"] as? String ?? ""])
+        assertShape(refreshed.json, tokens, "refresh")
+        let refused = try await gateway.send(.POST, "/auth/login", json: ["username": "alice", "password": "wrong"])
+        assertShape(refused.json, ["error_code": .string, "message": .string, "trace_id": .string, "extra_attributes": .object], "an error")
+    }
 }

@@ -199,4 +199,32 @@ final class GatewayRocketChatTests: XCTestCase {
         let accepted = try await login(["user": "alice", "password": "correct horse", "code": secret.code(offset: 30)])
         XCTAssertEqual(accepted.status, 200, accepted.text)
     }
+
+    /// Rocket.Chat's documented `me` (the login reply's and `GET /api/v1/me`'s), its login and
+    /// logout envelopes and its error: every field, of its type, nothing else.
+    static let meFields: [String: JSONKind] = [
+        "_id": .string, "name": .string, "emails": .array, "status": .string, "statusConnection": .string, "username": .string,
+        "utcOffset": .integer, "active": .bool, "roles": .strings, "settings": .object, "avatarUrl": .string,
+    ]
+
+    func testEveryResponseHasTheDocumentsFieldsOfTheirTypes() async throws {
+        let reply = try await login(["user": "alice", "password": "correct horse"])
+        assertShape(reply.json, ["status": .string, "data": .object], "login")
+        let data = try XCTUnwrap(reply.json["data"] as? [String: Any])
+        assertShape(data, ["authToken": .string, "userId": .string, "me": .object], "login.data")
+        assertShape(try XCTUnwrap(data["me"] as? [String: Any]), Self.meFields, "login.data.me")
+        for email in (data["me"] as? [String: Any])?["emails"] as? [[String: Any]] ?? [] {
+            assertShape(email, ["address": .string, "verified": .bool], "me.emails[]")
+        }
+        let headers = [("X-Auth-Token", data["authToken"] as! String), ("X-User-Id", data["userId"] as! String)]
+        let me = try await gateway.send(.GET, "/api/v1/me", headers: headers)
+        assertShape(me.json, Self.meFields.merging(["success": .bool]) { $1 }, "GET /api/v1/me")
+        let logout = try await gateway.send(.POST, "/api/v1/logout", headers: headers)
+        assertShape(logout.json, ["status": .string, "data": .object], "logout")
+        assertShape(try XCTUnwrap(logout.json["data"] as? [String: Any]), ["message": .string, "userId": .string], "logout.data")
+        let refused = try await login(["user": "alice", "password": "wrong"])
+        assertShape(refused.json, ["status": .string, "error": .string, "message": .string], "a refused login")
+        let after = try await gateway.send(.GET, "/api/v1/me", headers: headers)
+        assertShape(after.json, ["status": .string, "message": .string], "a request not logged in")
+    }
 }

@@ -37,7 +37,7 @@ final class GatewayUnleashTests: XCTestCase {
         XCTAssertTrue(user["scimId"] is NSNull, login.text)
         XCTAssertNotNil(ISO8601DateFormatter.withFractionalSeconds.date(from: user["createdAt"] as? String ?? ""), login.text)
         XCTAssertNotNil(ISO8601DateFormatter.withFractionalSeconds.date(from: user["seenAt"] as? String ?? ""), login.text)
-        XCTAssertEqual(Set(user.keys), Set(Self.userFields))
+        assertShape(user, Self.userSchema, "login")
         XCTAssertNotNil(login.header("x-trace-id"))
 
         let cookie = try XCTUnwrap(login.header("set-cookie"))
@@ -73,11 +73,6 @@ final class GatewayUnleashTests: XCTestCase {
         assertAuthenticationRequired(try await gateway.send(.GET, "/api/admin/user", headers: [("cookie", session)]))
         assertAuthenticationRequired(try await gateway.send(.GET, "/api/admin/user"))
     }
-
-    static let userFields = [
-        "id", "name", "email", "username", "imageUrl", "inviteLink", "loginAttempts", "emailSent", "rootRole", "seenAt", "createdAt",
-        "accountType", "permissions", "scimId",
-    ]
 
     func testEachErrorHasUnleashsShape() async throws {
         assertAuthenticationRequired(try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "wrong"]))
@@ -145,6 +140,27 @@ final class GatewayUnleashTests: XCTestCase {
             XCTAssertTrue(gateway.log.contains("connected to tesserad as an application peer"), gateway.log)
         }
     }
+
+    /// Unleash's `userSchema` (its OpenAPI document: `additionalProperties: false`), the login's
+    /// reply, and its `meSchema` around it for `GET /api/admin/user`: every field, of its type,
+    /// nothing else.
+    static let userSchema: [String: JSONKind] = [
+        "id": .integer, "isAPI": .bool, "name": .orNull(.string), "email": .string, "username": .orNull(.string), "imageUrl": .string,
+        "inviteLink": .string, "loginAttempts": .integer, "emailSent": .bool, "rootRole": .integer, "seenAt": .orNull(.date),
+        "createdAt": .date, "accountType": .string, "permissions": .strings, "scimId": .orNull(.string), "activeSessions": .orNull(.integer),
+    ]
+
+    func testEveryResponseHasTheDocumentsFieldsOfTheirTypes() async throws {
+        let login = try await gateway.send(.POST, "/auth/simple/login", json: ["username": "alice", "password": "correct horse"])
+        assertShape(login.json, Self.userSchema, "login")
+        let cookie = try XCTUnwrap(login.header("set-cookie")?.split(separator: ";").first.map(String.init))
+        let me = try await gateway.send(.GET, "/api/admin/user", headers: [("Cookie", cookie)])
+        assertShape(me.json, ["user": .object, "permissions": .array, "feedback": .array, "splash": .object], "GET /api/admin/user")
+        assertShape(try XCTUnwrap(me.json["user"] as? [String: Any]), Self.userSchema, "GET /api/admin/user: user")
+        let refused = try await gateway.send(.GET, "/api/admin/user")
+        assertShape(refused.json, ["id": .string, "name": .string, "message": .string], "an error")
+    }
+
 }
 
 extension ISO8601DateFormatter {

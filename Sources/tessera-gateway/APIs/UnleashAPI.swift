@@ -95,7 +95,8 @@ struct UnleashAPI {
             do {
                 let session = try await tessera.verifyWithUser(token: token)
                 guard let user = session.user else { return Self.authenticationRequired() }
-                return Response.json(.ok, ["user": Self.user(user)])
+                // Unleash's meSchema: the user, then what Tessera holds no equivalent of.
+                return Response.json(.ok, ["user": Self.user(user), "permissions": [], "feedback": [], "splash": [:]])
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
             }
@@ -124,8 +125,9 @@ struct UnleashAPI {
         Cookie(name: Self.cookieName, value: "", maxAge: 0, path: "/", secure: cookieSecure, httpOnly: true, sameSite: .lax)
     }
 
-    /// Unleash's user object. Tessera holds no invite link, no e-mail-sent flag and no
-    /// permission objects: they are `""`, `false` and `[]`.
+    /// Unleash's user object (its `userSchema`). Tessera holds no invite link, no e-mail-sent
+    /// flag, no permission objects and no count of browser sessions: they are `""`, `false`, `[]`
+    /// and `null`; `isAPI` (deprecated upstream) is `false`.
     static func user(_ user: User) -> JSON {
         [
             "id": .int(user.externalID.flatMap { Int64($0) } ?? Int64(user.id)),
@@ -142,6 +144,8 @@ struct UnleashAPI {
             "accountType": .string(user.accountType == .service ? "Service Account" : "User"),
             "permissions": [],
             "scimId": .string(user.externalID.flatMap { Int64($0) == nil ? $0 : nil }),
+            "isAPI": false,
+            "activeSessions": .null,
         ]
     }
 
