@@ -175,7 +175,7 @@ public final class TesseraClient: Sendable {
 
     /// Checks a token (a session token, a JWT or an API key): whose it is, its roles and expiry.
     public func verify(token: String) async throws -> VerifiedSession {
-        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token)))
+        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token), decode: VerifyResponse.decodeReply))
     }
 
     /// Checks a token and returns the user's profile with the session, in one round trip
@@ -386,7 +386,9 @@ public final class TesseraClient: Sendable {
 
     /// Sends `request` as `operation` and decodes its reply; an error frame throws
     /// ``TesseraClientError/server(_:)``. For the package's own code: the public API speaks the domain.
-    package func call<Request, Reply, Names>(_ operation: Operation<Request, Reply, Names>, _ request: Request) async throws -> Reply {
+    package func call<Request, Reply, Names>(
+        _ operation: Operation<Request, Reply, Names>, _ request: Request, decode: (ByteBuffer) throws -> Reply = Reply.init(decoding:)
+    ) async throws -> Reply {
         let timeout = Self.callTimeout ?? requestTimeout
         let (seconds, attoseconds) = timeout.components
         let nanoseconds = seconds > Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
@@ -395,7 +397,7 @@ public final class TesseraClient: Sendable {
         }
         guard frame.status == 0 else { throw try ClientReply.serverError(frame) }
         do {
-            return try Reply(decoding: frame.body)
+            return try decode(frame.body)
         } catch {
             throw TesseraClientError.malformedReply("\(error)")
         }

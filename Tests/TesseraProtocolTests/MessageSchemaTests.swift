@@ -129,6 +129,34 @@ final class MessageSchemaTests: XCTestCase {
         }
     }
 
+    /// Clients decode VERIFY replies with ``VerifyResponse/decodeReply(_:)``: every VERIFY
+    /// vector decodes to what the schema decodes, and each malformed reply is refused as the
+    /// schema refuses it.
+    func testTheHotPathVerifyReaderDecodesAndRefusesAsTheSchemaDoes() throws {
+        let vectors = TestVector.all.filter { $0.message is VerifyResponse }
+        XCTAssertGreaterThanOrEqual(vectors.count, 3)
+        for vector in vectors {
+            let body = try (vector.message as! VerifyResponse).encoded()
+            XCTAssertEqual(try VerifyResponse.decodeReply(body).encoded(), try VerifyResponse(decoding: body).encoded(), vector.name)
+        }
+        let id: (UInt8, [UInt8]) = (1, [0, 0, 0, 0, 0, 0, 0, 7])
+        let session: (UInt8, [UInt8]) = (2, Array(repeating: 9, count: 16))
+        let expiry: (UInt8, [UInt8]) = (3, [0, 0, 1, 0x9b, 0, 0, 0, 0])
+        let malformed: [[(tag: UInt8, value: [UInt8])]] = [
+            [session, expiry], [id, expiry], [id, session], [id, id, session, expiry], [id, session, expiry, expiry],
+            [id, (2, [1, 2, 3]), expiry], [(1, [7]), session, expiry], [id, session, expiry, (4, [0xff, 0xfe])],
+            [id, session, expiry, (0, [])],
+        ]
+        for fields in malformed {
+            var fast = "", schema = ""
+            XCTAssertThrowsError(try VerifyResponse.decodeReply(body(fields))) { fast = "\($0)" }
+            XCTAssertThrowsError(try VerifyResponse(decoding: body(fields))) { schema = "\($0)" }
+            XCTAssertEqual(fast, schema, "the same refusal for \(fields.map(\.tag))")
+        }
+        let plain = try VerifyResponse.decodeReply(body([id, session, expiry, (4, Array("admin".utf8)), (99, [1]), (4, Array("ops".utf8))]))
+        XCTAssertEqual(plain.roles, ["admin", "ops"], "roles in order, an unknown tag skipped")
+    }
+
     func testFixedLengthBytesAreChecked() {
         XCTAssertThrowsError(try SessionIDRequest(decoding: body([(1, [1, 2, 3])]))) {
             XCTAssertEqual($0 as? ProtocolError, .badFieldLength(tag: 1, expected: 16, actual: 3))

@@ -285,6 +285,41 @@ public struct VerifyResponse: SchemaMessage {
     public static func writeAPIKey(_ key: APIKeyInfo, into buffer: inout ByteBuffer) throws {
         try buffer.writeField(Tag.apiKey) { try key.encode(into: &$0) }
     }
+
+    /// Decodes a VERIFY reply as ``init(decoding:)`` does, with the same errors, reading the
+    /// fields of a plain reply (`user_id`, `session_id`, `expires_at`, `role`) straight into
+    /// the message: a client decodes one of these for every web request, and the schema's
+    /// key-path writes cost a tenth of its time. A reply that carries a user, an API key name
+    /// or API keys goes through the schema.
+    public static func decodeReply(_ body: ByteBuffer) throws -> VerifyResponse {
+        var reply = VerifyResponse()
+        var reader = FieldReader(body)
+        var seen = SeenTags()
+        while let (tag, value) = try reader.next() {
+            switch tag {
+            case Tag.userID:
+                try seen.insert(tag)
+                reply.userID = try value.fieldInteger(tag)
+            case Tag.sessionID:
+                try seen.insert(tag)
+                guard value.readableBytes == 16 else { throw ProtocolError.badFieldLength(tag: tag, expected: 16, actual: value.readableBytes) }
+                reply.sessionID = value.fieldBytes()
+            case Tag.expiresAt:
+                try seen.insert(tag)
+                reply.expiresAt = try value.fieldInteger(tag)
+            case Tag.role:
+                reply.roles.append(try value.fieldString(tag))
+            case Tag.user, Tag.apiKeyName, Tag.apiKey:
+                return try schema.decode(body)
+            default:
+                continue
+            }
+        }
+        for (tag, name) in [(Tag.userID, "user_id"), (Tag.sessionID, "session_id"), (Tag.expiresAt, "expires_at")] where !seen.contains(tag) {
+            throw ProtocolError.missingField(name: name)
+        }
+        return reply
+    }
 }
 
 /// One session as LIST_SESSIONS reports it: never the token.
