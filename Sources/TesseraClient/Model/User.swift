@@ -23,7 +23,7 @@ public struct User: Sendable, Equatable {
     /// Consecutive failed logins.
     public var failedLogins: UInt32
     public var settings: [String: String]
-    /// Named, typed profile data (``AttributeLimits``); the user may set its own.
+    /// Named, typed profile data (within `AttributeLimits`); the user may set its own.
     public var attributes: [String: AttributeValue]
 
     init(_ info: UserInfo) throws(TesseraClientError) {
