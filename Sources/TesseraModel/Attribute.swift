@@ -35,10 +35,16 @@ public enum AttributeValue: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .string(let text): text
-        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .number(let number): AttributeValue.wholeNumber(number).map { String($0) } ?? String(number)
         case .bool(let flag): String(flag)
         case .date(let milliseconds): String(milliseconds)
         }
+    }
+
+    /// `number` as an integer when it is a whole one that every JSON reader keeps exact (below
+    /// 10^15), so that `3` is written `3`, not `3.0`; `nil` otherwise.
+    public static func wholeNumber(_ number: Double) -> Int64? {
+        number == number.rounded() && abs(number) < 1e15 ? Int64(number) : nil
     }
 
     /// Why the value may not be stored, or `nil` when it may.

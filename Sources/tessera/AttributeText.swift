@@ -39,7 +39,7 @@ enum AttributeText {
         attributes.mapValues { value -> Any in
             switch value {
             case .string(let text): text
-            case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int64(number) as Any : number as Any
+            case .number(let number): AttributeValue.wholeNumber(number).map { $0 as Any } ?? number
             case .bool(let flag): flag
             case .date: ["date": value.text]
             }

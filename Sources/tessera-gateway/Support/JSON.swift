@@ -61,8 +61,8 @@ extension JSON {
         case .string(let value): Self.write(string: value, into: &buffer)
         case .int(let value): buffer.writeString(String(value))
         case .number(let value):
-            if value == value.rounded(), abs(value) < 1e15 {
-                buffer.writeString(String(Int64(value)))
+            if let whole = AttributeValue.wholeNumber(value) {
+                buffer.writeString(String(whole))
             } else {
                 buffer.writeString(value.isFinite ? String(value) : "null")
             }
