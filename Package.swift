@@ -198,6 +198,8 @@ let package = Package(
         // Links TesseraClient alone: the README's client snippet and the DocC examples compile
         // against the public API, which needs nothing of the wire.
         .testTarget(name: "ClientAPITests", dependencies: ["TesseraClient"]),
+        // The gateway's pure pieces (its JSON writer, header parsing), without a server.
+        .testTarget(name: "GatewayTests", dependencies: ["tessera-gateway"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

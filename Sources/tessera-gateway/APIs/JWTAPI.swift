@@ -73,7 +73,7 @@ struct JWTAPI {
     }
 
     static func error(
-        _ status: HTTPResponse.Status, _ code: String, _ message: String, traceID: String, extra: [String: JSON] = [:]
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, traceID: String, extra: JSONObject = [:]
     ) -> Response {
         Response.json(
             status,

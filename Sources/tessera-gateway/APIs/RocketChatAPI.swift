@@ -111,7 +111,7 @@ struct RocketChatAPI {
     /// The token and user of `X-Auth-Token` when `X-User-Id` names the same user; `nil` when a
     /// header is missing or they disagree.
     private func authenticated(_ request: Request) async throws -> (String, User)? {
-        guard let token = Credentials.header(request, "x-auth-token"), let userID = Credentials.header(request, "x-user-id") else { return nil }
+        guard let token = Credentials.header(request, .authToken), let userID = Credentials.header(request, .userID) else { return nil }
         let session = try await tessera.verifyWithUser(token: token)
         guard let user = session.user, Self.id(of: user) == userID else { return nil }
         return (token, user)
@@ -128,7 +128,7 @@ struct RocketChatAPI {
     /// Rocket.Chat's `me`. Tessera keeps no presence and no UTC offset: `status` and
     /// `statusConnection` are "online" (the user just authenticated), `utcOffset` 0, and the
     /// preferences empty.
-    static func me(_ user: User) -> [String: JSON] {
+    static func me(_ user: User) -> JSONObject {
         [
             "_id": .string(id(of: user)),
             "name": .string(user.displayName ?? user.username),
@@ -145,7 +145,7 @@ struct RocketChatAPI {
     }
 
     static func error(_ status: HTTPResponse.Status, _ error: String, _ message: String, details: JSON? = nil) -> Response {
-        var body: [String: JSON] = ["status": "error", "error": .string(error), "message": .string(message)]
+        var body: JSONObject = ["status": "error", "error": .string(error), "message": .string(message)]
         if let details { body["details"] = details }
         return Response.json(status, .object(body))
     }

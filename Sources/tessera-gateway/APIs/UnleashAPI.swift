@@ -57,10 +57,8 @@ struct UnleashAPI {
             if let importedSessions, !importedSessions.isSigned(Substring(decoded)) { return .forged }
             return .token(decoded)
         }
-        guard orAuthorization, let header = request.headers[.authorization]?.trimmingCharacters(in: .whitespaces), !header.isEmpty else {
-            return nil
-        }
-        return .token(header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : header)
+        guard orAuthorization, let token = Credentials.bearer(request) ?? Credentials.header(request, .authorization) else { return nil }
+        return .token(token)
     }
 
     static let cookieName = "unleash-session"

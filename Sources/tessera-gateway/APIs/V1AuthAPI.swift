@@ -43,7 +43,7 @@ struct V1AuthAPI {
             }
         }
         router.get("v1/auth/user") { request, context in
-            guard let credential = Credentials.bearer(request) ?? Credentials.header(request, "x-api-key") else { return Self.unauthorized() }
+            guard let credential = Credentials.bearer(request) ?? Credentials.header(request, .apiKey) else { return Self.unauthorized() }
             do {
                 // One round trip: the session, its user and the user's API keys.
                 let session = try await tessera.verifyWithUser(token: credential, apiKeys: true)
@@ -55,7 +55,7 @@ struct V1AuthAPI {
         }
         router.post("v1/auth/user") { request, context in
             guard let token = Credentials.bearer(request) else {
-                if Credentials.header(request, "x-api-key") != nil {
+                if Credentials.header(request, .apiKey) != nil {
                     return Self.error(.forbidden, "An API key reads its user; changing the profile needs a bearer token.")
                 }
                 return Self.unauthorized()
@@ -114,17 +114,42 @@ struct V1AuthAPI {
     static func user(_ user: User, apiKeys: [APIKey]) -> JSON {
         let name = nameParts(user.displayName)
         let id = user.externalID ?? String(user.id)
-        var fields: [String: JSON] = [
+        /// The attribute of a seed field's name when it holds the field's kind, else `null`.
+        func attribute(_ field: String) -> JSON {
+            guard !user.attributes.isEmpty else { return .null }
+            switch (user.attributes[field], V1AuthProfileChange.attributeFields[field]) {
+            case (.string(let text)?, .string?): return .string(text)
+            case (.number(let number)?, .number?): return .number(number)
+            case (.date(let milliseconds)?, .date?): return .timestamp(milliseconds)
+            default: return .null
+            }
+        }
+        // In the seed's order.
+        return [
             "id": .string(id),
             "userName": .string(user.username),
             "email": .string(user.email ?? ""),
             "phoneNumber": .string(user.phone ?? ""),
+            "title": attribute("title"),
             "firstName": .string(name.first),
             "lastName": .string(name.last),
-            "image": .string(user.imageURL ?? ""),
+            "department": attribute("department"),
+            "birthDate": attribute("birthDate"),
             "createdAt": .date(user.createdAt),
             "updatedAt": .date(user.updatedAt),
+            "lastDismissMessages": attribute("lastDismissMessages"),
             "lastLogIn": .date(user.lastLoginAt),
+            "rank": attribute("rank"),
+            "image": .string(user.imageURL ?? ""),
+            "address": attribute("address"),
+            "postalCode": attribute("postalCode"),
+            "region": attribute("region"),
+            "city": attribute("city"),
+            "country": attribute("country"),
+            "countryCode": attribute("countryCode"),
+            "mobile": attribute("mobile"),
+            "notes": attribute("notes"),
+            "customerId": attribute("customerId"),
             "roles": .array(user.roles.map(JSON.string)),
             "apiKeys": .array(apiKeys.map { apiKey($0, ownerID: id) }),
             "settings": .array(
@@ -135,16 +160,6 @@ struct V1AuthAPI {
                     ]
                 }),
         ]
-        for (field, kind) in V1AuthProfileChange.attributeFields {
-            fields[field] =
-                switch user.attributes[field] {
-                case .string(let text)? where kind == .string: .string(text)
-                case .number(let number)? where kind == .number: .number(number)
-                case .date(let milliseconds)? where kind == .date: .date(milliseconds)
-                default: .null
-                }
-        }
-        return .object(fields)
     }
 
     /// An API key as the seed lists it: `key` is its prefix (the key itself was shown once, at

@@ -14,8 +14,7 @@ enum Credentials {
         guard scheme.count == 7, scheme.last == UInt8(ascii: " "),
             scheme.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 })
         else { return nil }
-        let token = value.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        return trimmed(value.utf8.dropFirst(7))
     }
 
     /// The value of the first cookie named `name` in the request's `Cookie` headers (RFC 6265
@@ -45,11 +44,17 @@ enum Credentials {
     }
 
     /// A header's value, trimmed; `nil` when absent or empty.
-    static func header(_ request: Request, _ name: String) -> String? {
-        guard let field = HTTPField.Name(name), let value = request.headers[field]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
-            return nil
-        }
-        return value
+    static func header(_ request: Request, _ name: HTTPField.Name) -> String? {
+        request.headers[name].flatMap { trimmed($0.utf8[...]) }
+    }
+
+    /// The text without the spaces and tabs around it (HTTP's optional whitespace); `nil` when
+    /// nothing is left. By bytes: Foundation's `trimmingCharacters` cost a twentieth of an
+    /// authenticated request.
+    static func trimmed(_ bytes: Substring.UTF8View) -> String? {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return nil }
+        return String(Substring(bytes[first...last]))
     }
 
     /// A login identifier as given: a username, an email (`@`) or a phone (`+`).
@@ -57,4 +62,13 @@ enum Credentials {
         guard let identifier else { return false }
         return !identifier.trimmingCharacters(in: .whitespaces).isEmpty
     }
+}
+
+extension HTTPField.Name {
+    /// `/v1/auth`'s API key.
+    static let apiKey = HTTPField.Name("x-api-key")!
+    /// Rocket.Chat's session token.
+    static let authToken = HTTPField.Name("x-auth-token")!
+    /// Rocket.Chat's user id, which must name the token's user.
+    static let userID = HTTPField.Name("x-user-id")!
 }

@@ -5,12 +5,9 @@ import Logging
 import NIOCore
 import TesseraClient
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A JSON value with explicit nulls (Codable's optionals would drop the key): the APIs' shapes
-/// say `null` where a value is absent.
+/// say `null` where a value is absent. An object keeps its members in the order written, which
+/// is the order of the API's documentation: no hashing, no sorting on the way out.
 enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral
 {
@@ -19,116 +16,105 @@ enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByBoolean
     /// A finite number: a whole one is written as an integer.
     case number(Double)
     case bool(Bool)
+    /// A date, Unix milliseconds, written as RFC 3339 with milliseconds (``JSONText/write(timestamp:)``).
+    case timestamp(Int64)
     case null
     case array([JSON])
-    case object([String: JSON])
+    case object(JSONObject)
 
     init(stringLiteral value: String) { self = .string(value) }
     init(booleanLiteral value: Bool) { self = .bool(value) }
     init(integerLiteral value: Int64) { self = .int(value) }
-    init(dictionaryLiteral elements: (String, JSON)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
+    init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
     init(arrayLiteral elements: JSON...) { self = .array(elements) }
 
     /// A string, or `null`.
     static func string(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
     /// An RFC 3339 date-time with milliseconds, or `null`.
-    static func date(_ milliseconds: Int64?) -> JSON { milliseconds.map { .string(Self.iso8601($0)) } ?? .null }
+    static func date(_ milliseconds: Int64?) -> JSON { milliseconds.map(JSON.timestamp) ?? .null }
 
     /// A date as the APIs write them, or `null`.
-    static func date(_ date: Date?) -> JSON { date.map { .string(Self.iso8601($0.milliseconds)) } ?? .null }
+    static func date(_ date: Date?) -> JSON { date.map { .timestamp($0.milliseconds) } ?? .null }
+}
 
-    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, by hand: a Foundation date formatter costs tens of
-    /// microseconds to make, more than the rest of a request.
-    static func iso8601(_ milliseconds: Int64) -> String {
-        var seconds = time_t(milliseconds.dividedFloor(by: 1000))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+/// A JSON object's members in the order they were written. Setting a key already present
+/// replaces its value in place; objects here hold a few dozen members at most, so a key is found
+/// by a scan.
+struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    /// A member. A struct, not a tuple: an array of tuples is destroyed and copied through the
+    /// runtime's generic tuple metadata, which cost more than writing the member.
+    struct Member: Sendable, Equatable {
+        let key: String
+        var value: JSON
+    }
+
+    private(set) var members: [Member]
+
+    init(_ members: [(String, JSON)]) {
+        self.members = members.map { Member(key: $0.0, value: $0.1) }
+        assert(Set(members.map(\.0)).count == members.count, "a JSON object names a member twice")
+    }
+
+    init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
+
+    subscript(key: String) -> JSON? {
+        get { members.first { $0.key == key }?.value }
+        set {
+            let index = members.firstIndex { $0.key == key }
+            switch (index, newValue) {
+            case (let index?, let value?): members[index].value = value
+            case (let index?, nil): members.remove(at: index)
+            case (nil, let value?): members.append(Member(key: key, value: value))
+            case (nil, nil): break
+            }
         }
-        let millis = Int32(milliseconds - Int64(seconds) * 1000)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(millis, 3))Z"
     }
 }
 
 extension JSON {
-    /// The value's JSON text (RFC 8259), keys sorted so the same value always makes the same
-    /// bytes. Written by hand: `JSONEncoder` took a fifth of the gateway's time per request.
-    func write(into buffer: inout ByteBuffer) {
+    /// The value's JSON text (RFC 8259), an object's members in their order.
+    func write(into text: inout JSONText) {
         switch self {
-        case .string(let value): Self.write(string: value, into: &buffer)
-        case .int(let value): buffer.writeString(String(value))
+        case .string(let value): text.write(string: value)
+        case .int(let value): text.write(integer: value)
         case .number(let value):
             if let whole = AttributeValue.wholeNumber(value) {
-                buffer.writeString(String(whole))
+                text.write(integer: whole)
             } else {
-                buffer.writeString(value.isFinite ? String(value) : "null")
+                text.write(ascii: value.isFinite ? String(value) : "null")
             }
-        case .bool(let value): buffer.writeStaticString(value ? "true" : "false")
-        case .null: buffer.writeStaticString("null")
+        case .bool(let value): text.write(ascii: value ? "true" : "false")
+        case .timestamp(let milliseconds): text.write(timestamp: milliseconds)
+        case .null: text.write(ascii: "null")
         case .array(let values):
-            buffer.writeInteger(UInt8(ascii: "["))
-            for (index, value) in values.enumerated() {
-                if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-                value.write(into: &buffer)
+            text.write(byte: UInt8(ascii: "["))
+            for index in values.indices {
+                if index > 0 { text.write(byte: UInt8(ascii: ",")) }
+                values[index].write(into: &text)
             }
-            buffer.writeInteger(UInt8(ascii: "]"))
-        case .object(let fields):
-            buffer.writeInteger(UInt8(ascii: "{"))
-            for (index, key) in fields.keys.sorted().enumerated() {
-                if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-                Self.write(string: key, into: &buffer)
-                buffer.writeInteger(UInt8(ascii: ":"))
-                fields[key]!.write(into: &buffer)
+            text.write(byte: UInt8(ascii: "]"))
+        case .object(let object):
+            text.write(byte: UInt8(ascii: "{"))
+            let members = object.members
+            for index in members.indices {
+                if index > 0 { text.write(byte: UInt8(ascii: ",")) }
+                text.write(string: members[index].key)
+                text.write(byte: UInt8(ascii: ":"))
+                members[index].value.write(into: &text)
             }
-            buffer.writeInteger(UInt8(ascii: "}"))
+            text.write(byte: UInt8(ascii: "}"))
         }
-    }
-
-    /// A JSON string: quotes and backslashes escaped, control characters as `\n`, `\r`, `\t` or
-    /// `\u00XX`, the rest as UTF-8.
-    private static func write(string: String, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var string = string
-        string.withUTF8 { bytes in
-            // Runs of bytes that need no escape are copied whole.
-            var run = 0
-            for index in bytes.indices {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[run..<index])))
-                run = index + 1
-                switch byte {
-                case 0x0A: buffer.writeStaticString("\\n")
-                case 0x0D: buffer.writeStaticString("\\r")
-                case 0x09: buffer.writeStaticString("\\t")
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hex[Int(byte >> 4)])
-                    buffer.writeInteger(hex[Int(byte & 15)])
-                default:
-                    buffer.writeInteger(UInt8(ascii: "\\"))
-                    buffer.writeInteger(byte)
-                }
-            }
-            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[run...])))
-        }
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 }
 
 extension Response {
     /// A JSON response.
     static func json(_ status: HTTPResponse.Status, _ value: JSON, headers: HTTPFields = [:]) -> Response {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(512)
-        value.write(into: &buffer)
+        var text = JSONText()
+        value.write(into: &text)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: buffer))
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: text.buffer))
     }
 }
 
@@ -168,14 +154,6 @@ extension RequestBody {
         guard let contentType else { return false }
         let mediaType = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
-    }
-}
-
-extension Int64 {
-    /// Division rounding toward negative infinity (a date before 1970 keeps positive milliseconds).
-    fileprivate func dividedFloor(by divisor: Int64) -> Int64 {
-        let quotient = self / divisor
-        return (self % divisor < 0) ? quotient - 1 : quotient
     }
 }
 
