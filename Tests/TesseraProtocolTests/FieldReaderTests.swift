@@ -62,6 +62,29 @@ final class FieldTests: XCTestCase {
         XCTAssertThrowsError(try TokenRequest(decoding: body([(1, [0xff, 0xfe])]))) { XCTAssertEqual($0 as? ProtocolError, .invalidUTF8(tag: 1)) }
     }
 
+    /// A string field takes exactly what Unicode calls UTF-8: the standard library's strict
+    /// validation decides every case, the edge cases (overlong forms, surrogates, code points
+    /// past U+10FFFF, truncated and stray bytes) and 20,000 random byte strings.
+    func testAStringFieldIsValidExactlyWhenItsBytesAreUTF8() {
+        let cases: [[UInt8]] = [
+            [], [0], [0x41, 0, 0x42], [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xED, 0x9F, 0xBF],
+            [0xF4, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xF0, 0x9F, 0x98], [0xF0, 0x9F, 0xA6, 0x8A], [0x80], [0xBF, 0x41],
+            [0xEF, 0xBF, 0xBD], [0xE2, 0x9C, 0x93], [0xF8, 0x88, 0x80, 0x80, 0x80], [0xFE], [0xC3, 0xA9, 0xC3],
+        ]
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<20_000).map { _ in
+            (0..<Int.random(in: 1...6, using: &generator)).map { _ in
+                // Mostly bytes that start or continue multi-byte forms.
+                Bool.random(using: &generator) ? UInt8.random(in: 0x80...0xFF, using: &generator) : UInt8.random(in: 0...0xFF, using: &generator)
+            }
+        }
+        for bytes in cases + random {
+            let expected = String(validating: bytes, as: UTF8.self)
+            let decoded = try? TokenRequest(decoding: body([(1, bytes)])).token
+            XCTAssertEqual(decoded, expected, "\(bytes.map { String($0, radix: 16) })")
+        }
+    }
+
     func testMissingRequiredFieldIsRejected() {
         XCTAssertThrowsError(try LoginRequest(decoding: body([(1, Array("alice".utf8))]))) {
             XCTAssertEqual($0 as? ProtocolError, .missingField(name: "password"))

@@ -72,6 +72,21 @@ struct StoredProperty<Message, Value>: Sendable {
     subscript(_ message: UnsafeRawPointer) -> Value {
         unsafeAddress { (message + offset).assumingMemoryBound(to: Value.self) }
     }
+
+    /// Changes the property of `message` in place. The decoder writes each field through
+    /// it: a key path write went through the runtime's generic metadata as the read did.
+    @inlinable
+    func modify<Result>(_ message: inout Message, _ body: (inout Value) throws -> Result) rethrows -> Result {
+        try withUnsafeMutablePointer(to: &message) { pointer in
+            try body(&UnsafeMutableRawPointer(pointer).advanced(by: offset).assumingMemoryBound(to: Value.self).pointee)
+        }
+    }
+
+    /// Sets the property of `message`.
+    @inlinable
+    func set(_ message: inout Message, _ value: Value) {
+        modify(&message) { $0 = value }
+    }
 }
 
 // MARK: Strings
@@ -81,7 +96,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: "string", presence: .required,
-            decode: { $0[keyPath: path] = try $1.fieldString(tag) },
+            decode: { message, value in try stored.set(&message, value.fieldString(tag)) },
             encode: { try $1.writeField(tag, string: stored[$0]) })
     }
 
@@ -89,7 +104,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: "string", presence: .optional,
-            decode: { $0[keyPath: path] = try $1.fieldString(tag) },
+            decode: { message, value in try stored.set(&message, value.fieldString(tag)) },
             encode: { message, buffer in if let value = stored[message] { try buffer.writeField(tag, string: value) } })
     }
 
@@ -97,7 +112,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: "string", presence: .repeated,
-            decode: { $0[keyPath: path].append(try $1.fieldString(tag)) },
+            decode: { message, value in try stored.modify(&message) { $0.append(try value.fieldString(tag)) } },
             encode: { message, buffer in for value in stored[message] { try buffer.writeField(tag, string: value) } })
     }
 }
@@ -110,7 +125,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: "bytes", presence: .required,
-            decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
+            decode: { message, value in try stored.set(&message, value.fieldBytes(tag, length: length)) },
             encode: { try $1.writeField(tag, bytes: stored[$0]) })
     }
 
@@ -118,7 +133,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: "bytes", presence: .optional,
-            decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: length) },
+            decode: { message, value in try stored.set(&message, value.fieldBytes(tag, length: length)) },
             encode: { message, buffer in if let value = stored[message] { try buffer.writeField(tag, bytes: value) } })
     }
 
@@ -128,7 +143,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: "bytes", presence: .optional,
-            decode: { $0[keyPath: path] = try $1.fieldBytes(tag, length: nil) },
+            decode: { message, value in try stored.set(&message, value.fieldBytes(tag, length: nil)) },
             encode: { message, buffer in if !stored[message].isEmpty { try buffer.writeField(tag, bytes: stored[message]) } })
     }
 }
@@ -143,7 +158,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: integerKind(T.self), presence: .required,
-            decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
+            decode: { message, value in try stored.set(&message, value.fieldInteger(tag, name: name, allowed: allowed)) },
             encode: { $1.writeField(tag, integer: stored[$0]) })
     }
 
@@ -154,7 +169,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: integerKind(T.self), presence: .optional,
-            decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
+            decode: { message, value in try stored.set(&message, value.fieldInteger(tag, name: name, allowed: allowed)) },
             encode: { message, buffer in if let value = stored[message] { buffer.writeField(tag, integer: value) } })
     }
 
@@ -166,7 +181,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: integerKind(T.self), presence: .optional,
-            decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: allowed) },
+            decode: { message, value in try stored.set(&message, value.fieldInteger(tag, name: name, allowed: allowed)) },
             encode: { message, buffer in
                 let value = stored[message]
                 if value != defaultValue { buffer.writeField(tag, integer: value) }
@@ -178,7 +193,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: "u8", presence: .optional,
-            decode: { $0[keyPath: path] = try $1.fieldInteger(tag, name: name, allowed: 0...1 as ClosedRange<UInt8>) == 1 },
+            decode: { message, value in try stored.set(&message, value.fieldInteger(tag, name: name, allowed: 0...1 as ClosedRange<UInt8>) == 1) },
             encode: { message, buffer in if stored[message] { buffer.writeField(tag, integer: UInt8(1)) } })
     }
 
@@ -194,7 +209,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .required,
-            decode: { $0[keyPath: path] = try Nested(decoding: $1) },
+            decode: { message, value in try stored.set(&message, Nested(decoding: value)) },
             encode: { message, buffer in try buffer.writeField(tag) { try Nested.encode(at: message + stored.offset, into: &$0) } })
     }
 
@@ -202,7 +217,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .optional,
-            decode: { $0[keyPath: path] = try Nested(decoding: $1) },
+            decode: { message, value in try stored.set(&message, Nested(decoding: value)) },
             encode: { message, buffer in
                 if let nested = stored[message] { try buffer.writeField(tag) { try nested.encode(into: &$0) } }
             })
@@ -212,7 +227,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field(
             tag: tag, name: name, kind: Nested.schema.wireName, presence: .repeated,
-            decode: { $0[keyPath: path].append(try Nested(decoding: $1)) },
+            decode: { message, value in try stored.modify(&message) { $0.append(try Nested(decoding: value)) } },
             encode: { message, buffer in
                 try stored[message].withUnsafeBufferPointer { list in
                     for index in list.indices { try buffer.writeField(tag) { try Nested.encode(at: list.baseAddress! + index, into: &$0) } }
@@ -237,7 +252,7 @@ extension Field {
             tag: tag, name: name, kind: Entry.schema.wireName, presence: .repeated,
             decode: { message, value in
                 let (key, value) = split(try Entry(decoding: value))
-                guard message[keyPath: path].updateValue(value, forKey: key) == nil else {
+                guard stored.modify(&message, { $0.updateValue(value, forKey: key) }) == nil else {
                     throw ProtocolError.invalidValue("\(name) \(key) is given twice")
                 }
             },
@@ -258,7 +273,7 @@ extension Field {
         let stored = StoredProperty(path)
         return Field<Message>(
             tag: field.tag, name: field.name, kind: field.kind, presence: field.presence,
-            decode: { message, value in try field.decode(&message[keyPath: path], value) },
+            decode: { message, value in try stored.modify(&message) { try field.decode(&$0, value) } },
             encode: { message, buffer in try field.encode(message + stored.offset, &buffer) })
     }
 }

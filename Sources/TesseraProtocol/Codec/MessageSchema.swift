@@ -62,8 +62,10 @@ extension SchemaMessage {
     public func validate() throws {}
 }
 
-/// The fields of one message type, with the lookup the decoder uses.
-public struct MessageSchema<Message>: Sendable {
+/// The fields of one message type, with the lookup the decoder uses. A class: a message's
+/// `schema` is read for every message encoded or decoded, and a struct of six arrays was copied
+/// (six retains and releases) on each read.
+public final class MessageSchema<Message>: Sendable {
     /// The message's name in `Protocol/PROTOCOL.md` (`USER`, `LOGIN request`, ...).
     public let wireName: String
     /// The fields in ascending tag order.
@@ -74,6 +76,15 @@ public struct MessageSchema<Message>: Sendable {
     @usableFromInline let required: [(tag: UInt8, name: String)]
     /// "One of" groups: exactly one member must be present.
     @usableFromInline let groups: [(tags: [UInt8], names: [String])]
+    /// Each field's decoder and whether it repeats, in ``fields``' order: the decoder reads
+    /// these instead of copying a whole ``Field`` (its names and both closures, retained and
+    /// released) out of the array for every field of every message.
+    @usableFromInline let decoders: [Decoder]
+
+    @usableFromInline struct Decoder: Sendable {
+        @usableFromInline let decode: @Sendable (inout Message, ByteBuffer) throws -> Void
+        @usableFromInline let repeats: Bool
+    }
 
     public init(_ wireName: String, _ fields: [Field<Message>]) {
         self.wireName = wireName
@@ -99,6 +110,7 @@ public struct MessageSchema<Message>: Sendable {
             }
         }
         self.groups = groups.map { ($0.1, $0.2) }
+        decoders = fields.map { Decoder(decode: $0.decode, repeats: $0.presence == .repeated) }
     }
 
     /// The field with `tag`, if the message has one.
@@ -119,9 +131,11 @@ extension MessageSchema where Message: SchemaMessage {
         while let (tag, value) = try reader.next() {
             let slot = slots[Int(tag)]
             guard slot >= 0 else { continue }
-            let field = fields[Int(slot)]
-            if field.presence != .repeated { try seen.insert(tag) }
-            try field.decode(&message, value)
+            try decoders.withUnsafeBufferPointer { decoders in
+                let decoder = decoders.baseAddress! + Int(slot)
+                if !decoder.pointee.repeats { try seen.insert(tag) }
+                try decoder.pointee.decode(&message, value)
+            }
         }
         for (tag, name) in required where !seen.contains(tag) {
             throw ProtocolError.missingField(name: name)
