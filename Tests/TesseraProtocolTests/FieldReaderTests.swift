@@ -114,6 +114,12 @@ final class FieldWriterTests: XCTestCase {
             try buffer.writeFrame(opcode: 2, requestID: 2) { try $0.writeField(1, bytes: [UInt8](repeating: 0, count: 70_000)) }
         ) { XCTAssertEqual($0 as? ProtocolError, .fieldTooLong(tag: 1, length: 70_000)) }
         XCTAssertEqual(Array(buffer.readableBytesView), before, "no half-written frame")
+        XCTAssertThrowsError(try buffer.writeField(3, string: String(repeating: "é", count: 35_000))) {
+            XCTAssertEqual($0 as? ProtocolError, .fieldTooLong(tag: 3, length: 70_000), "a string's length is its UTF-8 bytes")
+        }
+        XCTAssertEqual(Array(buffer.readableBytesView), before, "nothing written for a string too long")
+        try buffer.writeField(3, string: "né")
+        XCTAssertEqual(Array(buffer.readableBytesView.suffix(6)), [3, 0, 3, 0x6E, 0xC3, 0xA9])
         XCTAssertThrowsError(try UserResponse(user: UserInfo(id: 1, username: String(repeating: "u", count: 70_000), createdAt: 0)).encoded())
     }
 }

@@ -133,7 +133,12 @@ extension ByteBuffer {
     /// Writes a UTF-8 string field.
     @inlinable
     public mutating func writeField(_ tag: UInt8, string: String) throws {
-        try writeField(tag) { $0.writeString(string) }
+        // The length is known before the value (a native string's UTF-8 count is stored):
+        // two writes, where a patched length takes four.
+        let length = string.utf8.count
+        guard length <= Int(UInt16.max) else { throw ProtocolError.fieldTooLong(tag: tag, length: length) }
+        writeMultipleIntegers(tag, UInt16(length))
+        writeString(string)
     }
 
     /// Writes a bytes field.
