@@ -125,7 +125,7 @@ struct V1AuthAPI {
             }
         }
         // In the seed's order.
-        return [
+        let object: JSONObject = [
             "id": .string(id),
             "userName": .string(user.username),
             "email": .string(user.email ?? ""),
@@ -160,6 +160,8 @@ struct V1AuthAPI {
                     ]
                 }),
         ]
+        assert(V1AuthProfileChange.attributeFields.keys.allSatisfy { object[$0] != nil }, "a seed attribute field is not written")
+        return .object(object)
     }
 
     /// An API key as the seed lists it: `key` is its prefix (the key itself was shown once, at
