@@ -13,3 +13,21 @@ final class CredentialsTests: XCTestCase {
         XCTAssertEqual(Credentials.trimmed(" tøken "[...].utf8), "tøken")
     }
 }
+
+final class ContentTypeTests: XCTestCase {
+    func testOnlyJSONMediaTypesAreJSON() {
+        for type in [
+            "application/json", "Application/JSON; charset=utf-8", " application/json ;x=y", "application/json-patch+json",
+            "\tapplication/problem+json",
+        ] {
+            XCTAssertTrue(RequestBody.isJSON(type), type)
+        }
+        // An empty value or one with parameters alone is no media type (an empty one once
+        // trapped on the first element of an empty split).
+        for type in [
+            nil, "", " ", ";", "; application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/jsonp",
+        ] {
+            XCTAssertFalse(RequestBody.isJSON(type), type ?? "nil")
+        }
+    }
+}

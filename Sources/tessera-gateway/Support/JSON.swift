@@ -152,7 +152,8 @@ extension RequestBody {
     /// into the attacker's account (login CSRF).
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
+        // What comes before the parameters; an empty value or one that starts with `;` has none.
+        let mediaType = Credentials.trimmed(contentType.prefix { $0 != ";" }.utf8)?.lowercased() ?? ""
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 }

@@ -97,7 +97,8 @@ final class GatewayProcess {
         var body = Data()
         if let json {
             body = json as? String == nil ? try JSONSerialization.data(withJSONObject: json) : Data((json as! String).utf8)
-            arguments += ["-H", "content-type: \(contentType)", "--data-binary", "@-"]
+            // An empty content type is sent as an empty header (curl's `Name;`).
+            arguments += ["-H", contentType.isEmpty ? "content-type;" : "content-type: \(contentType)", "--data-binary", "@-"]
         }
         arguments.append("http://127.0.0.1:\(port)\(path)")
         let output = try await Self.curl(arguments, input: body)
