@@ -289,8 +289,9 @@ public struct VerifyResponse: SchemaMessage {
     /// Decodes a VERIFY reply as ``init(decoding:)`` does, with the same errors, reading the
     /// fields of a plain reply (`user_id`, `session_id`, `expires_at`, `role`) straight into
     /// the message: a client decodes one of these for every web request, and the schema's
-    /// key-path writes cost a tenth of its time. A reply that carries a user, an API key name
-    /// or API keys goes through the schema.
+    /// call per field through a closure makes it about half again as slow (365 against 565 ns
+    /// for a reply with two roles). A reply that carries a user, an API key name or API keys
+    /// goes through the schema.
     public static func decodeReply(_ body: ByteBuffer) throws -> VerifyResponse {
         var reply = VerifyResponse()
         var reader = FieldReader(body)

@@ -75,7 +75,7 @@ struct ClientAddressMiddleware: RouterMiddleware {
 
     func clientIP(peer: String?, headerValues: [String]) -> String? {
         guard let peer, isTrusted(peer) else { return peer }
-        let hops = headerValues.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        let hops = headerValues.flatMap { $0.split(separator: ",") }.map { Credentials.trimmed($0.utf8) ?? "" }
         for hop in hops.reversed() {
             guard AddressRange.bytes(of: hop) != nil else { return peer }  // a hop that is no address: trust nothing before it
             if !isTrusted(hop) { return hop }

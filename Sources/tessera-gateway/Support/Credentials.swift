@@ -49,8 +49,9 @@ enum Credentials {
     }
 
     /// The text without the spaces and tabs around it (HTTP's optional whitespace); `nil` when
-    /// nothing is left. By bytes: Foundation's `trimmingCharacters` cost a twentieth of an
-    /// authenticated request.
+    /// nothing is left. The gateway's one rule for trimming what a header carries (a token, a
+    /// media type, a proxy hop). By bytes: Foundation's `trimmingCharacters` cost a twentieth of
+    /// an authenticated request.
     static func trimmed(_ bytes: Substring.UTF8View) -> String? {
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
         guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return nil }
