@@ -20,7 +20,7 @@ BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
 "$BIN/tessera-load" in-process --data "$WORK/data" --tokens "$WORK/tokens" --api-keys "$WORK/apikeys" --lookups 2000 --rounds 1
 
 # The gateway under wrk: /health against two authenticated routes.
-SECONDS_PER_RUN=1 CONNECTIONS=8 Benchmarks/gateway.sh
+SECONDS_PER_RUN=1 CONNECTIONS=8 ROUNDS=1 Benchmarks/gateway.sh
 
 # TesseraClient.verify from concurrent tasks beside the C client.
 SESSIONS=2000 SECONDS_PER_RUN=1 Benchmarks/client.sh

@@ -29,6 +29,8 @@ public final class TesseraClient: Sendable {
     /// Where a caller that runs on none of the group's loops sends next.
     private let nextSlot = Atomic<Int>(0)
     private let firstRequestID: UInt32
+    /// The users of recent VERIFY replies, not decoded again while unchanged.
+    private let recentUsers = RecentUsers()
     private static let maximumReplyLength: UInt32 = 16 << 20
 
     /// How long a request waits for its reply unless ``withRequestTimeout(_:_:)`` says
@@ -175,7 +177,7 @@ public final class TesseraClient: Sendable {
 
     /// Checks a token (a session token, a JWT or an API key): whose it is, its roles and expiry.
     public func verify(token: String) async throws -> VerifiedSession {
-        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token), decode: VerifyResponse.decodeReply))
+        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token)) { try VerifyResponse.decodeReply($0) })
     }
 
     /// Checks a token and returns the user's profile with the session, in one round trip
@@ -183,7 +185,11 @@ public final class TesseraClient: Sendable {
     /// ``apiKeys(of:)`` lists them to that token: a session's user's every key, an API key
     /// only itself).
     public func verifyWithUser(token: String, apiKeys: Bool = false) async throws -> VerifiedSession {
-        try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token, withUser: true, withAPIKeys: apiKeys)))
+        var userField: ByteBuffer?
+        let reply = try await call(Operations.verify, VerifyRequest(token: token, withUser: true, withAPIKeys: apiKeys)) { body in
+            try VerifyResponse.decodeReply(body) { userField = $0 }
+        }
+        return try VerifiedSession(reply, user: try userField.map { field throws(TesseraClientError) in try recentUsers.user(from: field) })
     }
 
     /// Ends the session of a token.

@@ -139,6 +139,8 @@ final class MessageSchemaTests: XCTestCase {
             let body = try (vector.message as! VerifyResponse).encoded()
             XCTAssertEqual(try VerifyResponse.decodeReply(body).encoded(), try VerifyResponse(decoding: body).encoded(), vector.name)
         }
+        let withUser = try XCTUnwrap(TestVector.all.first { $0.name == "verify-with-user-response" }?.message as? VerifyResponse)
+        let user = Array(try XCTUnwrap(withUser.user).encoded().readableBytesView)
         let id: (UInt8, [UInt8]) = (1, [0, 0, 0, 0, 0, 0, 0, 7])
         let session: (UInt8, [UInt8]) = (2, Array(repeating: 9, count: 16))
         let expiry: (UInt8, [UInt8]) = (3, [0, 0, 1, 0x9b, 0, 0, 0, 0])
@@ -146,6 +148,9 @@ final class MessageSchemaTests: XCTestCase {
             [session, expiry], [id, expiry], [id, session], [id, id, session, expiry], [id, session, expiry, expiry],
             [id, (2, [1, 2, 3]), expiry], [(1, [7]), session, expiry], [id, session, expiry, (4, [0xff, 0xfe])],
             [id, session, expiry, (0, [])],
+            [id, session, expiry, (5, [0xff])], [id, session, expiry, (5, user), (5, user)],
+            [id, session, expiry, (6, Array("ci".utf8)), (6, Array("ci".utf8))], [id, session, expiry, (6, [0xc0, 0x80])],
+            [id, session, expiry, (7, [1, 0, 1])],
         ]
         for fields in malformed {
             var fast = "", schema = ""
@@ -155,6 +160,14 @@ final class MessageSchemaTests: XCTestCase {
         }
         let plain = try VerifyResponse.decodeReply(body([id, session, expiry, (4, Array("admin".utf8)), (99, [1]), (4, Array("ops".utf8))]))
         XCTAssertEqual(plain.roles, ["admin", "ops"], "roles in order, an unknown tag skipped")
+
+        // With a reader for the user, the user field's bytes go to it, undecoded.
+        var handed: [[UInt8]] = []
+        let read = try VerifyResponse.decodeReply(try withUser.encoded()) { handed.append(Array($0.readableBytesView)) }
+        XCTAssertEqual(handed, [user])
+        XCTAssertNil(read.user)
+        XCTAssertEqual(read.userID, withUser.userID)
+        XCTAssertEqual(read.roles, withUser.roles)
     }
 
     func testFixedLengthBytesAreChecked() {

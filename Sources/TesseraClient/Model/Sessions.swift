@@ -73,6 +73,11 @@ public struct VerifiedSession: Sendable, Equatable {
     }
 
     init(_ reply: VerifyResponse) throws(TesseraClientError) {
+        try self.init(reply, user: reply.user.map { info throws(TesseraClientError) in try User(info) })
+    }
+
+    /// The session of `reply`, with `user` (read from the reply's `user` field by the caller).
+    init(_ reply: VerifyResponse, user: User?) throws(TesseraClientError) {
         userID = reply.userID
         if let name = reply.apiKeyName {
             guard let id = APIKeyID(bytes: reply.sessionID) else { throw .malformedReply("an API key id is 16 bytes") }
@@ -84,7 +89,7 @@ public struct VerifiedSession: Sendable, Equatable {
             expiresAt = Date(milliseconds: reply.expiresAt)
         }
         roles = reply.roles
-        user = try reply.user.map { info throws(TesseraClientError) in try User(info) }
+        self.user = user
         apiKeys = try reply.apiKeys.map { info throws(TesseraClientError) in try APIKey(info) }
     }
 }

@@ -19,9 +19,13 @@ extension TesseraStore {
     }
 
     func user(id: UInt64, in txn: some ReadableTransaction) throws -> UserRecord? {
-        try Self.key(id).withUnsafeBytes { key in
-            try txn.withValue(forKey: key, in: users) { try UserRecord(decoding: $0) }
-        }
+        try withUserRecord(id: id, in: txn) { try UserRecord(decoding: $0) }
+    }
+
+    /// User `id`'s record as stored, its bytes valid inside `body` only; `nil` when there is no
+    /// such user.
+    func withUserRecord<R>(id: UInt64, in txn: some ReadableTransaction, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        try Self.key(id).withUnsafeBytes { key in try txn.withValue(forKey: key, in: users, body) }
     }
 
     /// Resolves a login identifier: an email when it contains `@`, a phone number when it

@@ -258,6 +258,14 @@ extension ReadSnapshot {
         try store.user(id: id, in: try txn)?.profile
     }
 
+    /// User `id` in this snapshot, for a caller that keeps what it derives from a user: the
+    /// stored record's bytes (valid inside `body` only; equal bytes are an equal user) and a
+    /// way to decode its profile when they are new to the caller. `nil` when there is no such
+    /// user.
+    package func user<R>(id: UInt64, _ body: (_ record: UnsafeRawBufferPointer, _ profile: () throws -> UserProfile) throws -> R) throws -> R? {
+        try store.withUserRecord(id: id, in: try txn) { record in try body(record) { try UserRecord(decoding: record).profile } }
+    }
+
     /// The API keys of user `id` in this snapshot as `key` may see them (only itself; all of
     /// them for a session), oldest first, never a secret.
     package func apiKeys(ofUser id: UInt64, seenBy key: APIKeyID?) throws -> [APIKeyInfo] {

@@ -13,6 +13,8 @@ struct RequestDispatcher: RequestDispatching {
     let service: AuthService
     let configuration: ServerConfiguration
     let operations: OperationTable
+    /// The users of recent VERIFY replies, encoded, while their records are unchanged.
+    let encodedUsers = EncodedUsers()
 
     init(service: AuthService, configuration: ServerConfiguration) {
         self.service = service
@@ -103,7 +105,6 @@ struct RequestDispatcher: RequestDispatching {
     ) throws -> (id: SessionID, isAPIKey: Bool)? {
         let (tokenField, withUser, withAPIKeys) = try VerifyRequest.fields(in: frame.body)
         let session = try tokenField.withUnsafeReadableBytes { token in try snapshot.verify(token: token, now: now) }
-        let user = withUser ? try snapshot.user(id: session.userID).map(UserInfo.init) : nil
         let apiKeys =
             withAPIKeys
             ? try snapshot.apiKeys(ofUser: session.userID, seenBy: session.isAPIKey ? APIKeyID(reinterpreting: session.sessionID) : nil) : []
@@ -111,9 +112,9 @@ struct RequestDispatcher: RequestDispatching {
             opcode: frame.opcode, requestID: frame.requestID, userID: session.userID,
             sessionID: (session.sessionID.high, session.sessionID.low), expiresAt: session.expiresAt,
             forEachRole: session.forEachRole, into: &out)
-        if user != nil || session.isAPIKey || withAPIKeys {
+        if withUser || session.isAPIKey || withAPIKeys {
             do {
-                if let user { try VerifyResponse.writeUser(user, into: &out) }
+                if withUser { try encodedUsers.writeUser(id: session.userID, in: snapshot, into: &out) }
                 if let name = session.apiKeyName { VerifyResponse.writeAPIKeyName(name, into: &out) }
                 for key in apiKeys { try VerifyResponse.writeAPIKey(APIKeyInfo(key), into: &out) }
             } catch {

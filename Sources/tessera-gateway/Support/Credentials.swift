@@ -8,7 +8,7 @@ import NIOCore
 enum Credentials {
     /// The token of `Authorization: Bearer TOKEN`.
     static func bearer(_ request: Request) -> String? {
-        guard let value = request.headers[.authorization] else { return nil }
+        guard let value = value(request, .authorization) else { return nil }
         // "Bearer" in any case, a space, the token (compared by bytes: this runs on every request).
         let scheme = value.utf8.prefix(7)
         guard scheme.count == 7, scheme.last == UInt8(ascii: " "),
@@ -23,8 +23,8 @@ enum Credentials {
     /// first `=`. Read from the header's bytes without splitting every pair into strings: it
     /// runs on every authenticated request.
     static func cookie(_ request: Request, _ name: String) -> String? {
-        for header in request.headers[values: .cookie] {
-            var header = header
+        for field in request.headers where field.name == .cookie {
+            var header = field.value
             let found = header.withUTF8 { bytes -> String? in
                 var start = 0
                 while start < bytes.count {
@@ -45,7 +45,19 @@ enum Credentials {
 
     /// A header's value, trimmed; `nil` when absent or empty.
     static func header(_ request: Request, _ name: HTTPField.Name) -> String? {
-        request.headers[name].flatMap { trimmed($0.utf8[...]) }
+        value(request, name).flatMap { trimmed($0.utf8[...]) }
+    }
+
+    /// The value of header `name` as `HTTPFields` gives it: the field's own value when it is
+    /// given once, else every value joined (`a, b`, which no credential matches). The single
+    /// field is read without the join, which allocated on every authenticated request.
+    static func value(_ request: Request, _ name: HTTPField.Name) -> String? {
+        var found: String?
+        for field in request.headers where field.name == name {
+            guard found == nil else { return request.headers[name] }
+            found = field.value
+        }
+        return found
     }
 
     /// The text without the spaces and tabs around it (HTTP's optional whitespace); `nil` when
