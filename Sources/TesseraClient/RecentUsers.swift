@@ -1,4 +1,3 @@
-import Glibc
 import Locking
 import NIOCore
 internal import TesseraProtocol
@@ -10,42 +9,21 @@ internal import TesseraProtocol
 ///
 /// Exact by construction: a user is reused only for a byte-for-byte equal `user` field, so any
 /// change the daemon reports (a role, an attribute, the last login) is decoded afresh. Bounded:
-/// one user a slot, by user id, in ``slotCount`` slots, and none longer than ``largestKept``
+/// one user a slot, by user id, in 64 slots (``KeptByBytes``), and none longer than ``largestKept``
 /// bytes. A USER carries no secret.
 final class RecentUsers: Sendable {
-    static let slotCount = 64
     static let largestKept = 4096
-
-    private struct Entry {
-        var bytes: [UInt8]
-        var user: User
-    }
-
-    private let slots: [Locked<Entry?>]
-
-    init() {
-        slots = (0..<Self.slotCount).map { _ in Locked(nil) }
-    }
+    private let kept = KeptByBytes<User>(slots: 64)
 
     /// The user a reply's `user` field holds: the one kept for these very bytes, or else
     /// decoded (and then kept). Throws as decoding would: a malformed field is a malformed
     /// reply.
     func user(from field: ByteBuffer) throws(TesseraClientError) -> User {
-        let count = field.readableBytes
-        guard count > 0, count <= Self.largestKept else { return try Self.decode(field) }
-        let slot = slots[Self.slot(of: field)]
-        let kept = field.withUnsafeReadableBytes { bytes in
-            slot.withLock { entry -> User? in
-                guard let entry, entry.bytes.count == count,
-                    entry.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, count) }) == 0
-                else { return nil }
-                return entry.user
-            }
-        }
-        if let kept { return kept }
+        guard field.readableBytes <= Self.largestKept else { return try Self.decode(field) }
+        let slot = Self.slot(of: field)
+        if let user = field.withUnsafeReadableBytes({ kept.value(in: slot, for: $0) }) { return user }
         let user = try Self.decode(field)
-        let entry = Entry(bytes: Array(field.readableBytesView), user: user)
-        slot.withLock { $0 = entry }
+        field.withUnsafeReadableBytes { kept.keep(user, in: slot, for: $0) }
         return user
     }
 
@@ -65,6 +43,6 @@ final class RecentUsers: Sendable {
         guard field.getInteger(at: field.readerIndex, as: UInt8.self) == 1,
             let id = field.getInteger(at: field.readerIndex + 3, as: UInt64.self)
         else { return 0 }
-        return Int(id % UInt64(slotCount))
+        return Int(id % 64)
     }
 }
