@@ -69,7 +69,7 @@ final class ClientConnection: Sendable {
 
     /// Sends a request of `opcode` whose body `encode` writes, and waits at most `timeout` for
     /// its reply frame (successful or not).
-    func send(opcode: UInt8, timeout: TimeAmount, _ encode: (inout ByteBuffer) throws -> Void) async throws -> Frame {
+    nonisolated(nonsending) func send(opcode: UInt8, timeout: TimeAmount, _ encode: (inout ByteBuffer) throws -> Void) async throws -> Frame {
         let deadline = NIODeadline.now() + timeout
         return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Frame, any Error>) in
             let outcome = state.withLock { state -> Result<Bool, TesseraClientError> in

@@ -16,6 +16,12 @@ package import TesseraProtocol
 /// connections in turn, and the requests of concurrent callers go out in one write. When the
 /// daemon restarts, the next request reconnects. Safe to share between tasks.
 ///
+/// Every call is `nonisolated(nonsending)`: it runs on its caller's executor (an actor's, or
+/// the event loop a handler runs on) up to the write and from the reply on, rather than
+/// hopping to Swift's generic executor first and back after. Under NIO's takeover of Swift's
+/// global executor each such hop is a job queued on the loop and run again (four of them a
+/// verify, about 2 µs of a gateway request: `Benchmarks/RESULTS.md`).
+///
 /// ```swift
 /// let tessera = TesseraClient(socketPath: "/run/tessera/tessera.sock")
 /// let login = try await tessera.login(identifier: "alice", password: Array("s3cret-pass".utf8))
@@ -65,17 +71,17 @@ public final class TesseraClient: Sendable {
     // MARK: Operations
 
     /// Exchanges versions and learns the server's limits.
-    public func hello(clientName: String? = nil) async throws -> ServerHello {
+    nonisolated(nonsending) public func hello(clientName: String? = nil) async throws -> ServerHello {
         ServerHello(try await call(Operations.hello, HelloRequest(clientName: clientName)))
     }
 
     /// Round trip with an optional payload, echoed back.
-    public func ping(payload: [UInt8] = []) async throws -> [UInt8] {
+    nonisolated(nonsending) public func ping(payload: [UInt8] = []) async throws -> [UInt8] {
         try await call(Operations.ping, PingMessage(payload: payload)).payload
     }
 
     /// Creates a user.
-    public func createUser(
+    nonisolated(nonsending) public func createUser(
         username: String, password: [UInt8], email: String? = nil, displayName: String? = nil, roles: [String] = []
     ) async throws -> User {
         try await register(NewUser(username: username, password: password, email: email, displayName: displayName, roles: roles)).user
@@ -89,7 +95,7 @@ public final class TesseraClient: Sendable {
     /// show the visitor the same page as for a fresh account and tell the address's owner
     /// instead (`PROTOCOL.md` §10, "What sign-up tells"). A taken username throws
     /// ``TesseraError/Code/conflict``.
-    public func register(_ user: NewUser) async throws -> Registration {
+    nonisolated(nonsending) public func register(_ user: NewUser) async throws -> Registration {
         try Registration(try await call(Operations.createUser, user.wire))
     }
 
@@ -100,7 +106,7 @@ public final class TesseraClient: Sendable {
     /// running an import again changes nothing. `source` and `position`: the server keeps the
     /// position for the source in the batch's own commit; a batch without users reads it (where
     /// an interrupted import resumes). With `dryRun` nothing is written.
-    public func importUsers(
+    nonisolated(nonsending) public func importUsers(
         _ users: [ImportedUser], dryRun: Bool = false, source: String? = nil, position: UInt64? = nil
     ) async throws -> ImportResult {
         ImportResult(
@@ -112,7 +118,7 @@ public final class TesseraClient: Sendable {
     /// administrator's operation). With `twoFactorSecrets`, each enrolled user's TOTP secret too:
     /// keep what this returns as you would the database itself. `nextAfterID` is `nil` on the
     /// last page.
-    public func exportUsers(
+    nonisolated(nonsending) public func exportUsers(
         afterID: UInt64 = 0, limit: UInt32 = 1000, twoFactorSecrets: Bool = false
     ) async throws -> (users: [ImportedUser], nextAfterID: UInt64?) {
         let reply = try await call(
@@ -124,22 +130,22 @@ public final class TesseraClient: Sendable {
     /// stops working), for the web process to send again. `not-found` when no such account waits.
     /// A web process's reply carries the addressee (ids, names, email, phone), not the rest of
     /// the profile.
-    public func newValidationCode(for user: UserSelector) async throws -> Registration {
+    nonisolated(nonsending) public func newValidationCode(for user: UserSelector) async throws -> Registration {
         try Registration(try await call(Operations.newValidationCode, user.wire))
     }
 
     /// Changes a user's profile fields.
-    public func updateUser(_ user: UserSelector, _ changes: ProfileUpdate) async throws -> User {
+    nonisolated(nonsending) public func updateUser(_ user: UserSelector, _ changes: ProfileUpdate) async throws -> User {
         try User(try await call(Operations.updateUser, changes.wire(for: user)).user)
     }
 
     /// Activates an account with its validation code.
-    public func validate(code: String) async throws -> User {
+    nonisolated(nonsending) public func validate(code: String) async throws -> User {
         try User(try await call(Operations.validate, ValidateRequest(code: code)).user)
     }
 
     /// Reads a user by id, username, email, phone or session token.
-    public func user(_ lookup: UserSelector) async throws -> User {
+    nonisolated(nonsending) public func user(_ lookup: UserSelector) async throws -> User {
         try User(try await call(Operations.getUser, lookup.wire).user)
     }
 
@@ -147,7 +153,7 @@ public final class TesseraClient: Sendable {
     /// lower-case hex digits of the password's SHA-256 (what Meteor's and Rocket.Chat's clients
     /// send as `{digest, algorithm: "sha-256"}`), which logs in only a user whose hash was made over
     /// that hex (imported from such a system).
-    public func login(
+    nonisolated(nonsending) public func login(
         identifier: String, password: [UInt8], clientIP: String? = nil, userAgent: String? = nil, lifetimeSeconds: UInt32? = nil,
         idleTimeoutSeconds: UInt32? = nil, jwt: Bool = false, code: String? = nil, recoveryCode: String? = nil,
         passwordIsSHA256Hex: Bool = false
@@ -164,19 +170,21 @@ public final class TesseraClient: Sendable {
     /// Exchanges a refresh token for a new access token and refresh token. A retry within the
     /// server's grace window returns the same pair; a replay after it fails with `refresh-reused`
     /// and ends every session of the family.
-    public func refresh(refreshToken: String, clientIP: String? = nil, userAgent: String? = nil, jwt: Bool = false) async throws -> LoginResult {
+    nonisolated(nonsending) public func refresh(
+        refreshToken: String, clientIP: String? = nil, userAgent: String? = nil, jwt: Bool = false
+    ) async throws -> LoginResult {
         try LoginResult(
             try await call(Operations.refresh, RefreshRequest(refreshToken: refreshToken, clientIP: clientIP, userAgent: userAgent, jwt: jwt)))
     }
 
     /// The JWKS (JSON) of the signing keys that may still verify a JWT: serve it at
     /// `/.well-known/jwks.json` for services that verify JWTs offline.
-    public func jwks() async throws -> String {
+    nonisolated(nonsending) public func jwks() async throws -> String {
         try await call(Operations.jwks, EmptyMessage()).jwks
     }
 
     /// Checks a token (a session token, a JWT or an API key): whose it is, its roles and expiry.
-    public func verify(token: String) async throws -> VerifiedSession {
+    nonisolated(nonsending) public func verify(token: String) async throws -> VerifiedSession {
         try VerifiedSession(try await call(Operations.verify, VerifyRequest(token: token)) { try VerifyResponse.decodeReply($0) })
     }
 
@@ -184,7 +192,7 @@ public final class TesseraClient: Sendable {
     /// ("who am I", Rocket.Chat's resume); with `apiKeys`, the user's API keys too (as
     /// ``apiKeys(of:)`` lists them to that token: a session's user's every key, an API key
     /// only itself).
-    public func verifyWithUser(token: String, apiKeys: Bool = false) async throws -> VerifiedSession {
+    nonisolated(nonsending) public func verifyWithUser(token: String, apiKeys: Bool = false) async throws -> VerifiedSession {
         var userField: ByteBuffer?
         let reply = try await call(Operations.verify, VerifyRequest(token: token, withUser: true, withAPIKeys: apiKeys)) { body in
             try VerifyResponse.decodeReply(body) { userField = $0 }
@@ -193,13 +201,13 @@ public final class TesseraClient: Sendable {
     }
 
     /// Ends the session of a token.
-    public func logout(token: String) async throws {
+    nonisolated(nonsending) public func logout(token: String) async throws {
         _ = try await call(Operations.logout, TokenRequest(token: token))
     }
 
     /// Changes the caller's password: the session's token and the current password; the
     /// user's other sessions end.
-    public func changePassword(token: String, current: [UInt8], new: [UInt8]) async throws {
+    nonisolated(nonsending) public func changePassword(token: String, current: [UInt8], new: [UInt8]) async throws {
         _ = try await call(Operations.changePassword, ChangePasswordRequest(token: token, currentPassword: current, newPassword: new))
     }
 
@@ -208,34 +216,34 @@ public final class TesseraClient: Sendable {
     /// Sets a user's password without the current one (an administrator's reset): every session
     /// and every API key of the user ends. Returns how many live ones ended.
     @discardableResult
-    public func setPassword(_ user: UserSelector, password: [UInt8]) async throws -> (sessions: Int, apiKeys: Int) {
+    nonisolated(nonsending) public func setPassword(_ user: UserSelector, password: [UInt8]) async throws -> (sessions: Int, apiKeys: Int) {
         let ended = try await call(Operations.setPassword, SetPasswordRequest(user: user.wire, password: password))
         return (Int(ended.sessions), Int(ended.apiKeys))
     }
 
     /// Deletes a user with every session.
-    public func deleteUser(_ user: UserSelector) async throws {
+    nonisolated(nonsending) public func deleteUser(_ user: UserSelector) async throws {
         _ = try await call(Operations.deleteUser, user.wire)
     }
 
     /// A page of users in id order.
-    public func listUsers(afterID: UInt64 = 0, limit: UInt32 = 100) async throws -> UserPage {
+    nonisolated(nonsending) public func listUsers(afterID: UInt64 = 0, limit: UInt32 = 100) async throws -> UserPage {
         let reply = try await call(Operations.listUsers, ListUsersRequest(afterID: afterID, limit: limit))
         return UserPage(users: try reply.users.map { info throws(TesseraClientError) in try User(info) }, nextAfterID: reply.nextAfterID)
     }
 
     /// Sets an account's state. Leaving active ends its sessions.
-    public func setUserState(_ user: UserSelector, to state: AccountState) async throws -> User {
+    nonisolated(nonsending) public func setUserState(_ user: UserSelector, to state: AccountState) async throws -> User {
         try User(try await call(Operations.setUserState, SetUserStateRequest(user: user.wire, state: state.rawValue)).user)
     }
 
     /// Clears an account's failed-login count and lock.
-    public func unlockUser(_ user: UserSelector) async throws {
+    nonisolated(nonsending) public func unlockUser(_ user: UserSelector) async throws {
         _ = try await call(Operations.unlockUser, user.wire)
     }
 
     /// Every session of a user, oldest first (all pages of LIST_SESSIONS).
-    public func sessions(of user: UserSelector) async throws -> [SessionSummary] {
+    nonisolated(nonsending) public func sessions(of user: UserSelector) async throws -> [SessionSummary] {
         var all: [SessionSummary] = []
         var after: SessionID?
         repeat {
@@ -248,7 +256,7 @@ public final class TesseraClient: Sendable {
 
     /// One page of a user's sessions in session id order: at most `limit` (1–1000) after the
     /// session `after`, and where the next page starts when this one is full.
-    public func sessions(
+    nonisolated(nonsending) public func sessions(
         of user: UserSelector, after: SessionID?, limit: UInt32 = 100
     ) async throws -> (
         sessions: [SessionSummary], next: SessionID?
@@ -264,39 +272,41 @@ public final class TesseraClient: Sendable {
     ///
     /// With `sessionToken` (required of an application peer), only a session of that token's
     /// user: another user's session is `not-found`.
-    public func revokeSession(_ id: SessionID, sessionToken: String? = nil) async throws {
+    nonisolated(nonsending) public func revokeSession(_ id: SessionID, sessionToken: String? = nil) async throws {
         _ = try await call(Operations.revokeSession, SessionIDRequest(sessionID: id.bytes, sessionToken: sessionToken))
     }
 
     /// Ends every session of a user, or all but `except`, and every API key of the user
     /// ("log out everywhere"); returns how many live ones ended.
     @discardableResult
-    public func revokeAllSessions(of user: UserSelector, except: SessionID? = nil) async throws -> (sessions: Int, apiKeys: Int) {
+    nonisolated(nonsending) public func revokeAllSessions(
+        of user: UserSelector, except: SessionID? = nil
+    ) async throws -> (sessions: Int, apiKeys: Int) {
         let ended = try await call(Operations.revokeAllSessions, RevokeAllSessionsRequest(user: user.wire, exceptSessionID: except?.bytes))
         return (Int(ended.count), Int(ended.apiKeys))
     }
 
     /// The token keys, oldest first (never their material).
-    public func keys() async throws -> [TokenKey] {
+    nonisolated(nonsending) public func keys() async throws -> [TokenKey] {
         try await call(Operations.listKeys, EmptyMessage()).keys.map { info throws(TesseraClientError) in try TokenKey(info) }
     }
 
     /// Makes a new key of `purpose` active; the previous one verifies what it made until that
     /// cannot be alive, then retires. Returns the new key.
-    public func rotateKey(_ purpose: KeyPurpose = .tokenDigest) async throws -> TokenKey {
+    nonisolated(nonsending) public func rotateKey(_ purpose: KeyPurpose = .tokenDigest) async throws -> TokenKey {
         try TokenKey(try await call(Operations.rotateKey, RotateKeyRequest(purpose: purpose.rawValue)).key)
     }
 
     /// Seals the token keys under a new master key, which the daemon writes to a new file at
     /// `path` (an absolute path on its host, mode 0600). Restart the daemon with
     /// `--master-key path`. Returns how many live keys were sealed.
-    public func rotateMasterKey(newKeyFile path: String) async throws -> Int {
+    nonisolated(nonsending) public func rotateMasterKey(newKeyFile path: String) async throws -> Int {
         Int(try await call(Operations.rotateMasterKey, RotateMasterKeyRequest(path: path)).keysSealed)
     }
 
     /// Retires key `id` now: every token made under it is refused. Returns the key and how many
     /// live sessions ended.
-    public func retireKey(_ id: UInt16) async throws -> (key: TokenKey, sessionsEnded: Int) {
+    nonisolated(nonsending) public func retireKey(_ id: UInt16) async throws -> (key: TokenKey, sessionsEnded: Int) {
         let reply = try await call(Operations.retireKey, RetireKeyRequest(keyID: id))
         return (try TokenKey(reply.key), Int(clamping: reply.sessionsEnded))
     }
@@ -307,7 +317,7 @@ public final class TesseraClient: Sendable {
     /// a lifetime. Returns the key's text (`tsk_…`, shown once: hand it to the machine client,
     /// it is not stored) and the key as listed. From a web process the user re-authenticates
     /// (`reauthenticatedBy`): a key outlives the session that made it.
-    public func createAPIKey(
+    nonisolated(nonsending) public func createAPIKey(
         for user: UserSelector, name: String, lifetimeSeconds: UInt32? = nil, permissions: [String] = [],
         reauthenticatedBy proof: Reauthentication? = nil
     ) async throws -> (key: String, apiKey: APIKey) {
@@ -319,30 +329,30 @@ public final class TesseraClient: Sendable {
     }
 
     /// Every API key of `user`, oldest first; never a secret.
-    public func apiKeys(of user: UserSelector) async throws -> [APIKey] {
+    nonisolated(nonsending) public func apiKeys(of user: UserSelector) async throws -> [APIKey] {
         try await call(Operations.listAPIKeys, user.wire).apiKeys.map { info throws(TesseraClientError) in try APIKey(info) }
     }
 
     /// Revokes one API key by its id (`sessionToken`: self-service, only a key of that user).
-    public func revokeAPIKey(_ id: APIKeyID, sessionToken: String? = nil) async throws {
+    nonisolated(nonsending) public func revokeAPIKey(_ id: APIKeyID, sessionToken: String? = nil) async throws {
         _ = try await call(Operations.revokeAPIKey, RevokeAPIKeyRequest(keyID: id.bytes, sessionToken: sessionToken))
     }
 
     /// Revokes every API key of `user`. Returns how many were live.
-    public func revokeAllAPIKeys(of user: UserSelector) async throws -> Int {
+    nonisolated(nonsending) public func revokeAllAPIKeys(of user: UserSelector) async throws -> Int {
         Int(try await call(Operations.revokeAllAPIKeys, user.wire).count)
     }
 
     /// Checks an API key: whose it is, which key, its permissions. ``verify(token:)`` accepts
     /// API keys too.
-    public func verifyAPIKey(_ key: String) async throws -> APIKeyVerification {
+    nonisolated(nonsending) public func verifyAPIKey(_ key: String) async throws -> APIKeyVerification {
         try APIKeyVerification(try await call(Operations.verifyAPIKey, VerifyAPIKeyRequest(key: key)))
     }
 
     // MARK: Two-factor login
 
     /// A user's second factor; never its secret.
-    public func twoFactorStatus(of user: UserSelector) async throws -> TwoFactorStatus {
+    nonisolated(nonsending) public func twoFactorStatus(of user: UserSelector) async throws -> TwoFactorStatus {
         try TwoFactorStatus(try await call(Operations.twoFactorStatus, user.wire))
     }
 
@@ -351,7 +361,7 @@ public final class TesseraClient: Sendable {
     /// `issuer` and `accountName` are what the app shows (the server's issuer and the user's
     /// email or username when absent). From a web process the user re-authenticates
     /// (`reauthenticatedBy`, the password alone: a user with a second factor disables it first).
-    public func enrolTwoFactor(
+    nonisolated(nonsending) public func enrolTwoFactor(
         of user: UserSelector, algorithm: TOTPAlgorithm = .sha1, digits: Int = 6, issuer: String? = nil, accountName: String? = nil,
         reauthenticatedBy proof: Reauthentication? = nil
     ) async throws -> TwoFactorEnrolment {
@@ -364,25 +374,29 @@ public final class TesseraClient: Sendable {
     /// Confirms a pending enrolment with one code from the app. Returns the ten recovery codes:
     /// show them once. From a web process the user re-authenticates with the password
     /// (`reauthenticatedBy`).
-    public func confirmTwoFactor(of user: UserSelector, code: String, reauthenticatedBy proof: Reauthentication? = nil) async throws -> [String] {
+    nonisolated(nonsending) public func confirmTwoFactor(
+        of user: UserSelector, code: String, reauthenticatedBy proof: Reauthentication? = nil
+    ) async throws -> [String] {
         try await call(Operations.confirmTwoFactor, ConfirmTwoFactorRequest(user: user.wire, code: code, password: proof?.password))
             .recoveryCodes
     }
 
     /// Removes a second factor: from the user themselves (a `sessionToken` selector) with the
     /// password and a code or a recovery code; from an administrator with neither (a reset).
-    public func disableTwoFactor(of user: UserSelector, password: [UInt8]? = nil, code: String? = nil, recoveryCode: String? = nil) async throws {
+    nonisolated(nonsending) public func disableTwoFactor(
+        of user: UserSelector, password: [UInt8]? = nil, code: String? = nil, recoveryCode: String? = nil
+    ) async throws {
         _ = try await call(
             Operations.disableTwoFactor, DisableTwoFactorRequest(user: user.wire, password: password, code: code, recoveryCode: recoveryCode))
     }
 
     /// New recovery codes, the old ones void; `code` is needed from the user themselves.
-    public func regenerateRecoveryCodes(of user: UserSelector, code: String? = nil) async throws -> [String] {
+    nonisolated(nonsending) public func regenerateRecoveryCodes(of user: UserSelector, code: String? = nil) async throws -> [String] {
         try await call(Operations.regenerateRecoveryCodes, RegenerateRecoveryCodesRequest(user: user.wire, code: code)).recoveryCodes
     }
 
     /// Closes the connections; the next request opens a new one.
-    public func close() async {
+    nonisolated(nonsending) public func close() async {
         for slot in slots {
             if let channel = try? await slot.forgetAll()?.get().channel { try? await channel.close() }
         }
@@ -392,7 +406,7 @@ public final class TesseraClient: Sendable {
 
     /// Sends `request` as `operation` and decodes its reply; an error frame throws
     /// ``TesseraClientError/server(_:)``. For the package's own code: the public API speaks the domain.
-    package func call<Request, Reply, Names>(
+    nonisolated(nonsending) package func call<Request, Reply, Names>(
         _ operation: Operation<Request, Reply, Names>, _ request: Request, decode: (ByteBuffer) throws -> Reply = Reply.init(decoding:)
     ) async throws -> Reply {
         let timeout = Self.callTimeout ?? requestTimeout
@@ -421,7 +435,7 @@ public final class TesseraClient: Sendable {
         return slots[0]
     }
 
-    private func connection() async throws -> ClientConnection {
+    nonisolated(nonsending) private func connection() async throws -> ClientConnection {
         let slot = self.slot()
         if let connection = slot.connection { return connection }
         var replaced = false
