@@ -95,6 +95,38 @@ final class TesseraClientTests: XCTestCase {
         await client.close()
     }
 
+    /// A call runs on its caller's executor (`nonisolated(nonsending)`): from an actor whose
+    /// executor is an event loop, the call's code (here its decoding of the reply) runs on that
+    /// loop, not on Swift's generic executor, which a hop there and back would put it on.
+    func testACallRunsOnItsCallersExecutor() async throws {
+        let client = try client { [FakeServer.reply(to: $0, PingMessage(payload: [7]))] }
+        let callerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let caller = OnLoop(callerGroup.next())
+        let (payload, decodedOnCallersLoop) = try await caller.ping(client)
+        XCTAssertEqual(payload, [7])
+        XCTAssertTrue(decodedOnCallersLoop, "the call left its caller's executor")
+        await client.close()
+        try await callerGroup.shutdownGracefully()
+    }
+
+    /// An actor whose jobs run on one event loop.
+    private actor OnLoop {
+        let loop: any EventLoop
+        nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
+        init(_ loop: any EventLoop) { self.loop = loop }
+
+        /// A PING's payload, and whether its reply was decoded on this actor's loop.
+        func ping(_ client: TesseraClient) async throws -> ([UInt8], Bool) {
+            var decodedOnLoop = false
+            let reply = try await client.call(Operations.ping, PingMessage(payload: [7])) { body in
+                decodedOnLoop = loop.inEventLoop
+                return try PingMessage(decoding: body)
+            }
+            return (reply.payload, decodedOnLoop)
+        }
+    }
+
     func testAMalformedReplyIsReportedAsSuch() async throws {
         let client = try client { request in
             var buffer = ByteBuffer()
