@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Values each kept with the bytes it was made from, one a slot, each slot behind its own lock:
+/// Values each kept with the bytes it was made from, one a slot (chosen by a key, the key
+/// modulo the slot count), each slot behind its own lock:
 /// a value is given back only for bytes equal, byte for byte, to its own, so what it was made
 /// from cannot have changed. What the daemon and the client keep of recent users (the daemon's
 /// encoded `user` fields by record, the client's decoded users by field) is this.
@@ -24,12 +25,12 @@ public final class KeptByBytes<Value: Sendable>: Sendable {
         slots = (0..<count).map { _ in Locked(nil) }
     }
 
-    public var slotCount: Int { slots.count }
+    @inlinable func slot(_ key: UInt64) -> Locked<Entry?> { slots[Int(key % UInt64(slots.count))] }
 
-    /// The value kept in `slot` (taken modulo the slot count) for these very bytes, if any.
+    /// The value kept in `key`'s slot for these very bytes, if any.
     @inlinable
-    public func value(in slot: Int, for bytes: UnsafeRawBufferPointer) -> Value? {
-        slots[slot % slots.count].withLock { entry -> Value? in
+    public func value(key: UInt64, for bytes: UnsafeRawBufferPointer) -> Value? {
+        slot(key).withLock { entry -> Value? in
             guard let entry, entry.bytes.count == bytes.count else { return nil }
             guard bytes.count == 0 || entry.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) }) == 0
             else { return nil }
@@ -37,10 +38,10 @@ public final class KeptByBytes<Value: Sendable>: Sendable {
         }
     }
 
-    /// Keeps `value` in `slot` (modulo the slot count) for `bytes`, in place of what it held.
+    /// Keeps `value` in `key`'s slot for `bytes`, in place of what it held.
     @inlinable
-    public func keep(_ value: Value, in slot: Int, for bytes: UnsafeRawBufferPointer) {
+    public func keep(_ value: Value, key: UInt64, for bytes: UnsafeRawBufferPointer) {
         let entry = Entry(bytes: Array(bytes), value: value)
-        slots[slot % slots.count].withLock { $0 = entry }
+        slot(key).withLock { $0 = entry }
     }
 }

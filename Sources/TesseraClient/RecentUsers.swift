@@ -20,10 +20,10 @@ final class RecentUsers: Sendable {
     /// reply.
     func user(from field: ByteBuffer) throws(TesseraClientError) -> User {
         guard field.readableBytes <= Self.largestKept else { return try Self.decode(field) }
-        let slot = Self.slot(of: field)
-        if let user = field.withUnsafeReadableBytes({ kept.value(in: slot, for: $0) }) { return user }
+        let key = Self.userID(of: field)
+        if let user = field.withUnsafeReadableBytes({ kept.value(key: key, for: $0) }) { return user }
         let user = try Self.decode(field)
-        field.withUnsafeReadableBytes { kept.keep(user, in: slot, for: $0) }
+        field.withUnsafeReadableBytes { kept.keep(user, key: key, for: $0) }
         return user
     }
 
@@ -38,11 +38,11 @@ final class RecentUsers: Sendable {
     }
 
     /// A USER's first field is its id (tag 1, 8 bytes, after a 3-byte header): users spread
-    /// over the slots by id. Anything else takes slot 0 (and is still compared whole).
-    private static func slot(of field: ByteBuffer) -> Int {
+    /// over the slots by id. Anything else is keyed 0 (and is still compared whole).
+    private static func userID(of field: ByteBuffer) -> UInt64 {
         guard field.getInteger(at: field.readerIndex, as: UInt8.self) == 1,
             let id = field.getInteger(at: field.readerIndex + 3, as: UInt64.self)
         else { return 0 }
-        return Int(id % 64)
+        return id
     }
 }

@@ -21,14 +21,13 @@ final class EncodedUsers: Sendable {
     /// Writes the `user` field for user `id` as `snapshot` holds it into `out`; nothing when
     /// there is no such user.
     func writeUser(id: UInt64, in snapshot: ReadSnapshot, into out: inout ByteBuffer) throws {
-        let slot = Int(id % UInt64(kept.slotCount))
         _ = try snapshot.user(id: id) { record, profile in
-            if let field = kept.value(in: slot, for: record) { return out.writeBytes(field) }
+            if let field = kept.value(key: id, for: record) { return out.writeBytes(field) }
             let start = out.writerIndex
             try VerifyResponse.writeUser(UserInfo(try profile()), into: &out)
             let length = out.writerIndex - start
             guard record.count <= Self.largestKept, length <= Self.largestKept else { return 0 }
-            kept.keep(out.getBytes(at: start, length: length)!, in: slot, for: record)
+            kept.keep(out.getBytes(at: start, length: length)!, key: id, for: record)
             return length
         }
     }
