@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import XCTest
 
 @testable import tessera_gateway
@@ -79,6 +80,28 @@ final class JSONTextTests: XCTestCase {
             XCTAssertFalse(written.dropFirst().dropLast().unicodeScalars.contains { $0.value < 0x20 }, "a control character left raw: \(written)")
         }
         XCTAssertEqual(text { $0.write(string: "a\u{01}b") }, #""a\u0001b""#)
+    }
+
+    /// Text much longer than the first allocation, written in runs, escapes and single bytes
+    /// across every growth, reads back whole.
+    func testTextLongerThanItsFirstAllocationIsKeptWhole() throws {
+        let piece = "naïve \"🦊\"\n\u{01}\\ plain run "
+        let long = String(repeating: piece, count: 400)
+        var text = JSONText(capacity: 1)
+        text.write(byte: UInt8(ascii: "["))
+        text.write(string: long)
+        text.write(byte: UInt8(ascii: ","))
+        text.write(integer: Int64.min)
+        text.write(byte: UInt8(ascii: ","))
+        text.write(timestamp: 253_402_300_799_999)
+        text.write(byte: UInt8(ascii: "]"))
+        let written = text.bytes
+        XCTAssertGreaterThan(written.count, 400 * piece.utf8.count)
+        let read = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(written)) as? [Any])
+        XCTAssertEqual(read.first as? String, long)
+        XCTAssertEqual((read[1] as? NSNumber)?.int64Value, Int64.min)
+        XCTAssertEqual(read.last as? String, "9999-12-31T23:59:59.999Z")
+        XCTAssertEqual(Array(text.buffer.readableBytesView), written, "the response buffer holds the same bytes")
     }
 
     func testAnObjectKeepsItsMembersInTheOrderWritten() throws {

@@ -39,32 +39,30 @@ enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByBoolean
 
 /// A JSON object's members in the order they were written. Setting a key already present
 /// replaces its value in place; objects here hold a few dozen members at most, so a key is found
-/// by a scan.
+/// by a scan. The members are the literal's own array of pairs, kept as written: copying them
+/// into an array of a member struct cost a second allocation and a copy of every member.
 struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
-    /// A member. A struct, not a tuple: an array of tuples is destroyed and copied through the
-    /// runtime's generic tuple metadata, which cost more than writing the member.
-    struct Member: Sendable, Equatable {
-        let key: String
-        var value: JSON
-    }
-
-    private(set) var members: [Member]
+    private(set) var members: [(String, JSON)]
 
     init(_ members: [(String, JSON)]) {
-        self.members = members.map { Member(key: $0.0, value: $0.1) }
+        self.members = members
         assert(Set(members.map(\.0)).count == members.count, "a JSON object names a member twice")
     }
 
     init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
 
+    static func == (left: JSONObject, right: JSONObject) -> Bool {
+        left.members.elementsEqual(right.members) { $0.0 == $1.0 && $0.1 == $1.1 }
+    }
+
     subscript(key: String) -> JSON? {
-        get { members.first { $0.key == key }?.value }
+        get { members.first { $0.0 == key }?.1 }
         set {
-            let index = members.firstIndex { $0.key == key }
+            let index = members.firstIndex { $0.0 == key }
             switch (index, newValue) {
-            case (let index?, let value?): members[index].value = value
+            case (let index?, let value?): members[index].1 = value
             case (let index?, nil): members.remove(at: index)
-            case (nil, let value?): members.append(Member(key: key, value: value))
+            case (nil, let value?): members.append((key, value))
             case (nil, nil): break
             }
         }
@@ -98,9 +96,9 @@ extension JSON {
             let members = object.members
             for index in members.indices {
                 if index > 0 { text.write(byte: UInt8(ascii: ",")) }
-                text.write(string: members[index].key)
+                text.write(string: members[index].0)
                 text.write(byte: UInt8(ascii: ":"))
-                members[index].value.write(into: &text)
+                members[index].1.write(into: &text)
             }
             text.write(byte: UInt8(ascii: "}"))
         }
@@ -108,14 +106,17 @@ extension JSON {
 }
 
 extension Response {
-    /// A JSON response.
+    /// A JSON response; `headers` are those besides its `Content-Type`.
     static func json(_ status: HTTPResponse.Status, _ value: JSON, headers: HTTPFields = [:]) -> Response {
         var text = JSONText()
         value.write(into: &text)
         var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
+        fields.append(jsonContentType)
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: text.buffer))
     }
+
+    /// Made once: a field made from a string checks every byte of its value.
+    private static let jsonContentType = HTTPField(name: .contentType, value: "application/json; charset=utf-8")
 }
 
 /// Reading a request's JSON body into a `Decodable` shape.
