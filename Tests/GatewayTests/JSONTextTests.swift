@@ -104,6 +104,29 @@ final class JSONTextTests: XCTestCase {
         XCTAssertEqual(Array(text.buffer.readableBytesView), written, "the response buffer holds the same bytes")
     }
 
+    /// A streamed object puts its commas between members and elements, at every depth, and
+    /// none after an opening bracket or a key.
+    func testAStreamedObjectHasItsCommasWhereJSONPutsThem() {
+        let written = text { json in
+            json.object {
+                $0.member("a", 1)
+                $0.key("empty")
+                $0.array { _ in }
+                $0.key("list")
+                $0.array { list in
+                    list.value("x")
+                    list.object { $0.member("b", .null) }
+                    list.object { _ in }
+                    list.value([1, 2])
+                }
+                $0.key("nested")
+                $0.object { $0.member("c", true) }
+                $0.member("d", ["e": "f"])
+            }
+        }
+        XCTAssertEqual(written, #"{"a":1,"empty":[],"list":["x",{"b":null},{},[1,2]],"nested":{"c":true},"d":{"e":"f"}}"#)
+    }
+
     func testAnObjectKeepsItsMembersInTheOrderWritten() throws {
         var object: JSONObject = ["b": 1, "a": "x", "c": .null]
         object["a"] = .bool(true)

@@ -49,12 +49,15 @@ struct ElasticCloudAPI {
             do {
                 let session = try await tessera.verifyWithUser(token: token)
                 guard let user = session.user else { return Self.unauthenticated() }
-                return Response.json(
-                    .ok,
-                    [
-                        "user_id": .string(String(user.id)), "user_name": .string(user.username), "full_name": .string(user.displayName ?? ""),
-                        "email": .string(user.email ?? ""), "roles": .array(user.roles.map(JSON.string)),
-                    ])
+                return Response.json(.ok) { json in
+                    json.object {
+                        $0.member("user_id", .string(String(user.id)))
+                        $0.member("user_name", .string(user.username))
+                        $0.member("full_name", .string(user.displayName ?? ""))
+                        $0.member("email", .string(user.email ?? ""))
+                        $0.member("roles", strings: user.roles)
+                    }
+                }
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
             }

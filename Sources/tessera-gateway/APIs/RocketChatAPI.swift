@@ -87,9 +87,7 @@ struct RocketChatAPI {
             do {
                 guard let (token, user) = try await authenticated(request) else { return Self.mustBeLoggedIn() }
                 _ = token
-                var fields = Self.me(user)
-                fields["success"] = true
-                return Response.json(.ok, .object(fields))
+                return Response.json(.ok) { Self.write(me: user, into: &$0) { $0.member("success", true) } }
             } catch {
                 let failure = TesseraFailure(error)
                 return failure.isAuthentication ? Self.mustBeLoggedIn() : Self.failure(failure, context: context)
@@ -121,27 +119,41 @@ struct RocketChatAPI {
     static func id(of user: User) -> String { user.externalID ?? String(user.id) }
 
     static func success(token: String, user: User) -> Response {
-        Response.json(
-            .ok, ["status": "success", "data": ["authToken": .string(token), "userId": .string(id(of: user)), "me": .object(me(user))]])
+        Response.json(.ok) { json in
+            json.object {
+                $0.member("status", "success")
+                $0.key("data")
+                $0.object {
+                    $0.member("authToken", .string(token))
+                    $0.member("userId", .string(id(of: user)))
+                    $0.key("me")
+                    write(me: user, into: &$0)
+                }
+            }
+        }
     }
 
     /// Rocket.Chat's `me`. Tessera keeps no presence and no UTC offset: `status` and
     /// `statusConnection` are "online" (the user just authenticated), `utcOffset` 0, and the
-    /// preferences empty.
-    static func me(_ user: User) -> JSONObject {
-        [
-            "_id": .string(id(of: user)),
-            "name": .string(user.displayName ?? user.username),
-            "emails": .array(user.email.map { [["address": .string($0), "verified": .bool(user.state == .active)]] } ?? []),
-            "status": "online",
-            "statusConnection": "online",
-            "username": .string(user.username),
-            "utcOffset": 0,
-            "active": .bool(user.state == .active),
-            "roles": .array(user.roles.map(JSON.string)),
-            "settings": ["preferences": [:]],
-            "avatarUrl": .string(user.imageURL ?? ""),
-        ]
+    /// preferences empty. `more` writes members after Rocket.Chat's own.
+    static func write(me user: User, into json: inout JSONText, more: (inout JSONText) -> Void = { _ in }) {
+        json.object {
+            $0.member("_id", .string(id(of: user)))
+            $0.member("name", .string(user.displayName ?? user.username))
+            $0.key("emails")
+            $0.array { emails in
+                if let email = user.email { emails.value(["address": .string(email), "verified": .bool(user.state == .active)]) }
+            }
+            $0.member("status", "online")
+            $0.member("statusConnection", "online")
+            $0.member("username", .string(user.username))
+            $0.member("utcOffset", 0)
+            $0.member("active", .bool(user.state == .active))
+            $0.member("roles", strings: user.roles)
+            $0.member("settings", ["preferences": [:]])
+            $0.member("avatarUrl", .string(user.imageURL ?? ""))
+            more(&$0)
+        }
     }
 
     static func error(_ status: HTTPResponse.Status, _ error: String, _ message: String, details: JSON? = nil) -> Response {

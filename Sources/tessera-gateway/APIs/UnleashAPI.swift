@@ -81,7 +81,7 @@ struct UnleashAPI {
             do {
                 let login = try await tessera.login(
                     identifier: body.username!, password: Array(password.utf8), clientIP: context.clientIP, userAgent: request.headers[.userAgent])
-                var response = Response.json(.ok, Self.user(login.user))
+                var response = Response.json(.ok) { Self.write(login.user, into: &$0) }
                 response.setCookie(sessionCookie(login.token, expiresAt: login.expiresAt))
                 return response
             } catch {
@@ -94,7 +94,15 @@ struct UnleashAPI {
                 let session = try await tessera.verifyWithUser(token: token)
                 guard let user = session.user else { return Self.authenticationRequired() }
                 // Unleash's meSchema: the user, then what Tessera holds no equivalent of.
-                return Response.json(.ok, ["user": Self.user(user), "permissions": [], "feedback": [], "splash": [:]])
+                return Response.json(.ok) { json in
+                    json.object {
+                        $0.key("user")
+                        Self.write(user, into: &$0)
+                        $0.member("permissions", [])
+                        $0.member("feedback", [])
+                        $0.member("splash", [:])
+                    }
+                }
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
             }
@@ -126,25 +134,25 @@ struct UnleashAPI {
     /// Unleash's user object (its `userSchema`). Tessera holds no invite link, no e-mail-sent
     /// flag, no permission objects and no count of browser sessions: they are `""`, `false`, `[]`
     /// and `null`; `isAPI` (deprecated upstream) is `false`.
-    static func user(_ user: User) -> JSON {
-        [
-            "id": .int(user.externalID.flatMap { Int64($0) } ?? Int64(user.id)),
-            "name": .string(user.displayName),
-            "email": .string(user.email),
-            "username": .string(user.username),
-            "imageUrl": .string(user.imageURL ?? ""),
-            "inviteLink": "",
-            "loginAttempts": .int(Int64(user.failedLogins)),
-            "emailSent": false,
-            "rootRole": .int(rootRole(user.rootRole)),
-            "seenAt": .date(user.lastLoginAt),
-            "createdAt": .date(user.createdAt),
-            "accountType": .string(user.accountType == .service ? "Service Account" : "User"),
-            "permissions": [],
-            "scimId": .string(user.externalID.flatMap { Int64($0) == nil ? $0 : nil }),
-            "isAPI": false,
-            "activeSessions": .null,
-        ]
+    static func write(_ user: User, into json: inout JSONText) {
+        json.object {
+            $0.member("id", .int(user.externalID.flatMap { Int64($0) } ?? Int64(user.id)))
+            $0.member("name", .string(user.displayName))
+            $0.member("email", .string(user.email))
+            $0.member("username", .string(user.username))
+            $0.member("imageUrl", .string(user.imageURL ?? ""))
+            $0.member("inviteLink", "")
+            $0.member("loginAttempts", .int(Int64(user.failedLogins)))
+            $0.member("emailSent", false)
+            $0.member("rootRole", .int(rootRole(user.rootRole)))
+            $0.member("seenAt", .date(user.lastLoginAt))
+            $0.member("createdAt", .date(user.createdAt))
+            $0.member("accountType", .string(user.accountType == .service ? "Service Account" : "User"))
+            $0.member("permissions", [])
+            $0.member("scimId", .string(user.externalID.flatMap { Int64($0) == nil ? $0 : nil }))
+            $0.member("isAPI", false)
+            $0.member("activeSessions", .null)
+        }
     }
 
     /// Unleash's root roles are numbered: 1 Admin, 2 Editor, 3 Viewer (the default). A numeric

@@ -48,7 +48,7 @@ struct V1AuthAPI {
                 // One round trip: the session, its user and the user's API keys.
                 let session = try await tessera.verifyWithUser(token: credential, apiKeys: true)
                 guard let user = session.user else { return Self.unauthorized() }
-                return Response.json(.ok, ["success": true, "code": 200, "message": "OK", "user": Self.user(user, apiKeys: session.apiKeys)])
+                return Self.userResponse("OK", user, apiKeys: session.apiKeys)
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
             }
@@ -84,7 +84,7 @@ struct V1AuthAPI {
                 changes.removingAttributes = change.removedAttributes
                 let user = try await tessera.updateUser(.sessionToken(token), changes)
                 let keys = try await tessera.apiKeys(of: .sessionToken(token))
-                return Response.json(.ok, ["success": true, "code": 200, "message": "Profile updated", "user": Self.user(user, apiKeys: keys)])
+                return Self.userResponse("Profile updated", user, apiKeys: keys)
             } catch {
                 return Self.failure(TesseraFailure(error), context: context)
             }
@@ -111,13 +111,16 @@ struct V1AuthAPI {
     /// carried over from the system the user was imported from, or Tessera's, as a string. The
     /// seed's profile fields beyond Tessera's own are the user's attributes of their names
     /// (``V1AuthProfileChange/attributeFields``), `null` when not set.
-    static func user(_ user: User, apiKeys: [APIKey]) -> JSON {
+    static func write(_ user: User, apiKeys: [APIKey], into json: inout JSONText) {
         let name = nameParts(user.displayName)
         let id = user.externalID ?? String(user.id)
+        var attributesWritten: Set<String> = []
         /// The attribute of a seed field's name when it holds the field's kind, else `null`.
-        func attribute(_ field: String) -> JSON {
+        func attribute(_ field: StaticString) -> JSON {
+            assert(attributesWritten.insert(field.description).inserted, "\(field) written twice")
             guard !user.attributes.isEmpty else { return .null }
-            switch (user.attributes[field], V1AuthProfileChange.attributeFields[field]) {
+            let name = field.description
+            switch (user.attributes[name], V1AuthProfileChange.attributeFields[name]) {
             case (.string(let text)?, .string?): return .string(text)
             case (.number(let number)?, .number?): return .number(number)
             case (.date(let milliseconds)?, .date?): return .timestamp(milliseconds)
@@ -125,60 +128,84 @@ struct V1AuthAPI {
             }
         }
         // In the seed's order.
-        let object: JSONObject = [
-            "id": .string(id),
-            "userName": .string(user.username),
-            "email": .string(user.email ?? ""),
-            "phoneNumber": .string(user.phone ?? ""),
-            "title": attribute("title"),
-            "firstName": .string(name.first),
-            "lastName": .string(name.last),
-            "department": attribute("department"),
-            "birthDate": attribute("birthDate"),
-            "createdAt": .date(user.createdAt),
-            "updatedAt": .date(user.updatedAt),
-            "lastDismissMessages": attribute("lastDismissMessages"),
-            "lastLogIn": .date(user.lastLoginAt),
-            "rank": attribute("rank"),
-            "image": .string(user.imageURL ?? ""),
-            "address": attribute("address"),
-            "postalCode": attribute("postalCode"),
-            "region": attribute("region"),
-            "city": attribute("city"),
-            "country": attribute("country"),
-            "countryCode": attribute("countryCode"),
-            "mobile": attribute("mobile"),
-            "notes": attribute("notes"),
-            "customerId": attribute("customerId"),
-            "roles": .array(user.roles.map(JSON.string)),
-            "apiKeys": .array(apiKeys.map { apiKey($0, ownerID: id) }),
-            "settings": .array(
-                user.settings.sorted { $0.key < $1.key }.map {
-                    [
-                        "id": .null, "category": .null, "group": .null, "name": .string($0.key), "value": .string($0.value),
-                        "type": "string", "description": .null, "readOnly": .bool(false), "userId": .string(id),
-                    ]
-                }),
-        ]
-        assert(V1AuthProfileChange.attributeFields.keys.allSatisfy { object[$0] != nil }, "a seed attribute field is not written")
-        return .object(object)
+        json.object {
+            $0.member("id", .string(id))
+            $0.member("userName", .string(user.username))
+            $0.member("email", .string(user.email ?? ""))
+            $0.member("phoneNumber", .string(user.phone ?? ""))
+            $0.member("title", attribute("title"))
+            $0.member("firstName", .string(name.first))
+            $0.member("lastName", .string(name.last))
+            $0.member("department", attribute("department"))
+            $0.member("birthDate", attribute("birthDate"))
+            $0.member("createdAt", .date(user.createdAt))
+            $0.member("updatedAt", .date(user.updatedAt))
+            $0.member("lastDismissMessages", attribute("lastDismissMessages"))
+            $0.member("lastLogIn", .date(user.lastLoginAt))
+            $0.member("rank", attribute("rank"))
+            $0.member("image", .string(user.imageURL ?? ""))
+            $0.member("address", attribute("address"))
+            $0.member("postalCode", attribute("postalCode"))
+            $0.member("region", attribute("region"))
+            $0.member("city", attribute("city"))
+            $0.member("country", attribute("country"))
+            $0.member("countryCode", attribute("countryCode"))
+            $0.member("mobile", attribute("mobile"))
+            $0.member("notes", attribute("notes"))
+            $0.member("customerId", attribute("customerId"))
+            $0.member("roles", strings: user.roles)
+            $0.key("apiKeys")
+            $0.array { keys in
+                for key in apiKeys { write(key, ownerID: id, into: &keys) }
+            }
+            $0.key("settings")
+            $0.array { settings in
+                for (name, value) in user.settings.sorted(by: { $0.key < $1.key }) {
+                    settings.object {
+                        $0.member("id", .null)
+                        $0.member("category", .null)
+                        $0.member("group", .null)
+                        $0.member("name", .string(name))
+                        $0.member("value", .string(value))
+                        $0.member("type", "string")
+                        $0.member("description", .null)
+                        $0.member("readOnly", false)
+                        $0.member("userId", .string(id))
+                    }
+                }
+            }
+        }
+        assert(attributesWritten == Set(V1AuthProfileChange.attributeFields.keys), "the seed's attribute fields are not each written once")
     }
 
     /// An API key as the seed lists it: `key` is its prefix (the key itself was shown once, at
     /// creation); `clientSecret` is never shown again (`""`).
-    static func apiKey(_ key: APIKey, ownerID: String) -> JSON {
-        [
-            "id": .string(key.id.description),
-            "name": .string(key.name),
-            "key": .string(key.prefix + "…"),
-            "clientSecret": "",
-            "createdDate": .date(key.createdAt),
-            "expireDate": .date(key.expiresAt),
-            "ownerId": .string(ownerID),
-            "revoked": .bool(key.revokedAt != nil),
-            "permissions": .array(key.permissions.map(JSON.string)),
-            "description": .null,
-        ]
+    static func write(_ key: APIKey, ownerID: String, into json: inout JSONText) {
+        json.object {
+            $0.member("id", .string(key.id.description))
+            $0.member("name", .string(key.name))
+            $0.member("key", .string(key.prefix + "…"))
+            $0.member("clientSecret", "")
+            $0.member("createdDate", .date(key.createdAt))
+            $0.member("expireDate", .date(key.expiresAt))
+            $0.member("ownerId", .string(ownerID))
+            $0.member("revoked", .bool(key.revokedAt != nil))
+            $0.member("permissions", strings: key.permissions)
+            $0.member("description", .null)
+        }
+    }
+
+    /// The API's envelope of a user: `success`, `code`, `message`, then the user.
+    static func userResponse(_ message: StaticString, _ user: User, apiKeys: [APIKey]) -> Response {
+        Response.json(.ok) { json in
+            json.object {
+                $0.member("success", true)
+                $0.member("code", 200)
+                $0.member("message", .string(message.description))
+                $0.key("user")
+                write(user, apiKeys: apiKeys, into: &$0)
+            }
+        }
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {

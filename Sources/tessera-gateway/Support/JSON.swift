@@ -108,8 +108,13 @@ extension JSON {
 extension Response {
     /// A JSON response; `headers` are those besides its `Content-Type`.
     static func json(_ status: HTTPResponse.Status, _ value: JSON, headers: HTTPFields = [:]) -> Response {
+        json(status, headers: headers) { $0.value(value) }
+    }
+
+    /// A JSON response whose body `write` streams (``JSONText/object(_:)``).
+    static func json(_ status: HTTPResponse.Status, headers: HTTPFields = [:], _ write: (inout JSONText) -> Void) -> Response {
         var text = JSONText()
-        value.write(into: &text)
+        write(&text)
         var fields = headers
         fields.append(jsonContentType)
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: text.buffer))

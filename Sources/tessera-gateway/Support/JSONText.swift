@@ -5,10 +5,16 @@ import NIOCore
 /// `JSONEncoder` took a fifth of the gateway's time per request, and an array or a `ByteBuffer`
 /// appended to checks its uniqueness and its capacity at every byte. Noncopyable: it owns its
 /// memory and frees it once.
+///
+/// A response on every request's path streams its object with ``object(_:)``, ``key(_:)`` and
+/// ``value(_:)``, which put the commas; a small one is a ``JSON`` value written whole.
 struct JSONText: ~Copyable {
     private var start: UnsafeMutablePointer<UInt8>
     private var count = 0
     private var capacity: Int
+    /// Whether a value was the last thing written, so that the next member or element is
+    /// preceded by a comma.
+    private var afterValue = false
 
     /// 480 bytes, and the allocator's bookkeeping, stay under glibc's per-thread cache limit
     /// (1,032 bytes): a larger first request goes to the shared heap, and on to
@@ -168,6 +174,61 @@ struct JSONText: ~Copyable {
     private mutating func put(byte: UInt8) {
         start[count] = byte
         count += 1
+    }
+
+    // MARK: Structure, streamed
+
+    /// An object: `{`, the members `members` writes (each a ``key(_:)`` and a value), `}`.
+    mutating func object(_ members: (inout JSONText) -> Void) {
+        enclose(UInt8(ascii: "{"), members, UInt8(ascii: "}"))
+    }
+
+    /// An array: `[`, the values `elements` writes, `]`.
+    mutating func array(_ elements: (inout JSONText) -> Void) {
+        enclose(UInt8(ascii: "["), elements, UInt8(ascii: "]"))
+    }
+
+    private mutating func enclose(_ open: UInt8, _ contents: (inout JSONText) -> Void, _ close: UInt8) {
+        separate()
+        write(byte: open)
+        afterValue = false
+        contents(&self)
+        write(byte: close)
+        afterValue = true
+    }
+
+    /// A member's key, then `:`; its value comes next. A key is a literal of the API's shape,
+    /// written as it is: it needs no escape.
+    mutating func key(_ key: StaticString) {
+        separate()
+        write(byte: UInt8(ascii: "\""))
+        write(ascii: key)
+        write(byte: UInt8(ascii: "\""))
+        write(byte: UInt8(ascii: ":"))
+        afterValue = false
+    }
+
+    /// A value: an array's element, or the value of the key just written.
+    mutating func value(_ value: JSON) {
+        separate()
+        value.write(into: &self)
+        afterValue = true
+    }
+
+    /// A member whose value is `value`.
+    mutating func member(_ key: StaticString, _ value: JSON) {
+        self.key(key)
+        self.value(value)
+    }
+
+    /// A member whose value is an array of strings.
+    mutating func member(_ key: StaticString, strings: [String]) {
+        self.key(key)
+        array { for string in strings { $0.value(.string(string)) } }
+    }
+
+    private mutating func separate() {
+        if afterValue { write(byte: UInt8(ascii: ",")) }
     }
 
     /// Quotient and remainder rounded toward negative infinity: a date before 1970 keeps a
