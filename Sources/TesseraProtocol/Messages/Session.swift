@@ -139,6 +139,15 @@ public struct VerifyRequest: SchemaMessage {
             .flag(withAPIKeysTag, "with_api_keys", \.withAPIKeys),
         ])
 
+    /// Written by hand rather than through ``schema``'s field closures: a web process sends one
+    /// for every request, and the generic writer cost it half a microsecond. The bytes are the
+    /// schema's: `VerifyRequestEncodingTests` compares the two, and the spec's vectors both.
+    public func encode(into buffer: inout ByteBuffer) throws {
+        try buffer.writeField(Self.tokenTag, string: token)
+        if withUser { buffer.writeField(Self.withUserTag, integer: UInt8(1)) }
+        if withAPIKeys { buffer.writeField(Self.withAPIKeysTag, integer: UInt8(1)) }
+    }
+
     /// The request's fields without copying, for the server's hot path: the token's bytes (not
     /// checked for UTF-8: a token that is not one answers `token-invalid` either way) and
     /// `with_user` and `with_api_keys`. The same rules as ``init(decoding:)`` otherwise.
