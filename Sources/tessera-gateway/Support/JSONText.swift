@@ -95,33 +95,54 @@ struct JSONText: ~Copyable {
     }
 
     /// A JSON string: quotes and backslashes escaped, control characters as `\n`, `\r`, `\t` or
-    /// `\u00XX`, the rest as UTF-8; runs that need no escape are copied whole.
+    /// `\u00XX`, the rest as UTF-8. Bytes are copied as they are checked, into room reserved
+    /// once; the first that needs an escape sends the rest down the escaping path.
     mutating func write(string: String) {
-        write(byte: UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { utf8 in
-            var run = 0
-            for index in utf8.indices {
+            reserve(utf8.count + 2)
+            put(byte: UInt8(ascii: "\""))
+            var index = 0
+            while index < utf8.count {
                 let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                write(run: UnsafeBufferPointer(rebasing: utf8[run..<index]))
-                run = index + 1
-                switch byte {
-                case 0x0A: write(ascii: "\\n")
-                case 0x0D: write(ascii: "\\r")
-                case 0x09: write(ascii: "\\t")
-                case 0..<0x20:
-                    write(ascii: "\\u00")
-                    write(byte: Self.hexDigit(byte >> 4))
-                    write(byte: Self.hexDigit(byte & 15))
-                default:
-                    write(byte: UInt8(ascii: "\\"))
-                    write(byte: byte)
-                }
+                if Self.needsEscape(byte) { break }
+                start[count + index] = byte
+                index += 1
             }
-            write(run: UnsafeBufferPointer(rebasing: utf8[run...]))
+            count += index
+            if index < utf8.count { write(escaping: UnsafeBufferPointer(rebasing: utf8[index...])) }
+            write(byte: UInt8(ascii: "\""))
         }
-        write(byte: UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// The rest of a string from its first byte that needs an escape: runs that need none are
+    /// copied whole.
+    private mutating func write(escaping utf8: UnsafeBufferPointer<UInt8>) {
+        var run = 0
+        for index in utf8.indices {
+            let byte = utf8[index]
+            guard Self.needsEscape(byte) else { continue }
+            write(run: UnsafeBufferPointer(rebasing: utf8[run..<index]))
+            run = index + 1
+            switch byte {
+            case 0x0A: write(ascii: "\\n")
+            case 0x0D: write(ascii: "\\r")
+            case 0x09: write(ascii: "\\t")
+            case 0..<0x20:
+                write(ascii: "\\u00")
+                write(byte: Self.hexDigit(byte >> 4))
+                write(byte: Self.hexDigit(byte & 15))
+            default:
+                write(byte: UInt8(ascii: "\\"))
+                write(byte: byte)
+            }
+        }
+        write(run: UnsafeBufferPointer(rebasing: utf8[run...]))
     }
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {
@@ -200,11 +221,13 @@ struct JSONText: ~Copyable {
     /// A member's key, then `:`; its value comes next. A key is a literal of the API's shape,
     /// written as it is: it needs no escape.
     mutating func key(_ key: StaticString) {
-        separate()
-        write(byte: UInt8(ascii: "\""))
-        write(ascii: key)
-        write(byte: UInt8(ascii: "\""))
-        write(byte: UInt8(ascii: ":"))
+        reserve(key.utf8CodeUnitCount + 4)
+        if afterValue { put(byte: UInt8(ascii: ",")) }
+        put(byte: UInt8(ascii: "\""))
+        (start + count).update(from: key.utf8Start, count: key.utf8CodeUnitCount)
+        count += key.utf8CodeUnitCount
+        put(byte: UInt8(ascii: "\""))
+        put(byte: UInt8(ascii: ":"))
         afterValue = false
     }
 
