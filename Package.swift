@@ -193,6 +193,7 @@ let package = Package(
                 "TesseraClient", "TesseraProtocol", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         // Links TesseraClient alone: the README's client snippet and the DocC examples compile

@@ -1,20 +1,24 @@
 import NIOCore
 internal import TesseraProtocol
 
-/// Hands each reply frame to the request waiting for it on its ``ClientConnection``, and ends
-/// the connection when the daemon closes it, sends a connection-level error (a `CLOSING` frame,
-/// request id 0) or a frame the client cannot read.
+/// Splits the daemon's bytes into reply frames and hands each to the request waiting for it on
+/// its ``ClientConnection``; ends the connection when the daemon closes it, sends a
+/// connection-level error (a `CLOSING` frame, request id 0) or a frame the client cannot read.
+/// Frames are split here, by a ``FrameAccumulator``, rather than by a decoder handler before this
+/// one: each reply went through the pipeline again, wrapped and cast, for nothing.
 final class ClientChannelHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
+    typealias InboundIn = ByteBuffer
 
     /// Set when the channel is added, before it is active: the connection is made for its channel.
     private(set) var connection: ClientConnection?
     private let firstRequestID: UInt32
+    private var frames: FrameAccumulator
     /// Why this handler closed the connection, for the requests its closing fails.
     private var closingReason: TesseraClientError?
 
-    init(firstRequestID: UInt32) {
+    init(firstRequestID: UInt32, maximumReplyLength: UInt32) {
         self.firstRequestID = firstRequestID
+        frames = FrameAccumulator(maximumLength: maximumReplyLength)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -22,7 +26,20 @@ final class ClientChannelHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard closingReason == nil else { return }
+        var bytes = unwrapInboundIn(data)
+        frames.append(&bytes)
+        do {
+            while let frame = try frames.next() {
+                receive(frame, context: context)
+                if closingReason != nil { return }
+            }
+        } catch {
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func receive(_ frame: Frame, context: ChannelHandlerContext) {
         _ = connection?.complete(frame)
         guard frame.flags.contains(.closing) else { return }
         // The daemon closes the connection after this frame (a connection-level error, or one

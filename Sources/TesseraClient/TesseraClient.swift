@@ -467,8 +467,7 @@ public final class TesseraClient: Sendable {
         return ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumLength: maximum)))
-                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(firstRequestID: first))
+                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(firstRequestID: first, maximumReplyLength: maximum))
                 }
             }
             .connect(unixDomainSocketPath: socketPath)
