@@ -196,12 +196,12 @@ struct V1AuthAPI {
     }
 
     /// The API's envelope of a user: `success`, `code`, `message`, then the user.
-    static func userResponse(_ message: StaticString, _ user: User, apiKeys: [APIKey]) -> Response {
+    static func userResponse(_ message: JSON, _ user: User, apiKeys: [APIKey]) -> Response {
         Response.json(.ok) { json in
             json.object {
                 $0.member("success", true)
                 $0.member("code", 200)
-                $0.member("message", .string(message.description))
+                $0.member("message", message)
                 $0.key("user")
                 write(user, apiKeys: apiKeys, into: &$0)
             }

@@ -60,8 +60,14 @@ struct JSONText: ~Copyable {
 
     /// Bytes known to need no escape.
     private mutating func write(run: UnsafeBufferPointer<UInt8>) {
-        guard let from = run.baseAddress, !run.isEmpty else { return }
         reserve(run.count)
+        put(run: run)
+    }
+
+    /// Bytes known to need no escape, into room already reserved.
+    @inline(__always)
+    private mutating func put(run: UnsafeBufferPointer<UInt8>) {
+        guard let from = run.baseAddress, !run.isEmpty else { return }
         (start + count).update(from: from, count: run.count)
         count += run.count
     }
@@ -221,13 +227,14 @@ struct JSONText: ~Copyable {
     /// A member's key, then `:`; its value comes next. A key is a literal of the API's shape,
     /// written as it is: it needs no escape.
     mutating func key(_ key: StaticString) {
-        reserve(key.utf8CodeUnitCount + 4)
-        if afterValue { put(byte: UInt8(ascii: ",")) }
-        put(byte: UInt8(ascii: "\""))
-        (start + count).update(from: key.utf8Start, count: key.utf8CodeUnitCount)
-        count += key.utf8CodeUnitCount
-        put(byte: UInt8(ascii: "\""))
-        put(byte: UInt8(ascii: ":"))
+        key.withUTF8Buffer { key in
+            reserve(key.count + 4)
+            if afterValue { put(byte: UInt8(ascii: ",")) }
+            put(byte: UInt8(ascii: "\""))
+            put(run: key)
+            put(byte: UInt8(ascii: "\""))
+            put(byte: UInt8(ascii: ":"))
+        }
         afterValue = false
     }
 
