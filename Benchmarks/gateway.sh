@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # What Tessera's verify costs a web request, measured through tessera-gateway with wrk:
-# the same gateway, the same connections, three routes in one run:
+# the same gateway, the same connections, every seed API's authenticated "who am I" route and
+# the gateway's floor in one run:
 #   GET /health           answered by the gateway alone (the web stack's floor),
-#   GET /api/admin/user   Unleash's "who am I" by cookie: one VERIFY (with the user) per request,
-#   GET /v1/auth/user     by bearer: one VERIFY (with the user and the API keys) per request.
-# The three routes run back to back, ROUNDS times over: each round's share of /health is taken
+#   GET /api/admin/user   Unleash's, by cookie: one VERIFY (with the user) per request,
+#   GET /api/v1/me        Rocket.Chat's, by X-Auth-Token and X-User-Id: one VERIFY (with the user),
+#   GET /api/v1/user      Elastic Cloud Enterprise's, by bearer: one VERIFY (with the user),
+#   GET /v1/auth/user     /v1/auth's, by bearer: one VERIFY (with the user and the API keys).
+# (The JWT API has no authenticated route: its login and refresh take credentials in the body.)
+# The routes run back to back, ROUNDS times over: each round's share of /health is taken
 # against that round's /health, so a slow spell of the machine weighs on both sides of a ratio.
 # Prints each route's median requests/s and p50/p99 latency over the rounds, the median of its
 # per-round shares of /health's requests/s, and every round's share.
@@ -55,6 +59,11 @@ URL=http://127.0.0.1:$PORT
 # Every authenticated request must be answered 200: a refused token would measure errors.
 curl -sf -H "Authorization: Bearer $TOKEN" "$URL/v1/auth/user" >/dev/null
 curl -sf -H "Cookie: unleash-session=$TOKEN" "$URL/api/admin/user" >/dev/null
+curl -sf -H "Authorization: Bearer $TOKEN" "$URL/api/v1/user" >/dev/null
+# Rocket.Chat's clients send the user id their login answered beside the token.
+USER_ID=$(curl -sf -H "Content-Type: application/json" -d "{\"resume\": \"$TOKEN\"}" "$URL/api/v1/login" | sed -n 's/.*"userId":"\([^"]*\)".*/\1/p')
+[ -n "$USER_ID" ] || { echo "Rocket.Chat's resume login gave no userId" >&2; exit 1; }
+curl -sf -H "X-Auth-Token: $TOKEN" -H "X-User-Id: $USER_ID" "$URL/api/v1/me" >/dev/null
 
 run() { # name, path, header...
   local name=$1 path=$2; shift 2
@@ -72,6 +81,8 @@ RESULTS=""
 for round in $(seq "$ROUNDS"); do
   RESULTS+="$round $(run health /health)"$'\n'
   RESULTS+="$round $(run unleash /api/admin/user -H "Cookie: unleash-session=$TOKEN")"$'\n'
+  RESULTS+="$round $(run rocketchat /api/v1/me -H "X-Auth-Token: $TOKEN" -H "X-User-Id: $USER_ID")"$'\n'
+  RESULTS+="$round $(run ece /api/v1/user -H "Authorization: Bearer $TOKEN")"$'\n'
   RESULTS+="$round $(run v1 /v1/auth/user -H "Authorization: Bearer $TOKEN")"$'\n'
 done
 
@@ -84,11 +95,13 @@ echo "$RESULTS" | awk -v rounds="$ROUNDS" '
   }
   NF == 5 { rps[$2, $1] = $3; p50[$2, $1] = $4; p99[$2, $1] = $5 }
   END {
-    split("health unleash v1", names, " ")
+    split("health unleash rocketchat ece v1", names, " ")
     label["health"] = "GET /health (no Tessera call)"
     label["unleash"] = "GET /api/admin/user (VERIFY with user)"
+    label["rocketchat"] = "GET /api/v1/me (VERIFY with user)"
+    label["ece"] = "GET /api/v1/user (VERIFY with user)"
     label["v1"] = "GET /v1/auth/user (VERIFY with user, keys)"
-    for (k = 1; k <= 3; k++) {
+    for (k = 1; k <= 5; k++) {
       name = names[k]; each = ""
       for (r = 1; r <= rounds; r++) {
         rates[r] = rps[name, r]; shares[r] = rps[name, r] / rps["health", r]
