@@ -13,14 +13,14 @@
 # Prints each route's median requests/s and p50/p99 latency over the rounds, the median of its
 # per-round shares of /health's requests/s, and every round's share.
 #
-#   Benchmarks/gateway.sh                      # 3 rounds, 10 s per route, 50 connections, 2 wrk threads
+#   Benchmarks/gateway.sh                      # 5 rounds, 6 s per route, 50 connections, 2 wrk threads
 #   SECONDS_PER_RUN=3 CONNECTIONS=16 ROUNDS=1 Benchmarks/gateway.sh
 #   CONFIGURATION=debug ...                    # the smoke run's: reuses the test build (figures meaningless)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
-ROUNDS=${ROUNDS:-3}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-6}
+ROUNDS=${ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 CONFIGURATION=${CONFIGURATION:-release}

@@ -19,7 +19,7 @@ BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
   --api-keys 200 --api-key-file "$WORK/apikeys"
 "$BIN/tessera-load" in-process --data "$WORK/data" --tokens "$WORK/tokens" --api-keys "$WORK/apikeys" --lookups 2000 --rounds 1
 
-# The gateway under wrk: /health against two authenticated routes.
+# The gateway under wrk: /health against every seed API's authenticated route.
 SECONDS_PER_RUN=1 CONNECTIONS=8 ROUNDS=1 Benchmarks/gateway.sh
 
 # TesseraClient.verify from concurrent tasks beside the C client.
