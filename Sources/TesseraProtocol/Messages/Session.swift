@@ -301,7 +301,18 @@ public struct VerifyResponse: SchemaMessage {
     /// against 565 ns for a reply with two roles). With `readUser`, the `user` field's bytes go
     /// to it instead of being decoded into ``user`` (a client that keeps the users it decoded
     /// last, by their bytes, then decodes an unchanged user no more).
-    public static func decodeReply(_ body: ByteBuffer, readUser: ((ByteBuffer) throws -> Void)? = nil) throws -> VerifyResponse {
+    public static func decodeReply(_ body: ByteBuffer) throws -> VerifyResponse {
+        try decodeReply(body, decodingUser: true) { _ in }
+    }
+
+    /// ``decodeReply(_:)`` with the `user` field's bytes handed to `readUser` instead of decoded.
+    public static func decodeReply(_ body: ByteBuffer, readUser: (ByteBuffer) throws -> Void) throws -> VerifyResponse {
+        try decodeReply(body, decodingUser: false, readUser)
+    }
+
+    /// `readUser` is not escaping (an optional closure would be): what it captures stays on the
+    /// caller's stack instead of in a heap box, an allocation a reply.
+    private static func decodeReply(_ body: ByteBuffer, decodingUser: Bool, _ readUser: (ByteBuffer) throws -> Void) throws -> VerifyResponse {
         var reply = VerifyResponse()
         var reader = FieldReader(body)
         var seen = SeenTags()
@@ -321,7 +332,7 @@ public struct VerifyResponse: SchemaMessage {
                 reply.roles.append(try value.fieldString(tag))
             case Tag.user:
                 try seen.insert(tag)
-                if let readUser { try readUser(value) } else { reply.user = try UserInfo(decoding: value) }
+                if decodingUser { reply.user = try UserInfo(decoding: value) } else { try readUser(value) }
             case Tag.apiKeyName:
                 try seen.insert(tag)
                 reply.apiKeyName = try value.fieldString(tag)
@@ -331,9 +342,10 @@ public struct VerifyResponse: SchemaMessage {
                 continue
             }
         }
-        for (tag, name) in [(Tag.userID, "user_id"), (Tag.sessionID, "session_id"), (Tag.expiresAt, "expires_at")] where !seen.contains(tag) {
-            throw ProtocolError.missingField(name: name)
-        }
+        // Checked one by one: a list of them would be an allocation a reply.
+        guard seen.contains(Tag.userID) else { throw ProtocolError.missingField(name: "user_id") }
+        guard seen.contains(Tag.sessionID) else { throw ProtocolError.missingField(name: "session_id") }
+        guard seen.contains(Tag.expiresAt) else { throw ProtocolError.missingField(name: "expires_at") }
         return reply
     }
 }
